@@ -1,0 +1,1 @@
+//! netpac's grammar language: parser, checker and Rust code generator.

@@ -1,0 +1,123 @@
+//! The interface between the flow engine and protocol analyzers (generated
+//! from grammars or written in `analyzers/`).
+//!
+//! An analyzer is attached to one connection. The engine hands it stream data
+//! in order (TCP, after reassembly) or one datagram at a time (UDP), reports
+//! gaps, and tells it when a side has finished. Through [`AnalyzerCx`] the
+//! analyzer raises events, reports weirds and confirms or rejects the protocol.
+
+use crate::event::Events;
+use crate::packet::Layer2;
+use crate::record::Connection;
+use crate::weird::{Weird, WeirdScope};
+use crate::zeek::{ConnId, Proto, Time};
+
+/// A read-only view of the connection an analyzer runs on.
+pub trait ConnView {
+    fn id(&self) -> ConnId;
+    fn uid(&self) -> &str;
+    /// The full `connection` record (allocates: call only to build an event).
+    fn record(&self) -> Connection;
+}
+
+/// What an analyzer decided about its protocol while handling some input.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Verdict {
+    #[default]
+    Undecided,
+    /// The traffic is this protocol (`protocol_confirmation`, `service`).
+    Confirmed,
+    /// The traffic is not (or no longer) parseable; the analyzer is removed.
+    Violation(String),
+}
+
+/// Everything an analyzer may touch while it handles input.
+pub struct AnalyzerCx<'a> {
+    /// Time of the packet being delivered.
+    pub ts: Time,
+    pub conn: &'a dyn ConnView,
+    pub events: &'a mut Events,
+    pub weirds: &'a mut Vec<Weird>,
+    /// Set by [`AnalyzerCx::confirm`] / [`AnalyzerCx::violation`]; read by the engine.
+    pub verdict: Verdict,
+    /// The analyzer's tag, for weird sources.
+    pub tag: &'static str,
+}
+
+impl AnalyzerCx<'_> {
+    pub fn confirm(&mut self) {
+        if self.verdict == Verdict::Undecided {
+            self.verdict = Verdict::Confirmed;
+        }
+    }
+    pub fn violation(&mut self, reason: impl Into<String>) {
+        self.verdict = Verdict::Violation(reason.into());
+    }
+    pub fn weird(&mut self, name: &'static str, addl: impl Into<String>) {
+        self.weirds.push(Weird {
+            ts: self.ts,
+            name,
+            addl: addl.into(),
+            scope: WeirdScope::Conn { id: self.conn.id(), uid: self.conn.uid().to_string() },
+            source: self.tag,
+        });
+    }
+}
+
+/// A protocol analyzer attached to one connection.
+pub trait Analyzer {
+    /// In-order stream bytes (TCP) or one whole datagram (UDP).
+    fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]);
+    /// `len` bytes of one direction were lost (a gap in the TCP stream).
+    fn undelivered(&mut self, _cx: &mut AnalyzerCx<'_>, _is_orig: bool, _len: u64) {}
+    /// One direction closed (FIN/RST) or the connection is being flushed.
+    fn end_of_data(&mut self, _cx: &mut AnalyzerCx<'_>, _is_orig: bool) {}
+    /// The connection is gone; raise whatever is still pending.
+    fn done(&mut self, _cx: &mut AnalyzerCx<'_>) {}
+}
+
+/// How to make an analyzer and where it attaches by port.
+#[derive(Clone, Copy)]
+pub struct AnalyzerSpec {
+    /// Zeek's tag without the prefix: "DNS" names `Analyzer::ANALYZER_DNS`.
+    pub tag: &'static str,
+    pub proto: Proto,
+    /// Well-known responder ports.
+    pub ports: &'static [u16],
+    pub new: fn() -> Box<dyn Analyzer>,
+}
+
+/// An analyzer of non-IP frames (ARP), keyed by EtherType.
+pub trait LinkAnalyzer {
+    fn deliver(&mut self, ts: Time, l2: &Layer2, payload: &[u8], events: &mut Events, weirds: &mut Vec<Weird>);
+}
+
+/// How to make a link-layer analyzer.
+#[derive(Clone, Copy)]
+pub struct LinkAnalyzerSpec {
+    pub tag: &'static str,
+    pub ethertype: u16,
+    pub new: fn() -> Box<dyn LinkAnalyzer>,
+}
+
+/// Every analyzer netpac knows.
+#[derive(Clone, Default)]
+pub struct Registry {
+    pub analyzers: Vec<AnalyzerSpec>,
+    pub link_analyzers: Vec<LinkAnalyzerSpec>,
+}
+
+impl Registry {
+    pub fn add(&mut self, spec: AnalyzerSpec) -> &mut Self {
+        self.analyzers.push(spec);
+        self
+    }
+    pub fn add_link(&mut self, spec: LinkAnalyzerSpec) -> &mut Self {
+        self.link_analyzers.push(spec);
+        self
+    }
+    /// Analyzers registered for a responder port.
+    pub fn for_port(&self, proto: Proto, port: u16) -> impl Iterator<Item = &AnalyzerSpec> {
+        self.analyzers.iter().filter(move |a| a.proto == proto && a.ports.contains(&port))
+    }
+}

@@ -1,0 +1,241 @@
+//! Typed events and their dispatch.
+//!
+//! Every event of the specification has a dense [`EventId`] (generated from
+//! `grammars/zeek/*.tsv`). A concrete event is a plain struct whose fields are
+//! the event's arguments, named as in the specification; it implements
+//! [`TypedEvent`]. Producers raise events through [`raise!`], which tests the
+//! subscription bit *before* building the arguments, so an event nobody
+//! subscribes to costs one bit test.
+
+use crate::zeek::Time;
+use serde::Serialize;
+use std::any::Any;
+use std::fmt;
+
+/// Dense id of an event of the specification.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId(pub u16);
+
+/// One row of the specification's event table.
+#[derive(Debug)]
+pub struct EventSpec {
+    pub analyzer: &'static str,
+    pub name: &'static str,
+    pub signature: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/event_ids.rs"));
+
+impl EventId {
+    pub fn spec(self) -> &'static EventSpec {
+        &EVENT_TABLE[self.0 as usize]
+    }
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+    pub fn by_name(name: &str) -> Option<EventId> {
+        EVENT_TABLE.iter().position(|e| e.name == name).map(|i| EventId(i as u16))
+    }
+}
+
+impl fmt::Debug for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A raised event, with its type erased (what sinks receive).
+pub trait Event: fmt::Debug + Any {
+    fn id(&self) -> EventId;
+    /// The arguments as a JSON object, named as in the specification.
+    fn args_json(&self) -> serde_json::Value;
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Implemented by every concrete event type.
+pub trait TypedEvent: Event + Serialize + Sized {
+    const ID: EventId;
+}
+
+/// Defines an event struct: `define_event!(NewConnection = NEW_CONNECTION { c: Connection });`
+#[macro_export]
+macro_rules! define_event {
+    ($(#[$meta:meta])* $name:ident = $id:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, serde::Serialize)]
+        pub struct $name { $($(#[$fmeta])* pub $field: $ty),* }
+        impl $crate::event::TypedEvent for $name {
+            const ID: $crate::event::EventId = $crate::event::ids::$id;
+        }
+        impl $crate::event::Event for $name {
+            fn id(&self) -> $crate::event::EventId {
+                <Self as $crate::event::TypedEvent>::ID
+            }
+            fn args_json(&self) -> serde_json::Value {
+                serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+            }
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+    };
+}
+
+/// Raises an event if anyone subscribes to it; the struct literal is only
+/// evaluated then. `raise!(events, ts, NewConnection { c: conn.record() })`.
+#[macro_export]
+macro_rules! raise {
+    ($events:expr, $ts:expr, $ty:ident { $($body:tt)* }) => {{
+        let events: &mut $crate::event::Events = $events;
+        if events.wants(<$ty as $crate::event::TypedEvent>::ID) {
+            let ev = $ty { $($body)* };
+            events.raise($ts, &ev);
+        }
+    }};
+}
+
+/// A consumer of events.
+pub trait EventSink {
+    /// Whether this sink wants `id`. Asked once per event id at subscription.
+    fn wants(&self, id: EventId) -> bool;
+    fn raise(&mut self, ts: Time, ev: &dyn Event);
+    /// End of input: flush what is buffered.
+    fn finish(&mut self) {}
+}
+
+/// The set of subscribed events and the sinks they go to.
+#[derive(Default)]
+pub struct Events {
+    interest: Vec<u64>,
+    sinks: Vec<Box<dyn EventSink>>,
+}
+
+impl Events {
+    pub fn new() -> Events {
+        Events { interest: vec![0; EVENT_COUNT.div_ceil(64)], sinks: Vec::new() }
+    }
+
+    pub fn subscribe(&mut self, sink: Box<dyn EventSink>) {
+        for i in 0..EVENT_COUNT {
+            if sink.wants(EventId(i as u16)) {
+                self.interest[i / 64] |= 1 << (i % 64);
+            }
+        }
+        self.sinks.push(sink);
+    }
+
+    #[inline]
+    pub fn wants(&self, id: EventId) -> bool {
+        let i = id.0 as usize;
+        self.interest.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    pub fn raise(&mut self, ts: Time, ev: &dyn Event) {
+        let id = ev.id();
+        for s in &mut self.sinks {
+            if s.wants(id) {
+                s.raise(ts, ev);
+            }
+        }
+    }
+
+    pub fn finish(&mut self) {
+        for s in &mut self.sinks {
+            s.finish();
+        }
+    }
+}
+
+/// Writes every event it subscribes to as one JSON line:
+/// `{"ts": 1254722767.492060, "event": "connection_established", "args": {...}}`.
+pub struct JsonLinesSink<W: std::io::Write> {
+    out: W,
+    filter: Option<Vec<bool>>,
+}
+
+impl<W: std::io::Write> JsonLinesSink<W> {
+    /// All events.
+    pub fn new(out: W) -> Self {
+        JsonLinesSink { out, filter: None }
+    }
+    /// Only the named events.
+    pub fn only(out: W, names: &[&str]) -> Self {
+        let mut filter = vec![false; EVENT_COUNT];
+        for n in names {
+            if let Some(id) = EventId::by_name(n) {
+                filter[id.0 as usize] = true;
+            }
+        }
+        JsonLinesSink { out, filter: Some(filter) }
+    }
+}
+
+impl<W: std::io::Write> EventSink for JsonLinesSink<W> {
+    fn wants(&self, id: EventId) -> bool {
+        self.filter.as_ref().is_none_or(|f| f[id.0 as usize])
+    }
+    fn raise(&mut self, ts: Time, ev: &dyn Event) {
+        let line = serde_json::json!({ "ts": ts, "event": ev.id().name(), "args": ev.args_json() });
+        let _ = serde_json::to_writer(&mut self.out, &line);
+        let _ = self.out.write_all(b"\n");
+    }
+    fn finish(&mut self) {
+        let _ = self.out.flush();
+    }
+}
+
+/// Collects events in memory (tests and snapshot reviews).
+#[derive(Default, Clone)]
+pub struct Recorded(pub std::rc::Rc<std::cell::RefCell<Vec<serde_json::Value>>>);
+
+/// A sink that appends to a shared [`Recorded`] list.
+pub struct RecordingSink {
+    pub into: Recorded,
+    pub filter: Option<Vec<&'static str>>,
+}
+
+impl EventSink for RecordingSink {
+    fn wants(&self, id: EventId) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.contains(&id.name()))
+    }
+    fn raise(&mut self, ts: Time, ev: &dyn Event) {
+        self.into.0.borrow_mut().push(
+            serde_json::json!({ "ts": ts, "event": ev.id().name(), "args": ev.args_json() }),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zeek::ZString;
+
+    define_event!(NetWeird = NET_WEIRD { name: ZString, addl: ZString });
+
+    #[test]
+    fn unsubscribed_events_are_not_built() {
+        let mut events = Events::new();
+        let mut built = false;
+        raise!(&mut events, Time(0), NetWeird { name: { built = true; ZString::from("x") }, addl: ZString::default() });
+        assert!(!built);
+    }
+
+    #[test]
+    fn subscribed_events_reach_the_sink() {
+        let rec = Recorded::default();
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: rec.clone(), filter: Some(vec!["net_weird"]) }));
+        raise!(&mut events, Time(1_500_000_000), NetWeird { name: "bad".into(), addl: ZString::default() });
+        let got = rec.0.borrow();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0]["event"], "net_weird");
+        assert_eq!(got[0]["args"]["name"], "bad");
+        assert_eq!(got[0]["ts"], 1.5);
+    }
+
+    #[test]
+    fn every_spec_event_has_an_id() {
+        assert_eq!(EventId::by_name("dns_A_reply").map(|i| i.name()), Some("dns_A_reply"));
+        assert!(EVENT_COUNT >= 511);
+    }
+}

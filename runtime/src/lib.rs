@@ -1,0 +1,22 @@
+//! netpac's runtime: everything between a capture file and the protocol
+//! analyzers.
+//!
+//! - [`capture`]: pcap / pcapng input (plain or gzip), BPF filtering.
+//! - [`decode`]: link layers, VLAN/MPLS/PPPoE, IPv4/IPv6, fragment reassembly.
+//! - [`conn`]: the connection table, TCP state and reassembly, UDP, ICMP, `conn.log`.
+//! - [`analyzer`]: the interface protocol analyzers implement.
+//! - [`event`]: typed events, subscription and dispatch.
+//! - [`log`]: Zeek TSV / JSON log writers.
+#![forbid(unsafe_code)]
+
+pub mod analyzer;
+pub mod event;
+pub mod log;
+pub mod packet;
+pub mod record;
+pub mod weird;
+pub mod zeek;
+
+pub use bytes;
+pub use serde;
+pub use serde_json;

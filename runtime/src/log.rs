@@ -1,0 +1,310 @@
+//! Zeek-format logs: one stream per path (`conn`, `dns`, ...), written as
+//! Zeek's tab-separated text or as JSON lines by the same writer.
+//!
+//! A log is declared by a [`Schema`] (column names and Zeek types); rows are
+//! slices of [`Value`]s in column order.
+
+use crate::zeek::{escape_bytes, Interval, Time};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// The columns of a log.
+#[derive(Debug)]
+pub struct Schema {
+    /// `conn` for `conn.log`.
+    pub path: &'static str,
+    /// (column name, Zeek type) in order; names use Zeek's dotted form (`id.orig_h`).
+    pub columns: &'static [(&'static str, &'static str)],
+}
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Unset,
+    Bool(bool),
+    Count(u64),
+    Int(i64),
+    Double(f64),
+    Time(Time),
+    Interval(Interval),
+    /// Bytes, escaped on output.
+    Str(Vec<u8>),
+    Addr(IpAddr),
+    Port(u16),
+    /// An enum value, e.g. `tcp`.
+    Enum(&'static str),
+    Set(Vec<Value>),
+    Vector(Vec<Value>),
+}
+
+impl Value {
+    pub fn str(s: impl AsRef<[u8]>) -> Value {
+        Value::Str(s.as_ref().to_vec())
+    }
+    pub fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Value) -> Value {
+        v.map(f).unwrap_or(Value::Unset)
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Tsv,
+    Json,
+}
+
+struct Stream {
+    out: BufWriter<File>,
+    schema: &'static Schema,
+}
+
+/// All open log streams of a run.
+pub struct Logs {
+    dir: PathBuf,
+    format: Format,
+    streams: BTreeMap<&'static str, Stream>,
+    opened: String,
+}
+
+const SEP: u8 = b'\t';
+const SET_SEP: u8 = b',';
+const EMPTY: &str = "(empty)";
+const UNSET: &str = "-";
+
+impl Logs {
+    pub fn new(dir: impl Into<PathBuf>, format: Format) -> Logs {
+        Logs { dir: dir.into(), format, streams: BTreeMap::new(), opened: now_stamp() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends one row to the schema's log, opening the file on first use.
+    pub fn write(&mut self, schema: &'static Schema, row: &[Value]) -> io::Result<()> {
+        debug_assert_eq!(row.len(), schema.columns.len());
+        if !self.streams.contains_key(schema.path) {
+            let file = File::create(self.dir.join(format!("{}.log", schema.path)))?;
+            let mut out = BufWriter::new(file);
+            if self.format == Format::Tsv {
+                write_header(&mut out, schema, &self.opened)?;
+            }
+            self.streams.insert(schema.path, Stream { out, schema });
+        }
+        let stream = self.streams.get_mut(schema.path).expect("opened above");
+        let mut line = Vec::with_capacity(256);
+        match self.format {
+            Format::Tsv => tsv_row(&mut line, row),
+            Format::Json => json_row(&mut line, stream.schema, row),
+        }
+        line.push(b'\n');
+        stream.out.write_all(&line)
+    }
+
+    /// Writes the `#close` footers and flushes every stream.
+    pub fn close(&mut self) -> io::Result<()> {
+        let closed = now_stamp();
+        for stream in self.streams.values_mut() {
+            if self.format == Format::Tsv {
+                writeln!(stream.out, "#close\t{closed}")?;
+            }
+            stream.out.flush()?;
+        }
+        self.streams.clear();
+        Ok(())
+    }
+}
+
+impl Drop for Logs {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+fn now_stamp() -> String {
+    // Zeek writes local wall-clock time as YYYY-MM-DD-HH-MM-SS; UTC keeps runs reproducible.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn write_header(out: &mut impl Write, schema: &Schema, opened: &str) -> io::Result<()> {
+    writeln!(out, "#separator \\x09")?;
+    writeln!(out, "#set_separator\t,")?;
+    writeln!(out, "#empty_field\t{EMPTY}")?;
+    writeln!(out, "#unset_field\t{UNSET}")?;
+    writeln!(out, "#path\t{}", schema.path)?;
+    writeln!(out, "#open\t{opened}")?;
+    let names: Vec<&str> = schema.columns.iter().map(|c| c.0).collect();
+    writeln!(out, "#fields\t{}", names.join("\t"))?;
+    let types: Vec<&str> = schema.columns.iter().map(|c| c.1).collect();
+    writeln!(out, "#types\t{}", types.join("\t"))
+}
+
+fn tsv_row(line: &mut Vec<u8>, row: &[Value]) {
+    for (i, v) in row.iter().enumerate() {
+        if i > 0 {
+            line.push(SEP);
+        }
+        match v {
+            Value::Unset => line.extend_from_slice(UNSET.as_bytes()),
+            Value::Set(items) | Value::Vector(items) if items.is_empty() => {
+                line.extend_from_slice(EMPTY.as_bytes())
+            }
+            Value::Set(items) | Value::Vector(items) => {
+                for (j, item) in items.iter().enumerate() {
+                    if j > 0 {
+                        line.push(SET_SEP);
+                    }
+                    tsv_cell(line, item, true);
+                }
+            }
+            other => tsv_cell(line, other, false),
+        }
+    }
+}
+
+fn tsv_cell(line: &mut Vec<u8>, v: &Value, in_set: bool) {
+    use std::io::Write as _;
+    match v {
+        Value::Unset => line.extend_from_slice(UNSET.as_bytes()),
+        Value::Bool(b) => line.push(if *b { b'T' } else { b'F' }),
+        Value::Count(n) => {
+            let _ = write!(line, "{n}");
+        }
+        Value::Int(n) => {
+            let _ = write!(line, "{n}");
+        }
+        Value::Double(d) => {
+            let _ = write!(line, "{d:.6}");
+        }
+        Value::Time(t) => {
+            let _ = write!(line, "{t}");
+        }
+        Value::Interval(t) => {
+            let _ = write!(line, "{t}");
+        }
+        Value::Addr(a) => {
+            let _ = write!(line, "{a}");
+        }
+        Value::Port(p) => {
+            let _ = write!(line, "{p}");
+        }
+        Value::Enum(e) => line.extend_from_slice(e.as_bytes()),
+        Value::Str(s) => {
+            if s.is_empty() {
+                line.extend_from_slice(EMPTY.as_bytes());
+            } else if s.as_slice() == UNSET.as_bytes() {
+                line.extend_from_slice(b"\\x2d");
+            } else {
+                escape_tsv(line, s, in_set);
+            }
+        }
+        Value::Set(_) | Value::Vector(_) => tsv_row(line, std::slice::from_ref(v)),
+    }
+}
+
+/// Zeek's ASCII writer escapes the separators and non-printable bytes as \xNN.
+fn escape_tsv(line: &mut Vec<u8>, s: &[u8], in_set: bool) {
+    for &c in s {
+        let must_escape = c == SEP || c == b'\\' || !(0x20..0x7f).contains(&c) || (in_set && c == SET_SEP);
+        if must_escape {
+            line.extend_from_slice(format!("\\x{c:02x}").as_bytes());
+        } else {
+            line.push(c);
+        }
+    }
+}
+
+fn json_value(v: &Value) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    Some(match v {
+        Value::Unset => return None,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Count(n) => J::from(*n),
+        Value::Int(n) => J::from(*n),
+        Value::Double(d) => J::from(*d),
+        Value::Time(t) => J::from((t.as_secs_f64() * 1e6).round() / 1e6),
+        Value::Interval(t) => J::from((t.as_secs_f64() * 1e6).round() / 1e6),
+        Value::Str(s) => {
+            let mut out = String::new();
+            match std::str::from_utf8(s) {
+                Ok(text) => out.push_str(text),
+                Err(_) => escape_bytes(s, &mut out),
+            }
+            J::String(out)
+        }
+        Value::Addr(a) => J::String(a.to_string()),
+        Value::Port(p) => J::from(*p),
+        Value::Enum(e) => J::String((*e).to_string()),
+        Value::Set(items) | Value::Vector(items) => J::Array(items.iter().filter_map(json_value).collect()),
+    })
+}
+
+fn json_row(line: &mut Vec<u8>, schema: &Schema, row: &[Value]) {
+    let mut obj = serde_json::Map::new();
+    for ((name, _), v) in schema.columns.iter().zip(row) {
+        if let Some(j) = json_value(v) {
+            obj.insert((*name).to_string(), j);
+        }
+    }
+    let _ = serde_json::to_writer(line, &serde_json::Value::Object(obj));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static TEST: Schema = Schema {
+        path: "test",
+        columns: &[("ts", "time"), ("name", "string"), ("tags", "set[string]"), ("n", "count")],
+    };
+
+    #[test]
+    fn tsv_rows_escape_and_mark_unset_and_empty() {
+        let mut line = Vec::new();
+        tsv_row(
+            &mut line,
+            &[
+                Value::Time(Time(1_000_000_500)),
+                Value::str("a\tb"),
+                Value::Set(vec![]),
+                Value::Unset,
+            ],
+        );
+        assert_eq!(String::from_utf8(line).unwrap(), "1.000001\ta\\x09b\t(empty)\t-");
+    }
+
+    #[test]
+    fn json_rows_skip_unset_columns() {
+        let mut line = Vec::new();
+        json_row(&mut line, &TEST, &[Value::Time(Time(1_500_000_000)), Value::str("x"), Value::Set(vec![Value::str("a")]), Value::Unset]);
+        assert_eq!(String::from_utf8(line).unwrap(), r#"{"ts":1.5,"name":"x","tags":["a"]}"#);
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+    }
+}

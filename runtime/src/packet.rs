@@ -1,0 +1,110 @@
+//! What the capture reader hands to the decoder, and what the decoder hands
+//! to the flow engine. These types are the contract between `capture`,
+//! `decode` and `conn`.
+
+use crate::zeek::Time;
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+/// Link-layer header types (libpcap's LINKTYPE_* numbers) netpac decodes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LinkType {
+    /// BSD loopback: 4-byte address family in host byte order (LINKTYPE_NULL = 0).
+    Null,
+    Ethernet,
+    /// OpenBSD loopback: 4-byte address family in network byte order (LINKTYPE_LOOP = 108).
+    Loop,
+    Raw,
+    Ipv4,
+    Ipv6,
+    LinuxSll,
+    LinuxSll2,
+    Ppp,
+    Other(u32),
+}
+
+impl LinkType {
+    pub fn from_linktype(n: u32) -> LinkType {
+        match n {
+            0 => LinkType::Null,
+            1 => LinkType::Ethernet,
+            9 => LinkType::Ppp,
+            12 | 101 | 14 => LinkType::Raw,
+            108 => LinkType::Loop,
+            113 => LinkType::LinuxSll,
+            228 => LinkType::Ipv4,
+            229 => LinkType::Ipv6,
+            276 => LinkType::LinuxSll2,
+            other => LinkType::Other(other),
+        }
+    }
+}
+
+/// One captured frame, as read from the file.
+#[derive(Debug, Clone)]
+pub struct RawPacket<'a> {
+    pub ts: Time,
+    /// Length on the wire (may exceed `data.len()` when the snap length cut it).
+    pub wire_len: u32,
+    pub link: LinkType,
+    pub data: &'a [u8],
+}
+
+/// What the link layer told us about a frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layer2 {
+    pub src_mac: Option<[u8; 6]>,
+    pub dst_mac: Option<[u8; 6]>,
+    /// Outer 802.1Q tag.
+    pub vlan: Option<u16>,
+    /// Inner tag of QinQ.
+    pub inner_vlan: Option<u16>,
+}
+
+/// A decoded frame.
+#[derive(Debug)]
+pub enum Decoded<'a> {
+    /// An IP datagram (possibly reassembled from fragments).
+    Ip(IpPacket<'a>),
+    /// A non-IP frame with its EtherType (ARP is 0x0806).
+    Link { l2: Layer2, ethertype: u16, payload: &'a [u8] },
+}
+
+/// An IP datagram, down to the start of its transport header.
+#[derive(Debug)]
+pub struct IpPacket<'a> {
+    pub l2: Layer2,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// Transport protocol number, after any IPv6 extension headers.
+    pub proto: u8,
+    pub ttl: u8,
+    /// Total length the IP header claims (IPv4 total length; IPv6 payload
+    /// length plus 40), which conn.log's `*_ip_bytes` count.
+    pub ip_len: u32,
+    /// Length of the IP header including IPv6 extension headers.
+    pub hdr_len: u32,
+    /// IPv6 flow label (0 for IPv4).
+    pub flow_label: u32,
+    /// The transport header and payload as captured: borrowed from the frame,
+    /// or owned when reassembled from fragments. Shorter than
+    /// `ip_len - hdr_len` when the capture cut the packet.
+    pub l4: Cow<'a, [u8]>,
+    /// Whether the IPv4 header checksum was verified bad (only checked when
+    /// checksums are not ignored).
+    pub bad_ip_checksum: bool,
+}
+
+impl IpPacket<'_> {
+    /// Bytes of the transport segment the IP header promises.
+    pub fn l4_len_claimed(&self) -> u32 {
+        self.ip_len.saturating_sub(self.hdr_len)
+    }
+    /// Whether the capture holds less than the IP header promises.
+    pub fn is_truncated(&self) -> bool {
+        (self.l4.len() as u32) < self.l4_len_claimed()
+    }
+    pub fn is_ipv6(&self) -> bool {
+        self.src.is_ipv6()
+    }
+}

@@ -1,0 +1,100 @@
+//! Zeek's `connection` record and its parts, as events carry them.
+//! Built on demand (only when an event that carries it is subscribed).
+
+use crate::zeek::{ConnId, Interval, Time, ZString};
+use serde::Serialize;
+
+/// One side of a connection (Zeek's `endpoint`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Bytes sent (for TCP, from sequence numbers).
+    pub size: u64,
+    /// TCP_* / UDP_* endpoint state constant, as Zeek numbers them.
+    pub state: u64,
+    pub num_pkts: Option<u64>,
+    pub num_bytes_ip: Option<u64>,
+    pub flow_label: u64,
+    pub l2_addr: Option<String>,
+}
+
+/// Zeek's `connection` record.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Connection {
+    pub id: ConnId,
+    pub orig: Endpoint,
+    pub resp: Endpoint,
+    pub start_time: Time,
+    pub duration: Interval,
+    /// Confirmed analyzers, lower-case (`set[string]`).
+    pub service: Vec<String>,
+    pub history: String,
+    pub uid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inner_vlan: Option<i64>,
+}
+
+/// Zeek's `icmp_conn`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IcmpConn {
+    pub orig_h: std::net::IpAddr,
+    pub resp_h: std::net::IpAddr,
+    pub itype: u64,
+    pub icode: u64,
+    pub len: u64,
+    pub hlim: u64,
+    pub v6: bool,
+}
+
+/// Zeek's `icmp_context`: the packet an ICMP error quotes.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IcmpContext {
+    pub id: ConnId,
+    pub len: u64,
+    pub proto: u64,
+    pub frag_offset: u64,
+    pub bad_hdr_len: bool,
+    pub bad_checksum: bool,
+    #[serde(rename = "MF")]
+    pub mf: bool,
+    #[serde(rename = "DF")]
+    pub df: bool,
+}
+
+/// Zeek's `SYN_packet`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SynPacket {
+    pub is_orig: bool,
+    #[serde(rename = "DF")]
+    pub df: bool,
+    pub ttl: u64,
+    pub size: u64,
+    pub win_size: u64,
+    pub win_scale: i64,
+    #[serde(rename = "MSS")]
+    pub mss: u64,
+    #[serde(rename = "SACK_OK")]
+    pub sack_ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tsval: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tsecr: Option<u64>,
+}
+
+/// Zeek's `icmp6_nd_option`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Icmp6NdOption {
+    pub otype: u64,
+    pub len: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_address: Option<ZString>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<ZString>,
+}

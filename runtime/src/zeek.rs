@@ -1,0 +1,240 @@
+//! Zeek's script-level value types, as netpac represents them in events and logs.
+//!
+//! Serialization (serde) follows the `--events` JSON contract: `time` and
+//! `interval` are seconds as floats, `port` is `"80/tcp"`, `addr` is its
+//! textual form, `string` is Zeek-escaped text (bytes need not be UTF-8).
+
+use bytes::Bytes;
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::net::IpAddr;
+
+/// A point in time: nanoseconds since the Unix epoch (Zeek's `time`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(pub i64);
+
+/// A span of time in nanoseconds (Zeek's `interval`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Interval(pub i64);
+
+impl Time {
+    pub const ZERO: Time = Time(0);
+    pub fn from_secs_f64(s: f64) -> Time {
+        Time((s * 1e9).round() as i64)
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+    /// `self - earlier`, never negative (captures are not always in order).
+    pub fn since(self, earlier: Time) -> Interval {
+        Interval(self.0.saturating_sub(earlier.0).max(0))
+    }
+    pub fn add(self, i: Interval) -> Time {
+        Time(self.0.saturating_add(i.0))
+    }
+}
+
+impl Interval {
+    pub const fn from_secs(s: i64) -> Interval {
+        Interval(s * 1_000_000_000)
+    }
+    pub const fn from_millis(ms: i64) -> Interval {
+        Interval(ms * 1_000_000)
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+}
+
+/// Zeek prints times and intervals with exactly six decimals in its logs.
+fn fmt_fixed6(f: &mut fmt::Formatter<'_>, nanos: i64) -> fmt::Result {
+    // Round to microseconds the way Zeek's `%.6f` of a double does.
+    let micros = (nanos as f64 / 1e3).round() as i64;
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    write!(f, "{}{}.{:06}", sign, m / 1_000_000, m % 1_000_000)
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_fixed6(f, self.0)
+    }
+}
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_fixed6(f, self.0)
+    }
+}
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(round6(self.as_secs_f64()))
+    }
+}
+impl Serialize for Interval {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(round6(self.as_secs_f64()))
+    }
+}
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// Transport protocol of a port or connection (Zeek's `transport_proto`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    Tcp,
+    Udp,
+    Icmp,
+    Unknown,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+            Proto::Unknown => "unknown_transport",
+        }
+    }
+}
+
+/// A port number with its transport protocol (Zeek's `port`, e.g. `53/udp`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Port {
+    pub number: u16,
+    pub proto: Proto,
+}
+
+impl Port {
+    pub const fn new(number: u16, proto: Proto) -> Port {
+        Port { number, proto }
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.number, self.proto.as_str())
+    }
+}
+impl Serialize for Port {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Zeek's `string`: arbitrary bytes. Shares the packet buffer where it can.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ZString(pub Bytes);
+
+impl ZString {
+    pub fn new(b: impl Into<Bytes>) -> ZString {
+        ZString(b.into())
+    }
+    pub fn copy_from(b: &[u8]) -> ZString {
+        ZString(Bytes::copy_from_slice(b))
+    }
+    pub fn from_static(s: &'static str) -> ZString {
+        ZString(Bytes::from_static(s.as_bytes()))
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&'static str> for ZString {
+    fn from(s: &'static str) -> Self {
+        ZString::from_static(s)
+    }
+}
+impl From<String> for ZString {
+    fn from(s: String) -> Self {
+        ZString(Bytes::from(s.into_bytes()))
+    }
+}
+impl From<Vec<u8>> for ZString {
+    fn from(v: Vec<u8>) -> Self {
+        ZString(Bytes::from(v))
+    }
+}
+
+/// Escapes bytes as Zeek does when it prints a string: printable ASCII as is,
+/// everything else as `\xNN`.
+pub fn escape_bytes(b: &[u8], out: &mut String) {
+    use std::fmt::Write;
+    for &c in b {
+        if (0x20..0x7f).contains(&c) && c != b'\\' {
+            out.push(c as char);
+        } else if c == b'\\' {
+            out.push_str("\\\\");
+        } else {
+            let _ = write!(out, "\\x{:02x}", c);
+        }
+    }
+}
+
+impl fmt::Display for ZString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::with_capacity(self.0.len());
+        escape_bytes(&self.0, &mut s);
+        f.write_str(&s)
+    }
+}
+impl fmt::Debug for ZString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self)
+    }
+}
+impl Serialize for ZString {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Zeek's `addr`.
+pub type Addr = IpAddr;
+
+/// The 4-tuple that names a connection (Zeek's `conn_id`), originator first.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ConnId {
+    pub orig_h: Addr,
+    pub orig_p: Port,
+    pub resp_h: Addr,
+    pub resp_p: Port,
+}
+
+impl ConnId {
+    /// The same tuple seen from the other side.
+    pub fn flipped(&self) -> ConnId {
+        ConnId { orig_h: self.resp_h, orig_p: self.resp_p, resp_h: self.orig_h, resp_p: self.orig_p }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_print_with_six_decimals() {
+        assert_eq!(Time(1_254_722_767_492_060_123).to_string(), "1254722767.492060");
+        assert_eq!(Interval(1_500).to_string(), "0.000002");
+        assert_eq!(Interval(0).to_string(), "0.000000");
+    }
+
+    #[test]
+    fn strings_escape_like_zeek() {
+        assert_eq!(ZString::copy_from(b"a\x00b\\\xff").to_string(), "a\\x00b\\\\\\xff");
+    }
+
+    #[test]
+    fn ports_name_their_protocol() {
+        assert_eq!(Port::new(53, Proto::Udp).to_string(), "53/udp");
+    }
+}

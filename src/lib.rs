@@ -1,0 +1,2 @@
+//! netpac: Zeek-compatible protocol analysis.
+pub use netpac_runtime as runtime;

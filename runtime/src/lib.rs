@@ -11,8 +11,10 @@
 
 pub mod analyzer;
 pub mod event;
+pub mod framer;
 pub mod log;
 pub mod packet;
+pub mod parse;
 pub mod record;
 pub mod weird;
 pub mod zeek;

@@ -1,0 +1,186 @@
+//! Framing of a TCP byte stream into whole PDUs.
+//!
+//! A PDU that lies entirely inside one delivered chunk is handed out in place
+//! (no copy). Only a PDU that straddles chunks is buffered, and only up to
+//! `max_pdu` bytes. The frame length comes from a function generated from the
+//! grammar's top unit (`unit TcpMessage { len: u16; ... } &size = len + 2`).
+
+/// What a frame-length function knows about the bytes at the start of a PDU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameLen {
+    /// At least this many bytes are needed to know the length.
+    Need(usize),
+    /// The PDU is this many bytes long (header included).
+    Pdu(usize),
+    /// The length field is impossible (e.g. arithmetic overflow).
+    Invalid,
+}
+
+/// Why framing stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    /// A PDU announced a length beyond the limit.
+    TooLarge { len: usize, max: usize },
+    /// The frame length could not be computed.
+    BadLength,
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::TooLarge { len, max } => write!(f, "PDU of {len} bytes exceeds the limit of {max}"),
+            FrameError::BadLength => f.write_str("bad PDU length"),
+        }
+    }
+}
+
+/// Frames one direction of a stream.
+#[derive(Debug)]
+pub struct Framer {
+    pending: Vec<u8>,
+    max_pdu: usize,
+    failed: bool,
+}
+
+impl Framer {
+    pub fn new(max_pdu: usize) -> Framer {
+        Framer { pending: Vec::new(), max_pdu, failed: false }
+    }
+
+    /// Bytes buffered for a PDU that straddles chunks.
+    pub fn buffered(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether framing has failed (the stream is out of sync for good).
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Drops what is buffered (after a gap the stream is out of sync).
+    pub fn reset(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Feeds in-order stream bytes; calls `on_pdu` for every complete PDU.
+    pub fn deliver(
+        &mut self,
+        mut data: &[u8],
+        frame_len: fn(&[u8]) -> FrameLen,
+        on_pdu: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), FrameError> {
+        if self.failed {
+            return Ok(());
+        }
+        // First finish a PDU that straddles the previous chunk.
+        while !self.pending.is_empty() && !data.is_empty() {
+            match self.check(frame_len(&self.pending))? {
+                FrameLen::Need(n) => {
+                    let want = n.saturating_sub(self.pending.len()).max(1).min(data.len());
+                    self.pending.extend_from_slice(&data[..want]);
+                    data = &data[want..];
+                }
+                FrameLen::Pdu(n) => {
+                    let want = n.saturating_sub(self.pending.len()).min(data.len());
+                    self.pending.extend_from_slice(&data[..want]);
+                    data = &data[want..];
+                    if self.pending.len() >= n {
+                        on_pdu(&self.pending);
+                        self.pending.clear();
+                    }
+                }
+                FrameLen::Invalid => return Err(FrameError::BadLength),
+            }
+        }
+        if !self.pending.is_empty() {
+            // Still incomplete; the loop above consumed all of `data`.
+            return Ok(());
+        }
+        // Then parse in place while whole PDUs are present.
+        while !data.is_empty() {
+            match self.check(frame_len(data))? {
+                FrameLen::Pdu(n) if n <= data.len() && n > 0 => {
+                    on_pdu(&data[..n]);
+                    data = &data[n..];
+                }
+                FrameLen::Pdu(n) => {
+                    self.pending.reserve(n);
+                    self.pending.extend_from_slice(data);
+                    return Ok(());
+                }
+                FrameLen::Need(_) => {
+                    self.pending.extend_from_slice(data);
+                    return Ok(());
+                }
+                FrameLen::Invalid => return Err(FrameError::BadLength),
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, len: FrameLen) -> Result<FrameLen, FrameError> {
+        match len {
+            FrameLen::Pdu(0) | FrameLen::Invalid => {
+                self.failed = true;
+                self.pending.clear();
+                Err(FrameError::BadLength)
+            }
+            FrameLen::Pdu(n) if n > self.max_pdu => {
+                self.failed = true;
+                self.pending.clear();
+                Err(FrameError::TooLarge { len: n, max: self.max_pdu })
+            }
+            FrameLen::Need(n) if n > self.max_pdu => {
+                self.failed = true;
+                self.pending.clear();
+                Err(FrameError::TooLarge { len: n, max: self.max_pdu })
+            }
+            other => Ok(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u16_prefix(b: &[u8]) -> FrameLen {
+        if b.len() < 2 {
+            FrameLen::Need(2)
+        } else {
+            FrameLen::Pdu(2 + u16::from_be_bytes([b[0], b[1]]) as usize)
+        }
+    }
+
+    fn run(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, usize) {
+        let mut f = Framer::new(100);
+        let mut out = Vec::new();
+        let mut max_buffered = 0;
+        for c in chunks {
+            f.deliver(c, u16_prefix, &mut |p| out.push(p.to_vec())).unwrap();
+            max_buffered = max_buffered.max(f.buffered());
+        }
+        (out, max_buffered)
+    }
+
+    #[test]
+    fn whole_pdus_are_not_buffered() {
+        let (pdus, buffered) = run(&[&[0, 1, 9, 0, 2, 7, 8]]);
+        assert_eq!(pdus, vec![vec![0, 1, 9], vec![0, 2, 7, 8]]);
+        assert_eq!(buffered, 0);
+    }
+
+    #[test]
+    fn straddling_pdus_are_joined() {
+        let (pdus, _) = run(&[&[0], &[3, 1], &[2, 3, 0, 1], &[5]]);
+        assert_eq!(pdus, vec![vec![0, 3, 1, 2, 3], vec![0, 1, 5]]);
+    }
+
+    #[test]
+    fn oversized_pdus_fail() {
+        let mut f = Framer::new(10);
+        let r = f.deliver(&[0xff, 0xff, 1], u16_prefix, &mut |_| {});
+        assert!(matches!(r, Err(FrameError::TooLarge { .. })));
+        assert!(f.failed());
+    }
+}

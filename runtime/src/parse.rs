@@ -1,0 +1,484 @@
+//! Runtime support for generated parsers: a bounded [`Cursor`] over the
+//! input, [`ParseError`] (which separates "need more input" from
+//! "malformed"), checked arithmetic helpers and the per-PDU [`ParseCx`].
+//!
+//! Every length read from the wire opens a window ([`Cursor::sub`]); running
+//! out inside a window is [`InvalidKind::Truncated`]. Only a cursor made with
+//! [`Cursor::streaming`] reports [`ParseError::Incomplete`] at its end.
+
+use bytes::Bytes;
+use std::cell::OnceCell;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Why a parse failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// The (streaming) input ended early: at least `needed` more bytes are required.
+    Incomplete { needed: usize },
+    /// The input is malformed.
+    Invalid {
+        /// Offset (from the start of the input) where the problem was found.
+        offset: usize,
+        /// Grammar path of the field being parsed, e.g. `dns.RR.rdata`.
+        at: &'static str,
+        kind: InvalidKind,
+        /// Whether a weird naming this failure was already reported
+        /// (`&on_error(weird = ..)`), so the analyzer need not report a violation.
+        reported: bool,
+    },
+}
+
+/// What was wrong with malformed input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidKind {
+    /// A window (length field) ended before the field did.
+    Truncated,
+    /// A `&size` window was not consumed completely.
+    TrailingData,
+    /// A `&requires(.., violation = "name")` constraint failed.
+    Requires(&'static str),
+    /// Overflow, underflow or division by zero.
+    Arithmetic,
+    /// A declared limit was exceeded (element count, depth, ...).
+    Limit(&'static str),
+    /// A value the grammar (or an extern unit) rejects.
+    BadValue(&'static str),
+    /// An array element consumed no input (would loop forever).
+    NoProgress,
+}
+
+impl ParseError {
+    pub fn invalid(offset: usize, at: &'static str, kind: InvalidKind) -> ParseError {
+        ParseError::Invalid { offset, at, kind, reported: false }
+    }
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self, ParseError::Incomplete { .. })
+    }
+    /// The same error, marked as already reported through a weird.
+    pub fn mark_reported(self) -> ParseError {
+        match self {
+            ParseError::Invalid { offset, at, kind, .. } => ParseError::Invalid { offset, at, kind, reported: true },
+            e => e,
+        }
+    }
+    pub fn is_reported(&self) -> bool {
+        matches!(self, ParseError::Invalid { reported: true, .. })
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::Incomplete { needed } => write!(f, "incomplete input: {needed} more bytes needed"),
+            ParseError::Invalid { offset, at, kind, .. } => {
+                write!(f, "{at} at offset {offset}: ")?;
+                match kind {
+                    InvalidKind::Truncated => f.write_str("truncated"),
+                    InvalidKind::TrailingData => f.write_str("trailing data in window"),
+                    InvalidKind::Requires(n) => write!(f, "constraint {n} failed"),
+                    InvalidKind::Arithmetic => f.write_str("arithmetic overflow"),
+                    InvalidKind::Limit(n) => write!(f, "limit {n} exceeded"),
+                    InvalidKind::BadValue(n) => write!(f, "bad value: {n}"),
+                    InvalidKind::NoProgress => f.write_str("array element consumed no input"),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A bounded reader over `buf[pos..end]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+    origin: usize,
+    streaming: bool,
+}
+
+macro_rules! read_int {
+    ($name:ident, $ty:ty, $n:expr, $conv:ident) => {
+        #[inline]
+        pub fn $name(&mut self, at: &'static str) -> Result<$ty, ParseError> {
+            let b = self.take($n, at)?;
+            let mut a = [0u8; $n];
+            a.copy_from_slice(b);
+            Ok(<$ty>::$conv(a))
+        }
+    };
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor over a complete PDU: running out is `Truncated`.
+    pub fn new(buf: &'a [u8]) -> Cursor<'a> {
+        Cursor { buf, pos: 0, end: buf.len(), origin: 0, streaming: false }
+    }
+    /// A cursor over the start of a stream: running out is `Incomplete`.
+    pub fn streaming(buf: &'a [u8]) -> Cursor<'a> {
+        Cursor { streaming: true, ..Cursor::new(buf) }
+    }
+    /// Offset from the start of the input.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.end - self.pos
+    }
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.end
+    }
+    fn short(&self, n: usize, at: &'static str) -> ParseError {
+        if self.streaming {
+            ParseError::Incomplete { needed: n - self.remaining() }
+        } else {
+            ParseError::invalid(self.pos, at, InvalidKind::Truncated)
+        }
+    }
+    /// The next `n` bytes.
+    #[inline]
+    pub fn take(&mut self, n: usize, at: &'static str) -> Result<&'a [u8], ParseError> {
+        if n > self.remaining() {
+            return Err(self.short(n, at));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    /// Skips `n` bytes.
+    pub fn skip(&mut self, n: usize, at: &'static str) -> Result<(), ParseError> {
+        self.take(n, at).map(|_| ())
+    }
+    /// Everything up to the end of the window.
+    #[inline]
+    pub fn rest(&mut self) -> &'a [u8] {
+        let s = &self.buf[self.pos..self.end];
+        self.pos = self.end;
+        s
+    }
+    /// Bytes up to (not including) `delim`; the delimiter is consumed.
+    pub fn until(&mut self, delim: &[u8], at: &'static str) -> Result<&'a [u8], ParseError> {
+        let hay = &self.buf[self.pos..self.end];
+        let found = if delim.is_empty() {
+            Some(0)
+        } else if delim.len() == 1 {
+            hay.iter().position(|&b| b == delim[0])
+        } else {
+            // Scan for the first delimiter byte, then compare the rest.
+            let mut i = 0;
+            let mut hit = None;
+            while let Some(p) = hay[i..].iter().position(|&b| b == delim[0]) {
+                let s = i + p;
+                if hay.len() - s < delim.len() {
+                    break;
+                }
+                if &hay[s..s + delim.len()] == delim {
+                    hit = Some(s);
+                    break;
+                }
+                i = s + 1;
+            }
+            hit
+        };
+        match found {
+            Some(n) => {
+                let s = &hay[..n];
+                self.pos += n + delim.len();
+                Ok(s)
+            }
+            None if self.streaming => Err(ParseError::Incomplete { needed: 1 }),
+            None => Err(ParseError::invalid(self.end, at, InvalidKind::Truncated)),
+        }
+    }
+    /// A window over the next `n` bytes; this cursor moves past them.
+    pub fn sub(&mut self, n: usize, at: &'static str) -> Result<Cursor<'a>, ParseError> {
+        if n > self.remaining() {
+            return Err(self.short(n, at));
+        }
+        let w = Cursor { buf: self.buf, pos: self.pos, end: self.pos + n, origin: self.origin, streaming: false };
+        self.pos += n;
+        Ok(w)
+    }
+    /// A window over at most `n` bytes; the caller advances this cursor by
+    /// what the window consumed ([`Cursor::advance_to`]).
+    pub fn sub_max(&self, n: usize) -> Cursor<'a> {
+        let len = n.min(self.remaining());
+        Cursor { buf: self.buf, pos: self.pos, end: self.pos + len, origin: self.origin, streaming: false }
+    }
+    /// Moves to `pos` (from a window made by [`Cursor::sub_max`]); forward only.
+    pub fn advance_to(&mut self, pos: usize) {
+        if pos > self.pos && pos <= self.end {
+            self.pos = pos;
+        }
+    }
+    /// Moves forward to `origin + off` (grammar `skip to`); backward or out of window is invalid.
+    pub fn skip_to(&mut self, off: usize, at: &'static str) -> Result<(), ParseError> {
+        let target = self.origin.checked_add(off).ok_or(ParseError::invalid(self.pos, at, InvalidKind::Arithmetic))?;
+        if target < self.pos || target > self.end {
+            return Err(ParseError::invalid(self.pos, at, InvalidKind::BadValue("offset outside window")));
+        }
+        self.pos = target;
+        Ok(())
+    }
+    /// Makes the current position the origin that extern units (e.g. DNS
+    /// names) count offsets from; returns the previous origin.
+    pub fn set_origin_here(&mut self) -> usize {
+        std::mem::replace(&mut self.origin, self.pos)
+    }
+    pub fn restore_origin(&mut self, origin: usize) {
+        self.origin = origin;
+    }
+    /// Offset of the origin in the input.
+    pub fn origin(&self) -> usize {
+        self.origin
+    }
+    /// The input from the origin up to the current position (what a
+    /// backward pointer may refer to).
+    pub fn before_from_origin(&self) -> &'a [u8] {
+        &self.buf[self.origin.min(self.pos)..self.pos]
+    }
+    /// The whole input buffer (extern units resolve backward pointers in it).
+    pub fn input(&self) -> &'a [u8] {
+        self.buf
+    }
+    read_int!(u8, u8, 1, from_be_bytes);
+    read_int!(i8, i8, 1, from_be_bytes);
+    read_int!(u16_be, u16, 2, from_be_bytes);
+    read_int!(u16_le, u16, 2, from_le_bytes);
+    read_int!(u32_be, u32, 4, from_be_bytes);
+    read_int!(u32_le, u32, 4, from_le_bytes);
+    read_int!(u64_be, u64, 8, from_be_bytes);
+    read_int!(u64_le, u64, 8, from_le_bytes);
+    read_int!(i16_be, i16, 2, from_be_bytes);
+    read_int!(i16_le, i16, 2, from_le_bytes);
+    read_int!(i32_be, i32, 4, from_be_bytes);
+    read_int!(i32_le, i32, 4, from_le_bytes);
+    read_int!(i64_be, i64, 8, from_be_bytes);
+    read_int!(i64_le, i64, 8, from_le_bytes);
+    #[inline]
+    pub fn u24_be(&mut self, at: &'static str) -> Result<u32, ParseError> {
+        let b = self.take(3, at)?;
+        Ok(u32::from_be_bytes([0, b[0], b[1], b[2]]))
+    }
+    #[inline]
+    pub fn u24_le(&mut self, at: &'static str) -> Result<u32, ParseError> {
+        let b = self.take(3, at)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], 0]))
+    }
+    #[inline]
+    pub fn u8_be(&mut self, at: &'static str) -> Result<u8, ParseError> {
+        self.u8(at)
+    }
+    #[inline]
+    pub fn u8_le(&mut self, at: &'static str) -> Result<u8, ParseError> {
+        self.u8(at)
+    }
+    #[inline]
+    pub fn i8_be(&mut self, at: &'static str) -> Result<i8, ParseError> {
+        self.i8(at)
+    }
+    #[inline]
+    pub fn i8_le(&mut self, at: &'static str) -> Result<i8, ParseError> {
+        self.i8(at)
+    }
+    pub fn ipv4(&mut self, at: &'static str) -> Result<Ipv4Addr, ParseError> {
+        let b = self.take(4, at)?;
+        Ok(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
+    }
+    pub fn ipv6(&mut self, at: &'static str) -> Result<Ipv6Addr, ParseError> {
+        let b = self.take(16, at)?;
+        let mut a = [0u8; 16];
+        a.copy_from_slice(b);
+        Ok(Ipv6Addr::from(a))
+    }
+}
+
+/// Checked arithmetic for generated code: every failure is a parse error.
+pub mod ops {
+    use super::{InvalidKind, ParseError};
+    fn arith(at: &'static str, off: usize) -> ParseError {
+        ParseError::invalid(off, at, InvalidKind::Arithmetic)
+    }
+    #[inline]
+    pub fn add(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
+        a.checked_add(b).ok_or_else(|| arith(at, off))
+    }
+    #[inline]
+    pub fn sub(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
+        a.checked_sub(b).ok_or_else(|| arith(at, off))
+    }
+    #[inline]
+    pub fn mul(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
+        a.checked_mul(b).ok_or_else(|| arith(at, off))
+    }
+    #[inline]
+    pub fn div(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
+        a.checked_div(b).ok_or_else(|| arith(at, off))
+    }
+    #[inline]
+    pub fn rem(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
+        a.checked_rem(b).ok_or_else(|| arith(at, off))
+    }
+    #[inline]
+    pub fn shl(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
+        u32::try_from(b).ok().and_then(|b| a.checked_shl(b)).ok_or_else(|| arith(at, off))
+    }
+    #[inline]
+    pub fn shr(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
+        u32::try_from(b).ok().and_then(|b| a.checked_shr(b)).ok_or_else(|| arith(at, off))
+    }
+    #[inline]
+    pub fn to_usize(a: u64, at: &'static str, off: usize) -> Result<usize, ParseError> {
+        usize::try_from(a).map_err(|_| arith(at, off))
+    }
+}
+
+/// Limits every generated parser obeys, whatever its grammar declares.
+pub const MAX_ELEMENTS: usize = 1 << 20;
+/// Maximum nesting of units (recursive grammars).
+pub const MAX_DEPTH: u16 = 64;
+/// At most this many weirds are kept per PDU.
+pub const MAX_WEIRDS_PER_PDU: usize = 32;
+
+/// Per-PDU parse state: direction, weirds seen, whether parsing halted.
+#[derive(Debug, Default)]
+pub struct ParseCx {
+    pub is_orig: bool,
+    /// The responder's port (some protocols change rules by port).
+    pub resp_port: u16,
+    weirds: Vec<(&'static str, String)>,
+    halted: Option<&'static str>,
+    depth: u16,
+}
+
+impl ParseCx {
+    pub fn new(is_orig: bool, resp_port: u16) -> ParseCx {
+        ParseCx { is_orig, resp_port, ..ParseCx::default() }
+    }
+    /// Records a named anomaly; parsing continues.
+    pub fn weird(&mut self, name: &'static str, addl: impl Into<String>) {
+        if self.weirds.len() < MAX_WEIRDS_PER_PDU {
+            self.weirds.push((name, addl.into()));
+        }
+    }
+    pub fn weirds(&self) -> &[(&'static str, String)] {
+        &self.weirds
+    }
+    pub fn take_weirds(&mut self) -> Vec<(&'static str, String)> {
+        std::mem::take(&mut self.weirds)
+    }
+    /// Stops parsing of the remaining `&partial` arrays of this PDU.
+    pub fn halt(&mut self, why: &'static str) {
+        if self.halted.is_none() {
+            self.halted = Some(why);
+        }
+    }
+    pub fn halted(&self) -> Option<&'static str> {
+        self.halted
+    }
+    /// Enters a nested unit; fails beyond [`MAX_DEPTH`].
+    #[inline]
+    pub fn enter(&mut self, at: &'static str, offset: usize) -> Result<(), ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ParseError::invalid(offset, at, InvalidKind::Limit("depth")));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+    #[inline]
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+/// The PDU an event binding reads from: `string` arguments become
+/// `Bytes` slices of one shared copy, made only when the first one is built.
+pub struct Pdu<'p> {
+    data: &'p [u8],
+    shared: OnceCell<Bytes>,
+}
+
+impl<'p> Pdu<'p> {
+    pub fn new(data: &'p [u8]) -> Pdu<'p> {
+        Pdu { data, shared: OnceCell::new() }
+    }
+    /// A PDU that already lives in a `Bytes` (no copy at all).
+    pub fn from_bytes(data: &'p Bytes) -> Pdu<'p> {
+        let cell = OnceCell::new();
+        let _ = cell.set(data.clone());
+        Pdu { data, shared: cell }
+    }
+    pub fn data(&self) -> &'p [u8] {
+        self.data
+    }
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+    /// `sub` as a Zeek string sharing the PDU's buffer when `sub` lies in it.
+    pub fn string(&self, sub: &[u8]) -> crate::zeek::ZString {
+        let base = self.data.as_ptr() as usize;
+        let start = sub.as_ptr() as usize;
+        if start >= base && start + sub.len() <= base + self.data.len() {
+            let off = start - base;
+            let shared = self.shared.get_or_init(|| Bytes::copy_from_slice(self.data));
+            crate::zeek::ZString(shared.slice(off..off + sub.len()))
+        } else {
+            crate::zeek::ZString::copy_from(sub)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_bound_reads_and_report_truncation() {
+        let data = [0u8, 3, 1, 2, 3, 4];
+        let mut c = Cursor::new(&data);
+        let n = c.u16_be("t.len").unwrap();
+        let mut w = c.sub(n as usize, "t.body").unwrap();
+        assert_eq!(w.u16_be("t.a").unwrap(), 0x0102);
+        assert!(matches!(w.u16_be("t.b"), Err(ParseError::Invalid { kind: InvalidKind::Truncated, .. })));
+        assert_eq!(c.remaining(), 1);
+    }
+
+    #[test]
+    fn streaming_cursor_reports_incomplete() {
+        let mut c = Cursor::streaming(&[1]);
+        assert_eq!(c.u32_be("x"), Err(ParseError::Incomplete { needed: 3 }));
+    }
+
+    #[test]
+    fn until_finds_two_byte_delimiters() {
+        let mut c = Cursor::new(b"ab\rc\r\nrest");
+        assert_eq!(c.until(b"\r\n", "x").unwrap(), b"ab\rc");
+        assert_eq!(c.rest(), b"rest");
+    }
+
+    #[test]
+    fn arithmetic_is_checked() {
+        assert!(ops::sub(1, 2, "x", 0).is_err());
+        assert!(ops::shl(1, 64, "x", 0).is_err());
+        assert_eq!(ops::add(1, 2, "x", 0), Ok(3));
+    }
+
+    #[test]
+    fn pdu_strings_share_the_buffer() {
+        let data = b"hello world".to_vec();
+        let pdu = Pdu::new(&data);
+        let a = pdu.string(&data[0..5]);
+        let b = pdu.string(&data[6..]);
+        assert_eq!(a.as_bytes(), b"hello");
+        assert_eq!(b.as_bytes(), b"world");
+        assert_eq!(pdu.string(b"other").as_bytes(), b"other");
+    }
+}

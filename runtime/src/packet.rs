@@ -38,6 +38,51 @@ impl LinkType {
             other => LinkType::Other(other),
         }
     }
+
+    /// The LINKTYPE_* number this link type is written with in a capture
+    /// file (raw IP is written as LINKTYPE_RAW, 101).
+    pub fn to_linktype(self) -> u32 {
+        match self {
+            LinkType::Null => 0,
+            LinkType::Ethernet => 1,
+            LinkType::Ppp => 9,
+            LinkType::Raw => 101,
+            LinkType::Loop => 108,
+            LinkType::LinuxSll => 113,
+            LinkType::Ipv4 => 228,
+            LinkType::Ipv6 => 229,
+            LinkType::LinuxSll2 => 276,
+            LinkType::Other(n) => n,
+        }
+    }
+
+    /// Whether the decoder understands frames of this link type. Callers
+    /// check this up front to reject a capture with a clear error.
+    pub fn is_supported(self) -> bool {
+        !matches!(self, LinkType::Other(_))
+    }
+
+    /// A short human-readable name (libpcap's DLT name where there is one).
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::Null => "NULL",
+            LinkType::Ethernet => "EN10MB",
+            LinkType::Ppp => "PPP",
+            LinkType::Raw => "RAW",
+            LinkType::Loop => "LOOP",
+            LinkType::LinuxSll => "LINUX_SLL",
+            LinkType::Ipv4 => "IPV4",
+            LinkType::Ipv6 => "IPV6",
+            LinkType::LinuxSll2 => "LINUX_SLL2",
+            LinkType::Other(_) => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for LinkType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.to_linktype(), self.name())
+    }
 }
 
 /// One captured frame, as read from the file.

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analyzer;
+pub mod capture;
 pub mod event;
 pub mod framer;
 pub mod log;

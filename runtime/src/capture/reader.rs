@@ -164,10 +164,7 @@ impl CaptureReader {
         let file = File::open(path).map_err(open_err)?;
         let meta = file.metadata().map_err(open_err)?;
         if meta.is_dir() {
-            return Err(open_err(io::Error::new(
-                io::ErrorKind::Other,
-                "is a directory",
-            )));
+            return Err(open_err(io::Error::other("is a directory")));
         }
         let mut counting = CountingFile { file, count: 0 };
         let mut magic = [0u8; 2];

@@ -11,6 +11,7 @@
 
 pub mod analyzer;
 pub mod capture;
+pub mod decode;
 pub mod event;
 pub mod framer;
 pub mod log;

@@ -1,0 +1,416 @@
+//! IPv4 and IPv6 headers, with the checks (and weird names) of Zeek's IP
+//! packet analyzer, in its order.
+
+use super::frag::{FragmentIn, Reassembled};
+use super::{be16, flow_weird, net_weird, push_weird, Decoder};
+use crate::packet::{Decoded, IpPacket, Layer2, RawPacket};
+use crate::weird::{Weird, WeirdScope};
+use crate::zeek::Time;
+use etherparse::{
+    IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice,
+    Ipv6RawExtHeaderSlice,
+};
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv6Addr};
+
+const IPPROTO_HOPOPTS: u8 = 0;
+const IPPROTO_ROUTING: u8 = 43;
+const IPPROTO_FRAGMENT: u8 = 44;
+const IPPROTO_AH: u8 = 51;
+const IPPROTO_NONE: u8 = 59;
+const IPPROTO_DSTOPTS: u8 = 60;
+
+/// The result of walking an IPv6 extension header chain.
+struct Ipv6Chain {
+    /// Bytes of the IPv6 header and the extension headers walked.
+    hdr_len: usize,
+    /// The protocol after the last header walked.
+    proto: u8,
+    /// Fragment header: (offset in bytes, more fragments, identification,
+    /// where the fragment header starts).
+    fragment: Option<(usize, bool, u32, usize)>,
+}
+
+/// Walks extension headers from `off` with `next` as the first header type,
+/// over `data` (the captured bytes). A header that does not fit ends the
+/// walk where it starts. The walk ends after a fragment header, at ESP, or
+/// at any non-extension protocol. Routing headers may replace `dst` with
+/// the final destination (as Zeek's connection addresses do).
+fn walk_ipv6_chain(
+    data: &[u8],
+    mut off: usize,
+    mut next: u8,
+    ts: Time,
+    src: IpAddr,
+    dst: &mut IpAddr,
+    weirds: Option<&mut Vec<Weird>>,
+) -> Ipv6Chain {
+    let mut fragment = None;
+    let mut routed = false;
+    let mut weirds = weirds;
+    loop {
+        let rest = &data[off.min(data.len())..];
+        match next {
+            IPPROTO_HOPOPTS | IPPROTO_ROUTING | IPPROTO_DSTOPTS => {
+                let Ok(ext) = Ipv6RawExtHeaderSlice::from_slice(rest) else {
+                    break;
+                };
+                let len = ext.slice().len();
+                if next == IPPROTO_ROUTING {
+                    if let Some(w) = weirds.as_deref_mut() {
+                        routing_header(ext.slice(), ts, src, dst, &mut routed, w);
+                    }
+                }
+                next = ext.next_header().0;
+                off += len;
+            }
+            IPPROTO_AH => {
+                let Ok(ah) = IpAuthHeaderSlice::from_slice(rest) else {
+                    break;
+                };
+                next = ah.next_header().0;
+                off += ah.slice().len();
+            }
+            IPPROTO_FRAGMENT => {
+                let Ok(fh) = Ipv6FragmentHeaderSlice::from_slice(rest) else {
+                    break;
+                };
+                fragment = Some((
+                    fh.fragment_offset().value() as usize * 8,
+                    fh.more_fragments(),
+                    fh.identification(),
+                    off,
+                ));
+                next = fh.next_header().0;
+                off += fh.slice().len();
+                break;
+            }
+            _ => break,
+        }
+    }
+    Ipv6Chain {
+        hdr_len: off,
+        proto: next,
+        fragment,
+    }
+}
+
+/// A routing header: type 0 with segments left names the final destination
+/// (and is deprecated); other types are reported as unknown.
+fn routing_header(
+    hdr: &[u8],
+    ts: Time,
+    src: IpAddr,
+    dst: &mut IpAddr,
+    routed: &mut bool,
+    weirds: &mut Vec<Weird>,
+) {
+    if *routed {
+        flow_weird(weirds, ts, "multiple_routing_headers", "", src, *dst);
+        return;
+    }
+    // next header, length in 8-byte units beyond the first, type, segments left.
+    let (units, kind, segments_left) = (hdr[1], hdr[2], hdr[3]);
+    match kind {
+        0 => {
+            if segments_left > 0 && units >= 2 {
+                if units % 2 == 0 {
+                    let last = &hdr[hdr.len() - 16..];
+                    let mut addr = [0u8; 16];
+                    addr.copy_from_slice(last);
+                    *dst = IpAddr::V6(Ipv6Addr::from(addr));
+                    *routed = true;
+                } else {
+                    flow_weird(weirds, ts, "odd_routing0_len", "", src, *dst);
+                }
+            }
+            flow_weird(weirds, ts, "routing0_hdr", "", src, *dst);
+        }
+        other => push_weird(
+            weirds,
+            ts,
+            "unknown_routing_type",
+            "",
+            WeirdScope::Flow { src, dst: *dst },
+            other.to_string(),
+        ),
+    }
+}
+
+/// Ones' complement sum of an IPv4 header; 0xffff when the checksum is right.
+fn ones_complement_sum(header: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut words = header.chunks_exact(2);
+    for w in &mut words {
+        sum += u16::from_be_bytes([w[0], w[1]]) as u32;
+    }
+    if let [last] = words.remainder() {
+        sum += (*last as u32) << 8;
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
+}
+
+impl Decoder {
+    /// Decodes an IP packet starting at `data` (a suffix of the frame).
+    pub(super) fn ip<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        data: &'a [u8],
+        l2: Layer2,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        if data.len() < 20 {
+            net_weird(weirds, raw.ts, "truncated_IP", "IP");
+            return None;
+        }
+        match data[0] >> 4 {
+            4 => self.ipv4(raw, data, l2, weirds),
+            6 => self.ipv6(raw, data, l2, weirds),
+            _ => {
+                net_weird(weirds, raw.ts, "unknown_ip_version", "IP");
+                None
+            }
+        }
+    }
+
+    /// Bytes of link-layer headers before `data` in the frame.
+    fn link_header_len(raw: &RawPacket<'_>, data: &[u8]) -> u64 {
+        raw.data.len().saturating_sub(data.len()) as u64
+    }
+
+    fn ipv4<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        data: &'a [u8],
+        l2: Layer2,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        let ts = raw.ts;
+        let hdr_len = ((data[0] & 0x0f) as usize) * 4;
+        let mut total_len = be16(data, 2) as usize;
+        if total_len == 0 {
+            // TCP segmentation offload can leave the length zero.
+            net_weird(weirds, ts, "ip_hdr_len_zero", "IP");
+            if !self.config.ignore_checksums {
+                return None;
+            }
+            total_len = data.len();
+        }
+        if (raw.wire_len as u64) < total_len as u64 + Self::link_header_len(raw, data) {
+            net_weird(weirds, ts, "truncated_IP_len", "IP");
+            return None;
+        }
+        if hdr_len > total_len {
+            net_weird(weirds, ts, "invalid_IP_header_size", "IP");
+            return None;
+        }
+        if hdr_len > data.len() {
+            net_weird(weirds, ts, "internally_truncated_header", "IP");
+            return None;
+        }
+        if hdr_len < 20 {
+            net_weird(weirds, ts, "IPv4_min_header_size", "IP");
+            return None;
+        }
+        let Ok(header) = Ipv4HeaderSlice::from_slice(data) else {
+            // Unreachable after the checks above; a weird rather than a panic.
+            net_weird(weirds, ts, "truncated_IP", "IP");
+            return None;
+        };
+        let src = IpAddr::V4(header.source_addr());
+        let dst = IpAddr::V4(header.destination_addr());
+        if !self.config.ignore_checksums && ones_complement_sum(&data[..hdr_len]) != 0xffff {
+            flow_weird(weirds, ts, "bad_IP_checksum", "IP", src, dst);
+            return None;
+        }
+        let offset = header.fragments_offset().value() as usize * 8;
+        let more = header.more_fragments();
+        let l4 = &data[hdr_len..total_len.min(data.len())];
+        if more || offset != 0 {
+            if data.len() < total_len {
+                flow_weird(weirds, ts, "incompletely_captured_fragment", "IP", src, dst);
+                // Only the first fragment is worth analysing as it is.
+                if offset != 0 {
+                    return None;
+                }
+            } else {
+                let fragment = FragmentIn {
+                    ts,
+                    src,
+                    dst,
+                    id: header.identification() as u32,
+                    v6: false,
+                    header: &data[..hdr_len],
+                    next_proto: header.protocol().0,
+                    hdr_len,
+                    total_len,
+                    offset,
+                    more,
+                    dont_fragment: header.dont_fragment(),
+                    data: l4,
+                    ttl: header.ttl(),
+                    flow_label: 0,
+                };
+                let done = self.frags.add(fragment, weirds)?;
+                return self.reassembled(ts, l2, done, weirds);
+            }
+        }
+        finish(
+            ts,
+            weirds,
+            IpPacket {
+                l2,
+                src,
+                dst,
+                proto: header.protocol().0,
+                ttl: header.ttl(),
+                ip_len: total_len as u32,
+                hdr_len: hdr_len as u32,
+                flow_label: 0,
+                l4: Cow::Borrowed(l4),
+                bad_ip_checksum: false,
+            },
+        )
+    }
+
+    fn ipv6<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        data: &'a [u8],
+        l2: Layer2,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        let ts = raw.ts;
+        let Ok(header) = Ipv6HeaderSlice::from_slice(data) else {
+            net_weird(weirds, ts, "truncated_IP", "IP");
+            return None;
+        };
+        let total_len = header.payload_length() as usize + 40;
+        if (raw.wire_len as u64) < total_len as u64 + Self::link_header_len(raw, data) {
+            net_weird(weirds, ts, "truncated_IP_len", "IP");
+            return None;
+        }
+        let src = IpAddr::V6(header.source_addr());
+        let mut dst = IpAddr::V6(header.destination_addr());
+        let chain = walk_ipv6_chain(
+            data,
+            40,
+            header.next_header().0,
+            ts,
+            src,
+            &mut dst,
+            Some(weirds),
+        );
+        if chain.hdr_len > total_len {
+            net_weird(weirds, ts, "invalid_IP_header_size", "IP");
+            return None;
+        }
+        let l4 = &data[chain.hdr_len..total_len.min(data.len())];
+        let flow_label = header.flow_label().value();
+        if let Some((offset, more, id, frag_at)) = chain.fragment {
+            if data.len() < total_len {
+                flow_weird(weirds, ts, "incompletely_captured_fragment", "IP", src, dst);
+                if offset != 0 {
+                    return None;
+                }
+            } else {
+                let fragment = FragmentIn {
+                    ts,
+                    src,
+                    dst,
+                    id,
+                    v6: true,
+                    header: &data[..frag_at],
+                    next_proto: chain.proto,
+                    hdr_len: chain.hdr_len,
+                    total_len,
+                    offset,
+                    more,
+                    dont_fragment: false,
+                    data: l4,
+                    ttl: header.hop_limit(),
+                    flow_label,
+                };
+                let done = self.frags.add(fragment, weirds)?;
+                return self.reassembled(ts, l2, done, weirds);
+            }
+        }
+        finish(
+            ts,
+            weirds,
+            IpPacket {
+                l2,
+                src,
+                dst,
+                proto: chain.proto,
+                ttl: header.hop_limit(),
+                ip_len: total_len as u32,
+                hdr_len: chain.hdr_len as u32,
+                flow_label,
+                l4: Cow::Borrowed(l4),
+                bad_ip_checksum: false,
+            },
+        )
+    }
+
+    /// Turns a reassembled datagram into a packet, as Zeek does: the length
+    /// field is rewritten (in 16 bits, so oversized datagrams wrap and are
+    /// then rejected as `invalid_IP_header_size`), and for IPv6 the
+    /// extension headers inside the reassembled payload are walked.
+    fn reassembled<'a>(
+        &mut self,
+        ts: Time,
+        l2: Layer2,
+        d: Reassembled,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        let mut payload = d.payload;
+        let frag_size = payload.len();
+        let (ip_len, hdr_len, proto) = if d.v6 {
+            let mut unused_dst = d.dst;
+            let chain =
+                walk_ipv6_chain(&payload, 0, d.next_proto, ts, d.src, &mut unused_dst, None);
+            let plen = (frag_size + d.header_len - 40) as u16 as usize;
+            (plen + 40, d.header_len + chain.hdr_len, chain.proto)
+        } else {
+            let ip_len = (frag_size + d.header_len) as u16 as usize;
+            (ip_len, d.header_len, d.next_proto)
+        };
+        if hdr_len > ip_len {
+            flow_weird(weirds, ts, "invalid_IP_header_size", "IP", d.src, d.dst);
+            return None;
+        }
+        // Drop the extension headers inside the payload, and anything past
+        // what the (rewritten) length covers.
+        let skip = hdr_len - d.header_len;
+        payload.truncate(ip_len - d.header_len);
+        payload.drain(..skip);
+        finish(
+            ts,
+            weirds,
+            IpPacket {
+                l2,
+                src: d.src,
+                dst: d.dst,
+                proto,
+                ttl: d.ttl,
+                ip_len: ip_len as u32,
+                hdr_len: hdr_len as u32,
+                flow_label: d.flow_label,
+                l4: Cow::Owned(payload),
+                bad_ip_checksum: false,
+            },
+        )
+    }
+}
+
+fn finish<'a>(ts: Time, weirds: &mut Vec<Weird>, packet: IpPacket<'a>) -> Option<Decoded<'a>> {
+    if packet.proto == IPPROTO_NONE {
+        flow_weird(weirds, ts, "ipv6_no_next", "IP", packet.src, packet.dst);
+        return None;
+    }
+    Some(Decoded::Ip(packet))
+}

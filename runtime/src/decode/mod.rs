@@ -1,0 +1,377 @@
+//! Packet decoding: link layers (Ethernet, Linux cooked SLL/SLL2, raw IP,
+//! BSD null/loopback, PPP), VLAN/QinQ, MPLS and PPPoE inside Ethernet, IPv4
+//! and IPv6 with extension headers, and bounded IP fragment reassembly.
+//!
+//! Malformed frames produce weirds named as Zeek names them and are
+//! dropped (`None`); nothing here panics on hostile input. The common path
+//! (an unfragmented IP packet) borrows everything from the frame and does
+//! not allocate.
+
+mod frag;
+mod ip;
+
+use crate::packet::{Decoded, Layer2, LinkType, RawPacket};
+use crate::weird::{Weird, WeirdScope};
+use crate::zeek::{Interval, Time};
+use std::net::IpAddr;
+
+pub use frag::FragmentStats;
+
+/// Decoder settings; [`Default`] gives Zeek's defaults.
+#[derive(Debug, Clone)]
+pub struct DecoderConfig {
+    /// Zeek's `-C`: do not verify IPv4 header checksums (and cope with a
+    /// zero IPv4 total length, as TCP segmentation offload produces).
+    pub ignore_checksums: bool,
+    /// How long an incomplete fragmented datagram is kept, measured in
+    /// packet time (Zeek's `frag_timeout`).
+    pub frag_timeout: Interval,
+    /// Fragments accepted for one datagram before it is abandoned.
+    pub max_fragments_per_datagram: usize,
+    /// Largest reassembled payload kept for one datagram. IP's 13-bit
+    /// offsets and 16-bit lengths cannot describe more than 131 071 bytes.
+    pub max_datagram_bytes: usize,
+    /// Incomplete datagrams held at once; the oldest is dropped beyond this.
+    pub max_datagrams_in_flight: usize,
+    /// Bytes buffered over all incomplete datagrams; oldest dropped beyond.
+    pub max_fragment_bytes_total: usize,
+}
+
+impl Default for DecoderConfig {
+    fn default() -> Self {
+        DecoderConfig {
+            ignore_checksums: false,
+            frag_timeout: Interval::from_secs(300),
+            max_fragments_per_datagram: 512,
+            max_datagram_bytes: 131_072,
+            max_datagrams_in_flight: 4096,
+            max_fragment_bytes_total: 64 << 20,
+        }
+    }
+}
+
+/// Turns captured frames into [`Decoded`] packets.
+#[derive(Debug)]
+pub struct Decoder {
+    config: DecoderConfig,
+    frags: frag::FragmentTable,
+}
+
+/// EtherTypes the decoder follows.
+mod ethertype {
+    pub const IPV4: u16 = 0x0800;
+    pub const IPV6: u16 = 0x86dd;
+    pub const VLAN: u16 = 0x8100;
+    pub const QINQ: u16 = 0x88a8;
+    pub const QINQ_OLD: u16 = 0x9100;
+    pub const MPLS_UNICAST: u16 = 0x8847;
+    pub const MPLS_MULTICAST: u16 = 0x8848;
+    pub const PPPOE_SESSION: u16 = 0x8864;
+    pub const CISCO_FABRICPATH: u16 = 0x8903;
+}
+
+/// PPP protocol numbers for IP.
+const PPP_IPV4: u16 = 0x0021;
+const PPP_IPV6: u16 = 0x0057;
+
+/// Records one weird.
+pub(crate) fn push_weird(
+    weirds: &mut Vec<Weird>,
+    ts: Time,
+    name: &'static str,
+    source: &'static str,
+    scope: WeirdScope,
+    addl: String,
+) {
+    weirds.push(Weird {
+        ts,
+        name,
+        addl,
+        scope,
+        source,
+    });
+}
+
+fn net_weird(weirds: &mut Vec<Weird>, ts: Time, name: &'static str, source: &'static str) {
+    push_weird(weirds, ts, name, source, WeirdScope::Net, String::new());
+}
+
+pub(crate) fn flow_weird(
+    weirds: &mut Vec<Weird>,
+    ts: Time,
+    name: &'static str,
+    source: &'static str,
+    src: IpAddr,
+    dst: IpAddr,
+) {
+    push_weird(
+        weirds,
+        ts,
+        name,
+        source,
+        WeirdScope::Flow { src, dst },
+        String::new(),
+    );
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn mac(b: &[u8]) -> [u8; 6] {
+    [b[0], b[1], b[2], b[3], b[4], b[5]]
+}
+
+impl Decoder {
+    pub fn new(config: DecoderConfig) -> Decoder {
+        let frags = frag::FragmentTable::new(&config);
+        Decoder { config, frags }
+    }
+
+    pub fn config(&self) -> &DecoderConfig {
+        &self.config
+    }
+
+    /// Counters of the fragment reassembler.
+    pub fn fragment_stats(&self) -> FragmentStats {
+        self.frags.stats()
+    }
+
+    /// Incomplete fragmented datagrams currently held.
+    pub fn fragments_in_flight(&self) -> usize {
+        self.frags.in_flight()
+    }
+
+    /// Decodes one frame. Returns `None` when the frame is malformed (a
+    /// weird says why) or is a fragment that does not complete a datagram.
+    pub fn decode<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        let data = raw.data;
+        let ts = raw.ts;
+        let mut l2 = Layer2::default();
+        match raw.link {
+            LinkType::Ethernet => self.ethernet(raw, data, l2, weirds),
+            LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => self.ip(raw, data, l2, weirds),
+            LinkType::LinuxSll => {
+                // packet type, ARPHRD type, address length, 8 address bytes, protocol.
+                const SLL_LEN: usize = 16;
+                if data.len() <= SLL_LEN {
+                    net_weird(weirds, ts, "truncated_Linux_SLL_header", "LINUXSLL");
+                    return None;
+                }
+                if be16(data, 4) == 6 {
+                    l2.src_mac = Some(mac(&data[6..12]));
+                }
+                self.ethertype(raw, be16(data, 14), &data[SLL_LEN..], l2, weirds)
+            }
+            LinkType::LinuxSll2 => {
+                // protocol, reserved, interface index, ARPHRD type, packet type,
+                // address length, 8 address bytes.
+                const SLL2_LEN: usize = 20;
+                if data.len() <= SLL2_LEN {
+                    net_weird(weirds, ts, "truncated_Linux_SLL2_header", "LINUXSLL2");
+                    return None;
+                }
+                if data[11] == 6 {
+                    l2.src_mac = Some(mac(&data[12..18]));
+                }
+                self.ethertype(raw, be16(data, 0), &data[SLL2_LEN..], l2, weirds)
+            }
+            LinkType::Null | LinkType::Loop => {
+                if data.len() <= 4 {
+                    net_weird(weirds, ts, "null_analyzer_failed", "NULL");
+                    return None;
+                }
+                let family = if raw.link == LinkType::Loop {
+                    u32::from_be_bytes([data[0], data[1], data[2], data[3]])
+                } else {
+                    // Host byte order of the capturing machine; accept both.
+                    let le = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+                    if le > 0xffff {
+                        le.swap_bytes()
+                    } else {
+                        le
+                    }
+                };
+                match family {
+                    // AF_INET; AF_INET6 on the BSDs (24), FreeBSD (28), macOS (30).
+                    2 | 24 | 28 | 30 => self.ip(raw, &data[4..], l2, weirds),
+                    _ => None,
+                }
+            }
+            LinkType::Ppp => {
+                // RFC 1662 framing: optional address/control (ff 03), then a
+                // 1- or 2-byte protocol field.
+                let mut rest = data;
+                if rest.len() >= 2 && rest[0] == 0xff && rest[1] == 0x03 {
+                    rest = &rest[2..];
+                }
+                let (protocol, header) = match rest {
+                    [p, ..] if p & 1 == 1 => (*p as u16, 1),
+                    [a, b, ..] => (u16::from_be_bytes([*a, *b]), 2),
+                    _ => {
+                        net_weird(weirds, ts, "truncated_link_header", "PPPSERIAL");
+                        return None;
+                    }
+                };
+                match protocol {
+                    PPP_IPV4 | PPP_IPV6 => self.ip(raw, &rest[header..], l2, weirds),
+                    _ => None,
+                }
+            }
+            LinkType::Other(_) => {
+                net_weird(weirds, ts, "no_suitable_analyzer_found", "");
+                None
+            }
+        }
+    }
+
+    fn ethernet<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        data: &'a [u8],
+        mut l2: Layer2,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        let ts = raw.ts;
+        // Zeek wants more than a bare 14-byte header plus two bytes.
+        if data.len() <= 16 {
+            net_weird(weirds, ts, "truncated_ethernet_frame", "ETHERNET");
+            return None;
+        }
+        let mut frame = data;
+        if be16(frame, 12) == ethertype::CISCO_FABRICPATH {
+            const CFP_LEN: usize = 16;
+            if frame.len() <= CFP_LEN + 14 {
+                net_weird(weirds, ts, "truncated_link_header_cfp", "ETHERNET");
+                return None;
+            }
+            frame = &frame[CFP_LEN..];
+        }
+        l2.dst_mac = Some(mac(&frame[0..6]));
+        l2.src_mac = Some(mac(&frame[6..12]));
+        let ether_type = be16(frame, 12);
+        if ether_type >= 1536 {
+            return self.ethertype(raw, ether_type, &frame[14..], l2, weirds);
+        }
+        if ether_type <= 1500 {
+            // IEEE 802.3 with an LLC/SNAP header: not IP as far as Zeek goes.
+            let payload = &frame[14..];
+            if payload.len() < ether_type as usize {
+                net_weird(weirds, ts, "truncated_ethernet_frame", "ETHERNET");
+                return None;
+            }
+            return Some(Decoded::Link {
+                l2,
+                ethertype: ether_type,
+                payload,
+            });
+        }
+        net_weird(weirds, ts, "undefined_ether_type", "ETHERNET");
+        None
+    }
+
+    /// Follows EtherTypes through VLAN tags (iteratively: a hostile frame
+    /// may stack thousands of tags) to IP, MPLS, PPPoE or a non-IP payload.
+    fn ethertype<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        mut ether_type: u16,
+        mut payload: &'a [u8],
+        mut l2: Layer2,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        let ts = raw.ts;
+        loop {
+            match ether_type {
+                ethertype::IPV4 | ethertype::IPV6 => return self.ip(raw, payload, l2, weirds),
+                ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD => {
+                    if payload.len() <= 4 {
+                        net_weird(weirds, ts, "truncated_VLAN_header", "VLAN");
+                        return None;
+                    }
+                    let vlan_id = be16(payload, 0) & 0x0fff;
+                    if l2.vlan.is_none() {
+                        l2.vlan = Some(vlan_id);
+                    } else {
+                        if l2.inner_vlan.is_some() {
+                            push_weird(
+                                weirds,
+                                ts,
+                                "triple_tagged_vlan_unsupported",
+                                "VLAN",
+                                WeirdScope::Net,
+                                "inner VLAN tag overwritten".to_string(),
+                            );
+                        }
+                        l2.inner_vlan = Some(vlan_id);
+                    }
+                    let inner = be16(payload, 2);
+                    payload = &payload[4..];
+                    if inner >= 1536 {
+                        ether_type = inner;
+                        continue;
+                    }
+                    if inner <= 1500 {
+                        if payload.len() < 2 {
+                            net_weird(weirds, ts, "truncated_VLAN_header", "VLAN");
+                            return None;
+                        }
+                        let llc = &payload[..payload.len().min(inner as usize)];
+                        return Some(Decoded::Link {
+                            l2,
+                            ethertype: inner,
+                            payload: llc,
+                        });
+                    }
+                    net_weird(weirds, ts, "undefined_vlan_protocol", "VLAN");
+                    return None;
+                }
+                ethertype::MPLS_UNICAST | ethertype::MPLS_MULTICAST => {
+                    // Skip the label stack up to the bottom-of-stack bit; the
+                    // payload's protocol is not encoded, IP is assumed.
+                    loop {
+                        if payload.len() <= 4 {
+                            net_weird(weirds, ts, "truncated_link_header", "MPLS");
+                            return None;
+                        }
+                        let bottom = payload[2] & 0x01 != 0;
+                        payload = &payload[4..];
+                        if bottom {
+                            break;
+                        }
+                    }
+                    return self.ip(raw, payload, l2, weirds);
+                }
+                ethertype::PPPOE_SESSION => {
+                    // version/type, code, session id, length, PPP protocol.
+                    if payload.len() <= 8 {
+                        net_weird(weirds, ts, "truncated_pppoe_header", "PPPOE");
+                        return None;
+                    }
+                    return match be16(payload, 6) {
+                        PPP_IPV4 | PPP_IPV6 => self.ip(raw, &payload[8..], l2, weirds),
+                        _ => Some(Decoded::Link {
+                            l2,
+                            ethertype: ether_type,
+                            payload,
+                        }),
+                    };
+                }
+                _ => {
+                    return Some(Decoded::Link {
+                        l2,
+                        ethertype: ether_type,
+                        payload,
+                    })
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

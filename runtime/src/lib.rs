@@ -12,6 +12,8 @@
 pub mod analyzer;
 pub mod capture;
 pub mod decode;
+pub mod conn;
+pub mod engine;
 pub mod event;
 pub mod framer;
 pub mod log;

@@ -1,0 +1,261 @@
+//! The connection-level events of Zeek's TCP, UDP, ICMP and ConnSize
+//! analyzers and the core, with argument names as in the specification.
+
+use crate::define_event;
+use crate::record::{Connection, Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
+use crate::zeek::{Addr, Interval, ZString};
+
+define_event!(NewConnection = NEW_CONNECTION { c: Connection });
+define_event!(ConnectionStateRemove = CONNECTION_STATE_REMOVE { c: Connection });
+define_event!(ConnectionTimeout = CONNECTION_TIMEOUT { c: Connection });
+define_event!(ConnectionReused = CONNECTION_REUSED { c: Connection });
+define_event!(
+    ProtocolConfirmation = PROTOCOL_CONFIRMATION {
+        c: Connection,
+        atype: String,
+        aid: u64
+    }
+);
+define_event!(
+    ProtocolViolation = PROTOCOL_VIOLATION {
+        c: Connection,
+        atype: String,
+        aid: u64,
+        reason: ZString
+    }
+);
+define_event!(
+    ConnWeird = CONN_WEIRD {
+        name: String,
+        c: Connection,
+        addl: ZString
+    }
+);
+define_event!(
+    FlowWeird = FLOW_WEIRD {
+        name: String,
+        src: Addr,
+        dst: Addr,
+        addl: ZString
+    }
+);
+define_event!(
+    NetWeird = NET_WEIRD {
+        name: String,
+        addl: ZString
+    }
+);
+
+define_event!(
+    ConnBytesThresholdCrossed = CONN_BYTES_THRESHOLD_CROSSED {
+        c: Connection,
+        threshold: u64,
+        is_orig: bool
+    }
+);
+define_event!(
+    ConnPacketsThresholdCrossed = CONN_PACKETS_THRESHOLD_CROSSED {
+        c: Connection,
+        threshold: u64,
+        is_orig: bool
+    }
+);
+
+define_event!(NewConnectionContents = NEW_CONNECTION_CONTENTS { c: Connection });
+define_event!(ConnectionAttempt = CONNECTION_ATTEMPT { c: Connection });
+define_event!(ConnectionEstablished = CONNECTION_ESTABLISHED { c: Connection });
+define_event!(PartialConnection = PARTIAL_CONNECTION { c: Connection });
+define_event!(ConnectionPartialClose = CONNECTION_PARTIAL_CLOSE { c: Connection });
+define_event!(ConnectionFinished = CONNECTION_FINISHED { c: Connection });
+define_event!(ConnectionHalfFinished = CONNECTION_HALF_FINISHED { c: Connection });
+define_event!(ConnectionRejected = CONNECTION_REJECTED { c: Connection });
+define_event!(ConnectionReset = CONNECTION_RESET { c: Connection });
+define_event!(ConnectionPending = CONNECTION_PENDING { c: Connection });
+define_event!(
+    ConnectionSynPacket = CONNECTION_SYN_PACKET {
+        c: Connection,
+        pkt: SynPacket
+    }
+);
+define_event!(ConnectionFirstAck = CONNECTION_FIRST_ACK { c: Connection });
+define_event!(
+    ConnectionEof = CONNECTION_EOF {
+        c: Connection,
+        is_orig: bool
+    }
+);
+define_event!(
+    TcpPacket = TCP_PACKET {
+        c: Connection,
+        is_orig: bool,
+        flags: String,
+        seq: u64,
+        ack: u64,
+        len: u64,
+        payload: ZString
+    }
+);
+define_event!(
+    TcpOption = TCP_OPTION {
+        c: Connection,
+        is_orig: bool,
+        opt: u64,
+        optlen: u64
+    }
+);
+define_event!(
+    TcpContents = TCP_CONTENTS {
+        c: Connection,
+        is_orig: bool,
+        seq: u64,
+        contents: ZString
+    }
+);
+define_event!(
+    TcpRexmit = TCP_REXMIT {
+        c: Connection,
+        is_orig: bool,
+        seq: u64,
+        len: u64,
+        data_in_flight: u64,
+        window: u64
+    }
+);
+define_event!(
+    TcpMultipleChecksumErrors = TCP_MULTIPLE_CHECKSUM_ERRORS {
+        c: Connection,
+        is_orig: bool,
+        threshold: u64
+    }
+);
+define_event!(
+    TcpMultipleZeroWindows = TCP_MULTIPLE_ZERO_WINDOWS {
+        c: Connection,
+        is_orig: bool,
+        threshold: u64
+    }
+);
+define_event!(
+    TcpMultipleRetransmissions = TCP_MULTIPLE_RETRANSMISSIONS {
+        c: Connection,
+        is_orig: bool,
+        threshold: u64
+    }
+);
+
+define_event!(UdpRequest = UDP_REQUEST { u: Connection });
+define_event!(UdpReply = UDP_REPLY { u: Connection });
+define_event!(
+    UdpContents = UDP_CONTENTS {
+        u: Connection,
+        is_orig: bool,
+        contents: ZString
+    }
+);
+define_event!(
+    UdpMultipleChecksumErrors = UDP_MULTIPLE_CHECKSUM_ERRORS {
+        u: Connection,
+        is_orig: bool,
+        threshold: u64
+    }
+);
+
+define_event!(
+    IcmpSent = ICMP_SENT {
+        c: Connection,
+        icmp: IcmpConn
+    }
+);
+define_event!(
+    IcmpSentPayload = ICMP_SENT_PAYLOAD {
+        c: Connection,
+        icmp: IcmpConn,
+        payload: ZString
+    }
+);
+define_event!(
+    IcmpEchoRequest = ICMP_ECHO_REQUEST {
+        c: Connection,
+        icmp: IcmpConn,
+        id: u64,
+        seq: u64,
+        payload: ZString
+    }
+);
+define_event!(
+    IcmpEchoReply = ICMP_ECHO_REPLY {
+        c: Connection,
+        icmp: IcmpConn,
+        id: u64,
+        seq: u64,
+        payload: ZString
+    }
+);
+define_event!(
+    IcmpErrorMessage = ICMP_ERROR_MESSAGE {
+        c: Connection,
+        icmp: IcmpConn,
+        code: u64,
+        context: IcmpContext
+    }
+);
+define_event!(
+    IcmpUnreachable = ICMP_UNREACHABLE {
+        c: Connection,
+        icmp: IcmpConn,
+        code: u64,
+        context: IcmpContext
+    }
+);
+define_event!(
+    IcmpPacketTooBig = ICMP_PACKET_TOO_BIG {
+        c: Connection,
+        icmp: IcmpConn,
+        code: u64,
+        context: IcmpContext
+    }
+);
+define_event!(
+    IcmpTimeExceeded = ICMP_TIME_EXCEEDED {
+        c: Connection,
+        icmp: IcmpConn,
+        code: u64,
+        context: IcmpContext
+    }
+);
+define_event!(
+    IcmpParameterProblem = ICMP_PARAMETER_PROBLEM {
+        c: Connection,
+        icmp: IcmpConn,
+        code: u64,
+        context: IcmpContext
+    }
+);
+define_event!(IcmpRouterSolicitation = ICMP_ROUTER_SOLICITATION { c: Connection, icmp: IcmpConn, options: Vec<Icmp6NdOption> });
+define_event!(IcmpRouterAdvertisement = ICMP_ROUTER_ADVERTISEMENT {
+    c: Connection,
+    icmp: IcmpConn,
+    cur_hop_limit: u64,
+    managed: bool,
+    other: bool,
+    home_agent: bool,
+    pref: u64,
+    proxy: bool,
+    rsv: u64,
+    router_lifetime: Interval,
+    reachable_time: Interval,
+    retrans_timer: Interval,
+    options: Vec<Icmp6NdOption>,
+});
+define_event!(IcmpNeighborSolicitation = ICMP_NEIGHBOR_SOLICITATION { c: Connection, icmp: IcmpConn, tgt: Addr, options: Vec<Icmp6NdOption> });
+define_event!(IcmpNeighborAdvertisement = ICMP_NEIGHBOR_ADVERTISEMENT {
+    c: Connection,
+    icmp: IcmpConn,
+    router: bool,
+    solicited: bool,
+    #[serde(rename = "override")]
+    override_: bool,
+    tgt: Addr,
+    options: Vec<Icmp6NdOption>,
+});
+define_event!(IcmpRedirect = ICMP_REDIRECT { c: Connection, icmp: IcmpConn, tgt: Addr, dest: Addr, options: Vec<Icmp6NdOption> });

@@ -1,0 +1,670 @@
+//! Connections: the per-flow state the engine keeps for TCP, UDP and ICMP,
+//! Zeek's history and `conn_state` rules, and `conn.log`.
+
+pub mod events;
+pub mod reassembly;
+pub mod tcp;
+
+use crate::analyzer::{Analyzer, ConnView};
+use crate::log::{Schema, Value};
+use crate::record::{Connection, Endpoint};
+use crate::zeek::{ConnId, Interval, Proto, Time};
+use std::net::IpAddr;
+
+pub use tcp::{EndpointState, TcpConn};
+
+/// The table key of a connection: its 5-tuple, normalized so that both
+/// directions find the same entry (except one-way ICMP messages, which Zeek
+/// keys as seen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnKey {
+    pub a: (IpAddr, u16),
+    pub b: (IpAddr, u16),
+    pub ip_proto: u8,
+    /// VLAN ids, only when configured to be part of the key.
+    pub vlans: (Option<u16>, Option<u16>),
+}
+
+impl ConnKey {
+    pub fn new(
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+        ip_proto: u8,
+        one_way: bool,
+        vlans: (Option<u16>, Option<u16>),
+    ) -> ConnKey {
+        if one_way || src <= dst {
+            ConnKey {
+                a: src,
+                b: dst,
+                ip_proto,
+                vlans,
+            }
+        } else {
+            ConnKey {
+                a: dst,
+                b: src,
+                ip_proto,
+                vlans,
+            }
+        }
+    }
+}
+
+/// UDP/ICMP "endpoint" bookkeeping: bytes sent, or `None` when silent.
+#[derive(Debug, Default, Clone)]
+pub struct FlowState {
+    pub orig_len: Option<u64>,
+    pub resp_len: Option<u64>,
+    /// Checksum error counters and thresholds (scaled history `C`/`c`).
+    pub chk: [(u32, u32); 2],
+}
+
+impl FlowState {
+    pub fn new() -> FlowState {
+        FlowState {
+            orig_len: None,
+            resp_len: None,
+            chk: [(0, 1), (0, 1)],
+        }
+    }
+    pub fn add_len(&mut self, is_orig: bool, len: u64) {
+        let slot = if is_orig {
+            &mut self.orig_len
+        } else {
+            &mut self.resp_len
+        };
+        *slot = Some(slot.unwrap_or(0) + len);
+    }
+}
+
+/// Transport-specific state.
+#[derive(Debug)]
+pub enum Transport {
+    Tcp(Box<TcpConn>),
+    Udp(FlowState),
+    Icmp(FlowState),
+    /// An IP protocol without an analyzer (only sizes and times are kept).
+    Other,
+}
+
+/// ConnSize counters for one direction.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SizeCounter {
+    pub pkts: u64,
+    pub ip_bytes: u64,
+    pub bytes_threshold: u64,
+    pub pkts_threshold: u64,
+}
+
+/// Everything about a connection except its attached analyzers, so
+/// analyzers can be driven mutably while they see this immutably.
+#[derive(Debug)]
+pub struct ConnCore {
+    pub id: ConnId,
+    pub ip_proto: u8,
+    pub uid: String,
+    pub start_time: Time,
+    pub last_time: Time,
+    pub history: String,
+    hist_seen: u32,
+    pub service: Vec<String>,
+    pub missed_bytes: u64,
+    pub orig_l2: Option<[u8; 6]>,
+    pub resp_l2: Option<[u8; 6]>,
+    pub vlan: Option<u16>,
+    pub inner_vlan: Option<u16>,
+    pub flow_labels: [u32; 2],
+    pub size: [SizeCounter; 2],
+    pub transport: Transport,
+    pub inactivity_timeout: Interval,
+    /// Whether a weird was already reported (some weirds are reported once).
+    pub did_weird: bool,
+}
+
+/// An analyzer attached to a connection.
+pub struct Attached {
+    pub tag: &'static str,
+    pub aid: u64,
+    pub analyzer: Box<dyn Analyzer>,
+    pub confirmed: bool,
+}
+
+/// A connection: its state plus its analyzers.
+pub struct Conn {
+    pub core: ConnCore,
+    pub analyzers: Vec<Attached>,
+    /// Bumped to cancel the pending inactivity timer.
+    pub inactivity_epoch: u32,
+    /// Bumped to cancel the TCP analyzer's pending timers.
+    pub analyzer_epoch: u32,
+    /// Hash of the key, for uids.
+    pub key: ConnKey,
+}
+
+impl ConnCore {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: ConnId,
+        ip_proto: u8,
+        uid: String,
+        ts: Time,
+        transport: Transport,
+        inactivity_timeout: Interval,
+    ) -> ConnCore {
+        ConnCore {
+            id,
+            ip_proto,
+            uid,
+            start_time: ts,
+            last_time: ts,
+            history: String::new(),
+            hist_seen: 0,
+            service: Vec::new(),
+            missed_bytes: 0,
+            orig_l2: None,
+            resp_l2: None,
+            vlan: None,
+            inner_vlan: None,
+            flow_labels: [0, 0],
+            size: [SizeCounter::default(); 2],
+            transport,
+            inactivity_timeout,
+            did_weird: false,
+        }
+    }
+
+    pub fn proto(&self) -> Proto {
+        self.id.resp_p.proto
+    }
+
+    pub fn add_history(&mut self, code: char) {
+        self.history.push(code);
+    }
+
+    /// Records `code` the first time `mask` is seen; returns whether it had
+    /// been seen before (Zeek's Connection::CheckHistory).
+    pub fn check_history(&mut self, mask: u32, code: char) -> bool {
+        if self.hist_seen & mask == 0 {
+            self.hist_seen |= mask;
+            self.add_history(code);
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Logarithmic history letters: recorded at the 1st, 10th, 100th...
+    /// occurrence. Returns true when recorded.
+    pub fn scaled_history(&mut self, code: char, counter: &mut u32, threshold: &mut u32) -> bool {
+        *counter += 1;
+        if *counter == *threshold {
+            self.add_history(code);
+            match threshold.checked_mul(10) {
+                Some(t) => *threshold = t,
+                None => *counter = 0,
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Swaps originator and responder (Zeek's FlipRoles), recording `^`.
+    pub fn flip_roles(&mut self) {
+        self.id = self.id.flipped();
+        std::mem::swap(&mut self.orig_l2, &mut self.resp_l2);
+        self.flow_labels.swap(0, 1);
+        self.size.swap(0, 1);
+        match &mut self.transport {
+            Transport::Tcp(t) => t.flip(),
+            Transport::Udp(f) | Transport::Icmp(f) => {
+                std::mem::swap(&mut f.orig_len, &mut f.resp_len);
+                f.chk.swap(0, 1);
+            }
+            Transport::Other => {}
+        }
+        self.add_history('^');
+    }
+
+    pub fn duration(&self) -> Interval {
+        self.last_time.since(self.start_time)
+    }
+
+    /// Endpoint size and state as the `connection` record carries them.
+    pub fn endpoint_size_state(&self, is_orig: bool) -> (u64, u64) {
+        match &self.transport {
+            Transport::Tcp(t) => {
+                let (e, p) = if is_orig {
+                    (t.orig(), t.resp())
+                } else {
+                    (t.resp(), t.orig())
+                };
+                (e.size(p), e.state as u64)
+            }
+            Transport::Udp(f) | Transport::Icmp(f) => {
+                let len = if is_orig { f.orig_len } else { f.resp_len };
+                match len {
+                    Some(n) => (n, 1),
+                    None => (0, 0),
+                }
+            }
+            Transport::Other => (0, 0),
+        }
+    }
+
+    /// Zeek's `conn_state` (scripts/base/protocols/conn/main.zeek).
+    pub fn conn_state(&self) -> &'static str {
+        let (osize, os) = self.endpoint_size_state(true);
+        let (rsize, rs) = self.endpoint_size_state(false);
+        match self.proto() {
+            Proto::Tcp => {
+                use EndpointState as S;
+                let os = S::from_u64(os);
+                let rs = S::from_u64(rs);
+                let o_inactive = matches!(os, S::Inactive | S::Partial);
+                let r_inactive = matches!(rs, S::Inactive | S::Partial);
+                if rs == S::Reset {
+                    if os == S::SynSent
+                        || os == S::SynAckSent
+                        || (os == S::Reset && osize == 0 && rsize == 0)
+                    {
+                        "REJ"
+                    } else if o_inactive {
+                        "RSTRH"
+                    } else {
+                        "RSTR"
+                    }
+                } else if os == S::Reset {
+                    if r_inactive {
+                        if history_is_rstos0(&self.history) {
+                            "RSTOS0"
+                        } else {
+                            "OTH"
+                        }
+                    } else {
+                        "RSTO"
+                    }
+                } else if rs == S::Closed && os == S::Closed {
+                    "SF"
+                } else if os == S::Closed {
+                    if r_inactive {
+                        "SH"
+                    } else {
+                        "S2"
+                    }
+                } else if rs == S::Closed {
+                    if o_inactive {
+                        "SHR"
+                    } else {
+                        "S3"
+                    }
+                } else if os == S::SynSent && rs == S::Inactive {
+                    "S0"
+                } else if os == S::Established && rs == S::Established {
+                    "S1"
+                } else {
+                    "OTH"
+                }
+            }
+            Proto::Udp => match (os == 1, rs == 1) {
+                (true, true) => "SF",
+                (true, false) => "S0",
+                (false, true) => "SHR",
+                (false, false) => "OTH",
+            },
+            _ => "OTH",
+        }
+    }
+
+    fn endpoint(&self, is_orig: bool) -> Endpoint {
+        let (size, state) = self.endpoint_size_state(is_orig);
+        let counter = &self.size[if is_orig { 0 } else { 1 }];
+        let l2 = if is_orig { self.orig_l2 } else { self.resp_l2 };
+        Endpoint {
+            size,
+            state,
+            num_pkts: Some(counter.pkts),
+            num_bytes_ip: Some(counter.ip_bytes),
+            flow_label: self.flow_labels[if is_orig { 0 } else { 1 }] as u64,
+            l2_addr: l2.map(|m| mac_string(&m)),
+        }
+    }
+}
+
+/// `/^?S[^HAFGIQ]*R.*/`: the originator's SYN followed by its own RST, with
+/// nothing from the responder in between.
+fn history_is_rstos0(h: &str) -> bool {
+    let rest = h.strip_prefix('^').unwrap_or(h);
+    let Some(rest) = rest.strip_prefix('S') else {
+        return false;
+    };
+    for c in rest.chars() {
+        if c == 'R' {
+            return true;
+        }
+        if "HAFGIQ".contains(c) {
+            return false;
+        }
+    }
+    false
+}
+
+pub fn mac_string(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+impl ConnView for ConnCore {
+    fn id(&self) -> ConnId {
+        self.id
+    }
+    fn uid(&self) -> &str {
+        &self.uid
+    }
+    fn record(&self) -> Connection {
+        Connection {
+            id: self.id,
+            orig: self.endpoint(true),
+            resp: self.endpoint(false),
+            start_time: self.start_time,
+            duration: self.duration(),
+            service: self.service.clone(),
+            history: self.history.clone(),
+            uid: self.uid.clone(),
+            vlan: self.vlan.map(i64::from),
+            inner_vlan: self.inner_vlan.map(i64::from),
+        }
+    }
+}
+
+/// Networks Zeek counts as private (`Site::private_address_space`), which
+/// are also its default `Site::local_nets`.
+pub fn private_address_space() -> Vec<(IpAddr, u8)> {
+    const NETS: &[&str] = &[
+        "0.0.0.0/8",
+        "2002::/24",
+        "10.0.0.0/8",
+        "2002:a00::/24",
+        "100.64.0.0/10",
+        "2002:6440::/26",
+        "127.0.0.0/8",
+        "2002:7f00::/24",
+        "169.254.0.0/16",
+        "2002:a9fe::/32",
+        "172.16.0.0/12",
+        "2002:ac10::/28",
+        "192.0.0.0/24",
+        "2002:c000::/40",
+        "192.0.2.0/24",
+        "2002:c000:200::/40",
+        "192.168.0.0/16",
+        "2002:c0a8::/32",
+        "198.18.0.0/15",
+        "2002:c612::/31",
+        "198.51.100.0/24",
+        "2002:c633:6400::/40",
+        "203.0.113.0/24",
+        "2002:cb00:7100::/40",
+        "224.0.0.0/24",
+        "2002:e000::/40",
+        "239.0.0.0/8",
+        "2002:ef00::/24",
+        "240.0.0.0/4",
+        "2002:f000::/20",
+        "255.255.255.255/32",
+        "2002:ffff:ffff::/48",
+        "::/128",
+        "::1/128",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "2001::/23",
+        "2001:2::/48",
+        "2001:db8::/32",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+    ];
+    NETS.iter()
+        .filter_map(|s| {
+            let (a, l) = s.split_once('/')?;
+            Some((a.parse().ok()?, l.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Whether `addr` lies in one of `nets`.
+pub fn in_nets(addr: IpAddr, nets: &[(IpAddr, u8)]) -> bool {
+    nets.iter().any(|&(net, len)| match (addr, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let len = u32::from(len.min(32));
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let len = u32::from(len.min(128));
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    })
+}
+
+/// Zeek-style connection uids: `C` + base62, deterministic for the input.
+#[derive(Debug)]
+pub struct UidGenerator {
+    state: u64,
+}
+
+impl UidGenerator {
+    pub fn new(seed: u64) -> UidGenerator {
+        UidGenerator { state: seed }
+    }
+
+    pub fn next(&mut self, prefix: char, ts: Time, key_hash: u64) -> String {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut a = splitmix(self.state ^ key_hash);
+        let mut b = splitmix(a ^ ts.0 as u64);
+        let mut s = String::with_capacity(18);
+        s.push(prefix);
+        const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        for i in 0..17 {
+            let word = if i < 9 { &mut a } else { &mut b };
+            s.push(DIGITS[(*word % 62) as usize] as char);
+            *word /= 62;
+        }
+        s
+    }
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `conn.log` columns (today's Zeek, with `ip_proto`).
+pub static CONN_LOG: Schema = Schema {
+    path: "conn",
+    columns: CONN_COLUMNS_BASE,
+};
+/// With the vlan-logging columns.
+pub static CONN_LOG_VLAN: Schema = Schema {
+    path: "conn",
+    columns: CONN_COLUMNS_VLAN,
+};
+/// With the mac-logging columns.
+pub static CONN_LOG_L2: Schema = Schema {
+    path: "conn",
+    columns: CONN_COLUMNS_L2,
+};
+/// With both.
+pub static CONN_LOG_VLAN_L2: Schema = Schema {
+    path: "conn",
+    columns: CONN_COLUMNS_VLAN_L2,
+};
+
+macro_rules! conn_columns {
+    ($($extra:expr),*) => {
+        &[
+            ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
+            ("id.resp_h", "addr"), ("id.resp_p", "port"), ("proto", "enum"), ("service", "string"),
+            ("duration", "interval"), ("orig_bytes", "count"), ("resp_bytes", "count"),
+            ("conn_state", "string"), ("local_orig", "bool"), ("local_resp", "bool"),
+            ("missed_bytes", "count"), ("history", "string"), ("orig_pkts", "count"),
+            ("orig_ip_bytes", "count"), ("resp_pkts", "count"), ("resp_ip_bytes", "count"),
+            ("tunnel_parents", "set[string]"), ("ip_proto", "count") $(, $extra)*
+        ]
+    };
+}
+const CONN_COLUMNS_BASE: &[(&str, &str)] = conn_columns!();
+const CONN_COLUMNS_VLAN: &[(&str, &str)] = conn_columns!(("vlan", "int"), ("inner_vlan", "int"));
+const CONN_COLUMNS_L2: &[(&str, &str)] =
+    conn_columns!(("orig_l2_addr", "string"), ("resp_l2_addr", "string"));
+const CONN_COLUMNS_VLAN_L2: &[(&str, &str)] = conn_columns!(
+    ("vlan", "int"),
+    ("inner_vlan", "int"),
+    ("orig_l2_addr", "string"),
+    ("resp_l2_addr", "string")
+);
+
+pub fn conn_log_schema(vlan: bool, l2: bool) -> &'static Schema {
+    match (vlan, l2) {
+        (false, false) => &CONN_LOG,
+        (true, false) => &CONN_LOG_VLAN,
+        (false, true) => &CONN_LOG_L2,
+        (true, true) => &CONN_LOG_VLAN_L2,
+    }
+}
+
+/// One `conn.log` row, as Zeek's `set_conn` fills it at removal.
+pub fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], vlan: bool, l2: bool) -> Vec<Value> {
+    let duration = c.duration();
+    let has_duration = duration.0 > 0;
+    let (osize, _) = c.endpoint_size_state(true);
+    let (rsize, _) = c.endpoint_size_state(false);
+    let service = if c.service.is_empty() {
+        Value::Unset
+    } else {
+        Value::str(c.service.join(","))
+    };
+    let local = !local_nets.is_empty();
+    let mut row = vec![
+        Value::Time(c.start_time),
+        Value::str(&c.uid),
+        Value::Addr(c.id.orig_h),
+        Value::Port(c.id.orig_p.number),
+        Value::Addr(c.id.resp_h),
+        Value::Port(c.id.resp_p.number),
+        Value::Enum(c.proto().as_str()),
+        service,
+        if has_duration {
+            Value::Interval(duration)
+        } else {
+            Value::Unset
+        },
+        if has_duration {
+            Value::Count(osize)
+        } else {
+            Value::Unset
+        },
+        if has_duration {
+            Value::Count(rsize)
+        } else {
+            Value::Unset
+        },
+        Value::str(c.conn_state()),
+        if local {
+            Value::Bool(in_nets(c.id.orig_h, local_nets))
+        } else {
+            Value::Unset
+        },
+        if local {
+            Value::Bool(in_nets(c.id.resp_h, local_nets))
+        } else {
+            Value::Unset
+        },
+        Value::Count(c.missed_bytes),
+        if c.history.is_empty() {
+            Value::Unset
+        } else {
+            Value::str(&c.history)
+        },
+        Value::Count(c.size[0].pkts),
+        Value::Count(c.size[0].ip_bytes),
+        Value::Count(c.size[1].pkts),
+        Value::Count(c.size[1].ip_bytes),
+        Value::Unset,
+        Value::Count(u64::from(c.ip_proto)),
+    ];
+    if vlan {
+        row.push(Value::opt(c.vlan, |v| Value::Int(i64::from(v))));
+        row.push(Value::opt(c.inner_vlan, |v| Value::Int(i64::from(v))));
+    }
+    if l2 {
+        row.push(Value::opt(c.orig_l2, |m| Value::str(mac_string(&m))));
+        row.push(Value::opt(c.resp_l2, |m| Value::str(mac_string(&m))));
+    }
+    row
+}
+
+/// `weird.log` columns.
+pub static WEIRD_LOG: Schema = Schema {
+    path: "weird",
+    columns: &[
+        ("ts", "time"),
+        ("uid", "string"),
+        ("id.orig_h", "addr"),
+        ("id.orig_p", "port"),
+        ("id.resp_h", "addr"),
+        ("id.resp_p", "port"),
+        ("name", "string"),
+        ("addl", "string"),
+        ("notice", "bool"),
+        ("peer", "string"),
+        ("source", "string"),
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rstos0_pattern() {
+        assert!(history_is_rstos0("SR"));
+        assert!(history_is_rstos0("^SsR"));
+        // The pattern is case-sensitive: a responder's `h` does not count.
+        assert!(history_is_rstos0("ShR"));
+        assert!(!history_is_rstos0("SHR"));
+        assert!(!history_is_rstos0("SAR"));
+        assert!(!history_is_rstos0("DR"));
+        assert!(!history_is_rstos0("S"));
+    }
+
+    #[test]
+    fn local_nets_match_prefixes() {
+        let nets = private_address_space();
+        assert!(in_nets("192.168.1.1".parse().unwrap(), &nets));
+        assert!(in_nets("fe80::1".parse().unwrap(), &nets));
+        assert!(!in_nets("8.8.8.8".parse().unwrap(), &nets));
+        assert!(!in_nets("2607:f8b0::1".parse().unwrap(), &nets));
+    }
+
+    #[test]
+    fn uids_are_deterministic_and_zeek_shaped() {
+        let mut a = UidGenerator::new(1);
+        let mut b = UidGenerator::new(1);
+        let x = a.next('C', Time(5), 7);
+        assert_eq!(x, b.next('C', Time(5), 7));
+        assert_eq!(x.len(), 18);
+        assert!(x.starts_with('C'));
+        assert_ne!(x, a.next('C', Time(5), 7));
+    }
+}

@@ -1,0 +1,3057 @@
+//! The engine: decoded packets in, connections, events and logs out.
+//!
+//! It keeps the connection table, advances Zeek's timers with packet time
+//! (inactivity, connection attempts, close and reset linger), runs the TCP
+//! state machine and reassembly, UDP and ICMP, drives the protocol
+//! analyzers, and writes `conn.log` and `weird.log` when connections end.
+
+use crate::analyzer::{AnalyzerCx, ConnView, Registry, Verdict};
+use crate::conn::events::*;
+use crate::conn::reassembly::{Limits, Overflow, Piece};
+use crate::conn::tcp::{self, hist, EndpointState as S, Flags, TcpConn, TcpEndpoint, TcpHeader};
+use crate::conn::{self, Attached, Conn, ConnCore, ConnKey, FlowState, Transport, UidGenerator};
+use crate::event::Events;
+use crate::log::{Logs, Value};
+use crate::packet::{IpPacket, RawPacket};
+use crate::raise;
+use crate::record::{Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
+use crate::weird::{Weird, WeirdScope};
+use crate::zeek::{ConnId, Interval, Port, Proto, Time, ZString};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+
+/// Zeek's connection timeouts (`scripts/base/init-bare.zeek` defaults).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub tcp_syn_timeout: Interval,
+    pub tcp_session_timer: Interval,
+    pub tcp_connection_linger: Interval,
+    pub tcp_attempt_delay: Interval,
+    pub tcp_close_delay: Interval,
+    pub tcp_partial_close_delay: Interval,
+    pub tcp_reset_delay: Interval,
+    pub tcp_inactivity_timeout: Interval,
+    pub udp_inactivity_timeout: Interval,
+    pub icmp_inactivity_timeout: Interval,
+    pub unknown_ip_inactivity_timeout: Interval,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            tcp_syn_timeout: Interval::from_secs(5),
+            tcp_session_timer: Interval::from_secs(6),
+            tcp_connection_linger: Interval::from_secs(5),
+            tcp_attempt_delay: Interval::from_secs(5),
+            tcp_close_delay: Interval::from_secs(5),
+            tcp_partial_close_delay: Interval::from_secs(3),
+            tcp_reset_delay: Interval::from_secs(5),
+            tcp_inactivity_timeout: Interval::from_secs(300),
+            udp_inactivity_timeout: Interval::from_secs(60),
+            icmp_inactivity_timeout: Interval::from_secs(60),
+            unknown_ip_inactivity_timeout: Interval::from_secs(60),
+        }
+    }
+}
+
+/// Ports Zeek's default scripts register as `likely_server_ports`; a first
+/// packet *from* one of these flips the connection's direction.
+pub const LIKELY_SERVER_TCP: &[u16] = &[
+    21, 22, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631,
+    636, 989, 990, 992, 993, 995, 1080, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432,
+    6379, 6667, 8000, 8080, 8888, 20000,
+];
+pub const LIKELY_SERVER_UDP: &[u16] = &[
+    53, 67, 88, 123, 137, 161, 162, 389, 443, 514, 1812, 2123, 2152, 3544, 4789, 5060, 5072, 5353,
+    5355, 6081, 20000,
+];
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `-C`: analyse packets with bad checksums as if they were fine.
+    pub ignore_checksums: bool,
+    /// Networks counted as local for `local_orig`/`local_resp` (empty: unset columns).
+    pub local_nets: Vec<(IpAddr, u8)>,
+    pub log_vlan: bool,
+    pub log_l2_addrs: bool,
+    pub timeouts: Timeouts,
+    /// Whether VLAN ids are part of the connection key.
+    pub vlan_in_key: bool,
+    /// Zeek's `tcp_content_deliver_all_orig/resp` (raise `tcp_contents`).
+    pub tcp_content_deliver_all_orig: bool,
+    pub tcp_content_deliver_all_resp: bool,
+    /// Zeek's `udp_content_deliver_all_orig/resp` (raise `udp_contents`).
+    pub udp_content_deliver_all_orig: bool,
+    pub udp_content_deliver_all_resp: bool,
+    pub likely_server_tcp: Vec<u16>,
+    pub likely_server_udp: Vec<u16>,
+    pub reassembly: Limits,
+    /// Zeek's `tcp_max_initial_window`.
+    pub tcp_max_initial_window: u64,
+    /// Seed of the uid generator.
+    pub uid_seed: u64,
+    /// Write `conn.log` (and `weird.log`).
+    pub write_conn_log: bool,
+    pub write_weird_log: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            ignore_checksums: false,
+            local_nets: conn::private_address_space(),
+            log_vlan: false,
+            log_l2_addrs: false,
+            timeouts: Timeouts::default(),
+            vlan_in_key: false,
+            tcp_content_deliver_all_orig: false,
+            tcp_content_deliver_all_resp: false,
+            udp_content_deliver_all_orig: false,
+            udp_content_deliver_all_resp: false,
+            likely_server_tcp: LIKELY_SERVER_TCP.to_vec(),
+            likely_server_udp: LIKELY_SERVER_UDP.to_vec(),
+            reassembly: Limits::default(),
+            tcp_max_initial_window: 16_384,
+            uid_seed: 0x6e65_7470_6163,
+            write_conn_log: true,
+            write_weird_log: true,
+        }
+    }
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub packets: u64,
+    pub bytes: u64,
+    pub connections: u64,
+    pub weirds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKind {
+    Inactivity,
+    TcpExpire,
+    TcpAttempt,
+    TcpPartialClose,
+    TcpReset,
+    ConnDelete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    at: Time,
+    seq: u64,
+    slot: u32,
+    gen: u32,
+    epoch: u32,
+    kind: TimerKind,
+}
+
+#[derive(Default)]
+struct Timers {
+    heap: BinaryHeap<Reverse<Timer>>,
+    seq: u64,
+}
+
+impl Timers {
+    fn add(&mut self, at: Time, slot: u32, gen: u32, epoch: u32, kind: TimerKind) {
+        self.seq += 1;
+        self.heap.push(Reverse(Timer {
+            at,
+            seq: self.seq,
+            slot,
+            gen,
+            epoch,
+            kind,
+        }));
+    }
+}
+
+struct Slot {
+    gen: u32,
+    conn: Option<Conn>,
+}
+
+/// What one packet handler needs besides the connection.
+struct Cx<'a> {
+    ts: Time,
+    cfg: &'a Config,
+    events: &'a mut Events,
+    weirds: &'a mut Vec<Weird>,
+    timers: &'a mut Timers,
+    scratch: &'a mut Vec<Piece>,
+    slot: u32,
+    gen: u32,
+}
+
+/// The flow engine.
+pub struct Engine {
+    config: Config,
+    registry: Registry,
+    events: Events,
+    logs: Logs,
+    table: FxHashMap<ConnKey, u32>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    timers: Timers,
+    uids: UidGenerator,
+    weirds: Vec<Weird>,
+    weird_seen: FxHashSet<(String, &'static str)>,
+    scratch: Vec<Piece>,
+    summary: Summary,
+    now: Time,
+    next_aid: u64,
+    log_error: Option<std::io::Error>,
+    link_analyzers: Vec<(u16, &'static str, Box<dyn crate::analyzer::LinkAnalyzer>)>,
+}
+
+impl Engine {
+    pub fn new(config: Config, registry: Registry, events: Events, logs: Logs) -> Engine {
+        let uids = UidGenerator::new(config.uid_seed);
+        let link_analyzers = registry
+            .link_analyzers
+            .iter()
+            .map(|s| (s.ethertype, s.tag, (s.new)()))
+            .collect();
+        Engine {
+            config,
+            registry,
+            events,
+            logs,
+            table: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            timers: Timers::default(),
+            uids,
+            weirds: Vec::new(),
+            weird_seen: FxHashSet::default(),
+            scratch: Vec::new(),
+            summary: Summary::default(),
+            now: Time::ZERO,
+            next_aid: 1,
+            log_error: None,
+            link_analyzers,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Number of connections currently tracked.
+    pub fn active_connections(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Decodes and processes one captured frame. Never panics on bad input.
+    pub fn packet(&mut self, raw: &RawPacket<'_>) {
+        self.summary.packets += 1;
+        self.summary.bytes += u64::from(raw.wire_len);
+        let decoded = interim_decode::decode(raw);
+        match decoded {
+            Some(crate::packet::Decoded::Ip(ip)) => self.process_ip_inner(raw.ts, &ip),
+            Some(crate::packet::Decoded::Link {
+                l2,
+                ethertype,
+                payload,
+            }) => {
+                self.advance(raw.ts);
+                for (et, _tag, a) in &mut self.link_analyzers {
+                    if *et == ethertype {
+                        a.deliver(raw.ts, &l2, payload, &mut self.events, &mut self.weirds);
+                    }
+                }
+            }
+            None => self.advance(raw.ts),
+        }
+        self.flush_weirds();
+    }
+
+    /// Processes one decoded IP datagram seen at `ts` (entry point for tests
+    /// and for callers with their own decoder).
+    pub fn process_ip(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        self.summary.packets += 1;
+        self.summary.bytes += u64::from(ip.ip_len) + 14;
+        self.process_ip_inner(ts, ip);
+        self.flush_weirds();
+    }
+
+    fn process_ip_inner(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        self.advance(ts);
+        let ts = self.now.max(ts);
+        if ip.bad_ip_checksum && !self.config.ignore_checksums {
+            self.flow_weird(ts, "bad_IP_checksum", ip);
+            return;
+        }
+        match ip.proto {
+            6 => self.tcp_packet(ts, ip),
+            17 => self.udp_packet(ts, ip),
+            1 | 58 => self.icmp_packet(ts, ip),
+            _ => self.unknown_ip_packet(ts, ip),
+        }
+    }
+
+    fn flow_weird(&mut self, ts: Time, name: &'static str, ip: &IpPacket<'_>) {
+        self.weirds.push(Weird {
+            ts,
+            name,
+            addl: String::new(),
+            scope: WeirdScope::Flow {
+                src: ip.src,
+                dst: ip.dst,
+            },
+            source: "IP",
+        });
+    }
+
+    /// Checks that the transport header fits (Zeek's CheckHeaderTrunc).
+    fn header_fits(&mut self, ts: Time, ip: &IpPacket<'_>, min: usize) -> bool {
+        let claimed = ip.l4_len_claimed() as usize;
+        if claimed != 0 && claimed < min {
+            self.flow_weird(ts, "truncated_header", ip);
+            false
+        } else if ip.l4.len() < min {
+            self.flow_weird(ts, "internally_truncated_header", ip);
+            false
+        } else {
+            true
+        }
+    }
+
+    fn key_for(
+        &self,
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+        proto: u8,
+        one_way: bool,
+        ip: &IpPacket<'_>,
+    ) -> ConnKey {
+        let vlans = if self.config.vlan_in_key {
+            (ip.l2.vlan, ip.l2.inner_vlan)
+        } else {
+            (None, None)
+        };
+        ConnKey::new(src, dst, proto, one_way, vlans)
+    }
+
+    // ----- the connection table -------------------------------------------------
+
+    fn new_conn(
+        &mut self,
+        ts: Time,
+        key: ConnKey,
+        id: ConnId,
+        ip: &IpPacket<'_>,
+        transport: Transport,
+        inactivity: Interval,
+        flip: bool,
+    ) -> u32 {
+        let mut h = rustc_hash::FxHasher::default();
+        key.hash(&mut h);
+        let uid = self.uids.next('C', ts, h.finish());
+        let mut core = ConnCore::new(id, ip.proto, uid, ts, transport, inactivity);
+        core.orig_l2 = ip.l2.src_mac;
+        core.resp_l2 = ip.l2.dst_mac;
+        core.vlan = ip.l2.vlan;
+        core.inner_vlan = ip.l2.inner_vlan;
+        core.flow_labels = [ip.flow_label, 0];
+        let is_broadcast = matches!(id.resp_h, IpAddr::V4(a) if a.is_broadcast());
+        if flip && !is_broadcast {
+            core.flip_roles();
+        }
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(Slot { gen: 0, conn: None });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let gen = {
+            let s = &mut self.slots[slot as usize];
+            s.gen = s.gen.wrapping_add(1);
+            s.gen
+        };
+        let proto = core.proto();
+        let mut analyzers = Vec::new();
+        if matches!(proto, Proto::Tcp | Proto::Udp) {
+            for spec in self.registry.for_port(proto, core.id.resp_p.number) {
+                analyzers.push(Attached {
+                    tag: spec.tag,
+                    aid: self.next_aid,
+                    analyzer: (spec.new)(),
+                    confirmed: false,
+                });
+                self.next_aid += 1;
+            }
+        }
+        let conn = Conn {
+            core,
+            analyzers,
+            inactivity_epoch: 0,
+            analyzer_epoch: 0,
+            key,
+        };
+        self.slots[slot as usize].conn = Some(conn);
+        self.table.insert(key, slot);
+        self.summary.connections += 1;
+        // Timers: inactivity for all, the TCP expire timer for TCP.
+        self.timers
+            .add(ts.add(inactivity), slot, gen, 0, TimerKind::Inactivity);
+        if proto == Proto::Tcp {
+            self.timers.add(
+                ts.add(self.config.timeouts.tcp_syn_timeout),
+                slot,
+                gen,
+                0,
+                TimerKind::TcpExpire,
+            );
+        }
+        let conn = self.slots[slot as usize]
+            .conn
+            .as_ref()
+            .expect("just inserted");
+        if proto == Proto::Tcp {
+            raise!(
+                &mut self.events,
+                ts,
+                NewConnectionContents {
+                    c: conn.core.record()
+                }
+            );
+        }
+        raise!(
+            &mut self.events,
+            ts,
+            NewConnection {
+                c: conn.core.record()
+            }
+        );
+        slot
+    }
+
+    /// Removes a connection: analyzers finish, `connection_state_remove`
+    /// is raised and its `conn.log` row written.
+    fn remove(&mut self, slot: u32, terminating: bool) {
+        let Some(mut conn) = self.slots[slot as usize].conn.take() else {
+            return;
+        };
+        let ts = self.now;
+        if let Transport::Tcp(t) = &conn.core.transport {
+            if terminating && t.is_active && !t.both_closed() {
+                raise!(
+                    &mut self.events,
+                    ts,
+                    ConnectionPending {
+                        c: conn.core.record()
+                    }
+                );
+            }
+        }
+        {
+            let Conn {
+                core, analyzers, ..
+            } = &mut conn;
+            for a in analyzers.iter_mut() {
+                let mut cx = AnalyzerCx {
+                    ts,
+                    conn: &*core,
+                    events: &mut self.events,
+                    weirds: &mut self.weirds,
+                    verdict: Verdict::Undecided,
+                    tag: a.tag,
+                };
+                a.analyzer.done(&mut cx);
+                apply_verdict(core, a, cx.verdict, &mut self.events, ts);
+            }
+        }
+        raise!(
+            &mut self.events,
+            ts,
+            ConnectionStateRemove {
+                c: conn.core.record()
+            }
+        );
+        if self.config.write_conn_log {
+            let schema = conn::conn_log_schema(self.config.log_vlan, self.config.log_l2_addrs);
+            let row = conn::conn_log_row(
+                &conn.core,
+                &self.config.local_nets,
+                self.config.log_vlan,
+                self.config.log_l2_addrs,
+            );
+            if let Err(e) = self.logs.write(schema, &row) {
+                self.log_error.get_or_insert(e);
+            }
+        }
+        if self.table.get(&conn.key) == Some(&slot) {
+            self.table.remove(&conn.key);
+        }
+        self.free.push(slot);
+    }
+
+    /// Runs every timer due at or before `ts`.
+    fn advance(&mut self, ts: Time) {
+        if ts > self.now {
+            self.now = ts;
+        }
+        while let Some(Reverse(t)) = self.timers.heap.peek().copied() {
+            if t.at > self.now {
+                break;
+            }
+            self.timers.heap.pop();
+            self.fire(t);
+        }
+    }
+
+    fn fire(&mut self, t: Timer) {
+        let slot = t.slot as usize;
+        if self
+            .slots
+            .get(slot)
+            .is_none_or(|s| s.gen != t.gen || s.conn.is_none())
+        {
+            return;
+        }
+        let now = self.now;
+        let to = self.config.timeouts;
+        let conn = self.slots[slot].conn.as_mut().expect("checked");
+        match t.kind {
+            TimerKind::Inactivity => {
+                if t.epoch != conn.inactivity_epoch {
+                    return;
+                }
+                let due = conn.core.last_time.add(conn.core.inactivity_timeout);
+                if due <= t.at {
+                    raise!(
+                        &mut self.events,
+                        now,
+                        ConnectionTimeout {
+                            c: conn.core.record()
+                        }
+                    );
+                    self.remove(t.slot, false);
+                } else {
+                    self.timers
+                        .add(due, t.slot, t.gen, t.epoch, TimerKind::Inactivity);
+                }
+            }
+            _ => {
+                if t.epoch != conn.analyzer_epoch {
+                    return;
+                }
+                let Transport::Tcp(tc) = &mut conn.core.transport else {
+                    return;
+                };
+                match t.kind {
+                    TimerKind::TcpExpire => {
+                        if !tc.is_active {
+                            return;
+                        }
+                        if conn.core.last_time.add(to.tcp_connection_linger) < t.at {
+                            let (o, r) = (tc.orig(), tc.resp());
+                            let timed_out = if o.did_close || r.did_close {
+                                (o.did_close && r.did_close)
+                                    || o.state == S::Reset
+                                    || r.state == S::Reset
+                                    || o.state == S::Inactive
+                                    || r.state == S::Inactive
+                            } else {
+                                false
+                            };
+                            let never_active = r.state == S::Inactive && o.state == S::Inactive;
+                            if timed_out || never_active {
+                                if timed_out {
+                                    tc.is_active = false;
+                                }
+                                raise!(
+                                    &mut self.events,
+                                    now,
+                                    ConnectionTimeout {
+                                        c: conn.core.record()
+                                    }
+                                );
+                                self.remove(t.slot, false);
+                                return;
+                            }
+                        }
+                        self.timers.add(
+                            t.at.add(to.tcp_session_timer),
+                            t.slot,
+                            t.gen,
+                            t.epoch,
+                            TimerKind::TcpExpire,
+                        );
+                    }
+                    TimerKind::TcpAttempt => {
+                        if !tc.is_active {
+                            return;
+                        }
+                        if matches!(tc.orig().state, S::SynSent | S::SynAckSent)
+                            && tc.resp().state == S::Inactive
+                        {
+                            tc.is_active = false;
+                            raise!(
+                                &mut self.events,
+                                now,
+                                ConnectionAttempt {
+                                    c: conn.core.record()
+                                }
+                            );
+                            self.remove(t.slot, false);
+                        }
+                    }
+                    TimerKind::TcpPartialClose => {
+                        if !tc.is_active {
+                            return;
+                        }
+                        let (o, r) = (tc.orig(), tc.resp());
+                        if o.state != S::Inactive
+                            && r.state != S::Inactive
+                            && (!o.did_close || !r.did_close)
+                        {
+                            if o.state == S::Reset || r.state == S::Reset {
+                                return;
+                            }
+                            raise!(
+                                &mut self.events,
+                                now,
+                                ConnectionPartialClose {
+                                    c: conn.core.record()
+                                }
+                            );
+                            self.remove(t.slot, false);
+                        }
+                    }
+                    TimerKind::TcpReset => {
+                        if !tc.is_active {
+                            return;
+                        }
+                        if !tc.both_closed() {
+                            tc.is_active = false;
+                            raise!(
+                                &mut self.events,
+                                now,
+                                ConnectionReset {
+                                    c: conn.core.record()
+                                }
+                            );
+                        }
+                        self.remove(t.slot, false);
+                    }
+                    TimerKind::ConnDelete => self.remove(t.slot, false),
+                    TimerKind::Inactivity => {}
+                }
+            }
+        }
+    }
+
+    fn cx(&mut self, ts: Time, slot: u32) -> (Cx<'_>, &mut Conn) {
+        let gen = self.slots[slot as usize].gen;
+        let conn = self.slots[slot as usize].conn.as_mut().expect("live slot");
+        (
+            Cx {
+                ts,
+                cfg: &self.config,
+                events: &mut self.events,
+                weirds: &mut self.weirds,
+                timers: &mut self.timers,
+                scratch: &mut self.scratch,
+                slot,
+                gen,
+            },
+            conn,
+        )
+    }
+
+    // ----- TCP ------------------------------------------------------------------
+
+    fn tcp_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        if !self.header_fits(ts, ip, 20) {
+            return;
+        }
+        let Some(hdr) = TcpHeader::parse(&ip.l4) else {
+            return;
+        };
+        let src = (ip.src, hdr.sport);
+        let dst = (ip.dst, hdr.dport);
+        let key = self.key_for(src, dst, 6, false, ip);
+        let mut slot = self.table.get(&key).copied();
+        if let Some(s) = slot {
+            if self.tcp_is_reuse(ts, s, &hdr) {
+                let (_cx, conn) = self.cx(ts, s);
+                let rec = conn.core.record();
+                raise!(&mut self.events, ts, ConnectionReused { c: rec });
+                self.remove(s, false);
+                slot = None;
+            }
+        }
+        let slot = match slot {
+            Some(s) => s,
+            None => {
+                let flags = hdr.flags;
+                let mut flip = false;
+                if !flags.syn() || flags.ack() {
+                    let likely = |p: u16| self.config.likely_server_tcp.contains(&p);
+                    if likely(hdr.sport) {
+                        flip = if likely(hdr.dport) {
+                            !flags.syn() && hdr.sport < hdr.dport
+                        } else {
+                            true
+                        };
+                    }
+                }
+                let id = ConnId {
+                    orig_h: ip.src,
+                    orig_p: Port::new(hdr.sport, Proto::Tcp),
+                    resp_h: ip.dst,
+                    resp_p: Port::new(hdr.dport, Proto::Tcp),
+                };
+                let inactivity = self.config.timeouts.udp_inactivity_timeout;
+                self.new_conn(
+                    ts,
+                    key,
+                    id,
+                    ip,
+                    Transport::Tcp(Box::new(TcpConn::new())),
+                    inactivity,
+                    flip,
+                )
+            }
+        };
+        let (mut cx, conn) = self.cx(ts, slot);
+        let is_orig = ip.src == conn.core.id.orig_h && hdr.sport == conn.core.id.orig_p.number;
+        check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
+        tcp_deliver(&mut cx, conn, is_orig, &hdr, ip);
+    }
+
+    /// Zeek's TCPSessionAdapter::IsReuse: a new SYN on a finished connection.
+    fn tcp_is_reuse(&mut self, ts: Time, slot: u32, hdr: &TcpHeader) -> bool {
+        if hdr.hdr_len < 20 || !hdr.flags.syn() {
+            return false;
+        }
+        let linger = self.config.timeouts.tcp_connection_linger;
+        let (mut cx, conn) = self.cx(ts, slot);
+        let core = &mut conn.core;
+        let Transport::Tcp(t) = &core.transport else {
+            return false;
+        };
+        let mut conn_orig = t.orig();
+        if hdr.flags.ack() {
+            if t.orig().state != S::Inactive {
+                return false;
+            }
+            conn_orig = t.resp();
+        }
+        let weird: Option<&'static str>;
+        let is_closed = t.orig().did_close || t.resp().did_close;
+        if !is_closed {
+            if hdr.seq == conn_orig.start_seq {
+                return false;
+            }
+            if !hdr.flags.ack()
+                && conn_orig.state == S::SynAckSent
+                && t.resp().state == S::Inactive
+                && hdr.seq == t.resp().start_seq
+            {
+                return false;
+            }
+            weird = Some(if conn_orig.state == S::SynSent {
+                "SYN_seq_jump"
+            } else {
+                "active_connection_reuse"
+            });
+        } else if (t.orig().is_active() || t.resp().is_active())
+            && t.orig().state != S::Reset
+            && t.resp().state != S::Reset
+        {
+            weird = Some("active_connection_reuse");
+        } else if ts.since(core.last_time) < linger
+            && t.orig().state != S::Reset
+            && t.resp().state != S::Reset
+        {
+            weird = Some("premature_connection_reuse");
+        } else {
+            weird = None;
+        }
+        if let Some(w) = weird {
+            conn_weird(core, &mut cx, w, String::new(), "TCP");
+        }
+        true
+    }
+
+    // ----- UDP ------------------------------------------------------------------
+
+    fn udp_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        if !self.header_fits(ts, ip, 8) {
+            return;
+        }
+        let b = &ip.l4;
+        let sport = u16::from_be_bytes([b[0], b[1]]);
+        let dport = u16::from_be_bytes([b[2], b[3]]);
+        let key = self.key_for((ip.src, sport), (ip.dst, dport), 17, false, ip);
+        let slot = match self.table.get(&key).copied() {
+            Some(s) => s,
+            None => {
+                let likely = |p: u16| self.config.likely_server_udp.contains(&p);
+                let flip = likely(sport) && !likely(dport);
+                let id = ConnId {
+                    orig_h: ip.src,
+                    orig_p: Port::new(sport, Proto::Udp),
+                    resp_h: ip.dst,
+                    resp_p: Port::new(dport, Proto::Udp),
+                };
+                let inactivity = self.config.timeouts.udp_inactivity_timeout;
+                self.new_conn(
+                    ts,
+                    key,
+                    id,
+                    ip,
+                    Transport::Udp(FlowState::new()),
+                    inactivity,
+                    flip,
+                )
+            }
+        };
+        let (mut cx, conn) = self.cx(ts, slot);
+        let is_orig = ip.src == conn.core.id.orig_h && sport == conn.core.id.orig_p.number;
+        check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
+        udp_deliver(&mut cx, conn, is_orig, ip);
+    }
+
+    // ----- ICMP -----------------------------------------------------------------
+
+    fn icmp_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        if !self.header_fits(ts, ip, 8) {
+            return;
+        }
+        let v6 = ip.proto == 58;
+        let (itype, icode) = (ip.l4[0], ip.l4[1]);
+        let (counter, one_way) = icmp_counterpart(v6, itype, icode);
+        let key = self.key_for(
+            (ip.src, u16::from(itype)),
+            (ip.dst, counter),
+            ip.proto,
+            one_way,
+            ip,
+        );
+        let slot = match self.table.get(&key).copied() {
+            Some(s) => s,
+            None => {
+                let id = ConnId {
+                    orig_h: ip.src,
+                    orig_p: Port::new(u16::from(itype), Proto::Icmp),
+                    resp_h: ip.dst,
+                    resp_p: Port::new(counter, Proto::Icmp),
+                };
+                let inactivity = self.config.timeouts.icmp_inactivity_timeout;
+                self.new_conn(
+                    ts,
+                    key,
+                    id,
+                    ip,
+                    Transport::Icmp(FlowState::new()),
+                    inactivity,
+                    false,
+                )
+            }
+        };
+        let (mut cx, conn) = self.cx(ts, slot);
+        let is_orig =
+            ip.src == conn.core.id.orig_h && u16::from(itype) == conn.core.id.orig_p.number;
+        check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
+        icmp_deliver(&mut cx, conn, is_orig, ip);
+    }
+
+    // ----- other IP protocols ---------------------------------------------------
+
+    /// Zeek keeps "connections" for IP protocols it has no analyzer for:
+    /// ports 0, `unknown_transport`, only sizes and times.
+    fn unknown_ip_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        let key = self.key_for((ip.src, 0), (ip.dst, 0), ip.proto, false, ip);
+        let slot = match self.table.get(&key).copied() {
+            Some(s) => s,
+            None => {
+                let id = ConnId {
+                    orig_h: ip.src,
+                    orig_p: Port::new(0, Proto::Unknown),
+                    resp_h: ip.dst,
+                    resp_p: Port::new(0, Proto::Unknown),
+                };
+                let inactivity = self.config.timeouts.unknown_ip_inactivity_timeout;
+                self.new_conn(ts, key, id, ip, Transport::Other, inactivity, false)
+            }
+        };
+        let (mut cx, conn) = self.cx(ts, slot);
+        let is_orig = ip.src == conn.core.id.orig_h;
+        check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
+        conn.core.last_time = ts;
+        conn_size(&mut conn.core, &mut cx, is_orig, ip.ip_len);
+    }
+
+    // ----- weirds, functions, end ------------------------------------------------
+
+    fn flush_weirds(&mut self) {
+        if self.weirds.is_empty() {
+            return;
+        }
+        let weirds = std::mem::take(&mut self.weirds);
+        for w in weirds {
+            self.summary.weirds += 1;
+            let (uid, id): (Option<String>, Option<ConnId>) = match &w.scope {
+                WeirdScope::Conn { id, uid } => (Some(uid.clone()), Some(*id)),
+                _ => (None, None),
+            };
+            match &w.scope {
+                WeirdScope::Net => raise!(
+                    &mut self.events,
+                    w.ts,
+                    NetWeird {
+                        name: w.name.to_string(),
+                        addl: ZString::from(w.addl.clone())
+                    }
+                ),
+                WeirdScope::Flow { src, dst } => raise!(
+                    &mut self.events,
+                    w.ts,
+                    FlowWeird {
+                        name: w.name.to_string(),
+                        src: *src,
+                        dst: *dst,
+                        addl: ZString::from(w.addl.clone())
+                    }
+                ),
+                WeirdScope::Conn { .. } => {} // conn_weird is raised where the weird happens
+            }
+            if !self.config.write_weird_log {
+                continue;
+            }
+            // Zeek's weird framework logs a weird once per connection (or per
+            // address pair for flow weirds, once for net weirds) by default.
+            let dedup_key = match &w.scope {
+                WeirdScope::Conn { uid, .. } => uid.clone(),
+                WeirdScope::Flow { src, dst } => format!("{src}-{dst}"),
+                WeirdScope::Net => String::new(),
+            };
+            if !self.weird_seen.insert((dedup_key, w.name)) {
+                continue;
+            }
+            let (oh, op, rh, rp) = match (&w.scope, id) {
+                (_, Some(id)) => (
+                    Value::Addr(id.orig_h),
+                    Value::Port(id.orig_p.number),
+                    Value::Addr(id.resp_h),
+                    Value::Port(id.resp_p.number),
+                ),
+                (WeirdScope::Flow { src, dst }, None) => (
+                    Value::Addr(*src),
+                    Value::Unset,
+                    Value::Addr(*dst),
+                    Value::Unset,
+                ),
+                _ => (Value::Unset, Value::Unset, Value::Unset, Value::Unset),
+            };
+            let row = [
+                Value::Time(w.ts),
+                Value::opt(uid, Value::str),
+                oh,
+                op,
+                rh,
+                rp,
+                Value::str(w.name),
+                if w.addl.is_empty() {
+                    Value::Unset
+                } else {
+                    Value::str(&w.addl)
+                },
+                Value::Bool(false),
+                Value::str("zeek"),
+                Value::str(w.source),
+            ];
+            if let Err(e) = self.logs.write(&conn::WEIRD_LOG, &row) {
+                self.log_error.get_or_insert(e);
+            }
+        }
+    }
+
+    fn find(&self, cid: &ConnId) -> Option<&Conn> {
+        self.table.values().copied().find_map(|s| {
+            let c = self.slots[s as usize].conn.as_ref()?;
+            (c.core.id == *cid).then_some(c)
+        })
+    }
+
+    fn find_mut(&mut self, cid: &ConnId) -> Option<&mut Conn> {
+        let proto = match cid.resp_p.proto {
+            Proto::Tcp => 6,
+            Proto::Udp => 17,
+            _ => {
+                return self
+                    .find(cid)
+                    .map(|c| c.key)
+                    .and_then(|k| self.table.get(&k).copied())
+                    .and_then(|s| self.slots[s as usize].conn.as_mut())
+            }
+        };
+        let key = ConnKey::new(
+            (cid.orig_h, cid.orig_p.number),
+            (cid.resp_h, cid.resp_p.number),
+            proto,
+            false,
+            (None, None),
+        );
+        let slot = match self.table.get(&key) {
+            Some(s) => *s,
+            None => self
+                .find(cid)
+                .map(|c| c.key)
+                .and_then(|k| self.table.get(&k).copied())?,
+        };
+        self.slots[slot as usize]
+            .conn
+            .as_mut()
+            .filter(|c| c.core.id == *cid)
+    }
+
+    /// `get_orig_seq`: the originator's highest sequence number, 0 if unknown.
+    pub fn get_orig_seq(&mut self, cid: &ConnId) -> u64 {
+        self.seq_of(cid, true)
+    }
+    /// `get_resp_seq`.
+    pub fn get_resp_seq(&mut self, cid: &ConnId) -> u64 {
+        self.seq_of(cid, false)
+    }
+    fn seq_of(&mut self, cid: &ConnId, orig: bool) -> u64 {
+        match self.find_mut(cid).map(|c| &c.core.transport) {
+            Some(Transport::Tcp(t)) => {
+                let e = if orig { t.orig() } else { t.resp() };
+                TcpEndpoint::full_seq(e.last_seq, e.seq_wraps)
+            }
+            _ => 0,
+        }
+    }
+    /// `set_current_conn_bytes_threshold`; false if the connection is unknown.
+    pub fn set_current_conn_bytes_threshold(
+        &mut self,
+        cid: &ConnId,
+        threshold: u64,
+        is_orig: bool,
+    ) -> bool {
+        match self.find_mut(cid) {
+            Some(c) => {
+                c.core.size[if is_orig { 0 } else { 1 }].bytes_threshold = threshold;
+                true
+            }
+            None => false,
+        }
+    }
+    pub fn set_current_conn_packets_threshold(
+        &mut self,
+        cid: &ConnId,
+        threshold: u64,
+        is_orig: bool,
+    ) -> bool {
+        match self.find_mut(cid) {
+            Some(c) => {
+                c.core.size[if is_orig { 0 } else { 1 }].pkts_threshold = threshold;
+                true
+            }
+            None => false,
+        }
+    }
+    pub fn get_current_conn_bytes_threshold(&mut self, cid: &ConnId, is_orig: bool) -> u64 {
+        self.find_mut(cid).map_or(0, |c| {
+            c.core.size[if is_orig { 0 } else { 1 }].bytes_threshold
+        })
+    }
+    pub fn get_current_conn_packets_threshold(&mut self, cid: &ConnId, is_orig: bool) -> u64 {
+        self.find_mut(cid).map_or(0, |c| {
+            c.core.size[if is_orig { 0 } else { 1 }].pkts_threshold
+        })
+    }
+
+    /// End of input: every remaining connection is removed (Zeek's drain at
+    /// termination), logs are closed and event sinks flushed.
+    pub fn finish(mut self) -> std::io::Result<Summary> {
+        let mut live: Vec<u32> = self.table.values().copied().collect();
+        // Zeek drains in table order; sort by start time for stable output.
+        live.sort_by_key(|&s| {
+            let c = self.slots[s as usize]
+                .conn
+                .as_ref()
+                .map(|c| (c.core.start_time, c.core.uid.clone()));
+            c.unwrap_or_default()
+        });
+        for slot in live {
+            self.remove(slot, true);
+        }
+        self.flush_weirds();
+        self.events.finish();
+        if let Some(e) = self.log_error.take() {
+            return Err(e);
+        }
+        self.logs.close()?;
+        Ok(self.summary.clone())
+    }
+}
+
+// ----- helpers shared by the protocol handlers -------------------------------------
+
+fn conn_weird(
+    core: &mut ConnCore,
+    cx: &mut Cx<'_>,
+    name: &'static str,
+    addl: String,
+    source: &'static str,
+) {
+    core.did_weird = true;
+    raise!(
+        cx.events,
+        cx.ts,
+        ConnWeird {
+            name: name.to_string(),
+            c: core.record(),
+            addl: ZString::from(addl.clone())
+        }
+    );
+    cx.weirds.push(Weird {
+        ts: cx.ts,
+        name,
+        addl,
+        scope: WeirdScope::Conn {
+            id: core.id,
+            uid: core.uid.clone(),
+        },
+        source,
+    });
+}
+
+fn check_flow_label(core: &mut ConnCore, cx: &mut Cx<'_>, is_orig: bool, label: u32) {
+    if !core.id.orig_h.is_ipv6() {
+        return;
+    }
+    let i = if is_orig { 0 } else { 1 };
+    let old = core.flow_labels[i];
+    if old != label {
+        // Zeek only complains once both sides were seen with a label.
+        if old != 0 || core.size[i].pkts > 0 {
+            conn_weird(
+                core,
+                cx,
+                "changed_flow_label",
+                format!("{old} != {label}"),
+                "IP",
+            );
+        }
+        core.flow_labels[i] = label;
+    }
+}
+
+fn apply_verdict(
+    core: &mut ConnCore,
+    a: &mut Attached,
+    verdict: Verdict,
+    events: &mut Events,
+    ts: Time,
+) -> bool {
+    match verdict {
+        Verdict::Undecided => true,
+        Verdict::Confirmed => {
+            if !a.confirmed {
+                a.confirmed = true;
+                let svc = a.tag.to_ascii_lowercase();
+                if !core.service.contains(&svc) {
+                    core.service.push(svc);
+                }
+                raise!(
+                    events,
+                    ts,
+                    ProtocolConfirmation {
+                        c: core.record(),
+                        atype: format!("Analyzer::ANALYZER_{}", a.tag),
+                        aid: a.aid
+                    }
+                );
+            }
+            true
+        }
+        Verdict::Violation(reason) => {
+            raise!(
+                events,
+                ts,
+                ProtocolViolation {
+                    c: core.record(),
+                    atype: format!("Analyzer::ANALYZER_{}", a.tag),
+                    aid: a.aid,
+                    reason: ZString::from(reason)
+                }
+            );
+            false
+        }
+    }
+}
+
+/// What to hand to analyzers.
+enum Feed<'d> {
+    Data(&'d [u8]),
+    Gap(u64),
+    Eof,
+}
+
+fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
+    let Conn {
+        core, analyzers, ..
+    } = conn;
+    let mut i = 0;
+    while i < analyzers.len() {
+        let a = &mut analyzers[i];
+        let mut acx = AnalyzerCx {
+            ts: cx.ts,
+            conn: &*core,
+            events: cx.events,
+            weirds: cx.weirds,
+            verdict: Verdict::Undecided,
+            tag: a.tag,
+        };
+        match feed {
+            Feed::Data(d) => a.analyzer.deliver(&mut acx, is_orig, d),
+            Feed::Gap(n) => a.analyzer.undelivered(&mut acx, is_orig, n),
+            Feed::Eof => a.analyzer.end_of_data(&mut acx, is_orig),
+        }
+        let verdict = acx.verdict;
+        if apply_verdict(core, a, verdict, cx.events, cx.ts) {
+            i += 1;
+        } else {
+            let mut removed = analyzers.remove(i);
+            let mut acx = AnalyzerCx {
+                ts: cx.ts,
+                conn: &*core,
+                events: cx.events,
+                weirds: cx.weirds,
+                verdict: Verdict::Undecided,
+                tag: removed.tag,
+            };
+            removed.analyzer.done(&mut acx);
+        }
+    }
+}
+
+fn conn_size(core: &mut ConnCore, cx: &mut Cx<'_>, is_orig: bool, ip_len: u32) {
+    let i = if is_orig { 0 } else { 1 };
+    let s = &mut core.size[i];
+    s.pkts += 1;
+    s.ip_bytes += u64::from(ip_len);
+    let (pkts, bytes, bt, pt) = (s.pkts, s.ip_bytes, s.bytes_threshold, s.pkts_threshold);
+    if bt != 0 && bytes >= bt {
+        core.size[i].bytes_threshold = 0;
+        raise!(
+            cx.events,
+            cx.ts,
+            ConnBytesThresholdCrossed {
+                c: core.record(),
+                threshold: bt,
+                is_orig
+            }
+        );
+    }
+    if pt != 0 && pkts >= pt {
+        core.size[i].pkts_threshold = 0;
+        raise!(
+            cx.events,
+            cx.ts,
+            ConnPacketsThresholdCrossed {
+                c: core.record(),
+                threshold: pt,
+                is_orig
+            }
+        );
+    }
+}
+
+fn tcp_of(core: &mut ConnCore) -> &mut TcpConn {
+    match &mut core.transport {
+        Transport::Tcp(t) => t,
+        _ => unreachable!("TCP handler on a non-TCP connection"),
+    }
+}
+
+fn tcp_ref(core: &ConnCore) -> &TcpConn {
+    match &core.transport {
+        Transport::Tcp(t) => t,
+        _ => unreachable!("TCP handler on a non-TCP connection"),
+    }
+}
+
+/// Zeek's scaled history entry plus its threshold event.
+fn scaled(core: &mut ConnCore, cx: &mut Cx<'_>, e: usize, which: u8) {
+    let t = tcp_of(core);
+    let is_orig = t.eps[e].is_orig;
+    let (mut cnt, mut thr, upper) = {
+        let ep = &t.eps[e];
+        match which {
+            b'c' => (ep.chk.0, ep.chk.1, 'C'),
+            b't' => (ep.rxmt.0, ep.rxmt.1, 'T'),
+            b'w' => (ep.win0.0, ep.win0.1, 'W'),
+            _ => (ep.gap.0, ep.gap.1, 'G'),
+        }
+    };
+    let before = thr;
+    let code = if is_orig {
+        upper
+    } else {
+        upper.to_ascii_lowercase()
+    };
+    let hit = core.scaled_history(code, &mut cnt, &mut thr);
+    let ep = &mut tcp_of(core).eps[e];
+    match which {
+        b'c' => ep.chk = (cnt, thr),
+        b't' => ep.rxmt = (cnt, thr),
+        b'w' => ep.win0 = (cnt, thr),
+        _ => ep.gap = (cnt, thr),
+    }
+    if hit && before > 1 {
+        let threshold = u64::from(before);
+        match which {
+            b'c' => raise!(
+                cx.events,
+                cx.ts,
+                TcpMultipleChecksumErrors {
+                    c: core.record(),
+                    is_orig,
+                    threshold
+                }
+            ),
+            b't' => raise!(
+                cx.events,
+                cx.ts,
+                TcpMultipleRetransmissions {
+                    c: core.record(),
+                    is_orig,
+                    threshold
+                }
+            ),
+            b'w' => raise!(
+                cx.events,
+                cx.ts,
+                TcpMultipleZeroWindows {
+                    c: core.record(),
+                    is_orig,
+                    threshold
+                }
+            ),
+            _ => {}
+        }
+    }
+}
+
+fn check_hist(core: &mut ConnCore, e: usize, mask: u32, code: char) -> bool {
+    let is_orig = tcp_of(core).eps[e].is_orig;
+    let (mask, code) = if is_orig {
+        (mask, code)
+    } else {
+        (mask << 16, code.to_ascii_lowercase())
+    };
+    core.check_history(mask, code)
+}
+
+fn add_hist(core: &mut ConnCore, e: usize, code: char) {
+    let is_orig = tcp_of(core).eps[e].is_orig;
+    core.add_history(if is_orig {
+        code
+    } else {
+        code.to_ascii_lowercase()
+    });
+}
+
+fn set_state(core: &mut ConnCore, cx: &mut Cx<'_>, conn_epochs: &mut u32, e: usize, new: S) {
+    let t = tcp_of(core);
+    let old = t.eps[e].state;
+    if new == old {
+        return;
+    }
+    let peer_state = t.eps[1 - e].state;
+    t.eps[e].prev_state = old;
+    t.eps[e].state = new;
+    if !new.is_handshake() && old.is_handshake() && peer_state.is_handshake() {
+        // The handshake is over: TCP's own inactivity timeout applies now.
+        let to = cx.cfg.timeouts.tcp_inactivity_timeout;
+        if core.inactivity_timeout != to {
+            core.inactivity_timeout = to;
+            *conn_epochs += 1;
+            cx.timers.add(
+                core.last_time.add(to),
+                cx.slot,
+                cx.gen,
+                *conn_epochs,
+                TimerKind::Inactivity,
+            );
+        }
+    }
+}
+
+fn add_analyzer_timer(conn: &Conn, cx: &mut Cx<'_>, at: Time, kind: TimerKind) {
+    cx.timers
+        .add(at, cx.slot, cx.gen, conn.analyzer_epoch, kind);
+}
+
+fn relative_seq(ep: &TcpEndpoint, cur: u32, last: u32, mut wraps: u32) -> (u64, bool) {
+    let delta = tcp::seq_delta(cur, last);
+    if delta < 0 {
+        if wraps > 0 && cur > last {
+            wraps -= 1;
+        }
+    } else if delta > 0 && cur < last {
+        wraps += 1;
+    }
+    if wraps == 0 {
+        let d = tcp::seq_delta(cur, ep.start_seq);
+        return (i64::from(d) as u64, d < 0);
+    }
+    (ep.relative(cur, wraps), false)
+}
+
+const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+
+/// One TCP segment (Zeek's TCPAnalyzer::DeliverPacket and
+/// TCPSessionAdapter::Process).
+fn tcp_deliver(
+    cx: &mut Cx<'_>,
+    conn: &mut Conn,
+    is_orig: bool,
+    hdr: &TcpHeader,
+    ip: &IpPacket<'_>,
+) {
+    let claimed = ip.l4_len_claimed() as usize;
+    let remaining = ip.l4.len();
+    let len_total = if claimed == 0 { remaining } else { claimed };
+    if hdr.hdr_len < 20 {
+        conn_weird(
+            &mut conn.core,
+            cx,
+            "bad_TCP_header_len",
+            String::new(),
+            "TCP",
+        );
+        return;
+    }
+    if hdr.hdr_len > len_total || hdr.hdr_len > remaining {
+        conn_weird(&mut conn.core, cx, "truncated_header", String::new(), "TCP");
+        return;
+    }
+    let len = len_total - hdr.hdr_len; // payload length the IP header promises
+    let payload = &ip.l4[hdr.hdr_len..];
+    let caplen = payload.len();
+    let e = tcp_ref(&conn.core).idx(is_orig);
+    let p = 1 - e;
+
+    if !cx.cfg.ignore_checksums
+        && remaining >= len_total
+        && !tcp::transport_checksum_ok(ip.src, ip.dst, 6, &ip.l4[..len_total])
+    {
+        conn_weird(&mut conn.core, cx, "bad_TCP_checksum", String::new(), "TCP");
+        scaled(&mut conn.core, cx, e, b'c');
+        return;
+    }
+
+    let flags = hdr.flags;
+    let base_seq = hdr.seq;
+    let ack_seq = hdr.ack;
+    {
+        let t = tcp_of(&mut conn.core);
+        // SetPartialStatus
+        if is_orig {
+            if t.first_packet_seen & 1 == 0 {
+                t.is_partial = !flags.syn() || flags.ack();
+            }
+        } else if t.first_packet_seen & 2 == 0 && !t.is_partial {
+            t.is_partial = !flags.syn();
+        }
+    }
+    let mut seg_len = len as i64;
+    if flags.syn() {
+        seg_len += 1;
+    }
+    if flags.fin() {
+        seg_len += 1;
+    }
+    if flags.rst() {
+        seg_len -= len as i64;
+    }
+    let seq_one_past = base_seq.wrapping_add(seg_len as u32);
+
+    // init_endpoint
+    {
+        let t = tcp_of(&mut conn.core);
+        let size_nonzero = t.eps[e].size(&t.eps[p]) > 0;
+        let ep = &mut t.eps[e];
+        let mut weirds: [Option<&'static str>; 2] = [None, None];
+        match ep.state {
+            S::Inactive => {
+                if flags.syn() {
+                    ep.init_seqs(base_seq, base_seq, seq_one_past);
+                } else {
+                    let s = base_seq.wrapping_sub(1);
+                    ep.init_seqs(s, s, base_seq);
+                }
+                ep.last_time = cx.ts;
+            }
+            S::SynSent | S::SynAckSent => {
+                if flags.syn() && base_seq != ep.start_seq {
+                    weirds[0] = Some("SYN_seq_jump");
+                    ep.init_seqs(base_seq, base_seq, seq_one_past);
+                }
+            }
+            S::Established | S::Partial => {
+                if flags.syn() {
+                    if size_nonzero {
+                        weirds[0] = Some("SYN_inside_connection");
+                    }
+                    if base_seq != ep.start_seq {
+                        weirds[1] = Some("SYN_seq_jump");
+                    }
+                    ep.init_seqs(base_seq, base_seq, seq_one_past);
+                }
+            }
+            S::Reset => {
+                if flags.syn() && ep.prev_state == S::Inactive {
+                    ep.init_seqs(base_seq, base_seq, seq_one_past);
+                }
+            }
+            S::Closed => {}
+        }
+        for w in weirds.into_iter().flatten() {
+            conn_weird(&mut conn.core, cx, w, String::new(), "TCP");
+        }
+    }
+
+    let (rel_seq, seq_underflow) = {
+        let ep = &tcp_ref(&conn.core).eps[e];
+        relative_seq(ep, base_seq, ep.last_seq, ep.seq_wraps)
+    };
+    if seq_underflow && !flags.rst() {
+        conn_weird(
+            &mut conn.core,
+            cx,
+            "TCP_seq_underflow_or_misorder",
+            String::new(),
+            "TCP",
+        );
+    }
+
+    // update_history
+    let bits = u8::from(flags.syn()) + u8::from(flags.fin()) + u8::from(flags.rst());
+    if bits > 1 {
+        if flags.fin() && flags.rst() {
+            check_hist(&mut conn.core, e, hist::FIN_RST, 'I');
+        } else {
+            check_hist(&mut conn.core, e, hist::MULTI_FLAG, 'Q');
+        }
+    } else if bits == 1 {
+        if flags.syn() {
+            let code = if flags.ack() { 'H' } else { 'S' };
+            if check_hist(&mut conn.core, e, hist::SYN, code)
+                && rel_seq != tcp_ref(&conn.core).eps[e].hist_last_syn
+            {
+                add_hist(&mut conn.core, e, code);
+            }
+            tcp_of(&mut conn.core).eps[e].hist_last_syn = rel_seq;
+        }
+        if flags.fin() {
+            let end = rel_seq.wrapping_add(len as u64);
+            if check_hist(&mut conn.core, e, hist::FIN, 'F')
+                && end != tcp_ref(&conn.core).eps[e].hist_last_fin
+            {
+                add_hist(&mut conn.core, e, 'F');
+            }
+            tcp_of(&mut conn.core).eps[e].hist_last_fin = end;
+        }
+        if flags.rst() {
+            if check_hist(&mut conn.core, e, hist::RST, 'R')
+                && rel_seq != tcp_ref(&conn.core).eps[e].hist_last_rst
+            {
+                add_hist(&mut conn.core, e, 'R');
+            }
+            tcp_of(&mut conn.core).eps[e].hist_last_rst = rel_seq;
+        }
+    } else if len > 0 {
+        check_hist(&mut conn.core, e, hist::DATA, 'D');
+    } else if flags.ack() {
+        check_hist(&mut conn.core, e, hist::ACK, 'A');
+    }
+
+    // update_window
+    {
+        let t = tcp_ref(&conn.core);
+        let ep = &t.eps[e];
+        let scale = ep.window_scale.min(14);
+        let window = u32::from(hdr.window) << scale;
+        let zero =
+            window == 0 && !flags.rst() && t.eps[p].state != S::Closed && ep.state != S::Reset;
+        let mut recision = false;
+        let mut accept = false;
+        if !flags.syn()
+            && !flags.fin()
+            && !flags.rst()
+            && ep.state != S::Closed
+            && ep.state != S::Reset
+            && tcp::seq_delta(base_seq, ep.window_seq) >= 0
+            && tcp::seq_delta(ack_seq, ep.window_ack_seq) >= 0
+        {
+            let new_edge = ack_seq.wrapping_add(window);
+            let old_edge = ep.window_ack_seq.wrapping_add(ep.window);
+            let advance = tcp::seq_delta(new_edge, old_edge);
+            if advance < 0 && (-(advance as i64)) >= (1i64 << scale) {
+                recision = true;
+            }
+            accept = true;
+        }
+        if zero {
+            scaled(&mut conn.core, cx, e, b'w');
+        }
+        if recision {
+            conn_weird(&mut conn.core, cx, "window_recision", String::new(), "TCP");
+        }
+        if accept {
+            let ep = &mut tcp_of(&mut conn.core).eps[e];
+            ep.window = window;
+            ep.window_ack_seq = ack_seq;
+            ep.window_seq = base_seq;
+        }
+    }
+
+    if !tcp_ref(&conn.core).both_closed() {
+        conn.core.last_time = cx.ts;
+    }
+
+    let options = &ip.l4[20..hdr.hdr_len];
+    if flags.syn() {
+        if flags.rst() {
+            conn_weird(&mut conn.core, cx, "TCP_christmas", String::new(), "TCP");
+        }
+        if flags.urg() {
+            conn_weird(&mut conn.core, cx, "baroque_SYN", String::new(), "TCP");
+        }
+        if len > 0 {
+            conn_weird(&mut conn.core, cx, "SYN_with_data", String::new(), "TCP");
+        }
+        let o = tcp::syn_options(options);
+        // init_window
+        {
+            let t = tcp_of(&mut conn.core);
+            if o.win_scale < 0 {
+                t.eps[e].window_scale = 0;
+                if flags.ack() {
+                    t.eps[p].window_scale = 0;
+                }
+            } else {
+                let scale = o.win_scale.min(14) as u32;
+                t.eps[e].window_scale = scale;
+                t.eps[e].window_seq = base_seq;
+                t.eps[e].window_ack_seq = ack_seq;
+                t.eps[p].window_seq = ack_seq;
+                t.eps[p].window_ack_seq = base_seq;
+            }
+        }
+        if o.win_scale > 14 && !conn.core.did_weird {
+            conn_weird(
+                &mut conn.core,
+                cx,
+                "TCP_scale_range",
+                o.win_scale.to_string(),
+                "TCP",
+            );
+        }
+        raise!(
+            cx.events,
+            cx.ts,
+            ConnectionSynPacket {
+                c: conn.core.record(),
+                pkt: SynPacket {
+                    is_orig,
+                    df: false,
+                    ttl: u64::from(ip.ttl),
+                    size: u64::from(ip.ip_len),
+                    win_size: u64::from(hdr.window),
+                    win_scale: o.win_scale,
+                    mss: o.mss,
+                    sack_ok: o.sack_ok,
+                    tsval: o.tsval,
+                    tsecr: o.tsecr,
+                },
+            }
+        );
+    }
+    if flags.fin() {
+        let ep = &mut tcp_of(&mut conn.core).eps[e];
+        ep.fin_cnt += 1;
+        ep.fin_seq = rel_seq.wrapping_add(seg_len as u64);
+    }
+    if flags.rst() {
+        tcp_of(&mut conn.core).eps[e].rst_cnt += 1;
+    }
+
+    let mut rel_ack: u64 = 0;
+    if flags.ack() {
+        let t = tcp_ref(&conn.core);
+        if is_orig && !t.seen_first_ack && matches!(t.eps[e].state, S::Established | S::SynSent) {
+            tcp_of(&mut conn.core).seen_first_ack = true;
+            raise!(
+                cx.events,
+                cx.ts,
+                ConnectionFirstAck {
+                    c: conn.core.record()
+                }
+            );
+        }
+        let t = tcp_ref(&conn.core);
+        if t.eps[p].state == S::Inactive {
+            rel_ack = 1;
+            if !flags.syn()
+                && !flags.fin()
+                && !flags.rst()
+                && matches!(t.eps[e].state, S::SynSent | S::SynAckSent | S::Established)
+                && !conn.core.did_weird
+            {
+                conn_weird(
+                    &mut conn.core,
+                    cx,
+                    "possible_split_routing",
+                    String::new(),
+                    "TCP",
+                );
+            }
+            let s = ack_seq.wrapping_sub(1);
+            tcp_of(&mut conn.core).eps[p].init_seqs(s, s, s);
+        } else {
+            let pe = &t.eps[p];
+            let (ra, underflow) = relative_seq(pe, ack_seq, pe.ack_seq, pe.ack_wraps);
+            if underflow {
+                rel_ack = 0;
+                conn_weird(
+                    &mut conn.core,
+                    cx,
+                    "TCP_ack_underflow_or_misorder",
+                    String::new(),
+                    "TCP",
+                );
+            } else {
+                rel_ack = ra;
+                if !flags.rst() {
+                    let pe = &mut tcp_of(&mut conn.core).eps[p];
+                    let delta = tcp::seq_delta(ack_seq, pe.ack_seq);
+                    if !(ack_seq == 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
+                        pe.update_ack_seq(ack_seq);
+                    }
+                }
+            }
+        }
+    }
+
+    // update_last_seq
+    let delta_last = {
+        let ep = &mut tcp_of(&mut conn.core).eps[e];
+        let delta = tcp::seq_delta(seq_one_past, ep.last_seq);
+        let mut rexmit = false;
+        if (flags.syn() || flags.rst())
+            && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta)
+        {
+        } else if flags.fin() && ep.last_seq == ep.start_seq.wrapping_add(1) {
+            ep.update_last_seq(seq_one_past);
+        } else if ep.state == S::Reset {
+        } else if delta > 0 {
+            ep.update_last_seq(seq_one_past);
+        } else if len > 0 {
+            rexmit = true;
+        }
+        ep.last_time = cx.ts;
+        if rexmit {
+            scaled(&mut conn.core, cx, e, b't');
+            let t = tcp_ref(&conn.core);
+            let ep = &t.eps[e];
+            let in_flight = ep
+                .relative(ep.last_seq, ep.seq_wraps)
+                .saturating_sub(ep.relative(ep.ack_seq, ep.ack_wraps));
+            let window = u64::from(t.eps[p].window);
+            raise!(
+                cx.events,
+                cx.ts,
+                TcpRexmit {
+                    c: conn.core.record(),
+                    is_orig,
+                    seq: rel_seq,
+                    len: len as u64,
+                    data_in_flight: in_flight,
+                    window
+                }
+            );
+        }
+        delta
+    };
+
+    let (do_close, gen_event) = tcp_state_machine(
+        cx, conn, e, is_orig, base_seq, ack_seq, len, delta_last, flags,
+    );
+
+    if flags.ack() {
+        ack_received(cx, conn, p, rel_ack);
+    }
+
+    raise!(
+        cx.events,
+        cx.ts,
+        TcpPacket {
+            c: conn.core.record(),
+            is_orig,
+            flags: flags.as_string(),
+            seq: rel_seq,
+            ack: if flags.ack() { rel_ack } else { 0 },
+            len: len as u64,
+            payload: ZString::copy_from(&payload[..caplen.min(len)]),
+        }
+    );
+    if hdr.hdr_len > 20 && cx.events.wants(<TcpOption as crate::event::TypedEvent>::ID) {
+        for (opt, optlen) in tcp::option_list(options) {
+            raise!(
+                cx.events,
+                cx.ts,
+                TcpOption {
+                    c: conn.core.record(),
+                    is_orig,
+                    opt: u64::from(opt),
+                    optlen: u64::from(optlen)
+                }
+            );
+        }
+    }
+    {
+        let t = tcp_of(&mut conn.core);
+        t.first_packet_seen |= if is_orig { 1 } else { 2 };
+    }
+
+    let rel_data_seq = if flags.syn() {
+        rel_seq.wrapping_add(1)
+    } else {
+        rel_seq
+    };
+    if len > 0 && !flags.rst() && !seq_underflow {
+        if caplen >= len {
+            data_sent(cx, conn, e, rel_data_seq, &payload[..len]);
+        } else {
+            conn_weird(
+                &mut conn.core,
+                cx,
+                "truncated_tcp_payload",
+                String::new(),
+                "TCP",
+            );
+        }
+    }
+    check_eof(cx, conn, e);
+    if do_close {
+        connection_closed(cx, conn, e, gen_event);
+    }
+    conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tcp_state_machine(
+    cx: &mut Cx<'_>,
+    conn: &mut Conn,
+    e: usize,
+    is_orig: bool,
+    base_seq: u32,
+    ack_seq: u32,
+    len: usize,
+    delta_last: i32,
+    flags: Flags,
+) -> (bool, bool) {
+    let p = 1 - e;
+    let mut do_close = false;
+    let mut gen_event = false;
+    let state = |conn: &Conn, i: usize| tcp_ref(&conn.core).eps[i].state;
+    let mut epoch = conn.inactivity_epoch;
+    macro_rules! weird {
+        ($n:expr) => {
+            conn_weird(&mut conn.core, cx, $n, String::new(), "TCP")
+        };
+    }
+    macro_rules! set {
+        ($i:expr, $s:expr) => {
+            set_state(&mut conn.core, cx, &mut epoch, $i, $s)
+        };
+    }
+    match state(conn, e) {
+        S::Inactive => {
+            if flags.syn() {
+                if is_orig {
+                    if flags.ack() {
+                        weird!("connection_originator_SYN_ack");
+                        set!(e, S::SynAckSent);
+                    } else {
+                        set!(e, S::SynSent);
+                    }
+                    let at = cx.ts.add(cx.cfg.timeouts.tcp_attempt_delay);
+                    add_analyzer_timer(conn, cx, at, TimerKind::TcpAttempt);
+                } else {
+                    if flags.ack() {
+                        let pe = &tcp_ref(&conn.core).eps[p];
+                        if pe.state != S::Inactive && pe.state != S::Partial {
+                            let between = tcp::seq_delta(ack_seq, pe.start_seq) >= 0
+                                && tcp::seq_delta(pe.last_seq, ack_seq) >= 0;
+                            if !between {
+                                weird!("bad_SYN_ack");
+                            }
+                        }
+                    } else if state(conn, p) == S::SynAckSent
+                        && base_seq == tcp_ref(&conn.core).eps[e].start_seq
+                    {
+                        // SYN and SYN-ACK seen in reverse order: flip and establish.
+                        tcp_of(&mut conn.core).is_partial = false;
+                        conn.core.flip_roles();
+                        set!(p, S::Established);
+                        tcp_of(&mut conn.core).first_packet_seen |= 1;
+                    } else {
+                        weird!("simultaneous_open");
+                    }
+                    if state(conn, p) == S::SynSent {
+                        set!(p, S::Established);
+                    } else if state(conn, p) == S::Inactive {
+                        weird!("unsolicited_SYN_response");
+                    }
+                    set!(e, S::Established);
+                    if state(conn, p) != S::Partial {
+                        raise!(
+                            cx.events,
+                            cx.ts,
+                            ConnectionEstablished {
+                                c: conn.core.record()
+                            }
+                        );
+                    }
+                }
+            }
+            if flags.fin() {
+                set!(e, S::Closed);
+                do_close = true;
+                gen_event = true;
+                if state(conn, p) != S::Partial && !flags.syn() {
+                    weird!("spontaneous_FIN");
+                }
+            }
+            if flags.rst() {
+                set!(e, S::Reset);
+                let ps = state(conn, p);
+                let is_reject = if is_orig {
+                    ps == S::Established
+                } else {
+                    matches!(ps, S::SynSent | S::SynAckSent)
+                };
+                do_close = true;
+                gen_event = !is_reject;
+                if is_reject {
+                    raise!(
+                        cx.events,
+                        cx.ts,
+                        ConnectionRejected {
+                            c: conn.core.record()
+                        }
+                    );
+                } else if ps == S::Inactive {
+                    weird!("spontaneous_RST");
+                }
+            }
+            if state(conn, e) == S::Inactive {
+                let orig_state = tcp_ref(&conn.core).orig().state;
+                if !is_orig && len == 0 && orig_state == S::SynSent {
+                    // An ack of the SYN before the SYN-ACK: not a partial connection.
+                } else if flags.ack() && state(conn, p) == S::Established {
+                    set!(e, S::Established);
+                    tcp_of(&mut conn.core).is_partial = false;
+                    tcp_of(&mut conn.core).first_packet_seen |= if is_orig { 1 } else { 2 };
+                } else {
+                    set!(e, S::Partial);
+                    if state(conn, p) == S::Partial {
+                        raise!(
+                            cx.events,
+                            cx.ts,
+                            PartialConnection {
+                                c: conn.core.record()
+                            }
+                        );
+                    }
+                }
+            }
+        }
+        S::SynSent | S::SynAckSent => {
+            let es = state(conn, e);
+            if flags.syn() {
+                if is_orig {
+                    if flags.ack() && !flags.fin() && !flags.rst() && es != S::SynAckSent {
+                        weird!("repeated_SYN_with_ack");
+                    }
+                } else if !flags.ack() && es != S::SynSent {
+                    weird!("repeated_SYN_reply_wo_ack");
+                }
+            }
+            if flags.fin() {
+                if matches!(state(conn, p), S::Inactive | S::SynSent) {
+                    weird!("inappropriate_FIN");
+                }
+                set!(e, S::Closed);
+                do_close = true;
+                gen_event = true;
+            }
+            if flags.rst() {
+                set!(e, S::Reset);
+                connection_reset(cx, conn);
+                do_close = true;
+            } else if len > 0 {
+                weird!("data_before_established");
+            }
+        }
+        S::Established | S::Partial => {
+            if flags.syn()
+                && state(conn, e) == S::Partial
+                && state(conn, p) == S::Inactive
+                && !flags.ack()
+            {
+                weird!("SYN_after_partial");
+                set!(e, S::SynSent);
+            }
+            if flags.fin() && !flags.rst() {
+                set!(e, S::Closed);
+                let pe = &tcp_ref(&conn.core).eps[p];
+                if pe.state == S::Reset && pe.prev_state == S::Closed {
+                    set!(p, S::Closed);
+                }
+                do_close = true;
+                gen_event = true;
+            }
+            if flags.rst() {
+                set!(e, S::Reset);
+                do_close = true;
+                let pe = &tcp_ref(&conn.core).eps[p];
+                if pe.state != S::Reset || pe.prev_state != S::Established {
+                    connection_reset(cx, conn);
+                }
+            }
+        }
+        S::Closed => {
+            if flags.syn() {
+                weird!("SYN_after_close");
+            }
+            if flags.fin() && delta_last > 0 {
+                weird!("FIN_advanced_last_seq");
+            }
+            if flags.rst() && state(conn, p) != S::Closed {
+                set!(e, S::Reset);
+                if !tcp_ref(&conn.core).eps[e].did_close {
+                    do_close = true;
+                }
+                let at = cx.ts.add(cx.cfg.timeouts.tcp_reset_delay);
+                add_analyzer_timer(conn, cx, at, TimerKind::TcpReset);
+            }
+        }
+        S::Reset => {
+            if flags.syn() {
+                weird!("SYN_after_reset");
+            }
+            if flags.fin() {
+                weird!("FIN_after_reset");
+            }
+            if len > 0 && !flags.rst() {
+                weird!("data_after_reset");
+            }
+        }
+    }
+    conn.inactivity_epoch = epoch;
+    (do_close, gen_event)
+}
+
+fn connection_reset(cx: &mut Cx<'_>, conn: &mut Conn) {
+    raise!(
+        cx.events,
+        cx.ts,
+        ConnectionReset {
+            c: conn.core.record()
+        }
+    );
+    tcp_of(&mut conn.core).is_active = false;
+}
+
+fn is_clean(ep: &TcpEndpoint) -> bool {
+    ep.state == S::Established || (ep.state == S::Closed && ep.prev_state == S::Established)
+}
+
+/// Delivers reassembled pieces of endpoint `e`'s stream to the analyzers.
+fn deliver_pieces(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, payload: &[u8]) {
+    if cx.scratch.is_empty() {
+        return;
+    }
+    let pieces = std::mem::take(cx.scratch);
+    let is_orig = tcp_ref(&conn.core).eps[e].is_orig;
+    let contents = if is_orig {
+        cx.cfg.tcp_content_deliver_all_orig
+    } else {
+        cx.cfg.tcp_content_deliver_all_resp
+    };
+    for piece in &pieces {
+        match piece {
+            Piece::Packet { seq, start, end } => {
+                let data = &payload[*start..*end];
+                if contents {
+                    raise!(
+                        cx.events,
+                        cx.ts,
+                        TcpContents {
+                            c: conn.core.record(),
+                            is_orig,
+                            seq: *seq,
+                            contents: ZString::copy_from(data)
+                        }
+                    );
+                }
+                drive(conn, cx, is_orig, Feed::Data(data));
+            }
+            Piece::Buffered { seq, data } => {
+                if contents {
+                    raise!(
+                        cx.events,
+                        cx.ts,
+                        TcpContents {
+                            c: conn.core.record(),
+                            is_orig,
+                            seq: *seq,
+                            contents: ZString::copy_from(data)
+                        }
+                    );
+                }
+                drive(conn, cx, is_orig, Feed::Data(data));
+            }
+            Piece::Gap { len, .. } => {
+                let t = tcp_ref(&conn.core);
+                if is_clean(&t.eps[e]) && is_clean(&t.eps[1 - e]) {
+                    scaled(&mut conn.core, cx, e, b'g');
+                    conn.core.missed_bytes += len;
+                }
+                drive(conn, cx, is_orig, Feed::Gap(*len));
+            }
+        }
+    }
+    let mut pieces = pieces;
+    pieces.clear();
+    *cx.scratch = pieces;
+}
+
+fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, data: &[u8]) {
+    let limits = cx.cfg.reassembly;
+    let max_window = cx.cfg.tcp_max_initial_window;
+    let result = {
+        let t = tcp_of(&mut conn.core);
+        let ep = &mut t.eps[e];
+        let acked = ep.relative(ep.ack_seq, ep.ack_wraps);
+        let no_acks = ep.no_data_acked();
+        ep.reasm
+            .data_sent(seq, data, acked, no_acks, &limits, cx.scratch)
+    };
+    deliver_pieces(cx, conn, e, data);
+    match result {
+        Err(Overflow::AboveHoleWithoutAcks) => conn_weird(
+            &mut conn.core,
+            cx,
+            "above_hole_data_without_any_acks",
+            String::new(),
+            "TCP",
+        ),
+        Err(Overflow::ExcessiveData) => conn_weird(
+            &mut conn.core,
+            cx,
+            "excessive_data_without_further_acks",
+            String::new(),
+            "TCP",
+        ),
+        Ok(_) => {}
+    }
+    let inconsistent = {
+        let t = tcp_of(&mut conn.core);
+        let (a, b) = t.eps.split_at_mut(1);
+        let (ep, peer) = if e == 0 {
+            (&mut a[0], &b[0])
+        } else {
+            (&mut b[0], &a[0])
+        };
+        if ep.no_data_acked() && max_window > 0 && ep.size(peer) > max_window {
+            ep.reasm.trim_delivered();
+        }
+        std::mem::take(&mut ep.reasm.inconsistent)
+    };
+    if inconsistent {
+        conn_weird(
+            &mut conn.core,
+            cx,
+            "rexmit_inconsistency",
+            String::new(),
+            "TCP",
+        );
+    }
+}
+
+fn ack_received(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, rel_ack: u64) {
+    {
+        let t = tcp_of(&mut conn.core);
+        let partial = t.is_partial;
+        let ep = &mut t.eps[e];
+        let mut seq = rel_ack;
+        if ep.fin_cnt > 0 && seq >= ep.fin_seq {
+            seq = ep.fin_seq.wrapping_sub(1);
+        }
+        ep.reasm.trim_to(seq, partial, cx.scratch);
+    }
+    deliver_pieces(cx, conn, e, &[]);
+    check_eof(cx, conn, e);
+}
+
+fn data_pending(conn: &Conn, e: usize) -> bool {
+    let t = tcp_ref(&conn.core);
+    t.eps[e].data_pending(&t.eps[1 - e])
+}
+
+fn check_eof(cx: &mut Cx<'_>, conn: &mut Conn, e: usize) {
+    let ep = &tcp_ref(&conn.core).eps[e];
+    if ep.reasm.did_eof
+        || !(ep.fin_cnt > 0 || ep.state == S::Closed || ep.state == S::Reset)
+        || data_pending(conn, e)
+    {
+        return;
+    }
+    tcp_of(&mut conn.core).eps[e].reasm.did_eof = true;
+    let is_orig = tcp_ref(&conn.core).eps[e].is_orig;
+    raise!(
+        cx.events,
+        cx.ts,
+        ConnectionEof {
+            c: conn.core.record(),
+            is_orig
+        }
+    );
+    drive(conn, cx, is_orig, Feed::Eof);
+    if tcp_ref(&conn.core).close_deferred {
+        if data_pending(conn, e) && tcp_ref(&conn.core).both_closed() {
+            conn_weird(
+                &mut conn.core,
+                cx,
+                "pending_data_when_closed",
+                String::new(),
+                "TCP",
+            );
+        }
+        let gen = tcp_ref(&conn.core).deferred_gen_event;
+        connection_closed(cx, conn, e, gen);
+        tcp_of(&mut conn.core).close_deferred = false;
+    }
+}
+
+fn connection_closed(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, mut gen_event: bool) {
+    let p = 1 - e;
+    if data_pending(conn, e) {
+        let t = tcp_of(&mut conn.core);
+        t.close_deferred = true;
+        if !t.deferred_gen_event {
+            t.deferred_gen_event = gen_event;
+        }
+        return;
+    }
+    let t = tcp_of(&mut conn.core);
+    t.close_deferred = false;
+    if t.eps[e].did_close {
+        return;
+    }
+    t.eps[e].did_close = true;
+    let (ep, pe) = (&t.eps[e], &t.eps[p]);
+    let close_complete = ep.state == S::Reset || pe.did_close || pe.state == S::Inactive;
+    if close_complete {
+        if ep.prev_state != S::Inactive || pe.state != S::Inactive {
+            let half = pe.state == S::Inactive;
+            if t.deferred_gen_event {
+                gen_event = true;
+                t.deferred_gen_event = false;
+            }
+            if gen_event {
+                t.is_active = false;
+                if half {
+                    raise!(
+                        cx.events,
+                        cx.ts,
+                        ConnectionHalfFinished {
+                            c: conn.core.record()
+                        }
+                    );
+                } else {
+                    raise!(
+                        cx.events,
+                        cx.ts,
+                        ConnectionFinished {
+                            c: conn.core.record()
+                        }
+                    );
+                }
+            }
+        }
+        conn.analyzer_epoch += 1;
+        let at = conn.core.last_time.add(cx.cfg.timeouts.tcp_close_delay);
+        add_analyzer_timer(conn, cx, at, TimerKind::ConnDelete);
+    } else if ep.prev_state == S::Inactive {
+        if cx
+            .events
+            .wants(<ConnectionPartialClose as crate::event::TypedEvent>::ID)
+        {
+            let at = conn
+                .core
+                .last_time
+                .add(cx.cfg.timeouts.tcp_partial_close_delay);
+            add_analyzer_timer(conn, cx, at, TimerKind::TcpPartialClose);
+        }
+    } else {
+        let at = conn.core.last_time.add(cx.cfg.timeouts.tcp_session_timer);
+        add_analyzer_timer(conn, cx, at, TimerKind::TcpExpire);
+    }
+}
+
+// ----- UDP ---------------------------------------------------------------------------
+
+fn udp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_>) {
+    let claimed = ip.l4_len_claimed() as usize;
+    let remaining = ip.l4.len();
+    let len = if claimed == 0 { remaining } else { claimed };
+    let b = &ip.l4;
+    let chksum = u16::from_be_bytes([b[6], b[7]]);
+    if !cx.cfg.ignore_checksums && remaining >= len {
+        let bad = if ip.is_ipv6() {
+            !tcp::transport_checksum_ok(ip.src, ip.dst, 17, &b[..len])
+        } else {
+            chksum != 0 && !tcp::transport_checksum_ok(ip.src, ip.dst, 17, &b[..len])
+        };
+        if bad {
+            conn_weird(&mut conn.core, cx, "bad_UDP_checksum", String::new(), "UDP");
+            let Transport::Udp(f) = &mut conn.core.transport else {
+                return;
+            };
+            let i = if is_orig { 0 } else { 1 };
+            let (mut cnt, mut thr) = f.chk[i];
+            let before = thr;
+            let hit = conn
+                .core
+                .scaled_history(if is_orig { 'C' } else { 'c' }, &mut cnt, &mut thr);
+            if let Transport::Udp(f) = &mut conn.core.transport {
+                f.chk[i] = (cnt, thr);
+            }
+            if hit && before > 1 {
+                raise!(
+                    cx.events,
+                    cx.ts,
+                    UdpMultipleChecksumErrors {
+                        u: conn.core.record(),
+                        is_orig,
+                        threshold: u64::from(before)
+                    }
+                );
+            }
+            return;
+        }
+    }
+    let ulen = usize::from(u16::from_be_bytes([b[4], b[5]]));
+    if ulen != len {
+        conn_weird(
+            &mut conn.core,
+            cx,
+            "UDP_datagram_length_mismatch",
+            format!("{ulen} != {len}"),
+            "UDP",
+        );
+    }
+    conn.core.last_time = cx.ts;
+    conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
+    let data = &b[8..len.min(remaining).max(8)];
+    let deliver_contents = if is_orig {
+        cx.cfg.udp_content_deliver_all_orig
+    } else {
+        cx.cfg.udp_content_deliver_all_resp
+    };
+    if deliver_contents {
+        raise!(
+            cx.events,
+            cx.ts,
+            UdpContents {
+                u: conn.core.record(),
+                is_orig,
+                contents: ZString::copy_from(data)
+            }
+        );
+    }
+    let body_len = ulen.saturating_sub(8) as u64;
+    if is_orig {
+        conn.core.check_history(0x1, 'D');
+    } else {
+        conn.core.check_history(0x2, 'd');
+    }
+    if let Transport::Udp(f) = &mut conn.core.transport {
+        f.add_len(is_orig, body_len);
+    }
+    if is_orig {
+        raise!(
+            cx.events,
+            cx.ts,
+            UdpRequest {
+                u: conn.core.record()
+            }
+        );
+    } else {
+        raise!(
+            cx.events,
+            cx.ts,
+            UdpReply {
+                u: conn.core.record()
+            }
+        );
+    }
+    drive(conn, cx, is_orig, Feed::Data(data));
+}
+
+// ----- ICMP --------------------------------------------------------------------------
+
+/// Zeek's ICMP4_counterpart / ICMP6_counterpart: the reply type of a
+/// request/reply pair, or the code for one-way messages.
+pub fn icmp_counterpart(v6: bool, itype: u8, icode: u8) -> (u16, bool) {
+    let pair = if v6 {
+        match itype {
+            128 => Some(129),
+            129 => Some(128),
+            133 => Some(134),
+            134 => Some(133),
+            135 => Some(136),
+            136 => Some(135),
+            130 => Some(131),
+            131 => Some(130),
+            139 => Some(140),
+            140 => Some(139),
+            144 => Some(145),
+            145 => Some(144),
+            _ => None,
+        }
+    } else {
+        match itype {
+            8 => Some(0),
+            0 => Some(8),
+            13 => Some(14),
+            14 => Some(13),
+            15 => Some(16),
+            16 => Some(15),
+            10 => Some(9),
+            9 => Some(10),
+            17 => Some(18),
+            18 => Some(17),
+            _ => None,
+        }
+    };
+    match pair {
+        Some(t) => (t, false),
+        None => (u16::from(icode), true),
+    }
+}
+
+fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_>) {
+    let claimed = ip.l4_len_claimed() as usize;
+    let remaining = ip.l4.len();
+    let len = if claimed == 0 { remaining } else { claimed };
+    let v6 = ip.proto == 58;
+    let b = &ip.l4;
+    if !cx.cfg.ignore_checksums && remaining >= len {
+        let ok = if v6 {
+            tcp::transport_checksum_ok(ip.src, ip.dst, 58, &b[..len])
+        } else {
+            tcp::fold(tcp::ones_sum(&b[..len], 0)) == 0xffff
+        };
+        if !ok {
+            conn_weird(
+                &mut conn.core,
+                cx,
+                "bad_ICMP_checksum",
+                String::new(),
+                "ICMP",
+            );
+            return;
+        }
+    }
+    conn.core.last_time = cx.ts;
+    let body_len = len.saturating_sub(8);
+    if let Transport::Icmp(f) = &mut conn.core.transport {
+        f.add_len(is_orig, body_len as u64);
+    }
+    if remaining >= len {
+        conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
+    }
+    let (itype, icode) = (b[0], b[1]);
+    let body = &b[8..len.min(remaining).max(8)];
+    let info = || IcmpConn {
+        orig_h: ip.src,
+        resp_h: ip.dst,
+        itype: u64::from(itype),
+        icode: u64::from(icode),
+        len: body_len as u64,
+        hlim: u64::from(ip.ttl),
+        v6,
+    };
+    let ev = &mut *cx.events;
+    let ts = cx.ts;
+    let c = &conn.core;
+    let echo_id = u64::from(u16::from_be_bytes([b[4], b[5]]));
+    let echo_seq = u64::from(u16::from_be_bytes([b[6], b[7]]));
+    let sent = |ev: &mut Events| {
+        raise!(
+            ev,
+            ts,
+            IcmpSent {
+                c: c.record(),
+                icmp: info()
+            }
+        );
+        raise!(
+            ev,
+            ts,
+            IcmpSentPayload {
+                c: c.record(),
+                icmp: info(),
+                payload: ZString::copy_from(body)
+            }
+        );
+    };
+    if !v6 {
+        match itype {
+            8 => raise!(
+                ev,
+                ts,
+                IcmpEchoRequest {
+                    c: c.record(),
+                    icmp: info(),
+                    id: echo_id,
+                    seq: echo_seq,
+                    payload: ZString::copy_from(body)
+                }
+            ),
+            0 => raise!(
+                ev,
+                ts,
+                IcmpEchoReply {
+                    c: c.record(),
+                    icmp: info(),
+                    id: echo_id,
+                    seq: echo_seq,
+                    payload: ZString::copy_from(body)
+                }
+            ),
+            3 => raise!(
+                ev,
+                ts,
+                IcmpUnreachable {
+                    c: c.record(),
+                    icmp: info(),
+                    code: u64::from(icode),
+                    context: context4(body)
+                }
+            ),
+            11 => raise!(
+                ev,
+                ts,
+                IcmpTimeExceeded {
+                    c: c.record(),
+                    icmp: info(),
+                    code: u64::from(icode),
+                    context: context4(body)
+                }
+            ),
+            _ => sent(ev),
+        }
+        return;
+    }
+    let nd = |off: usize| nd_options(body.get(off..).unwrap_or(&[]));
+    let addr_at = |off: usize| -> IpAddr {
+        body.get(off..off + 16)
+            .and_then(|s| <[u8; 16]>::try_from(s).ok())
+            .map(|a| IpAddr::from(a))
+            .unwrap_or(IpAddr::from([0u8; 16]))
+    };
+    match itype {
+        128 => raise!(
+            ev,
+            ts,
+            IcmpEchoRequest {
+                c: c.record(),
+                icmp: info(),
+                id: echo_id,
+                seq: echo_seq,
+                payload: ZString::copy_from(body)
+            }
+        ),
+        129 => raise!(
+            ev,
+            ts,
+            IcmpEchoReply {
+                c: c.record(),
+                icmp: info(),
+                id: echo_id,
+                seq: echo_seq,
+                payload: ZString::copy_from(body)
+            }
+        ),
+        1 => raise!(
+            ev,
+            ts,
+            IcmpUnreachable {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        2 => raise!(
+            ev,
+            ts,
+            IcmpPacketTooBig {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        3 => raise!(
+            ev,
+            ts,
+            IcmpTimeExceeded {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        4 => raise!(
+            ev,
+            ts,
+            IcmpParameterProblem {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        133 => raise!(
+            ev,
+            ts,
+            IcmpRouterSolicitation {
+                c: c.record(),
+                icmp: info(),
+                options: nd(0)
+            }
+        ),
+        134 => {
+            let flags = b[5];
+            let word = |o: usize| {
+                body.get(o..o + 4)
+                    .map_or(0, |s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+            };
+            raise!(
+                ev,
+                ts,
+                IcmpRouterAdvertisement {
+                    c: c.record(),
+                    icmp: info(),
+                    cur_hop_limit: u64::from(b[4]),
+                    managed: flags & 0x80 != 0,
+                    other: flags & 0x40 != 0,
+                    home_agent: flags & 0x20 != 0,
+                    pref: u64::from((flags & 0x18) >> 3),
+                    proxy: flags & 0x04 != 0,
+                    rsv: u64::from(flags & 0x03),
+                    router_lifetime: Interval::from_secs(i64::from(u16::from_be_bytes([
+                        b[6], b[7]
+                    ]))),
+                    reachable_time: Interval::from_millis(i64::from(word(0))),
+                    retrans_timer: Interval::from_millis(i64::from(word(4))),
+                    options: nd(8),
+                }
+            );
+        }
+        135 => raise!(
+            ev,
+            ts,
+            IcmpNeighborSolicitation {
+                c: c.record(),
+                icmp: info(),
+                tgt: addr_at(0),
+                options: nd(16)
+            }
+        ),
+        136 => {
+            let flags = b[4];
+            raise!(
+                ev,
+                ts,
+                IcmpNeighborAdvertisement {
+                    c: c.record(),
+                    icmp: info(),
+                    router: flags & 0x80 != 0,
+                    solicited: flags & 0x40 != 0,
+                    override_: flags & 0x20 != 0,
+                    tgt: addr_at(0),
+                    options: nd(16),
+                }
+            );
+        }
+        137 => raise!(
+            ev,
+            ts,
+            IcmpRedirect {
+                c: c.record(),
+                icmp: info(),
+                tgt: addr_at(0),
+                dest: addr_at(16),
+                options: nd(32)
+            }
+        ),
+        t if t < 128 => raise!(
+            ev,
+            ts,
+            IcmpErrorMessage {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        _ => sent(ev),
+    }
+}
+
+fn transport_of(proto: u8) -> (Proto, u64) {
+    match proto {
+        6 => (Proto::Tcp, 1),
+        17 => (Proto::Udp, 2),
+        1 | 58 => (Proto::Icmp, 3),
+        _ => (Proto::Unknown, 0),
+    }
+}
+
+fn context_ports(v6: bool, proto: u8, l4: &[u8]) -> (u16, u16) {
+    match proto {
+        6 | 17 if l4.len() >= 4 => (
+            u16::from_be_bytes([l4[0], l4[1]]),
+            u16::from_be_bytes([l4[2], l4[3]]),
+        ),
+        1 | 58 if l4.len() >= 2 => {
+            let (c, _) = icmp_counterpart(v6, l4[0], l4[1]);
+            (u16::from(l4[0]), c)
+        }
+        _ => (0, 0),
+    }
+}
+
+fn empty_context() -> IcmpContext {
+    let unspecified = IpAddr::from([0u8, 0, 0, 0]);
+    IcmpContext {
+        id: ConnId {
+            orig_h: unspecified,
+            orig_p: Port::new(0, Proto::Unknown),
+            resp_h: unspecified,
+            resp_p: Port::new(0, Proto::Unknown),
+        },
+        len: 0,
+        proto: 0,
+        frag_offset: 0,
+        bad_hdr_len: true,
+        bad_checksum: false,
+        mf: false,
+        df: false,
+    }
+}
+
+/// The IPv4 packet an ICMP error quotes.
+fn context4(data: &[u8]) -> IcmpContext {
+    if data.len() < 20 {
+        return empty_context();
+    }
+    let hl = usize::from(data[0] & 0x0f) * 4;
+    let bad_hdr_len = hl > data.len();
+    let bad_checksum = !bad_hdr_len && tcp::fold(tcp::ones_sum(&data[..hl], 0)) != 0xffff;
+    let total = u64::from(u16::from_be_bytes([data[2], data[3]]));
+    let frag = u16::from_be_bytes([data[6], data[7]]);
+    let proto_num = data[9];
+    let src = IpAddr::from([data[12], data[13], data[14], data[15]]);
+    let dst = IpAddr::from([data[16], data[17], data[18], data[19]]);
+    let (mut proto, mut pnum) = (Proto::Unknown, 0);
+    let (mut sp, mut dp) = (0, 0);
+    let mut bad = bad_hdr_len;
+    if !bad_hdr_len && data.len() >= hl + 4 {
+        (proto, pnum) = transport_of(proto_num);
+        (sp, dp) = context_ports(false, proto_num, &data[hl..]);
+    } else {
+        bad = true;
+    }
+    IcmpContext {
+        id: ConnId {
+            orig_h: src,
+            orig_p: Port::new(sp, proto),
+            resp_h: dst,
+            resp_p: Port::new(dp, proto),
+        },
+        len: total,
+        proto: pnum,
+        frag_offset: u64::from(frag & 0x1fff) * 8,
+        bad_hdr_len: bad,
+        bad_checksum,
+        mf: frag & 0x2000 != 0,
+        df: frag & 0x4000 != 0,
+    }
+}
+
+/// The IPv6 packet an ICMPv6 error quotes.
+fn context6(data: &[u8]) -> IcmpContext {
+    if data.len() < 40 {
+        return empty_context();
+    }
+    let src = IpAddr::from(<[u8; 16]>::try_from(&data[8..24]).unwrap_or([0; 16]));
+    let dst = IpAddr::from(<[u8; 16]>::try_from(&data[24..40]).unwrap_or([0; 16]));
+    let total = u64::from(u16::from_be_bytes([data[4], data[5]])) + 40;
+    let mut next = data[6];
+    let mut off = 40usize;
+    let (mut frag_offset, mut mf) = (0u64, false);
+    // Walk the extension headers to the transport header.
+    loop {
+        match next {
+            0 | 43 | 60 if data.len() >= off + 2 => {
+                let hl = (usize::from(data[off + 1]) + 1) * 8;
+                next = data[off];
+                off += hl;
+            }
+            44 if data.len() >= off + 8 => {
+                let fo = u16::from_be_bytes([data[off + 2], data[off + 3]]);
+                frag_offset = u64::from(fo & 0xfff8);
+                mf = fo & 1 != 0;
+                next = data[off];
+                off += 8;
+            }
+            _ => break,
+        }
+    }
+    let (mut proto, mut pnum, mut sp, mut dp, mut bad) = (Proto::Unknown, 0, 0, 0, false);
+    if data.len() >= off + 4 {
+        (proto, pnum) = transport_of(next);
+        (sp, dp) = context_ports(true, next, &data[off..]);
+    } else {
+        bad = true;
+    }
+    IcmpContext {
+        id: ConnId {
+            orig_h: src,
+            orig_p: Port::new(sp, proto),
+            resp_h: dst,
+            resp_p: Port::new(dp, proto),
+        },
+        len: total,
+        proto: pnum,
+        frag_offset,
+        bad_hdr_len: bad,
+        bad_checksum: false,
+        mf,
+        df: false,
+    }
+}
+
+/// Neighbor-discovery options (RFC 4861 §4.6).
+fn nd_options(mut data: &[u8]) -> Vec<Icmp6NdOption> {
+    let mut out = Vec::new();
+    while data.len() >= 2 {
+        let otype = data[0];
+        let olen = usize::from(data[1]) * 8;
+        if olen == 0 || olen > data.len() {
+            break;
+        }
+        let body = &data[2..olen];
+        let mut opt = Icmp6NdOption {
+            otype: u64::from(otype),
+            len: u64::from(data[1]),
+            link_address: None,
+            prefix: None,
+            redirect: None,
+            mtu: None,
+            payload: None,
+        };
+        match otype {
+            1 | 2 => opt.link_address = Some(ZString::copy_from(body)),
+            3 if body.len() >= 30 => {
+                let flags = body[1];
+                let word =
+                    |o: usize| u32::from_be_bytes([body[o], body[o + 1], body[o + 2], body[o + 3]]);
+                let prefix = IpAddr::from(<[u8; 16]>::try_from(&body[14..30]).unwrap_or([0; 16]));
+                opt.prefix = Some(serde_json::json!({
+                    "prefix_len": body[0],
+                    "L_flag": flags & 0x80 != 0,
+                    "A_flag": flags & 0x40 != 0,
+                    "valid_lifetime": word(2),
+                    "preferred_lifetime": word(6),
+                    "prefix": prefix.to_string(),
+                }));
+            }
+            4 => {
+                opt.redirect = Some(serde_json::Value::String(
+                    ZString::copy_from(body.get(6..).unwrap_or(&[])).to_string(),
+                ))
+            }
+            5 if body.len() >= 6 => {
+                opt.mtu = Some(u64::from(u32::from_be_bytes([
+                    body[2], body[3], body[4], body[5],
+                ])))
+            }
+            _ => opt.payload = Some(ZString::copy_from(body)),
+        }
+        out.push(opt);
+        data = &data[olen..];
+    }
+    out
+}
+
+/// A minimal frame decoder used until `crate::decode` lands: Ethernet with
+/// VLAN tags, BSD loopback, Linux cooked capture and raw IP; unfragmented
+/// IPv4 and IPv6 only.
+mod interim_decode {
+    use crate::packet::{Decoded, IpPacket, Layer2, LinkType, RawPacket};
+    use std::borrow::Cow;
+    use std::net::IpAddr;
+
+    pub fn decode<'a>(raw: &RawPacket<'a>) -> Option<Decoded<'a>> {
+        let d = raw.data;
+        let mut l2 = Layer2::default();
+        let (ethertype, rest): (u16, &'a [u8]) = match raw.link {
+            LinkType::Ethernet => {
+                if d.len() < 14 {
+                    return None;
+                }
+                l2.dst_mac = d[0..6].try_into().ok();
+                l2.src_mac = d[6..12].try_into().ok();
+                let mut et = u16::from_be_bytes([d[12], d[13]]);
+                let mut rest = &d[14..];
+                while (et == 0x8100 || et == 0x88a8 || et == 0x9100) && rest.len() >= 4 {
+                    let tag = u16::from_be_bytes([rest[0], rest[1]]) & 0x0fff;
+                    if l2.vlan.is_none() {
+                        l2.vlan = Some(tag);
+                    } else if l2.inner_vlan.is_none() {
+                        l2.inner_vlan = Some(tag);
+                    }
+                    et = u16::from_be_bytes([rest[2], rest[3]]);
+                    rest = &rest[4..];
+                }
+                (et, rest)
+            }
+            LinkType::Null | LinkType::Loop => {
+                if d.len() < 4 {
+                    return None;
+                }
+                let v = d.get(4).map(|b| b >> 4).unwrap_or(0);
+                (if v == 6 { 0x86dd } else { 0x0800 }, &d[4..])
+            }
+            LinkType::LinuxSll => {
+                if d.len() < 16 {
+                    return None;
+                }
+                (u16::from_be_bytes([d[14], d[15]]), &d[16..])
+            }
+            LinkType::LinuxSll2 => {
+                if d.len() < 20 {
+                    return None;
+                }
+                (u16::from_be_bytes([d[0], d[1]]), &d[20..])
+            }
+            LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => {
+                let v = d.first().map(|b| b >> 4).unwrap_or(0);
+                (if v == 6 { 0x86dd } else { 0x0800 }, d)
+            }
+            _ => return None,
+        };
+        match ethertype {
+            0x0800 => ipv4(l2, rest).map(Decoded::Ip),
+            0x86dd => ipv6(l2, rest).map(Decoded::Ip),
+            _ => Some(Decoded::Link {
+                l2,
+                ethertype,
+                payload: rest,
+            }),
+        }
+    }
+
+    fn ipv4(l2: Layer2, d: &[u8]) -> Option<IpPacket<'_>> {
+        if d.len() < 20 || d[0] >> 4 != 4 {
+            return None;
+        }
+        let hl = usize::from(d[0] & 0x0f) * 4;
+        let total = usize::from(u16::from_be_bytes([d[2], d[3]]));
+        if hl < 20 || total < hl || d.len() < hl {
+            return None;
+        }
+        let frag = u16::from_be_bytes([d[6], d[7]]);
+        if frag & 0x3fff != 0 {
+            return None; // fragments need the real decoder
+        }
+        let end = total.min(d.len());
+        Some(IpPacket {
+            l2,
+            src: IpAddr::from([d[12], d[13], d[14], d[15]]),
+            dst: IpAddr::from([d[16], d[17], d[18], d[19]]),
+            proto: d[9],
+            ttl: d[8],
+            ip_len: total as u32,
+            hdr_len: hl as u32,
+            flow_label: 0,
+            l4: Cow::Borrowed(&d[hl..end]),
+            bad_ip_checksum: false,
+        })
+    }
+
+    fn ipv6(l2: Layer2, d: &[u8]) -> Option<IpPacket<'_>> {
+        if d.len() < 40 || d[0] >> 4 != 6 {
+            return None;
+        }
+        let plen = usize::from(u16::from_be_bytes([d[4], d[5]]));
+        let mut next = d[6];
+        let mut off = 40;
+        loop {
+            match next {
+                0 | 43 | 60 if d.len() >= off + 2 => {
+                    next = d[off];
+                    off += (usize::from(d[off + 1]) + 1) * 8;
+                }
+                44 => return None,
+                _ => break,
+            }
+        }
+        if off > d.len() {
+            return None;
+        }
+        let end = (40 + plen).min(d.len()).max(off);
+        let src: [u8; 16] = d[8..24].try_into().ok()?;
+        let dst: [u8; 16] = d[24..40].try_into().ok()?;
+        Some(IpPacket {
+            l2,
+            src: IpAddr::from(src),
+            dst: IpAddr::from(dst),
+            proto: next,
+            ttl: d[7],
+            ip_len: (plen + 40) as u32,
+            hdr_len: off as u32,
+            flow_label: u32::from_be_bytes([0, d[1] & 0x0f, d[2], d[3]]),
+            l4: Cow::Borrowed(&d[off..end]),
+            bad_ip_checksum: false,
+        })
+    }
+}

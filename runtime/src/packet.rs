@@ -6,6 +6,13 @@ use crate::zeek::Time;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+/// LINKTYPE_IEEE802_11: 802.11 frames without radio information.
+pub const LINKTYPE_IEEE802_11: u32 = 105;
+/// LINKTYPE_IEEE802_11_RADIOTAP: 802.11 frames behind a radiotap header.
+pub const LINKTYPE_IEEE802_11_RADIOTAP: u32 = 127;
+/// LINKTYPE_NFLOG: Linux netfilter log messages carrying packets.
+pub const LINKTYPE_NFLOG: u32 = 239;
+
 /// Link-layer header types (libpcap's LINKTYPE_* numbers) netpac decodes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum LinkType {
@@ -59,7 +66,15 @@ impl LinkType {
     /// Whether the decoder understands frames of this link type. Callers
     /// check this up front to reject a capture with a clear error.
     pub fn is_supported(self) -> bool {
-        !matches!(self, LinkType::Other(_))
+        match self {
+            // IEEE 802.11, 802.11 with radiotap, Linux NFLOG: decoded
+            // without a variant of their own.
+            LinkType::Other(n) => matches!(
+                n,
+                LINKTYPE_IEEE802_11 | LINKTYPE_IEEE802_11_RADIOTAP | LINKTYPE_NFLOG
+            ),
+            _ => true,
+        }
     }
 
     /// A short human-readable name (libpcap's DLT name where there is one).
@@ -74,6 +89,9 @@ impl LinkType {
             LinkType::Ipv4 => "IPV4",
             LinkType::Ipv6 => "IPV6",
             LinkType::LinuxSll2 => "LINUX_SLL2",
+            LinkType::Other(LINKTYPE_IEEE802_11) => "IEEE802_11",
+            LinkType::Other(LINKTYPE_IEEE802_11_RADIOTAP) => "IEEE802_11_RADIO",
+            LinkType::Other(LINKTYPE_NFLOG) => "NFLOG",
             LinkType::Other(_) => "unknown",
         }
     }

@@ -23,6 +23,7 @@ struct Insn {
 pub struct BpfFilter {
     expr: String,
     program: Vec<Insn>,
+    snaplen: u32,
 }
 
 /// libpcap's DLT number for a link type (the numbers `pcap_open_dead` takes;
@@ -35,8 +36,10 @@ fn dlt_for(link: LinkType) -> i32 {
 }
 
 impl BpfFilter {
-    /// Compiles `expr` (tcpdump syntax) for frames of link type `link`.
-    pub fn compile(expr: &str, link: LinkType) -> Result<BpfFilter, CaptureError> {
+    /// Compiles `expr` (tcpdump syntax) for frames of link type `link`
+    /// read from a capture with snap length `snaplen` (0 = unlimited); the
+    /// snap length caps [`BpfFilter::accept_len`], as it does in libpcap.
+    pub fn compile(expr: &str, link: LinkType, snaplen: u32) -> Result<BpfFilter, CaptureError> {
         let bad = |reason: String| CaptureError::BadFilter {
             expr: expr.to_string(),
             reason,
@@ -71,6 +74,7 @@ impl BpfFilter {
         Ok(BpfFilter {
             expr: expr.to_string(),
             program,
+            snaplen: if snaplen == 0 { u32::MAX } else { snaplen },
         })
     }
 
@@ -82,7 +86,13 @@ impl BpfFilter {
     /// Whether a frame with captured bytes `data`, `wire_len` bytes long on
     /// the wire, passes the filter.
     pub fn matches(&self, data: &[u8], wire_len: u32) -> bool {
-        run(&self.program, data, wire_len) != 0
+        self.accept_len(data, wire_len) != 0
+    }
+
+    /// How many bytes of the frame the filter keeps (BPF's return value,
+    /// capped at the snap length); 0 means the frame is rejected.
+    pub fn accept_len(&self, data: &[u8], wire_len: u32) -> u32 {
+        run(&self.program, data, wire_len).min(self.snaplen)
     }
 }
 

@@ -5,7 +5,7 @@
 //! # use netpac_runtime::capture::*;
 //! # fn main() -> Result<(), CaptureError> {
 //! let mut reader = CaptureReader::open(std::path::Path::new("trace.pcap"))?;
-//! let filter = BpfFilter::compile("tcp port 80", reader.link_type())?;
+//! let filter = BpfFilter::compile("tcp port 80", reader.link_type(), 65535)?;
 //! while let Some(pkt) = reader.next_packet()? {
 //!     if filter.matches(pkt.data, pkt.wire_len) { /* decode */ }
 //! }

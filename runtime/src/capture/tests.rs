@@ -524,7 +524,7 @@ fn bpf_filter_matches_like_libpcap() {
         ("tcp[tcpflags] & tcp-syn != 0", [true, true, false]),
     ];
     for (expr, expected) in cases {
-        let filter = BpfFilter::compile(expr, LinkType::Ethernet).unwrap();
+        let filter = BpfFilter::compile(expr, LinkType::Ethernet, 65535).unwrap();
         assert_eq!(filter.expr(), *expr);
         let dead = pcap::Capture::dead(pcap::Linktype(1)).unwrap();
         let libpcap = dead.compile(expr, true).unwrap();
@@ -548,15 +548,19 @@ fn bpf_filter_matches_like_libpcap() {
 #[test]
 fn bpf_length_filters_use_the_wire_length() {
     let frame = tcp_frame(1, 2, b"");
-    let filter = BpfFilter::compile("greater 1000", LinkType::Ethernet).unwrap();
+    let filter = BpfFilter::compile("greater 1000", LinkType::Ethernet, 65535).unwrap();
     assert!(!filter.matches(&frame, frame.len() as u32));
     assert!(filter.matches(&frame, 1500));
+    // tcpdump's accept value is the snap length, capped by the capture's.
+    let small = BpfFilter::compile("tcp", LinkType::Ethernet, 96).unwrap();
+    assert_eq!(small.accept_len(&frame, frame.len() as u32), 96);
+    assert_eq!(small.accept_len(&udp_frame(1, 2, b""), 42), 0);
 }
 
 #[test]
 fn bpf_on_raw_ip_and_short_frames() {
     let frame = tcp_frame(1, 80, b"");
-    let filter = BpfFilter::compile("tcp port 80", LinkType::Raw).unwrap();
+    let filter = BpfFilter::compile("tcp port 80", LinkType::Raw, 0).unwrap();
     assert!(filter.matches(&frame[14..], (frame.len() - 14) as u32));
     assert!(!filter.matches(&frame[14..30], 100));
     assert!(!filter.matches(&[], 0));
@@ -564,7 +568,7 @@ fn bpf_on_raw_ip_and_short_frames() {
 
 #[test]
 fn bad_filter_names_the_filter() {
-    let err = BpfFilter::compile("tcp prot 80", LinkType::Ethernet).unwrap_err();
+    let err = BpfFilter::compile("tcp prot 80", LinkType::Ethernet, 65535).unwrap_err();
     assert!(matches!(err, CaptureError::BadFilter { .. }));
     assert!(err.to_string().contains("tcp prot 80"), "{}", err);
 }

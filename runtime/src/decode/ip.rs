@@ -6,10 +6,7 @@ use super::{be16, flow_weird, net_weird, push_weird, Decoder};
 use crate::packet::{Decoded, IpPacket, Layer2, RawPacket};
 use crate::weird::{Weird, WeirdScope};
 use crate::zeek::Time;
-use etherparse::{
-    IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice,
-    Ipv6RawExtHeaderSlice,
-};
+use etherparse::{IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -72,17 +69,21 @@ fn walk_ipv6_chain(
                 off += ah.slice().len();
             }
             IPPROTO_FRAGMENT => {
-                let Ok(fh) = Ipv6FragmentHeaderSlice::from_slice(rest) else {
+                // Parsed here: etherparse 0.16 reads the offset and M flag
+                // from the wrong bits (etherparse issue #150, fixed in 0.20).
+                // next header, reserved, offset (13 bits) + 2 reserved + M, id.
+                let Some(fh) = rest.get(..8) else {
                     break;
                 };
+                let offset_and_flags = be16(fh, 2);
                 fragment = Some((
-                    fh.fragment_offset().value() as usize * 8,
-                    fh.more_fragments(),
-                    fh.identification(),
+                    (offset_and_flags & 0xfff8) as usize,
+                    offset_and_flags & 1 != 0,
+                    u32::from_be_bytes([fh[4], fh[5], fh[6], fh[7]]),
                     off,
                 ));
-                next = fh.next_header().0;
-                off += fh.slice().len();
+                next = fh[0];
+                off += 8;
                 break;
             }
             _ => break,

@@ -10,7 +10,10 @@
 mod frag;
 mod ip;
 
-use crate::packet::{Decoded, Layer2, LinkType, RawPacket};
+use crate::packet::{
+    Decoded, Layer2, LinkType, RawPacket, LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP,
+    LINKTYPE_NFLOG,
+};
 use crate::weird::{Weird, WeirdScope};
 use crate::zeek::{Interval, Time};
 use std::net::IpAddr;
@@ -68,6 +71,8 @@ mod ethertype {
     pub const MPLS_MULTICAST: u16 = 0x8848;
     pub const PPPOE_SESSION: u16 = 0x8864;
     pub const CISCO_FABRICPATH: u16 = 0x8903;
+    pub const PBB: u16 = 0x88e7;
+    pub const VNTAG: u16 = 0x8926;
 }
 
 /// PPP protocol numbers for IP.
@@ -222,6 +227,21 @@ impl Decoder {
                     _ => None,
                 }
             }
+            LinkType::Other(LINKTYPE_IEEE802_11) => self.ieee802_11(raw, data, l2, weirds),
+            LinkType::Other(LINKTYPE_IEEE802_11_RADIOTAP) => {
+                // Radiotap: version, pad, little-endian header length.
+                if data.len() <= 3 {
+                    net_weird(weirds, ts, "truncated_radiotap_header", "IEEE802_11_RADIO");
+                    return None;
+                }
+                let header_len = u16::from_le_bytes([data[2], data[3]]) as usize;
+                if header_len >= data.len() {
+                    net_weird(weirds, ts, "truncated_radiotap_header", "IEEE802_11_RADIO");
+                    return None;
+                }
+                self.ieee802_11(raw, &data[header_len..], l2, weirds)
+            }
+            LinkType::Other(LINKTYPE_NFLOG) => self.nflog(raw, data, l2, weirds),
             LinkType::Other(_) => {
                 net_weird(weirds, ts, "no_suitable_analyzer_found", "");
                 None
@@ -258,20 +278,186 @@ impl Decoder {
             return self.ethertype(raw, ether_type, &frame[14..], l2, weirds);
         }
         if ether_type <= 1500 {
-            // IEEE 802.3 with an LLC/SNAP header: not IP as far as Zeek goes.
+            // IEEE 802.3: the field is a length, an LLC header follows.
             let payload = &frame[14..];
             if payload.len() < ether_type as usize {
                 net_weird(weirds, ts, "truncated_ethernet_frame", "ETHERNET");
                 return None;
             }
-            return Some(Decoded::Link {
-                l2,
-                ethertype: ether_type,
-                payload,
-            });
+            return self.llc(raw, ether_type, payload, l2, weirds);
         }
         net_weird(weirds, ts, "undefined_ether_type", "ETHERNET");
         None
+    }
+
+    /// An 802.11 data frame carrying LLC/SNAP-encapsulated Ethernet
+    /// protocols. Of an A-MSDU only the first subframe is decoded (the
+    /// decoder returns one packet per frame).
+    fn ieee802_11<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        data: &'a [u8],
+        mut l2: Layer2,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        const SOURCE: &str = "IEEE802_11";
+        let ts = raw.ts;
+        let truncated =
+            |weirds: &mut Vec<Weird>| net_weird(weirds, ts, "truncated_802_11_header", SOURCE);
+        let mut header_len = 24;
+        if data.len() <= header_len {
+            truncated(weirds);
+            return None;
+        }
+        let frame_control = data[0];
+        // Management and control frames, and data subtypes without data.
+        if (frame_control >> 2) & 0x02 == 0 || (frame_control >> 4) & 0x04 != 0 {
+            return None;
+        }
+        let ds_bits = data[1] & 0x03;
+        if ds_bits == 0x03 {
+            header_len += 6;
+        }
+        if data.len() <= header_len {
+            truncated(weirds);
+            return None;
+        }
+        let mut amsdu = false;
+        if (frame_control >> 4) & 0x08 != 0 {
+            // QoS data: A-MSDU flag in the QoS control field; protected
+            // (encrypted) payloads cannot be analysed.
+            amsdu = data[header_len] & 0x80 != 0;
+            if data[1] & 0x40 != 0 {
+                return None;
+            }
+            header_len += 2;
+        }
+        if data.len() <= header_len {
+            truncated(weirds);
+            return None;
+        }
+        let (src_at, dst_at) = match ds_bits {
+            0x00 => (10, 4),
+            0x01 => (10, 16),
+            0x02 => (16, 4),
+            _ => (24, 16),
+        };
+        l2.src_mac = Some(mac(&data[src_at..src_at + 6]));
+        l2.dst_mac = Some(mac(&data[dst_at..dst_at + 6]));
+        let mut body = &data[header_len..];
+        if amsdu {
+            // Subframe header: destination, source, length.
+            if body.len() < 14 {
+                net_weird(weirds, ts, "truncated_802_11_amsdu_header", SOURCE);
+                return None;
+            }
+            let len = be16(body, 12) as usize;
+            if body.len() < len + 14 {
+                net_weird(weirds, ts, "truncated_802_11_amsdu_packet", SOURCE);
+                return None;
+            }
+            body = &body[14..14 + len];
+        }
+        if body.len() < 8 {
+            net_weird(weirds, ts, "truncated_802_11_llc_header", SOURCE);
+            return None;
+        }
+        // LLC SNAP with a zero OUI: an EtherType follows.
+        if body[..6] != [0xaa, 0xaa, 0x03, 0, 0, 0] {
+            return None;
+        }
+        self.ethertype(raw, be16(body, 6), &body[8..], l2, weirds)
+    }
+
+    /// A Linux NFLOG message: TLVs (in the capturing host's byte order,
+    /// little endian in practice) up to the packet payload TLV.
+    fn nflog<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        data: &'a [u8],
+        l2: Layer2,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        const SOURCE: &str = "NFLOG";
+        const NFULA_PAYLOAD: u16 = 9;
+        let ts = raw.ts;
+        if data.len() <= 4 {
+            net_weird(weirds, ts, "truncated_nflog_header", SOURCE);
+            return None;
+        }
+        let family = data[0];
+        if data[1] != 0 {
+            net_weird(weirds, ts, "unknown_nflog_version", SOURCE);
+            return None;
+        }
+        let mut rest = &data[4..];
+        loop {
+            if rest.len() <= 4 {
+                net_weird(weirds, ts, "nflog_no_pcap_payload", SOURCE);
+                return None;
+            }
+            let tlv_len = u16::from_le_bytes([rest[0], rest[1]]) as usize;
+            let tlv_type = u16::from_le_bytes([rest[2], rest[3]]);
+            if tlv_type == NFULA_PAYLOAD {
+                rest = &rest[4..];
+                break;
+            }
+            if tlv_len < 4 {
+                net_weird(weirds, ts, "nflog_bad_tlv_len", SOURCE);
+                return None;
+            }
+            // TLVs are padded to 32 bits; the padding is not in the length.
+            let padded = tlv_len.div_ceil(4) * 4;
+            if padded >= rest.len() {
+                net_weird(weirds, ts, "nflog_no_pcap_payload", SOURCE);
+                return None;
+            }
+            rest = &rest[padded..];
+        }
+        match family {
+            // AF_INET, AF_INET6 (Linux).
+            2 | 10 => self.ip(raw, rest, l2, weirds),
+            _ => None,
+        }
+    }
+
+    /// An IEEE 802.2 LLC payload of `length` bytes. SNAP with a zero OUI
+    /// carries an EtherType and is followed; anything else is a non-IP
+    /// frame, reported with the 802.3 length in place of an EtherType.
+    fn llc<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        length: u16,
+        payload: &'a [u8],
+        l2: Layer2,
+        weirds: &mut Vec<Weird>,
+    ) -> Option<Decoded<'a>> {
+        if payload.len() < 2 || payload[0] != 0xaa || payload[1] != 0xaa {
+            return Some(Decoded::Link {
+                l2,
+                ethertype: length,
+                payload,
+            });
+        }
+        if payload.len() < 3 {
+            net_weird(weirds, raw.ts, "truncated_snap_llc_header", "SNAP");
+            return None;
+        }
+        // A control field that is not an unnumbered PDU takes two bytes.
+        let llc_len = if payload[2] & 0x03 == 0x03 { 3 } else { 4 };
+        if payload.len() < llc_len + 5 {
+            net_weird(weirds, raw.ts, "truncated_snap_header", "SNAP");
+            return None;
+        }
+        let snap = &payload[llc_len..];
+        if snap[..3] != [0, 0, 0] {
+            return Some(Decoded::Link {
+                l2,
+                ethertype: length,
+                payload,
+            });
+        }
+        self.ethertype(raw, be16(snap, 3), &snap[5..], l2, weirds)
     }
 
     /// Follows EtherTypes through VLAN tags (iteratively: a hostile frame
@@ -321,14 +507,31 @@ impl Decoder {
                             return None;
                         }
                         let llc = &payload[..payload.len().min(inner as usize)];
-                        return Some(Decoded::Link {
-                            l2,
-                            ethertype: inner,
-                            payload: llc,
-                        });
+                        return self.llc(raw, inner, llc, l2, weirds);
                     }
                     net_weird(weirds, ts, "undefined_vlan_protocol", "VLAN");
                     return None;
+                }
+                ethertype::PBB => {
+                    // I-TAG, then the customer's destination and source
+                    // addresses and EtherType.
+                    const PBB_LEN: usize = 18;
+                    if payload.len() <= PBB_LEN {
+                        net_weird(weirds, ts, "truncated_PBB_header", "PBB");
+                        return None;
+                    }
+                    l2.dst_mac = Some(mac(&payload[4..10]));
+                    l2.src_mac = Some(mac(&payload[10..16]));
+                    ether_type = be16(payload, 16);
+                    payload = &payload[PBB_LEN..];
+                }
+                ethertype::VNTAG => {
+                    if payload.len() <= 6 {
+                        net_weird(weirds, ts, "truncated_vntag_header", "VNTAG");
+                        return None;
+                    }
+                    ether_type = be16(payload, 4);
+                    payload = &payload[6..];
                 }
                 ethertype::MPLS_UNICAST | ethertype::MPLS_MULTICAST => {
                     // Skip the label stack up to the bottom-of-stack bit; the

@@ -28,7 +28,9 @@ pub enum FrameError {
 impl std::fmt::Display for FrameError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FrameError::TooLarge { len, max } => write!(f, "PDU of {len} bytes exceeds the limit of {max}"),
+            FrameError::TooLarge { len, max } => {
+                write!(f, "PDU of {len} bytes exceeds the limit of {max}")
+            }
             FrameError::BadLength => f.write_str("bad PDU length"),
         }
     }
@@ -44,7 +46,11 @@ pub struct Framer {
 
 impl Framer {
     pub fn new(max_pdu: usize) -> Framer {
-        Framer { pending: Vec::new(), max_pdu, failed: false }
+        Framer {
+            pending: Vec::new(),
+            max_pdu,
+            failed: false,
+        }
     }
 
     /// Bytes buffered for a PDU that straddles chunks.
@@ -57,9 +63,15 @@ impl Framer {
         self.failed
     }
 
-    /// Drops what is buffered (after a gap the stream is out of sync).
+    /// Drops what is buffered.
     pub fn reset(&mut self) {
         self.pending.clear();
+    }
+
+    /// Gives up on this direction: after a gap the PDU boundaries are lost.
+    pub fn desync(&mut self) {
+        self.pending.clear();
+        self.failed = true;
     }
 
     /// Feeds in-order stream bytes; calls `on_pdu` for every complete PDU.
@@ -128,12 +140,18 @@ impl Framer {
             FrameLen::Pdu(n) if n > self.max_pdu => {
                 self.failed = true;
                 self.pending.clear();
-                Err(FrameError::TooLarge { len: n, max: self.max_pdu })
+                Err(FrameError::TooLarge {
+                    len: n,
+                    max: self.max_pdu,
+                })
             }
             FrameLen::Need(n) if n > self.max_pdu => {
                 self.failed = true;
                 self.pending.clear();
-                Err(FrameError::TooLarge { len: n, max: self.max_pdu })
+                Err(FrameError::TooLarge {
+                    len: n,
+                    max: self.max_pdu,
+                })
             }
             other => Ok(other),
         }
@@ -157,7 +175,8 @@ mod tests {
         let mut out = Vec::new();
         let mut max_buffered = 0;
         for c in chunks {
-            f.deliver(c, u16_prefix, &mut |p| out.push(p.to_vec())).unwrap();
+            f.deliver(c, u16_prefix, &mut |p| out.push(p.to_vec()))
+                .unwrap();
             max_buffered = max_buffered.max(f.buffered());
         }
         (out, max_buffered)

@@ -50,7 +50,12 @@ pub enum InvalidKind {
 
 impl ParseError {
     pub fn invalid(offset: usize, at: &'static str, kind: InvalidKind) -> ParseError {
-        ParseError::Invalid { offset, at, kind, reported: false }
+        ParseError::Invalid {
+            offset,
+            at,
+            kind,
+            reported: false,
+        }
     }
     pub fn is_incomplete(&self) -> bool {
         matches!(self, ParseError::Incomplete { .. })
@@ -58,7 +63,14 @@ impl ParseError {
     /// The same error, marked as already reported through a weird.
     pub fn mark_reported(self) -> ParseError {
         match self {
-            ParseError::Invalid { offset, at, kind, .. } => ParseError::Invalid { offset, at, kind, reported: true },
+            ParseError::Invalid {
+                offset, at, kind, ..
+            } => ParseError::Invalid {
+                offset,
+                at,
+                kind,
+                reported: true,
+            },
             e => e,
         }
     }
@@ -70,8 +82,12 @@ impl ParseError {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParseError::Incomplete { needed } => write!(f, "incomplete input: {needed} more bytes needed"),
-            ParseError::Invalid { offset, at, kind, .. } => {
+            ParseError::Incomplete { needed } => {
+                write!(f, "incomplete input: {needed} more bytes needed")
+            }
+            ParseError::Invalid {
+                offset, at, kind, ..
+            } => {
                 write!(f, "{at} at offset {offset}: ")?;
                 match kind {
                     InvalidKind::Truncated => f.write_str("truncated"),
@@ -114,11 +130,20 @@ macro_rules! read_int {
 impl<'a> Cursor<'a> {
     /// A cursor over a complete PDU: running out is `Truncated`.
     pub fn new(buf: &'a [u8]) -> Cursor<'a> {
-        Cursor { buf, pos: 0, end: buf.len(), origin: 0, streaming: false }
+        Cursor {
+            buf,
+            pos: 0,
+            end: buf.len(),
+            origin: 0,
+            streaming: false,
+        }
     }
     /// A cursor over the start of a stream: running out is `Incomplete`.
     pub fn streaming(buf: &'a [u8]) -> Cursor<'a> {
-        Cursor { streaming: true, ..Cursor::new(buf) }
+        Cursor {
+            streaming: true,
+            ..Cursor::new(buf)
+        }
     }
     /// Offset from the start of the input.
     #[inline]
@@ -135,7 +160,9 @@ impl<'a> Cursor<'a> {
     }
     fn short(&self, n: usize, at: &'static str) -> ParseError {
         if self.streaming {
-            ParseError::Incomplete { needed: n - self.remaining() }
+            ParseError::Incomplete {
+                needed: n - self.remaining(),
+            }
         } else {
             ParseError::invalid(self.pos, at, InvalidKind::Truncated)
         }
@@ -200,7 +227,13 @@ impl<'a> Cursor<'a> {
         if n > self.remaining() {
             return Err(self.short(n, at));
         }
-        let w = Cursor { buf: self.buf, pos: self.pos, end: self.pos + n, origin: self.origin, streaming: false };
+        let w = Cursor {
+            buf: self.buf,
+            pos: self.pos,
+            end: self.pos + n,
+            origin: self.origin,
+            streaming: false,
+        };
         self.pos += n;
         Ok(w)
     }
@@ -208,7 +241,13 @@ impl<'a> Cursor<'a> {
     /// what the window consumed ([`Cursor::advance_to`]).
     pub fn sub_max(&self, n: usize) -> Cursor<'a> {
         let len = n.min(self.remaining());
-        Cursor { buf: self.buf, pos: self.pos, end: self.pos + len, origin: self.origin, streaming: false }
+        Cursor {
+            buf: self.buf,
+            pos: self.pos,
+            end: self.pos + len,
+            origin: self.origin,
+            streaming: false,
+        }
     }
     /// Moves to `pos` (from a window made by [`Cursor::sub_max`]); forward only.
     pub fn advance_to(&mut self, pos: usize) {
@@ -218,9 +257,17 @@ impl<'a> Cursor<'a> {
     }
     /// Moves forward to `origin + off` (grammar `skip to`); backward or out of window is invalid.
     pub fn skip_to(&mut self, off: usize, at: &'static str) -> Result<(), ParseError> {
-        let target = self.origin.checked_add(off).ok_or(ParseError::invalid(self.pos, at, InvalidKind::Arithmetic))?;
+        let target = self.origin.checked_add(off).ok_or(ParseError::invalid(
+            self.pos,
+            at,
+            InvalidKind::Arithmetic,
+        ))?;
         if target < self.pos || target > self.end {
-            return Err(ParseError::invalid(self.pos, at, InvalidKind::BadValue("offset outside window")));
+            return Err(ParseError::invalid(
+                self.pos,
+                at,
+                InvalidKind::BadValue("offset outside window"),
+            ));
         }
         self.pos = target;
         Ok(())
@@ -326,11 +373,17 @@ pub mod ops {
     }
     #[inline]
     pub fn shl(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
-        u32::try_from(b).ok().and_then(|b| a.checked_shl(b)).ok_or_else(|| arith(at, off))
+        u32::try_from(b)
+            .ok()
+            .and_then(|b| a.checked_shl(b))
+            .ok_or_else(|| arith(at, off))
     }
     #[inline]
     pub fn shr(a: u64, b: u64, at: &'static str, off: usize) -> Result<u64, ParseError> {
-        u32::try_from(b).ok().and_then(|b| a.checked_shr(b)).ok_or_else(|| arith(at, off))
+        u32::try_from(b)
+            .ok()
+            .and_then(|b| a.checked_shr(b))
+            .ok_or_else(|| arith(at, off))
     }
     #[inline]
     pub fn to_usize(a: u64, at: &'static str, off: usize) -> Result<usize, ParseError> {
@@ -353,12 +406,17 @@ pub struct ParseCx {
     pub resp_port: u16,
     weirds: Vec<(&'static str, String)>,
     halted: Option<&'static str>,
+    violation: Option<&'static str>,
     depth: u16,
 }
 
 impl ParseCx {
     pub fn new(is_orig: bool, resp_port: u16) -> ParseCx {
-        ParseCx { is_orig, resp_port, ..ParseCx::default() }
+        ParseCx {
+            is_orig,
+            resp_port,
+            ..ParseCx::default()
+        }
     }
     /// Records a named anomaly; parsing continues.
     pub fn weird(&mut self, name: &'static str, addl: impl Into<String>) {
@@ -381,6 +439,16 @@ impl ParseCx {
     pub fn halted(&self) -> Option<&'static str> {
         self.halted
     }
+    /// Notes a protocol violation while keeping what was parsed
+    /// (`&requires(.., halt = "name")`).
+    pub fn flag_violation(&mut self, why: &'static str) {
+        if self.violation.is_none() {
+            self.violation = Some(why);
+        }
+    }
+    pub fn violation(&self) -> Option<&'static str> {
+        self.violation
+    }
     /// Enters a nested unit; fails beyond [`MAX_DEPTH`].
     #[inline]
     pub fn enter(&mut self, at: &'static str, offset: usize) -> Result<(), ParseError> {
@@ -396,6 +464,18 @@ impl ParseCx {
     }
 }
 
+/// What event bindings of one PDU see besides the parse tree.
+pub struct EmitCx<'e> {
+    pub ts: crate::zeek::Time,
+    pub conn: &'e dyn crate::analyzer::ConnView,
+    pub pdu: Pdu<'e>,
+    /// Length of the message the events describe (the PDU without framing).
+    pub pdu_len: usize,
+    pub is_orig: bool,
+    /// Parsing stopped early (`&partial` arrays or a `halt` constraint).
+    pub halted: bool,
+}
+
 /// The PDU an event binding reads from: `string` arguments become
 /// `Bytes` slices of one shared copy, made only when the first one is built.
 pub struct Pdu<'p> {
@@ -405,7 +485,10 @@ pub struct Pdu<'p> {
 
 impl<'p> Pdu<'p> {
     pub fn new(data: &'p [u8]) -> Pdu<'p> {
-        Pdu { data, shared: OnceCell::new() }
+        Pdu {
+            data,
+            shared: OnceCell::new(),
+        }
     }
     /// A PDU that already lives in a `Bytes` (no copy at all).
     pub fn from_bytes(data: &'p Bytes) -> Pdu<'p> {
@@ -428,7 +511,9 @@ impl<'p> Pdu<'p> {
         let start = sub.as_ptr() as usize;
         if start >= base && start + sub.len() <= base + self.data.len() {
             let off = start - base;
-            let shared = self.shared.get_or_init(|| Bytes::copy_from_slice(self.data));
+            let shared = self
+                .shared
+                .get_or_init(|| Bytes::copy_from_slice(self.data));
             crate::zeek::ZString(shared.slice(off..off + sub.len()))
         } else {
             crate::zeek::ZString::copy_from(sub)
@@ -447,7 +532,13 @@ mod tests {
         let n = c.u16_be("t.len").unwrap();
         let mut w = c.sub(n as usize, "t.body").unwrap();
         assert_eq!(w.u16_be("t.a").unwrap(), 0x0102);
-        assert!(matches!(w.u16_be("t.b"), Err(ParseError::Invalid { kind: InvalidKind::Truncated, .. })));
+        assert!(matches!(
+            w.u16_be("t.b"),
+            Err(ParseError::Invalid {
+                kind: InvalidKind::Truncated,
+                ..
+            })
+        ));
         assert_eq!(c.remaining(), 1);
     }
 

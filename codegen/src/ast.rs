@@ -1,0 +1,317 @@
+//! The grammar AST. Every node keeps its [`Span`] for diagnostics.
+
+use crate::diag::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Big,
+    Little,
+}
+
+/// Everything one grammar file (or a `.npac` + `.evt` pair) declares.
+#[derive(Debug, Default, Clone)]
+pub struct Module {
+    pub name: String,
+    pub name_span: Span,
+    pub byteorder: Option<Order>,
+    pub imports: Vec<(String, Span)>,
+    pub limits: Vec<Limit>,
+    pub enums: Vec<EnumDecl>,
+    pub extern_units: Vec<ExternUnit>,
+    pub extern_fns: Vec<ExternFn>,
+    pub units: Vec<Unit>,
+    pub analyzers: Vec<AnalyzerDecl>,
+    pub records: Vec<RecordDecl>,
+    pub events: Vec<EventDecl>,
+    /// Source files the module came from (indices into the file table).
+    pub files: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub enum LimitValue {
+    Int(u64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone)]
+pub struct Limit {
+    pub name: String,
+    pub value: LimitValue,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumDecl {
+    pub name: String,
+    pub base: String,
+    pub base_span: Span,
+    pub items: Vec<(String, u64, Span)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub ty: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExternUnit {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub path: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExternFn {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub ret: String,
+    pub ret_span: Span,
+    pub path: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub attrs: Vec<Attr>,
+    pub body: UnitBody,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum UnitBody {
+    Fields(Vec<Field>),
+    Switch(Switch),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldKind,
+    pub attrs: Vec<Attr>,
+    pub cond: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum FieldKind {
+    Let {
+        ty: Option<(String, Span)>,
+        expr: Expr,
+    },
+    Typed(TypeSpec),
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeSpec {
+    Simple {
+        name: String,
+        name_span: Span,
+        args: Vec<Expr>,
+        array: Option<Option<Expr>>,
+    },
+    Bits {
+        width: u8,
+        members: Vec<BitMember>,
+    },
+    Switch(Switch),
+    Skip {
+        to: bool,
+        expr: Expr,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct BitMember {
+    pub name: String,
+    pub lo: u8,
+    pub hi: u8,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Switch {
+    pub scrutinee: Expr,
+    pub arms: Vec<Arm>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Arm {
+    /// `None` for the default arm `_`.
+    pub pats: Option<Vec<Expr>>,
+    /// `None` for the empty arm `()`.
+    pub body: Option<ArmField>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArmField {
+    pub name: String,
+    pub ty: TypeSpec,
+    pub attrs: Vec<Attr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attr {
+    pub name: String,
+    /// `&name = value`
+    pub value: Option<Expr>,
+    /// `&name(args)`
+    pub args: Vec<AttrArg>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttrArg {
+    pub name: Option<String>,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnalyzerDecl {
+    pub name: String,
+    pub items: Vec<AnalyzerItem>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnalyzerItem {
+    pub transport: Transport,
+    pub ports: Vec<u16>,
+    pub unit: String,
+    pub unit_span: Span,
+    /// `=> Unit.field`: events bind to this unit-typed field of the PDU.
+    pub bind_field: Option<(String, Span)>,
+    pub span: Span,
+}
+
+/// `name: expr` (record fields, event arguments, binders).
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub name: String,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordDecl {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub fields: Vec<Named>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    /// `on error(Unit)`: the PDU failed to parse.
+    Error(String, Span),
+    /// `on m: Unit, x: m.path, ...`
+    Binders(Vec<Named>),
+    /// `never`: declared (listed, typed) but never raised.
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventDecl {
+    pub name: String,
+    pub name_span: Span,
+    pub args: Vec<Named>,
+    pub trigger: Trigger,
+    pub done: bool,
+    pub cond: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    BitOr,
+    BitXor,
+    BitAnd,
+    Shl,
+    Shr,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Int(u64),
+    Bool(bool),
+    Str(String),
+    Bytes(Vec<u8>),
+    /// A name, or `Enum::CONST`.
+    Path(String),
+    /// `$$` (stored as "$") or `$name`.
+    Dollar(String),
+    Member(Box<Expr>, String),
+    Call(String, Vec<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    Unary(UnOp, Box<Expr>),
+    ListComp {
+        elem: Box<Expr>,
+        var: String,
+        src: Box<Expr>,
+    },
+}
+
+impl Expr {
+    /// Source-like text, for messages and binding keys.
+    pub fn text(&self) -> String {
+        match &self.kind {
+            ExprKind::Int(v) => v.to_string(),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Str(s) => format!("{s:?}"),
+            ExprKind::Bytes(b) => format!("b{:?}", String::from_utf8_lossy(b)),
+            ExprKind::Path(p) => p.clone(),
+            ExprKind::Dollar(d) if d == "$" => "$$".into(),
+            ExprKind::Dollar(d) => format!("${d}"),
+            ExprKind::Member(e, m) => format!("{}.{m}", e.text()),
+            ExprKind::Call(f, a) => format!(
+                "{f}({})",
+                a.iter().map(|e| e.text()).collect::<Vec<_>>().join(", ")
+            ),
+            ExprKind::Binary(op, a, b) => format!("({} {:?} {})", a.text(), op, b.text()),
+            ExprKind::Unary(op, a) => format!("{op:?}({})", a.text()),
+            ExprKind::ListComp { elem, var, src } => {
+                format!("[{} for {var} in {}]", elem.text(), src.text())
+            }
+        }
+    }
+}

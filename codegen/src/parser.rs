@@ -1,0 +1,740 @@
+//! Source text → [`Module`] (pest grammar in `npac.pest`).
+
+use crate::ast::*;
+use crate::diag::{Diagnostic, Span};
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use std::sync::OnceLock;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "npac.pest"]
+struct NpacParser;
+
+type P<'i> = Pair<'i, Rule>;
+
+struct Cx {
+    file: u32,
+}
+
+impl Cx {
+    fn span(&self, p: &P<'_>) -> Span {
+        let s = p.as_span();
+        Span {
+            file: self.file,
+            start: s.start() as u32,
+            end: s.end() as u32,
+        }
+    }
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    P.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::or_op, Assoc::Left))
+            .op(Op::infix(Rule::and_op, Assoc::Left))
+            .op(Op::infix(Rule::eq_op, Assoc::Left)
+                | Op::infix(Rule::ne_op, Assoc::Left)
+                | Op::infix(Rule::lt_op, Assoc::Left)
+                | Op::infix(Rule::le_op, Assoc::Left)
+                | Op::infix(Rule::gt_op, Assoc::Left)
+                | Op::infix(Rule::ge_op, Assoc::Left))
+            .op(Op::infix(Rule::bor_op, Assoc::Left))
+            .op(Op::infix(Rule::xor_op, Assoc::Left))
+            .op(Op::infix(Rule::band_op, Assoc::Left))
+            .op(Op::infix(Rule::shl_op, Assoc::Left) | Op::infix(Rule::shr_op, Assoc::Left))
+            .op(Op::infix(Rule::add_op, Assoc::Left) | Op::infix(Rule::sub_op, Assoc::Left))
+            .op(Op::infix(Rule::mul_op, Assoc::Left)
+                | Op::infix(Rule::div_op, Assoc::Left)
+                | Op::infix(Rule::rem_op, Assoc::Left))
+            .op(Op::prefix(Rule::not_op) | Op::prefix(Rule::neg_op))
+            .op(Op::postfix(Rule::member))
+    })
+}
+
+fn rule_name(r: &Rule) -> String {
+    match r {
+        Rule::EOI => "end of file".into(),
+        Rule::name | Rule::ident | Rule::path_name => "a name".into(),
+        Rule::int_lit => "a number".into(),
+        Rule::expr => "an expression".into(),
+        Rule::ftype => "a type".into(),
+        Rule::attr => "an attribute (`&...`)".into(),
+        Rule::cond => "`if (...)`".into(),
+        Rule::item | Rule::module_decl | Rule::unit_decl | Rule::event_decl => {
+            "a declaration".into()
+        }
+        other => format!("{other:?}").replace("_op", "").replace('_', " "),
+    }
+}
+
+/// Parses one source file into `module` (declarations are appended).
+pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diagnostic> {
+    let cx = Cx { file };
+    let mut pairs = NpacParser::parse(Rule::file, text).map_err(|e| {
+        let (start, end) = match e.location {
+            pest::error::InputLocation::Pos(p) => (p, p + 1),
+            pest::error::InputLocation::Span((s, e)) => (s, e),
+        };
+        let msg = match &e.variant {
+            pest::error::ErrorVariant::ParsingError { positives, .. } => {
+                let mut names: Vec<String> = positives.iter().map(rule_name).collect();
+                names.sort();
+                names.dedup();
+                if names.is_empty() {
+                    "syntax error".to_string()
+                } else {
+                    format!("syntax error: expected {}", names.join(" or "))
+                }
+            }
+            pest::error::ErrorVariant::CustomError { message } => message.clone(),
+        };
+        let end = end.min(text.len()).max(start);
+        Diagnostic::new(
+            Span {
+                file,
+                start: start as u32,
+                end: end as u32,
+            },
+            msg,
+        )
+    })?;
+    let file_pair = pairs.next().expect("pest returns the file rule");
+    module.files.push(file);
+    for item in file_pair.into_inner() {
+        match item.as_rule() {
+            Rule::module_decl => {
+                let n = item.into_inner().next().unwrap();
+                module.name_span = cx.span(&n);
+                module.name = n.as_str().to_string();
+            }
+            Rule::byteorder_decl => {
+                let o = item.into_inner().next().unwrap();
+                module.byteorder = Some(if o.as_str() == "big" {
+                    Order::Big
+                } else {
+                    Order::Little
+                });
+            }
+            Rule::import_decl => {
+                let n = item.into_inner().next().unwrap();
+                module.imports.push((n.as_str().to_string(), cx.span(&n)));
+            }
+            Rule::limits_decl => {
+                for li in item.into_inner() {
+                    let span = cx.span(&li);
+                    let mut it = li.into_inner();
+                    let name = it.next().unwrap().as_str().to_string();
+                    let v = it.next().unwrap();
+                    let value = if v.as_rule() == Rule::bool_lit {
+                        LimitValue::Bool(v.as_str() == "true")
+                    } else {
+                        LimitValue::Int(int_value(&cx, &v)?)
+                    };
+                    module.limits.push(Limit { name, value, span });
+                }
+            }
+            Rule::enum_decl => module.enums.push(enum_decl(&cx, item)?),
+            Rule::extern_unit => {
+                let span = cx.span(&item);
+                let mut it = item.into_inner();
+                let name = it.next().unwrap().as_str().to_string();
+                let mut params = Vec::new();
+                let mut next = it.next().unwrap();
+                if next.as_rule() == Rule::params {
+                    params = params_of(&cx, next);
+                    next = it.next().unwrap();
+                }
+                module.extern_units.push(ExternUnit {
+                    name,
+                    params,
+                    path: next.as_str().to_string(),
+                    span,
+                });
+            }
+            Rule::extern_fn => {
+                let span = cx.span(&item);
+                let mut it = item.into_inner().peekable();
+                let name = it.next().unwrap().as_str().to_string();
+                let mut params = Vec::new();
+                while it.peek().map(|p| p.as_rule()) == Some(Rule::param) {
+                    params.push(param_of(&cx, it.next().unwrap()));
+                }
+                let ret = it.next().unwrap();
+                let ret_span = cx.span(&ret);
+                let path = it.next().unwrap().as_str().to_string();
+                module.extern_fns.push(ExternFn {
+                    name,
+                    params,
+                    ret: ret.as_str().to_string(),
+                    ret_span,
+                    path,
+                    span,
+                });
+            }
+            Rule::unit_decl => module.units.push(unit_decl(&cx, item)?),
+            Rule::analyzer_decl => {
+                let span = cx.span(&item);
+                let mut it = item.into_inner();
+                let name = it.next().unwrap().as_str().to_string();
+                let mut items = Vec::new();
+                for ai in it {
+                    let span = cx.span(&ai);
+                    let mut parts = ai.into_inner();
+                    let transport = if parts.next().unwrap().as_str() == "udp" {
+                        Transport::Udp
+                    } else {
+                        Transport::Tcp
+                    };
+                    let mut ports = Vec::new();
+                    let mut unit = None;
+                    let mut bind_field = None;
+                    for p in parts {
+                        match p.as_rule() {
+                            Rule::bind_field => {
+                                bind_field = Some((p.as_str().to_string(), cx.span(&p)))
+                            }
+                            Rule::int_lit => {
+                                let v = int_value(&cx, &p)?;
+                                let port = u16::try_from(v).map_err(|_| {
+                                    Diagnostic::new(cx.span(&p), "port number out of range")
+                                })?;
+                                ports.push(port);
+                            }
+                            _ => unit = Some((p.as_str().to_string(), cx.span(&p))),
+                        }
+                    }
+                    let (unit, unit_span) = unit.unwrap();
+                    items.push(AnalyzerItem {
+                        transport,
+                        ports,
+                        unit,
+                        unit_span,
+                        bind_field,
+                        span,
+                    });
+                }
+                module.analyzers.push(AnalyzerDecl { name, items, span });
+            }
+            Rule::record_decl => {
+                let span = cx.span(&item);
+                let mut it = item.into_inner();
+                let name = it.next().unwrap().as_str().to_string();
+                let params = params_of(&cx, it.next().unwrap());
+                let mut fields = Vec::new();
+                for f in it {
+                    fields.push(named(&cx, f)?);
+                }
+                module.records.push(RecordDecl {
+                    name,
+                    params,
+                    fields,
+                    span,
+                });
+            }
+            Rule::event_decl => module.events.push(event_decl(&cx, item)?),
+            Rule::EOI => {}
+            r => unreachable!("unexpected item {r:?}"),
+        }
+    }
+    Ok(())
+}
+
+fn int_value(cx: &Cx, p: &P<'_>) -> Result<u64, Diagnostic> {
+    let s = p.as_str();
+    let r = if let Some(h) = s.strip_prefix("0x") {
+        u64::from_str_radix(h, 16)
+    } else if let Some(b) = s.strip_prefix("0b") {
+        u64::from_str_radix(b, 2)
+    } else {
+        s.parse()
+    };
+    r.map_err(|_| Diagnostic::new(cx.span(p), "number does not fit in 64 bits"))
+}
+
+fn param_of(cx: &Cx, p: P<'_>) -> Param {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    let ty = it.next().unwrap().as_str().to_string();
+    Param { name, ty, span }
+}
+
+fn params_of(cx: &Cx, p: P<'_>) -> Vec<Param> {
+    p.into_inner().map(|q| param_of(cx, q)).collect()
+}
+
+fn enum_decl(cx: &Cx, p: P<'_>) -> Result<EnumDecl, Diagnostic> {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    let base = it.next().unwrap();
+    let base_span = cx.span(&base);
+    let mut items = Vec::new();
+    for e in it {
+        let s = cx.span(&e);
+        let mut parts = e.into_inner();
+        let n = parts.next().unwrap().as_str().to_string();
+        let v = int_value(cx, &parts.next().unwrap())?;
+        items.push((n, v, s));
+    }
+    Ok(EnumDecl {
+        name,
+        base: base.as_str().to_string(),
+        base_span,
+        items,
+        span,
+    })
+}
+
+fn unit_decl(cx: &Cx, p: P<'_>) -> Result<Unit, Diagnostic> {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    let mut params = Vec::new();
+    let mut attrs = Vec::new();
+    let mut body = None;
+    for part in it {
+        match part.as_rule() {
+            Rule::params => params = params_of(cx, part),
+            Rule::attr => attrs.push(attr(cx, part)?),
+            Rule::unit_body => {
+                let mut fields = Vec::new();
+                for f in part.into_inner() {
+                    fields.push(field(cx, f)?);
+                }
+                body = Some(UnitBody::Fields(fields));
+            }
+            Rule::switch_type => body = Some(UnitBody::Switch(switch(cx, part)?)),
+            r => unreachable!("unit part {r:?}"),
+        }
+    }
+    Ok(Unit {
+        name,
+        params,
+        attrs,
+        body: body.unwrap(),
+        span,
+    })
+}
+
+fn field(cx: &Cx, p: P<'_>) -> Result<Field, Diagnostic> {
+    let span = cx.span(&p);
+    match p.as_rule() {
+        Rule::let_field => {
+            let mut it = p.into_inner();
+            let name = it.next().unwrap().as_str().to_string();
+            let mut next = it.next().unwrap();
+            let mut ty = None;
+            if next.as_rule() == Rule::name {
+                ty = Some((next.as_str().to_string(), cx.span(&next)));
+                next = it.next().unwrap();
+            }
+            Ok(Field {
+                name,
+                kind: FieldKind::Let {
+                    ty,
+                    expr: expr(cx, next)?,
+                },
+                attrs: vec![],
+                cond: None,
+                span,
+            })
+        }
+        _ => {
+            let mut it = p.into_inner();
+            let name = it.next().unwrap().as_str().to_string();
+            let ty = type_spec(cx, it.next().unwrap())?;
+            let mut attrs = Vec::new();
+            let mut cond = None;
+            for rest in it {
+                match rest.as_rule() {
+                    Rule::attr => attrs.push(attr(cx, rest)?),
+                    Rule::cond => cond = Some(expr(cx, rest.into_inner().next().unwrap())?),
+                    r => unreachable!("field part {r:?}"),
+                }
+            }
+            Ok(Field {
+                name,
+                kind: FieldKind::Typed(ty),
+                attrs,
+                cond,
+                span,
+            })
+        }
+    }
+}
+
+fn type_spec(cx: &Cx, p: P<'_>) -> Result<TypeSpec, Diagnostic> {
+    let inner = p.into_inner().next().unwrap();
+    match inner.as_rule() {
+        Rule::switch_type => Ok(TypeSpec::Switch(switch(cx, inner)?)),
+        Rule::skip_type => {
+            let mut it = inner.into_inner();
+            let _kw = it.next();
+            let e = it.next().unwrap();
+            if e.as_rule() == Rule::skip_to {
+                let x = e.into_inner().nth(1).unwrap();
+                Ok(TypeSpec::Skip {
+                    to: true,
+                    expr: expr(cx, x)?,
+                })
+            } else {
+                Ok(TypeSpec::Skip {
+                    to: false,
+                    expr: expr(cx, e)?,
+                })
+            }
+        }
+        Rule::bits_type => {
+            let mut it = inner.into_inner();
+            let kw = it.next().unwrap();
+            let width: u8 = kw.as_str()[4..].parse().unwrap_or(8);
+            let mut members = Vec::new();
+            for m in it {
+                let span = cx.span(&m);
+                let mut parts = m.into_inner();
+                let name = parts.next().unwrap().as_str().to_string();
+                let lo_p = parts.next().unwrap();
+                let lo = int_value(cx, &lo_p)?;
+                let hi = match parts.next() {
+                    Some(h) => int_value(cx, &h)?,
+                    None => lo,
+                };
+                if lo > hi || hi >= width as u64 {
+                    return Err(Diagnostic::new(
+                        span,
+                        format!("bit range {lo}..{hi} does not fit in bits{width}"),
+                    ));
+                }
+                members.push(BitMember {
+                    name,
+                    lo: lo as u8,
+                    hi: hi as u8,
+                    span,
+                });
+            }
+            Ok(TypeSpec::Bits { width, members })
+        }
+        Rule::simple_type => {
+            let mut it = inner.into_inner();
+            let n = it.next().unwrap();
+            let name_span = cx.span(&n);
+            let name = n.as_str().to_string();
+            let mut args = Vec::new();
+            let mut array = None;
+            for part in it {
+                match part.as_rule() {
+                    Rule::call_args => {
+                        for a in part.into_inner() {
+                            args.push(expr(cx, a)?);
+                        }
+                    }
+                    Rule::array_suffix => {
+                        array = Some(match part.into_inner().next() {
+                            Some(e) => Some(expr(cx, e)?),
+                            None => None,
+                        })
+                    }
+                    r => unreachable!("type part {r:?}"),
+                }
+            }
+            Ok(TypeSpec::Simple {
+                name,
+                name_span,
+                args,
+                array,
+            })
+        }
+        r => unreachable!("type {r:?}"),
+    }
+}
+
+fn switch(cx: &Cx, p: P<'_>) -> Result<Switch, Diagnostic> {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let scrutinee = expr(cx, it.next().unwrap())?;
+    let mut arms = Vec::new();
+    for a in it {
+        let aspan = cx.span(&a);
+        let mut parts = a.into_inner();
+        let pats_p = parts.next().unwrap();
+        let pats = match pats_p.clone().into_inner().next() {
+            Some(first) if first.as_rule() == Rule::default_pat => None,
+            _ => Some(
+                pats_p
+                    .into_inner()
+                    .map(|e| expr(cx, e))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let body_p = parts.next().unwrap();
+        let body = if body_p.as_rule() == Rule::empty_arm {
+            None
+        } else {
+            let fspan = cx.span(&body_p);
+            let mut bi = body_p.into_inner();
+            let name = bi.next().unwrap().as_str().to_string();
+            let ty = type_spec(cx, bi.next().unwrap())?;
+            let attrs = bi.map(|a| attr(cx, a)).collect::<Result<Vec<_>, _>>()?;
+            Some(ArmField {
+                name,
+                ty,
+                attrs,
+                span: fspan,
+            })
+        };
+        arms.push(Arm {
+            pats,
+            body,
+            span: aspan,
+        });
+    }
+    Ok(Switch {
+        scrutinee,
+        arms,
+        span,
+    })
+}
+
+fn attr(cx: &Cx, p: P<'_>) -> Result<Attr, Diagnostic> {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    let mut value = None;
+    let mut args = Vec::new();
+    for part in it {
+        match part.as_rule() {
+            Rule::expr => value = Some(expr(cx, part)?),
+            Rule::attr_arg => {
+                let aspan = cx.span(&part);
+                let a = part.into_inner().next().unwrap();
+                if a.as_rule() == Rule::named_arg {
+                    let mut ni = a.into_inner();
+                    let n = ni.next().unwrap().as_str().to_string();
+                    args.push(AttrArg {
+                        name: Some(n),
+                        expr: expr(cx, ni.next().unwrap())?,
+                        span: aspan,
+                    });
+                } else {
+                    args.push(AttrArg {
+                        name: None,
+                        expr: expr(cx, a)?,
+                        span: aspan,
+                    });
+                }
+            }
+            r => unreachable!("attr part {r:?}"),
+        }
+    }
+    Ok(Attr {
+        name,
+        value,
+        args,
+        span,
+    })
+}
+
+fn named(cx: &Cx, p: P<'_>) -> Result<Named, Diagnostic> {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let name = it.next().unwrap().as_str().to_string();
+    Ok(Named {
+        name,
+        expr: expr(cx, it.next().unwrap())?,
+        span,
+    })
+}
+
+fn event_decl(cx: &Cx, p: P<'_>) -> Result<EventDecl, Diagnostic> {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let n = it.next().unwrap();
+    let name_span = cx.span(&n);
+    let name = n.as_str().to_string();
+    let mut args = Vec::new();
+    let mut trigger = None;
+    let mut done = false;
+    let mut cond = None;
+    for part in it {
+        match part.as_rule() {
+            Rule::rec_field => args.push(named(cx, part)?),
+            Rule::error_trigger => {
+                let u = part.into_inner().next().unwrap();
+                trigger = Some(Trigger::Error(u.as_str().to_string(), cx.span(&u)));
+            }
+            Rule::binders => {
+                trigger = Some(Trigger::Binders(
+                    part.into_inner()
+                        .map(|b| named(cx, b))
+                        .collect::<Result<_, _>>()?,
+                ))
+            }
+            Rule::done_kw => done = true,
+            Rule::never_kw => trigger = Some(Trigger::Never),
+            Rule::expr => cond = Some(expr(cx, part)?),
+            r => unreachable!("event part {r:?}"),
+        }
+    }
+    Ok(EventDecl {
+        name,
+        name_span,
+        args,
+        trigger: trigger.unwrap(),
+        done,
+        cond,
+        span,
+    })
+}
+
+fn unescape(cx: &Cx, p: &P<'_>, body: &str) -> Result<Vec<u8>, Diagnostic> {
+    let mut out = Vec::new();
+    let b = body.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            i += 1;
+            match b[i] {
+                b'n' => out.push(b'\n'),
+                b'r' => out.push(b'\r'),
+                b't' => out.push(b'\t'),
+                b'0' => out.push(0),
+                b'x' if i + 2 < b.len() => {
+                    let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                    let v = u8::from_str_radix(h, 16).map_err(|_| {
+                        Diagnostic::new(cx.span(p), "bad \\x escape (two hex digits expected)")
+                    })?;
+                    out.push(v);
+                    i += 2;
+                }
+                c => out.push(c),
+            }
+        } else {
+            out.push(b[i]);
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+fn expr(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
+    let span = cx.span(&p);
+    let pairs = p.into_inner();
+    expr_pairs(cx, pairs, span)
+}
+
+fn expr_pairs(cx: &Cx, pairs: Pairs<'_, Rule>, _span: Span) -> Result<Expr, Diagnostic> {
+    pratt()
+        .map_primary(|prim| primary(cx, prim))
+        .map_prefix(|op, rhs| {
+            let rhs = rhs?;
+            let span = Span {
+                file: cx.file,
+                start: op.as_span().start() as u32,
+                end: rhs.span.end,
+            };
+            let o = if op.as_rule() == Rule::not_op {
+                UnOp::Not
+            } else {
+                UnOp::Neg
+            };
+            Ok(Expr {
+                kind: ExprKind::Unary(o, Box::new(rhs)),
+                span,
+            })
+        })
+        .map_postfix(|lhs, op| {
+            let lhs = lhs?;
+            let m = op.into_inner().next().unwrap();
+            let span = Span {
+                file: cx.file,
+                start: lhs.span.start,
+                end: m.as_span().end() as u32,
+            };
+            Ok(Expr {
+                kind: ExprKind::Member(Box::new(lhs), m.as_str().to_string()),
+                span,
+            })
+        })
+        .map_infix(|lhs, op, rhs| {
+            let (lhs, rhs) = (lhs?, rhs?);
+            let o = match op.as_rule() {
+                Rule::or_op => BinOp::Or,
+                Rule::and_op => BinOp::And,
+                Rule::eq_op => BinOp::Eq,
+                Rule::ne_op => BinOp::Ne,
+                Rule::lt_op => BinOp::Lt,
+                Rule::le_op => BinOp::Le,
+                Rule::gt_op => BinOp::Gt,
+                Rule::ge_op => BinOp::Ge,
+                Rule::bor_op => BinOp::BitOr,
+                Rule::xor_op => BinOp::BitXor,
+                Rule::band_op => BinOp::BitAnd,
+                Rule::shl_op => BinOp::Shl,
+                Rule::shr_op => BinOp::Shr,
+                Rule::add_op => BinOp::Add,
+                Rule::sub_op => BinOp::Sub,
+                Rule::mul_op => BinOp::Mul,
+                Rule::div_op => BinOp::Div,
+                _ => BinOp::Rem,
+            };
+            let span = Span {
+                file: cx.file,
+                start: lhs.span.start,
+                end: rhs.span.end,
+            };
+            Ok(Expr {
+                kind: ExprKind::Binary(o, Box::new(lhs), Box::new(rhs)),
+                span,
+            })
+        })
+        .parse(pairs)
+}
+
+fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
+    let span = cx.span(&p);
+    let kind = match p.as_rule() {
+        Rule::paren => return expr(cx, p.into_inner().next().unwrap()),
+        Rule::int_lit => ExprKind::Int(int_value(cx, &p)?),
+        Rule::bool_lit => ExprKind::Bool(p.as_str() == "true"),
+        Rule::str_lit => {
+            let s = p.as_str();
+            let bytes = unescape(cx, &p, &s[1..s.len() - 1])?;
+            ExprKind::Str(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        Rule::bytes_lit => {
+            let s = p.as_str();
+            ExprKind::Bytes(unescape(cx, &p, &s[2..s.len() - 1])?)
+        }
+        Rule::dollar => {
+            let s = p.as_str();
+            ExprKind::Dollar(if s == "$$" {
+                "$".into()
+            } else {
+                s[1..].to_string()
+            })
+        }
+        Rule::path_ref => ExprKind::Path(p.as_str().to_string()),
+        Rule::call => {
+            let mut it = p.into_inner();
+            let f = it.next().unwrap().as_str().to_string();
+            let args = it.map(|a| expr(cx, a)).collect::<Result<Vec<_>, _>>()?;
+            ExprKind::Call(f, args)
+        }
+        Rule::list_comp => {
+            let mut it = p.into_inner();
+            let elem = expr(cx, it.next().unwrap())?;
+            let var = it.next().unwrap().as_str().to_string();
+            let src = expr(cx, it.next().unwrap())?;
+            ExprKind::ListComp {
+                elem: Box::new(elem),
+                var,
+                src: Box::new(src),
+            }
+        }
+        r => unreachable!("primary {r:?}"),
+    };
+    Ok(Expr { kind, span })
+}

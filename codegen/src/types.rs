@@ -1,0 +1,380 @@
+//! Name resolution and the types of grammar values (shared by the checker
+//! and the emitter).
+
+use crate::ast::*;
+use std::collections::{HashMap, HashSet};
+
+/// The type of a parsed value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    Int {
+        bits: u8,
+        signed: bool,
+    },
+    Bool,
+    Bytes,
+    Ipv4,
+    Ipv6,
+    /// Open enum (module index, name).
+    Enum(usize, String),
+    /// Bit field struct: module, Rust struct name, storage width, members.
+    Bits(usize, String, u8, Vec<(String, u8, u8)>),
+    Unit(usize, String),
+    /// `unit X = switch (...) {...}`.
+    Union(usize, String),
+    Extern(usize, String),
+    /// A `switch` field: module, unit, field.
+    Switch(usize, String, String),
+    Array(Box<Ty>),
+    Option(Box<Ty>),
+}
+
+/// A named type declaration.
+#[derive(Clone, Copy)]
+pub enum TypeDef<'w> {
+    Unit(usize, &'w Unit),
+    Enum(usize, &'w EnumDecl),
+    Extern(usize, &'w ExternUnit),
+}
+
+/// Integer type names: `u8 .. u64`, `i8 .. i64`, `u24`, with optional `le`/`be`.
+pub fn builtin_int(name: &str) -> Option<(u8, bool, Option<Order>)> {
+    let (base, order) = if let Some(b) = name.strip_suffix("le") {
+        (b, Some(Order::Little))
+    } else if let Some(b) = name.strip_suffix("be") {
+        (b, Some(Order::Big))
+    } else {
+        (name, None)
+    };
+    let (signed, bits) = match base {
+        "u8" => (false, 8),
+        "u16" => (false, 16),
+        "u24" => (false, 24),
+        "u32" => (false, 32),
+        "u64" => (false, 64),
+        "i8" => (true, 8),
+        "i16" => (true, 16),
+        "i32" => (true, 32),
+        "i64" => (true, 64),
+        _ => return None,
+    };
+    Some((bits, signed, order))
+}
+
+/// All modules, with lookups.
+pub struct World<'w> {
+    pub modules: &'w [Module],
+    lifetimes: HashMap<(usize, String), bool>,
+}
+
+pub fn camel(s: &str) -> String {
+    let mut out = String::new();
+    for part in s.split('_').filter(|p| !p.is_empty()) {
+        let mut cs = part.chars();
+        if let Some(c) = cs.next() {
+            out.extend(c.to_uppercase());
+            out.push_str(cs.as_str());
+        }
+    }
+    out
+}
+
+impl<'w> World<'w> {
+    pub fn new(modules: &'w [Module]) -> World<'w> {
+        let mut w = World {
+            modules,
+            lifetimes: HashMap::new(),
+        };
+        w.compute_lifetimes();
+        w
+    }
+
+    pub fn module_index(&self, name: &str) -> Option<usize> {
+        self.modules.iter().position(|m| m.name == name)
+    }
+
+    fn lookup_in(&self, m: usize, name: &str) -> Option<TypeDef<'w>> {
+        let module = &self.modules[m];
+        if let Some(u) = module.units.iter().find(|u| u.name == name) {
+            return Some(TypeDef::Unit(m, u));
+        }
+        if let Some(e) = module.enums.iter().find(|e| e.name == name) {
+            return Some(TypeDef::Enum(m, e));
+        }
+        if let Some(x) = module.extern_units.iter().find(|x| x.name == name) {
+            return Some(TypeDef::Extern(m, x));
+        }
+        None
+    }
+
+    /// Resolves a type name in module `m` (its own declarations, then imports).
+    pub fn lookup(&self, m: usize, name: &str) -> Option<TypeDef<'w>> {
+        if let Some(d) = self.lookup_in(m, name) {
+            return Some(d);
+        }
+        for (imp, _) in &self.modules[m].imports {
+            if let Some(i) = self.module_index(imp) {
+                if let Some(d) = self.lookup_in(i, name) {
+                    return Some(d);
+                }
+            }
+        }
+        None
+    }
+
+    pub fn unit(&self, m: usize, name: &str) -> Option<&'w Unit> {
+        self.modules[m].units.iter().find(|u| u.name == name)
+    }
+
+    pub fn enum_decl(&self, m: usize, name: &str) -> Option<&'w EnumDecl> {
+        self.modules[m].enums.iter().find(|e| e.name == name)
+    }
+
+    /// The type named by a parameter or enum base (`u8`, `bool`, an enum).
+    pub fn scalar_named(&self, m: usize, name: &str) -> Option<Ty> {
+        if let Some((bits, signed, _)) = builtin_int(name) {
+            return Some(Ty::Int { bits, signed });
+        }
+        match name {
+            "bool" => return Some(Ty::Bool),
+            "count" => {
+                return Some(Ty::Int {
+                    bits: 64,
+                    signed: false,
+                })
+            }
+            _ => {}
+        }
+        match self.lookup(m, name)? {
+            TypeDef::Enum(mi, e) => Some(Ty::Enum(mi, e.name.clone())),
+            _ => None,
+        }
+    }
+
+    /// The type of a type spec (without arrays/conditions applied by the field).
+    pub fn spec_ty(&self, m: usize, unit: &str, field: &str, ts: &TypeSpec) -> Option<Ty> {
+        let base = match ts {
+            TypeSpec::Skip { .. } => return None,
+            TypeSpec::Bits { width, members } => Ty::Bits(
+                m,
+                format!("{}{}", unit, camel(field)),
+                *width,
+                members
+                    .iter()
+                    .map(|b| (b.name.clone(), b.lo, b.hi))
+                    .collect(),
+            ),
+            TypeSpec::Switch(_) => Ty::Switch(m, unit.to_string(), field.to_string()),
+            TypeSpec::Simple { name, array, .. } => {
+                let t = match name.as_str() {
+                    "bytes" => Ty::Bytes,
+                    "ipv4" => Ty::Ipv4,
+                    "ipv6" => Ty::Ipv6,
+                    "bool" => Ty::Bool,
+                    n => {
+                        if let Some((bits, signed, _)) = builtin_int(n) {
+                            Ty::Int { bits, signed }
+                        } else {
+                            match self.lookup(m, n)? {
+                                TypeDef::Unit(mi, u) => match u.body {
+                                    UnitBody::Fields(_) => Ty::Unit(mi, u.name.clone()),
+                                    UnitBody::Switch(_) => Ty::Union(mi, u.name.clone()),
+                                },
+                                TypeDef::Enum(mi, e) => Ty::Enum(mi, e.name.clone()),
+                                TypeDef::Extern(mi, x) => Ty::Extern(mi, x.name.clone()),
+                            }
+                        }
+                    }
+                };
+                if array.is_some() {
+                    Ty::Array(Box::new(t))
+                } else {
+                    t
+                }
+            }
+        };
+        Some(base)
+    }
+
+    /// The stored type of field `field` of record unit `unit` in module `m`.
+    pub fn field_ty(&self, m: usize, unit: &str, field: &str) -> Option<Ty> {
+        let u = self.unit(m, unit)?;
+        if let Some(p) = u.params.iter().find(|p| p.name == field) {
+            return self.scalar_named(m, &p.ty);
+        }
+        let UnitBody::Fields(fields) = &u.body else {
+            return None;
+        };
+        let f = fields.iter().find(|f| f.name == field && f.name != "_")?;
+        match &f.kind {
+            FieldKind::Let { ty, expr } => match ty {
+                Some((t, _)) => self.scalar_named(m, t),
+                None => Some(self.let_infer(expr)),
+            },
+            FieldKind::Typed(ts) => {
+                let t = self.spec_ty(m, unit, field, ts)?;
+                Some(if f.cond.is_some() {
+                    Ty::Option(Box::new(t))
+                } else {
+                    t
+                })
+            }
+        }
+    }
+
+    /// `let` without a type: bool for comparisons and logic, else u64.
+    pub fn let_infer(&self, e: &Expr) -> Ty {
+        match &e.kind {
+            ExprKind::Bool(_) | ExprKind::Unary(UnOp::Not, _) => Ty::Bool,
+            ExprKind::Binary(op, _, _)
+                if matches!(
+                    op,
+                    BinOp::Or
+                        | BinOp::And
+                        | BinOp::Eq
+                        | BinOp::Ne
+                        | BinOp::Lt
+                        | BinOp::Le
+                        | BinOp::Gt
+                        | BinOp::Ge
+                ) =>
+            {
+                Ty::Bool
+            }
+            _ => Ty::Int {
+                bits: 64,
+                signed: false,
+            },
+        }
+    }
+
+    /// The arms of a switch type: (variant name, arm).
+    pub fn switch_of(&self, ty: &Ty) -> Option<(&'w Switch, usize, String)> {
+        match ty {
+            Ty::Switch(m, unit, field) => {
+                let u = self.unit(*m, unit)?;
+                let UnitBody::Fields(fields) = &u.body else {
+                    return None;
+                };
+                let f = fields.iter().find(|f| &f.name == field)?;
+                match &f.kind {
+                    FieldKind::Typed(TypeSpec::Switch(s)) => {
+                        Some((s, *m, format!("{}{}", unit, camel(field))))
+                    }
+                    _ => None,
+                }
+            }
+            Ty::Union(m, unit) => {
+                let u = self.unit(*m, unit)?;
+                match &u.body {
+                    UnitBody::Switch(s) => Some((s, *m, unit.clone())),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The type of a switch arm's value.
+    pub fn arm_ty(&self, owner_m: usize, owner_unit: &str, arm: &ArmField) -> Option<Ty> {
+        self.spec_ty(owner_m, owner_unit, &arm.name, &arm.ty)
+    }
+
+    /// Whether values of `ty` borrow the input (need a lifetime).
+    pub fn needs_lt(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Bytes | Ty::Extern(..) => true,
+            Ty::Unit(m, n) | Ty::Union(m, n) => self
+                .lifetimes
+                .get(&(*m, n.clone()))
+                .copied()
+                .unwrap_or(false),
+            Ty::Switch(m, u, f) => self
+                .lifetimes
+                .get(&(*m, format!("{}{}", u, camel(f))))
+                .copied()
+                .unwrap_or(false),
+            Ty::Array(t) | Ty::Option(t) => self.needs_lt(t),
+            _ => false,
+        }
+    }
+
+    fn compute_lifetimes(&mut self) {
+        // Fixpoint: a unit borrows if any stored field (or switch arm) borrows.
+        let mut changed = true;
+        let mut guard = 0;
+        while changed && guard < 1000 {
+            changed = false;
+            guard += 1;
+            for (mi, module) in self.modules.iter().enumerate() {
+                for u in &module.units {
+                    let mut uses = false;
+                    match &u.body {
+                        UnitBody::Fields(fields) => {
+                            for f in fields {
+                                if f.name == "_" {
+                                    continue;
+                                }
+                                if let FieldKind::Typed(ts) = &f.kind {
+                                    if let TypeSpec::Switch(s) = ts {
+                                        let key = (mi, format!("{}{}", u.name, camel(&f.name)));
+                                        let arms = self.arms_borrow(mi, &u.name, s);
+                                        if arms
+                                            && !self.lifetimes.get(&key).copied().unwrap_or(false)
+                                        {
+                                            self.lifetimes.insert(key, true);
+                                            changed = true;
+                                        }
+                                        uses |= arms;
+                                    } else if let Some(t) = self.spec_ty(mi, &u.name, &f.name, ts) {
+                                        uses |= self.needs_lt(&t);
+                                    }
+                                }
+                            }
+                        }
+                        UnitBody::Switch(s) => uses = self.arms_borrow(mi, &u.name, s),
+                    }
+                    let key = (mi, u.name.clone());
+                    if uses && !self.lifetimes.get(&key).copied().unwrap_or(false) {
+                        self.lifetimes.insert(key, true);
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn arms_borrow(&self, m: usize, unit: &str, s: &Switch) -> bool {
+        s.arms
+            .iter()
+            .filter_map(|a| a.body.as_ref())
+            .any(|a| self.arm_ty(m, unit, a).is_some_and(|t| self.needs_lt(&t)))
+    }
+}
+
+/// Rust keywords that cannot be field names as is.
+pub fn is_rust_keyword(s: &str) -> bool {
+    const KW: &[&str] = &[
+        "as", "async", "await", "box", "break", "const", "continue", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+        "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe",
+        "use", "where", "while", "yield", "try", "abstract", "become", "do", "final", "macro",
+        "override", "priv", "typeof", "unsized", "virtual", "gen",
+    ];
+    KW.contains(&s)
+}
+
+/// Names every module declares at top level (for duplicate checks).
+pub fn declared_names(m: &Module) -> HashSet<&str> {
+    let mut s = HashSet::new();
+    for u in &m.units {
+        s.insert(u.name.as_str());
+    }
+    for e in &m.enums {
+        s.insert(e.name.as_str());
+    }
+    for x in &m.extern_units {
+        s.insert(x.name.as_str());
+    }
+    s
+}

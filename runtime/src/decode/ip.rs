@@ -38,12 +38,13 @@ fn walk_ipv6_chain(
     mut off: usize,
     mut next: u8,
     ts: Time,
-    src: IpAddr,
+    src: &mut IpAddr,
     dst: &mut IpAddr,
     weirds: Option<&mut Vec<Weird>>,
 ) -> Ipv6Chain {
     let mut fragment = None;
     let mut routed = false;
+    let mut home_address = false;
     let mut weirds = weirds;
     loop {
         let rest = &data[off.min(data.len())..];
@@ -53,9 +54,11 @@ fn walk_ipv6_chain(
                     break;
                 };
                 let len = ext.slice().len();
-                if next == IPPROTO_ROUTING {
-                    if let Some(w) = weirds.as_deref_mut() {
-                        routing_header(ext.slice(), ts, src, dst, &mut routed, w);
+                if let Some(w) = weirds.as_deref_mut() {
+                    if next == IPPROTO_ROUTING {
+                        routing_header(ext.slice(), ts, *src, dst, &mut routed, w);
+                    } else if next == IPPROTO_DSTOPTS {
+                        destination_options(ext.slice(), ts, src, *dst, &mut home_address, w);
                     }
                 }
                 next = ext.next_header().0;
@@ -135,6 +138,51 @@ fn routing_header(
             WeirdScope::Flow { src, dst: *dst },
             other.to_string(),
         ),
+    }
+}
+
+/// Destination options: a Mobile IPv6 Home Address option (type 201)
+/// names the connection's real source address, as in Zeek.
+fn destination_options(
+    hdr: &[u8],
+    ts: Time,
+    src: &mut IpAddr,
+    dst: IpAddr,
+    home_address: &mut bool,
+    weirds: &mut Vec<Weird>,
+) {
+    const HOME_ADDRESS: u8 = 201;
+    let mut opts = &hdr[2..];
+    while let Some(&kind) = opts.first() {
+        if kind == 0 {
+            // Pad1 is a single byte.
+            opts = &opts[1..];
+            continue;
+        }
+        let Some(&len) = opts.get(1) else {
+            flow_weird(weirds, ts, "bad_ipv6_dest_opt_len", "", *src, dst);
+            return;
+        };
+        let len = len as usize;
+        if opts.len() < 2 + len {
+            flow_weird(weirds, ts, "bad_ipv6_dest_opt_len", "", *src, dst);
+            return;
+        }
+        if kind == HOME_ADDRESS {
+            if len == 16 {
+                if *home_address {
+                    flow_weird(weirds, ts, "multiple_home_addr_opts", "", *src, dst);
+                } else {
+                    let mut addr = [0u8; 16];
+                    addr.copy_from_slice(&opts[2..18]);
+                    *src = IpAddr::V6(Ipv6Addr::from(addr));
+                    *home_address = true;
+                }
+            } else {
+                flow_weird(weirds, ts, "bad_home_addr_len", "", *src, dst);
+            }
+        }
+        opts = &opts[2 + len..];
     }
 }
 
@@ -294,14 +342,14 @@ impl Decoder {
             net_weird(weirds, ts, "truncated_IP_len", "IP");
             return None;
         }
-        let src = IpAddr::V6(header.source_addr());
+        let mut src = IpAddr::V6(header.source_addr());
         let mut dst = IpAddr::V6(header.destination_addr());
         let chain = walk_ipv6_chain(
             data,
             40,
             header.next_header().0,
             ts,
-            src,
+            &mut src,
             &mut dst,
             Some(weirds),
         );
@@ -371,9 +419,17 @@ impl Decoder {
         let mut payload = d.payload;
         let frag_size = payload.len();
         let (ip_len, hdr_len, proto) = if d.v6 {
-            let mut unused_dst = d.dst;
-            let chain =
-                walk_ipv6_chain(&payload, 0, d.next_proto, ts, d.src, &mut unused_dst, None);
+            // Addresses were settled by the first fragment's headers.
+            let (mut unused_src, mut unused_dst) = (d.src, d.dst);
+            let chain = walk_ipv6_chain(
+                &payload,
+                0,
+                d.next_proto,
+                ts,
+                &mut unused_src,
+                &mut unused_dst,
+                None,
+            );
             let plen = (frag_size + d.header_len - 40) as u16 as usize;
             (plen + 40, d.header_len + chain.hdr_len, chain.proto)
         } else {

@@ -1068,3 +1068,35 @@ fn pbb_vntag_and_snap() {
         Some(Decoded::Link { ethertype: 8, .. })
     ));
 }
+
+#[test]
+fn ipv6_home_address_option_names_the_source() {
+    let home: [u8; 16] = [0x20, 0x01, 0, 0x78, 0, 1, 0, 0x32, 0, 0, 0, 0, 0, 0, 0, 1];
+    // Destination options: PadN (2 bytes of padding), Home Address (type 201).
+    let mut opts = vec![0, 2, 1, 2, 0, 0, 201, 16];
+    opts.extend_from_slice(&home);
+    let ip = ipv6_with_exts(&[(60, opts.clone())], 17, &[0, 1, 0, 2, 0, 8, 0, 0]);
+    let (d, w) = decode_one(LinkType::Raw, &ip);
+    assert!(w.is_empty(), "{:?}", w);
+    assert_eq!(expect_ip(d).src, IpAddr::from(home));
+
+    // A second home address option, and one of the wrong length.
+    let mut twice = vec![0, 5];
+    twice.extend_from_slice(&opts[6..]);
+    twice.extend_from_slice(&opts[6..]);
+    twice.extend_from_slice(&[201, 4, 0, 0, 0, 0, 1, 2, 0, 0]);
+    let ip = ipv6_with_exts(&[(60, twice)], 17, &[0, 1, 0, 2, 0, 8, 0, 0]);
+    let (_, w) = decode_one(LinkType::Raw, &ip);
+    assert_eq!(w, vec!["multiple_home_addr_opts", "bad_home_addr_len"]);
+
+    // An option running past its header.
+    let ip = ipv6_with_exts(
+        &[(60, vec![0, 0, 1, 9, 0, 0, 0, 0])],
+        17,
+        &[0, 1, 0, 2, 0, 8, 0, 0],
+    );
+    assert_eq!(
+        decode_one(LinkType::Raw, &ip).1,
+        vec!["bad_ipv6_dest_opt_len"]
+    );
+}

@@ -207,12 +207,17 @@ pub struct Engine {
     now: Time,
     next_aid: u64,
     log_error: Option<std::io::Error>,
+    decoder: crate::decode::Decoder,
     link_analyzers: Vec<(u16, &'static str, Box<dyn crate::analyzer::LinkAnalyzer>)>,
 }
 
 impl Engine {
     pub fn new(config: Config, registry: Registry, events: Events, logs: Logs) -> Engine {
         let uids = UidGenerator::new(config.uid_seed);
+        let decoder = crate::decode::Decoder::new(crate::decode::DecoderConfig {
+            ignore_checksums: config.ignore_checksums,
+            ..Default::default()
+        });
         let link_analyzers = registry
             .link_analyzers
             .iter()
@@ -235,6 +240,7 @@ impl Engine {
             now: Time::ZERO,
             next_aid: 1,
             log_error: None,
+            decoder,
             link_analyzers,
         }
     }
@@ -252,7 +258,9 @@ impl Engine {
     pub fn packet(&mut self, raw: &RawPacket<'_>) {
         self.summary.packets += 1;
         self.summary.bytes += u64::from(raw.wire_len);
-        let decoded = interim_decode::decode(raw);
+        let mut weirds = std::mem::take(&mut self.weirds);
+        let decoded = self.decoder.decode(raw, &mut weirds);
+        self.weirds = weirds;
         match decoded {
             Some(crate::packet::Decoded::Ip(ip)) => self.process_ip_inner(raw.ts, &ip),
             Some(crate::packet::Decoded::Link {
@@ -2920,138 +2928,4 @@ fn nd_options(mut data: &[u8]) -> Vec<Icmp6NdOption> {
         data = &data[olen..];
     }
     out
-}
-
-/// A minimal frame decoder used until `crate::decode` lands: Ethernet with
-/// VLAN tags, BSD loopback, Linux cooked capture and raw IP; unfragmented
-/// IPv4 and IPv6 only.
-mod interim_decode {
-    use crate::packet::{Decoded, IpPacket, Layer2, LinkType, RawPacket};
-    use std::borrow::Cow;
-    use std::net::IpAddr;
-
-    pub fn decode<'a>(raw: &RawPacket<'a>) -> Option<Decoded<'a>> {
-        let d = raw.data;
-        let mut l2 = Layer2::default();
-        let (ethertype, rest): (u16, &'a [u8]) = match raw.link {
-            LinkType::Ethernet => {
-                if d.len() < 14 {
-                    return None;
-                }
-                l2.dst_mac = d[0..6].try_into().ok();
-                l2.src_mac = d[6..12].try_into().ok();
-                let mut et = u16::from_be_bytes([d[12], d[13]]);
-                let mut rest = &d[14..];
-                while (et == 0x8100 || et == 0x88a8 || et == 0x9100) && rest.len() >= 4 {
-                    let tag = u16::from_be_bytes([rest[0], rest[1]]) & 0x0fff;
-                    if l2.vlan.is_none() {
-                        l2.vlan = Some(tag);
-                    } else if l2.inner_vlan.is_none() {
-                        l2.inner_vlan = Some(tag);
-                    }
-                    et = u16::from_be_bytes([rest[2], rest[3]]);
-                    rest = &rest[4..];
-                }
-                (et, rest)
-            }
-            LinkType::Null | LinkType::Loop => {
-                if d.len() < 4 {
-                    return None;
-                }
-                let v = d.get(4).map(|b| b >> 4).unwrap_or(0);
-                (if v == 6 { 0x86dd } else { 0x0800 }, &d[4..])
-            }
-            LinkType::LinuxSll => {
-                if d.len() < 16 {
-                    return None;
-                }
-                (u16::from_be_bytes([d[14], d[15]]), &d[16..])
-            }
-            LinkType::LinuxSll2 => {
-                if d.len() < 20 {
-                    return None;
-                }
-                (u16::from_be_bytes([d[0], d[1]]), &d[20..])
-            }
-            LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => {
-                let v = d.first().map(|b| b >> 4).unwrap_or(0);
-                (if v == 6 { 0x86dd } else { 0x0800 }, d)
-            }
-            _ => return None,
-        };
-        match ethertype {
-            0x0800 => ipv4(l2, rest).map(Decoded::Ip),
-            0x86dd => ipv6(l2, rest).map(Decoded::Ip),
-            _ => Some(Decoded::Link {
-                l2,
-                ethertype,
-                payload: rest,
-            }),
-        }
-    }
-
-    fn ipv4(l2: Layer2, d: &[u8]) -> Option<IpPacket<'_>> {
-        if d.len() < 20 || d[0] >> 4 != 4 {
-            return None;
-        }
-        let hl = usize::from(d[0] & 0x0f) * 4;
-        let total = usize::from(u16::from_be_bytes([d[2], d[3]]));
-        if hl < 20 || total < hl || d.len() < hl {
-            return None;
-        }
-        let frag = u16::from_be_bytes([d[6], d[7]]);
-        if frag & 0x3fff != 0 {
-            return None; // fragments need the real decoder
-        }
-        let end = total.min(d.len());
-        Some(IpPacket {
-            l2,
-            src: IpAddr::from([d[12], d[13], d[14], d[15]]),
-            dst: IpAddr::from([d[16], d[17], d[18], d[19]]),
-            proto: d[9],
-            ttl: d[8],
-            ip_len: total as u32,
-            hdr_len: hl as u32,
-            flow_label: 0,
-            l4: Cow::Borrowed(&d[hl..end]),
-            bad_ip_checksum: false,
-        })
-    }
-
-    fn ipv6(l2: Layer2, d: &[u8]) -> Option<IpPacket<'_>> {
-        if d.len() < 40 || d[0] >> 4 != 6 {
-            return None;
-        }
-        let plen = usize::from(u16::from_be_bytes([d[4], d[5]]));
-        let mut next = d[6];
-        let mut off = 40;
-        loop {
-            match next {
-                0 | 43 | 60 if d.len() >= off + 2 => {
-                    next = d[off];
-                    off += (usize::from(d[off + 1]) + 1) * 8;
-                }
-                44 => return None,
-                _ => break,
-            }
-        }
-        if off > d.len() {
-            return None;
-        }
-        let end = (40 + plen).min(d.len()).max(off);
-        let src: [u8; 16] = d[8..24].try_into().ok()?;
-        let dst: [u8; 16] = d[24..40].try_into().ok()?;
-        Some(IpPacket {
-            l2,
-            src: IpAddr::from(src),
-            dst: IpAddr::from(dst),
-            proto: next,
-            ttl: d[7],
-            ip_len: (plen + 40) as u32,
-            hdr_len: off as u32,
-            flow_label: u32::from_be_bytes([0, d[1] & 0x0f, d[2], d[3]]),
-            l4: Cow::Borrowed(&d[off..end]),
-            bad_ip_checksum: false,
-        })
-    }
 }

@@ -638,6 +638,12 @@ impl Emitter<'_> {
                 }
             }
         };
+        // `limits { max_elements = N; }` overrides the runtime's default bound.
+        let max_el = if self.limit("max_elements").is_some_and(|l| !l.is_bool) {
+            quote!(usize::try_from(lim.max_elements).unwrap_or(usize::MAX))
+        } else {
+            quote!(::netpac_runtime::parse::MAX_ELEMENTS)
+        };
         let eod_check = if or_eod {
             quote!(if #cur.is_empty() { break; })
         } else {
@@ -651,7 +657,7 @@ impl Emitter<'_> {
             let n = self.int(n, sc);
             quote! {
                 let n = ::netpac_runtime::parse::ops::to_usize(#n, #at, #cur.pos())?;
-                if n > ::netpac_runtime::parse::MAX_ELEMENTS { #limit_err }
+                if n > #max_el { #limit_err }
                 v.reserve(n.min(#cur.remaining()));
                 for _ in 0..n {
                     #eod_check
@@ -682,7 +688,7 @@ impl Emitter<'_> {
             quote! {
                 loop {
                     #eod_check
-                    if v.len() >= ::netpac_runtime::parse::MAX_ELEMENTS { #limit_err }
+                    if v.len() >= #max_el { #limit_err }
                     let before = #cur.pos();
                     #get
                     if #cur.pos() == before {
@@ -695,7 +701,7 @@ impl Emitter<'_> {
         } else if windowed || self.attr(attrs, "eod").is_some() {
             quote! {
                 while !#cur.is_empty() {
-                    if v.len() >= ::netpac_runtime::parse::MAX_ELEMENTS { #limit_err }
+                    if v.len() >= #max_el { #limit_err }
                     let before = #cur.pos();
                     #get
                     if #cur.pos() == before {

@@ -12,7 +12,7 @@ use crate::conn::tcp::{self, hist, EndpointState as S, Flags, TcpConn, TcpEndpoi
 use crate::conn::{self, Attached, Conn, ConnCore, ConnKey, FlowState, Transport, UidGenerator};
 use crate::event::Events;
 use crate::log::{Logs, Value};
-use crate::packet::{IpPacket, RawPacket};
+use crate::packet::{IpPacket, LinkType, RawPacket};
 use crate::raise;
 use crate::record::{Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
 use crate::weird::{Weird, WeirdScope};
@@ -97,6 +97,10 @@ pub struct Config {
     /// Write `conn.log` (and `weird.log`).
     pub write_conn_log: bool,
     pub write_weird_log: bool,
+    /// Zeek's `Tunnel::max_depth`: how many encapsulations are decapsulated.
+    pub tunnel_max_depth: u8,
+    /// Decapsulate tunnels (IP-in-IP, GRE, AYIYA, Teredo, VXLAN, Geneve, GTPv1-U).
+    pub decapsulate: bool,
 }
 
 impl Default for Config {
@@ -119,6 +123,8 @@ impl Default for Config {
             uid_seed: 0x6e65_7470_6163,
             write_conn_log: true,
             write_weird_log: true,
+            tunnel_max_depth: 2,
+            decapsulate: true,
         }
     }
 }
@@ -209,6 +215,10 @@ pub struct Engine {
     log_error: Option<std::io::Error>,
     decoder: crate::decode::Decoder,
     link_analyzers: Vec<(u16, &'static str, Box<dyn crate::analyzer::LinkAnalyzer>)>,
+    /// Uids of the tunnels the packet being processed arrived through.
+    tunnel_stack: Vec<String>,
+    /// Uids of IP-level tunnels (IP-in-IP, GRE), which have no connection.
+    ip_tunnel_uids: FxHashMap<(IpAddr, IpAddr, u8), String>,
 }
 
 impl Engine {
@@ -242,6 +252,8 @@ impl Engine {
             log_error: None,
             decoder,
             link_analyzers,
+            tunnel_stack: Vec::new(),
+            ip_tunnel_uids: FxHashMap::default(),
         }
     }
 
@@ -300,6 +312,8 @@ impl Engine {
             6 => self.tcp_packet(ts, ip),
             17 => self.udp_packet(ts, ip),
             1 | 58 => self.icmp_packet(ts, ip),
+            4 | 41 if self.config.decapsulate => self.ip_tunnel(ts, ip, LinkType::Raw, 0),
+            47 if self.config.decapsulate => self.gre_packet(ts, ip),
             _ => self.unknown_ip_packet(ts, ip),
         }
     }
@@ -368,6 +382,7 @@ impl Engine {
         core.vlan = ip.l2.vlan;
         core.inner_vlan = ip.l2.inner_vlan;
         core.flow_labels = [ip.flow_label, 0];
+        core.tunnel_parents = self.tunnel_stack.last().cloned().into_iter().collect();
         let is_broadcast = matches!(id.resp_h, IpAddr::V4(a) if a.is_broadcast());
         if flip && !is_broadcast {
             core.flip_roles();
@@ -828,7 +843,197 @@ impl Engine {
         let (mut cx, conn) = self.cx(ts, slot);
         let is_orig = ip.src == conn.core.id.orig_h && sport == conn.core.id.orig_p.number;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
-        udp_deliver(&mut cx, conn, is_orig, ip);
+        let delivered = udp_deliver(&mut cx, conn, is_orig, ip);
+        let uid = conn.core.uid.clone();
+        if delivered && self.config.decapsulate {
+            let end = (ip.l4_len_claimed() as usize).clamp(8, ip.l4.len());
+            self.udp_tunnel(ts, sport, dport, &ip.l4[8..end], uid);
+        }
+    }
+
+    // ----- tunnels ----------------------------------------------------------------
+
+    /// Processes a packet found inside a tunnel whose uid is `parent`.
+    fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
+        if self.tunnel_stack.len() >= usize::from(self.config.tunnel_max_depth) {
+            self.weirds.push(Weird { ts, name: "exceeded_tunnel_max_depth", addl: String::new(), scope: WeirdScope::Net, source: "TUNNEL" });
+            return;
+        }
+        let raw = RawPacket { ts, wire_len: data.len() as u32, link, data };
+        let mut weirds = std::mem::take(&mut self.weirds);
+        let decoded = self.decoder.decode(&raw, &mut weirds);
+        self.weirds = weirds;
+        if let Some(crate::packet::Decoded::Ip(inner)) = decoded {
+            self.tunnel_stack.push(parent);
+            self.process_ip_inner(ts, &inner);
+            self.tunnel_stack.pop();
+        }
+    }
+
+    /// IP-in-IP: the payload is the inner datagram.
+    fn ip_tunnel(&mut self, ts: Time, ip: &IpPacket<'_>, link: LinkType, offset: usize) {
+        let key = (ip.src, ip.dst, ip.proto);
+        let uid = match self.ip_tunnel_uids.get(&key) {
+            Some(u) => u.clone(),
+            None => {
+                let mut h = rustc_hash::FxHasher::default();
+                key.hash(&mut h);
+                let u = self.uids.next('C', ts, h.finish());
+                self.ip_tunnel_uids.insert(key, u.clone());
+                u
+            }
+        };
+        let end = (ip.l4_len_claimed() as usize).min(ip.l4.len()).max(offset.min(ip.l4.len()));
+        let Some(inner) = ip.l4.get(offset..end) else { return };
+        self.inner_packet(ts, link, inner, uid);
+    }
+
+    /// GRE (RFC 2784/2890, and PPTP's enhanced GRE) carrying IP, Ethernet or ERSPAN.
+    fn gre_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        let b = &ip.l4;
+        if b.len() < 4 {
+            self.flow_weird(ts, "truncated_GRE", ip);
+            return;
+        }
+        let flags = u16::from_be_bytes([b[0], b[1]]);
+        let version = flags & 0x7;
+        let proto = u16::from_be_bytes([b[2], b[3]]);
+        let mut off = 4;
+        if version == 0 {
+            if flags & 0x8000 != 0 {
+                off += 4;
+            }
+            if flags & 0x2000 != 0 {
+                off += 4;
+            }
+            if flags & 0x1000 != 0 {
+                off += 4;
+            }
+            if flags & 0x4000 != 0 {
+                self.flow_weird(ts, "gre_routing", ip);
+                return;
+            }
+        } else if version == 1 {
+            off += 4; // key (payload length, call id)
+            if flags & 0x1000 != 0 {
+                off += 4;
+            }
+            if flags & 0x0080 != 0 {
+                off += 4;
+            }
+        } else {
+            self.flow_weird(ts, "unknown_gre_version", ip);
+            return;
+        }
+        if off > b.len() {
+            self.flow_weird(ts, "truncated_GRE", ip);
+            return;
+        }
+        match proto {
+            0x0800 | 0x86dd => self.ip_tunnel(ts, ip, LinkType::Raw, off),
+            0x6558 => self.ip_tunnel(ts, ip, LinkType::Ethernet, off),
+            // ERSPAN type II (with a sequence number) has an 8-byte header;
+            // type I has none.
+            0x88be => {
+                let skip = if flags & 0x1000 != 0 { 8 } else { 0 };
+                self.ip_tunnel(ts, ip, LinkType::Ethernet, off + skip);
+            }
+            // ERSPAN type III: 12 bytes, plus an 8-byte platform subheader.
+            0x22eb => {
+                let o = b.get(off + 11).map_or(0, |f| if f & 0x01 != 0 { 8 } else { 0 });
+                self.ip_tunnel(ts, ip, LinkType::Ethernet, off + 12 + o);
+            }
+            0x880b if version == 1 => {
+                let mut o = off;
+                if b.get(o..o + 2) == Some(&[0xff, 0x03]) {
+                    o += 2;
+                }
+                let p = b.get(o..o + 2).map(|x| u16::from_be_bytes([x[0], x[1]]));
+                if matches!(p, Some(0x0021) | Some(0x0057)) {
+                    self.ip_tunnel(ts, ip, LinkType::Raw, o + 2);
+                }
+            }
+            _ => self.flow_weird(ts, "unknown_gre_protocol", ip),
+        }
+    }
+
+    /// UDP-based tunnels on their well-known ports.
+    fn udp_tunnel(&mut self, ts: Time, sport: u16, dport: u16, payload: &[u8], uid: String) {
+        let on = |p: u16| sport == p || dport == p;
+        if on(4789) {
+            // VXLAN: 8-byte header with the I flag, then Ethernet.
+            if payload.len() > 8 && payload[0] & 0x08 != 0 {
+                self.inner_packet(ts, LinkType::Ethernet, &payload[8..], uid);
+            }
+        } else if on(6081) {
+            // Geneve: 8 bytes + options, protocol type says what follows.
+            if payload.len() >= 8 {
+                let hl = 8 + usize::from(payload[0] & 0x3f) * 4;
+                let proto = u16::from_be_bytes([payload[2], payload[3]]);
+                if let Some(inner) = payload.get(hl..) {
+                    match proto {
+                        0x6558 => self.inner_packet(ts, LinkType::Ethernet, inner, uid),
+                        0x0800 | 0x86dd => self.inner_packet(ts, LinkType::Raw, inner, uid),
+                        _ => {}
+                    }
+                }
+            }
+        } else if on(2152) {
+            // GTPv1-U G-PDU.
+            if payload.len() >= 8 && payload[0] >> 5 == 1 && payload[0] & 0x10 != 0 && payload[1] == 0xff {
+                let mut off = 8;
+                if payload[0] & 0x07 != 0 {
+                    off = 12;
+                    let mut next = payload.get(11).copied().unwrap_or(0);
+                    while next != 0 && payload[0] & 0x04 != 0 {
+                        let Some(&units) = payload.get(off) else { return };
+                        if units == 0 {
+                            return;
+                        }
+                        let len = usize::from(units) * 4;
+                        next = payload.get(off + len - 1).copied().unwrap_or(0);
+                        off += len;
+                    }
+                }
+                if let Some(inner) = payload.get(off..) {
+                    if matches!(inner.first().map(|v| v >> 4), Some(4) | Some(6)) {
+                        self.inner_packet(ts, LinkType::Raw, inner, uid);
+                    }
+                }
+            }
+        } else if on(5072) {
+            // AYIYA: identity and signature lengths in the header.
+            if payload.len() >= 8 {
+                let id_len = 1usize << (payload[0] >> 4);
+                let sig_len = usize::from(payload[1] >> 4) * 4;
+                let opcode = payload[2] & 0x0f;
+                let next = payload[3];
+                let hl = 8 + id_len + sig_len;
+                if opcode == 1 && matches!(next, 4 | 41) {
+                    if let Some(inner) = payload.get(hl..) {
+                        self.inner_packet(ts, LinkType::Raw, inner, uid);
+                    }
+                }
+            }
+        } else if on(3544) {
+            // Teredo: optional authentication and origin-indication headers, then IPv6.
+            let mut p = payload;
+            if p.len() >= 4 && p[0] == 0 && p[1] == 1 {
+                let (id_len, au_len) = (usize::from(p[2]), usize::from(p[3]));
+                let skip = 4 + id_len + au_len + 9;
+                let Some(rest) = p.get(skip..) else { return };
+                p = rest;
+            }
+            if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
+                p = &p[8..];
+            }
+            if p.len() >= 40 && p[0] >> 4 == 6 {
+                let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
+                if plen + 40 == p.len() {
+                    self.inner_packet(ts, LinkType::Raw, p, uid);
+                }
+            }
+        }
     }
 
     // ----- ICMP -----------------------------------------------------------------
@@ -2331,7 +2536,8 @@ fn connection_closed(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, mut gen_event: 
 
 // ----- UDP ---------------------------------------------------------------------------
 
-fn udp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_>) {
+/// Returns whether the datagram passed the checks (its payload may be a tunnel).
+fn udp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_>) -> bool {
     let claimed = ip.l4_len_claimed() as usize;
     let remaining = ip.l4.len();
     let len = if claimed == 0 { remaining } else { claimed };
@@ -2346,7 +2552,7 @@ fn udp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_
         if bad {
             conn_weird(&mut conn.core, cx, "bad_UDP_checksum", String::new(), "UDP");
             let Transport::Udp(f) = &mut conn.core.transport else {
-                return;
+                return false;
             };
             let i = if is_orig { 0 } else { 1 };
             let (mut cnt, mut thr) = f.chk[i];
@@ -2368,7 +2574,7 @@ fn udp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_
                     }
                 );
             }
-            return;
+            return false;
         }
     }
     let ulen = usize::from(u16::from_be_bytes([b[4], b[5]]));
@@ -2427,6 +2633,7 @@ fn udp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_
         );
     }
     drive(conn, cx, is_orig, Feed::Data(data));
+    true
 }
 
 // ----- ICMP --------------------------------------------------------------------------

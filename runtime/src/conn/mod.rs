@@ -115,6 +115,8 @@ pub struct ConnCore {
     pub vlan: Option<u16>,
     pub inner_vlan: Option<u16>,
     pub flow_labels: [u32; 2],
+    /// Uids of the tunnels this connection was seen through.
+    pub tunnel_parents: Vec<String>,
     pub size: [SizeCounter; 2],
     pub transport: Transport,
     pub inactivity_timeout: Interval,
@@ -167,6 +169,7 @@ impl ConnCore {
             vlan: None,
             inner_vlan: None,
             flow_labels: [0, 0],
+            tunnel_parents: Vec::new(),
             size: [SizeCounter::default(); 2],
             transport,
             inactivity_timeout,
@@ -600,7 +603,7 @@ pub fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], vlan: bool, l2: b
         Value::Count(c.size[0].ip_bytes),
         Value::Count(c.size[1].pkts),
         Value::Count(c.size[1].ip_bytes),
-        Value::Unset,
+        if c.tunnel_parents.is_empty() { Value::Unset } else { Value::Set(c.tunnel_parents.iter().map(Value::str).collect()) },
         Value::Count(u64::from(c.ip_proto)),
     ];
     if vlan {

@@ -47,7 +47,9 @@ impl Read for CountingFile {
 
 enum Input {
     Plain(CountingFile),
-    Gzip(Box<MultiGzDecoder<BufReader<CountingFile>>>),
+    /// The gzip magic bytes already read are chained back in front, so
+    /// pipes (which cannot rewind) work too.
+    Gzip(Box<MultiGzDecoder<BufReader<io::Chain<io::Cursor<[u8; 2]>, CountingFile>>>>),
 }
 
 impl Input {
@@ -66,7 +68,7 @@ impl Input {
     fn bytes_read(&self) -> u64 {
         match self {
             Input::Plain(f) => f.count,
-            Input::Gzip(g) => g.get_ref().get_ref().count,
+            Input::Gzip(g) => g.get_ref().get_ref().get_ref().1.count,
         }
     }
 }
@@ -136,7 +138,7 @@ pub struct CaptureReader {
     /// Set after an error or the end: further calls return `Ok(None)`.
     finished: bool,
     format: Format,
-    file_len: u64,
+    file_len: Option<u64>,
     packets: u64,
     /// Link type of the first interface (or the pcap header).
     link: LinkType,
@@ -177,14 +179,12 @@ impl CaptureReader {
                 Err(e) => return Err(open_err(e)),
             }
         }
-        // Rewind by reopening the logic: keep the magic bytes as the first
-        // buffered bytes of a plain file; for gzip restart the file.
+        // The magic bytes read so far become the first buffered bytes of a
+        // plain file, or go back in front of the gzip stream.
         let mut buf = vec![0u8; INITIAL_BUFFER];
         let (input, end) = if got == 2 && magic == GZIP_MAGIC {
-            use std::io::Seek;
-            counting.file.rewind().map_err(open_err)?;
-            counting.count = 0;
-            let dec = MultiGzDecoder::new(BufReader::with_capacity(256 << 10, counting));
+            let stream = io::Cursor::new(magic).chain(counting);
+            let dec = MultiGzDecoder::new(BufReader::with_capacity(256 << 10, stream));
             (Input::Gzip(Box::new(dec)), 0)
         } else {
             buf[..got].copy_from_slice(&magic[..got]);
@@ -203,7 +203,8 @@ impl CaptureReader {
                 big_endian: false,
                 interfaces: Vec::new(),
             },
-            file_len: meta.len(),
+            // Pipes and devices have no meaningful length.
+            file_len: meta.is_file().then_some(meta.len()),
             packets: 0,
             link: LinkType::Ethernet,
         };
@@ -228,8 +229,8 @@ impl CaptureReader {
         self.input.bytes_read()
     }
 
-    /// Size of the file on disk.
-    pub fn file_len(&self) -> u64 {
+    /// Size of the file on disk; `None` for pipes and devices.
+    pub fn file_len(&self) -> Option<u64> {
         self.file_len
     }
 

@@ -45,11 +45,14 @@ impl Read for CountingFile {
     }
 }
 
+/// The compressed stream: the two magic bytes already read, then the file.
+type GzipSource = BufReader<io::Chain<io::Cursor<[u8; 2]>, CountingFile>>;
+
 enum Input {
     Plain(CountingFile),
     /// The gzip magic bytes already read are chained back in front, so
     /// pipes (which cannot rewind) work too.
-    Gzip(Box<MultiGzDecoder<BufReader<io::Chain<io::Cursor<[u8; 2]>, CountingFile>>>>),
+    Gzip(Box<MultiGzDecoder<GzipSource>>),
 }
 
 impl Input {

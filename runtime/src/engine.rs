@@ -855,7 +855,7 @@ impl Engine {
 
     /// Processes a packet found inside a tunnel whose uid is `parent`.
     fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
-        if self.tunnel_stack.len() >= usize::from(self.config.tunnel_max_depth) {
+        if self.tunnel_stack.len() > usize::from(self.config.tunnel_max_depth) {
             self.weirds.push(Weird { ts, name: "exceeded_tunnel_max_depth", addl: String::new(), scope: WeirdScope::Net, source: "TUNNEL" });
             return;
         }
@@ -890,77 +890,23 @@ impl Engine {
 
     /// GRE (RFC 2784/2890, and PPTP's enhanced GRE) carrying IP, Ethernet or ERSPAN.
     fn gre_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
-        let b = &ip.l4;
-        if b.len() < 4 {
-            self.flow_weird(ts, "truncated_GRE", ip);
-            return;
-        }
-        let flags = u16::from_be_bytes([b[0], b[1]]);
-        let version = flags & 0x7;
-        let proto = u16::from_be_bytes([b[2], b[3]]);
-        let mut off = 4;
-        if version == 0 {
-            if flags & 0x8000 != 0 {
-                off += 4;
-            }
-            if flags & 0x2000 != 0 {
-                off += 4;
-            }
-            if flags & 0x1000 != 0 {
-                off += 4;
-            }
-            if flags & 0x4000 != 0 {
-                self.flow_weird(ts, "gre_routing", ip);
-                return;
-            }
-        } else if version == 1 {
-            off += 4; // key (payload length, call id)
-            if flags & 0x1000 != 0 {
-                off += 4;
-            }
-            if flags & 0x0080 != 0 {
-                off += 4;
-            }
-        } else {
-            self.flow_weird(ts, "unknown_gre_version", ip);
-            return;
-        }
-        if off > b.len() {
-            self.flow_weird(ts, "truncated_GRE", ip);
-            return;
-        }
-        match proto {
-            0x0800 | 0x86dd => self.ip_tunnel(ts, ip, LinkType::Raw, off),
-            0x6558 => self.ip_tunnel(ts, ip, LinkType::Ethernet, off),
-            // ERSPAN type II (with a sequence number) has an 8-byte header;
-            // type I has none.
-            0x88be => {
-                let skip = if flags & 0x1000 != 0 { 8 } else { 0 };
-                self.ip_tunnel(ts, ip, LinkType::Ethernet, off + skip);
-            }
-            // ERSPAN type III: 12 bytes, plus an 8-byte platform subheader.
-            0x22eb => {
-                let o = b.get(off + 11).map_or(0, |f| if f & 0x01 != 0 { 8 } else { 0 });
-                self.ip_tunnel(ts, ip, LinkType::Ethernet, off + 12 + o);
-            }
-            0x880b if version == 1 => {
-                let mut o = off;
-                if b.get(o..o + 2) == Some(&[0xff, 0x03]) {
-                    o += 2;
-                }
-                let p = b.get(o..o + 2).map(|x| u16::from_be_bytes([x[0], x[1]]));
-                if matches!(p, Some(0x0021) | Some(0x0057)) {
-                    self.ip_tunnel(ts, ip, LinkType::Raw, o + 2);
-                }
-            }
-            _ => self.flow_weird(ts, "unknown_gre_protocol", ip),
+        match gre_payload(&ip.l4) {
+            Ok((link, off)) => self.ip_tunnel(ts, ip, link, off),
+            Err(name) => self.flow_weird(ts, name, ip),
         }
     }
 
     /// UDP-based tunnels on their well-known ports.
     fn udp_tunnel(&mut self, ts: Time, sport: u16, dport: u16, payload: &[u8], uid: String) {
         let on = |p: u16| sport == p || dport == p;
-        if on(4789) {
+        if on(4754) {
+            // GRE-in-UDP (RFC 8086).
+            if let Ok((link, off)) = gre_payload(payload) {
+                if let Some(inner) = payload.get(off..) {
+                    self.inner_packet(ts, link, inner, uid);
+                }
+            }
+        } else if on(4789) {
             // VXLAN: 8-byte header with the I flag, then Ethernet.
             if payload.len() > 8 && payload[0] & 0x08 != 0 {
                 self.inner_packet(ts, LinkType::Ethernet, &payload[8..], uid);
@@ -1312,6 +1258,63 @@ impl Engine {
     }
 }
 
+/// Parses a GRE header: what follows it and where, or the weird to report.
+fn gre_payload(b: &[u8]) -> Result<(LinkType, usize), &'static str> {
+    if b.len() < 4 {
+        return Err("truncated_GRE");
+    }
+    let flags = u16::from_be_bytes([b[0], b[1]]);
+    let version = flags & 0x7;
+    let proto = u16::from_be_bytes([b[2], b[3]]);
+    let mut off = 4;
+    match version {
+        0 => {
+            if flags & 0x4000 != 0 {
+                return Err("gre_routing");
+            }
+            for bit in [0x8000, 0x2000, 0x1000] {
+                if flags & bit != 0 {
+                    off += 4;
+                }
+            }
+        }
+        1 => {
+            off += 4; // payload length and call id
+            for bit in [0x1000, 0x0080] {
+                if flags & bit != 0 {
+                    off += 4;
+                }
+            }
+        }
+        _ => return Err("unknown_gre_version"),
+    }
+    if off > b.len() {
+        return Err("truncated_GRE");
+    }
+    match proto {
+        0x0800 | 0x86dd => Ok((LinkType::Raw, off)),
+        0x6558 => Ok((LinkType::Ethernet, off)),
+        // ERSPAN type II (sequence number present) has an 8-byte header; type I none.
+        0x88be => Ok((LinkType::Ethernet, off + if flags & 0x1000 != 0 { 8 } else { 0 })),
+        // ERSPAN type III: 12 bytes, plus an 8-byte platform subheader when flagged.
+        0x22eb => {
+            let sub = b.get(off + 11).map_or(0, |f| if f & 0x01 != 0 { 8 } else { 0 });
+            Ok((LinkType::Ethernet, off + 12 + sub))
+        }
+        0x880b if version == 1 => {
+            let mut o = off;
+            if b.get(o..o + 2) == Some(&[0xff, 0x03][..]) {
+                o += 2;
+            }
+            match b.get(o..o + 2).map(|x| u16::from_be_bytes([x[0], x[1]])) {
+                Some(0x0021) | Some(0x0057) => Ok((LinkType::Raw, o + 2)),
+                _ => Err("unknown_gre_protocol"),
+            }
+        }
+        _ => Err("unknown_gre_protocol"),
+    }
+}
+
 // ----- helpers shared by the protocol handlers -------------------------------------
 
 fn conn_weird(
@@ -1393,6 +1396,8 @@ fn apply_verdict(
             true
         }
         Verdict::Violation(reason) => {
+            // Zeek marks a connection whose analyzer hit a violation with `X`.
+            core.check_history(1 << 30, 'X');
             raise!(
                 events,
                 ts,

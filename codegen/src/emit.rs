@@ -502,7 +502,7 @@ impl<'w> Emitter<'w> {
                 let Some(zt) = self.infer_z(&ety, elem.span) else {
                     return (quote!(()), ETy::Unknown);
                 };
-                let conv = self.to_z(et, &ety, &zt, elem.span);
+                let conv = self.convert_z(et, &ety, &zt, elem.span);
                 (
                     quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>()),
                     ETy::Z(ZTy::Vec(Box::new(zt))),
@@ -684,7 +684,10 @@ impl<'w> Emitter<'w> {
                     return (quote!(0u64), ETy::Unknown);
                 }
                 let (t, ty) = self.expr(&args[0], sc);
-                (self.to_z(t, &ty, &ZTy::Str, args[0].span), ETy::Z(ZTy::Str))
+                (
+                    self.convert_z(t, &ty, &ZTy::Str, args[0].span),
+                    ETy::Z(ZTy::Str),
+                )
             }
             _ => {
                 if matches!(sc.mode, Mode::Bind) {
@@ -842,7 +845,7 @@ impl<'w> Emitter<'w> {
     }
 
     /// Converts a compiled expression to a value of Zeek type `want`.
-    fn to_z(&mut self, t: TokenStream, ty: &ETy, want: &ZTy, span: Span) -> TokenStream {
+    fn convert_z(&mut self, t: TokenStream, ty: &ETy, want: &ZTy, span: Span) -> TokenStream {
         let deref = |t: TokenStream, r: bool| if r { quote!((*#t)) } else { t };
         match (want, ty) {
             (_, ETy::Unknown) => t,
@@ -870,7 +873,7 @@ impl<'w> Emitter<'w> {
             }
             (ZTy::Vec(inner), ETy::Node(Ty::Array(el), r)) => {
                 let v = deref(t, *r);
-                let conv = self.to_z(quote!(x), &ETy::Node((**el).clone(), true), inner, span);
+                let conv = self.convert_z(quote!(x), &ETy::Node((**el).clone(), true), inner, span);
                 quote!(#v.iter().map(|x| #conv).collect::<::std::vec::Vec<_>>())
             }
             (w, ETy::Z(z)) if w == z => t,

@@ -226,21 +226,18 @@ impl<'w> World<'w> {
     pub fn let_infer(&self, e: &Expr) -> Ty {
         match &e.kind {
             ExprKind::Bool(_) | ExprKind::Unary(UnOp::Not, _) => Ty::Bool,
-            ExprKind::Binary(op, _, _)
-                if matches!(
-                    op,
-                    BinOp::Or
-                        | BinOp::And
-                        | BinOp::Eq
-                        | BinOp::Ne
-                        | BinOp::Lt
-                        | BinOp::Le
-                        | BinOp::Gt
-                        | BinOp::Ge
-                ) =>
-            {
-                Ty::Bool
-            }
+            ExprKind::Binary(
+                BinOp::Or
+                | BinOp::And
+                | BinOp::Eq
+                | BinOp::Ne
+                | BinOp::Lt
+                | BinOp::Le
+                | BinOp::Gt
+                | BinOp::Ge,
+                _,
+                _,
+            ) => Ty::Bool,
             _ => Ty::Int {
                 bits: 64,
                 signed: false,

@@ -103,7 +103,7 @@ impl Emitter<'_> {
                 let Some(z) = self.infer_z(&ety, f.expr.span) else {
                     continue;
                 };
-                let v = self.to_z(t, &ety, &z, f.expr.span);
+                let v = self.convert_z(t, &ety, &z, f.expr.span);
                 let rt = self.zty_rust(&z);
                 let n = ident(&f.name);
                 fields.push(quote!(pub #n: #rt,));
@@ -223,7 +223,7 @@ impl Emitter<'_> {
                 continue;
             };
             let (t, ety) = self.expr(&a.expr, sc);
-            let v = self.to_z(t, &ety, &z, a.expr.span);
+            let v = self.convert_z(t, &ety, &z, a.expr.span);
             let f = ident(&a.name);
             inits.push(quote!(#f: #v));
         }

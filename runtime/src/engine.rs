@@ -101,6 +101,9 @@ pub struct Config {
     pub tunnel_max_depth: u8,
     /// Decapsulate tunnels (IP-in-IP, GRE, AYIYA, Teredo, VXLAN, Geneve, GTPv1-U).
     pub decapsulate: bool,
+    /// Zeek's `dns_session_timeout`: a UDP connection with the DNS analyzer
+    /// attached ends after this long without traffic.
+    pub dns_session_timeout: Interval,
 }
 
 impl Default for Config {
@@ -125,6 +128,7 @@ impl Default for Config {
             write_weird_log: true,
             tunnel_max_depth: 2,
             decapsulate: true,
+            dns_session_timeout: Interval::from_secs(10),
         }
     }
 }
@@ -146,6 +150,8 @@ enum TimerKind {
     TcpPartialClose,
     TcpReset,
     ConnDelete,
+    /// The DNS analyzer's session timer (UDP only).
+    DnsExpire,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -412,6 +418,8 @@ impl Engine {
                 self.next_aid += 1;
             }
         }
+        let has_dns =
+            proto == Proto::Udp && analyzers.iter().any(|a| a.tag.eq_ignore_ascii_case("DNS"));
         let conn = Conn {
             core,
             analyzers,
@@ -433,6 +441,10 @@ impl Engine {
                 0,
                 TimerKind::TcpExpire,
             );
+        }
+        if has_dns {
+            let at = ts.add(self.config.dns_session_timeout);
+            self.timers.add(at, slot, gen, 0, TimerKind::DnsExpire);
         }
         let conn = self.slots[slot as usize]
             .conn
@@ -563,6 +575,24 @@ impl Engine {
                         .add(due, t.slot, t.gen, t.epoch, TimerKind::Inactivity);
                 }
             }
+            TimerKind::DnsExpire => {
+                // Zeek allows a second of slack before expiring the session.
+                let timeout = self.config.dns_session_timeout;
+                if t.at.since(conn.core.last_time).0 >= timeout.0 - 1_000_000_000 {
+                    raise!(
+                        &mut self.events,
+                        now,
+                        ConnectionTimeout {
+                            c: conn.core.record()
+                        }
+                    );
+                    self.remove(t.slot, false);
+                } else {
+                    let at = t.at.add(timeout);
+                    self.timers
+                        .add(at, t.slot, t.gen, t.epoch, TimerKind::DnsExpire);
+                }
+            }
             _ => {
                 if t.epoch != conn.analyzer_epoch {
                     return;
@@ -667,7 +697,7 @@ impl Engine {
                         self.remove(t.slot, false);
                     }
                     TimerKind::ConnDelete => self.remove(t.slot, false),
-                    TimerKind::Inactivity => {}
+                    TimerKind::Inactivity | TimerKind::DnsExpire => {}
                 }
             }
         }
@@ -856,10 +886,21 @@ impl Engine {
     /// Processes a packet found inside a tunnel whose uid is `parent`.
     fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
         if self.tunnel_stack.len() > usize::from(self.config.tunnel_max_depth) {
-            self.weirds.push(Weird { ts, name: "exceeded_tunnel_max_depth", addl: String::new(), scope: WeirdScope::Net, source: "TUNNEL" });
+            self.weirds.push(Weird {
+                ts,
+                name: "exceeded_tunnel_max_depth",
+                addl: String::new(),
+                scope: WeirdScope::Net,
+                source: "TUNNEL",
+            });
             return;
         }
-        let raw = RawPacket { ts, wire_len: data.len() as u32, link, data };
+        let raw = RawPacket {
+            ts,
+            wire_len: data.len() as u32,
+            link,
+            data,
+        };
         let mut weirds = std::mem::take(&mut self.weirds);
         let decoded = self.decoder.decode(&raw, &mut weirds);
         self.weirds = weirds;
@@ -883,8 +924,12 @@ impl Engine {
                 u
             }
         };
-        let end = (ip.l4_len_claimed() as usize).min(ip.l4.len()).max(offset.min(ip.l4.len()));
-        let Some(inner) = ip.l4.get(offset..end) else { return };
+        let end = (ip.l4_len_claimed() as usize)
+            .min(ip.l4.len())
+            .max(offset.min(ip.l4.len()));
+        let Some(inner) = ip.l4.get(offset..end) else {
+            return;
+        };
         self.inner_packet(ts, link, inner, uid);
     }
 
@@ -926,13 +971,19 @@ impl Engine {
             }
         } else if on(2152) {
             // GTPv1-U G-PDU.
-            if payload.len() >= 8 && payload[0] >> 5 == 1 && payload[0] & 0x10 != 0 && payload[1] == 0xff {
+            if payload.len() >= 8
+                && payload[0] >> 5 == 1
+                && payload[0] & 0x10 != 0
+                && payload[1] == 0xff
+            {
                 let mut off = 8;
                 if payload[0] & 0x07 != 0 {
                     off = 12;
                     let mut next = payload.get(11).copied().unwrap_or(0);
                     while next != 0 && payload[0] & 0x04 != 0 {
-                        let Some(&units) = payload.get(off) else { return };
+                        let Some(&units) = payload.get(off) else {
+                            return;
+                        };
                         if units == 0 {
                             return;
                         }
@@ -1295,10 +1346,15 @@ fn gre_payload(b: &[u8]) -> Result<(LinkType, usize), &'static str> {
         0x0800 | 0x86dd => Ok((LinkType::Raw, off)),
         0x6558 => Ok((LinkType::Ethernet, off)),
         // ERSPAN type II (sequence number present) has an 8-byte header; type I none.
-        0x88be => Ok((LinkType::Ethernet, off + if flags & 0x1000 != 0 { 8 } else { 0 })),
+        0x88be => Ok((
+            LinkType::Ethernet,
+            off + if flags & 0x1000 != 0 { 8 } else { 0 },
+        )),
         // ERSPAN type III: 12 bytes, plus an 8-byte platform subheader when flagged.
         0x22eb => {
-            let sub = b.get(off + 11).map_or(0, |f| if f & 0x01 != 0 { 8 } else { 0 });
+            let sub = b
+                .get(off + 11)
+                .map_or(0, |f| if f & 0x01 != 0 { 8 } else { 0 });
             Ok((LinkType::Ethernet, off + 12 + sub))
         }
         0x880b if version == 1 => {

@@ -174,6 +174,23 @@ impl Reassembler {
             data = &data[cut..];
             offset += cut;
         }
+        // Fast path: nothing buffered, so in-order data goes straight out
+        // and out-of-order data becomes one block (no bookkeeping vectors).
+        if self.blocks.is_empty() {
+            if seq == self.last_reassem_seq {
+                out.push(Piece::Packet {
+                    seq,
+                    start: offset,
+                    end: offset + data.len(),
+                });
+                self.last_reassem_seq = upper;
+                self.held_upper = self.held_upper.max(upper);
+            } else {
+                self.buffered += data.len() as u64;
+                self.blocks.insert(seq, data.to_vec());
+            }
+            return;
+        }
         // Compare with overlapping buffered blocks; keep existing bytes.
         let mut pieces: Vec<(u64, usize, usize)> = Vec::new(); // (seq, start, end) in `data`
         let mut cursor = seq;

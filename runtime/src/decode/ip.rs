@@ -2,6 +2,7 @@
 //! packet analyzer, in its order.
 
 use super::frag::{FragmentIn, Reassembled};
+use super::tunnel::{IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6};
 use super::{be16, flow_weird, net_weird, push_weird, Decoder};
 use crate::packet::{Decoded, IpPacket, Layer2, RawPacket};
 use crate::weird::{Weird, WeirdScope};
@@ -304,11 +305,11 @@ impl Decoder {
                     flow_label: 0,
                 };
                 let done = self.frags.add(fragment, weirds)?;
-                return self.reassembled(ts, l2, done, weirds);
+                return self.reassembled(raw, l2, done, weirds);
             }
         }
-        finish(
-            ts,
+        self.deliver(
+            raw,
             weirds,
             IpPacket {
                 l2,
@@ -384,11 +385,11 @@ impl Decoder {
                     flow_label,
                 };
                 let done = self.frags.add(fragment, weirds)?;
-                return self.reassembled(ts, l2, done, weirds);
+                return self.reassembled(raw, l2, done, weirds);
             }
         }
-        finish(
-            ts,
+        self.deliver(
+            raw,
             weirds,
             IpPacket {
                 l2,
@@ -411,11 +412,12 @@ impl Decoder {
     /// extension headers inside the reassembled payload are walked.
     fn reassembled<'a>(
         &mut self,
-        ts: Time,
+        raw: &RawPacket<'a>,
         l2: Layer2,
         d: Reassembled,
         weirds: &mut Vec<Weird>,
     ) -> Option<Decoded<'a>> {
+        let ts = raw.ts;
         let mut payload = d.payload;
         let frag_size = payload.len();
         let (ip_len, hdr_len, proto) = if d.v6 {
@@ -445,8 +447,8 @@ impl Decoder {
         let skip = hdr_len - d.header_len;
         payload.truncate(ip_len - d.header_len);
         payload.drain(..skip);
-        finish(
-            ts,
+        self.deliver(
+            raw,
             weirds,
             IpPacket {
                 l2,
@@ -464,10 +466,27 @@ impl Decoder {
     }
 }
 
-fn finish<'a>(ts: Time, weirds: &mut Vec<Weird>, packet: IpPacket<'a>) -> Option<Decoded<'a>> {
-    if packet.proto == IPPROTO_NONE {
-        flow_weird(weirds, ts, "ipv6_no_next", "IP", packet.src, packet.dst);
-        return None;
+impl Decoder {
+    /// Hands out a decoded IP packet, or what its tunnel carries.
+    fn deliver<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        weirds: &mut Vec<Weird>,
+        packet: IpPacket<'a>,
+    ) -> Option<Decoded<'a>> {
+        if packet.proto == IPPROTO_NONE {
+            flow_weird(weirds, raw.ts, "ipv6_no_next", "IP", packet.src, packet.dst);
+            return None;
+        }
+        if self.config.decapsulate_tunnels
+            && matches!(packet.proto, IPPROTO_IPIP | IPPROTO_IPV6 | IPPROTO_GRE)
+        {
+            // A tunnel in a reassembled datagram is not followed: the inner
+            // packet could not borrow from the frame.
+            if let Cow::Borrowed(payload) = packet.l4 {
+                return self.tunnel(raw, &packet, payload, weirds);
+            }
+        }
+        Some(Decoded::Ip(packet))
     }
-    Some(Decoded::Ip(packet))
 }

@@ -9,6 +9,7 @@
 
 mod frag;
 mod ip;
+mod tunnel;
 
 use crate::packet::{
     Decoded, Layer2, LinkType, RawPacket, LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP,
@@ -19,6 +20,7 @@ use crate::zeek::{Interval, Time};
 use std::net::IpAddr;
 
 pub use frag::FragmentStats;
+pub use tunnel::{Encapsulation, TunnelKind};
 
 /// Decoder settings; [`Default`] gives Zeek's defaults.
 #[derive(Debug, Clone)]
@@ -38,6 +40,12 @@ pub struct DecoderConfig {
     pub max_datagrams_in_flight: usize,
     /// Bytes buffered over all incomplete datagrams; oldest dropped beyond.
     pub max_fragment_bytes_total: usize,
+    /// Follow IP-in-IP and GRE tunnels to the inner packet (Zeek's
+    /// `Tunnel::enable_ip` and `Tunnel::enable_gre`).
+    pub decapsulate_tunnels: bool,
+    /// Tunnels nested deeper than this are dropped with a weird (Zeek's
+    /// `Tunnel::max_depth`).
+    pub max_tunnel_depth: usize,
 }
 
 impl Default for DecoderConfig {
@@ -49,6 +57,8 @@ impl Default for DecoderConfig {
             max_datagram_bytes: 131_072,
             max_datagrams_in_flight: 4096,
             max_fragment_bytes_total: 64 << 20,
+            decapsulate_tunnels: true,
+            max_tunnel_depth: 2,
         }
     }
 }
@@ -58,6 +68,8 @@ impl Default for DecoderConfig {
 pub struct Decoder {
     config: DecoderConfig,
     frags: frag::FragmentTable,
+    /// Tunnels the last decoded packet came through.
+    encap: Vec<Encapsulation>,
 }
 
 /// EtherTypes the decoder follows.
@@ -130,7 +142,11 @@ fn mac(b: &[u8]) -> [u8; 6] {
 impl Decoder {
     pub fn new(config: DecoderConfig) -> Decoder {
         let frags = frag::FragmentTable::new(&config);
-        Decoder { config, frags }
+        Decoder {
+            config,
+            frags,
+            encap: Vec::new(),
+        }
     }
 
     pub fn config(&self) -> &DecoderConfig {
@@ -140,6 +156,12 @@ impl Decoder {
     /// Counters of the fragment reassembler.
     pub fn fragment_stats(&self) -> FragmentStats {
         self.frags.stats()
+    }
+
+    /// The tunnels (outermost first) the packet last returned by
+    /// [`Decoder::decode`] was carried in; empty for untunnelled packets.
+    pub fn encapsulation(&self) -> &[Encapsulation] {
+        &self.encap
     }
 
     /// Incomplete fragmented datagrams currently held.
@@ -157,6 +179,7 @@ impl Decoder {
         let data = raw.data;
         let ts = raw.ts;
         let mut l2 = Layer2::default();
+        self.encap.clear();
         match raw.link {
             LinkType::Ethernet => self.ethernet(raw, data, l2, weirds),
             LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => self.ip(raw, data, l2, weirds),

@@ -1,0 +1,48 @@
+//! End to end: Ethernet frames → engine → registry's DNS analyzer → events.
+
+mod common;
+mod dns_support;
+
+use common::*;
+use dns_support::{name, Msg, QR, RA, RD};
+
+#[test]
+fn dns_over_udp_and_tcp_through_the_engine() {
+    let c = Host::v4("192.168.1.10", 51000);
+    let s = Host::v4("192.168.1.1", 53);
+    let query = Msg::new(0xbeef, RD).question(&name("netpac.example"), 1, 1);
+    let reply = Msg::new(0xbeef, QR | RD | RA).question(&name("netpac.example"), 1, 1).rr(1, &[0xc0, 12], 1, 1, 30, &[192, 0, 2, 7]);
+    let tc = Host::v4("192.168.1.10", 51001);
+    let q = query.tcp_bytes();
+    let r = reply.tcp_bytes();
+    let frames = vec![
+        udp(1.0, c, s, &query.bytes()),
+        udp(1.1, s, c, &reply.bytes()),
+        tcp(2.0, tc, s, "S", 1000, 0, b""),
+        tcp(2.1, s, tc, "SA", 5000, 1001, b""),
+        tcp(2.2, tc, s, "A", 1001, 5001, b""),
+        tcp(2.3, tc, s, "PA", 1001, 5001, &q),
+        // The reply straddles two segments.
+        tcp(2.4, s, tc, "PA", 5001, 1001 + q.len() as u32, &r[..10]),
+        tcp(2.5, s, tc, "PA", 5011, 1001 + q.len() as u32, &r[10..]),
+        tcp(2.6, tc, s, "FA", 1001 + q.len() as u32, 5001 + r.len() as u32, b""),
+        tcp(2.7, s, tc, "FA", 5001 + r.len() as u32, 1002 + q.len() as u32, b""),
+    ];
+    let dns_events = vec!["dns_message", "dns_request", "dns_query_reply", "dns_A_reply", "dns_end"];
+    let out = run_with(&frames, Config::default(), netpac::registry(), Some(dns_events));
+    let got: Vec<String> = out
+        .events
+        .iter()
+        .map(|e| {
+            let a = &e["args"];
+            format!(
+                "{} {} {}",
+                e["event"].as_str().unwrap_or(""),
+                a["c"]["id"]["resp_p"].as_str().unwrap_or(""),
+                a.get("query").or(a.get("a")).map(|v| v.to_string()).unwrap_or_default()
+            )
+        })
+        .collect();
+    insta::assert_debug_snapshot!(got);
+    assert!(out.conn_log.contains("dns"), "{}", out.conn_log);
+}

@@ -1012,7 +1012,7 @@ impl Engine {
                     }
                 }
             }
-        } else if on(3544) {
+        } else if on(3544) || looks_like_teredo(payload) {
             // Teredo: optional authentication and origin-indication headers, then IPv6.
             let mut p = payload;
             if p.len() >= 4 && p[0] == 0 && p[1] == 1 {
@@ -1307,6 +1307,21 @@ impl Engine {
         self.logs.close()?;
         Ok(self.summary.clone())
     }
+}
+
+/// Zeek finds Teredo on other ports by signature: an IPv6 packet (possibly
+/// after Teredo's own headers) to or from the Teredo prefix 2001:0::/32.
+fn looks_like_teredo(payload: &[u8]) -> bool {
+    let mut p = payload;
+    if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
+        p = &p[8..];
+    }
+    if p.len() < 40 || p[0] >> 4 != 6 {
+        return false;
+    }
+    let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
+    let teredo = |a: &[u8]| a[..4] == [0x20, 0x01, 0x00, 0x00];
+    plen + 40 == p.len() && (teredo(&p[8..24]) || teredo(&p[24..40]))
 }
 
 /// Parses a GRE header: what follows it and where, or the weird to report.

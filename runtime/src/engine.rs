@@ -369,6 +369,7 @@ impl Engine {
 
     // ----- the connection table -------------------------------------------------
 
+    #[allow(clippy::too_many_arguments)]
     fn new_conn(
         &mut self,
         ts: Time,
@@ -770,7 +771,7 @@ impl Engine {
                     key,
                     id,
                     ip,
-                    Transport::Tcp(Box::new(TcpConn::new())),
+                    Transport::Tcp(Box::default()),
                     inactivity,
                     flip,
                 )
@@ -2872,7 +2873,7 @@ fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'
     let addr_at = |off: usize| -> IpAddr {
         body.get(off..off + 16)
             .and_then(|s| <[u8; 16]>::try_from(s).ok())
-            .map(|a| IpAddr::from(a))
+            .map(IpAddr::from)
             .unwrap_or(IpAddr::from([0u8; 16]))
     };
     match itype {

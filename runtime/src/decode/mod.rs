@@ -41,7 +41,9 @@ pub struct DecoderConfig {
     /// Bytes buffered over all incomplete datagrams; oldest dropped beyond.
     pub max_fragment_bytes_total: usize,
     /// Follow IP-in-IP and GRE tunnels to the inner packet (Zeek's
-    /// `Tunnel::enable_ip` and `Tunnel::enable_gre`).
+    /// `Tunnel::enable_ip` and `Tunnel::enable_gre`). Off by default: the
+    /// connection engine decapsulates tunnels itself, because it also
+    /// tracks the tunnels' uids.
     pub decapsulate_tunnels: bool,
     /// Tunnels nested deeper than this are dropped with a weird (Zeek's
     /// `Tunnel::max_depth`).
@@ -57,7 +59,7 @@ impl Default for DecoderConfig {
             max_datagram_bytes: 131_072,
             max_datagrams_in_flight: 4096,
             max_fragment_bytes_total: 64 << 20,
-            decapsulate_tunnels: true,
+            decapsulate_tunnels: false,
             max_tunnel_depth: 2,
         }
     }

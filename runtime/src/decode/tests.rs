@@ -1111,11 +1111,24 @@ fn ipv4_wrap(proto: IpNumber, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec
     out
 }
 
+fn tunnel_decoder() -> Decoder {
+    Decoder::new(DecoderConfig {
+        decapsulate_tunnels: true,
+        ..Default::default()
+    })
+}
+
+fn decode_tunnel(link: LinkType, data: &[u8]) -> (Option<Decoded<'_>>, Vec<&'static str>) {
+    let mut weirds = Vec::new();
+    let out = tunnel_decoder().decode(&raw(link, data), &mut weirds);
+    (out, weirds.iter().map(|w| w.name).collect())
+}
+
 #[test]
 fn ip_in_ip_tunnels() {
     let inner = ipv4_tcp(b"tunnelled");
     let outer = ipv4_wrap(IpNumber::IPV4, [1, 1, 1, 1], [2, 2, 2, 2], &inner);
-    let mut dec = decoder();
+    let mut dec = tunnel_decoder();
     let mut weirds = Vec::new();
     let p = expect_ip(dec.decode(&raw(LinkType::Raw, &outer), &mut weirds));
     assert!(weirds.is_empty());
@@ -1145,25 +1158,25 @@ fn ip_in_ip_tunnels() {
     // Wrong inner version, inner shorter or longer than its header says.
     let wrong = ipv4_wrap(IpNumber::IPV6, [1, 1, 1, 1], [2, 2, 2, 2], &inner);
     assert_eq!(
-        decode_one(LinkType::Raw, &wrong).1,
+        decode_tunnel(LinkType::Raw, &wrong).1,
         vec!["invalid_inner_IP_version"]
     );
     let mut long = inner.clone();
     long.extend_from_slice(&[0; 4]);
     let long = ipv4_wrap(IpNumber::IPV4, [1, 1, 1, 1], [2, 2, 2, 2], &long);
     assert_eq!(
-        decode_one(LinkType::Raw, &long).1,
+        decode_tunnel(LinkType::Raw, &long).1,
         vec!["inner_IP_payload_length_mismatch"]
     );
     let short = ipv4_wrap(IpNumber::IPV4, [1, 1, 1, 1], [2, 2, 2, 2], &inner[..30]);
     assert_eq!(
-        decode_one(LinkType::Raw, &short).1,
+        decode_tunnel(LinkType::Raw, &short).1,
         vec!["truncated_inner_IP"]
     );
 
     // Three levels exceed the default depth of two.
     let two = ipv4_wrap(IpNumber::IPV4, [3, 3, 3, 3], [4, 4, 4, 4], &outer);
-    let mut dec = decoder();
+    let mut dec = tunnel_decoder();
     assert!(dec.decode(&raw(LinkType::Raw, &two), &mut weirds).is_some());
     assert_eq!(dec.encapsulation().len(), 2);
     weirds.clear();
@@ -1194,7 +1207,7 @@ fn gre_tunnels() {
     };
     // Plain GRE with a key carrying IPv4.
     let frame = gre(0x2000, 0x0800, &[0, 0, 0, 7], &inner);
-    let mut dec = decoder();
+    let mut dec = tunnel_decoder();
     let mut weirds = Vec::new();
     let p = expect_ip(dec.decode(&raw(LinkType::Raw, &frame), &mut weirds));
     assert_eq!(&p.l4[20..], b"gre");
@@ -1203,7 +1216,7 @@ fn gre_tunnels() {
     // Transparent Ethernet bridging.
     let eth = ether(0x0800, &inner);
     let bridged = gre(0, 0x6558, &[], &eth);
-    let p = expect_ip(decode_one(LinkType::Raw, &bridged).0);
+    let p = expect_ip(decode_tunnel(LinkType::Raw, &bridged).0);
     assert_eq!(p.l2.src_mac, Some(MAC_A));
 
     // ERSPAN type II: sequence number, then an 8-byte ERSPAN header.
@@ -1213,18 +1226,18 @@ fn gre_tunnels() {
         &[0, 0, 0, 1, 0x10, 0, 0, 0, 0, 0, 0, 0],
         &eth,
     );
-    let p = expect_ip(decode_one(LinkType::Raw, &frame2).0);
+    let p = expect_ip(decode_tunnel(LinkType::Raw, &frame2).0);
     assert_eq!(&p.l4[20..], b"gre");
 
     // PPTP (enhanced GRE, version 1) with a PPP header.
     let mut ppp = vec![0xff, 0x03, 0x00, 0x21];
     ppp.extend_from_slice(&inner);
     let frame2 = gre(0x3001, 0x880b, &[0, 4, 0, 1, 0, 0, 0, 9], &ppp);
-    let p = expect_ip(decode_one(LinkType::Raw, &frame2).0);
+    let p = expect_ip(decode_tunnel(LinkType::Raw, &frame2).0);
     assert_eq!(&p.l4[20..], b"gre");
 
     assert_eq!(
-        decode_one(
+        decode_tunnel(
             LinkType::Raw,
             &ipv4_wrap(IpNumber::GRE, [1, 1, 1, 1], [2, 2, 2, 2], &[0, 0])
         )
@@ -1232,15 +1245,15 @@ fn gre_tunnels() {
         vec!["truncated_GRE"]
     );
     assert_eq!(
-        decode_one(LinkType::Raw, &gre(0x0003, 0x0800, &[], &inner)).1,
+        decode_tunnel(LinkType::Raw, &gre(0x0003, 0x0800, &[], &inner)).1,
         vec!["unknown_gre_version"]
     );
     assert_eq!(
-        decode_one(LinkType::Raw, &gre(0x4000, 0x0800, &[], &inner)).1,
+        decode_tunnel(LinkType::Raw, &gre(0x4000, 0x0800, &[], &inner)).1,
         vec!["gre_routing"]
     );
     assert_eq!(
-        decode_one(LinkType::Raw, &gre(0x0001, 0x0800, &[0; 4], &inner)).1,
+        decode_tunnel(LinkType::Raw, &gre(0x0001, 0x0800, &[0; 4], &inner)).1,
         vec!["egre_protocol_type"]
     );
 }

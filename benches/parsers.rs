@@ -69,16 +69,24 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(std::time::Duration::from_secs(8));
     let input = length_prefixed();
     g.throughput(Throughput::Bytes(input.len() as u64));
-    g.bench_function("u64_length_then_bytes", |b| b.iter(|| parse_all!(shapes::LengthPrefixed, &input)));
+    g.bench_function("u64_length_then_bytes", |b| {
+        b.iter(|| parse_all!(shapes::LengthPrefixed, &input))
+    });
     let input = lines();
     g.throughput(Throughput::Bytes(input.len() as u64));
-    g.bench_function("bytes_until_crlf", |b| b.iter(|| parse_all!(shapes::Line, &input)));
+    g.bench_function("bytes_until_crlf", |b| {
+        b.iter(|| parse_all!(shapes::Line, &input))
+    });
     let input = records(false);
     g.throughput(Throughput::Bytes(input.len() as u64));
-    g.bench_function("one_byte_records_fill_length", |b| b.iter(|| parse_all!(shapes::Records, &input)));
+    g.bench_function("one_byte_records_fill_length", |b| {
+        b.iter(|| parse_all!(shapes::Records, &input))
+    });
     let input = records(true);
     g.throughput(Throughput::Bytes(input.len() as u64));
-    g.bench_function("one_byte_records_with_switch", |b| b.iter(|| parse_all!(shapes::Tagged, &input)));
+    g.bench_function("one_byte_records_with_switch", |b| {
+        b.iter(|| parse_all!(shapes::Tagged, &input))
+    });
     g.finish();
 }
 

@@ -18,13 +18,24 @@ fn reply_a_cname_aaaa() -> Msg {
     let cname_target = cat(&[&[4], b"edge", &ptr(16)]);
     let m = m.rr(1, &ptr(12), 5, 1, 300, &cname_target);
     let edge = m.offset() - cname_target.len() as u16; // where "edge.example.com" starts
-    m.rr(1, &ptr(edge), 1, 1, 60, &[93, 184, 216, 34])
-        .rr(1, &ptr(edge), 28, 1, 60, &[0x26, 0x06, 0x28, 0, 0x02, 0x20, 0, 1, 0x2, 0x48, 0x18, 0x93, 0x25, 0xc8, 0x19, 0x46])
+    m.rr(1, &ptr(edge), 1, 1, 60, &[93, 184, 216, 34]).rr(
+        1,
+        &ptr(edge),
+        28,
+        1,
+        60,
+        &[
+            0x26, 0x06, 0x28, 0, 0x02, 0x20, 0, 1, 0x2, 0x48, 0x18, 0x93, 0x25, 0xc8, 0x19, 0x46,
+        ],
+    )
 }
 
 #[test]
 fn request_and_reply_with_a_aaaa_cname() {
-    let o = udp(&[(true, query_a().bytes()), (false, reply_a_cname_aaaa().bytes())]);
+    let o = udp(&[
+        (true, query_a().bytes()),
+        (false, reply_a_cname_aaaa().bytes()),
+    ]);
     insta::assert_json_snapshot!(o);
 }
 
@@ -42,7 +53,12 @@ fn name_server_records() {
         soa.extend_from_slice(&v.to_be_bytes());
     }
     let mx = cat(&[&10u16.to_be_bytes(), &name("mail.example.org")]);
-    let srv = cat(&[&1u16.to_be_bytes(), &5u16.to_be_bytes(), &5060u16.to_be_bytes(), &name("sip.example.org")]);
+    let srv = cat(&[
+        &1u16.to_be_bytes(),
+        &5u16.to_be_bytes(),
+        &5060u16.to_be_bytes(),
+        &name("sip.example.org"),
+    ]);
     let txt = cat(&[&[5], b"hello", &[0], &[11], b"v=spf1 -all"]);
     let caa = cat(&[&[0, 5], b"issue", b"letsencrypt.org"]);
     let wks = [10, 0, 0, 1, 6, 0xff];
@@ -57,8 +73,22 @@ fn name_server_records() {
         .rr(1, &ptr(12), 257, 1, 3600, &caa)
         .rr(1, &ptr(12), 11, 1, 3600, &wks)
         .rr(1, &ptr(12), 13, 1, 3600, &hinfo)
-        .rr(1, &name("1.0.0.10.in-addr.arpa"), 12, 1, 3600, &name("host.example.org"))
-        .rr(1, &ptr(12), 38, 1, 3600, &[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+        .rr(
+            1,
+            &name("1.0.0.10.in-addr.arpa"),
+            12,
+            1,
+            3600,
+            &name("host.example.org"),
+        )
+        .rr(
+            1,
+            &ptr(12),
+            38,
+            1,
+            3600,
+            &[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        )
         .rr(1, &ptr(12), 65280, 1, 3600, b"opaque");
     insta::assert_json_snapshot!(udp(&[(false, m.bytes())]));
 }
@@ -75,7 +105,13 @@ fn dnssec_records() {
     rrsig.extend_from_slice(b"SIGNATURE");
     let dnskey = cat(&[&257u16.to_be_bytes(), &[3, 8], b"KEYDATA"]);
     let nsec = cat(&[&name("z.example.net"), &[0, 2, 0x40, 0x01]]);
-    let nsec3 = cat(&[&[1, 0], &10u16.to_be_bytes(), &[2, 0xab, 0xcd], &[3, 1, 2, 3], &[0, 1, 0x62]]);
+    let nsec3 = cat(&[
+        &[1, 0],
+        &10u16.to_be_bytes(),
+        &[2, 0xab, 0xcd],
+        &[3, 1, 2, 3],
+        &[0, 1, 0x62],
+    ]);
     let ds = cat(&[&12345u16.to_be_bytes(), &[8, 2], b"DIGEST"]);
     let m = Msg::new(77, QR | RD | RA)
         .question(&q, 48, 1)
@@ -107,7 +143,12 @@ fn edns_and_tsig() -> Msg {
 
 #[test]
 fn additional_records_when_enabled() {
-    let o = run(Proto::Udp, 53, all_sections(), &[(true, edns_and_tsig().bytes())]);
+    let o = run(
+        Proto::Udp,
+        53,
+        all_sections(),
+        &[(true, edns_and_tsig().bytes())],
+    );
     insta::assert_json_snapshot!(o);
 }
 
@@ -120,7 +161,9 @@ fn additional_records_skipped_by_default() {
 
 #[test]
 fn authority_events_follow_skip_all_auth() {
-    let m = Msg::new(9, QR | RA).question(&name("example.com"), 1, 1).rr(2, &ptr(12), 2, 1, 60, &name("ns.example.com"));
+    let m = Msg::new(9, QR | RA)
+        .question(&name("example.com"), 1, 1)
+        .rr(2, &ptr(12), 2, 1, 60, &name("ns.example.com"));
     // Default: authority parsed only when additional is, reported only without skip_all_auth.
     assert!(!event_names(&udp(&[(false, m.bytes())])).contains(&"dns_NS_reply".to_string()));
     let o = run(Proto::Udp, 53, all_sections(), &[(false, m.bytes())]);
@@ -158,13 +201,26 @@ fn tcp_messages_framed_across_segments() {
         Proto::Tcp,
         53,
         Default::default(),
-        &[(true, both), (false, r[..1].to_vec()), (false, r[1..20].to_vec()), (false, r[20..].to_vec())],
+        &[
+            (true, both),
+            (false, r[..1].to_vec()),
+            (false, r[1..20].to_vec()),
+            (false, r[20..].to_vec()),
+        ],
     );
     let names = event_names(&o);
     assert_eq!(names.iter().filter(|n| *n == "dns_request").count(), 2);
     assert_eq!(names.iter().filter(|n| *n == "dns_A_reply").count(), 1);
-    let msg_lens: Vec<u64> = o.events.iter().filter(|e| e["event"] == "dns_message").map(|e| e["args"]["len"].as_u64().unwrap()).collect();
-    assert_eq!(msg_lens, [q.len() as u64 - 2, q.len() as u64 - 2, r.len() as u64 - 2]);
+    let msg_lens: Vec<u64> = o
+        .events
+        .iter()
+        .filter(|e| e["event"] == "dns_message")
+        .map(|e| e["args"]["len"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        msg_lens,
+        [q.len() as u64 - 2, q.len() as u64 - 2, r.len() as u64 - 2]
+    );
     insta::assert_json_snapshot!(o);
 }
 
@@ -172,7 +228,10 @@ fn tcp_messages_framed_across_segments() {
 fn netbios_names_and_nbstat() {
     // NetBIOS name service: long labels allowed, type 33 is NBSTAT (no SRV event).
     let long = "A".repeat(70);
-    let m = Msg::new(3, QR).question(&name(&long), 33, 1).rr(1, &ptr(12), 33, 1, 0, b"\x01nbstat-data");
+    let m =
+        Msg::new(3, QR)
+            .question(&name(&long), 33, 1)
+            .rr(1, &ptr(12), 33, 1, 0, b"\x01nbstat-data");
     let o = run(Proto::Udp, 137, Default::default(), &[(false, m.bytes())]);
     let names = event_names(&o);
     assert!(!names.contains(&"dns_SRV_reply".to_string()));
@@ -184,9 +243,20 @@ fn netbios_names_and_nbstat() {
 fn every_dns_event_is_covered() {
     let mut seen = BTreeSet::new();
     let runs = vec![
-        udp(&[(true, query_a().bytes()), (false, reply_a_cname_aaaa().bytes())]),
-        udp(&[(false, Msg::new(7, QR | 3).question(&name("x"), 1, 1).bytes())]),
-        run(Proto::Udp, 53, all_sections(), &[(true, edns_and_tsig().bytes())]),
+        udp(&[
+            (true, query_a().bytes()),
+            (false, reply_a_cname_aaaa().bytes()),
+        ]),
+        udp(&[(
+            false,
+            Msg::new(7, QR | 3).question(&name("x"), 1, 1).bytes(),
+        )]),
+        run(
+            Proto::Udp,
+            53,
+            all_sections(),
+            &[(true, edns_and_tsig().bytes())],
+        ),
         udp(&[(true, vec![0, 1])]),
     ];
     for o in &runs {
@@ -194,9 +264,22 @@ fn every_dns_event_is_covered() {
     }
     // The record-type events are covered by the snapshot tests above; list them here too.
     for t in [
-        "dns_NS_reply", "dns_PTR_reply", "dns_SOA_reply", "dns_WKS_reply", "dns_HINFO_reply", "dns_MX_reply",
-        "dns_TXT_reply", "dns_CAA_reply", "dns_SRV_reply", "dns_unknown_reply", "dns_A6_reply", "dns_RRSIG",
-        "dns_DNSKEY", "dns_NSEC", "dns_NSEC3", "dns_DS",
+        "dns_NS_reply",
+        "dns_PTR_reply",
+        "dns_SOA_reply",
+        "dns_WKS_reply",
+        "dns_HINFO_reply",
+        "dns_MX_reply",
+        "dns_TXT_reply",
+        "dns_CAA_reply",
+        "dns_SRV_reply",
+        "dns_unknown_reply",
+        "dns_A6_reply",
+        "dns_RRSIG",
+        "dns_DNSKEY",
+        "dns_NSEC",
+        "dns_NSEC3",
+        "dns_DS",
     ] {
         seen.insert(t.to_string());
     }

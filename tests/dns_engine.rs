@@ -11,7 +11,9 @@ fn dns_over_udp_and_tcp_through_the_engine() {
     let c = Host::v4("192.168.1.10", 51000);
     let s = Host::v4("192.168.1.1", 53);
     let query = Msg::new(0xbeef, RD).question(&name("netpac.example"), 1, 1);
-    let reply = Msg::new(0xbeef, QR | RD | RA).question(&name("netpac.example"), 1, 1).rr(1, &[0xc0, 12], 1, 1, 30, &[192, 0, 2, 7]);
+    let reply = Msg::new(0xbeef, QR | RD | RA)
+        .question(&name("netpac.example"), 1, 1)
+        .rr(1, &[0xc0, 12], 1, 1, 30, &[192, 0, 2, 7]);
     let tc = Host::v4("192.168.1.10", 51001);
     let q = query.tcp_bytes();
     let r = reply.tcp_bytes();
@@ -25,11 +27,38 @@ fn dns_over_udp_and_tcp_through_the_engine() {
         // The reply straddles two segments.
         tcp(2.4, s, tc, "PA", 5001, 1001 + q.len() as u32, &r[..10]),
         tcp(2.5, s, tc, "PA", 5011, 1001 + q.len() as u32, &r[10..]),
-        tcp(2.6, tc, s, "FA", 1001 + q.len() as u32, 5001 + r.len() as u32, b""),
-        tcp(2.7, s, tc, "FA", 5001 + r.len() as u32, 1002 + q.len() as u32, b""),
+        tcp(
+            2.6,
+            tc,
+            s,
+            "FA",
+            1001 + q.len() as u32,
+            5001 + r.len() as u32,
+            b"",
+        ),
+        tcp(
+            2.7,
+            s,
+            tc,
+            "FA",
+            5001 + r.len() as u32,
+            1002 + q.len() as u32,
+            b"",
+        ),
     ];
-    let dns_events = vec!["dns_message", "dns_request", "dns_query_reply", "dns_A_reply", "dns_end"];
-    let out = run_with(&frames, Config::default(), netpac::registry(), Some(dns_events));
+    let dns_events = vec![
+        "dns_message",
+        "dns_request",
+        "dns_query_reply",
+        "dns_A_reply",
+        "dns_end",
+    ];
+    let out = run_with(
+        &frames,
+        Config::default(),
+        netpac::registry(),
+        Some(dns_events),
+    );
     let got: Vec<String> = out
         .events
         .iter()
@@ -39,7 +68,10 @@ fn dns_over_udp_and_tcp_through_the_engine() {
                 "{} {} {}",
                 e["event"].as_str().unwrap_or(""),
                 a["c"]["id"]["resp_p"].as_str().unwrap_or(""),
-                a.get("query").or(a.get("a")).map(|v| v.to_string()).unwrap_or_default()
+                a.get("query")
+                    .or(a.get("a"))
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
             )
         })
         .collect();

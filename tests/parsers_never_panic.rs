@@ -26,16 +26,23 @@ macro_rules! check {
 
 /// Bytes that look a little like DNS: a plausible header, then noise.
 fn dnsish() -> impl Strategy<Value = Vec<u8>> {
-    (any::<u16>(), any::<u16>(), 0u16..4, 0u16..6, 0u16..3, 0u16..3, proptest::collection::vec(any::<u8>(), 0..300)).prop_map(
-        |(id, flags, qd, an, ns, ar, body)| {
+    (
+        any::<u16>(),
+        any::<u16>(),
+        0u16..4,
+        0u16..6,
+        0u16..3,
+        0u16..3,
+        proptest::collection::vec(any::<u8>(), 0..300),
+    )
+        .prop_map(|(id, flags, qd, an, ns, ar, body)| {
             let mut v = Vec::new();
             for x in [id, flags, qd, an, ns, ar] {
                 v.extend_from_slice(&x.to_be_bytes());
             }
             v.extend_from_slice(&body);
             v
-        },
-    )
+        })
 }
 
 proptest! {

@@ -18,7 +18,12 @@ fuzz_target!(|data: &[u8]| {
         for q in &msg.question {
             let _ = q.qname.to_zstring();
         }
-        for r in msg.answer.iter().chain(msg.authority.iter().flatten()).chain(msg.additional.iter().flatten()) {
+        for r in msg
+            .answer
+            .iter()
+            .chain(msg.authority.iter().flatten())
+            .chain(msg.additional.iter().flatten())
+        {
             let _ = r.name.to_zstring();
         }
     }

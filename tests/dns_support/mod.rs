@@ -35,7 +35,14 @@ impl ConnView for FakeConn {
         "CdnsTest1"
     }
     fn record(&self) -> Connection {
-        let ep = Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
+        let ep = Endpoint {
+            size: 0,
+            state: 0,
+            num_pkts: None,
+            num_bytes_ip: None,
+            flow_label: 0,
+            l2_addr: None,
+        };
         Connection {
             id: self.id,
             orig: ep.clone(),
@@ -64,7 +71,10 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
     let conn = FakeConn::new(proto, resp_port);
     let rec = Recorded::default();
     let mut events = Events::new();
-    events.subscribe(Box::new(RecordingSink { into: rec.clone(), filter: None }));
+    events.subscribe(Box::new(RecordingSink {
+        into: rec.clone(),
+        filter: None,
+    }));
     let item = if proto == Proto::Tcp { 1 } else { 0 };
     let mut analyzer = DNSAnalyzer::new(item, limits);
     let mut weirds: Vec<Weird> = Vec::new();
@@ -92,7 +102,16 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
     }
     Outcome {
         events: out,
-        weirds: weirds.iter().map(|w| if w.addl.is_empty() { w.name.to_string() } else { format!("{} ({})", w.name, w.addl) }).collect(),
+        weirds: weirds
+            .iter()
+            .map(|w| {
+                if w.addl.is_empty() {
+                    w.name.to_string()
+                } else {
+                    format!("{} ({})", w.name, w.addl)
+                }
+            })
+            .collect(),
         verdict: format!("{verdict:?}"),
     }
 }
@@ -138,7 +157,12 @@ pub fn ptr(offset: u16) -> Vec<u8> {
 
 impl Msg {
     pub fn new(id: u16, flags: u16) -> Msg {
-        Msg { id, flags, counts: [0; 4], body: Vec::new() }
+        Msg {
+            id,
+            flags,
+            counts: [0; 4],
+            body: Vec::new(),
+        }
     }
     /// Offset (from the message start) the next byte will have.
     pub fn offset(&self) -> u16 {
@@ -152,13 +176,22 @@ impl Msg {
         self
     }
     /// An RR in section 1 (answer), 2 (authority) or 3 (additional).
-    pub fn rr(mut self, section: usize, owner: &[u8], rtype: u16, class: u16, ttl: u32, rdata: &[u8]) -> Msg {
+    pub fn rr(
+        mut self,
+        section: usize,
+        owner: &[u8],
+        rtype: u16,
+        class: u16,
+        ttl: u32,
+        rdata: &[u8],
+    ) -> Msg {
         self.counts[section] += 1;
         self.body.extend_from_slice(owner);
         self.body.extend_from_slice(&rtype.to_be_bytes());
         self.body.extend_from_slice(&class.to_be_bytes());
         self.body.extend_from_slice(&ttl.to_be_bytes());
-        self.body.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        self.body
+            .extend_from_slice(&(rdata.len() as u16).to_be_bytes());
         self.body.extend_from_slice(rdata);
         self
     }
@@ -186,5 +219,8 @@ pub fn cat(parts: &[&[u8]]) -> Vec<u8> {
 }
 
 pub fn event_names(o: &Outcome) -> Vec<String> {
-    o.events.iter().map(|e| e["event"].as_str().unwrap_or("").to_string()).collect()
+    o.events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or("").to_string())
+        .collect()
 }

@@ -20,7 +20,7 @@ use crate::zeek::{Interval, Time};
 use std::net::IpAddr;
 
 pub use frag::FragmentStats;
-pub use tunnel::{Encapsulation, TunnelKind};
+pub use tunnel::{ip_in_ip_problem, Encapsulation, TunnelKind};
 
 /// Decoder settings; [`Default`] gives Zeek's defaults.
 #[derive(Debug, Clone)]

@@ -1174,6 +1174,17 @@ fn ip_in_ip_tunnels() {
         vec!["truncated_inner_IP"]
     );
 
+    // The same check for callers that decapsulate themselves.
+    assert_eq!(ip_in_ip_problem(&inner, 4), None);
+    assert_eq!(
+        ip_in_ip_problem(&inner, 41),
+        Some("invalid_inner_IP_version")
+    );
+    assert_eq!(
+        ip_in_ip_problem(&ipv6_udp(b"x")[..45], 41),
+        Some("truncated_inner_IP")
+    );
+
     // Three levels exceed the default depth of two.
     let two = ipv4_wrap(IpNumber::IPV4, [3, 3, 3, 3], [4, 4, 4, 4], &outer);
     let mut dec = tunnel_decoder();

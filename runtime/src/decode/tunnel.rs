@@ -129,6 +129,14 @@ impl Decoder {
     }
 }
 
+/// Zeek's check of an IP-in-IP payload (outer protocol `proto`, 4 or 41;
+/// also used for PPTP): the name of the weird to raise and drop the packet
+/// for, or `None` when the payload is exactly one IP packet of the right
+/// version. For callers that decapsulate themselves.
+pub fn ip_in_ip_problem(payload: &[u8], proto: u8) -> Option<&'static str> {
+    check_inner_ip(payload, if proto == IPPROTO_IPIP { 4 } else { 6 })
+}
+
 /// Why an IP-in-IP payload is not exactly one IP packet of `version`.
 fn check_inner_ip(data: &[u8], version: u8) -> Option<&'static str> {
     let claimed = if version == 6 {

@@ -133,6 +133,9 @@ impl Default for Config {
     }
 }
 
+/// Zeek's `weird_sampling_threshold`: weirds of one name logged in full.
+const WEIRD_SAMPLING_THRESHOLD: u64 = 1000;
+
 /// Totals of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
@@ -214,6 +217,7 @@ pub struct Engine {
     uids: UidGenerator,
     weirds: Vec<Weird>,
     weird_seen: FxHashSet<(String, &'static str)>,
+    weird_counts: FxHashMap<&'static str, u64>,
     scratch: Vec<Piece>,
     summary: Summary,
     now: Time,
@@ -251,6 +255,7 @@ impl Engine {
             uids,
             weirds: Vec::new(),
             weird_seen: FxHashSet::default(),
+            weird_counts: FxHashMap::default(),
             scratch: Vec::new(),
             summary: Summary::default(),
             now: Time::ZERO,
@@ -1141,14 +1146,17 @@ impl Engine {
             if !self.config.write_weird_log {
                 continue;
             }
-            // Zeek's weird framework logs a weird once per connection (or per
-            // address pair for flow weirds, once for net weirds) by default.
-            let dedup_key = match &w.scope {
-                WeirdScope::Conn { uid, .. } => uid.clone(),
-                WeirdScope::Flow { src, dst } => format!("{src}-{dst}"),
-                WeirdScope::Net => String::new(),
+            // Connection weirds are logged once per connection and name;
+            // others each time, up to Zeek's sampling threshold per name.
+            let logged = match &w.scope {
+                WeirdScope::Conn { uid, .. } => self.weird_seen.insert((uid.clone(), w.name)),
+                _ => {
+                    let n = self.weird_counts.entry(w.name).or_insert(0);
+                    *n += 1;
+                    *n <= WEIRD_SAMPLING_THRESHOLD
+                }
             };
-            if !self.weird_seen.insert((dedup_key, w.name)) {
+            if !logged {
                 continue;
             }
             let (oh, op, rh, rp) = match (&w.scope, id) {

@@ -17,7 +17,7 @@ use crate::raise;
 use crate::record::{Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
 use crate::weird::{Weird, WeirdScope};
 use crate::zeek::{ConnId, Interval, Port, Proto, Time, ZString};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hash::{Hash, Hasher};
@@ -216,7 +216,8 @@ pub struct Engine {
     timers: Timers,
     uids: UidGenerator,
     weirds: Vec<Weird>,
-    weird_seen: FxHashSet<(String, &'static str)>,
+    /// Weird names already logged per live connection uid.
+    weird_seen: FxHashMap<String, Vec<&'static str>>,
     weird_counts: FxHashMap<&'static str, u64>,
     scratch: Vec<Piece>,
     summary: Summary,
@@ -254,7 +255,7 @@ impl Engine {
             timers: Timers::default(),
             uids,
             weirds: Vec::new(),
-            weird_seen: FxHashSet::default(),
+            weird_seen: FxHashMap::default(),
             weird_counts: FxHashMap::default(),
             scratch: Vec::new(),
             summary: Summary::default(),
@@ -478,9 +479,12 @@ impl Engine {
     /// Removes a connection: analyzers finish, `connection_state_remove`
     /// is raised and its `conn.log` row written.
     fn remove(&mut self, slot: u32, terminating: bool) {
+        // Log what this connection's packets reported before it goes.
+        self.flush_weirds();
         let Some(mut conn) = self.slots[slot as usize].conn.take() else {
             return;
         };
+        self.weird_seen.remove(&conn.core.uid);
         let ts = self.now;
         if let Transport::Tcp(t) = &conn.core.transport {
             if terminating && t.is_active && !t.both_closed() {
@@ -1149,7 +1153,14 @@ impl Engine {
             // Connection weirds are logged once per connection and name;
             // others each time, up to Zeek's sampling threshold per name.
             let logged = match &w.scope {
-                WeirdScope::Conn { uid, .. } => self.weird_seen.insert((uid.clone(), w.name)),
+                WeirdScope::Conn { uid, .. } => {
+                    let seen = self.weird_seen.entry(uid.clone()).or_default();
+                    let first = !seen.contains(&w.name);
+                    if first {
+                        seen.push(w.name);
+                    }
+                    first
+                }
                 _ => {
                     let n = self.weird_counts.entry(w.name).or_insert(0);
                     *n += 1;

@@ -467,17 +467,20 @@ impl Emitter<'_> {
         }
 
         if let Some(a) = self.attr(attrs, "weird") {
-            match a
-                .value
-                .as_ref()
-                .map(|e| &e.kind)
-                .or(a.args.first().map(|x| &x.expr.kind))
-            {
+            // `&weird("name")` or `&weird("name", value)`: the value becomes the weird's `addl`.
+            let name = a.value.as_ref().or(a.args.first().map(|x| &x.expr)).map(|e| e.kind.clone());
+            match name {
                 Some(ExprKind::Str(w)) => {
-                    let w = w.clone();
-                    value = quote!({ cx.weird(#w, ::std::string::String::new()); #value });
+                    let addl = match a.args.get(1) {
+                        Some(x) => {
+                            let v = self.int(&x.expr, sc);
+                            quote!(::std::format!("{}", #v))
+                        }
+                        None => quote!(::std::string::String::new()),
+                    };
+                    value = quote!({ cx.weird(#w, #addl); #value });
                 }
-                _ => self.err(a.span, "`&weird` takes a weird name: `&weird(\"name\")`"),
+                _ => self.err(a.span, "`&weird` takes a weird name and optionally a value: `&weird(\"name\", x)`"),
             }
         }
         let mut out = match window {

@@ -315,7 +315,7 @@ impl Engine {
 
     fn process_ip_inner(&mut self, ts: Time, ip: &IpPacket<'_>) {
         self.advance(ts);
-        let ts = self.now.max(ts);
+
         if ip.bad_ip_checksum && !self.config.ignore_checksums {
             self.flow_weird(ts, "bad_IP_checksum", ip);
             return;

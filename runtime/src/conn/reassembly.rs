@@ -449,4 +449,49 @@ mod tests {
         r.trim_to(2, true, &mut out);
         assert!(out.is_empty());
     }
+
+    proptest::proptest! {
+        /// Whatever the order, overlap and acks of the segments, delivered
+        /// bytes are the stream's bytes at their sequence numbers and gaps
+        /// plus data cover the stream without overlap.
+        #[test]
+        fn deliveries_match_the_stream(
+            segs in proptest::collection::vec((0u64..400, 1usize..60, proptest::bool::ANY), 1..40)
+        ) {
+            let stream: Vec<u8> = (0..600u32).map(|i| (i * 7 % 251) as u8).collect();
+            let mut r = Reassembler::new();
+            let mut out = Vec::new();
+            let mut next = 1u64;
+            let limits = Limits { max_above_hole_without_acks: u64::MAX, max_buffered: u64::MAX };
+            for (start, len, ack) in segs {
+                let seq = start + 1;
+                let data = &stream[start as usize..(start as usize + len).min(stream.len())];
+                let _ = r.data_sent(seq, data, 0, false, &limits, &mut out);
+                if ack {
+                    r.trim_to(seq, false, &mut out);
+                }
+                for piece in out.drain(..) {
+                    match piece {
+                        Piece::Packet { seq, start, end } => {
+                            proptest::prop_assert_eq!(seq, next);
+                            let s0 = (seq - 1) as usize;
+                            proptest::prop_assert_eq!(&data[start..end], &stream[s0..s0 + end - start]);
+                            next += (end - start) as u64;
+                        }
+                        Piece::Buffered { seq, data: d } => {
+                            proptest::prop_assert_eq!(seq, next);
+                            let s0 = (seq - 1) as usize;
+                            proptest::prop_assert_eq!(&d[..], &stream[s0..s0 + d.len()]);
+                            next += d.len() as u64;
+                        }
+                        Piece::Gap { seq, len } => {
+                            proptest::prop_assert_eq!(seq, next);
+                            next += len;
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(r.data_seq(), next);
+            }
+        }
+    }
 }

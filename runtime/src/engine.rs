@@ -133,8 +133,8 @@ impl Default for Config {
     }
 }
 
-/// Zeek's `weird_sampling_threshold`: weirds of one name logged in full.
-const WEIRD_SAMPLING_THRESHOLD: u64 = 1000;
+/// Address pairs remembered for flow-weird deduplication before forgetting.
+const MAX_FLOW_WEIRD_KEYS: usize = 100_000;
 
 /// Totals of a run.
 #[derive(Debug, Clone, Default)]
@@ -219,6 +219,7 @@ pub struct Engine {
     /// Weird names already logged per live connection uid.
     weird_seen: FxHashMap<String, Vec<&'static str>>,
     weird_counts: FxHashMap<&'static str, u64>,
+    flow_weirds_seen: FxHashMap<(IpAddr, IpAddr, &'static str), ()>,
     scratch: Vec<Piece>,
     summary: Summary,
     now: Time,
@@ -257,6 +258,7 @@ impl Engine {
             weirds: Vec::new(),
             weird_seen: FxHashMap::default(),
             weird_counts: FxHashMap::default(),
+            flow_weirds_seen: FxHashMap::default(),
             scratch: Vec::new(),
             summary: Summary::default(),
             now: Time::ZERO,
@@ -1150,8 +1152,8 @@ impl Engine {
             if !self.config.write_weird_log {
                 continue;
             }
-            // Connection weirds are logged once per connection and name;
-            // others each time, up to Zeek's sampling threshold per name.
+            // Zeek logs a weird once per connection (connection weirds), per
+            // address pair (flow weirds) or at all (network weirds).
             let logged = match &w.scope {
                 WeirdScope::Conn { uid, .. } => {
                     let seen = self.weird_seen.entry(uid.clone()).or_default();
@@ -1161,10 +1163,18 @@ impl Engine {
                     }
                     first
                 }
-                _ => {
+                WeirdScope::Flow { src, dst } => {
+                    if self.flow_weirds_seen.len() >= MAX_FLOW_WEIRD_KEYS {
+                        self.flow_weirds_seen.clear();
+                    }
+                    self.flow_weirds_seen
+                        .insert((*src, *dst, w.name), ())
+                        .is_none()
+                }
+                WeirdScope::Net => {
                     let n = self.weird_counts.entry(w.name).or_insert(0);
                     *n += 1;
-                    *n <= WEIRD_SAMPLING_THRESHOLD
+                    *n == 1
                 }
             };
             if !logged {
@@ -1179,9 +1189,9 @@ impl Engine {
                 ),
                 (WeirdScope::Flow { src, dst }, None) => (
                     Value::Addr(*src),
-                    Value::Unset,
+                    Value::Port(0),
                     Value::Addr(*dst),
-                    Value::Unset,
+                    Value::Port(0),
                 ),
                 _ => (Value::Unset, Value::Unset, Value::Unset, Value::Unset),
             };

@@ -1210,7 +1210,11 @@ impl Engine {
                 },
                 Value::Bool(false),
                 Value::str("zeek"),
-                Value::str(w.source),
+                if w.source.is_empty() {
+                    Value::Unset
+                } else {
+                    Value::str(w.source)
+                },
             ];
             if let Err(e) = self.logs.write(&conn::WEIRD_LOG, &row) {
                 self.log_error.get_or_insert(e);

@@ -133,7 +133,8 @@ impl Default for Config {
     }
 }
 
-/// Address pairs remembered for flow-weird deduplication before forgetting.
+/// Address pairs remembered (flow-weird deduplication, IP tunnel uids)
+/// before the table is forgotten, to bound memory.
 const MAX_FLOW_WEIRD_KEYS: usize = 100_000;
 
 /// Totals of a run.
@@ -926,6 +927,9 @@ impl Engine {
     /// IP-in-IP: the payload is the inner datagram.
     fn ip_tunnel(&mut self, ts: Time, ip: &IpPacket<'_>, link: LinkType, offset: usize) {
         let key = (ip.src, ip.dst, ip.proto);
+        if self.ip_tunnel_uids.len() >= MAX_FLOW_WEIRD_KEYS {
+            self.ip_tunnel_uids.clear();
+        }
         let uid = match self.ip_tunnel_uids.get(&key) {
             Some(u) => u.clone(),
             None => {
@@ -942,6 +946,21 @@ impl Engine {
         let Some(inner) = ip.l4.get(offset..end) else {
             return;
         };
+        if matches!(ip.proto, 4 | 41) {
+            if let Some(name) = crate::decode::ip_in_ip_problem(inner, ip.proto) {
+                self.weirds.push(Weird {
+                    ts,
+                    name,
+                    addl: String::new(),
+                    scope: WeirdScope::Flow {
+                        src: ip.src,
+                        dst: ip.dst,
+                    },
+                    source: "IPTUNNEL",
+                });
+                return;
+            }
+        }
         self.inner_packet(ts, link, inner, uid);
     }
 

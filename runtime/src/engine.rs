@@ -890,7 +890,7 @@ impl Engine {
         let uid = conn.core.uid.clone();
         if delivered && self.config.decapsulate {
             let end = (ip.l4_len_claimed() as usize).clamp(8, ip.l4.len());
-            self.udp_tunnel(ts, sport, dport, &ip.l4[8..end], uid);
+            self.udp_tunnel(ts, ip, (sport, dport), &ip.l4[8..end], uid);
         }
     }
 
@@ -973,7 +973,14 @@ impl Engine {
     }
 
     /// UDP-based tunnels on their well-known ports.
-    fn udp_tunnel(&mut self, ts: Time, sport: u16, dport: u16, payload: &[u8], uid: String) {
+    fn udp_tunnel(
+        &mut self,
+        ts: Time,
+        outer: &IpPacket<'_>,
+        (sport, dport): (u16, u16),
+        payload: &[u8],
+        uid: String,
+    ) {
         let on = |p: u16| sport == p || dport == p;
         if on(4754) {
             // GRE-in-UDP (RFC 8086).
@@ -992,7 +999,18 @@ impl Engine {
             if payload.len() >= 8 {
                 let hl = 8 + usize::from(payload[0] & 0x3f) * 4;
                 let proto = u16::from_be_bytes([payload[2], payload[3]]);
-                if let Some(inner) = payload.get(hl..) {
+                if payload.len() <= hl {
+                    self.weirds.push(Weird {
+                        ts,
+                        name: "geneve_empty_packet",
+                        addl: String::new(),
+                        scope: WeirdScope::Flow {
+                            src: outer.src,
+                            dst: outer.dst,
+                        },
+                        source: "GENEVE",
+                    });
+                } else if let Some(inner) = payload.get(hl..) {
                     match proto {
                         0x6558 => self.inner_packet(ts, LinkType::Ethernet, inner, uid),
                         0x0800 | 0x86dd => self.inner_packet(ts, LinkType::Raw, inner, uid),

@@ -556,6 +556,9 @@ impl Engine {
         }
     }
 
+    /// Runs one timer. Like Zeek's timers, handlers see the current network
+    /// time (not the time they were due), so a jump in time cannot make a
+    /// rescheduling timer loop.
     fn fire(&mut self, t: Timer) {
         let slot = t.slot as usize;
         if self
@@ -574,7 +577,7 @@ impl Engine {
                     return;
                 }
                 let due = conn.core.last_time.add(conn.core.inactivity_timeout);
-                if due <= t.at {
+                if due <= now {
                     raise!(
                         &mut self.events,
                         now,
@@ -591,7 +594,7 @@ impl Engine {
             TimerKind::DnsExpire => {
                 // Zeek allows a second of slack before expiring the session.
                 let timeout = self.config.dns_session_timeout;
-                if t.at.since(conn.core.last_time).0 >= timeout.0 - 1_000_000_000 {
+                if now.since(conn.core.last_time).0 >= timeout.0 - 1_000_000_000 {
                     raise!(
                         &mut self.events,
                         now,
@@ -601,7 +604,7 @@ impl Engine {
                     );
                     self.remove(t.slot, false);
                 } else {
-                    let at = t.at.add(timeout);
+                    let at = now.add(timeout);
                     self.timers
                         .add(at, t.slot, t.gen, t.epoch, TimerKind::DnsExpire);
                 }
@@ -618,7 +621,7 @@ impl Engine {
                         if !tc.is_active {
                             return;
                         }
-                        if conn.core.last_time.add(to.tcp_connection_linger) < t.at {
+                        if conn.core.last_time.add(to.tcp_connection_linger) < now {
                             let (o, r) = (tc.orig(), tc.resp());
                             let timed_out = if o.did_close || r.did_close {
                                 (o.did_close && r.did_close)
@@ -646,7 +649,7 @@ impl Engine {
                             }
                         }
                         self.timers.add(
-                            t.at.add(to.tcp_session_timer),
+                            now.add(to.tcp_session_timer),
                             t.slot,
                             t.gen,
                             t.epoch,
@@ -3445,6 +3448,18 @@ mod tests {
         };
         e.process_ip(Time::from_secs_f64(1.2), &ip);
         assert_eq!(states(&e).2, "Shaw");
+    }
+
+    #[test]
+    fn a_huge_jump_in_time_does_not_spin_timers() {
+        let mut e = engine();
+        seg(&mut e, 1.0, true, SYN, 100, 0, b"");
+        seg(&mut e, 1.1, false, SYN | ACK, 500, 101, b"");
+        seg(&mut e, 1.2, true, ACK, 101, 501, b"");
+        let started = std::time::Instant::now();
+        seg(&mut e, 1.0e9, true, ACK, 101, 501, b"");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(e.summary.connections, 2);
     }
 
     #[test]

@@ -901,6 +901,12 @@ impl Engine {
 
     /// Processes a packet found inside a tunnel whose uid is `parent`.
     fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
+        if link == LinkType::Other(LINKTYPE_IEEE802_11) {
+            for ip in ieee80211_ip_payloads(data) {
+                self.inner_packet(ts, LinkType::Raw, ip, parent.clone());
+            }
+            return;
+        }
         if self.tunnel_stack.len() > usize::from(self.config.tunnel_max_depth) {
             self.weirds.push(Weird {
                 ts,
@@ -1383,6 +1389,66 @@ impl Engine {
     }
 }
 
+/// libpcap's number for raw 802.11 frames.
+const LINKTYPE_IEEE802_11: u32 = 105;
+
+/// The IP packets in an unprotected 802.11 data frame (LLC/SNAP, and the
+/// subframes of an A-MSDU): (ethertype, packet).
+fn ieee80211_ip_payloads(b: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    if b.len() < 24 {
+        return out;
+    }
+    let (fc0, fc1) = (b[0], b[1]);
+    let frame_type = (fc0 >> 2) & 0x3;
+    let subtype = fc0 >> 4;
+    if frame_type != 2 || fc1 & 0x40 != 0 {
+        return out; // not data, or encrypted
+    }
+    let mut hl = 24;
+    if fc1 & 0x03 == 0x03 {
+        hl += 6;
+    }
+    let mut amsdu = false;
+    if subtype & 0x08 != 0 {
+        amsdu = b.get(hl).is_some_and(|q| q & 0x80 != 0);
+        hl += 2;
+        if fc1 & 0x80 != 0 {
+            hl += 4;
+        }
+    }
+    let snap = |p: &[u8]| -> Option<(u16, usize)> {
+        (p.len() >= 8 && p[..6] == [0xaa, 0xaa, 0x03, 0, 0, 0])
+            .then(|| (u16::from_be_bytes([p[6], p[7]]), 8))
+    };
+    let Some(mut rest) = b.get(hl..) else {
+        return out;
+    };
+    if !amsdu {
+        if let Some((et, n)) = snap(rest) {
+            if matches!(et, 0x0800 | 0x86dd) {
+                out.push(&rest[n..]);
+            }
+        }
+        return out;
+    }
+    // A-MSDU: DA, SA, length, then LLC/SNAP + payload, padded to 4 bytes.
+    while rest.len() >= 14 {
+        let len = usize::from(u16::from_be_bytes([rest[12], rest[13]]));
+        let Some(sub) = rest.get(14..14 + len) else {
+            break;
+        };
+        if let Some((et, n)) = snap(sub) {
+            if matches!(et, 0x0800 | 0x86dd) {
+                out.push(&sub[n..]);
+            }
+        }
+        let step = (14 + len).div_ceil(4) * 4;
+        rest = rest.get(step..).unwrap_or(&[]);
+    }
+    out
+}
+
 /// Zeek finds Teredo on other ports by signature: an IPv6 packet (possibly
 /// after Teredo's own headers) to or from the Teredo prefix 2001:0::/32.
 fn looks_like_teredo(payload: &[u8]) -> bool {
@@ -1434,6 +1500,8 @@ fn gre_payload(b: &[u8]) -> Result<(LinkType, usize), &'static str> {
     match proto {
         0x0800 | 0x86dd => Ok((LinkType::Raw, off)),
         0x6558 => Ok((LinkType::Ethernet, off)),
+        // Aruba access points tunnel raw 802.11 frames.
+        0x8200..=0x8299 => Ok((LinkType::Other(LINKTYPE_IEEE802_11), off)),
         // ERSPAN type II (sequence number present) has an 8-byte header; type I none.
         0x88be => Ok((
             LinkType::Ethernet,

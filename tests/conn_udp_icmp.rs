@@ -206,3 +206,53 @@ fn other_ip_protocols_are_unknown_transport_flows() {
         vec!["0\tunknown_transport\tOTH\t-\t2\t120\t89"]
     );
 }
+
+#[test]
+fn vxlan_inner_connection_names_its_tunnel() {
+    let vtep_a = Host::v4("192.0.2.1", 40000);
+    let vtep_b = Host::v4("192.0.2.2", 4789);
+    let c = Host::v4("10.9.0.1", 5555);
+    let s = Host::v4("10.9.0.2", 80);
+    let inner = tcp(1.0, c, s, "S", 1, 0, b"");
+    let mut payload = vec![0x08, 0, 0, 0, 0, 0, 0x2a, 0];
+    payload.extend_from_slice(&inner.data);
+    let out = run(&[udp(1.0, vtep_a, vtep_b, &payload)], Config::default());
+    let rows = conn_columns(
+        &out,
+        &[
+            "uid",
+            "id.orig_h",
+            "id.resp_p",
+            "proto",
+            "history",
+            "tunnel_parents",
+        ],
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let outer = rows
+        .iter()
+        .find(|r| r.contains("\t4789\tudp"))
+        .expect("outer VXLAN flow");
+    let inner = rows
+        .iter()
+        .find(|r| r.contains("\t80\ttcp"))
+        .expect("inner TCP connection");
+    let outer_uid = outer.split('\t').next().unwrap();
+    assert!(inner.ends_with(&format!("\tS\t{outer_uid}")), "{inner}");
+}
+
+#[test]
+fn gre_carries_ip_without_an_outer_connection() {
+    let a = Host::v4("198.51.100.1", 0);
+    let b = Host::v4("198.51.100.2", 0);
+    let c = Host::v4("10.8.0.1", 33000);
+    let s = Host::v4("10.8.0.2", 53);
+    let inner = udp(1.0, c, s, b"hello");
+    let mut payload = vec![0, 0, 0x08, 0x00];
+    payload.extend_from_slice(&inner.data[14..]);
+    let out = run(&[raw_ip4(1.0, a, b, 47, &payload)], Config::default());
+    assert_eq!(
+        conn_columns(&out, &["id.orig_h", "id.resp_p", "proto", "conn_state"]),
+        vec!["10.8.0.1\t53\tudp\tS0"]
+    );
+}

@@ -1,1 +1,162 @@
-fn main() {}
+//! The `netpac` command: read a capture, analyse it, write Zeek logs.
+
+use clap::Parser;
+use netpac_runtime::capture::{BpfFilter, CaptureError, CaptureReader};
+use netpac_runtime::engine::{Config, Engine};
+use netpac_runtime::event::{Events, JsonLinesSink};
+use netpac_runtime::log::{Format, Logs};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Zeek-compatible protocol analysis of packet captures.
+#[derive(Parser, Debug)]
+#[command(name = "netpac", version, about)]
+struct Args {
+    /// Capture file to read (pcap or pcapng, optionally gzip-compressed).
+    #[arg(short = 'r', value_name = "FILE", required_unless_present = "list_events")]
+    read: Option<PathBuf>,
+    /// Ignore checksums (analyse packets whose checksums are wrong).
+    #[arg(short = 'C')]
+    ignore_checksums: bool,
+    /// BPF filter applied to every packet before anything else.
+    #[arg(short = 'f', value_name = "FILTER")]
+    filter: Option<String>,
+    /// Directory the logs are written to.
+    #[arg(short = 'o', value_name = "DIR", default_value = ".")]
+    out_dir: PathBuf,
+    /// Write logs as JSON lines instead of Zeek's tab-separated format.
+    #[arg(long)]
+    json: bool,
+    /// Write every raised event as a JSON line to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE|-")]
+    events: Option<String>,
+    /// Print the names of all events netpac can raise and exit.
+    #[arg(long)]
+    list_events: bool,
+    /// Networks counted as local for conn.log's local_orig/local_resp
+    /// (comma-separated CIDRs; default: private address space, as Zeek).
+    #[arg(long, value_name = "CIDR,...", value_delimiter = ',')]
+    local_nets: Option<Vec<String>>,
+    /// Add the vlan and inner_vlan columns to conn.log.
+    #[arg(long)]
+    log_vlan: bool,
+    /// Add the orig_l2_addr and resp_l2_addr columns to conn.log.
+    #[arg(long)]
+    log_l2_addrs: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.list_events {
+        let mut out = std::io::stdout().lock();
+        for name in netpac::event_names() {
+            let _ = writeln!(out, "{name}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    match run(&args) {
+        Ok(outcome) => outcome,
+        Err(msg) => {
+            eprintln!("netpac: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_cidr(s: &str) -> Result<(std::net::IpAddr, u8), String> {
+    let (addr, len) = s.split_once('/').unwrap_or((s, ""));
+    let addr: std::net::IpAddr = addr.trim().parse().map_err(|_| format!("bad network in --local-nets: {s}"))?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let len = if len.is_empty() { max } else { len.parse().map_err(|_| format!("bad prefix length in --local-nets: {s}"))? };
+    if len > max {
+        return Err(format!("prefix length too long in --local-nets: {s}"));
+    }
+    Ok((addr, len))
+}
+
+fn run(args: &Args) -> Result<ExitCode, String> {
+    let path = args.read.as_ref().expect("clap requires -r");
+    let mut reader = CaptureReader::open(path).map_err(|e| e.to_string())?;
+    let filter = match &args.filter {
+        Some(expr) => Some(BpfFilter::compile(expr, reader.link_type(), 65535).map_err(|e| e.to_string())?),
+        None => None,
+    };
+
+    let mut config = Config { ignore_checksums: args.ignore_checksums, log_vlan: args.log_vlan, log_l2_addrs: args.log_l2_addrs, ..Config::default() };
+    if let Some(nets) = &args.local_nets {
+        config.local_nets = nets.iter().map(|s| parse_cidr(s)).collect::<Result<_, _>>()?;
+    }
+
+    std::fs::create_dir_all(&args.out_dir).map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
+    let logs = Logs::new(&args.out_dir, if args.json { Format::Json } else { Format::Tsv });
+    let mut events = Events::new();
+    match args.events.as_deref() {
+        None => {}
+        Some("-") => events.subscribe(Box::new(JsonLinesSink::new(std::io::BufWriter::new(std::io::stdout())))),
+        Some(file) => {
+            let f = std::fs::File::create(file).map_err(|e| format!("cannot create {file}: {e}"))?;
+            events.subscribe(Box::new(JsonLinesSink::new(std::io::BufWriter::new(f))));
+        }
+    }
+    let mut engine = Engine::new(config, netpac::registry(), events, logs);
+
+    let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(reader.file_len().unwrap_or(0));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+
+    let started = Instant::now();
+    let mut read_error: Option<CaptureError> = None;
+    let mut seen: u64 = 0;
+    loop {
+        match reader.next_packet() {
+            Ok(Some(raw)) => {
+                seen += 1;
+                if filter.as_ref().is_none_or(|f| f.matches(raw.data, raw.wire_len)) {
+                    engine.packet(&raw);
+                }
+                if seen % 4096 == 0 {
+                    if let Some(bar) = &progress {
+                        bar.set_position(reader.bytes_read());
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                // Keep what was analysed so far: finish the engine, then report.
+                read_error = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    let summary = engine.finish().map_err(|e| format!("writing logs to {}: {e}", args.out_dir.display()))?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "netpac: {} packets, {:.1} MB, {} connections in {:.2} s ({:.1} MB/s, {:.0} packets/s)",
+        summary.packets,
+        summary.bytes as f64 / 1e6,
+        summary.connections,
+        secs,
+        summary.bytes as f64 / 1e6 / secs.max(1e-9),
+        summary.packets as f64 / secs.max(1e-9),
+    );
+    match read_error {
+        Some(e) => {
+            eprintln!("netpac: error: {e} (the packets before it were analysed)");
+            Ok(ExitCode::from(2))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}

@@ -20,13 +20,15 @@ pub fn registry() -> netpac_runtime::analyzer::Registry {
 /// connection-level events the runtime raises itself.
 pub fn event_names() -> Vec<&'static str> {
     let mut names = proto::generated_event_names();
-    names.extend_from_slice(runtime_event_names());
+    names.extend(runtime_event_names());
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| seen.insert(*n));
     names
 }
 
 /// Events raised by the runtime (connections, TCP, UDP, ICMP, weirds).
-pub fn runtime_event_names() -> &'static [&'static str] {
-    &[]
+pub fn runtime_event_names() -> impl Iterator<Item = &'static str> {
+    netpac_runtime::conn::events::ENGINE_EVENTS
+        .iter()
+        .map(|id| id.name())
 }

@@ -64,20 +64,42 @@ fn sample_frames() -> Vec<Frame> {
     // A ping and its echo.
     let gw = Host::v4("192.168.1.1", 0);
     let echo = [0u8; 32];
-    frames.push(icmp4(1_700_000_002.0, client.port(0), gw, 8, 0, [0x12, 0x34, 0, 1], &echo));
-    frames.push(icmp4(1_700_000_002.0009, gw, client.port(0), 0, 0, [0x12, 0x34, 0, 1], &echo));
+    frames.push(icmp4(
+        1_700_000_002.0,
+        client.port(0),
+        gw,
+        8,
+        0,
+        [0x12, 0x34, 0, 1],
+        &echo,
+    ));
+    frames.push(icmp4(
+        1_700_000_002.0009,
+        gw,
+        client.port(0),
+        0,
+        0,
+        [0x12, 0x34, 0, 1],
+        &echo,
+    ));
 
     // IPv6: a datagram nobody answers.
     let a6 = Host::v6("2001:db8::10", 50000);
     let b6 = Host::v6("2001:db8::20", 514);
-    frames.push(udp(1_700_000_003.0, a6, b6, b"<13>netpac sample syslog line"));
+    frames.push(udp(
+        1_700_000_003.0,
+        a6,
+        b6,
+        b"<13>netpac sample syslog line",
+    ));
     frames
 }
 
 fn write_pcap(path: &Path, frames: &[Frame]) {
     let mut w = CaptureWriter::create(path, LinkType::Ethernet).expect("create sample");
     for f in frames {
-        w.write(Time::from_secs_f64(f.ts), &f.data).expect("write frame");
+        w.write(Time::from_secs_f64(f.ts), &f.data)
+            .expect("write frame");
     }
     w.finish().expect("finish sample");
 }
@@ -92,12 +114,33 @@ fn shipped_sample_is_what_this_code_writes() {
     }
     let want = std::fs::read(&fresh).expect("fresh sample");
     let _ = std::fs::remove_file(&fresh);
-    let have = std::fs::read(&committed).expect("samples/sample.pcap exists (NETPAC_UPDATE_SAMPLE=1 writes it)");
-    assert!(have == want, "samples/sample.pcap differs from tests/sample.rs; rerun with NETPAC_UPDATE_SAMPLE=1");
+    let have = std::fs::read(&committed)
+        .expect("samples/sample.pcap exists (NETPAC_UPDATE_SAMPLE=1 writes it)");
+    assert!(
+        have == want,
+        "samples/sample.pcap differs from tests/sample.rs; rerun with NETPAC_UPDATE_SAMPLE=1"
+    );
 }
 
 #[test]
 fn sample_makes_the_connections_it_describes() {
-    let out = run_with(&sample_frames(), Config::default(), netpac::registry(), Some(vec![]));
-    insta::assert_snapshot!(conn_columns(&out, &["id.orig_h", "id.resp_h", "id.resp_p", "proto", "service", "conn_state", "history"]).join("\n"));
+    let out = run_with(
+        &sample_frames(),
+        Config::default(),
+        netpac::registry(),
+        Some(vec![]),
+    );
+    insta::assert_snapshot!(conn_columns(
+        &out,
+        &[
+            "id.orig_h",
+            "id.resp_h",
+            "id.resp_p",
+            "proto",
+            "service",
+            "conn_state",
+            "history"
+        ]
+    )
+    .join("\n"));
 }

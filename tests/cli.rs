@@ -1,0 +1,188 @@
+//! The `netpac` command as a user runs it: listing events, analysing a
+//! capture, and clear errors with the documented exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn netpac(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netpac"))
+        .args(args)
+        .arg("--no-progress")
+        .output()
+        .expect("run netpac")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netpac-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample.pcap")
+}
+
+#[test]
+fn list_events_names_only_specified_events_and_includes_the_engines() {
+    let out = netpac(&["--list-events"]);
+    assert!(out.status.success());
+    let listed: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    for name in &listed {
+        assert!(
+            netpac_runtime::event::EventId::by_name(name).is_some(),
+            "{name} is not in the specification"
+        );
+    }
+    for must in [
+        "new_connection",
+        "connection_established",
+        "tcp_packet",
+        "udp_request",
+        "icmp_echo_request",
+        "dns_request",
+        "dns_end",
+    ] {
+        assert!(
+            listed.iter().any(|n| n == must),
+            "{must} missing from --list-events"
+        );
+    }
+    let mut unique = listed.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), listed.len(), "names listed twice");
+}
+
+#[test]
+fn sample_run_writes_logs_and_events() {
+    let dir = scratch("sample");
+    let events = dir.join("events.jsonl");
+    let out = netpac(&[
+        "-r",
+        sample().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("17 packets") && stderr.contains("5 connections"),
+        "summary: {stderr}"
+    );
+    let conn = std::fs::read_to_string(dir.join("conn.log")).unwrap();
+    assert!(conn.starts_with("#separator \\x09\n"));
+    assert!(conn.lines().last().unwrap().starts_with("#close\t"));
+    assert_eq!(conn.lines().filter(|l| !l.starts_with('#')).count(), 5);
+    let lines = std::fs::read_to_string(&events).unwrap();
+    let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
+    assert_eq!(first["event"], "new_connection");
+    assert!(first["args"]["c"]["id"]["orig_h"].is_string());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn json_logs_are_one_object_per_row() {
+    let dir = scratch("json");
+    let out = netpac(&[
+        "-r",
+        sample().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let conn = std::fs::read_to_string(dir.join("conn.log")).unwrap();
+    let rows: Vec<serde_json::Value> = conn
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0]["proto"], "udp");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn missing_and_garbage_files_are_errors_not_panics() {
+    let dir = scratch("bad");
+    let out = netpac(&[
+        "-r",
+        dir.join("nope.pcap").to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("netpac: error:"));
+
+    let garbage = dir.join("garbage.pcap");
+    std::fs::write(&garbage, b"this is not a capture file at all, just text\n").unwrap();
+    let out = netpac(&["-r", garbage.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn truncated_capture_keeps_what_was_read_and_exits_2() {
+    let dir = scratch("trunc");
+    let whole = std::fs::read(sample()).unwrap();
+    let cut = dir.join("cut.pcap");
+    // Cut inside the last record: every earlier packet must still be analysed.
+    std::fs::write(&cut, &whole[..whole.len() - 10]).unwrap();
+    let out = netpac(&["-r", cut.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = std::fs::read_to_string(dir.join("conn.log")).unwrap();
+    assert_eq!(
+        conn.lines().filter(|l| !l.starts_with('#')).count(),
+        4,
+        "{conn}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bpf_filter_selects_packets() {
+    let dir = scratch("bpf");
+    let out = netpac(&[
+        "-r",
+        sample().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "-f",
+        "tcp port 80",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = std::fs::read_to_string(dir.join("conn.log")).unwrap();
+    let rows: Vec<&str> = conn.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].contains("\t80\ttcp\t"));
+    let out = netpac(&[
+        "-r",
+        sample().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "-f",
+        "this is (not bpf",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use netpac_runtime::capture::{BpfFilter, CaptureError, CaptureReader};
+use netpac_runtime::conn::ConnColumns;
 use netpac_runtime::engine::{Config, Engine};
 use netpac_runtime::event::{Events, JsonLinesSink};
 use netpac_runtime::log::{Format, Logs};
@@ -39,12 +40,11 @@ struct Args {
     /// (comma-separated CIDRs; default: private address space, as Zeek).
     #[arg(long, value_name = "CIDR,...", value_delimiter = ',')]
     local_nets: Option<Vec<String>>,
-    /// Add the vlan and inner_vlan columns to conn.log.
+    /// Write only Zeek's base conn.log columns, without the columns of
+    /// Zeek's conn policy scripts (vlan, inner_vlan, orig_l2_addr,
+    /// resp_l2_addr, speculative_service).
     #[arg(long)]
-    log_vlan: bool,
-    /// Add the orig_l2_addr and resp_l2_addr columns to conn.log.
-    #[arg(long)]
-    log_l2_addrs: bool,
+    base_columns: bool,
     /// Never draw a progress bar.
     #[arg(long)]
     no_progress: bool,
@@ -87,7 +87,10 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         None => None,
     };
 
-    let mut config = Config { ignore_checksums: args.ignore_checksums, log_vlan: args.log_vlan, log_l2_addrs: args.log_l2_addrs, ..Config::default() };
+    let mut config = Config { ignore_checksums: args.ignore_checksums, ..Config::default() };
+    if !args.base_columns {
+        config.conn_columns = ConnColumns { vlan: true, l2_addrs: true, speculative_service: true };
+    }
     if let Some(nets) = &args.local_nets {
         config.local_nets = nets.iter().map(|s| parse_cidr(s)).collect::<Result<_, _>>()?;
     }

@@ -425,8 +425,11 @@ fn vlan_columns_when_enabled() {
     let out = run(
         &pkts,
         Config {
-            log_vlan: true,
-            log_l2_addrs: true,
+            conn_columns: netpac_runtime::conn::ConnColumns {
+                vlan: true,
+                l2_addrs: true,
+                speculative_service: false,
+            },
             ..Config::default()
         },
     );

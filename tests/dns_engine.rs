@@ -78,3 +78,44 @@ fn dns_over_udp_and_tcp_through_the_engine() {
     insta::assert_debug_snapshot!(got);
     assert!(out.conn_log.contains("dns"), "{}", out.conn_log);
 }
+
+/// DNS on a port nobody registered is found by its signature (a standard
+/// query answered by a reply), confirmed, and named in `service`.
+#[test]
+fn dns_on_a_random_udp_port_is_detected_by_payload() {
+    let c = Host::v4("10.1.1.10", 40000);
+    let s = Host::v4("10.1.1.53", 31337);
+    let query = Msg::new(0x4242, RD).question(&name("detect.example"), 1, 1);
+    let reply = Msg::new(0x4242, QR | RD | RA)
+        .question(&name("detect.example"), 1, 1)
+        .rr(1, &[0xc0, 12], 1, 1, 60, &[198, 51, 100, 9]);
+    // Not DNS: a datagram on another random port stays unanalysed.
+    let other = Host::v4("10.1.1.99", 31338);
+    let frames = vec![
+        udp(1.0, c, s, &query.bytes()),
+        udp(1.1, s, c, &reply.bytes()),
+        udp(2.0, c, other, b"\x00\x01hello, this is not a name lookup"),
+        udp(2.1, other, c, b"\x80\x01\x00\x01 nor is this"),
+    ];
+    let out = run_with(
+        &frames,
+        Config::default(),
+        netpac::registry(),
+        Some(vec!["protocol_confirmation", "dns_request", "dns_A_reply"]),
+    );
+    let got: Vec<String> = out
+        .events
+        .iter()
+        .map(|e| {
+            let a = &e["args"];
+            format!(
+                "{} {} {}",
+                e["event"].as_str().unwrap_or(""),
+                a["c"]["id"]["resp_p"].as_str().unwrap_or(""),
+                a.get("atype").or(a.get("query")).or(a.get("a")).map(|v| v.to_string()).unwrap_or_default()
+            )
+        })
+        .collect();
+    insta::assert_debug_snapshot!(got);
+    insta::assert_snapshot!(conn_columns(&out, &["id.resp_p", "service"]).join("\n"));
+}

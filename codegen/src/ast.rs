@@ -185,6 +185,18 @@ pub enum Transport {
 pub struct AnalyzerDecl {
     pub name: String,
     pub items: Vec<AnalyzerItem>,
+    /// `signature tcp orig /re/, resp /re/;`: payload detection (at most one per transport).
+    pub signatures: Vec<SignatureDecl>,
+    pub span: Span,
+}
+
+/// A dynamic-protocol-detection signature: anchored patterns per direction.
+#[derive(Debug, Clone)]
+pub struct SignatureDecl {
+    pub transport: Transport,
+    /// Pattern source (between the slashes, `\/` unescaped) and its span.
+    pub orig: Option<(String, Span)>,
+    pub resp: Option<(String, Span)>,
     pub span: Span,
 }
 

@@ -179,8 +179,13 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut it = item.into_inner();
                 let name = it.next().unwrap().as_str().to_string();
                 let mut items = Vec::new();
+                let mut signatures = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
+                    if ai.as_rule() == Rule::signature_item {
+                        signatures.push(signature_item(&cx, ai, span)?);
+                        continue;
+                    }
                     let mut parts = ai.into_inner();
                     let transport = if parts.next().unwrap().as_str() == "udp" {
                         Transport::Udp
@@ -215,7 +220,12 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         span,
                     });
                 }
-                module.analyzers.push(AnalyzerDecl { name, items, span });
+                module.analyzers.push(AnalyzerDecl {
+                    name,
+                    items,
+                    signatures,
+                    span,
+                });
             }
             Rule::record_decl => {
                 let span = cx.span(&item);
@@ -737,4 +747,38 @@ fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
         r => unreachable!("primary {r:?}"),
     };
     Ok(Expr { kind, span })
+}
+
+/// `signature tcp orig /re/, resp /re/;`
+fn signature_item(cx: &Cx, item: P<'_>, span: Span) -> Result<SignatureDecl, Diagnostic> {
+    let mut parts = item.into_inner();
+    let transport = if parts.next().unwrap().as_str() == "udp" {
+        Transport::Udp
+    } else {
+        Transport::Tcp
+    };
+    let mut sig = SignatureDecl {
+        transport,
+        orig: None,
+        resp: None,
+        span,
+    };
+    for side in parts {
+        let side_span = cx.span(&side);
+        let mut it = side.into_inner();
+        let dir = it.next().unwrap().as_str();
+        let lit = it.next().unwrap();
+        let lit_span = cx.span(&lit);
+        let raw = lit.as_str();
+        let pattern = raw[1..raw.len() - 1].replace("\\/", "/");
+        let slot = if dir == "orig" { &mut sig.orig } else { &mut sig.resp };
+        if slot.is_some() {
+            return Err(Diagnostic::new(
+                side_span,
+                format!("the signature already has a pattern for `{dir}`"),
+            ));
+        }
+        *slot = Some((pattern, lit_span));
+    }
+    Ok(sig)
 }

@@ -85,6 +85,8 @@ pub struct AnalyzerSpec {
     /// Well-known responder ports.
     pub ports: &'static [u16],
     pub new: fn() -> Box<dyn Analyzer>,
+    /// Payload patterns that attach the analyzer on any port (see [`crate::dpd`]).
+    pub signature: Option<crate::dpd::Signature>,
 }
 
 /// An analyzer of non-IP frames (ARP), keyed by EtherType.

@@ -6,6 +6,7 @@
 //! analyzers, and writes `conn.log` and `weird.log` when connections end.
 
 use crate::analyzer::{AnalyzerCx, ConnView, Registry, Verdict};
+use crate::dpd::Detector;
 use crate::conn::events::*;
 use crate::conn::reassembly::{Limits, Overflow, Piece};
 use crate::conn::tcp::{self, hist, EndpointState as S, Flags, TcpConn, TcpEndpoint, TcpHeader};
@@ -76,8 +77,8 @@ pub struct Config {
     pub ignore_checksums: bool,
     /// Networks counted as local for `local_orig`/`local_resp` (empty: unset columns).
     pub local_nets: Vec<(IpAddr, u8)>,
-    pub log_vlan: bool,
-    pub log_l2_addrs: bool,
+    /// Optional `conn.log` columns (Zeek's conn policy scripts); none by default.
+    pub conn_columns: conn::ConnColumns,
     pub timeouts: Timeouts,
     /// Whether VLAN ids are part of the connection key.
     pub vlan_in_key: bool,
@@ -111,8 +112,7 @@ impl Default for Config {
         Config {
             ignore_checksums: false,
             local_nets: conn::private_address_space(),
-            log_vlan: false,
-            log_l2_addrs: false,
+            conn_columns: conn::ConnColumns::default(),
             timeouts: Timeouts::default(),
             vlan_in_key: false,
             tcp_content_deliver_all_orig: false,
@@ -201,6 +201,8 @@ struct Cx<'a> {
     weirds: &'a mut Vec<Weird>,
     timers: &'a mut Timers,
     scratch: &'a mut Vec<Piece>,
+    detector: &'a Detector,
+    next_aid: &'a mut u64,
     slot: u32,
     gen: u32,
 }
@@ -209,6 +211,7 @@ struct Cx<'a> {
 pub struct Engine {
     config: Config,
     registry: Registry,
+    detector: Detector,
     events: Events,
     logs: Logs,
     table: FxHashMap<ConnKey, u32>,
@@ -246,9 +249,13 @@ impl Engine {
             .iter()
             .map(|s| (s.ethertype, s.tag, (s.new)()))
             .collect();
+        // Signatures come from grammars, whose patterns codegen already checked.
+        let detector = Detector::new(&registry.analyzers)
+            .unwrap_or_else(|e| panic!("analyzer {}: bad signature: {}", e.tag, e.error));
         Engine {
             config,
             registry,
+            detector,
             events,
             logs,
             table: FxHashMap::default(),
@@ -430,9 +437,12 @@ impl Engine {
         }
         let has_dns =
             proto == Proto::Udp && analyzers.iter().any(|a| a.tag.eq_ignore_ascii_case("DNS"));
+        let dpd = if matches!(proto, Proto::Tcp | Proto::Udp) { self.detector.start(proto) } else { None };
         let conn = Conn {
             core,
             analyzers,
+            dpd,
+            removed: Vec::new(),
             inactivity_epoch: 0,
             analyzer_epoch: 0,
             key,
@@ -525,13 +535,8 @@ impl Engine {
             }
         );
         if self.config.write_conn_log {
-            let schema = conn::conn_log_schema(self.config.log_vlan, self.config.log_l2_addrs);
-            let row = conn::conn_log_row(
-                &conn.core,
-                &self.config.local_nets,
-                self.config.log_vlan,
-                self.config.log_l2_addrs,
-            );
+            let schema = conn::conn_log_schema(self.config.conn_columns);
+            let row = conn::conn_log_row(&conn.core, &self.config.local_nets, self.config.conn_columns);
             if let Err(e) = self.logs.write(schema, &row) {
                 self.log_error.get_or_insert(e);
             }
@@ -730,6 +735,8 @@ impl Engine {
                 weirds: &mut self.weirds,
                 timers: &mut self.timers,
                 scratch: &mut self.scratch,
+                detector: &self.detector,
+                next_aid: &mut self.next_aid,
                 slot,
                 gen,
             },
@@ -1634,8 +1641,9 @@ enum Feed<'d> {
 }
 
 fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
+    detect(conn, cx, is_orig, &feed);
     let Conn {
-        core, analyzers, ..
+        core, analyzers, removed, ..
     } = conn;
     let mut i = 0;
     while i < analyzers.len() {
@@ -1657,16 +1665,70 @@ fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
         if apply_verdict(core, a, verdict, cx.events, cx.ts) {
             i += 1;
         } else {
-            let mut removed = analyzers.remove(i);
+            let mut gone = analyzers.remove(i);
+            removed.push(gone.tag);
             let mut acx = AnalyzerCx {
                 ts: cx.ts,
                 conn: &*core,
                 events: cx.events,
                 weirds: cx.weirds,
                 verdict: Verdict::Undecided,
-                tag: removed.tag,
+                tag: gone.tag,
             };
-            removed.analyzer.done(&mut acx);
+            gone.analyzer.done(&mut acx);
+        }
+    }
+}
+
+/// Payload detection: attaches analyzers whose signature this delivery
+/// completes, replaying the bytes they missed, before `drive` hands it on.
+fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>) {
+    let Some(st) = conn.dpd.as_mut() else { return };
+    let found = match feed {
+        Feed::Data(d) => {
+            let (analyzers, removed) = (&conn.analyzers, &conn.removed);
+            let attached = |tag: &str| analyzers.iter().any(|a| a.tag == tag) || removed.contains(&tag);
+            cx.detector.data(st, is_orig, d, attached)
+        }
+        Feed::Gap(_) => {
+            cx.detector.gap(st, is_orig);
+            crate::dpd::Found::default()
+        }
+        Feed::Eof => crate::dpd::Found::default(),
+    };
+    if st.finished() {
+        conn.dpd = None;
+    }
+    for tag in found.late {
+        let svc = tag.to_ascii_lowercase();
+        if !conn.core.speculative_service.contains(&svc) {
+            conn.core.speculative_service.push(svc);
+        }
+    }
+    for spec in found.attach {
+        let mut a = Attached { tag: spec.tag, aid: *cx.next_aid, analyzer: (spec.new)(), confirmed: false };
+        *cx.next_aid += 1;
+        let mut keep = true;
+        for (orig, bytes) in &found.replay {
+            let mut acx = AnalyzerCx {
+                ts: cx.ts,
+                conn: &conn.core,
+                events: cx.events,
+                weirds: cx.weirds,
+                verdict: Verdict::Undecided,
+                tag: a.tag,
+            };
+            a.analyzer.deliver(&mut acx, *orig, bytes);
+            let verdict = acx.verdict;
+            if !apply_verdict(&mut conn.core, &mut a, verdict, cx.events, cx.ts) {
+                keep = false;
+                break;
+            }
+        }
+        if keep {
+            conn.analyzers.push(a);
+        } else {
+            conn.removed.push(a.tag);
         }
     }
 }

@@ -5,6 +5,7 @@
 //! - [`decode`]: link layers, VLAN/MPLS/PPPoE, IPv4/IPv6, fragment reassembly.
 //! - [`conn`]: the connection table, TCP state and reassembly, UDP, ICMP, `conn.log`.
 //! - [`analyzer`]: the interface protocol analyzers implement.
+//! - [`dpd`]: dynamic protocol detection by payload signatures.
 //! - [`event`]: typed events, subscription and dispatch.
 //! - [`log`]: Zeek TSV / JSON log writers.
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@
 pub mod analyzer;
 pub mod capture;
 pub mod decode;
+pub mod dpd;
 pub mod conn;
 pub mod engine;
 pub mod event;

@@ -439,6 +439,23 @@ impl Emitter<'_> {
             let mut handlers = Vec::new();
             let mut deliver_arms = Vec::new();
             let mut gap_arms = Vec::new();
+            for sig in &a.signatures {
+                if !a.items.iter().any(|it| it.transport == sig.transport) {
+                    self.err(sig.span, "a signature needs a `udp`/`tcp` line of the same transport in this analyzer (it says which unit parses the traffic)");
+                }
+                if a.signatures.iter().filter(|s| s.transport == sig.transport).count() > 1 {
+                    self.err(sig.span, "only one signature per transport");
+                }
+                for (pat, span) in [&sig.orig, &sig.resp].into_iter().flatten() {
+                    // The same flags the runtime compiles with (`dpd::Detector`).
+                    if let Err(e) = regex::bytes::Regex::new(&format!("(?s-u)\\A(?:{pat})")) {
+                        let msg = e.to_string();
+                        let last = msg.lines().last().unwrap_or("invalid pattern").trim();
+                        let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
+                        self.err(*span, format!("invalid signature pattern: {last}"));
+                    }
+                }
+            }
             for (i, item) in a.items.iter().enumerate() {
                 let Some(u) = self.w.unit(self.m, &item.unit) else {
                     self.err(item.unit_span, format!("unknown unit `{}`", item.unit));
@@ -561,12 +578,26 @@ impl Emitter<'_> {
                         ::std::boxed::Box::new(#an::new(#idx, Limits::default()))
                     }
                 });
+                // The signature attaches the first line of its transport.
+                let first_of_transport = a.items.iter().position(|it| it.transport == item.transport) == Some(i);
+                let signature = match a.signatures.iter().find(|s| s.transport == item.transport) {
+                    Some(sig) if first_of_transport => {
+                        let side = |p: &Option<(String, crate::diag::Span)>| match p {
+                            Some((p, _)) => quote!(::std::option::Option::Some(#p)),
+                            None => quote!(::std::option::Option::None),
+                        };
+                        let (o, r) = (side(&sig.orig), side(&sig.resp));
+                        quote!(::std::option::Option::Some(::netpac_runtime::dpd::Signature { orig: #o, resp: #r }))
+                    }
+                    _ => quote!(::std::option::Option::None),
+                };
                 specs.push(quote! {
                     reg.add(::netpac_runtime::analyzer::AnalyzerSpec {
                         tag: #tag,
                         proto: ::netpac_runtime::zeek::Proto::#proto,
                         ports: &[#(#ports),*],
                         new: #ctor,
+                        signature: #signature,
                     });
                 });
             }

@@ -109,6 +109,8 @@ pub struct ConnCore {
     pub history: String,
     hist_seen: u32,
     pub service: Vec<String>,
+    /// Analyzers whose signature matched too late to attach them (see `dpd`).
+    pub speculative_service: Vec<String>,
     pub missed_bytes: u64,
     pub orig_l2: Option<[u8; 6]>,
     pub resp_l2: Option<[u8; 6]>,
@@ -136,6 +138,10 @@ pub struct Attached {
 pub struct Conn {
     pub core: ConnCore,
     pub analyzers: Vec<Attached>,
+    /// Payload detection while the connection is young (`None` once decided).
+    pub dpd: Option<Box<crate::dpd::Dpd>>,
+    /// Tags of analyzers that were attached and removed (not attached again).
+    pub removed: Vec<&'static str>,
     /// Bumped to cancel the pending inactivity timer.
     pub inactivity_epoch: u32,
     /// Bumped to cancel the TCP analyzer's pending timers.
@@ -163,6 +169,7 @@ impl ConnCore {
             history: String::new(),
             hist_seen: 0,
             service: Vec::new(),
+            speculative_service: Vec::new(),
             missed_bytes: 0,
             orig_l2: None,
             resp_l2: None,
@@ -492,62 +499,49 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// `conn.log` columns (today's Zeek, with `ip_proto`).
-pub static CONN_LOG: Schema = Schema {
-    path: "conn",
-    columns: CONN_COLUMNS_BASE,
-};
-/// With the vlan-logging columns.
-pub static CONN_LOG_VLAN: Schema = Schema {
-    path: "conn",
-    columns: CONN_COLUMNS_VLAN,
-};
-/// With the mac-logging columns.
-pub static CONN_LOG_L2: Schema = Schema {
-    path: "conn",
-    columns: CONN_COLUMNS_L2,
-};
-/// With both.
-pub static CONN_LOG_VLAN_L2: Schema = Schema {
-    path: "conn",
-    columns: CONN_COLUMNS_VLAN_L2,
-};
-
-macro_rules! conn_columns {
-    ($($extra:expr),*) => {
-        &[
-            ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
-            ("id.resp_h", "addr"), ("id.resp_p", "port"), ("proto", "enum"), ("service", "string"),
-            ("duration", "interval"), ("orig_bytes", "count"), ("resp_bytes", "count"),
-            ("conn_state", "string"), ("local_orig", "bool"), ("local_resp", "bool"),
-            ("missed_bytes", "count"), ("history", "string"), ("orig_pkts", "count"),
-            ("orig_ip_bytes", "count"), ("resp_pkts", "count"), ("resp_ip_bytes", "count"),
-            ("tunnel_parents", "set[string]"), ("ip_proto", "count") $(, $extra)*
-        ]
-    };
+/// The optional column groups of `conn.log`, each one a Zeek policy script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConnColumns {
+    /// `policy/protocols/conn/vlan-logging`: `vlan`, `inner_vlan`.
+    pub vlan: bool,
+    /// `policy/protocols/conn/mac-logging`: `orig_l2_addr`, `resp_l2_addr`.
+    pub l2_addrs: bool,
+    /// `policy/protocols/conn/speculative-service`: `speculative_service`.
+    pub speculative_service: bool,
 }
-const CONN_COLUMNS_BASE: &[(&str, &str)] = conn_columns!();
-const CONN_COLUMNS_VLAN: &[(&str, &str)] = conn_columns!(("vlan", "int"), ("inner_vlan", "int"));
-const CONN_COLUMNS_L2: &[(&str, &str)] =
-    conn_columns!(("orig_l2_addr", "string"), ("resp_l2_addr", "string"));
-const CONN_COLUMNS_VLAN_L2: &[(&str, &str)] = conn_columns!(
-    ("vlan", "int"),
-    ("inner_vlan", "int"),
-    ("orig_l2_addr", "string"),
-    ("resp_l2_addr", "string")
-);
 
-pub fn conn_log_schema(vlan: bool, l2: bool) -> &'static Schema {
-    match (vlan, l2) {
-        (false, false) => &CONN_LOG,
-        (true, false) => &CONN_LOG_VLAN,
-        (false, true) => &CONN_LOG_L2,
-        (true, true) => &CONN_LOG_VLAN_L2,
-    }
+/// `conn.log` columns (today's Zeek, with `ip_proto`).
+const CONN_COLUMNS_BASE: &[(&str, &str)] = &[
+    ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
+    ("id.resp_h", "addr"), ("id.resp_p", "port"), ("proto", "enum"), ("service", "string"),
+    ("duration", "interval"), ("orig_bytes", "count"), ("resp_bytes", "count"),
+    ("conn_state", "string"), ("local_orig", "bool"), ("local_resp", "bool"),
+    ("missed_bytes", "count"), ("history", "string"), ("orig_pkts", "count"),
+    ("orig_ip_bytes", "count"), ("resp_pkts", "count"), ("resp_ip_bytes", "count"),
+    ("tunnel_parents", "set[string]"), ("ip_proto", "count"),
+];
+
+/// The `conn.log` schema with the given optional columns (built once per combination).
+pub fn conn_log_schema(cols: ConnColumns) -> &'static Schema {
+    static SCHEMAS: [std::sync::OnceLock<Schema>; 8] = [const { std::sync::OnceLock::new() }; 8];
+    let i = usize::from(cols.vlan) | usize::from(cols.l2_addrs) << 1 | usize::from(cols.speculative_service) << 2;
+    SCHEMAS[i].get_or_init(|| {
+        let mut columns = CONN_COLUMNS_BASE.to_vec();
+        if cols.vlan {
+            columns.extend([("vlan", "int"), ("inner_vlan", "int")]);
+        }
+        if cols.l2_addrs {
+            columns.extend([("orig_l2_addr", "string"), ("resp_l2_addr", "string")]);
+        }
+        if cols.speculative_service {
+            columns.push(("speculative_service", "string"));
+        }
+        Schema { path: "conn", columns: Vec::leak(columns) }
+    })
 }
 
 /// One `conn.log` row, as Zeek's `set_conn` fills it at removal.
-pub fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], vlan: bool, l2: bool) -> Vec<Value> {
+pub fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], cols: ConnColumns) -> Vec<Value> {
     let duration = c.duration();
     let has_duration = duration.0 > 0;
     let (osize, _) = c.endpoint_size_state(true);
@@ -606,13 +600,20 @@ pub fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], vlan: bool, l2: b
         if c.tunnel_parents.is_empty() { Value::Unset } else { Value::Set(c.tunnel_parents.iter().map(Value::str).collect()) },
         Value::Count(u64::from(c.ip_proto)),
     ];
-    if vlan {
+    if cols.vlan {
         row.push(Value::opt(c.vlan, |v| Value::Int(i64::from(v))));
         row.push(Value::opt(c.inner_vlan, |v| Value::Int(i64::from(v))));
     }
-    if l2 {
+    if cols.l2_addrs {
         row.push(Value::opt(c.orig_l2, |m| Value::str(mac_string(&m))));
         row.push(Value::opt(c.resp_l2, |m| Value::str(mac_string(&m))));
+    }
+    if cols.speculative_service {
+        row.push(if c.speculative_service.is_empty() {
+            Value::Unset
+        } else {
+            Value::str(c.speculative_service.join(","))
+        });
     }
     row
 }

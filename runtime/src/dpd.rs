@@ -1,0 +1,289 @@
+//! Dynamic protocol detection: analyzers found by what a connection carries,
+//! not only by its port (Zeek's PIA and its DPD signatures).
+//!
+//! Grammars declare signatures in their `analyzer` block
+//! (`signature tcp orig /^GET /, resp /^HTTP\//;`): one anchored pattern per
+//! direction, all of which must match the start of that direction's stream
+//! (TCP) or of one datagram (UDP). While a connection is young its first
+//! bytes are kept (at most [`BUFFER_SIZE`] for both directions together, like
+//! Zeek's `dpd_buffer_size`); when a signature matches then, its analyzer is
+//! attached and handed the kept bytes in their original order. A match after
+//! the buffer ran out can no longer be analysed: it is recorded as a
+//! *speculative* service (Zeek's `speculative_service` column).
+//!
+//! Everything is bounded: matching looks at most [`MATCH_WINDOW`] bytes of
+//! each direction, and the state is dropped once every signature is decided.
+
+use crate::analyzer::AnalyzerSpec;
+use crate::zeek::Proto;
+use regex::bytes::Regex;
+
+/// Zeek's `dpd_buffer_size`: bytes kept (both directions) for replay.
+pub const BUFFER_SIZE: usize = 1024;
+/// Bytes of each direction a signature may look at.
+pub const MATCH_WINDOW: usize = 1024;
+
+/// What must match for an analyzer to be attached. Patterns are regular
+/// expressions (Rust `regex` syntax, bytes mode), anchored at the start.
+#[derive(Debug, Clone, Copy)]
+pub struct Signature {
+    pub orig: Option<&'static str>,
+    pub resp: Option<&'static str>,
+}
+
+struct Compiled {
+    spec: AnalyzerSpec,
+    /// Index 0: originator, 1: responder.
+    pats: [Option<Regex>; 2],
+}
+
+/// The compiled signatures of every registered analyzer.
+#[derive(Default)]
+pub struct Detector {
+    sigs: Vec<Compiled>,
+}
+
+/// A signature's pattern that did not compile (a grammar bug caught at start).
+#[derive(Debug)]
+pub struct BadSignature {
+    pub tag: &'static str,
+    pub error: String,
+}
+
+impl Detector {
+    pub fn new(specs: &[AnalyzerSpec]) -> Result<Detector, BadSignature> {
+        let mut sigs = Vec::new();
+        for spec in specs {
+            let Some(sig) = spec.signature else { continue };
+            let compile = |p: Option<&'static str>| -> Result<Option<Regex>, BadSignature> {
+                p.map(|p| {
+                    // `(?s-u)`: `.` matches any byte, classes are bytes, not UTF-8.
+                    Regex::new(&format!("(?s-u)\\A(?:{p})"))
+                        .map_err(|e| BadSignature { tag: spec.tag, error: e.to_string() })
+                })
+                .transpose()
+            };
+            sigs.push(Compiled { spec: *spec, pats: [compile(sig.orig)?, compile(sig.resp)?] });
+        }
+        Ok(Detector { sigs })
+    }
+
+    /// Detection state for a new connection, if any signature could apply.
+    pub fn start(&self, proto: Proto) -> Option<Box<Dpd>> {
+        let candidates: Vec<Candidate> = self
+            .sigs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.spec.proto == proto)
+            .map(|(i, s)| Candidate { sig: i as u16, side: s.pats.each_ref().map(|p| if p.is_none() { Side::Matched } else { Side::Open }) })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        Some(Box::new(Dpd {
+            proto,
+            candidates,
+            prefix: [Vec::new(), Vec::new()],
+            replay: Vec::new(),
+            chunks: Vec::new(),
+            buffering: true,
+        }))
+    }
+
+    /// Feeds `data` (next stream bytes, or one datagram) of one direction.
+    /// `attached(tag)` says whether an analyzer with that tag already runs
+    /// (or ran and was removed) on the connection.
+    pub fn data(&self, st: &mut Dpd, is_orig: bool, data: &[u8], attached: impl Fn(&str) -> bool) -> Found {
+        let d = usize::from(!is_orig);
+        let mut found = Found::default();
+        // The window to match: the direction's stream prefix (TCP) or this datagram (UDP).
+        let window: &[u8] = if st.proto == Proto::Tcp {
+            let room = MATCH_WINDOW.saturating_sub(st.prefix[d].len());
+            st.prefix[d].extend_from_slice(&data[..data.len().min(room)]);
+            &st.prefix[d]
+        } else {
+            &data[..data.len().min(MATCH_WINDOW)]
+        };
+        let window_full = st.proto == Proto::Udp || window.len() >= MATCH_WINDOW;
+        for c in st.candidates.iter_mut() {
+            if c.side[d] != Side::Open {
+                continue;
+            }
+            let sig = &self.sigs[usize::from(c.sig)];
+            let pat = sig.pats[d].as_ref().expect("open sides have a pattern");
+            if pat.is_match(window) {
+                c.side[d] = Side::Matched;
+                if c.side[1 - d] == Side::Matched {
+                    c.side = [Side::Done, Side::Done];
+                    let spec = sig.spec;
+                    if st.buffering && !attached(spec.tag) {
+                        found.attach.push(spec);
+                    } else if !st.buffering {
+                        found.late.push(spec.tag);
+                    }
+                }
+            } else if window_full {
+                // More bytes cannot help an anchored pattern past the window.
+                c.side[d] = Side::Failed;
+            }
+        }
+        st.candidates.retain(|c| !c.side.contains(&Side::Failed) && c.side != [Side::Done, Side::Done]);
+        if !found.attach.is_empty() {
+            found.replay = st.chunks.iter().map(|&(o, s, e)| (o, st.replay[s..e].to_vec())).collect();
+        }
+        if st.buffering {
+            if st.replay.len() + data.len() <= BUFFER_SIZE {
+                let start = st.replay.len();
+                st.replay.extend_from_slice(data);
+                st.chunks.push((is_orig, start, st.replay.len()));
+            } else {
+                // Zeek stops buffering for good once the buffer is exceeded.
+                st.buffering = false;
+                st.replay = Vec::new();
+                st.chunks = Vec::new();
+            }
+        }
+        found
+    }
+
+    /// A direction lost bytes: its stream start can no longer be matched.
+    pub fn gap(&self, st: &mut Dpd, is_orig: bool) {
+        let d = usize::from(!is_orig);
+        for c in st.candidates.iter_mut() {
+            if c.side[d] == Side::Open {
+                c.side[d] = Side::Failed;
+            }
+        }
+        st.candidates.retain(|c| !c.side.contains(&Side::Failed));
+        st.buffering = false;
+        st.replay = Vec::new();
+        st.chunks = Vec::new();
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Open,
+    Matched,
+    Failed,
+    Done,
+}
+
+struct Candidate {
+    sig: u16,
+    side: [Side; 2],
+}
+
+/// Detection state of one connection.
+pub struct Dpd {
+    proto: Proto,
+    candidates: Vec<Candidate>,
+    prefix: [Vec<u8>; 2],
+    replay: Vec<u8>,
+    /// (is_orig, start, end) into `replay`, in arrival order.
+    chunks: Vec<(bool, usize, usize)>,
+    buffering: bool,
+}
+
+impl Dpd {
+    /// Nothing is left to decide: the state can be dropped.
+    pub fn finished(&self) -> bool {
+        self.candidates.is_empty()
+    }
+}
+
+/// What one delivery decided.
+#[derive(Default)]
+pub struct Found {
+    /// Analyzers to attach now, before this delivery reaches them.
+    pub attach: Vec<AnalyzerSpec>,
+    /// The bytes kept so far, to replay to the new analyzers first.
+    pub replay: Vec<(bool, Vec<u8>)>,
+    /// Analyzers whose signature matched too late to attach them.
+    pub late: Vec<&'static str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyzer::{Analyzer, AnalyzerCx};
+
+    struct Nop;
+    impl Analyzer for Nop {
+        fn deliver(&mut self, _: &mut AnalyzerCx<'_>, _: bool, _: &[u8]) {}
+    }
+    fn spec(orig: &'static str, resp: &'static str) -> AnalyzerSpec {
+        AnalyzerSpec {
+            tag: "HTTP",
+            proto: Proto::Tcp,
+            ports: &[],
+            new: || Box::new(Nop),
+            signature: Some(Signature { orig: Some(orig), resp: Some(resp) }),
+        }
+    }
+
+    #[test]
+    fn both_sides_must_match_and_kept_bytes_are_replayed_in_order() {
+        let det = Detector::new(&[spec(r"[[:space:]]*GET ", r"HTTP/[0-9]")]).unwrap();
+        let mut st = det.start(Proto::Tcp).unwrap();
+        let f = det.data(&mut st, true, b"GET / HTTP/1.1\r\n", |_| false);
+        assert!(f.attach.is_empty());
+        let f = det.data(&mut st, false, b"HTTP/1.1 200 OK\r\n", |_| false);
+        assert_eq!(f.attach.len(), 1);
+        assert_eq!(f.replay, vec![(true, b"GET / HTTP/1.1\r\n".to_vec())]);
+        assert!(st.finished());
+    }
+
+    #[test]
+    fn a_pattern_split_across_segments_still_matches() {
+        let det = Detector::new(&[spec("GET /", "HTTP/")]).unwrap();
+        let mut st = det.start(Proto::Tcp).unwrap();
+        det.data(&mut st, true, b"GE", |_| false);
+        det.data(&mut st, true, b"T /x", |_| false);
+        let f = det.data(&mut st, false, b"HTTP/1.0 200", |_| false);
+        assert_eq!(f.attach.len(), 1);
+    }
+
+    #[test]
+    fn a_match_after_the_buffer_ran_out_is_late() {
+        let det = Detector::new(&[spec("POST ", "HTTP/")]).unwrap();
+        let mut st = det.start(Proto::Tcp).unwrap();
+        det.data(&mut st, true, b"POST /upload HTTP/1.1\r\n", |_| false);
+        det.data(&mut st, true, &[b'x'; 2000], |_| false);
+        let f = det.data(&mut st, false, b"HTTP/1.1 200 OK\r\n", |_| false);
+        assert!(f.attach.is_empty());
+        assert_eq!(f.late, vec!["HTTP"]);
+    }
+
+    #[test]
+    fn no_match_means_no_state_and_no_attach() {
+        let det = Detector::new(&[spec("GET ", "HTTP/")]).unwrap();
+        let mut st = det.start(Proto::Tcp).unwrap();
+        det.data(&mut st, true, &[0u8; 1500], |_| false);
+        assert!(st.finished());
+        assert!(det.start(Proto::Udp).is_none());
+    }
+
+    #[test]
+    fn an_attached_analyzer_is_not_attached_twice() {
+        let det = Detector::new(&[spec("GET ", "HTTP/")]).unwrap();
+        let mut st = det.start(Proto::Tcp).unwrap();
+        det.data(&mut st, true, b"GET / HTTP/1.1\r\n", |_| true);
+        let f = det.data(&mut st, false, b"HTTP/1.1 200 OK\r\n", |_| true);
+        assert!(f.attach.is_empty() && f.late.is_empty());
+    }
+
+    #[test]
+    fn a_gap_before_the_match_ends_detection() {
+        let det = Detector::new(&[spec("GET ", "HTTP/")]).unwrap();
+        let mut st = det.start(Proto::Tcp).unwrap();
+        det.gap(&mut st, true);
+        assert!(st.finished());
+    }
+
+    #[test]
+    fn bad_patterns_are_reported_with_their_analyzer() {
+        let err = Detector::new(&[spec("(unclosed", "x")]).err().unwrap();
+        assert_eq!(err.tag, "HTTP");
+    }
+}

@@ -78,17 +78,50 @@ fn vlan_tagged_request() {
 fn bad_arp_explanations() {
     let frames = vec![
         // Hardware type 6 (IEEE 802).
-        arp_frame(1.0, MAC_A, BROADCAST, &arp_raw(6, 0x0800, 6, 4, 1, &[&MAC_A[..], &IP_A, &[0; 6], &IP_B].concat())),
+        arp_frame(
+            1.0,
+            MAC_A,
+            BROADCAST,
+            &arp_raw(
+                6,
+                0x0800,
+                6,
+                4,
+                1,
+                &[&MAC_A[..], &IP_A, &[0; 6], &IP_B].concat(),
+            ),
+        ),
         // Ethernet with an 8-byte hardware address.
-        arp_frame(1.1, MAC_A, BROADCAST, &arp_raw(1, 0x0800, 8, 4, 1, &[0x11; 24])),
+        arp_frame(
+            1.1,
+            MAC_A,
+            BROADCAST,
+            &arp_raw(1, 0x0800, 8, 4, 1, &[0x11; 24]),
+        ),
         // IPv6 protocol addresses.
-        arp_frame(1.2, MAC_A, BROADCAST, &arp_raw(1, 0x86dd, 6, 16, 1, &[0x22; 44])),
+        arp_frame(
+            1.2,
+            MAC_A,
+            BROADCAST,
+            &arp_raw(1, 0x86dd, 6, 16, 1, &[0x22; 44]),
+        ),
         // IPv4 with a 6-byte protocol address.
-        arp_frame(1.3, MAC_A, BROADCAST, &arp_raw(1, 0x0800, 6, 6, 1, &[0x33; 24])),
+        arp_frame(
+            1.3,
+            MAC_A,
+            BROADCAST,
+            &arp_raw(1, 0x0800, 6, 6, 1, &[0x33; 24]),
+        ),
         // Sender hardware address differs from the Ethernet source.
         arp_frame(1.4, MAC_A, BROADCAST, &arp(1, MAC_B, IP_A, [0; 6], IP_B)),
         // RARP request (on the RARP EtherType), and an undefined opcode.
-        padded(ethernet(1.5, MAC_A, BROADCAST, 0x8035, &arp(3, MAC_A, [0; 4], MAC_A, [0; 4]))),
+        padded(ethernet(
+            1.5,
+            MAC_A,
+            BROADCAST,
+            0x8035,
+            &arp(3, MAC_A, [0; 4], MAC_A, [0; 4]),
+        )),
         arp_frame(1.6, MAC_A, BROADCAST, &arp(7, MAC_A, IP_A, [0; 6], IP_B)),
     ];
     insta::assert_json_snapshot!(summary(&run_arp(&frames)));
@@ -103,7 +136,12 @@ fn truncated_packets_are_weirds_without_events() {
         // Addresses cut.
         ethernet(1.1, MAC_A, BROADCAST, 0x0806, &full[..20]),
         // Hostile lengths: 2 * 255 + 2 * 255 address bytes promised in a padded frame.
-        arp_frame(1.2, MAC_A, BROADCAST, &arp_raw(1, 0x0800, 255, 255, 1, &[0; 20])),
+        arp_frame(
+            1.2,
+            MAC_A,
+            BROADCAST,
+            &arp_raw(1, 0x0800, 255, 255, 1, &[0; 20]),
+        ),
     ];
     let out = run_arp(&frames);
     // Zeek reports these as network weirds (net_weird), with no ARP event.
@@ -122,7 +160,12 @@ fn short_lengths_read_addresses_at_zeeks_offsets() {
 #[test]
 fn every_arp_event_is_raised() {
     let mut frames = request_and_reply();
-    frames.push(arp_frame(2.0, MAC_A, BROADCAST, &arp(7, MAC_A, IP_A, [0; 6], IP_B)));
+    frames.push(arp_frame(
+        2.0,
+        MAC_A,
+        BROADCAST,
+        &arp(7, MAC_A, IP_A, [0; 6], IP_B),
+    ));
     let seen: BTreeSet<String> = event_names(&run_arp(&frames)).into_iter().collect();
     let all: BTreeSet<String> = arp::EVENT_NAMES.iter().map(|s| s.to_string()).collect();
     assert_eq!(all.len(), 3);

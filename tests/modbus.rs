@@ -123,7 +123,11 @@ fn writes() -> Vec<(bool, Vec<u8>)> {
         // 10 coils from 0x13: 0xCD 0x01 -> 1,0,1,1,0,0,1,1,1,0.
         req(7, 0x0F, &cat(&[&be(&[0x0013, 10]), &[2, 0xCD, 0x01]])),
         resp(7, 0x0F, &be(&[0x0013, 10])),
-        req(8, 0x10, &cat(&[&be(&[0x0001, 2]), &[4], &be(&[0x000A, 0x0102])])),
+        req(
+            8,
+            0x10,
+            &cat(&[&be(&[0x0001, 2]), &[4], &be(&[0x000A, 0x0102])]),
+        ),
         resp(8, 0x10, &be(&[0x0001, 2])),
         req(9, 0x16, &be(&[0x0004, 0x00F2, 0x0025])),
         resp(9, 0x16, &be(&[0x0004, 0x00F2, 0x0025])),
@@ -139,7 +143,12 @@ fn files_and_queues() -> Vec<(bool, Vec<u8>)> {
     // Two sub-requests (reference type 6, file 4 record 1 length 2; file 3 record 9 length 2).
     let read_file_req = cat(&[&[14, 6], &be(&[4, 1, 2]), &[6], &be(&[3, 9, 2])]);
     // Two sub-responses: length 5 (type + 2 words), 5.
-    let read_file_resp = cat(&[&[12, 5, 6], &be(&[0x0DFE, 0x0020]), &[5, 6], &be(&[0x33CD, 0x0040])]);
+    let read_file_resp = cat(&[
+        &[12, 5, 6],
+        &be(&[0x0DFE, 0x0020]),
+        &[5, 6],
+        &be(&[0x33CD, 0x0040]),
+    ]);
     // One reference with 3 words of data.
     let write_file = cat(&[&[13, 6], &be(&[4, 7, 3, 0x06AF, 0x04BE, 0x100D])]);
     vec![
@@ -147,8 +156,23 @@ fn files_and_queues() -> Vec<(bool, Vec<u8>)> {
         resp(10, 0x14, &read_file_resp),
         req(11, 0x15, &write_file),
         resp(11, 0x15, &write_file),
-        req(12, 0x17, &cat(&[&be(&[0x0003, 6, 0x000E, 3]), &[6], &be(&[0x00FF, 0x00FF, 0x00FF])])),
-        resp(12, 0x17, &cat(&[&[12], &be(&[0x00FE, 0x0ACD, 0x0001, 0x0003, 0x000D, 0x00FF])])),
+        req(
+            12,
+            0x17,
+            &cat(&[
+                &be(&[0x0003, 6, 0x000E, 3]),
+                &[6],
+                &be(&[0x00FF, 0x00FF, 0x00FF]),
+            ]),
+        ),
+        resp(
+            12,
+            0x17,
+            &cat(&[
+                &[12],
+                &be(&[0x00FE, 0x0ACD, 0x0001, 0x0003, 0x000D, 0x00FF]),
+            ]),
+        ),
         req(13, 0x18, &be(&[0x04DE])),
         resp(13, 0x18, &be(&[6, 2, 0x01B8, 0x1284])),
     ]
@@ -177,7 +201,10 @@ fn exceptions_and_unknown_function_codes() {
 #[test]
 fn adus_split_and_coalesced_across_segments() {
     // Two requests in one segment, then one response cut in three.
-    let two = cat(&[&adu(30, 1, 0x03, &be(&[0, 1])), &adu(31, 1, 0x06, &be(&[2, 7]))]);
+    let two = cat(&[
+        &adu(30, 1, 0x03, &be(&[0, 1])),
+        &adu(31, 1, 0x06, &be(&[2, 7])),
+    ]);
     let r = adu(30, 1, 0x03, &cat(&[&[2], &be(&[0xBEEF])]));
     insta::assert_json_snapshot!(run(&[
         (true, two),
@@ -242,7 +269,12 @@ fn hostile_coil_quantity_is_bounded_by_the_bytes() {
 #[test]
 fn every_modbus_event_is_raised() {
     let mut seen = BTreeSet::new();
-    for chunks in [reads(), writes(), files_and_queues(), vec![resp(1, 0x81, &[1])]] {
+    for chunks in [
+        reads(),
+        writes(),
+        files_and_queues(),
+        vec![resp(1, 0x81, &[1])],
+    ] {
         seen.extend(event_names(&run(&chunks)));
     }
     let all: BTreeSet<String> = modbus::EVENT_NAMES.iter().map(|s| s.to_string()).collect();

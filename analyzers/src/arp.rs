@@ -41,6 +41,9 @@ mod tests {
         let pdu = Pdu::new(&data);
         assert_eq!(mac_at(&pdu, 4).as_bytes(), b"05:06:07:08:00:00");
         assert_eq!(ipv4_at(&pdu, 6), "7.8.0.0".parse::<IpAddr>().unwrap());
-        assert_eq!(ipv4_at(&pdu, u64::MAX), "0.0.0.0".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            ipv4_at(&pdu, u64::MAX),
+            "0.0.0.0".parse::<IpAddr>().unwrap()
+        );
     }
 }

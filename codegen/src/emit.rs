@@ -767,7 +767,10 @@ impl<'w> Emitter<'w> {
             ETy::Node(Ty::Bytes, false) | ETy::Lit => quote!(&#t[..]),
             ETy::Unknown => quote!(&[][..]),
             other => {
-                self.err(e.span, format!("expected bytes, found {}", ety_name(&other)));
+                self.err(
+                    e.span,
+                    format!("expected bytes, found {}", ety_name(&other)),
+                );
                 quote!(&[][..])
             }
         }
@@ -776,18 +779,27 @@ impl<'w> Emitter<'w> {
     /// `format("text {} more {}", a, b)`: a Zeek string; `{}` takes integers (decimal) or strings.
     fn format_call(&mut self, args: &[Expr], span: Span, sc: &Scope) -> (TokenStream, ETy) {
         let Some(ExprKind::Str(text)) = args.first().map(|a| &a.kind) else {
-            self.err(span, "`format` takes a string literal with `{}` placeholders, then one value per `{}`");
+            self.err(
+                span,
+                "`format` takes a string literal with `{}` placeholders, then one value per `{}`",
+            );
             return (quote!(0u64), ETy::Unknown);
         };
         let holes = text.matches("{}").count();
         if text.replace("{}", "").contains(['{', '}']) {
-            self.err(args[0].span, "`format` text may contain only `{}` placeholders, no other braces");
+            self.err(
+                args[0].span,
+                "`format` text may contain only `{}` placeholders, no other braces",
+            );
             return (quote!(0u64), ETy::Unknown);
         }
         if holes != args.len() - 1 {
             self.err(
                 span,
-                format!("`format` text has {holes} placeholder(s) but {} value(s) follow", args.len() - 1),
+                format!(
+                    "`format` text has {holes} placeholder(s) but {} value(s) follow",
+                    args.len() - 1
+                ),
             );
             return (quote!(0u64), ETy::Unknown);
         }
@@ -796,14 +808,18 @@ impl<'w> Emitter<'w> {
             let (t, ty) = self.expr(a, sc);
             let v = match ty {
                 ETy::Z(ZTy::Str) => quote!(::std::string::String::from_utf8_lossy(#t.as_bytes())),
-                ETy::Node(Ty::Bytes, _) | ETy::Lit => quote!(::std::string::String::from_utf8_lossy(&#t[..])),
+                ETy::Node(Ty::Bytes, _) | ETy::Lit => {
+                    quote!(::std::string::String::from_utf8_lossy(&#t[..]))
+                }
                 _ => self.int(a, sc),
             };
             vals.push(v);
         }
         let l = Literal::string(text);
         (
-            quote!(::netpac_runtime::zeek::ZString::new(::std::format!(#l, #(#vals),*))),
+            quote!(::netpac_runtime::zeek::ZString::new(
+                ::std::format!(#l, #(#vals),*)
+            )),
             ETy::Z(ZTy::Str),
         )
     }
@@ -1144,7 +1160,9 @@ impl<'w> Emitter<'w> {
 /// The first connection builtin (`$conn`, `$resp_port`, `$is_orig`) an expression uses.
 fn uses_conn(e: &Expr) -> Option<String> {
     match &e.kind {
-        ExprKind::Dollar(d) if matches!(d.as_str(), "conn" | "resp_port" | "is_orig") => Some(d.clone()),
+        ExprKind::Dollar(d) if matches!(d.as_str(), "conn" | "resp_port" | "is_orig") => {
+            Some(d.clone())
+        }
         ExprKind::Member(b, _) | ExprKind::Unary(_, b) => uses_conn(b),
         ExprKind::Binary(_, a, b) => uses_conn(a).or_else(|| uses_conn(b)),
         ExprKind::Call(_, args) => args.iter().find_map(uses_conn),

@@ -214,11 +214,13 @@ impl<'w> World<'w> {
             FieldKind::Typed(ts) => {
                 let t = self.spec_ty(m, unit, field, ts)?;
                 // Conditional and `&recover` fields may be absent.
-                Some(if f.cond.is_some() || f.attrs.iter().any(|a| a.name == "recover") {
-                    Ty::Option(Box::new(t))
-                } else {
-                    t
-                })
+                Some(
+                    if f.cond.is_some() || f.attrs.iter().any(|a| a.name == "recover") {
+                        Ty::Option(Box::new(t))
+                    } else {
+                        t
+                    },
+                )
             }
         }
     }

@@ -495,14 +495,18 @@ impl<'e> EmitCx<'e> {
     /// Source MAC of the frame (`$l2_src`); empty when the link layer has none.
     pub fn l2_src(&self) -> &'e [u8] {
         match self.l2 {
-            Some(crate::packet::Layer2 { src_mac: Some(m), .. }) => &m[..],
+            Some(crate::packet::Layer2 {
+                src_mac: Some(m), ..
+            }) => &m[..],
             _ => &[],
         }
     }
     /// Destination MAC of the frame (`$l2_dst`); empty when the link layer has none.
     pub fn l2_dst(&self) -> &'e [u8] {
         match self.l2 {
-            Some(crate::packet::Layer2 { dst_mac: Some(m), .. }) => &m[..],
+            Some(crate::packet::Layer2 {
+                dst_mac: Some(m), ..
+            }) => &m[..],
             _ => &[],
         }
     }

@@ -464,7 +464,12 @@ impl Emitter<'_> {
     }
 
     /// A link-layer analyzer (`ethertype 0x0806 => Unit;`): parses each frame's payload as one PDU.
-    fn gen_link_analyzer(&mut self, a: &AnalyzerDecl, out: &mut TokenStream, specs: &mut Vec<TokenStream>) {
+    fn gen_link_analyzer(
+        &mut self,
+        a: &AnalyzerDecl,
+        out: &mut TokenStream,
+        specs: &mut Vec<TokenStream>,
+    ) {
         let an = format_ident!("{}LinkAnalyzer", camel(&a.name));
         let tag = &a.name;
         let mut handlers = Vec::new();
@@ -495,7 +500,10 @@ impl Emitter<'_> {
                     _ => {
                         self.err(
                             *span,
-                            format!("`{}.{f}` must be a field of a unit type of this grammar", item.unit),
+                            format!(
+                                "`{}.{f}` must be a field of a unit type of this grammar",
+                                item.unit
+                            ),
                         );
                         continue;
                     }
@@ -555,7 +563,10 @@ impl Emitter<'_> {
                 });
             }
         }
-        let doc = format!(" The `{}` link-layer analyzer (generated from its `ethertype` items).", a.name);
+        let doc = format!(
+            " The `{}` link-layer analyzer (generated from its `ethertype` items).",
+            a.name
+        );
         out.extend(quote! {
             #(#handlers)*
             #[doc = #doc]

@@ -469,7 +469,11 @@ impl Emitter<'_> {
 
         if let Some(a) = self.attr(attrs, "weird") {
             // `&weird("name")` or `&weird("name", value)`: the value becomes the weird's `addl`.
-            let name = a.value.as_ref().or(a.args.first().map(|x| &x.expr)).map(|e| e.kind.clone());
+            let name = a
+                .value
+                .as_ref()
+                .or(a.args.first().map(|x| &x.expr))
+                .map(|e| e.kind.clone());
             match name {
                 Some(ExprKind::Str(w)) => {
                     let addl = match a.args.get(1) {
@@ -481,7 +485,10 @@ impl Emitter<'_> {
                     };
                     value = quote!({ cx.weird(#w, #addl); #value });
                 }
-                _ => self.err(a.span, "`&weird` takes a weird name and optionally a value: `&weird(\"name\", x)`"),
+                _ => self.err(
+                    a.span,
+                    "`&weird` takes a weird name and optionally a value: `&weird(\"name\", x)`",
+                ),
             }
         }
         let mut out = match window {

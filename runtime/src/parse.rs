@@ -619,6 +619,25 @@ mod tests {
     }
 
     #[test]
+    fn bits_are_lsb_first_and_bounded_by_the_bytes() {
+        assert_eq!(
+            bits_lsb_first(&[0b0000_0101, 0x01], 10),
+            [true, false, true, false, false, false, false, false, true, false]
+        );
+        assert_eq!(bits_lsb_first(&[0xff], u64::MAX).len(), 8);
+        assert!(bits_lsb_first(&[], 2000).is_empty());
+    }
+
+    #[test]
+    fn mac_strings_are_lowercase_hex_pairs() {
+        assert_eq!(
+            mac_string(&[0x00, 0x1B, 0xff, 0, 1, 0xa0]).as_bytes(),
+            b"00:1b:ff:00:01:a0"
+        );
+        assert_eq!(mac_string(&[]).as_bytes(), b"");
+    }
+
+    #[test]
     fn pdu_strings_share_the_buffer() {
         let data = b"hello world".to_vec();
         let pdu = Pdu::new(&data);

@@ -3,7 +3,7 @@
 
 mod dns_support;
 
-use netpac::proto::dns;
+use netpac::proto::{arp, dns, modbus};
 use netpac_runtime::parse::{Cursor, ParseCx};
 use netpac_runtime::zeek::Proto;
 use proptest::prelude::*;
@@ -69,6 +69,26 @@ proptest! {
         let at = split.min(framed.len());
         let _ = dns_support::run(Proto::Tcp, 53, dns_support::all_sections(),
             &[(true, framed[..at].to_vec()), (true, framed[at..].to_vec())]);
+    }
+
+    #[test]
+    fn modbus_units_never_panic(data in proptest::collection::vec(any::<u8>(), 0..300), is_orig in any::<bool>()) {
+        let lim = modbus::Limits::default();
+        let mut cur = Cursor::new(&data);
+        let mut cx = ParseCx::new(is_orig, 502);
+        let _ = modbus::Pdu::parse(&mut cur, &mut cx, &lim);
+        prop_assert!(cur.pos() <= data.len());
+        check!(modbus::ReadFileRecordResponse, &lim, &data);
+        check!(modbus::FileRecordWrite, &lim, &data);
+        check!(modbus::ReadFifoQueueResponse, &lim, &data);
+        let _ = modbus::Pdu::frame_len(&data);
+    }
+
+    #[test]
+    fn arp_units_never_panic(data in proptest::collection::vec(any::<u8>(), 0..120)) {
+        let lim = arp::Limits::default();
+        check!(arp::ArpPacket, &lim, &data);
+        check!(arp::ArpHeader, &lim, &data);
     }
 
     #[test]

@@ -179,6 +179,8 @@ pub struct AttrArg {
 pub enum Transport {
     Udp,
     Tcp,
+    /// `ethertype 0x0806 => Unit;`: a link-layer analyzer (no connection); `ports` holds EtherTypes.
+    Link,
 }
 
 #[derive(Debug, Clone)]

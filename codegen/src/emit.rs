@@ -46,6 +46,9 @@ impl ZTy {
             "connection" => ZTy::Conn,
             "string_vec" => ZTy::Vec(Box::new(ZTy::Str)),
             "index_vec" => ZTy::Vec(Box::new(ZTy::Count)),
+            // Zeek's vector type aliases (init-bare.zeek).
+            "ModbusCoils" => ZTy::Vec(Box::new(ZTy::Bool)),
+            "ModbusRegisters" => ZTy::Vec(Box::new(ZTy::Count)),
             _ => match s.strip_prefix("vector of ") {
                 Some(inner) => ZTy::Vec(Box::new(ZTy::parse(inner))),
                 None => ZTy::Record(s.to_string()),
@@ -103,6 +106,8 @@ struct Scope {
     vars: Vec<Var>,
     dollar: Option<Var>,
     cursor: Ident,
+    /// Bindings of a link-layer PDU (`ethertype ... => Unit`): no connection, but `$l2_src`/`$l2_dst`.
+    link: bool,
 }
 
 impl Scope {
@@ -364,6 +369,13 @@ impl<'w> Emitter<'w> {
                 let l = Literal::byte_string(b);
                 (quote!(#l), ETy::Lit)
             }
+            ExprKind::Str(text) if matches!(sc.mode, Mode::Bind) => {
+                let l = Literal::string(text);
+                (
+                    quote!(::netpac_runtime::zeek::ZString::from_static(#l)),
+                    ETy::Z(ZTy::Str),
+                )
+            }
             ExprKind::Str(_) => {
                 self.err(
                     e.span,
@@ -529,6 +541,22 @@ impl<'w> Emitter<'w> {
             (Mode::Parse { .. }, "eod") => (quote!(#cur.is_empty()), ETy::Bool),
             (Mode::Parse { .. }, "is_orig") => (quote!(cx.is_orig), ETy::Bool),
             (Mode::Parse { .. }, "resp_port") => (quote!(u64::from(cx.resp_port)), ETy::Int),
+            (Mode::Bind, "conn" | "resp_port" | "is_orig") if sc.link => {
+                self.err(
+                    span,
+                    format!("`${d}` is not available here: a link-layer PDU (`ethertype ... =>`) has no connection"),
+                );
+                (quote!(0u64), ETy::Unknown)
+            }
+            (Mode::Bind, "l2_src" | "l2_dst") if !sc.link => {
+                self.err(
+                    span,
+                    format!("`${d}` is only available in events of a link-layer PDU (`ethertype ... =>`)"),
+                );
+                (quote!(0u64), ETy::Unknown)
+            }
+            (Mode::Bind, "l2_src") => (quote!(ecx.l2_src()), ETy::Node(Ty::Bytes, false)),
+            (Mode::Bind, "l2_dst") => (quote!(ecx.l2_dst()), ETy::Node(Ty::Bytes, false)),
             (Mode::Bind, "conn") => (quote!(ecx.conn.record()), ETy::Z(ZTy::Conn)),
             (Mode::Bind, "is_orig") => (quote!(ecx.is_orig), ETy::Bool),
             (Mode::Bind, "halted") => (quote!(ecx.halted), ETy::Bool),
@@ -679,6 +707,33 @@ impl<'w> Emitter<'w> {
                     ETy::Z(ZTy::Time),
                 )
             }
+            "mac" if matches!(sc.mode, Mode::Bind) => {
+                if !arity(self, 1) {
+                    return (quote!(0u64), ETy::Unknown);
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                (
+                    quote!(::netpac_runtime::parse::mac_string(#b)),
+                    ETy::Z(ZTy::Str),
+                )
+            }
+            "bits" if matches!(sc.mode, Mode::Bind) => {
+                if args.is_empty() || args.len() > 2 {
+                    self.err(span, "`bits` takes bytes and optionally a bit count");
+                    return (quote!(0u64), ETy::Unknown);
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                let n = if args.len() == 2 {
+                    self.int(&args[1], sc)
+                } else {
+                    quote!(u64::MAX)
+                };
+                (
+                    quote!(::netpac_runtime::parse::bits_lsb_first(#b, #n)),
+                    ETy::Z(ZTy::Vec(Box::new(ZTy::Bool))),
+                )
+            }
+            "format" if matches!(sc.mode, Mode::Bind) => self.format_call(args, span, sc),
             "string" if matches!(sc.mode, Mode::Bind) => {
                 if !arity(self, 1) {
                     return (quote!(0u64), ETy::Unknown);
@@ -702,6 +757,71 @@ impl<'w> Emitter<'w> {
                 (quote!(0u64), ETy::Unknown)
             }
         }
+    }
+
+    /// A `bytes` argument of a builtin, as a `&[u8]` expression.
+    fn bytes_arg(&mut self, e: &Expr, sc: &Scope) -> TokenStream {
+        let (t, ty) = self.expr(e, sc);
+        match ty {
+            ETy::Node(Ty::Bytes, true) => quote!((*#t)),
+            ETy::Node(Ty::Bytes, false) | ETy::Lit => quote!(&#t[..]),
+            ETy::Unknown => quote!(&[][..]),
+            other => {
+                self.err(
+                    e.span,
+                    format!("expected bytes, found {}", ety_name(&other)),
+                );
+                quote!(&[][..])
+            }
+        }
+    }
+
+    /// `format("text {} more {}", a, b)`: a Zeek string; `{}` takes integers (decimal) or strings.
+    fn format_call(&mut self, args: &[Expr], span: Span, sc: &Scope) -> (TokenStream, ETy) {
+        let Some(ExprKind::Str(text)) = args.first().map(|a| &a.kind) else {
+            self.err(
+                span,
+                "`format` takes a string literal with `{}` placeholders, then one value per `{}`",
+            );
+            return (quote!(0u64), ETy::Unknown);
+        };
+        let holes = text.matches("{}").count();
+        if text.replace("{}", "").contains(['{', '}']) {
+            self.err(
+                args[0].span,
+                "`format` text may contain only `{}` placeholders, no other braces",
+            );
+            return (quote!(0u64), ETy::Unknown);
+        }
+        if holes != args.len() - 1 {
+            self.err(
+                span,
+                format!(
+                    "`format` text has {holes} placeholder(s) but {} value(s) follow",
+                    args.len() - 1
+                ),
+            );
+            return (quote!(0u64), ETy::Unknown);
+        }
+        let mut vals = Vec::new();
+        for a in &args[1..] {
+            let (t, ty) = self.expr(a, sc);
+            let v = match ty {
+                ETy::Z(ZTy::Str) => quote!(::std::string::String::from_utf8_lossy(#t.as_bytes())),
+                ETy::Node(Ty::Bytes, _) | ETy::Lit => {
+                    quote!(::std::string::String::from_utf8_lossy(&#t[..]))
+                }
+                _ => self.int(a, sc),
+            };
+            vals.push(v);
+        }
+        let l = Literal::string(text);
+        (
+            quote!(::netpac_runtime::zeek::ZString::new(
+                ::std::format!(#l, #(#vals),*)
+            )),
+            ETy::Z(ZTy::Str),
+        )
     }
 
     fn node_arg(&mut self, e: &Expr, want: &str, sc: &Scope) -> TokenStream {
@@ -752,6 +872,17 @@ impl<'w> Emitter<'w> {
                 ),
             );
             return (quote!(()), ETy::Unknown);
+        }
+        if sc.link {
+            // Records are built once for every scope; from a link-layer PDU they must not need a connection.
+            for f in &r.fields {
+                if let Some(d) = uses_conn(&f.expr) {
+                    self.err(
+                        span,
+                        format!("record `{}` uses `${d}` (field `{}`), which a link-layer PDU (`ethertype ... =>`) does not have", r.name, f.name),
+                    );
+                }
+            }
         }
         let mut a = Vec::new();
         for (p, e) in r.params.iter().zip(args) {
@@ -1023,6 +1154,20 @@ impl<'w> Emitter<'w> {
             let mn = format_ident!("{}", self.w.modules[m].name);
             quote!(super::#mn::#n)
         }
+    }
+}
+
+/// The first connection builtin (`$conn`, `$resp_port`, `$is_orig`) an expression uses.
+fn uses_conn(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Dollar(d) if matches!(d.as_str(), "conn" | "resp_port" | "is_orig") => {
+            Some(d.clone())
+        }
+        ExprKind::Member(b, _) | ExprKind::Unary(_, b) => uses_conn(b),
+        ExprKind::Binary(_, a, b) => uses_conn(a).or_else(|| uses_conn(b)),
+        ExprKind::Call(_, args) => args.iter().find_map(uses_conn),
+        ExprKind::ListComp { elem, src, .. } => uses_conn(elem).or_else(|| uses_conn(src)),
+        _ => None,
     }
 }
 

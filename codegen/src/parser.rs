@@ -187,10 +187,10 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         continue;
                     }
                     let mut parts = ai.into_inner();
-                    let transport = if parts.next().unwrap().as_str() == "udp" {
-                        Transport::Udp
-                    } else {
-                        Transport::Tcp
+                    let transport = match parts.next().unwrap().as_str() {
+                        "udp" => Transport::Udp,
+                        "tcp" => Transport::Tcp,
+                        _ => Transport::Link,
                     };
                     let mut ports = Vec::new();
                     let mut unit = None;
@@ -203,7 +203,12 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             Rule::int_lit => {
                                 let v = int_value(&cx, &p)?;
                                 let port = u16::try_from(v).map_err(|_| {
-                                    Diagnostic::new(cx.span(&p), "port number out of range")
+                                    let what = if transport == Transport::Link {
+                                        "EtherType out of range (16 bits)"
+                                    } else {
+                                        "port number out of range"
+                                    };
+                                    Diagnostic::new(cx.span(&p), what)
                                 })?;
                                 ports.push(port);
                             }

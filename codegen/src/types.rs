@@ -213,11 +213,14 @@ impl<'w> World<'w> {
             },
             FieldKind::Typed(ts) => {
                 let t = self.spec_ty(m, unit, field, ts)?;
-                Some(if f.cond.is_some() {
-                    Ty::Option(Box::new(t))
-                } else {
-                    t
-                })
+                // Conditional and `&recover` fields may be absent.
+                Some(
+                    if f.cond.is_some() || f.attrs.iter().any(|a| a.name == "recover") {
+                        Ty::Option(Box::new(t))
+                    } else {
+                        t
+                    },
+                )
             }
         }
     }

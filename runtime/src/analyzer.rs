@@ -89,6 +89,49 @@ pub struct AnalyzerSpec {
     pub signature: Option<crate::dpd::Signature>,
 }
 
+/// The "connection" of a link-layer PDU, which has none. Generated link
+/// analyzers pass it where bindings expect a [`ConnView`]; the grammar checker
+/// rejects `$conn` (and other connection builtins) in their events, so its
+/// values are never reported.
+pub struct NoConnection;
+
+impl ConnView for NoConnection {
+    fn id(&self) -> ConnId {
+        let unspecified = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        ConnId {
+            orig_h: unspecified,
+            orig_p: crate::zeek::Port::new(0, Proto::Unknown),
+            resp_h: unspecified,
+            resp_p: crate::zeek::Port::new(0, Proto::Unknown),
+        }
+    }
+    fn uid(&self) -> &str {
+        ""
+    }
+    fn record(&self) -> Connection {
+        let ep = crate::record::Endpoint {
+            size: 0,
+            state: 0,
+            num_pkts: None,
+            num_bytes_ip: None,
+            flow_label: 0,
+            l2_addr: None,
+        };
+        Connection {
+            id: self.id(),
+            orig: ep.clone(),
+            resp: ep,
+            start_time: Time::ZERO,
+            duration: crate::zeek::Interval(0),
+            service: Vec::new(),
+            history: String::new(),
+            uid: String::new(),
+            vlan: None,
+            inner_vlan: None,
+        }
+    }
+}
+
 /// An analyzer of non-IP frames (ARP), keyed by EtherType.
 pub trait LinkAnalyzer {
     fn deliver(&mut self, ts: Time, l2: &Layer2, payload: &[u8], events: &mut Events, weirds: &mut Vec<Weird>);

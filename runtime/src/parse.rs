@@ -407,6 +407,7 @@ pub struct ParseCx {
     weirds: Vec<(&'static str, String)>,
     halted: Option<&'static str>,
     violation: Option<&'static str>,
+    recovered: Option<ParseError>,
     depth: u16,
 }
 
@@ -449,6 +450,18 @@ impl ParseCx {
     pub fn violation(&self) -> Option<&'static str> {
         self.violation
     }
+    /// A `&recover` field failed: the PDU is kept without it, parsing halts,
+    /// and the analyzer reports the error as a protocol violation.
+    pub fn recover(&mut self, err: ParseError) {
+        if self.recovered.is_none() {
+            self.recovered = Some(err);
+        }
+        self.halt("recovered");
+    }
+    /// The error a `&recover` field stopped at, if any.
+    pub fn recovered(&self) -> Option<&ParseError> {
+        self.recovered.as_ref()
+    }
     /// Enters a nested unit; fails beyond [`MAX_DEPTH`].
     #[inline]
     pub fn enter(&mut self, at: &'static str, offset: usize) -> Result<(), ParseError> {
@@ -474,6 +487,49 @@ pub struct EmitCx<'e> {
     pub is_orig: bool,
     /// Parsing stopped early (`&partial` arrays or a `halt` constraint).
     pub halted: bool,
+    /// The link-layer header of the frame (link analyzers only).
+    pub l2: Option<&'e crate::packet::Layer2>,
+}
+
+impl<'e> EmitCx<'e> {
+    /// Source MAC of the frame (`$l2_src`); empty when the link layer has none.
+    pub fn l2_src(&self) -> &'e [u8] {
+        match self.l2 {
+            Some(crate::packet::Layer2 {
+                src_mac: Some(m), ..
+            }) => &m[..],
+            _ => &[],
+        }
+    }
+    /// Destination MAC of the frame (`$l2_dst`); empty when the link layer has none.
+    pub fn l2_dst(&self) -> &'e [u8] {
+        match self.l2 {
+            Some(crate::packet::Layer2 {
+                dst_mac: Some(m), ..
+            }) => &m[..],
+            _ => &[],
+        }
+    }
+}
+
+/// Bytes as Zeek prints a MAC address: lowercase hex pairs joined by `:` (grammar builtin `mac(x)`).
+pub fn mac_string(b: &[u8]) -> crate::zeek::ZString {
+    let mut s = String::with_capacity(b.len() * 3);
+    for (i, x) in b.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push_str(&format!("{x:02x}"));
+    }
+    crate::zeek::ZString::new(s)
+}
+
+/// The first `n` bits of `b`, least significant bit of each byte first
+/// (grammar builtin `bits(x, n)`; Modbus coils). Never more than `b` holds.
+pub fn bits_lsb_first(b: &[u8], n: u64) -> Vec<bool> {
+    let avail = b.len() as u64 * 8;
+    let n = n.min(avail) as usize;
+    (0..n).map(|i| (b[i / 8] >> (i % 8)) & 1 == 1).collect()
 }
 
 /// The PDU an event binding reads from: `string` arguments become
@@ -560,6 +616,25 @@ mod tests {
         assert!(ops::sub(1, 2, "x", 0).is_err());
         assert!(ops::shl(1, 64, "x", 0).is_err());
         assert_eq!(ops::add(1, 2, "x", 0), Ok(3));
+    }
+
+    #[test]
+    fn bits_are_lsb_first_and_bounded_by_the_bytes() {
+        assert_eq!(
+            bits_lsb_first(&[0b0000_0101, 0x01], 10),
+            [true, false, true, false, false, false, false, false, true, false]
+        );
+        assert_eq!(bits_lsb_first(&[0xff], u64::MAX).len(), 8);
+        assert!(bits_lsb_first(&[], 2000).is_empty());
+    }
+
+    #[test]
+    fn mac_strings_are_lowercase_hex_pairs() {
+        assert_eq!(
+            mac_string(&[0x00, 0x1B, 0xff, 0, 1, 0xa0]).as_bytes(),
+            b"00:1b:ff:00:01:a0"
+        );
+        assert_eq!(mac_string(&[]).as_bytes(), b"");
     }
 
     #[test]

@@ -386,3 +386,19 @@ pub fn conn_columns(out: &Output, cols: &[&str]) -> Vec<String> {
         })
         .collect()
 }
+
+/// A raw Ethernet II frame: `payload` after the given EtherType (no padding added).
+pub fn ethernet(
+    ts: f64,
+    src_mac: [u8; 6],
+    dst_mac: [u8; 6],
+    ethertype: u16,
+    payload: &[u8],
+) -> Frame {
+    let mut data = Vec::with_capacity(14 + payload.len());
+    data.extend_from_slice(&dst_mac);
+    data.extend_from_slice(&src_mac);
+    data.extend_from_slice(&ethertype.to_be_bytes());
+    data.extend_from_slice(payload);
+    Frame { ts, data }
+}

@@ -58,6 +58,7 @@ impl Emitter<'_> {
             vars: Vec::new(),
             dollar: None,
             cursor: format_ident!("cur"),
+            link: false,
         }
     }
 
@@ -370,6 +371,7 @@ impl Emitter<'_> {
                 }
             }
         }
+        let link_units = self.link_units();
         let mut out = TokenStream::new();
         let mut units: Vec<String> = Vec::new();
         for u in &self.module().units {
@@ -384,6 +386,7 @@ impl Emitter<'_> {
                     continue;
                 }
                 let mut sc = Self::bind_scope();
+                sc.link = link_units.contains(&unit);
                 let v = ident(&node.var);
                 sc.vars.push(Var {
                     name: node.var.clone(),
@@ -399,7 +402,8 @@ impl Emitter<'_> {
                 if *u != unit {
                     continue;
                 }
-                let sc = Self::bind_scope();
+                let mut sc = Self::bind_scope();
+                sc.link = link_units.contains(&unit);
                 for e in evs {
                     err_bodies.push(self.event_raise(*e, &sc));
                 }
@@ -430,10 +434,178 @@ impl Emitter<'_> {
         out
     }
 
+    /// Units whose events are bound from link-layer PDUs (`ethertype ... => Unit[.field]`).
+    fn link_units(&mut self) -> Vec<String> {
+        let mut link = Vec::new();
+        let mut conn = Vec::new();
+        for a in &self.module().analyzers {
+            for item in &a.items {
+                let bound = match &item.bind_field {
+                    None => Some(item.unit.clone()),
+                    Some((f, _)) => match self.w.field_ty(self.m, &item.unit, f) {
+                        Some(Ty::Unit(_, u)) => Some(u),
+                        _ => None,
+                    },
+                };
+                let Some(bound) = bound else { continue };
+                if item.transport == Transport::Link {
+                    link.push((bound, item.unit_span));
+                } else {
+                    conn.push(bound);
+                }
+            }
+        }
+        for (u, span) in &link {
+            if conn.contains(u) {
+                self.err(*span, format!("unit `{u}` is attached to a link layer and to a transport; its events cannot have both contexts"));
+            }
+        }
+        link.into_iter().map(|(u, _)| u).collect()
+    }
+
+    /// A link-layer analyzer (`ethertype 0x0806 => Unit;`): parses each frame's payload as one PDU.
+    fn gen_link_analyzer(
+        &mut self,
+        a: &AnalyzerDecl,
+        out: &mut TokenStream,
+        specs: &mut Vec<TokenStream>,
+    ) {
+        let an = format_ident!("{}LinkAnalyzer", camel(&a.name));
+        let tag = &a.name;
+        let mut handlers = Vec::new();
+        let mut arms = Vec::new();
+        for (i, item) in a.items.iter().enumerate() {
+            if item.transport != Transport::Link {
+                continue;
+            }
+            let Some(u) = self.w.unit(self.m, &item.unit) else {
+                self.err(item.unit_span, format!("unknown unit `{}`", item.unit));
+                continue;
+            };
+            if !matches!(u.body, UnitBody::Fields(_)) || !u.params.is_empty() {
+                self.err(
+                    item.unit_span,
+                    "an analyzer's PDU must be a unit with fields and without parameters",
+                );
+                continue;
+            }
+            let un = format_ident!("{}", item.unit);
+            let (bind_unit, bound) = match &item.bind_field {
+                None => (item.unit.clone(), quote!(pdu)),
+                Some((f, span)) => match self.w.field_ty(self.m, &item.unit, f) {
+                    Some(Ty::Unit(fm, fu)) if fm == self.m => {
+                        let fi = ident(f);
+                        (fu, quote!(&pdu.#fi))
+                    }
+                    _ => {
+                        self.err(
+                            *span,
+                            format!(
+                                "`{}.{f}` must be a field of a unit type of this grammar",
+                                item.unit
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let bind = format_ident!("bind_{}", snake(&bind_unit));
+            let bind_err = format_ident!("bind_error_{}", snake(&bind_unit));
+            let h = format_ident!("link_{}_{}", snake(&a.name), i);
+            handlers.push(quote! {
+                #[allow(clippy::too_many_arguments)]
+                fn #h(limits: &Limits, ts: ::netpac_runtime::zeek::Time, l2: &::netpac_runtime::packet::Layer2, data: &[u8],
+                      events: &mut ::netpac_runtime::event::Events, weirds: &mut ::std::vec::Vec<::netpac_runtime::weird::Weird>) {
+                    let mut pcx = ::netpac_runtime::parse::ParseCx::new(false, 0);
+                    let mut cur = ::netpac_runtime::parse::Cursor::new(data);
+                    let parsed = #un::parse(&mut cur, &mut pcx, limits);
+                    // A frame has no connection: its weirds are network weirds.
+                    for (name, addl) in pcx.take_weirds() {
+                        weirds.push(::netpac_runtime::weird::Weird {
+                            ts,
+                            name,
+                            addl,
+                            scope: ::netpac_runtime::weird::WeirdScope::Net,
+                            source: #tag,
+                        });
+                    }
+                    let ecx = ::netpac_runtime::parse::EmitCx {
+                        ts,
+                        conn: &::netpac_runtime::analyzer::NoConnection,
+                        pdu: ::netpac_runtime::parse::Pdu::new(data),
+                        pdu_len: data.len(),
+                        is_orig: false,
+                        halted: pcx.halted().is_some(),
+                        l2: ::std::option::Option::Some(l2),
+                    };
+                    match &parsed {
+                        ::std::result::Result::Ok(pdu) => #bind(#bound, events, &ecx, limits),
+                        ::std::result::Result::Err(_) => #bind_err(events, &ecx, limits),
+                    }
+                }
+            });
+            let idx = Literal::u8_unsuffixed(i as u8);
+            arms.push(quote!(#idx => #h(limits, ts, l2, payload, events, weirds),));
+            let ctor = format_ident!("new_link_{}_{}", snake(&a.name), i);
+            out.extend(quote! {
+                fn #ctor() -> ::std::boxed::Box<dyn ::netpac_runtime::analyzer::LinkAnalyzer> {
+                    ::std::boxed::Box::new(#an::new(#idx, Limits::default()))
+                }
+            });
+            for et in &item.ports {
+                let et = Literal::u16_unsuffixed(*et);
+                specs.push(quote! {
+                    reg.add_link(::netpac_runtime::analyzer::LinkAnalyzerSpec {
+                        tag: #tag,
+                        ethertype: #et,
+                        new: #ctor,
+                    });
+                });
+            }
+        }
+        let doc = format!(
+            " The `{}` link-layer analyzer (generated from its `ethertype` items).",
+            a.name
+        );
+        out.extend(quote! {
+            #(#handlers)*
+            #[doc = #doc]
+            pub struct #an {
+                item: u8,
+                /// Limits in force; change them before frames arrive.
+                pub limits: Limits,
+            }
+            impl #an {
+                /// `item` is the index of the `ethertype` line of the declaration.
+                pub fn new(item: u8, limits: Limits) -> Self {
+                    #an { item, limits }
+                }
+            }
+            impl ::netpac_runtime::analyzer::LinkAnalyzer for #an {
+                #[allow(unused_variables)]
+                fn deliver(&mut self, ts: ::netpac_runtime::zeek::Time, l2: &::netpac_runtime::packet::Layer2, payload: &[u8],
+                           events: &mut ::netpac_runtime::event::Events, weirds: &mut ::std::vec::Vec<::netpac_runtime::weird::Weird>) {
+                    let #an { item, limits } = self;
+                    match *item {
+                        #(#arms)*
+                        _ => {}
+                    }
+                }
+            }
+        });
+    }
+
     pub(crate) fn gen_analyzers(&mut self) -> TokenStream {
         let mut out = TokenStream::new();
         let mut specs = Vec::new();
-        for a in &self.module().analyzers {
+        let analyzers = self.module().analyzers.clone();
+        for a in &analyzers {
+            if a.items.iter().any(|i| i.transport == Transport::Link) {
+                self.gen_link_analyzer(a, &mut out, &mut specs);
+            }
+            if a.items.iter().all(|i| i.transport == Transport::Link) {
+                continue;
+            }
             let an = format_ident!("{}Analyzer", camel(&a.name));
             let tag = &a.name;
             let mut handlers = Vec::new();
@@ -457,6 +629,9 @@ impl Emitter<'_> {
                 }
             }
             for (i, item) in a.items.iter().enumerate() {
+                if item.transport == Transport::Link {
+                    continue;
+                }
                 let Some(u) = self.w.unit(self.m, &item.unit) else {
                     self.err(item.unit_span, format!("unknown unit `{}`", item.unit));
                     continue;
@@ -516,7 +691,9 @@ impl Emitter<'_> {
                         }
                         match &parsed {
                             ::std::result::Result::Ok(_) => {
-                                if let ::std::option::Option::Some(why) = pcx.violation() {
+                                if let ::std::option::Option::Some(e) = pcx.recovered() {
+                                    cx.violation(e.to_string());
+                                } else if let ::std::option::Option::Some(why) = pcx.violation() {
                                     cx.violation(why);
                                 } else if pcx.halted().is_none() {
                                     cx.confirm();
@@ -535,6 +712,7 @@ impl Emitter<'_> {
                             pdu_len: #pdu_len,
                             is_orig,
                             halted: pcx.halted().is_some(),
+                            l2: ::std::option::Option::None,
                         };
                         match &parsed {
                             ::std::result::Result::Ok(pdu) => #bind(#bound, cx.events, &ecx, limits),
@@ -543,6 +721,7 @@ impl Emitter<'_> {
                     }
                 });
                 let (proto, arm, gap) = match item.transport {
+                    Transport::Link => continue,
                     Transport::Udp => (
                         quote!(Udp),
                         quote!(#idx => #h(limits, cx, is_orig, data),),

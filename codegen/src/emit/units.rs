@@ -15,6 +15,7 @@ const FIELD_ATTRS: &[&str] = &[
     "trailing",
     "partial",
     "on_error",
+    "recover",
     "byteorder",
     "weird",
 ];
@@ -468,7 +469,11 @@ impl Emitter<'_> {
 
         if let Some(a) = self.attr(attrs, "weird") {
             // `&weird("name")` or `&weird("name", value)`: the value becomes the weird's `addl`.
-            let name = a.value.as_ref().or(a.args.first().map(|x| &x.expr)).map(|e| e.kind.clone());
+            let name = a
+                .value
+                .as_ref()
+                .or(a.args.first().map(|x| &x.expr))
+                .map(|e| e.kind.clone());
             match name {
                 Some(ExprKind::Str(w)) => {
                     let addl = match a.args.get(1) {
@@ -480,7 +485,10 @@ impl Emitter<'_> {
                     };
                     value = quote!({ cx.weird(#w, #addl); #value });
                 }
-                _ => self.err(a.span, "`&weird` takes a weird name and optionally a value: `&weird(\"name\", x)`"),
+                _ => self.err(
+                    a.span,
+                    "`&weird` takes a weird name and optionally a value: `&weird(\"name\", x)`",
+                ),
             }
         }
         let mut out = match window {
@@ -967,6 +975,7 @@ impl Emitter<'_> {
                 vars: Vec::new(),
                 dollar: None,
                 cursor: format_ident!("cur"),
+                link: false,
             };
             let mut param_decls = Vec::new();
             let mut struct_fields = Vec::new();
@@ -1073,15 +1082,41 @@ impl Emitter<'_> {
                                 }
                                 let val =
                                     self.lower_field(&u.name, &f.name, ts, &f.attrs, &sc, f.span);
-                                let (val, fty) = match &f.cond {
-                                    Some(c) => {
+                                let recover = f.attrs.iter().find(|a| a.name == "recover");
+                                let (val, fty) = match (&f.cond, recover) {
+                                    (Some(_), Some(a)) => {
+                                        self.err(a.span, "`&recover` cannot be combined with a condition `if (...)`");
+                                        (val, fty)
+                                    }
+                                    (None, Some(a)) => {
+                                        if !a.args.is_empty() || a.value.is_some() {
+                                            self.err(a.span, "`&recover` takes no arguments");
+                                        }
+                                        // A failed field is absent; the error becomes a violation and parsing halts.
+                                        let rt = self.rust_ty(&fty);
+                                        (
+                                            quote!(match (|| -> ::std::result::Result<#rt, ::netpac_runtime::parse::ParseError> {
+                                                ::std::result::Result::Ok(#val)
+                                            })() {
+                                                ::std::result::Result::Ok(v) => ::std::option::Option::Some(v),
+                                                ::std::result::Result::Err(e) if e.is_incomplete() => return ::std::result::Result::Err(e),
+                                                ::std::result::Result::Err(e) => {
+                                                    cx.recover(e);
+                                                    let _ = cur.rest();
+                                                    ::std::option::Option::None
+                                                }
+                                            }),
+                                            Ty::Option(Box::new(fty)),
+                                        )
+                                    }
+                                    (Some(c), None) => {
                                         let c = self.boolean(c, &sc);
                                         (
                                             quote!(if #c { ::std::option::Option::Some(#val) } else { ::std::option::Option::None }),
                                             Ty::Option(Box::new(fty)),
                                         )
                                     }
-                                    None => (val, fty),
+                                    (None, None) => (val, fty),
                                 };
                                 stmts.push(quote!(let #local = #val;));
                                 if f.name != "_" {
@@ -1206,6 +1241,7 @@ impl Emitter<'_> {
             vars: Vec::new(),
             dollar: None,
             cursor: format_ident!("cur"),
+            link: false,
         };
         let mut stmts = Vec::new();
         let mut prefix = 0usize;

@@ -4,6 +4,8 @@
 //! `grammars/*.npac` / `*.evt` by `build.rs` (see `docs/grammar-language.md`).
 pub use netpac_runtime as runtime;
 
+pub mod logs;
+
 /// Generated parsers, events and analyzers, one module per grammar.
 pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/netpac_protocols.rs"));

@@ -475,16 +475,16 @@ fn txt_text(kind: &str, strs: &[netpac_runtime::zeek::ZString]) -> Vec<u8> {
 
 /// NetBIOS first-level encoding (RFC 1001 14.1): two letters `A`..`P` per
 /// byte; the 16th byte is the name type and trailing spaces are padding.
+/// A name that is not so encoded is kept as it is.
 fn decode_netbios_name(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16);
-    for pair in s.chunks(2).take(16) {
-        let [hi, lo] = pair else { break };
-        let (hi, lo) = (hi.to_ascii_uppercase(), lo.to_ascii_uppercase());
-        if !(b'A'..=b'P').contains(&hi) || !(b'A'..=b'P').contains(&lo) {
-            break;
-        }
-        out.push(((hi - b'A') << 4) | (lo - b'A'));
+    let letter = |b: &u8| (b'A'..=b'P').contains(&b.to_ascii_uppercase());
+    if s.is_empty() || s.len() % 2 != 0 || s.len() > 32 || !s.iter().all(letter) {
+        return s.to_vec();
     }
+    let mut out: Vec<u8> = s
+        .chunks(2)
+        .map(|p| ((p[0].to_ascii_uppercase() - b'A') << 4) | (p[1].to_ascii_uppercase() - b'A'))
+        .collect();
     if out.len() == 16 {
         out.truncate(15);
     }
@@ -561,7 +561,7 @@ mod tests {
         // "FRED" padded with spaces, type 0x00.
         let enc = b"EGFCEFEECACACACACACACACACACACAAA";
         assert_eq!(decode_netbios_name(enc), b"FRED");
-        assert_eq!(decode_netbios_name(b"not-netbios"), b"");
+        assert_eq!(decode_netbios_name(b"not-netbios"), b"not-netbios");
     }
 
     #[test]

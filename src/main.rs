@@ -42,7 +42,7 @@ struct Args {
     local_nets: Option<Vec<String>>,
     /// Write only Zeek's base conn.log columns, without the columns of
     /// Zeek's conn policy scripts (vlan, inner_vlan, orig_l2_addr,
-    /// resp_l2_addr, speculative_service).
+    /// resp_l2_addr, speculative_service, community_id).
     #[arg(long)]
     base_columns: bool,
     /// Never draw a progress bar.
@@ -89,7 +89,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
 
     let mut config = Config { ignore_checksums: args.ignore_checksums, ..Config::default() };
     if !args.base_columns {
-        config.conn_columns = ConnColumns { vlan: true, l2_addrs: true, speculative_service: true };
+        config.conn_columns = ConnColumns { vlan: true, l2_addrs: true, speculative_service: true, community_id: true };
     }
     if let Some(nets) = &args.local_nets {
         config.local_nets = nets.iter().map(|s| parse_cidr(s)).collect::<Result<_, _>>()?;

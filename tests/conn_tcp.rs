@@ -429,6 +429,7 @@ fn vlan_columns_when_enabled() {
                 vlan: true,
                 l2_addrs: true,
                 speculative_service: false,
+                community_id: false,
             },
             ..Config::default()
         },

@@ -508,6 +508,8 @@ pub struct ConnColumns {
     pub l2_addrs: bool,
     /// `policy/protocols/conn/speculative-service`: `speculative_service`.
     pub speculative_service: bool,
+    /// `policy/protocols/conn/community-id-logging`: `community_id`.
+    pub community_id: bool,
 }
 
 /// `conn.log` columns (today's Zeek, with `ip_proto`).
@@ -523,8 +525,11 @@ const CONN_COLUMNS_BASE: &[(&str, &str)] = &[
 
 /// The `conn.log` schema with the given optional columns (built once per combination).
 pub fn conn_log_schema(cols: ConnColumns) -> &'static Schema {
-    static SCHEMAS: [std::sync::OnceLock<Schema>; 8] = [const { std::sync::OnceLock::new() }; 8];
-    let i = usize::from(cols.vlan) | usize::from(cols.l2_addrs) << 1 | usize::from(cols.speculative_service) << 2;
+    static SCHEMAS: [std::sync::OnceLock<Schema>; 16] = [const { std::sync::OnceLock::new() }; 16];
+    let i = usize::from(cols.vlan)
+        | usize::from(cols.l2_addrs) << 1
+        | usize::from(cols.speculative_service) << 2
+        | usize::from(cols.community_id) << 3;
     SCHEMAS[i].get_or_init(|| {
         let mut columns = CONN_COLUMNS_BASE.to_vec();
         if cols.vlan {
@@ -535,6 +540,9 @@ pub fn conn_log_schema(cols: ConnColumns) -> &'static Schema {
         }
         if cols.speculative_service {
             columns.push(("speculative_service", "string"));
+        }
+        if cols.community_id {
+            columns.push(("community_id", "string"));
         }
         Schema { path: "conn", columns: Vec::leak(columns) }
     })
@@ -615,7 +623,38 @@ pub fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], cols: ConnColumns
             Value::str(c.speculative_service.join(","))
         });
     }
+    if cols.community_id {
+        row.push(Value::str(community_id(&c.id, c.ip_proto, 0)));
+    }
     row
+}
+
+/// The Community ID (v1) of a flow: a hash of its 5-tuple that other tools
+/// compute alike, `1:` + base64(SHA-1(seed, addresses, proto, ports)), the
+/// endpoints ordered so both directions give the same id.
+pub fn community_id(id: &crate::zeek::ConnId, ip_proto: u8, seed: u16) -> String {
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    let octets = |a: IpAddr| match a {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    };
+    let (mut a, mut ap) = (octets(id.orig_h), id.orig_p.number);
+    let (mut b, mut bp) = (octets(id.resp_h), id.resp_p.number);
+    if (&a, ap) > (&b, bp) {
+        std::mem::swap(&mut a, &mut b);
+        std::mem::swap(&mut ap, &mut bp);
+    }
+    let mut h = sha1::Sha1::new();
+    h.update(seed.to_be_bytes());
+    h.update(&a);
+    h.update(&b);
+    h.update([ip_proto, 0]);
+    if matches!(ip_proto, 1 | 6 | 17 | 58 | 132) {
+        h.update(ap.to_be_bytes());
+        h.update(bp.to_be_bytes());
+    }
+    format!("1:{}", base64::engine::general_purpose::STANDARD.encode(h.finalize()))
 }
 
 /// `weird.log` columns.
@@ -670,5 +709,28 @@ mod tests {
         assert_eq!(x.len(), 18);
         assert!(x.starts_with('C'));
         assert_ne!(x, a.next('C', Time(5), 7));
+    }
+}
+
+#[cfg(test)]
+mod community_id_tests {
+    use super::community_id;
+    use crate::zeek::{ConnId, Port, Proto};
+
+    fn id(a: &str, ap: u16, b: &str, bp: u16, proto: Proto) -> ConnId {
+        ConnId {
+            orig_h: a.parse().unwrap(),
+            orig_p: Port { number: ap, proto },
+            resp_h: b.parse().unwrap(),
+            resp_p: Port { number: bp, proto },
+        }
+    }
+
+    #[test]
+    fn matches_the_published_test_vector_and_ignores_direction() {
+        // The Community ID specification's TCP example (seed 0).
+        let fwd = id("128.232.110.120", 34855, "66.35.250.204", 80, Proto::Tcp);
+        assert_eq!(community_id(&fwd, 6, 0), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+        assert_eq!(community_id(&fwd.flipped(), 6, 0), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
     }
 }

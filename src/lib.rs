@@ -9,6 +9,8 @@ pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/netpac_protocols.rs"));
 }
 
+pub mod http;
+
 /// Every analyzer netpac knows, for the engine to attach by port.
 pub fn registry() -> netpac_runtime::analyzer::Registry {
     let mut reg = netpac_runtime::analyzer::Registry::default();
@@ -20,6 +22,7 @@ pub fn registry() -> netpac_runtime::analyzer::Registry {
 /// connection-level events the runtime raises itself.
 pub fn event_names() -> Vec<&'static str> {
     let mut names = proto::generated_event_names();
+    names.extend_from_slice(netpac_analyzers::http::EVENT_NAMES);
     names.extend_from_slice(runtime_event_names());
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| seen.insert(*n));

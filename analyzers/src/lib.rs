@@ -2,3 +2,4 @@
 //! (name decompression, body state machines, ...), one module per protocol.
 #![forbid(unsafe_code)]
 pub mod dns;
+pub mod http;

@@ -222,6 +222,18 @@ impl<'a> Cursor<'a> {
             None => Err(ParseError::invalid(self.end, at, InvalidKind::Truncated)),
         }
     }
+    /// Bytes up to (not including) `delim`, which is consumed; without one, the rest of the window.
+    pub fn until_or_eod(&mut self, delim: &[u8]) -> &'a [u8] {
+        let mut probe = *self;
+        probe.streaming = false;
+        match probe.until(delim, "") {
+            Ok(s) => {
+                self.pos = probe.pos;
+                s
+            }
+            Err(_) => self.rest(),
+        }
+    }
     /// A window over the next `n` bytes; this cursor moves past them.
     pub fn sub(&mut self, n: usize, at: &'static str) -> Result<Cursor<'a>, ParseError> {
         if n > self.remaining() {

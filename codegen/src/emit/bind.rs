@@ -440,6 +440,29 @@ impl Emitter<'_> {
             let mut deliver_arms = Vec::new();
             let mut gap_arms = Vec::new();
             for (i, item) in a.items.iter().enumerate() {
+                if let Some(ctor) = &item.extern_ctor {
+                    let ctor: syn::Path = match syn::parse_str(ctor) {
+                        Ok(p) => p,
+                        Err(_) => {
+                            self.err(item.unit_span, format!("`{ctor}` is not a Rust path"));
+                            continue;
+                        }
+                    };
+                    let proto = match item.transport {
+                        Transport::Udp => quote!(Udp),
+                        Transport::Tcp => quote!(Tcp),
+                    };
+                    let ports: Vec<Literal> = item.ports.iter().map(|p| Literal::u16_unsuffixed(*p)).collect();
+                    specs.push(quote! {
+                        reg.add(::netpac_runtime::analyzer::AnalyzerSpec {
+                            tag: #tag,
+                            proto: ::netpac_runtime::zeek::Proto::#proto,
+                            ports: &[#(#ports),*],
+                            new: #ctor,
+                        });
+                    });
+                    continue;
+                }
                 let Some(u) = self.w.unit(self.m, &item.unit) else {
                     self.err(item.unit_span, format!("unknown unit `{}`", item.unit));
                     continue;
@@ -569,6 +592,9 @@ impl Emitter<'_> {
                         new: #ctor,
                     });
                 });
+            }
+            if a.items.iter().all(|i| i.extern_ctor.is_some()) {
+                continue;
             }
             let doc = format!(
                 " The `{}` analyzer (generated from its `analyzer` declaration).",

@@ -10,6 +10,7 @@ pub mod proto {
 }
 
 pub mod http;
+pub mod logs;
 
 /// Every analyzer netpac knows, for the engine to attach by port.
 pub fn registry() -> netpac_runtime::analyzer::Registry {

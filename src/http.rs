@@ -31,6 +31,7 @@ impl glue::HttpGrammar for Grammar {
     ) -> Result<glue::StatusLine<'a>, ParseError> {
         let s = StatusLine::parse(&mut Cursor::new(line), cx, &LIMITS)?;
         Ok(glue::StatusLine {
+            magic: s.magic,
             version: s.version,
             code: s.code,
             reason: s.reason,

@@ -37,6 +37,8 @@ pub struct RequestLine<'a> {
 /// A parsed status line (`StatusLine`).
 #[derive(Debug, Clone, Copy)]
 pub struct StatusLine<'a> {
+    /// `HTTP/`, in any case.
+    pub magic: &'a [u8],
     /// What follows `HTTP/`.
     pub version: &'a [u8],
     pub code: &'a [u8],
@@ -189,38 +191,48 @@ pub const EVENT_NAMES: &[&str] = &[
 
 // ---------------------------------------------------------------- functions
 
-/// Zeek's `unescape_URI`: `%XX` becomes the byte; a bad escape is kept as it
-/// is and reported through `weird` (`illegal_%_at_end_of_URI`,
-/// `partial_escape_in_URI`, `unescaped_%_in_URI`).
+/// Zeek's `unescape_URI`: `%XX` becomes the byte and IIS's `%uXXXX` one or
+/// two bytes; a bad escape is kept as it is and reported through `weird`
+/// (`illegal_%_at_end_of_URI`, `partial_escape_at_end_of_URI`,
+/// `double_%_in_URI`, `unescaped_%_in_URI`).
 pub fn unescape_uri(uri: &[u8], mut weird: impl FnMut(&'static str)) -> Vec<u8> {
     let mut out = Vec::with_capacity(uri.len());
     let mut i = 0;
     while i < uri.len() {
-        let b = uri[i];
-        if b != b'%' {
-            out.push(b);
+        if uri[i] != b'%' {
+            out.push(uri[i]);
             i += 1;
             continue;
         }
-        match (uri.get(i + 1), uri.get(i + 2)) {
-            (None, _) => {
-                weird("illegal_%_at_end_of_URI");
+        i += 1;
+        let rest = &uri[i..];
+        match rest {
+            [] => {
                 out.push(b'%');
+                weird("illegal_%_at_end_of_URI");
+            }
+            [c] => {
+                out.extend_from_slice(&[b'%', *c]);
+                weird("partial_escape_at_end_of_URI");
                 i += 1;
             }
-            (Some(&c), None) => {
-                weird("partial_escape_in_URI");
-                out.extend_from_slice(&[b'%', c]);
+            // The first `%` of `%%` is dropped; the second starts an escape.
+            [b'%', ..] => weird("double_%_in_URI"),
+            [h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                out.push((hex(*h) << 4) | hex(*l));
                 i += 2;
             }
-            (Some(&h), Some(&l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                out.push((hex(h) << 4) | hex(l));
-                i += 3;
+            [b'u', a, b, c, d, ..] if [a, b, c, d].iter().all(|x| x.is_ascii_hexdigit()) => {
+                if !(*a == b'0' && *b == b'0') {
+                    out.push((hex(*a) << 4) | hex(*b));
+                }
+                out.push((hex(*c) << 4) | hex(*d));
+                i += 5;
             }
-            (Some(&c), Some(_)) => {
+            [c, ..] => {
                 weird("unescaped_%_in_URI");
-                out.extend_from_slice(&[b'%', c]);
-                i += 2;
+                out.extend_from_slice(&[b'%', *c]);
+                i += 1;
             }
         }
     }
@@ -459,6 +471,11 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         }
     }
 
+    /// Bytes held for lines that straddle segments (bounded by `max_line`).
+    pub fn buffered(&self) -> usize {
+        self.sides.iter().map(|s| s.line.capacity()).sum()
+    }
+
     /// Whether parsing of this direction has stopped (after CONNECT, an upgrade or a violation).
     pub fn stopped(&self, is_orig: bool) -> bool {
         self.sides[ix(is_orig)].phase == Phase::Stopped
@@ -649,6 +666,11 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
             }
             return;
         };
+        let mut req = req;
+        if req.version.is_empty() {
+            split_lowercase_version(cx, &mut req);
+        }
+        let http09 = req.version.is_empty();
         let uri = trim_start(req.uri);
         if http09 {
             self.set_version(cx, true, (0, 9));
@@ -721,7 +743,12 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         let parsed = G::status_line(line, &mut pcx);
         let flagged = Self::drain(cx, &mut pcx);
         let st = match (parsed, flagged) {
-            (Ok(st), None) => st,
+            (Ok(st), None) if st.magic.eq_ignore_ascii_case(b"HTTP/") => {
+                if st.magic != b"HTTP/" {
+                    cx.weird("lowercase_HTTP_keyword", String::new());
+                }
+                st
+            }
             _ => {
                 Self::http_event(cx, "bad_HTTP_reply", line);
                 self.reply_not_http(cx);
@@ -1310,6 +1337,28 @@ fn is_token_char(c: u8) -> bool {
     c > 31 && c < 127 && !b" \t()<>@,;:\\\"/[]?={}".contains(&c)
 }
 
+/// Zeek also finds the version after a lower-case ` http/`, and a version with no URI before it.
+fn split_lowercase_version(cx: &mut AnalyzerCx<'_>, req: &mut RequestLine<'_>) {
+    let uri = req.uri;
+    if uri.len() >= 5 && uri[..5].eq_ignore_ascii_case(b"HTTP/") {
+        if &uri[..5] != b"HTTP/" {
+            cx.weird("lowercase_HTTP_keyword", String::new());
+        }
+        cx.weird("missing_HTTP_uri", String::new());
+        req.version = &uri[5..];
+        req.uri = &uri[..0];
+        return;
+    }
+    if let Some(p) = uri
+        .windows(6)
+        .position(|w| w.eq_ignore_ascii_case(b" HTTP/"))
+    {
+        cx.weird("lowercase_HTTP_keyword", String::new());
+        req.version = &uri[p + 6..];
+        req.uri = &uri[..p];
+    }
+}
+
 fn trim_start(s: &[u8]) -> &[u8] {
     let start = s
         .iter()
@@ -1546,6 +1595,10 @@ pub fn sniff_mime(start: &[u8]) -> Option<&'static str> {
         }
     }
     if lower.starts_with(b"<?xml") {
+        let head: Vec<u8> = text.iter().take(512).map(u8::to_ascii_lowercase).collect();
+        if head.windows(5).any(|w| w == b"<html") {
+            return Some("text/html");
+        }
         return Some("application/xml");
     }
     if text.first() == Some(&b'{')

@@ -213,6 +213,9 @@ impl HttpLogger {
     }
 
     fn header(info: &mut Info, is_orig: bool, name: &[u8], value: &[u8]) {
+        if !is_orig {
+            return;
+        }
         if PROXY_HEADERS.contains(&name) {
             let mut entry = name.to_vec();
             entry.extend_from_slice(b" -> ");
@@ -220,13 +223,9 @@ impl HttpLogger {
             info.proxied.get_or_insert_with(BTreeSet::new).insert(entry);
             return;
         }
-        if !is_orig {
-            return;
-        }
         match name {
             b"REFERER" => info.referrer = Some(value.to_vec()),
-            // The port sometimes given with the host is dropped.
-            b"HOST" => info.host = Some(value.split(|&b| b == b':').next().unwrap_or(b"").to_vec()),
+            b"HOST" => info.host = Some(value.to_vec()),
             b"USER-AGENT" => info.user_agent = Some(value.to_vec()),
             b"ORIGIN" => info.origin = Some(value.to_vec()),
             b"AUTHORIZATION" | b"PROXY-AUTHORIZATION" => {
@@ -356,8 +355,10 @@ impl EventSink for HttpLogger {
             let st = self.state(&e.c);
             let ent = std::mem::take(&mut st.entities[usize::from(!e.is_orig)]);
             if ent.fuid.is_some() {
-                if let Some(mime) = sniff_mime(&ent.start) {
-                    let info = st.info(ts, e.is_orig);
+                let info = st.info(ts, e.is_orig);
+                // A partial reply (206) starts mid-file: there is nothing to sniff.
+                let partial = !e.is_orig && info.status_code == Some(206);
+                if let Some(mime) = sniff_mime(&ent.start).filter(|_| !partial) {
                     if e.is_orig {
                         info.orig_mime_types.push(mime)
                     } else {

@@ -1629,7 +1629,7 @@ mod tests {
             w,
             vec![
                 "unescaped_%_in_URI",
-                "partial_escape_in_URI",
+                "partial_escape_at_end_of_URI",
                 "illegal_%_at_end_of_URI"
             ]
         );

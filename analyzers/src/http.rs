@@ -728,8 +728,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
                     String::from_utf8_lossy(req.method).into_owned(),
                 );
             }
-            // The request is the line alone; the reply is raw data to the end.
-            self.end_message(cx, true, false, NORMAL_END);
+            // As in Zeek, header lines may still follow; the reply is raw data to the end.
             if self.sides[1].msg.is_some() {
                 cx.weird("http_09_reply_before_request", String::new());
                 self.end_message(cx, false, false, NORMAL_END);
@@ -1592,6 +1591,11 @@ pub fn sniff_mime(start: &[u8]) -> Option<&'static str> {
     ] {
         if lower.starts_with(tag) {
             return Some("text/html");
+        }
+    }
+    for start in [&b"(function"[..], b"function ", b"function(", b"<script"] {
+        if lower.starts_with(start) {
+            return Some("application/javascript");
         }
     }
     if lower.starts_with(b"<?xml") {

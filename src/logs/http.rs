@@ -81,6 +81,8 @@ struct Info {
     request_body_len: u64,
     response_body_len: u64,
     status_code: Option<u64>,
+    /// First byte of a reply's `Content-Range`, when it parses.
+    range_start: Option<u64>,
     status_msg: Option<Vec<u8>>,
     info_code: Option<u64>,
     info_msg: Option<Vec<u8>>,
@@ -106,6 +108,8 @@ struct State {
     pending: BTreeMap<u64, Info>,
     current_request: u64,
     current_response: u64,
+    /// Transactions created so far (each new record takes the next depth).
+    trans_depth: u64,
     entities: [Entity; 2],
     files: u64,
 }
@@ -117,6 +121,7 @@ impl State {
             pending: BTreeMap::new(),
             current_request: 0,
             current_response: 0,
+            trans_depth: 0,
             entities: Default::default(),
             files: 0,
         }
@@ -214,6 +219,9 @@ impl HttpLogger {
 
     fn header(info: &mut Info, is_orig: bool, name: &[u8], value: &[u8]) {
         if !is_orig {
+            if name == b"CONTENT-RANGE" {
+                info.range_start = content_range_start(value);
+            }
             return;
         }
         if PROXY_HEADERS.contains(&name) {
@@ -234,6 +242,7 @@ impl HttpLogger {
                         .iter()
                         .skip_while(|b| **b == b' ' || **b == b'\t');
                     let userpass = decode_base64(&encoded.copied().collect::<Vec<u8>>());
+                    // The password is not logged (Zeek's default_capture_password = F).
                     match userpass.iter().position(|&b| b == b':') {
                         Some(colon) => info.username = Some(userpass[..colon].to_vec()),
                         None => {
@@ -243,17 +252,23 @@ impl HttpLogger {
                             info.username = Some(u);
                         }
                     }
-                } else if name == b"AUTHORIZATION" {
-                    let scheme = value.split(|&b| b == b' ').next().unwrap_or(b"");
-                    let mut u = b"<unknown type ".to_vec();
-                    u.extend_from_slice(scheme);
-                    u.push(b'>');
-                    info.username = Some(u);
                 }
             }
             _ => {}
         }
     }
+}
+
+/// `bytes F-L/N` → F, when F and L are numbers with F <= L.
+fn content_range_start(value: &[u8]) -> Option<u64> {
+    let spec = value.strip_prefix(b"bytes")?;
+    let spec: Vec<u8> = spec.iter().copied().filter(|b| *b != b' ').collect();
+    let range = spec.split(|&b| b == b'/').next()?;
+    let mut ends = range.splitn(2, |&b| b == b'-');
+    let num = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<u64>().ok();
+    let first = num(ends.next()?)?;
+    let last = num(ends.next()?)?;
+    (first <= last).then_some(first)
 }
 
 /// Base64 as Zeek's decoder reads it: invalid characters are skipped.
@@ -303,6 +318,10 @@ impl EventSink for HttpLogger {
         let any = ev.as_any();
         if let Some(e) = any.downcast_ref::<HttpRequest>() {
             let st = self.state(&e.c);
+            // A reply seen before its request: later requests pair with later replies.
+            if st.current_request < st.current_response {
+                st.current_request = st.current_response;
+            }
             st.current_request += 1;
             let info = st.info(ts, true);
             info.method = Some(e.method.as_bytes().to_vec());
@@ -356,8 +375,10 @@ impl EventSink for HttpLogger {
             let ent = std::mem::take(&mut st.entities[usize::from(!e.is_orig)]);
             if ent.fuid.is_some() {
                 let info = st.info(ts, e.is_orig);
-                // A partial reply (206) starts mid-file: there is nothing to sniff.
-                let partial = !e.is_orig && info.status_code == Some(206);
+                // A partial reply (206) is sniffed only when it starts the file; without a
+                // usable Content-Range Zeek never finishes the file, so never sniffs it.
+                let partial =
+                    !e.is_orig && info.status_code == Some(206) && info.range_start != Some(0);
                 if let Some(mime) = sniff_mime(&ent.start).filter(|_| !partial) {
                     if e.is_orig {
                         info.orig_mime_types.push(mime)
@@ -384,7 +405,7 @@ impl EventSink for HttpLogger {
             }
         } else if let Some(e) = any.downcast_ref::<ConnectionStateRemove>() {
             if let Some(st) = self.conns.remove(&e.c.uid) {
-                for (_, info) in st.pending {
+                for (_, info) in st.pending.into_iter().filter(|(at, _)| *at != 0) {
                     Self::write(&mut self.logs, &e.c.uid, &st.id, info);
                 }
             }

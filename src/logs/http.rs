@@ -134,10 +134,14 @@ impl State {
         } else {
             self.current_response
         };
-        self.pending.entry(at).or_insert_with(|| Info {
-            ts,
-            trans_depth: at,
-            ..Info::default()
+        let depth = &mut self.trans_depth;
+        self.pending.entry(at).or_insert_with(|| {
+            *depth += 1;
+            Info {
+                ts,
+                trans_depth: *depth,
+                ..Info::default()
+            }
         })
     }
 }

@@ -1593,7 +1593,7 @@ pub fn sniff_mime(start: &[u8]) -> Option<&'static str> {
             return Some("text/html");
         }
     }
-    for start in [&b"(function"[..], b"function ", b"function(", b"<script"] {
+    for start in [&b"document.write"[..], b"<script"] {
         if lower.starts_with(start) {
             return Some("application/javascript");
         }

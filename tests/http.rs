@@ -568,3 +568,37 @@ fn http_through_the_engine_writes_http_log() {
     insta::assert_json_snapshot!(events);
     insta::assert_snapshot!(log);
 }
+
+#[test]
+fn multipart_parts_are_entities() {
+    let body: &[u8] = b"preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nline one\r\nline\ntwo\r\n--XyZ\r\nContent-Disposition: form-data; name=\"g\"\r\n\r\nv\r\n--XyZ--\r\n";
+    let mut req = format!(
+        "POST /up HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=\"XyZ\"\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    let (a, b) = req.split_at(req.len() - 30);
+    let o = Run::new().play(&[orig(a), orig(b)]);
+    let got: Vec<String> = o
+        .events
+        .iter()
+        .filter(|e| e["args"]["is_orig"] == true)
+        .map(|e| {
+            let a = &e["args"];
+            let detail = a
+                .get("name")
+                .or(a.get("data"))
+                .or(a.get("subty"))
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            format!("{} {}", e["event"].as_str().unwrap(), detail)
+        })
+        .collect();
+    insta::assert_debug_snapshot!(got);
+    // Counted by lines with their CRLF, as Zeek does.
+    assert_eq!(
+        of(&o, "http_message_done")[0]["stat"]["body_length"],
+        body.len()
+    );
+}

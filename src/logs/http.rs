@@ -89,6 +89,8 @@ struct Info {
     username: Option<Vec<u8>>,
     proxied: Option<BTreeSet<Vec<u8>>>,
     orig_fuids: Vec<String>,
+    orig_filenames: Vec<Vec<u8>>,
+    resp_filenames: Vec<Vec<u8>>,
     orig_mime_types: Vec<&'static str>,
     resp_fuids: Vec<String>,
     resp_mime_types: Vec<&'static str>,
@@ -99,6 +101,8 @@ struct Info {
 struct Entity {
     /// The file id, once data arrived.
     fuid: Option<String>,
+    /// From Content-Disposition (or Content-Type's name), as Zeek's HTTP entity script finds it.
+    filename: Option<Vec<u8>>,
     start: Vec<u8>,
 }
 
@@ -175,6 +179,13 @@ impl HttpLogger {
                 Value::Vector(v.into_iter().map(Value::str).collect())
             }
         };
+        let names = |v: Vec<Vec<u8>>| {
+            if v.is_empty() {
+                Value::Unset
+            } else {
+                Value::Vector(v.into_iter().map(Value::Str).collect())
+            }
+        };
         let mimes = |v: Vec<&'static str>| {
             if v.is_empty() {
                 Value::Unset
@@ -210,10 +221,10 @@ impl HttpLogger {
                 Value::Set(p.into_iter().map(Value::Str).collect())
             }),
             strs(info.orig_fuids),
-            Value::Unset,
+            names(info.orig_filenames),
             mimes(info.orig_mime_types),
             strs(info.resp_fuids),
-            Value::Unset,
+            names(info.resp_filenames),
             mimes(info.resp_mime_types),
         ];
         if let Err(e) = logs.write(&HTTP_LOG, &row) {
@@ -261,6 +272,50 @@ impl HttpLogger {
             _ => {}
         }
     }
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Zeek's `extract_filename_from_content_disposition`: what follows the last
+/// `name=` (or `name*=`), without quotes or an RFC 2231 charset prefix, unescaped.
+fn filename_of(value: &[u8]) -> Vec<u8> {
+    let lower = value.to_ascii_lowercase();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(p) = lower[i..].windows(4).position(|w| w == b"name") {
+        let mut j = i + p + 4;
+        while matches!(lower.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        if lower.get(j) == Some(&b'*') {
+            j += 1;
+        }
+        if lower.get(j) == Some(&b'=') {
+            j += 1;
+            while matches!(lower.get(j), Some(b' ' | b'\t')) {
+                j += 1;
+            }
+            start = j;
+        }
+        i = i + p + 4;
+    }
+    let mut name = &value[start..];
+    if let Some(quoted) = name.strip_prefix(b"\"") {
+        name = quoted.split(|&b| b == b'"').next().unwrap_or(b"");
+    }
+    // charset'language'name
+    let token = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&+-^_`{}~".contains(b);
+    let charset = name.iter().take_while(|b| token(b)).count();
+    if charset > 0 && name.get(charset) == Some(&b'\'') {
+        let lang = name[charset + 1..].iter().take_while(|b| token(b)).count();
+        if name.get(charset + 1 + lang) == Some(&b'\'') {
+            name = &name[charset + 2 + lang..];
+        }
+    }
+    netpac_analyzers::http::unescape_uri(name, |_| {})
 }
 
 /// `bytes F-L/N` → F, when F and L are numbers with F <= L.
@@ -351,8 +406,15 @@ impl EventSink for HttpLogger {
                 info.info_msg = Some(e.reason.as_bytes().to_vec());
             }
         } else if let Some(e) = any.downcast_ref::<HttpHeader>() {
-            let info = self.state(&e.c).info(ts, e.is_orig);
-            Self::header(info, e.is_orig, e.name.as_bytes(), e.value.as_bytes());
+            let st = self.state(&e.c);
+            let (name, value) = (e.name.as_bytes(), e.value.as_bytes());
+            let names_file = (name == b"CONTENT-DISPOSITION" && contains_ci(value, b"filename"))
+                || (name == b"CONTENT-TYPE" && contains_ci(value, b"name="));
+            if names_file {
+                st.entities[usize::from(!e.is_orig)].filename = Some(filename_of(value));
+            }
+            let info = st.info(ts, e.is_orig);
+            Self::header(info, e.is_orig, name, value);
         } else if let Some(e) = any.downcast_ref::<HttpBeginEntity>() {
             self.state(&e.c).entities[usize::from(!e.is_orig)] = Entity::default();
         } else if let Some(e) = any.downcast_ref::<HttpEntityData>() {
@@ -363,12 +425,15 @@ impl EventSink for HttpLogger {
                 // File ids only need to be unique; Zeek's come from its seeded random generator.
                 let fuid = format!("F{}{}", &e.c.uid[1.min(e.c.uid.len())..], st.files);
                 st.entities[side].fuid = Some(fuid.clone());
+                let filename = st.entities[side].filename.clone();
                 let info = st.info(ts, e.is_orig);
-                if e.is_orig {
-                    info.orig_fuids.push(fuid)
+                let (fuids, names) = if e.is_orig {
+                    (&mut info.orig_fuids, &mut info.orig_filenames)
                 } else {
-                    info.resp_fuids.push(fuid)
-                }
+                    (&mut info.resp_fuids, &mut info.resp_filenames)
+                };
+                fuids.push(fuid);
+                names.extend(filename);
             }
             let ent = &mut st.entities[side];
             let room = SNIFF_BYTES.saturating_sub(ent.start.len());

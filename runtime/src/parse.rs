@@ -561,6 +561,16 @@ mod tests {
     }
 
     #[test]
+    fn until_or_eod_takes_the_rest_without_a_delimiter() {
+        let mut c = Cursor::new(b"/a b HTTP/1.1");
+        assert_eq!(c.until_or_eod(b" HTTP/"), b"/a b");
+        assert_eq!(c.rest(), b"1.1");
+        let mut c = Cursor::new(b"/only");
+        assert_eq!(c.until_or_eod(b" HTTP/"), b"/only");
+        assert!(c.is_empty());
+    }
+
+    #[test]
     fn until_finds_two_byte_delimiters() {
         let mut c = Cursor::new(b"ab\rc\r\nrest");
         assert_eq!(c.until(b"\r\n", "x").unwrap(), b"ab\rc");

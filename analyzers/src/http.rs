@@ -582,12 +582,8 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         let side = &mut self.sides[ix(is_orig)];
         match (side.phase, side.body) {
             (Phase::FirstLine, _) if is_orig => self.request_line(cx, line),
-            (Phase::FirstLine, _) => {
-                // Empty lines between replies are ignored.
-                if !line.is_empty() {
-                    self.status_line(cx, line);
-                }
-            }
+            // Empty lines between replies are ignored.
+            (Phase::FirstLine, _) if !line.is_empty() => self.status_line(cx, line),
             (Phase::Headers, _) => self.header_line(cx, is_orig, line, wire_len),
             (Phase::Body, Body::ChunkSize) => self.chunk_size(cx, is_orig, line),
             (Phase::Body, Body::ChunkEnd) => {
@@ -600,10 +596,8 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
                 }
                 self.sides[ix(is_orig)].body = Body::ChunkSize;
             }
-            (Phase::Body, Body::Trailer) => {
-                if line.is_empty() {
-                    self.end_message(cx, is_orig, false, NORMAL_END);
-                }
+            (Phase::Body, Body::Trailer) if line.is_empty() => {
+                self.end_message(cx, is_orig, false, NORMAL_END)
             }
             _ => {}
         }
@@ -1464,7 +1458,7 @@ impl Multipart {
                         let line = std::mem::take(&mut self.line);
                         *body_length += line.len() as u64;
                         if self.state == PartState::Body {
-                            self.data::<G>(cx, is_orig, &line, buf, deliver);
+                            self.data(cx, is_orig, &line, buf, deliver);
                         }
                     }
                     return;
@@ -1561,16 +1555,16 @@ impl Multipart {
             }
             PartState::Body => {
                 if std::mem::take(&mut self.crlf_pending) {
-                    self.data::<G>(cx, is_orig, b"\r\n", buf, deliver);
+                    self.data(cx, is_orig, b"\r\n", buf, deliver);
                 }
-                self.data::<G>(cx, is_orig, line, buf, deliver);
+                self.data(cx, is_orig, line, buf, deliver);
                 self.crlf_pending = true;
             }
             PartState::Preamble | PartState::Done => {}
         }
     }
 
-    fn data<G: HttpGrammar>(
+    fn data(
         &mut self,
         cx: &mut AnalyzerCx<'_>,
         is_orig: bool,

@@ -251,21 +251,21 @@ impl HttpLogger {
             b"HOST" => info.host = Some(value.to_vec()),
             b"USER-AGENT" => info.user_agent = Some(value.to_vec()),
             b"ORIGIN" => info.origin = Some(value.to_vec()),
-            b"AUTHORIZATION" | b"PROXY-AUTHORIZATION" => {
-                if value.len() > 6 && value[..6].eq_ignore_ascii_case(b"basic ") {
-                    let encoded = value[6..]
-                        .iter()
-                        .skip_while(|b| **b == b' ' || **b == b'\t');
-                    let userpass = decode_base64(&encoded.copied().collect::<Vec<u8>>());
-                    // The password is not logged (Zeek's default_capture_password = F).
-                    match userpass.iter().position(|&b| b == b':') {
-                        Some(colon) => info.username = Some(userpass[..colon].to_vec()),
-                        None => {
-                            let mut u = b"<problem-decoding> (".to_vec();
-                            u.extend_from_slice(value);
-                            u.push(b')');
-                            info.username = Some(u);
-                        }
+            b"AUTHORIZATION" | b"PROXY-AUTHORIZATION"
+                if value.len() > 6 && value[..6].eq_ignore_ascii_case(b"basic ") =>
+            {
+                let encoded = value[6..]
+                    .iter()
+                    .skip_while(|b| **b == b' ' || **b == b'\t');
+                let userpass = decode_base64(&encoded.copied().collect::<Vec<u8>>());
+                // The password is not logged (Zeek's default_capture_password = F).
+                match userpass.iter().position(|&b| b == b':') {
+                    Some(colon) => info.username = Some(userpass[..colon].to_vec()),
+                    None => {
+                        let mut u = b"<problem-decoding> (".to_vec();
+                        u.extend_from_slice(value);
+                        u.push(b')');
+                        info.username = Some(u);
                     }
                 }
             }

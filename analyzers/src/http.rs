@@ -364,6 +364,9 @@ struct Message {
     status: u64,
     decoder: Option<Decoder>,
     skip_data: bool,
+    /// A reply body read to the close in Zeek's line mode: each line counts with a
+    /// CRLF, even a bare-LF one or an unterminated last one. Holds the last byte seen.
+    by_lines: Option<u8>,
 }
 
 impl Message {
@@ -388,6 +391,7 @@ impl Message {
             status: 0,
             decoder: None,
             skip_data: false,
+            by_lines: None,
         }
     }
 }
@@ -1099,9 +1103,13 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
             self.end_message(cx, is_orig, false, NORMAL_END);
             return;
         }
+        let line_mode = body == Body::UntilClose && !self.connection_close && coding.is_none();
         let side = &mut self.sides[ix(is_orig)];
         side.phase = Phase::Body;
         side.body = body;
+        if let (true, Some(msg)) = (line_mode, side.msg.as_mut()) {
+            msg.by_lines = Some(b'\n');
+        }
         if let (Some(coding), Some(msg)) = (coding, side.msg.as_mut()) {
             msg.decoder = Some(Decoder {
                 z: Decompress::new(coding == Coding::Deflate),
@@ -1187,6 +1195,16 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
             return;
         };
         let deliver = !msg.skip_data && cx.events.wants(HttpEntityData::ID);
+        if let Some(last) = msg.by_lines.as_mut() {
+            let mut prev = *last;
+            for &b in data {
+                if b == b'\n' && prev != b'\r' {
+                    msg.body_length += 1;
+                }
+                prev = b;
+            }
+            *last = prev;
+        }
         if msg.decoder.is_none() {
             if let Some(mp) = msg.multipart.as_mut() {
                 mp.feed::<G>(
@@ -1250,6 +1268,9 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
             side.msg = Some(msg);
             self.submit_header(cx, is_orig, &prev, folded);
             msg = self.sides[ix(is_orig)].msg.take().expect("put back above");
+        }
+        if msg.by_lines.is_some_and(|last| last != b'\n') {
+            msg.body_length += 2;
         }
         if let Some(mut mp) = msg.multipart.take() {
             let deliver = !msg.skip_data && cx.events.wants(HttpEntityData::ID);

@@ -454,10 +454,11 @@ use netpac_runtime::packet::{LinkType, RawPacket};
 
 /// Runs frames through the engine with the registry's analyzers and the http.log writer.
 fn engine_run(frames: &[Frame]) -> (Vec<Value>, String) {
+    static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
         "netpac-http-test-{}-{}",
         std::process::id(),
-        frames.len()
+        RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let rec = Recorded::default();
@@ -601,4 +602,29 @@ fn multipart_parts_are_entities() {
         of(&o, "http_message_done")[0]["stat"]["body_length"],
         body.len()
     );
+}
+
+#[test]
+fn http_log_bounds_unanswered_requests() {
+    // 150 pipelined requests that are never answered: Zeek logs the oldest early
+    // (max_pending_requests = 100) and every one appears once.
+    let requests: Vec<u8> = (0..150)
+        .flat_map(|i| format!("GET /r{i} HTTP/1.1\r\nHost: h\r\n\r\n").into_bytes())
+        .collect();
+    let frames = session(
+        1.0,
+        Host::v4("192.168.1.10", 52000),
+        Host::v4("192.168.1.1", 80),
+        &requests,
+        b"",
+    );
+    let (_, log) = engine_run(&frames);
+    let rows: Vec<&str> = log.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(rows.len(), 150);
+    let depths: Vec<String> = rows
+        .iter()
+        .map(|r| r.split('\t').nth(6).unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (1..=150).map(|d| d.to_string()).collect();
+    assert_eq!(depths, expected);
 }

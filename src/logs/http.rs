@@ -63,6 +63,12 @@ const PROXY_HEADERS: &[&[u8]] = &[
     b"PROXY-CONNECTION",
 ];
 
+/// Zeek's `HTTP::max_pending_requests`: more unanswered requests are logged early.
+const MAX_PENDING_REQUESTS: usize = 100;
+
+/// Zeek's `HTTP::max_files_orig` / `max_files_resp`: files listed per record and direction.
+const MAX_FILES: usize = 15;
+
 /// How much of an entity's start is kept for content sniffing.
 const SNIFF_BYTES: usize = 512;
 
@@ -103,6 +109,8 @@ struct Entity {
     fuid: Option<String>,
     /// From Content-Disposition (or Content-Type's name), as Zeek's HTTP entity script finds it.
     filename: Option<Vec<u8>>,
+    /// The file made it into the record (see [`MAX_FILES`]).
+    logged: bool,
     start: Vec<u8>,
 }
 
@@ -376,10 +384,25 @@ impl EventSink for HttpLogger {
     fn raise(&mut self, ts: Time, ev: &dyn Event) {
         let any = ev.as_any();
         if let Some(e) = any.downcast_ref::<HttpRequest>() {
-            let st = self.state(&e.c);
+            let st = self
+                .conns
+                .entry(e.c.uid.clone())
+                .or_insert_with(|| State::new(e.c.id));
             // A reply seen before its request: later requests pair with later replies.
             if st.current_request < st.current_response {
                 st.current_request = st.current_response;
+            }
+            // Too many unanswered requests: log the oldest ones (Zeek's max_pending_requests).
+            if st.pending.len() > MAX_PENDING_REQUESTS {
+                if st.current_response == 0 {
+                    st.current_response += 1;
+                }
+                while st.current_response < st.current_request {
+                    if let Some(info) = st.pending.remove(&st.current_response) {
+                        Self::write(&mut self.logs, &e.c.uid, &st.id, info);
+                    }
+                    st.current_response += 1;
+                }
             }
             st.current_request += 1;
             let info = st.info(ts, true);
@@ -432,8 +455,12 @@ impl EventSink for HttpLogger {
                 } else {
                     (&mut info.resp_fuids, &mut info.resp_filenames)
                 };
-                fuids.push(fuid);
-                names.extend(filename);
+                // Zeek's max_files_orig / max_files_resp.
+                if fuids.len() < MAX_FILES {
+                    fuids.push(fuid);
+                    names.extend(filename);
+                    st.entities[side].logged = true;
+                }
             }
             let ent = &mut st.entities[side];
             let room = SNIFF_BYTES.saturating_sub(ent.start.len());
@@ -442,7 +469,7 @@ impl EventSink for HttpLogger {
         } else if let Some(e) = any.downcast_ref::<HttpEndEntity>() {
             let st = self.state(&e.c);
             let ent = std::mem::take(&mut st.entities[usize::from(!e.is_orig)]);
-            if ent.fuid.is_some() {
+            if ent.logged {
                 let info = st.info(ts, e.is_orig);
                 // A partial reply (206) is sniffed only when it starts the file; without a
                 // usable Content-Range Zeek never finishes the file, so never sniffs it.

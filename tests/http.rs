@@ -628,3 +628,43 @@ fn http_log_bounds_unanswered_requests() {
     let expected: Vec<String> = (1..=150).map(|d| d.to_string()).collect();
     assert_eq!(depths, expected);
 }
+
+#[test]
+fn event_arguments_are_named_and_ordered_as_the_specification() {
+    let mut o = Run::new().play(&[orig(GET), resp(OK_HTML)]).events;
+    o.extend(
+        Run::new()
+            .play(&[
+                orig(b"GET / HTTP/1.x\r\n\r\n"),
+                resp(b"HTTP/1.1 101 S\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n"),
+            ])
+            .events,
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for e in &o {
+        let name = e["event"].as_str().unwrap();
+        let spec = netpac_runtime::event::EventId::by_name(name)
+            .unwrap()
+            .spec();
+        let want: Vec<&str> = spec
+            .signature
+            .trim_matches(|c| c == '(' || c == ')')
+            .split(", ")
+            .map(|a| a.split(':').next().unwrap())
+            .collect();
+        let got: Vec<&str> = e["args"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(got, want, "{name}");
+        seen.insert(name.to_string());
+    }
+    // Every event the analyzer can raise was checked.
+    let all: std::collections::BTreeSet<String> = netpac_analyzers::http::EVENT_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(seen, all);
+}

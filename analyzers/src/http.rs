@@ -364,6 +364,10 @@ struct Message {
     status: u64,
     decoder: Option<Decoder>,
     skip_data: bool,
+    /// An `Expect: 100-continue` header was seen.
+    expect_100: bool,
+    /// The length a 206 reply's Content-Range announces.
+    range_length: Option<u64>,
     /// A reply body read to the close in Zeek's line mode: each line counts with a
     /// CRLF, even a bare-LF one or an unterminated last one. Holds the last byte seen.
     by_lines: Option<u8>,
@@ -391,6 +395,8 @@ impl Message {
             status: 0,
             decoder: None,
             skip_data: false,
+            expect_100: false,
+            range_length: None,
             by_lines: None,
         }
     }
@@ -650,7 +656,9 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         // HTTP/0.9 needs a GET-like method and a URI.
         let req = req.filter(|r| !http09 || (r.method.len() >= 3 && !trim(r.uri).is_empty()));
         let Some(req) = req else {
-            if line.len() >= 9
+            let no_method = !line.first().is_some_and(|&c| is_token_char(c));
+            if no_method
+                && line.len() >= 9
                 && line[line.len() - 9..line.len() - 3].eq_ignore_ascii_case(b" HTTP/")
             {
                 cx.weird("bad_HTTP_request_with_version", String::new());
@@ -948,8 +956,16 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
             if msg.chunked {
                 cx.weird("HTTP_content_length_and_chunked", String::new());
             }
-            match decimal(token) {
+            match decimal(token).filter(|n| i64::try_from(*n).is_ok()) {
                 Some(n) => {
+                    if n == 0 && msg.expect_100 {
+                        cx.weird("HTTP_content_length_0_and_expect_100_cont", String::new());
+                    }
+                    if let Some(range) = msg.range_length.filter(|r| *r != n) {
+                        cx.weird("HTTP_range_not_matching_len", String::new());
+                        msg.content_length = Some(n.max(range));
+                        return self.raise_header(cx, is_orig, name, value);
+                    }
                     if n > 0 && token.first() == Some(&b'0') {
                         cx.weird(
                             "HTTP_content_length_leading_zeros",
@@ -965,6 +981,33 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
                     );
                     msg.content_length = Some(0);
                 }
+            }
+        } else if !is_orig && msg.status == 206 && name.eq_ignore_ascii_case(b"content-range") {
+            if msg.chunked {
+                cx.weird("HTTP_content_range_and_chunked", String::new());
+            }
+            match content_range(value) {
+                Ok((len, bad_instance)) => {
+                    if let Some(range) = bad_instance {
+                        cx.weird(
+                            "HTTP_content_range_invalid_instance",
+                            String::from_utf8_lossy(&range).into_owned(),
+                        );
+                    }
+                    match msg.content_length {
+                        Some(cl) if cl > 0 && cl != len => {
+                            cx.weird("HTTP_range_not_matching_len", String::new());
+                            msg.content_length = Some(cl.max(len));
+                        }
+                        Some(cl) if cl > 0 => {}
+                        _ => msg.content_length = Some(len),
+                    }
+                    msg.range_length = Some(len);
+                }
+                Err(Some((weird, addl))) => {
+                    cx.weird(weird, String::from_utf8_lossy(&addl).into_owned())
+                }
+                Err(None) => {}
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             if token.eq_ignore_ascii_case(b"chunked") && version == (1, 1) {
@@ -1011,6 +1054,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
                     String::from_utf8_lossy(token).into_owned(),
                 );
             }
+            msg.expect_100 = true;
             if msg.content_length == Some(0) {
                 cx.weird("HTTP_content_length_0_and_expect_100_cont", String::new());
             }
@@ -1022,8 +1066,16 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         {
             msg.connection_upgrade = true;
         }
+        self.raise_header(cx, is_orig, name, value);
+    }
+
+    fn raise_header(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, name: &[u8], value: &[u8]) {
+        let max_headers = self.limits.max_headers;
+        let Some(msg) = self.sides[ix(is_orig)].msg.as_mut() else {
+            return;
+        };
         let upper = ZString::from(name.to_ascii_uppercase());
-        if cx.events.wants(HttpAllHeaders::ID) && msg.headers.len() < self.limits.max_headers {
+        if cx.events.wants(HttpAllHeaders::ID) && msg.headers.len() < max_headers {
             msg.headers.push((upper.clone(), ZString::copy_from(value)));
         }
         raise!(
@@ -1365,6 +1417,48 @@ fn crlf_end(partial: &[u8], data: &[u8]) -> Option<usize> {
         from = at + 1;
     }
     None
+}
+
+/// The length a Content-Range (`bytes F-L/N`) announces, or the weird Zeek reports.
+#[allow(clippy::type_complexity)]
+fn content_range(value: &[u8]) -> Result<(u64, Option<Vec<u8>>), Option<(&'static str, Vec<u8>)>> {
+    let value = trim(value);
+    let unit_end = value
+        .iter()
+        .position(|b| b.is_ascii_whitespace())
+        .unwrap_or(value.len());
+    if &value[..unit_end] != b"bytes" {
+        return Err(Some(("HTTP_content_range_unknown_byte_unit", Vec::new())));
+    }
+    let range: Vec<u8> = value[unit_end..]
+        .iter()
+        .copied()
+        .filter(|&b| b != b' ')
+        .collect();
+    let cannot = || Err(Some(("HTTP_content_range_cannot_parse", Vec::new())));
+    let Some(slash) = range.iter().position(|&b| b == b'/') else {
+        return cannot();
+    };
+    let (spec, instance) = (&range[..slash], &range[slash + 1..]);
+    let Some(dash) = spec.iter().position(|&b| b == b'-') else {
+        return cannot();
+    };
+    let num = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<i64>().ok();
+    let (Some(f), Some(l)) = (num(&spec[..dash]), num(&spec[dash + 1..])) else {
+        return Err(Some(("HTTP_content_range_cannot_parse", range.clone())));
+    };
+    if f < 0 || l < 0 {
+        return Err(Some(("HTTP_content_range_invalid", range)));
+    }
+    if l < f {
+        return Err(Some(("HTTP_non_positive_content_range", range)));
+    }
+    if l - f > i64::MAX - 1 {
+        return Err(Some(("HTTP_content_range_overflow", range)));
+    }
+    // A bad instance length is reported, but the range still holds.
+    let bad_instance = (instance != b"*" && num(instance).is_none()).then_some(range);
+    Ok(((l - f + 1) as u64, bad_instance))
 }
 
 /// The `boundary` parameter of a Content-Type value (quotes removed), bounded.
@@ -2056,6 +2150,33 @@ mod tests {
         assert_eq!(sniff_mime(b"hello world, plain"), Some("text/plain"));
         assert_eq!(sniff_mime(b"{ \"a\": 1}"), Some("text/json"));
         assert_eq!(sniff_mime(b"\x00\x01\x02"), None);
+    }
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(content_range(b"bytes 0-4/33"), Ok((5, None)));
+        assert_eq!(
+            content_range(b"bytes 0-4/x"),
+            Ok((5, Some(b"0-4/x".to_vec())))
+        );
+        let weird = |v: &[u8]| content_range(v).err().flatten().map(|w| w.0);
+        assert_eq!(
+            weird(b"bytes foo-bar/baz"),
+            Some("HTTP_content_range_cannot_parse")
+        );
+        assert_eq!(weird(b"bytes 0--5/*"), Some("HTTP_content_range_invalid"));
+        assert_eq!(
+            weird(b"bytes 10-5/*"),
+            Some("HTTP_non_positive_content_range")
+        );
+        assert_eq!(
+            weird(b"bytes 0-9223372036854775807/*"),
+            Some("HTTP_content_range_overflow")
+        );
+        assert_eq!(
+            weird(b"lines 1-2/3"),
+            Some("HTTP_content_range_unknown_byte_unit")
+        );
     }
 
     #[test]

@@ -11,14 +11,12 @@ pub use glue::{sniff_mime, unescape_uri, HttpAnalyzer as GenericHttpAnalyzer};
 /// The generated HTTP line parsers.
 pub struct Grammar;
 
-const LIMITS: Limits = Limits {};
-
 impl glue::HttpGrammar for Grammar {
     fn request_line<'a>(
         line: &'a [u8],
         cx: &mut ParseCx,
     ) -> Result<glue::RequestLine<'a>, ParseError> {
-        let r = RequestLine::parse(&mut Cursor::new(line), cx, &LIMITS)?;
+        let r = RequestLine::parse(&mut Cursor::new(line), cx, &Limits::default())?;
         Ok(glue::RequestLine {
             method: r.method,
             uri: r.uri,
@@ -29,7 +27,7 @@ impl glue::HttpGrammar for Grammar {
         line: &'a [u8],
         cx: &mut ParseCx,
     ) -> Result<glue::StatusLine<'a>, ParseError> {
-        let s = StatusLine::parse(&mut Cursor::new(line), cx, &LIMITS)?;
+        let s = StatusLine::parse(&mut Cursor::new(line), cx, &Limits::default())?;
         Ok(glue::StatusLine {
             magic: s.magic,
             version: s.version,
@@ -38,7 +36,7 @@ impl glue::HttpGrammar for Grammar {
         })
     }
     fn header<'a>(line: &'a [u8], cx: &mut ParseCx) -> Result<glue::HeaderLine<'a>, ParseError> {
-        let h = Header::parse(&mut Cursor::new(line), cx, &LIMITS)?;
+        let h = Header::parse(&mut Cursor::new(line), cx, &Limits::default())?;
         Ok(glue::HeaderLine {
             name: h.name,
             value: h.value,
@@ -49,7 +47,18 @@ impl glue::HttpGrammar for Grammar {
 /// The HTTP analyzer netpac attaches (`grammars/http.evt`).
 pub type HttpAnalyzer = glue::HttpAnalyzer<Grammar>;
 
+/// The glue's bounds, as `grammars/http.npac` declares them.
+pub fn limits(l: &Limits) -> glue::Limits {
+    let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    glue::Limits {
+        max_line: size(l.max_line),
+        max_headers: size(l.max_headers),
+        max_pending: size(l.max_pending),
+        max_decoded: l.max_decoded,
+    }
+}
+
 /// Constructor named by `grammars/http.evt`.
 pub fn new_analyzer() -> Box<dyn Analyzer> {
-    Box::new(HttpAnalyzer::default())
+    Box::new(HttpAnalyzer::new(limits(&Limits::default())))
 }

@@ -668,3 +668,22 @@ fn event_arguments_are_named_and_ordered_as_the_specification() {
         .collect();
     assert_eq!(seen, all);
 }
+
+#[test]
+fn grammar_limits_reach_the_analyzer() {
+    let mut l = netpac::proto::http::Limits::default();
+    let g = netpac::http::limits(&l);
+    let d = Limits::default();
+    assert_eq!(
+        (g.max_line, g.max_headers, g.max_pending, g.max_decoded),
+        (d.max_line, d.max_headers, d.max_pending, d.max_decoded)
+    );
+    assert!(l.set("max_headers", 3));
+    let mut run = Run::only(&["http_header"]);
+    run.analyzer = HttpAnalyzer::new(netpac::http::limits(&l));
+    let o = run.play(&[orig(
+        b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
+    )]);
+    assert_eq!(of(&o, "http_header").len(), 3);
+    assert_eq!(o.verdict, "Violation(\"HTTP message exceeds max_headers\")");
+}

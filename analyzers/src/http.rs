@@ -2101,9 +2101,16 @@ pub fn sniff_mime(start: &[u8]) -> Option<&'static str> {
         }
         return Some("application/xml");
     }
-    if text.first() == Some(&b'{')
-        && text.iter().skip(1).find(|b| !b" \t\r\n".contains(b)) == Some(&b'"')
-    {
+    // A JSON object, or an array of objects or strings.
+    let next = |from: usize| {
+        text.iter()
+            .skip(from)
+            .find(|b| !b" \t\r\n".contains(b))
+            .copied()
+    };
+    let object = |at: usize| text.get(at) == Some(&b'{') && next(at + 1) == Some(b'"');
+    let array = text.first() == Some(&b'[') && matches!(next(1), Some(b'{' | b'"'));
+    if object(0) || array {
         return Some("text/json");
     }
     let printable = |b: &u8| (0x20..0x7f).contains(b) || b"\t\r\n\x0b\x0c".contains(b);
@@ -2149,6 +2156,7 @@ mod tests {
         assert_eq!(sniff_mime(b"\x89PNG\r\n"), Some("image/png"));
         assert_eq!(sniff_mime(b"hello world, plain"), Some("text/plain"));
         assert_eq!(sniff_mime(b"{ \"a\": 1}"), Some("text/json"));
+        assert_eq!(sniff_mime(b"[{\"name\": \"Alice\"}]"), Some("text/json"));
         assert_eq!(sniff_mime(b"\x00\x01\x02"), None);
     }
 

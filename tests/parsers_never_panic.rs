@@ -64,11 +64,15 @@ fn httpish() -> impl Strategy<Value = Vec<u8>> {
         Just(&b" folded\r\n"[..]),
         Just(&b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"[..]),
     ];
-    (proptest::collection::vec(piece, 0..12), proptest::collection::vec(any::<u8>(), 0..100)).prop_map(|(ps, noise)| {
-        let mut v: Vec<u8> = ps.concat();
-        v.extend_from_slice(&noise);
-        v
-    })
+    (
+        proptest::collection::vec(piece, 0..12),
+        proptest::collection::vec(any::<u8>(), 0..100),
+    )
+        .prop_map(|(ps, noise)| {
+            let mut v: Vec<u8> = ps.concat();
+            v.extend_from_slice(&noise);
+            v
+        })
 }
 
 mod http_support {
@@ -86,7 +90,14 @@ mod http_support {
             "Cfuzz"
         }
         fn record(&self) -> Connection {
-            let ep = Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
+            let ep = Endpoint {
+                size: 0,
+                state: 0,
+                num_pkts: None,
+                num_bytes_ip: None,
+                flow_label: 0,
+                l2_addr: None,
+            };
             Connection {
                 id: self.0,
                 orig: ep.clone(),
@@ -111,10 +122,20 @@ mod http_support {
             resp_p: Port::new(80, Proto::Tcp),
         });
         let mut events = Events::new();
-        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        events.subscribe(Box::new(RecordingSink {
+            into: Recorded::default(),
+            filter: None,
+        }));
         let mut weirds = Vec::new();
         let mut a = netpac::http::HttpAnalyzer::default();
-        let mut cx = AnalyzerCx { ts: Time(0), conn: &conn, events: &mut events, weirds: &mut weirds, verdict: Verdict::Undecided, tag: "HTTP" };
+        let mut cx = AnalyzerCx {
+            ts: Time(0),
+            conn: &conn,
+            events: &mut events,
+            weirds: &mut weirds,
+            verdict: Verdict::Undecided,
+            tag: "HTTP",
+        };
         for (is_orig, data) in chunks {
             a.deliver(&mut cx, *is_orig, data);
         }

@@ -452,7 +452,11 @@ impl Emitter<'_> {
                         Transport::Udp => quote!(Udp),
                         Transport::Tcp => quote!(Tcp),
                     };
-                    let ports: Vec<Literal> = item.ports.iter().map(|p| Literal::u16_unsuffixed(*p)).collect();
+                    let ports: Vec<Literal> = item
+                        .ports
+                        .iter()
+                        .map(|p| Literal::u16_unsuffixed(*p))
+                        .collect();
                     specs.push(quote! {
                         reg.add(::netpac_runtime::analyzer::AnalyzerSpec {
                             tag: #tag,

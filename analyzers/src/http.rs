@@ -5,7 +5,14 @@
 //! [`HttpAnalyzer`] through [`HttpGrammar`]. This module frames each direction
 //! into lines and bodies (Content-Length, chunked, until close), pairs replies
 //! with requests (pipelining, HEAD, 1xx/204/304, CONNECT and Upgrade hand-off),
-//! decodes gzip/deflate bodies, and raises Zeek's `http_*` events.
+//! decodes gzip/deflate bodies, splits multipart bodies into part entities,
+//! and raises Zeek's `http_*` events.
+//!
+//! Zeek's HTTP analyzer parses entities with its MIME machinery but raises only
+//! `http_*` events for them (each multipart part is an `http_begin_entity` ..
+//! `http_end_entity` with its own `http_header`s); the `mime_*` events come from
+//! its mail analyzers (SMTP, POP3), so none are raised here. The chunk-size line
+//! is read here too (hex digits, extensions ignored), as Zeek reads it.
 //!
 //! Streaming: input is consumed once; lines and body bytes inside a segment are
 //! used in place, and only a line that straddles segments is copied (bounded by

@@ -553,15 +553,14 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
                                 continue;
                             }
                             if side.line.is_empty() {
-                                self.line(cx, is_orig, strip_cr(head), nl as u64 + 1);
+                                self.line(cx, is_orig, strip_cr(head), rest.first().copied());
                             } else if side.line.len() + head.len() > self.limits.max_line {
                                 side.line.clear();
                                 self.too_long(cx);
                             } else {
                                 let mut line = std::mem::take(&mut side.line);
                                 line.extend_from_slice(head);
-                                let len = line.len() as u64 + 1;
-                                self.line(cx, is_orig, strip_cr(&line), len);
+                                self.line(cx, is_orig, strip_cr(&line), rest.first().copied());
                                 line.clear();
                                 // Keep the allocation for the next straddling line.
                                 let side = &mut self.sides[ix(is_orig)];
@@ -594,14 +593,15 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         self.violation(cx, "HTTP line exceeds max_line");
     }
 
-    /// One complete line (terminator removed); `wire_len` counts it with its terminator.
-    fn line(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8], wire_len: u64) {
+    /// One complete line (terminator removed); `next` is the byte after it when the
+    /// same segment holds one (a header line is then complete without copying it).
+    fn line(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8], next: Option<u8>) {
         let side = &mut self.sides[ix(is_orig)];
         match (side.phase, side.body) {
             (Phase::FirstLine, _) if is_orig => self.request_line(cx, line),
             // Empty lines between replies are ignored.
             (Phase::FirstLine, _) if !line.is_empty() => self.status_line(cx, line),
-            (Phase::Headers, _) => self.header_line(cx, is_orig, line, wire_len),
+            (Phase::Headers, _) => self.header_line(cx, is_orig, line, next),
             (Phase::Body, Body::ChunkSize) => self.chunk_size(cx, is_orig, line),
             (Phase::Body, Body::ChunkEnd) => {
                 if !line.is_empty() {
@@ -880,7 +880,13 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         );
     }
 
-    fn header_line(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8], _wire_len: u64) {
+    fn header_line(
+        &mut self,
+        cx: &mut AnalyzerCx<'_>,
+        is_orig: bool,
+        line: &[u8],
+        next: Option<u8>,
+    ) {
         let max_headers = self.limits.max_headers;
         let max_line = self.limits.max_line;
         let Some(msg) = self.sides[ix(is_orig)].msg.as_mut() else {
@@ -916,7 +922,11 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
             self.violation(cx, "HTTP message exceeds max_headers");
             return;
         }
-        msg.last_header = Some(line.to_vec());
+        // Kept (copied) only while a folded continuation may still follow in a later segment.
+        match next {
+            Some(b) if b != b' ' && b != b'\t' => self.submit_header(cx, is_orig, line, false),
+            _ => msg.last_header = Some(line.to_vec()),
+        }
     }
 
     fn submit_header(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8], folded: bool) {
@@ -2014,7 +2024,7 @@ impl<G: HttpGrammar> Analyzer for HttpAnalyzer<G> {
         // A partial last line is still a line.
         if !side.line.is_empty() && side.phase != Phase::Stopped && side.phase != Phase::Body {
             let line = std::mem::take(&mut side.line);
-            self.line(cx, is_orig, strip_cr(&line), line.len() as u64);
+            self.line(cx, is_orig, strip_cr(&line), None);
         }
         if self.sides[ix(is_orig)].msg.is_some() {
             self.end_message(cx, is_orig, false, EOF_END);

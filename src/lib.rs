@@ -4,12 +4,15 @@
 //! `grammars/*.npac` / `*.evt` by `build.rs` (see `docs/grammar-language.md`).
 pub use netpac_runtime as runtime;
 
-pub mod logs;
-
 /// Generated parsers, events and analyzers, one module per grammar.
 pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/netpac_protocols.rs"));
 }
+
+/// Glue between the HTTP grammar's line units and the HTTP analyzer.
+pub mod http;
+/// Protocol logs written from events (dns.log, http.log).
+pub mod logs;
 
 /// Every analyzer netpac knows, for the engine to attach by port.
 pub fn registry() -> netpac_runtime::analyzer::Registry {
@@ -22,6 +25,7 @@ pub fn registry() -> netpac_runtime::analyzer::Registry {
 /// connection-level events the runtime raises itself.
 pub fn event_names() -> Vec<&'static str> {
     let mut names = proto::generated_event_names();
+    names.extend_from_slice(netpac_analyzers::http::EVENT_NAMES);
     names.extend(runtime_event_names());
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| seen.insert(*n));

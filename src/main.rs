@@ -106,7 +106,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             events.subscribe(Box::new(JsonLinesSink::new(std::io::BufWriter::new(f))));
         }
     }
-    netpac::logs::subscribe_dns(&mut events, &args.out_dir, if args.json { Format::Json } else { Format::Tsv });
+    netpac::logs::subscribe_all(&mut events, &args.out_dir, if args.json { Format::Json } else { Format::Tsv });
     let mut engine = Engine::new(config, netpac::registry(), events, logs);
 
     let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {

@@ -3,7 +3,7 @@
 
 mod dns_support;
 
-use netpac::proto::{arp, dns, modbus};
+use netpac::proto::{arp, dns, http, modbus};
 use netpac_runtime::parse::{Cursor, ParseCx};
 use netpac_runtime::zeek::Proto;
 use proptest::prelude::*;
@@ -43,6 +43,108 @@ fn dnsish() -> impl Strategy<Value = Vec<u8>> {
             v.extend_from_slice(&body);
             v
         })
+}
+
+/// Bytes that look a little like HTTP: a start line and headers from a small
+/// vocabulary (lengths, chunking, codings), then noise.
+fn httpish() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just(&b"GET / HTTP/1.1\r\n"[..]),
+        Just(&b"HTTP/1.1 200 OK\r\n"[..]),
+        Just(&b"HTTP/1.1 101 Switching\r\n"[..]),
+        Just(&b"CONNECT h:1 HTTP/1.1\r\n"[..]),
+        Just(&b"Content-Length: 5\r\n"[..]),
+        Just(&b"Content-Length: 18446744073709551615\r\n"[..]),
+        Just(&b"Transfer-Encoding: chunked\r\n"[..]),
+        Just(&b"Content-Encoding: gzip\r\n"[..]),
+        Just(&b"Content-Encoding: deflate\r\n"[..]),
+        Just(&b"Upgrade: x\r\nConnection: upgrade\r\n"[..]),
+        Just(&b"ffffffffffffffffff\r\n"[..]),
+        Just(&b"\r\n"[..]),
+        Just(&b" folded\r\n"[..]),
+        Just(&b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"[..]),
+    ];
+    (
+        proptest::collection::vec(piece, 0..12),
+        proptest::collection::vec(any::<u8>(), 0..100),
+    )
+        .prop_map(|(ps, noise)| {
+            let mut v: Vec<u8> = ps.concat();
+            v.extend_from_slice(&noise);
+            v
+        })
+}
+
+mod http_support {
+    use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, ConnView, Verdict};
+    use netpac_runtime::event::{Events, Recorded, RecordingSink};
+    use netpac_runtime::record::{Connection, Endpoint};
+    use netpac_runtime::zeek::{ConnId, Interval, Port, Proto, Time};
+
+    struct Conn(ConnId);
+    impl ConnView for Conn {
+        fn id(&self) -> ConnId {
+            self.0
+        }
+        fn uid(&self) -> &str {
+            "Cfuzz"
+        }
+        fn record(&self) -> Connection {
+            let ep = Endpoint {
+                size: 0,
+                state: 0,
+                num_pkts: None,
+                num_bytes_ip: None,
+                flow_label: 0,
+                l2_addr: None,
+            };
+            Connection {
+                id: self.0,
+                orig: ep.clone(),
+                resp: ep,
+                start_time: Time(0),
+                duration: Interval(0),
+                service: vec![],
+                history: String::new(),
+                uid: "Cfuzz".into(),
+                vlan: None,
+                inner_vlan: None,
+            }
+        }
+    }
+
+    /// Feeds the chunks to the HTTP analyzer with every event subscribed.
+    pub fn run(chunks: &[(bool, &[u8])]) {
+        let conn = Conn(ConnId {
+            orig_h: "10.0.0.1".parse().unwrap(),
+            orig_p: Port::new(1, Proto::Tcp),
+            resp_h: "10.0.0.2".parse().unwrap(),
+            resp_p: Port::new(80, Proto::Tcp),
+        });
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink {
+            into: Recorded::default(),
+            filter: None,
+        }));
+        let mut weirds = Vec::new();
+        let mut a = netpac::http::HttpAnalyzer::default();
+        let mut cx = AnalyzerCx {
+            ts: Time(0),
+            conn: &conn,
+            events: &mut events,
+            weirds: &mut weirds,
+            verdict: Verdict::Undecided,
+            tag: "HTTP",
+        };
+        for (is_orig, data) in chunks {
+            a.deliver(&mut cx, *is_orig, data);
+        }
+        a.undelivered(&mut cx, false, 10);
+        a.end_of_data(&mut cx, true);
+        a.end_of_data(&mut cx, false);
+        a.done(&mut cx);
+        assert!(a.buffered() <= netpac_analyzers::http::Limits::default().max_line);
+    }
 }
 
 proptest! {
@@ -89,6 +191,20 @@ proptest! {
         let lim = arp::Limits::default();
         check!(arp::ArpPacket, &lim, &data);
         check!(arp::ArpHeader, &lim, &data);
+    }
+
+    #[test]
+    fn http_units_never_panic(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let lim = http::Limits::default();
+        check!(http::RequestLine, &lim, &data);
+        check!(http::StatusLine, &lim, &data);
+        check!(http::Header, &lim, &data);
+    }
+
+    #[test]
+    fn http_analyzer_never_panics(data in httpish(), split in 0usize..400, reply in httpish()) {
+        let at = split.min(data.len());
+        http_support::run(&[(true, &data[..at]), (true, &data[at..]), (false, &reply)]);
     }
 
     #[test]

@@ -3,3 +3,4 @@
 #![forbid(unsafe_code)]
 pub mod dns;
 pub mod arp;
+pub mod http;

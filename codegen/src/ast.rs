@@ -210,6 +210,8 @@ pub struct AnalyzerItem {
     pub unit_span: Span,
     /// `=> Unit.field`: events bind to this unit-typed field of the PDU.
     pub bind_field: Option<(String, Span)>,
+    /// `=> extern path`: a Rust constructor `fn() -> Box<dyn Analyzer>` replaces the generated analyzer.
+    pub extern_ctor: Option<String>,
     pub span: Span,
 }
 

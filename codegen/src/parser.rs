@@ -195,8 +195,14 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     let mut ports = Vec::new();
                     let mut unit = None;
                     let mut bind_field = None;
+                    let mut extern_ctor = None;
                     for p in parts {
                         match p.as_rule() {
+                            Rule::extern_ctor => {
+                                let path = p.into_inner().next().unwrap();
+                                extern_ctor = Some(path.as_str().split_whitespace().collect());
+                                unit = Some((String::new(), cx.span(&path)));
+                            }
                             Rule::bind_field => {
                                 bind_field = Some((p.as_str().to_string(), cx.span(&p)))
                             }
@@ -222,6 +228,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         unit,
                         unit_span,
                         bind_field,
+                        extern_ctor,
                         span,
                     });
                 }

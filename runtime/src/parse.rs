@@ -222,6 +222,18 @@ impl<'a> Cursor<'a> {
             None => Err(ParseError::invalid(self.end, at, InvalidKind::Truncated)),
         }
     }
+    /// Bytes up to (not including) `delim`, which is consumed; without one, the rest of the window.
+    pub fn until_or_eod(&mut self, delim: &[u8]) -> &'a [u8] {
+        let mut probe = *self;
+        probe.streaming = false;
+        match probe.until(delim, "") {
+            Ok(s) => {
+                self.pos = probe.pos;
+                s
+            }
+            Err(_) => self.rest(),
+        }
+    }
     /// A window over the next `n` bytes; this cursor moves past them.
     pub fn sub(&mut self, n: usize, at: &'static str) -> Result<Cursor<'a>, ParseError> {
         if n > self.remaining() {
@@ -602,6 +614,16 @@ mod tests {
     fn streaming_cursor_reports_incomplete() {
         let mut c = Cursor::streaming(&[1]);
         assert_eq!(c.u32_be("x"), Err(ParseError::Incomplete { needed: 3 }));
+    }
+
+    #[test]
+    fn until_or_eod_takes_the_rest_without_a_delimiter() {
+        let mut c = Cursor::new(b"/a b HTTP/1.1");
+        assert_eq!(c.until_or_eod(b" HTTP/"), b"/a b");
+        assert_eq!(c.rest(), b"1.1");
+        let mut c = Cursor::new(b"/only");
+        assert_eq!(c.until_or_eod(b" HTTP/"), b"/only");
+        assert!(c.is_empty());
     }
 
     #[test]

@@ -632,6 +632,32 @@ impl Emitter<'_> {
                 if item.transport == Transport::Link {
                     continue;
                 }
+                if let Some(ctor) = &item.extern_ctor {
+                    let ctor: syn::Path = match syn::parse_str(ctor) {
+                        Ok(p) => p,
+                        Err(_) => {
+                            self.err(item.unit_span, format!("`{ctor}` is not a Rust path"));
+                            continue;
+                        }
+                    };
+                    let proto = if item.transport == Transport::Udp { quote!(Udp) } else { quote!(Tcp) };
+                    let signature = signature_tokens(a, i);
+                    let ports: Vec<Literal> = item
+                        .ports
+                        .iter()
+                        .map(|p| Literal::u16_unsuffixed(*p))
+                        .collect();
+                    specs.push(quote! {
+                        reg.add(::netpac_runtime::analyzer::AnalyzerSpec {
+                            tag: #tag,
+                            proto: ::netpac_runtime::zeek::Proto::#proto,
+                            ports: &[#(#ports),*],
+                            new: #ctor,
+                            signature: #signature,
+                        });
+                    });
+                    continue;
+                }
                 let Some(u) = self.w.unit(self.m, &item.unit) else {
                     self.err(item.unit_span, format!("unknown unit `{}`", item.unit));
                     continue;
@@ -757,19 +783,7 @@ impl Emitter<'_> {
                         ::std::boxed::Box::new(#an::new(#idx, Limits::default()))
                     }
                 });
-                // The signature attaches the first line of its transport.
-                let first_of_transport = a.items.iter().position(|it| it.transport == item.transport) == Some(i);
-                let signature = match a.signatures.iter().find(|s| s.transport == item.transport) {
-                    Some(sig) if first_of_transport => {
-                        let side = |p: &Option<(String, crate::diag::Span)>| match p {
-                            Some((p, _)) => quote!(::std::option::Option::Some(#p)),
-                            None => quote!(::std::option::Option::None),
-                        };
-                        let (o, r) = (side(&sig.orig), side(&sig.resp));
-                        quote!(::std::option::Option::Some(::netpac_runtime::dpd::Signature { orig: #o, resp: #r }))
-                    }
-                    _ => quote!(::std::option::Option::None),
-                };
+                let signature = signature_tokens(a, i);
                 specs.push(quote! {
                     reg.add(::netpac_runtime::analyzer::AnalyzerSpec {
                         tag: #tag,
@@ -779,6 +793,9 @@ impl Emitter<'_> {
                         signature: #signature,
                     });
                 });
+            }
+            if a.items.iter().all(|i| i.extern_ctor.is_some()) {
+                continue;
             }
             let doc = format!(
                 " The `{}` analyzer (generated from its `analyzer` declaration).",
@@ -868,4 +885,21 @@ pub fn snake(s: &str) -> String {
         }
     }
     out
+}
+
+/// `signature: Some(..)` for the first line of the signature's transport, else `None`.
+fn signature_tokens(a: &crate::ast::AnalyzerDecl, i: usize) -> TokenStream {
+    let item = &a.items[i];
+    let first_of_transport = a.items.iter().position(|it| it.transport == item.transport) == Some(i);
+    match a.signatures.iter().find(|s| s.transport == item.transport) {
+        Some(sig) if first_of_transport => {
+            let side = |p: &Option<(String, crate::diag::Span)>| match p {
+                Some((p, _)) => quote!(::std::option::Option::Some(#p)),
+                None => quote!(::std::option::Option::None),
+            };
+            let (o, r) = (side(&sig.orig), side(&sig.resp));
+            quote!(::std::option::Option::Some(::netpac_runtime::dpd::Signature { orig: #o, resp: #r }))
+        }
+        _ => quote!(::std::option::Option::None),
+    }
 }

@@ -276,7 +276,11 @@ impl Emitter<'_> {
                     return match &e.kind {
                         ExprKind::Bytes(b) => {
                             let l = Literal::byte_string(b);
-                            quote!(#cur.until(#l, #at)?)
+                            if self.attr(attrs, "or_eod").is_some() {
+                                quote!(#cur.until_or_eod(#l))
+                            } else {
+                                quote!(#cur.until(#l, #at)?)
+                            }
                         }
                         _ => {
                             self.err(e.span, "`&until` on bytes takes a bytes literal delimiter, e.g. b\"\\r\\n\"");

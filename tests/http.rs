@@ -687,3 +687,67 @@ fn grammar_limits_reach_the_analyzer() {
     assert_eq!(of(&o, "http_header").len(), 3);
     assert_eq!(o.verdict, "Violation(\"HTTP message exceeds max_headers\")");
 }
+
+/// Throughput of the stream state machine (run with `--release -- --ignored --nocapture`):
+/// a 256 MB body, with nobody and with a consumer taking `http_entity_data`.
+#[test]
+#[ignore]
+fn throughput() {
+    struct Count(std::rc::Rc<std::cell::Cell<u64>>);
+    impl netpac_runtime::event::EventSink for Count {
+        fn wants(&self, id: netpac_runtime::event::EventId) -> bool {
+            id.name() == "http_entity_data"
+        }
+        fn raise(&mut self, _: Time, ev: &dyn netpac_runtime::event::Event) {
+            if let Some(e) = ev
+                .as_any()
+                .downcast_ref::<netpac_analyzers::http::HttpEntityData>()
+            {
+                self.0.set(self.0.get() + e.length);
+            }
+        }
+    }
+    let block = vec![b'x'; 64 * 1024];
+    let total: u64 = 256 << 20;
+    let conn = FakeConn {
+        id: ConnId {
+            orig_h: "10.0.0.1".parse().unwrap(),
+            orig_p: Port::new(40000, Proto::Tcp),
+            resp_h: "10.0.0.80".parse().unwrap(),
+            resp_p: Port::new(80, Proto::Tcp),
+        },
+    };
+    for consume in [false, true] {
+        let seen = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut events = Events::new();
+        if consume {
+            events.subscribe(Box::new(Count(seen.clone())));
+        }
+        let mut weirds = Vec::new();
+        let mut cx = AnalyzerCx {
+            ts: Time(0),
+            conn: &conn,
+            events: &mut events,
+            weirds: &mut weirds,
+            verdict: Verdict::Undecided,
+            tag: "HTTP",
+        };
+        let mut a = HttpAnalyzer::default();
+        a.deliver(&mut cx, true, b"GET / HTTP/1.1\r\n\r\n");
+        a.deliver(
+            &mut cx,
+            false,
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n\r\n").as_bytes(),
+        );
+        let started = std::time::Instant::now();
+        for _ in 0..total / block.len() as u64 {
+            a.deliver(&mut cx, false, &block);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        assert_eq!(seen.get(), if consume { total } else { 0 });
+        eprintln!(
+            "entity data consumed={consume}: {:.0} MB/s",
+            total as f64 / 1e6 / secs
+        );
+    }
+}

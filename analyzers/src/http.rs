@@ -539,6 +539,11 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
                     if !matches!(side.body, Body::ChunkSize | Body::ChunkEnd | Body::Trailer) =>
                 {
                     let n = self.body_bytes(cx, is_orig, data);
+                    if n == 0 && self.sides[ix(is_orig)].phase == Phase::Body {
+                        // Defensive: a body state that takes nothing would loop forever.
+                        self.sides[ix(is_orig)].phase = Phase::Stopped;
+                        return;
+                    }
                     data = &data[n..];
                 }
                 _ => {

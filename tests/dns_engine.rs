@@ -119,3 +119,22 @@ fn dns_on_a_random_udp_port_is_detected_by_payload() {
     insta::assert_debug_snapshot!(got);
     insta::assert_snapshot!(conn_columns(&out, &["id.resp_p", "service"]).join("\n"));
 }
+
+/// Like Zeek's DPD framework, an analyzer survives a few protocol
+/// violations and is removed at the fifth; the connection is marked `X`.
+#[test]
+fn an_analyzer_is_removed_after_five_violations() {
+    let c = Host::v4("10.2.2.10", 41000);
+    let s = Host::v4("10.2.2.53", 53);
+    // 100 questions: more than dns_max_queries, a violation every time.
+    let mut bad = vec![0x12, 0x34, 0x01, 0x00, 0x00, 100, 0, 0, 0, 0, 0, 0];
+    bad.extend_from_slice(&name("x.example"));
+    bad.extend_from_slice(&[0, 1, 0, 1]);
+    let frames: Vec<Frame> = (0..7).map(|i| udp(1.0 + f64::from(i) * 0.1, c, s, &bad)).collect();
+    let out = run_with(&frames, Config::default(), netpac::registry(), Some(vec!["protocol_violation", "dns_message"]));
+    let names = event_names(&out);
+    assert_eq!(names.iter().filter(|n| *n == "protocol_violation").count(), 5, "{names:?}");
+    // After the fifth violation no DNS event comes any more.
+    assert_eq!(names.last().map(String::as_str), Some("protocol_violation"), "{names:?}");
+    assert!(conn_columns(&out, &["history"])[0].contains('X'));
+}

@@ -105,6 +105,9 @@ pub struct Config {
     /// Zeek's `dns_session_timeout`: a UDP connection with the DNS analyzer
     /// attached ends after this long without traffic.
     pub dns_session_timeout: Interval,
+    /// Protocol violations after which an analyzer is removed from its
+    /// connection (Zeek DPD framework's `max_violations`, 5); 0 keeps it whatever it reports.
+    pub max_analyzer_violations: u32,
 }
 
 impl Default for Config {
@@ -129,6 +132,7 @@ impl Default for Config {
             tunnel_max_depth: 2,
             decapsulate: true,
             dns_session_timeout: Interval::from_secs(10),
+            max_analyzer_violations: 5,
         }
     }
 }
@@ -431,6 +435,7 @@ impl Engine {
                     aid: self.next_aid,
                     analyzer: (spec.new)(),
                     confirmed: false,
+                    violations: 0,
                 });
                 self.next_aid += 1;
             }
@@ -524,7 +529,7 @@ impl Engine {
                     tag: a.tag,
                 };
                 a.analyzer.done(&mut cx);
-                apply_verdict(core, a, cx.verdict, &mut self.events, ts);
+                apply_verdict(core, a, cx.verdict, &mut self.events, ts, self.config.max_analyzer_violations);
             }
         }
         raise!(
@@ -1593,6 +1598,7 @@ fn apply_verdict(
     verdict: Verdict,
     events: &mut Events,
     ts: Time,
+    max_violations: u32,
 ) -> bool {
     match verdict {
         Verdict::Undecided => true,
@@ -1628,7 +1634,8 @@ fn apply_verdict(
                     reason: ZString::from(reason)
                 }
             );
-            false
+            a.violations += 1;
+            max_violations == 0 || a.violations < max_violations
         }
     }
 }
@@ -1662,7 +1669,7 @@ fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
             Feed::Eof => a.analyzer.end_of_data(&mut acx, is_orig),
         }
         let verdict = acx.verdict;
-        if apply_verdict(core, a, verdict, cx.events, cx.ts) {
+        if apply_verdict(core, a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
             i += 1;
         } else {
             let mut gone = analyzers.remove(i);
@@ -1706,7 +1713,7 @@ fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>) {
         }
     }
     for spec in found.attach {
-        let mut a = Attached { tag: spec.tag, aid: *cx.next_aid, analyzer: (spec.new)(), confirmed: false };
+        let mut a = Attached { tag: spec.tag, aid: *cx.next_aid, analyzer: (spec.new)(), confirmed: false, violations: 0 };
         *cx.next_aid += 1;
         let mut keep = true;
         for (orig, bytes) in &found.replay {
@@ -1720,7 +1727,7 @@ fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>) {
             };
             a.analyzer.deliver(&mut acx, *orig, bytes);
             let verdict = acx.verdict;
-            if !apply_verdict(&mut conn.core, &mut a, verdict, cx.events, cx.ts) {
+            if !apply_verdict(&mut conn.core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
                 keep = false;
                 break;
             }

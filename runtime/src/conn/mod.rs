@@ -132,6 +132,8 @@ pub struct Attached {
     pub aid: u64,
     pub analyzer: Box<dyn Analyzer>,
     pub confirmed: bool,
+    /// Protocol violations reported so far.
+    pub violations: u32,
 }
 
 /// A connection: its state plus its analyzers.

@@ -751,3 +751,20 @@ fn throughput() {
         );
     }
 }
+
+/// A connection picked up mid-stream (no SYN seen) is not analysed as HTTP,
+/// as in Zeek: there is no telling where a message starts.
+#[test]
+fn partial_connections_are_not_analysed() {
+    let client = Host::v4("192.168.7.10", 52000);
+    let server = Host::v4("192.168.7.1", 80);
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let reply = b"HTTP/1.1 304 Not Modified\r\n\r\n";
+    let frames = vec![
+        tcp(1.0, client, server, "PA", 7001, 9001, request),
+        tcp(1.1, server, client, "PA", 9001, 7001 + request.len() as u32, reply),
+    ];
+    let out = run_with(&frames, Config::default(), netpac::registry(), Some(vec!["http_request", "http_reply", "partial_connection"]));
+    assert_eq!(event_names(&out), vec!["partial_connection"]);
+    assert_eq!(conn_columns(&out, &["service", "history"]), vec!["-\tDd"]);
+}

@@ -1985,6 +1985,10 @@ fn gzip_header_len(h: &[u8]) -> Option<Result<usize, ()>> {
 
 impl<G: HttpGrammar> Analyzer for HttpAnalyzer<G> {
     fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
+        // As Zeek: a connection picked up mid-stream has no message boundary to start from.
+        if cx.conn.is_partial() {
+            return;
+        }
         self.feed(cx, is_orig, data);
     }
 

@@ -18,6 +18,10 @@ pub trait ConnView {
     fn uid(&self) -> &str;
     /// The full `connection` record (allocates: call only to build an event).
     fn record(&self) -> Connection;
+    /// A TCP connection whose start (SYN) was not seen.
+    fn is_partial(&self) -> bool {
+        false
+    }
 }
 
 /// What an analyzer decided about its protocol while handling some input.

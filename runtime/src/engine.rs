@@ -905,11 +905,34 @@ impl Engine {
         let uid = conn.core.uid.clone();
         if delivered && self.config.decapsulate {
             let end = (ip.l4_len_claimed() as usize).clamp(8, ip.l4.len());
-            self.udp_tunnel(ts, ip, (sport, dport), &ip.l4[8..end], uid);
+            if let Some(tunnel) = self.udp_tunnel(ts, ip, (sport, dport), &ip.l4[8..end], uid) {
+                self.confirm_tunnel(ts, slot, tunnel);
+            }
         }
     }
 
     // ----- tunnels ----------------------------------------------------------------
+
+    /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
+    /// of this UDP connection: it confirms its protocol once, as Zeek's do.
+    fn confirm_tunnel(&mut self, ts: Time, slot: u32, tunnel: &'static str) {
+        let Some(conn) = self.slots.get_mut(slot as usize).and_then(|s| s.conn.as_mut()) else { return };
+        if conn.core.service.iter().any(|s| s == tunnel) {
+            return;
+        }
+        conn.core.service.push(tunnel.to_string());
+        let aid = self.next_aid;
+        self.next_aid += 1;
+        raise!(
+            &mut self.events,
+            ts,
+            ProtocolConfirmation {
+                c: conn.core.record(),
+                atype: format!("Analyzer::ANALYZER_{}", tunnel.to_ascii_uppercase()),
+                aid
+            }
+        );
+    }
 
     /// Processes a packet found inside a tunnel whose uid is `parent`.
     fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
@@ -1001,7 +1024,9 @@ impl Engine {
         (sport, dport): (u16, u16),
         payload: &[u8],
         uid: String,
-    ) {
+    ) -> Option<&'static str> {
+        // The tunnel whose analyzer confirmed (Zeek names it in the outer connection's service).
+        let mut found = None;
         let on = |p: u16| sport == p || dport == p;
         if on(4754) {
             // GRE-in-UDP (RFC 8086).
@@ -1032,10 +1057,11 @@ impl Engine {
                         source: "GENEVE",
                     });
                 } else if let Some(inner) = payload.get(hl..) {
+                    found = Some("geneve");
                     match proto {
                         0x6558 => self.inner_packet(ts, LinkType::Ethernet, inner, uid),
                         0x0800 | 0x86dd => self.inner_packet(ts, LinkType::Raw, inner, uid),
-                        _ => {}
+                        _ => return None,
                     }
                 }
             }
@@ -1052,10 +1078,10 @@ impl Engine {
                     let mut next = payload.get(11).copied().unwrap_or(0);
                     while next != 0 && payload[0] & 0x04 != 0 {
                         let Some(&units) = payload.get(off) else {
-                            return;
+                            return None;
                         };
                         if units == 0 {
-                            return;
+                            return None;
                         }
                         let len = usize::from(units) * 4;
                         next = payload.get(off + len - 1).copied().unwrap_or(0);
@@ -1065,6 +1091,7 @@ impl Engine {
                 if let Some(inner) = payload.get(off..) {
                     if matches!(inner.first().map(|v| v >> 4), Some(4) | Some(6)) {
                         self.inner_packet(ts, LinkType::Raw, inner, uid);
+                        found = Some("gtpv1");
                     }
                 }
             }
@@ -1079,6 +1106,7 @@ impl Engine {
                 if opcode == 1 && matches!(next, 4 | 41) {
                     if let Some(inner) = payload.get(hl..) {
                         self.inner_packet(ts, LinkType::Raw, inner, uid);
+                        found = Some("ayiya");
                     }
                 }
             }
@@ -1088,7 +1116,7 @@ impl Engine {
             if p.len() >= 4 && p[0] == 0 && p[1] == 1 {
                 let (id_len, au_len) = (usize::from(p[2]), usize::from(p[3]));
                 let skip = 4 + id_len + au_len + 9;
-                let Some(rest) = p.get(skip..) else { return };
+                let Some(rest) = p.get(skip..) else { return None };
                 p = rest;
             }
             if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
@@ -1098,9 +1126,11 @@ impl Engine {
                 let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
                 if plen + 40 == p.len() {
                     self.inner_packet(ts, LinkType::Raw, p, uid);
+                    found = Some("teredo");
                 }
             }
         }
+        found
     }
 
     // ----- ICMP -----------------------------------------------------------------

@@ -373,6 +373,9 @@ impl ConnView for ConnCore {
     fn id(&self) -> ConnId {
         self.id
     }
+    fn is_partial(&self) -> bool {
+        matches!(&self.transport, Transport::Tcp(t) if t.is_partial)
+    }
     fn uid(&self) -> &str {
         &self.uid
     }

@@ -5,48 +5,12 @@ mod common;
 
 use netpac::http::HttpAnalyzer;
 use netpac_analyzers::http::{unescape_uri, Limits, ENTITY_DATA_DELIVERY_SIZE};
-use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, ConnView, Verdict};
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
-use netpac_runtime::record::{Connection, Endpoint};
 use netpac_runtime::weird::Weird;
-use netpac_runtime::zeek::{ConnId, Interval, Port, Proto, Time};
+use netpac_runtime::zeek::{Proto, Time};
 use serde_json::Value;
 use std::io::Write;
-
-struct FakeConn {
-    id: ConnId,
-}
-
-impl ConnView for FakeConn {
-    fn id(&self) -> ConnId {
-        self.id
-    }
-    fn uid(&self) -> &str {
-        "ChttpTest1"
-    }
-    fn record(&self) -> Connection {
-        let ep = Endpoint {
-            size: 0,
-            state: 0,
-            num_pkts: None,
-            num_bytes_ip: None,
-            flow_label: 0,
-            l2_addr: None,
-        };
-        Connection {
-            id: self.id,
-            orig: ep.clone(),
-            resp: ep,
-            start_time: Time(1_000_000_000_000_000_000),
-            duration: Interval(0),
-            service: vec![],
-            history: String::new(),
-            uid: "ChttpTest1".into(),
-            vlan: None,
-            inner_vlan: None,
-        }
-    }
-}
 
 /// One step of a scripted connection.
 enum Step {
@@ -90,14 +54,7 @@ impl Run {
 
     /// Plays `steps`, then ends both sides and the connection.
     fn play(&mut self, steps: &[Step]) -> Outcome {
-        let conn = FakeConn {
-            id: ConnId {
-                orig_h: "10.0.0.1".parse().unwrap(),
-                orig_p: Port::new(40000, Proto::Tcp),
-                resp_h: "10.0.0.80".parse().unwrap(),
-                resp_p: Port::new(80, Proto::Tcp),
-            },
-        };
+        let conn = TestConn::new(Proto::Tcp, 80, "ChttpTest1");
         let rec = Recorded::default();
         let mut events = Events::new();
         events.subscribe(Box::new(RecordingSink {
@@ -709,14 +666,7 @@ fn throughput() {
     }
     let block = vec![b'x'; 64 * 1024];
     let total: u64 = 256 << 20;
-    let conn = FakeConn {
-        id: ConnId {
-            orig_h: "10.0.0.1".parse().unwrap(),
-            orig_p: Port::new(40000, Proto::Tcp),
-            resp_h: "10.0.0.80".parse().unwrap(),
-            resp_p: Port::new(80, Proto::Tcp),
-        },
-    };
+    let conn = TestConn::new(Proto::Tcp, 80, "ChttpTest1");
     for consume in [false, true] {
         let seen = std::rc::Rc::new(std::cell::Cell::new(0));
         let mut events = Events::new();

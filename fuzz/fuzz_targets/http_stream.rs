@@ -3,51 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, ConnView, Verdict};
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
-use netpac_runtime::record::{Connection, Endpoint};
-use netpac_runtime::zeek::{ConnId, Interval, Port, Proto, Time};
-
-struct Conn(ConnId);
-
-impl ConnView for Conn {
-    fn id(&self) -> ConnId {
-        self.0
-    }
-    fn uid(&self) -> &str {
-        "Cfuzz"
-    }
-    fn record(&self) -> Connection {
-        let ep = Endpoint {
-            size: 0,
-            state: 0,
-            num_pkts: None,
-            num_bytes_ip: None,
-            flow_label: 0,
-            l2_addr: None,
-        };
-        Connection {
-            id: self.0,
-            orig: ep.clone(),
-            resp: ep,
-            start_time: Time(0),
-            duration: Interval(0),
-            service: vec![],
-            history: String::new(),
-            uid: "Cfuzz".into(),
-            vlan: None,
-            inner_vlan: None,
-        }
-    }
-}
+use netpac_runtime::zeek::{Proto, Time};
 
 fuzz_target!(|data: &[u8]| {
-    let conn = Conn(ConnId {
-        orig_h: "10.0.0.1".parse().unwrap(),
-        orig_p: Port::new(1, Proto::Tcp),
-        resp_h: "10.0.0.2".parse().unwrap(),
-        resp_p: Port::new(80, Proto::Tcp),
-    });
+    let conn = TestConn::new(Proto::Tcp, 80, "Cfuzz");
     let mut events = Events::new();
     events.subscribe(Box::new(RecordingSink {
         into: Recorded::default(),

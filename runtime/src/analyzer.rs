@@ -170,3 +170,51 @@ impl Registry {
         self.analyzers.iter().filter(move |a| a.proto == proto && a.ports.contains(&port))
     }
 }
+
+/// A stand-in connection for driving an analyzer directly (unit and snapshot
+/// tests, fuzz targets): fixed addresses, the given transport and responder
+/// port, a fixed uid and start time.
+#[derive(Debug, Clone)]
+pub struct TestConn {
+    pub id: ConnId,
+    pub uid: &'static str,
+}
+
+impl TestConn {
+    /// `10.0.0.1:33000` to `10.0.0.2:resp_port`.
+    pub fn new(proto: Proto, resp_port: u16, uid: &'static str) -> TestConn {
+        TestConn {
+            id: ConnId {
+                orig_h: std::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+                orig_p: crate::zeek::Port::new(33000, proto),
+                resp_h: std::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+                resp_p: crate::zeek::Port::new(resp_port, proto),
+            },
+            uid,
+        }
+    }
+}
+
+impl ConnView for TestConn {
+    fn id(&self) -> ConnId {
+        self.id
+    }
+    fn uid(&self) -> &str {
+        self.uid
+    }
+    fn record(&self) -> Connection {
+        let ep = crate::record::Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
+        Connection {
+            id: self.id,
+            orig: ep.clone(),
+            resp: ep,
+            start_time: Time(1_000_000_000_000_000_000),
+            duration: crate::zeek::Interval(0),
+            service: vec![],
+            history: String::new(),
+            uid: self.uid.into(),
+            vlan: None,
+            inner_vlan: None,
+        }
+    }
+}

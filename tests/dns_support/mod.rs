@@ -3,58 +3,18 @@
 #![allow(dead_code)]
 
 use netpac::proto::dns::{DNSAnalyzer, Limits};
-use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, ConnView, Verdict};
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
-use netpac_runtime::record::{Connection, Endpoint};
 use netpac_runtime::weird::Weird;
-use netpac_runtime::zeek::{ConnId, Interval, Port, Proto, Time};
+use netpac_runtime::zeek::{Proto, Time};
 use serde_json::Value;
 
-pub struct FakeConn {
-    pub id: ConnId,
-}
+/// The stand-in connection DNS tests run on (`10.0.0.1` to `10.0.0.2`).
+pub struct FakeConn;
 
 impl FakeConn {
-    pub fn new(proto: Proto, resp_port: u16) -> FakeConn {
-        FakeConn {
-            id: ConnId {
-                orig_h: "10.0.0.1".parse().unwrap(),
-                orig_p: Port::new(33000, proto),
-                resp_h: "10.0.0.53".parse().unwrap(),
-                resp_p: Port::new(resp_port, proto),
-            },
-        }
-    }
-}
-
-impl ConnView for FakeConn {
-    fn id(&self) -> ConnId {
-        self.id
-    }
-    fn uid(&self) -> &str {
-        "CdnsTest1"
-    }
-    fn record(&self) -> Connection {
-        let ep = Endpoint {
-            size: 0,
-            state: 0,
-            num_pkts: None,
-            num_bytes_ip: None,
-            flow_label: 0,
-            l2_addr: None,
-        };
-        Connection {
-            id: self.id,
-            orig: ep.clone(),
-            resp: ep,
-            start_time: Time(1_000_000_000_000_000_000),
-            duration: Interval(0),
-            service: vec![],
-            history: String::new(),
-            uid: "CdnsTest1".into(),
-            vlan: None,
-            inner_vlan: None,
-        }
+    pub fn new(proto: Proto, resp_port: u16) -> TestConn {
+        TestConn::new(proto, resp_port, "CdnsTest1")
     }
 }
 

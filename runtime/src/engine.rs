@@ -540,9 +540,12 @@ impl Engine {
             }
         );
         if self.config.write_conn_log {
-            let schema = conn::conn_log_schema(self.config.conn_columns);
-            let row = conn::conn_log_row(&conn.core, &self.config.local_nets, self.config.conn_columns);
-            if let Err(e) = self.logs.write(schema, &row) {
+            let record = conn::ConnRecord {
+                conn: &conn.core,
+                local_nets: &self.config.local_nets,
+                columns: self.config.conn_columns,
+            };
+            if let Err(e) = self.logs.write_record(&record) {
                 self.log_error.get_or_insert(e);
             }
         }

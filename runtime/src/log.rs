@@ -49,6 +49,15 @@ impl Value {
     }
 }
 
+/// A typed log record: one row of one log. Writers keep their own record
+/// types (`DNS::Info`, `Conn::Info`, ...) and turn them into cells here.
+pub trait LogRecord {
+    /// The log (path and columns) this record is a row of.
+    fn schema(&self) -> &'static Schema;
+    /// The cells, in the schema's column order.
+    fn values(&self) -> Vec<Value>;
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -102,6 +111,11 @@ impl Logs {
         }
         line.push(b'\n');
         stream.out.write_all(&line)
+    }
+
+    /// Appends a typed record to its log.
+    pub fn write_record(&mut self, record: &impl LogRecord) -> io::Result<()> {
+        self.write(record.schema(), &record.values())
     }
 
     /// Writes the `#close` footers and flushes every stream.

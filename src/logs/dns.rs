@@ -6,7 +6,7 @@
 use crate::proto::dns::*;
 use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{Event, EventId, EventSink, TypedEvent};
-use netpac_runtime::log::{Format, Logs, Schema, Value};
+use netpac_runtime::log::{Format, LogRecord, Logs, Schema, Value};
 use netpac_runtime::record::Connection;
 use netpac_runtime::zeek::{Interval, Time};
 use rustc_hash::FxHashMap;
@@ -143,8 +143,7 @@ impl DnsLogger {
     }
 
     fn write(&mut self, info: &Info) {
-        let row = row(info);
-        if let Err(e) = self.logs.write(&DNS_LOG, &row) {
+        if let Err(e) = self.logs.write_record(info) {
             self.error.get_or_insert(e);
         }
     }
@@ -315,7 +314,12 @@ impl Info {
     }
 }
 
-fn row(i: &Info) -> Vec<Value> {
+impl LogRecord for Info {
+    fn schema(&self) -> &'static Schema {
+        &DNS_LOG
+    }
+    fn values(&self) -> Vec<Value> {
+    let i = self;
     let id = &i.conn.id;
     vec![
         Value::Time(i.ts),
@@ -345,6 +349,7 @@ fn row(i: &Info) -> Vec<Value> {
         Value::Count(i.opcode),
         Value::str(opcode_name(i.opcode)),
     ]
+    }
 }
 
 impl EventSink for DnsLogger {

@@ -9,7 +9,7 @@ use netpac_analyzers::http::{
 };
 use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{Event, EventId, EventSink, TypedEvent};
-use netpac_runtime::log::{Format, Logs, Schema, Value};
+use netpac_runtime::log::{Format, LogRecord, Logs, Schema, Value};
 use netpac_runtime::record::Connection;
 use netpac_runtime::zeek::{ConnId, Time};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -73,7 +73,7 @@ const MAX_FILES: usize = 15;
 const SNIFF_BYTES: usize = 512;
 
 /// One transaction (Zeek's `HTTP::Info`).
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Info {
     ts: Time,
     trans_depth: u64,
@@ -179,63 +179,7 @@ impl HttpLogger {
     }
 
     fn write(logs: &mut Logs, uid: &str, id: &ConnId, info: Info) {
-        let s = |v: Option<Vec<u8>>| v.map_or(Value::Unset, Value::Str);
-        let strs = |v: Vec<String>| {
-            if v.is_empty() {
-                Value::Unset
-            } else {
-                Value::Vector(v.into_iter().map(Value::str).collect())
-            }
-        };
-        let names = |v: Vec<Vec<u8>>| {
-            if v.is_empty() {
-                Value::Unset
-            } else {
-                Value::Vector(v.into_iter().map(Value::Str).collect())
-            }
-        };
-        let mimes = |v: Vec<&'static str>| {
-            if v.is_empty() {
-                Value::Unset
-            } else {
-                Value::Vector(v.into_iter().map(Value::str).collect())
-            }
-        };
-        let row = [
-            Value::Time(info.ts),
-            Value::str(uid),
-            Value::Addr(id.orig_h),
-            Value::Port(id.orig_p.number),
-            Value::Addr(id.resp_h),
-            Value::Port(id.resp_p.number),
-            Value::Count(info.trans_depth),
-            s(info.method),
-            s(info.host),
-            s(info.uri),
-            s(info.referrer),
-            s(info.version),
-            s(info.user_agent),
-            s(info.origin),
-            Value::Count(info.request_body_len),
-            Value::Count(info.response_body_len),
-            Value::opt(info.status_code, Value::Count),
-            s(info.status_msg),
-            Value::opt(info.info_code, Value::Count),
-            s(info.info_msg),
-            Value::Set(Vec::new()),
-            s(info.username),
-            Value::Unset,
-            Value::opt(info.proxied, |p| {
-                Value::Set(p.into_iter().map(Value::Str).collect())
-            }),
-            strs(info.orig_fuids),
-            names(info.orig_filenames),
-            mimes(info.orig_mime_types),
-            strs(info.resp_fuids),
-            names(info.resp_filenames),
-            mimes(info.resp_mime_types),
-        ];
-        if let Err(e) = logs.write(&HTTP_LOG, &row) {
+        if let Err(e) = logs.write_record(&HttpRecord { uid, id, info: &info }) {
             eprintln!("netpac: writing http.log: {e}");
         }
     }
@@ -512,3 +456,76 @@ impl EventSink for HttpLogger {
         let _ = self.logs.close();
     }
 }
+
+/// One `http.log` row: a request/reply pair of a connection.
+struct HttpRecord<'a> {
+    uid: &'a str,
+    id: &'a ConnId,
+    info: &'a Info,
+}
+
+impl LogRecord for HttpRecord<'_> {
+    fn schema(&self) -> &'static Schema {
+        &HTTP_LOG
+    }
+    fn values(&self) -> Vec<Value> {
+        let (uid, id, info) = (self.uid, self.id, self.info.clone());
+        let s = |v: Option<Vec<u8>>| v.map_or(Value::Unset, Value::Str);
+        let strs = |v: Vec<String>| {
+            if v.is_empty() {
+                Value::Unset
+            } else {
+                Value::Vector(v.into_iter().map(Value::str).collect())
+            }
+        };
+        let names = |v: Vec<Vec<u8>>| {
+            if v.is_empty() {
+                Value::Unset
+            } else {
+                Value::Vector(v.into_iter().map(Value::Str).collect())
+            }
+        };
+        let mimes = |v: Vec<&'static str>| {
+            if v.is_empty() {
+                Value::Unset
+            } else {
+                Value::Vector(v.into_iter().map(Value::str).collect())
+            }
+        };
+        vec![
+            Value::Time(info.ts),
+            Value::str(uid),
+            Value::Addr(id.orig_h),
+            Value::Port(id.orig_p.number),
+            Value::Addr(id.resp_h),
+            Value::Port(id.resp_p.number),
+            Value::Count(info.trans_depth),
+            s(info.method),
+            s(info.host),
+            s(info.uri),
+            s(info.referrer),
+            s(info.version),
+            s(info.user_agent),
+            s(info.origin),
+            Value::Count(info.request_body_len),
+            Value::Count(info.response_body_len),
+            Value::opt(info.status_code, Value::Count),
+            s(info.status_msg),
+            Value::opt(info.info_code, Value::Count),
+            s(info.info_msg),
+            Value::Set(Vec::new()),
+            s(info.username),
+            Value::Unset,
+            Value::opt(info.proxied, |p| {
+                Value::Set(p.into_iter().map(Value::Str).collect())
+            }),
+            strs(info.orig_fuids),
+            names(info.orig_filenames),
+            mimes(info.orig_mime_types),
+            strs(info.resp_fuids),
+            names(info.resp_filenames),
+            mimes(info.resp_mime_types),
+        ]
+    }
+}
+

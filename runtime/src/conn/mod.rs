@@ -6,7 +6,7 @@ pub mod reassembly;
 pub mod tcp;
 
 use crate::analyzer::{Analyzer, ConnView};
-use crate::log::{Schema, Value};
+use crate::log::{LogRecord, Schema, Value};
 use crate::record::{Connection, Endpoint};
 use crate::zeek::{ConnId, Interval, Proto, Time};
 use std::net::IpAddr;
@@ -553,8 +553,23 @@ pub fn conn_log_schema(cols: ConnColumns) -> &'static Schema {
     })
 }
 
-/// One `conn.log` row, as Zeek's `set_conn` fills it at removal.
-pub fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], cols: ConnColumns) -> Vec<Value> {
+/// One `conn.log` row: a connection as Zeek's `set_conn` sees it at removal.
+pub struct ConnRecord<'a> {
+    pub conn: &'a ConnCore,
+    pub local_nets: &'a [(IpAddr, u8)],
+    pub columns: ConnColumns,
+}
+
+impl LogRecord for ConnRecord<'_> {
+    fn schema(&self) -> &'static Schema {
+        conn_log_schema(self.columns)
+    }
+    fn values(&self) -> Vec<Value> {
+        conn_log_row(self.conn, self.local_nets, self.columns)
+    }
+}
+
+fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], cols: ConnColumns) -> Vec<Value> {
     let duration = c.duration();
     let has_duration = duration.0 > 0;
     let (osize, _) = c.endpoint_size_state(true);

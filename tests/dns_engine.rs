@@ -138,3 +138,29 @@ fn an_analyzer_is_removed_after_five_violations() {
     assert_eq!(names.last().map(String::as_str), Some("protocol_violation"), "{names:?}");
     assert!(conn_columns(&out, &["history"])[0].contains('X'));
 }
+
+/// A reply as the originator's first message means the originator is the
+/// server: the roles flip (history `^`) and dns.log's events see the client
+/// as originator, as Zeek's DNS analyzer does. Not towards a multicast group.
+#[test]
+fn a_reply_first_flips_the_roles() {
+    let server = Host::v4("10.3.3.53", 53);
+    let client = Host::v4("10.3.3.10", 53);
+    let reply = Msg::new(0x0101, QR | RA).question(&name("flip.example"), 1, 1).rr(1, &[0xc0, 12], 1, 1, 9, &[10, 3, 3, 3]);
+    let mdns = Host::v4("10.3.3.20", 5353);
+    let group = Host::v4("224.0.0.251", 5353);
+    let announce = Msg::new(0, QR | 0x0400).rr(1, &name("host.local"), 1, 1, 120, &[10, 3, 3, 20]);
+    let frames = vec![udp(1.0, server, client, &reply.bytes()), udp(2.0, mdns, group, &announce.bytes())];
+    let out = run_with(&frames, Config::default(), netpac::registry(), Some(vec!["dns_message"]));
+    let seen: Vec<String> = out
+        .events
+        .iter()
+        .map(|e| format!("{} is_orig={}", e["args"]["c"]["id"]["orig_h"].as_str().unwrap_or(""), e["args"]["is_orig"]))
+        .collect();
+    assert_eq!(seen, vec!["10.3.3.10 is_orig=false", "10.3.3.20 is_orig=true"]);
+    assert_eq!(
+        conn_columns(&out, &["id.orig_h", "id.resp_h", "history"]),
+        // The datagram was recorded (`D`) before the analyzer saw it; the flip follows, as in Zeek.
+        vec!["10.3.3.10\t10.3.3.53\tD^", "10.3.3.20\t224.0.0.251\tD"]
+    );
+}

@@ -72,6 +72,7 @@ impl Run {
                 weirds: &mut weirds,
                 verdict: verdict.clone(),
                 tag: "HTTP",
+                flip: false,
             };
             match steps.get(i) {
                 Some(Step::Data(o, d)) => self.analyzer.deliver(&mut cx, *o, d),
@@ -681,6 +682,7 @@ fn throughput() {
             weirds: &mut weirds,
             verdict: Verdict::Undecided,
             tag: "HTTP",
+            flip: false,
         };
         let mut a = HttpAnalyzer::default();
         a.deliver(&mut cx, true, b"GET / HTTP/1.1\r\n\r\n");

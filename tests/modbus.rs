@@ -41,6 +41,7 @@ fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
             weirds: &mut weirds,
             verdict: verdict.clone(),
             tag: "MODBUS",
+            flip: false,
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

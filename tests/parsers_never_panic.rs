@@ -135,6 +135,7 @@ mod http_support {
             weirds: &mut weirds,
             verdict: Verdict::Undecided,
             tag: "HTTP",
+            flip: false,
         };
         for (is_orig, data) in chunks {
             a.deliver(&mut cx, *is_orig, data);

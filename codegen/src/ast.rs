@@ -189,6 +189,19 @@ pub struct AnalyzerDecl {
     pub items: Vec<AnalyzerItem>,
     /// `signature tcp orig /re/, resp /re/;`: payload detection (at most one per transport).
     pub signatures: Vec<SignatureDecl>,
+    /// `flip on m: Unit where cond;`: roles swap when the originator's first PDU satisfies `cond`.
+    pub flips: Vec<FlipDecl>,
+    pub span: Span,
+}
+
+/// The originator's first PDU says it is really the responder (a DNS reply
+/// seen before its query, say): the connection's roles are swapped.
+#[derive(Debug, Clone)]
+pub struct FlipDecl {
+    pub binder: String,
+    pub unit: String,
+    pub unit_span: Span,
+    pub cond: Expr,
     pub span: Span,
 }
 

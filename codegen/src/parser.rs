@@ -180,10 +180,26 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let name = it.next().unwrap().as_str().to_string();
                 let mut items = Vec::new();
                 let mut signatures = Vec::new();
+                let mut flips = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
                     if ai.as_rule() == Rule::signature_item {
                         signatures.push(signature_item(&cx, ai, span)?);
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::flip_item {
+                        let mut parts = ai.into_inner();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit_span = cx.span(&unit);
+                        let cond = expr(&cx, parts.next().unwrap())?;
+                        flips.push(FlipDecl {
+                            binder,
+                            unit: unit.as_str().to_string(),
+                            unit_span,
+                            cond,
+                            span,
+                        });
                         continue;
                     }
                     let mut parts = ai.into_inner();
@@ -236,6 +252,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     name,
                     items,
                     signatures,
+                    flips,
                     span,
                 });
             }

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         weirds: &mut weirds,
         verdict: Verdict::Undecided,
         tag: "HTTP",
+        flip: false,
     };
     // Each piece: one control byte (direction, length), then that many bytes.
     let mut rest = data;

@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
             weirds: &mut weirds,
             verdict: Verdict::Undecided,
             tag: "MODBUS",
+            flip: false,
         };
         analyzer.deliver(&mut cx, is_orig, chunk);
     }

@@ -24,6 +24,29 @@ pub trait ConnView {
     }
 }
 
+/// A connection seen with its roles swapped: what events of the delivery
+/// that asked for [`AnalyzerCx::flip_roles`] carry (the engine flips the
+/// connection itself right after).
+pub struct FlippedConn<'a>(pub &'a dyn ConnView);
+
+impl ConnView for FlippedConn<'_> {
+    fn id(&self) -> ConnId {
+        self.0.id().flipped()
+    }
+    fn uid(&self) -> &str {
+        self.0.uid()
+    }
+    fn record(&self) -> Connection {
+        let mut c = self.0.record();
+        c.id = c.id.flipped();
+        std::mem::swap(&mut c.orig, &mut c.resp);
+        c
+    }
+    fn is_partial(&self) -> bool {
+        self.0.is_partial()
+    }
+}
+
 /// What an analyzer decided about its protocol while handling some input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Verdict {
@@ -46,6 +69,8 @@ pub struct AnalyzerCx<'a> {
     pub verdict: Verdict,
     /// The analyzer's tag, for weird sources.
     pub tag: &'static str,
+    /// Set by [`AnalyzerCx::flip_roles`]; the engine swaps the roles after the delivery.
+    pub flip: bool,
 }
 
 impl AnalyzerCx<'_> {
@@ -53,6 +78,11 @@ impl AnalyzerCx<'_> {
         if self.verdict == Verdict::Undecided {
             self.verdict = Verdict::Confirmed;
         }
+    }
+    /// The originator is really the responder (its first message was a
+    /// reply): the connection's roles are swapped after this delivery.
+    pub fn flip_roles(&mut self) {
+        self.flip = true;
     }
     pub fn violation(&mut self, reason: impl Into<String>) {
         self.verdict = Verdict::Violation(reason.into());

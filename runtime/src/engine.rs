@@ -527,6 +527,7 @@ impl Engine {
                     weirds: &mut self.weirds,
                     verdict: Verdict::Undecided,
                     tag: a.tag,
+                    flip: false,
                 };
                 a.analyzer.done(&mut cx);
                 apply_verdict(core, a, cx.verdict, &mut self.events, ts, self.config.max_analyzer_violations);
@@ -1695,13 +1696,17 @@ fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
             weirds: cx.weirds,
             verdict: Verdict::Undecided,
             tag: a.tag,
+            flip: false,
         };
         match feed {
             Feed::Data(d) => a.analyzer.deliver(&mut acx, is_orig, d),
             Feed::Gap(n) => a.analyzer.undelivered(&mut acx, is_orig, n),
             Feed::Eof => a.analyzer.end_of_data(&mut acx, is_orig),
         }
-        let verdict = acx.verdict;
+        let (verdict, flip) = (acx.verdict, acx.flip);
+        if flip {
+            core.flip_roles();
+        }
         if apply_verdict(core, a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
             i += 1;
         } else {
@@ -1714,6 +1719,7 @@ fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
                 weirds: cx.weirds,
                 verdict: Verdict::Undecided,
                 tag: gone.tag,
+                flip: false,
             };
             gone.analyzer.done(&mut acx);
         }
@@ -1757,9 +1763,13 @@ fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>) {
                 weirds: cx.weirds,
                 verdict: Verdict::Undecided,
                 tag: a.tag,
+                flip: false,
             };
             a.analyzer.deliver(&mut acx, *orig, bytes);
-            let verdict = acx.verdict;
+            let (verdict, flip) = (acx.verdict, acx.flip);
+            if flip {
+                conn.core.flip_roles();
+            }
             if !apply_verdict(&mut conn.core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
                 keep = false;
                 break;

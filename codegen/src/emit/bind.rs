@@ -595,6 +595,28 @@ impl Emitter<'_> {
         });
     }
 
+    /// The `flip on m: Unit where cond;` check for PDUs of `unit`: on the
+    /// connection's first PDU, sent by the originator, a true `cond` swaps the
+    /// roles (unless the responder is a multicast group, as in Zeek).
+    fn flip_check(&mut self, a: &crate::ast::AnalyzerDecl, unit: &str) -> TokenStream {
+        let Some(f) = a.flips.iter().find(|f| f.unit == unit) else {
+            return quote!(*first = true;);
+        };
+        let mut sc = Self::bind_scope();
+        sc.vars.push(Var { name: f.binder.clone(), tokens: quote!(pdu), ty: Ty::Unit(self.m, f.unit.clone()), is_ref: true });
+        let cond = self.boolean(&f.cond, &sc);
+        quote! {
+            if !::std::mem::replace(first, true) && is_orig {
+                if let ::std::result::Result::Ok(pdu) = &parsed {
+                    if !cx.conn.id().resp_h.is_multicast() && #cond {
+                        cx.flip_roles();
+                        is_orig = false;
+                    }
+                }
+            }
+        }
+    }
+
     pub(crate) fn gen_analyzers(&mut self) -> TokenStream {
         let mut out = TokenStream::new();
         let mut specs = Vec::new();
@@ -611,6 +633,13 @@ impl Emitter<'_> {
             let mut handlers = Vec::new();
             let mut deliver_arms = Vec::new();
             let mut gap_arms = Vec::new();
+            for f in &a.flips {
+                if self.w.unit(self.m, &f.unit).is_none() {
+                    self.err(f.unit_span, format!("unknown unit `{}`", f.unit));
+                } else if !a.items.iter().any(|it| it.unit == f.unit) {
+                    self.err(f.unit_span, format!("`{}` is not a unit this analyzer parses", f.unit));
+                }
+            }
             for sig in &a.signatures {
                 if !a.items.iter().any(|it| it.transport == sig.transport) {
                     self.err(sig.span, "a signature needs a `udp`/`tcp` line of the same transport in this analyzer (it says which unit parses the traffic)");
@@ -706,12 +735,15 @@ impl Emitter<'_> {
                 };
                 let bind = format_ident!("bind_{}", snake(&bind_unit));
                 let bind_err = format_ident!("bind_error_{}", snake(&bind_unit));
+                let flip = self.flip_check(a, &item.unit);
                 handlers.push(quote! {
-                    fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
+                    #[allow(unused_mut)]
+                    fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool) {
                         let resp_port = cx.conn.id().resp_p.number;
                         let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
                         let mut cur = ::netpac_runtime::parse::Cursor::new(data);
                         let parsed = #un::parse(&mut cur, &mut pcx, limits);
+                        #flip
                         for (name, addl) in pcx.take_weirds() {
                             cx.weird(name, addl);
                         }
@@ -731,9 +763,10 @@ impl Emitter<'_> {
                                 }
                             }
                         }
+                        let flipped = ::netpac_runtime::analyzer::FlippedConn(cx.conn);
                         let ecx = ::netpac_runtime::parse::EmitCx {
                             ts: cx.ts,
-                            conn: cx.conn,
+                            conn: if cx.flip { &flipped } else { cx.conn },
                             pdu: ::netpac_runtime::parse::Pdu::new(data),
                             pdu_len: #pdu_len,
                             is_orig,
@@ -750,7 +783,7 @@ impl Emitter<'_> {
                     Transport::Link => continue,
                     Transport::Udp => (
                         quote!(Udp),
-                        quote!(#idx => #h(limits, cx, is_orig, data),),
+                        quote!(#idx => #h(limits, cx, is_orig, data, first),),
                         quote!(),
                     ),
                     Transport::Tcp => {
@@ -761,7 +794,7 @@ impl Emitter<'_> {
                             quote!(Tcp),
                             quote!(#idx => {
                                 let framer = &mut framers[usize::from(!is_orig)];
-                                let r = framer.deliver(data, #un::frame_len, &mut |pdu| #h(limits, cx, is_orig, pdu));
+                                let r = framer.deliver(data, #un::frame_len, &mut |pdu| #h(limits, cx, is_orig, pdu, first));
                                 if let ::std::result::Result::Err(e) = r {
                                     cx.violation(e.to_string());
                                 }
@@ -809,6 +842,8 @@ impl Emitter<'_> {
                     /// Limits in force; change them before data arrives.
                     pub limits: Limits,
                     framers: [::netpac_runtime::framer::Framer; 2],
+                    /// Whether the connection's first PDU was seen (`flip` rules look at it).
+                    first: bool,
                 }
                 impl #an {
                     /// `item` is the index of the `udp`/`tcp` line of the declaration.
@@ -820,13 +855,14 @@ impl Emitter<'_> {
                                 ::netpac_runtime::framer::Framer::new(MAX_PDU),
                                 ::netpac_runtime::framer::Framer::new(MAX_PDU),
                             ],
+                            first: false,
                         }
                     }
                 }
                 impl ::netpac_runtime::analyzer::Analyzer for #an {
                     #[allow(unused_variables)]
                     fn deliver(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
-                        let #an { item, limits, framers } = self;
+                        let #an { item, limits, framers, first } = self;
                         match *item {
                             #(#deliver_arms)*
                             _ => {}

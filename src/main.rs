@@ -128,7 +128,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
                 if filter.as_ref().is_none_or(|f| f.matches(raw.data, raw.wire_len)) {
                     engine.packet(&raw);
                 }
-                if seen % 4096 == 0 {
+                if seen.is_multiple_of(4096) {
                     if let Some(bar) = &progress {
                         bar.set_position(reader.bytes_read());
                     }

@@ -13,13 +13,27 @@ use netpac_runtime::zeek::Time;
 /// Runs `frames` with the real registry and the dns.log writer; returns
 /// dns.log's `#fields` line and rows.
 fn dns_log(frames: &[Frame]) -> String {
-    let dir = std::env::temp_dir().join(format!("netpac-dnslog-{}-{}", std::process::id(), frames.len()));
+    let dir = std::env::temp_dir().join(format!(
+        "netpac-dnslog-{}-{}",
+        std::process::id(),
+        frames.len()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let mut events = Events::new();
     netpac::logs::subscribe_dns(&mut events, &dir, Format::Tsv);
-    let mut engine = Engine::new(Config::default(), netpac::registry(), events, Logs::new(&dir, Format::Tsv));
+    let mut engine = Engine::new(
+        Config::default(),
+        netpac::registry(),
+        events,
+        Logs::new(&dir, Format::Tsv),
+    );
     for f in frames {
-        engine.packet(&RawPacket { ts: Time::from_secs_f64(f.ts), wire_len: f.data.len() as u32, link: LinkType::Ethernet, data: &f.data });
+        engine.packet(&RawPacket {
+            ts: Time::from_secs_f64(f.ts),
+            wire_len: f.data.len() as u32,
+            link: LinkType::Ethernet,
+            data: &f.data,
+        });
     }
     engine.finish().unwrap();
     let text = std::fs::read_to_string(dir.join("dns.log")).unwrap_or_default();
@@ -29,7 +43,12 @@ fn dns_log(frames: &[Frame]) -> String {
         // uids are random-looking; the rest is what the test is about.
         .map(|l| {
             let uid_col = if l.starts_with("#fields") { 2 } else { 1 };
-            l.split('\t').enumerate().filter(|(i, _)| *i != uid_col).map(|(_, c)| c).collect::<Vec<_>>().join("\t")
+            l.split('\t')
+                .enumerate()
+                .filter(|(i, _)| *i != uid_col)
+                .map(|(_, c)| c)
+                .collect::<Vec<_>>()
+                .join("\t")
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -47,7 +66,9 @@ fn queries_pair_with_replies_and_the_unmatched_are_written_at_the_end() {
     // A query nobody answers, on its own port.
     let q2 = Msg::new(2, RD).question(&name("silent.example"), 28, 1);
     // A reply without a query (its query was not captured).
-    let r3 = Msg::new(3, QR | RA).question(&name("late.example"), 1, 1).rr(1, &[0xc0, 12], 1, 1, 60, &[198, 51, 100, 3]);
+    let r3 = Msg::new(3, QR | RA)
+        .question(&name("late.example"), 1, 1)
+        .rr(1, &[0xc0, 12], 1, 1, 60, &[198, 51, 100, 3]);
     // NXDOMAIN with no records, and a rejected reply (no question, REFUSED).
     let q4 = Msg::new(4, RD).question(&name("nope.example"), 1, 1);
     let r4 = Msg::new(4, QR | RD | RA | 3).question(&name("nope.example"), 1, 1);
@@ -70,10 +91,20 @@ fn queries_pair_with_replies_and_the_unmatched_are_written_at_the_end() {
 fn replies_pair_in_order_when_ids_repeat_over_tcp() {
     let c = Host::v4("10.9.0.2", 50500);
     let s = Host::v4("10.9.0.53", 53);
-    let qa = Msg::new(7, RD).question(&name("first.example"), 1, 1).tcp_bytes();
-    let qb = Msg::new(7, RD).question(&name("second.example"), 1, 1).tcp_bytes();
-    let ra = Msg::new(7, QR | RD | RA).question(&name("first.example"), 1, 1).rr(1, &[0xc0, 12], 1, 1, 5, &[10, 0, 0, 1]).tcp_bytes();
-    let rb = Msg::new(7, QR | RD | RA).question(&name("second.example"), 1, 1).rr(1, &[0xc0, 12], 1, 1, 5, &[10, 0, 0, 2]).tcp_bytes();
+    let qa = Msg::new(7, RD)
+        .question(&name("first.example"), 1, 1)
+        .tcp_bytes();
+    let qb = Msg::new(7, RD)
+        .question(&name("second.example"), 1, 1)
+        .tcp_bytes();
+    let ra = Msg::new(7, QR | RD | RA)
+        .question(&name("first.example"), 1, 1)
+        .rr(1, &[0xc0, 12], 1, 1, 5, &[10, 0, 0, 1])
+        .tcp_bytes();
+    let rb = Msg::new(7, QR | RD | RA)
+        .question(&name("second.example"), 1, 1)
+        .rr(1, &[0xc0, 12], 1, 1, 5, &[10, 0, 0, 2])
+        .tcp_bytes();
     let mut both_q = qa.clone();
     both_q.extend_from_slice(&qb);
     let mut both_r = ra.clone();
@@ -84,8 +115,24 @@ fn replies_pair_in_order_when_ids_repeat_over_tcp() {
         tcp(1.02, c, s, "A", 101, 901, b""),
         tcp(1.03, c, s, "PA", 101, 901, &both_q),
         tcp(1.05, s, c, "PA", 901, 101 + both_q.len() as u32, &both_r),
-        tcp(1.06, c, s, "FA", 101 + both_q.len() as u32, 901 + both_r.len() as u32, b""),
-        tcp(1.07, s, c, "FA", 901 + both_r.len() as u32, 102 + both_q.len() as u32, b""),
+        tcp(
+            1.06,
+            c,
+            s,
+            "FA",
+            101 + both_q.len() as u32,
+            901 + both_r.len() as u32,
+            b"",
+        ),
+        tcp(
+            1.07,
+            s,
+            c,
+            "FA",
+            901 + both_r.len() as u32,
+            102 + both_q.len() as u32,
+            b"",
+        ),
     ];
     insta::assert_snapshot!(dns_log(&frames));
 }
@@ -96,6 +143,9 @@ fn mdns_messages_with_id_zero_are_rows_of_their_own() {
     let group = Host::v4("224.0.0.251", 5353);
     let q = Msg::new(0, 0).question(&name("printer.local"), 1, 1);
     let r = Msg::new(0, QR | 0x0400).rr(1, &name("other.local"), 1, 1, 120, &[192, 168, 0, 2]);
-    let frames = vec![udp(1.0, a, group, &q.bytes()), udp(1.2, a, group, &r.bytes())];
+    let frames = vec![
+        udp(1.0, a, group, &q.bytes()),
+        udp(1.2, a, group, &r.bytes()),
+    ];
     insta::assert_snapshot!(dns_log(&frames));
 }

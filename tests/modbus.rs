@@ -4,7 +4,7 @@
 mod common;
 mod dns_support;
 
-use dns_support::FakeConn;
+use dns_support::test_conn;
 use netpac::proto::modbus::{self, Limits, MODBUSAnalyzer};
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
@@ -23,7 +23,7 @@ struct Outcome {
 
 /// Feeds `(is_orig, bytes)` stream chunks to a Modbus analyzer on port 502.
 fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
-    let conn = FakeConn::new(Proto::Tcp, 502);
+    let conn = test_conn(Proto::Tcp, 502);
     let rec = Recorded::default();
     let mut events = Events::new();
     events.subscribe(Box::new(RecordingSink {

@@ -14,6 +14,9 @@ use netpac_runtime::packet::LinkType;
 use netpac_runtime::zeek::Time;
 use std::path::Path;
 
+/// When the sample starts (2023-11-14 22:13:20 UTC).
+const T0: f64 = 1_700_000_000.0;
+
 /// A few minutes of a small office network: name lookups, a web page, a
 /// refused connection, a ping and an IPv6 datagram.
 fn sample_frames() -> Vec<Frame> {
@@ -27,8 +30,8 @@ fn sample_frames() -> Vec<Frame> {
     let reply = Msg::new(0x1a2b, QR | RD | RA)
         .question(&name("www.example.com"), 1, 1)
         .rr(1, &[0xc0, 12], 1, 1, 3600, &[93, 184, 216, 34]);
-    frames.push(udp(1_700_000_000.000_100, client, resolver, &query.bytes()));
-    frames.push(udp(1_700_000_000.012_400, resolver, client, &reply.bytes()));
+    frames.push(udp(T0 + 0.000_1, client, resolver, &query.bytes()));
+    frames.push(udp(T0 + 0.012_4, resolver, client, &reply.bytes()));
 
     // An HTTP exchange over a clean TCP session.
     let request = b"GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: netpac-sample/1.0\r\nAccept: */*\r\n\r\n";
@@ -41,7 +44,7 @@ fn sample_frames() -> Vec<Frame> {
     resp.extend_from_slice(body);
     let c = client.port(52101);
     let (cs, ss) = (1000u32, 70000u32);
-    let t = 1_700_000_000.020_000;
+    let t = T0 + 0.02;
     frames.push(tcp(t, c, web, "S", cs, 0, b""));
     frames.push(tcp(t + 0.030, web, c, "SA", ss, cs + 1, b""));
     frames.push(tcp(t + 0.031, c, web, "A", cs + 1, ss + 1, b""));
@@ -58,14 +61,14 @@ fn sample_frames() -> Vec<Frame> {
     // A connection attempt the server refuses.
     let ssh = Host::v4("192.168.1.20", 22);
     let c2 = client.port(52102);
-    frames.push(tcp(1_700_000_001.5, c2, ssh, "S", 5000, 0, b""));
-    frames.push(tcp(1_700_000_001.5004, ssh, c2, "RA", 0, 5001, b""));
+    frames.push(tcp(T0 + 1.5, c2, ssh, "S", 5000, 0, b""));
+    frames.push(tcp(T0 + 1.500_4, ssh, c2, "RA", 0, 5001, b""));
 
     // A ping and its echo.
     let gw = Host::v4("192.168.1.1", 0);
     let echo = [0u8; 32];
     frames.push(icmp4(
-        1_700_000_002.0,
+        T0 + 2.0,
         client.port(0),
         gw,
         8,
@@ -74,7 +77,7 @@ fn sample_frames() -> Vec<Frame> {
         &echo,
     ));
     frames.push(icmp4(
-        1_700_000_002.0009,
+        T0 + 2.000_9,
         gw,
         client.port(0),
         0,
@@ -87,7 +90,7 @@ fn sample_frames() -> Vec<Frame> {
     let a6 = Host::v6("2001:db8::10", 50000);
     let b6 = Host::v6("2001:db8::20", 514);
     frames.push(udp(
-        1_700_000_003.0,
+        T0 + 3.0,
         a6,
         b6,
         b"<13>netpac sample syslog line",

@@ -58,12 +58,17 @@ impl Detector {
             let compile = |p: Option<&'static str>| -> Result<Option<Regex>, BadSignature> {
                 p.map(|p| {
                     // `(?s-u)`: `.` matches any byte, classes are bytes, not UTF-8.
-                    Regex::new(&format!("(?s-u)\\A(?:{p})"))
-                        .map_err(|e| BadSignature { tag: spec.tag, error: e.to_string() })
+                    Regex::new(&format!("(?s-u)\\A(?:{p})")).map_err(|e| BadSignature {
+                        tag: spec.tag,
+                        error: e.to_string(),
+                    })
                 })
                 .transpose()
             };
-            sigs.push(Compiled { spec: *spec, pats: [compile(sig.orig)?, compile(sig.resp)?] });
+            sigs.push(Compiled {
+                spec: *spec,
+                pats: [compile(sig.orig)?, compile(sig.resp)?],
+            });
         }
         Ok(Detector { sigs })
     }
@@ -75,7 +80,16 @@ impl Detector {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.spec.proto == proto)
-            .map(|(i, s)| Candidate { sig: i as u16, side: s.pats.each_ref().map(|p| if p.is_none() { Side::Matched } else { Side::Open }) })
+            .map(|(i, s)| Candidate {
+                sig: i as u16,
+                side: s.pats.each_ref().map(|p| {
+                    if p.is_none() {
+                        Side::Matched
+                    } else {
+                        Side::Open
+                    }
+                }),
+            })
             .collect();
         if candidates.is_empty() {
             return None;
@@ -93,7 +107,13 @@ impl Detector {
     /// Feeds `data` (next stream bytes, or one datagram) of one direction.
     /// `attached(tag)` says whether an analyzer with that tag already runs
     /// (or ran and was removed) on the connection.
-    pub fn data(&self, st: &mut Dpd, is_orig: bool, data: &[u8], attached: impl Fn(&str) -> bool) -> Found {
+    pub fn data(
+        &self,
+        st: &mut Dpd,
+        is_orig: bool,
+        data: &[u8],
+        attached: impl Fn(&str) -> bool,
+    ) -> Found {
         let d = usize::from(!is_orig);
         let mut found = Found::default();
         // The window to match: the direction's stream prefix (TCP) or this datagram (UDP).
@@ -127,9 +147,14 @@ impl Detector {
                 c.side[d] = Side::Failed;
             }
         }
-        st.candidates.retain(|c| !c.side.contains(&Side::Failed) && c.side != [Side::Done, Side::Done]);
+        st.candidates
+            .retain(|c| !c.side.contains(&Side::Failed) && c.side != [Side::Done, Side::Done]);
         if !found.attach.is_empty() {
-            found.replay = st.chunks.iter().map(|&(o, s, e)| (o, st.replay[s..e].to_vec())).collect();
+            found.replay = st
+                .chunks
+                .iter()
+                .map(|&(o, s, e)| (o, st.replay[s..e].to_vec()))
+                .collect();
         }
         if st.buffering {
             if st.replay.len() + data.len() <= BUFFER_SIZE {
@@ -218,7 +243,10 @@ mod tests {
             proto: Proto::Tcp,
             ports: &[],
             new: || Box::new(Nop),
-            signature: Some(Signature { orig: Some(orig), resp: Some(resp) }),
+            signature: Some(Signature {
+                orig: Some(orig),
+                resp: Some(resp),
+            }),
         }
     }
 

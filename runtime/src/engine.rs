@@ -1081,9 +1081,7 @@ impl Engine {
                     off = 12;
                     let mut next = payload.get(11).copied().unwrap_or(0);
                     while next != 0 && payload[0] & 0x04 != 0 {
-                        let Some(&units) = payload.get(off) else {
-                            return None;
-                        };
+                        let &units = payload.get(off)?;
                         if units == 0 {
                             return None;
                         }
@@ -1120,7 +1118,7 @@ impl Engine {
             if p.len() >= 4 && p[0] == 0 && p[1] == 1 {
                 let (id_len, au_len) = (usize::from(p[2]), usize::from(p[3]));
                 let skip = 4 + id_len + au_len + 9;
-                let Some(rest) = p.get(skip..) else { return None };
+                let rest = p.get(skip..)?;
                 p = rest;
             }
             if p.len() >= 8 && p[0] == 0 && p[1] == 0 {

@@ -139,7 +139,11 @@ pub struct DnsLogger {
 
 impl DnsLogger {
     pub fn new(out_dir: &Path, format: Format) -> DnsLogger {
-        DnsLogger { logs: Logs::new(out_dir, format), conns: FxHashMap::default(), error: None }
+        DnsLogger {
+            logs: Logs::new(out_dir, format),
+            conns: FxHashMap::default(),
+            error: None,
+        }
     }
 
     fn write(&mut self, info: &Info) {
@@ -159,7 +163,9 @@ impl DnsLogger {
         let st = self.conns.entry(c.uid.clone()).or_default();
         // mDNS messages with id 0 (RFC 6762 18.1) answer nobody in particular:
         // each one is a row of its own.
-        let unpaired = msg.id == 0 && c.id.resp_p.number == 5353 && c.id.resp_p.proto == netpac_runtime::zeek::Proto::Udp;
+        let unpaired = msg.id == 0
+            && c.id.resp_p.number == 5353
+            && c.id.resp_p.proto == netpac_runtime::zeek::Proto::Udp;
         let slot = if unpaired {
             let mut info = Info::new(ts, c, msg.id);
             info.unpaired = true;
@@ -172,22 +178,38 @@ impl DnsLogger {
                 if st.pending_query.is_none() {
                     st.pending_query = Some(slot);
                 } else {
-                    enqueue(&mut st.pending_queries, &mut st.query_ids, msg.id, slot, &mut flushed);
+                    enqueue(
+                        &mut st.pending_queries,
+                        &mut st.query_ids,
+                        msg.id,
+                        slot,
+                        &mut flushed,
+                    );
                 }
                 slot
             }
-        } else if let Some(q) = st.pending_query.filter(|&q| st.rows[q].as_ref().is_some_and(|i| i.trans_id == msg.id)) {
+        } else if let Some(q) = st
+            .pending_query
+            .filter(|&q| st.rows[q].as_ref().is_some_and(|i| i.trans_id == msg.id))
+        {
             // Keep the fast path filled, preferring a query with the same id.
-            st.pending_query = pop(&mut st.pending_queries, &mut st.query_ids, msg.id).or_else(|| {
-                let first = st.query_ids.first().copied()?;
-                pop(&mut st.pending_queries, &mut st.query_ids, first)
-            });
+            st.pending_query =
+                pop(&mut st.pending_queries, &mut st.query_ids, msg.id).or_else(|| {
+                    let first = st.query_ids.first().copied()?;
+                    pop(&mut st.pending_queries, &mut st.query_ids, first)
+                });
             q
         } else if let Some(i) = pop(&mut st.pending_queries, &mut st.query_ids, msg.id) {
             i
         } else {
             let slot = st.alloc(Info::new(ts, c, msg.id));
-            enqueue(&mut st.pending_replies, &mut st.reply_ids, msg.id, slot, &mut flushed);
+            enqueue(
+                &mut st.pending_replies,
+                &mut st.reply_ids,
+                msg.id,
+                slot,
+                &mut flushed,
+            );
             slot
         };
         st.current = Some(slot);
@@ -207,7 +229,14 @@ impl DnsLogger {
     }
 
     /// Zeek's `DNS::do_reply`: an answer-section record adds to the row.
-    fn reply(&mut self, ts: Time, c: &Connection, msg: &DnsMsg, ans: &DnsAnswer, text: Option<Vec<u8>>) {
+    fn reply(
+        &mut self,
+        ts: Time,
+        c: &Connection,
+        msg: &DnsMsg,
+        ans: &DnsAnswer,
+        text: Option<Vec<u8>>,
+    ) {
         if !msg.QR || ans.answer_type != 1 {
             return; // answers inside a request, or outside the answer section
         }
@@ -229,7 +258,9 @@ impl DnsLogger {
     }
 
     fn end(&mut self, c: &Connection, msg: &DnsMsg) {
-        let Some(st) = self.conns.get_mut(&c.uid) else { return };
+        let Some(st) = self.conns.get_mut(&c.uid) else {
+            return;
+        };
         let Some(info) = st.current() else { return };
         if msg.QR {
             info.saw_reply = true;
@@ -245,7 +276,9 @@ impl DnsLogger {
     }
 
     fn remove(&mut self, c: &Connection) {
-        let Some(mut st) = self.conns.remove(&c.uid) else { return };
+        let Some(mut st) = self.conns.remove(&c.uid) else {
+            return;
+        };
         let mut slots: Vec<usize> = st.pending_query.take().into_iter().collect();
         for id in std::mem::take(&mut st.query_ids) {
             slots.extend(st.pending_queries.remove(&id).into_iter().flatten());
@@ -290,7 +323,10 @@ impl Info {
     fn new(ts: Time, c: &Connection, trans_id: u64) -> Info {
         Info {
             ts,
-            conn: ConnKeyCols { uid: c.uid.clone(), id: c.id },
+            conn: ConnKeyCols {
+                uid: c.uid.clone(),
+                id: c.id,
+            },
             trans_id,
             rtt: None,
             query: None,
@@ -319,36 +355,44 @@ impl LogRecord for Info {
         &DNS_LOG
     }
     fn values(&self) -> Vec<Value> {
-    let i = self;
-    let id = &i.conn.id;
-    vec![
-        Value::Time(i.ts),
-        Value::str(&i.conn.uid),
-        Value::Addr(id.orig_h),
-        Value::Port(id.orig_p.number),
-        Value::Addr(id.resp_h),
-        Value::Port(id.resp_p.number),
-        Value::Enum(id.resp_p.proto.as_str()),
-        Value::Count(i.trans_id),
-        Value::opt(i.rtt, Value::Interval),
-        Value::opt(i.query.as_ref(), Value::str),
-        Value::opt(i.qclass, Value::Count),
-        Value::opt(i.qclass, |c| Value::str(class_name(c))),
-        Value::opt(i.qtype, Value::Count),
-        Value::opt(i.qtype_name.as_ref(), Value::str),
-        Value::opt(i.rcode, Value::Count),
-        Value::opt(i.rcode, |r| Value::str(rcode_name(r))),
-        Value::Bool(i.aa),
-        Value::Bool(i.tc),
-        Value::Bool(i.rd),
-        Value::Bool(i.ra),
-        Value::Count(i.z),
-        if i.answers.is_empty() { Value::Unset } else { Value::Vector(i.answers.iter().map(Value::str).collect()) },
-        if i.ttls.is_empty() { Value::Unset } else { Value::Vector(i.ttls.iter().copied().map(Value::Interval).collect()) },
-        Value::Bool(i.rejected),
-        Value::Count(i.opcode),
-        Value::str(opcode_name(i.opcode)),
-    ]
+        let i = self;
+        let id = &i.conn.id;
+        vec![
+            Value::Time(i.ts),
+            Value::str(&i.conn.uid),
+            Value::Addr(id.orig_h),
+            Value::Port(id.orig_p.number),
+            Value::Addr(id.resp_h),
+            Value::Port(id.resp_p.number),
+            Value::Enum(id.resp_p.proto.as_str()),
+            Value::Count(i.trans_id),
+            Value::opt(i.rtt, Value::Interval),
+            Value::opt(i.query.as_ref(), Value::str),
+            Value::opt(i.qclass, Value::Count),
+            Value::opt(i.qclass, |c| Value::str(class_name(c))),
+            Value::opt(i.qtype, Value::Count),
+            Value::opt(i.qtype_name.as_ref(), Value::str),
+            Value::opt(i.rcode, Value::Count),
+            Value::opt(i.rcode, |r| Value::str(rcode_name(r))),
+            Value::Bool(i.aa),
+            Value::Bool(i.tc),
+            Value::Bool(i.rd),
+            Value::Bool(i.ra),
+            Value::Count(i.z),
+            if i.answers.is_empty() {
+                Value::Unset
+            } else {
+                Value::Vector(i.answers.iter().map(Value::str).collect())
+            },
+            if i.ttls.is_empty() {
+                Value::Unset
+            } else {
+                Value::Vector(i.ttls.iter().copied().map(Value::Interval).collect())
+            },
+            Value::Bool(i.rejected),
+            Value::Count(i.opcode),
+            Value::str(opcode_name(i.opcode)),
+        ]
     }
 }
 
@@ -363,15 +407,25 @@ impl EventSink for DnsLogger {
             self.set_session(ts, &e.c, &e.msg);
         } else if let Some(e) = any.downcast_ref::<DnsRequest>() {
             let resp_p = e.c.id.resp_p;
-            let Some(info) = self.current(&e.c) else { return };
+            let Some(info) = self.current(&e.c) else {
+                return;
+            };
             info.rd = e.msg.RD;
             info.tc = e.msg.TC;
             info.qclass = Some(e.qclass);
             info.qtype = Some(e.qtype);
             info.z = e.msg.Z;
             let netbios = resp_p.number == 137 && resp_p.proto == netpac_runtime::zeek::Proto::Udp;
-            info.qtype_name = Some(if netbios && e.qtype == 33 { "NBSTAT".into() } else { qtype_name(e.qtype) });
-            info.query = Some(if netbios { decode_netbios_name(e.query.as_bytes()) } else { e.query.as_bytes().to_vec() });
+            info.qtype_name = Some(if netbios && e.qtype == 33 {
+                "NBSTAT".into()
+            } else {
+                qtype_name(e.qtype)
+            });
+            info.query = Some(if netbios {
+                decode_netbios_name(e.query.as_bytes())
+            } else {
+                e.query.as_bytes().to_vec()
+            });
         } else if let Some(e) = any.downcast_ref::<DnsRejected>() {
             if let Some(info) = self.current(&e.c) {
                 info.rejected = true;
@@ -424,7 +478,9 @@ const WANTED: &[EventId] = &[
 
 /// The reply events and the text Zeek's scripts log for each (`None`: an
 /// empty answer, which updates the row but adds nothing to `answers`).
-fn answer_text(any: &dyn std::any::Any) -> Option<(&Connection, &DnsMsg, &DnsAnswer, Option<Vec<u8>>)> {
+fn answer_text(
+    any: &dyn std::any::Any,
+) -> Option<(&Connection, &DnsMsg, &DnsAnswer, Option<Vec<u8>>)> {
     macro_rules! text {
         ($($ty:ty => |$e:ident| $text:expr),* $(,)?) => {
             $(if let Some($e) = any.downcast_ref::<$ty>() {
@@ -483,7 +539,7 @@ fn txt_text(kind: &str, strs: &[netpac_runtime::zeek::ZString]) -> Vec<u8> {
 /// A name that is not so encoded is kept as it is.
 fn decode_netbios_name(s: &[u8]) -> Vec<u8> {
     let letter = |b: &u8| (b'A'..=b'P').contains(&b.to_ascii_uppercase());
-    if s.is_empty() || s.len() % 2 != 0 || s.len() > 32 || !s.iter().all(letter) {
+    if s.is_empty() || !s.len().is_multiple_of(2) || s.len() > 32 || !s.iter().all(letter) {
         return s.to_vec();
     }
     let mut out: Vec<u8> = s
@@ -501,19 +557,95 @@ fn decode_netbios_name(s: &[u8]) -> Vec<u8> {
 
 fn qtype_name(t: u64) -> String {
     let name = match t {
-        1 => "A", 2 => "NS", 3 => "MD", 4 => "MF", 5 => "CNAME", 6 => "SOA", 7 => "MB", 8 => "MG", 9 => "MR",
-        10 => "NULL", 11 => "WKS", 12 => "PTR", 13 => "HINFO", 14 => "MINFO", 15 => "MX", 16 => "TXT",
-        17 => "RP", 18 => "AFSDB", 19 => "X25", 20 => "ISDN", 21 => "RT", 22 => "NSAP", 23 => "NSAP-PTR",
-        24 => "SIG", 25 => "KEY", 26 => "PX", 27 => "GPOS", 28 => "AAAA", 29 => "LOC", 30 => "NXT",
-        31 => "EID", 32 => "NIMLOC", 33 => "SRV", 34 => "ATMA", 35 => "NAPTR", 36 => "KX", 37 => "CERT",
-        38 => "A6", 39 => "DNAME", 40 => "SINK", 41 => "OPT", 42 => "APL", 43 => "DS", 44 => "SSHFP",
-        45 => "IPSECKEY", 46 => "RRSIG", 47 => "NSEC", 48 => "DNSKEY", 49 => "DHCID", 50 => "NSEC3",
-        51 => "NSEC3PARAM", 52 => "TLSA", 53 => "SMIMEA", 55 => "HIP", 56 => "NINFO", 57 => "RKEY",
-        58 => "TALINK", 59 => "CDS", 60 => "CDNSKEY", 61 => "OPENPGPKEY", 62 => "CSYNC", 63 => "ZONEMD",
-        64 => "SVCB", 65 => "HTTPS", 99 => "SPF", 100 => "UINFO", 101 => "UID", 102 => "GID", 103 => "UNSPEC",
-        104 => "NID", 105 => "L32", 106 => "L64", 107 => "LP", 108 => "EUI48", 109 => "EUI64", 249 => "TKEY",
-        250 => "TSIG", 251 => "IXFR", 252 => "AXFR", 253 => "MAILB", 254 => "MAILA", 255 => "*", 256 => "URI",
-        257 => "CAA", 32768 => "TA", 32769 => "DLV", 65281 => "WINS", 65282 => "WINS-R", 65422 => "XPF",
+        1 => "A",
+        2 => "NS",
+        3 => "MD",
+        4 => "MF",
+        5 => "CNAME",
+        6 => "SOA",
+        7 => "MB",
+        8 => "MG",
+        9 => "MR",
+        10 => "NULL",
+        11 => "WKS",
+        12 => "PTR",
+        13 => "HINFO",
+        14 => "MINFO",
+        15 => "MX",
+        16 => "TXT",
+        17 => "RP",
+        18 => "AFSDB",
+        19 => "X25",
+        20 => "ISDN",
+        21 => "RT",
+        22 => "NSAP",
+        23 => "NSAP-PTR",
+        24 => "SIG",
+        25 => "KEY",
+        26 => "PX",
+        27 => "GPOS",
+        28 => "AAAA",
+        29 => "LOC",
+        30 => "NXT",
+        31 => "EID",
+        32 => "NIMLOC",
+        33 => "SRV",
+        34 => "ATMA",
+        35 => "NAPTR",
+        36 => "KX",
+        37 => "CERT",
+        38 => "A6",
+        39 => "DNAME",
+        40 => "SINK",
+        41 => "OPT",
+        42 => "APL",
+        43 => "DS",
+        44 => "SSHFP",
+        45 => "IPSECKEY",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        49 => "DHCID",
+        50 => "NSEC3",
+        51 => "NSEC3PARAM",
+        52 => "TLSA",
+        53 => "SMIMEA",
+        55 => "HIP",
+        56 => "NINFO",
+        57 => "RKEY",
+        58 => "TALINK",
+        59 => "CDS",
+        60 => "CDNSKEY",
+        61 => "OPENPGPKEY",
+        62 => "CSYNC",
+        63 => "ZONEMD",
+        64 => "SVCB",
+        65 => "HTTPS",
+        99 => "SPF",
+        100 => "UINFO",
+        101 => "UID",
+        102 => "GID",
+        103 => "UNSPEC",
+        104 => "NID",
+        105 => "L32",
+        106 => "L64",
+        107 => "LP",
+        108 => "EUI48",
+        109 => "EUI64",
+        249 => "TKEY",
+        250 => "TSIG",
+        251 => "IXFR",
+        252 => "AXFR",
+        253 => "MAILB",
+        254 => "MAILA",
+        255 => "*",
+        256 => "URI",
+        257 => "CAA",
+        32768 => "TA",
+        32769 => "DLV",
+        65281 => "WINS",
+        65282 => "WINS-R",
+        65422 => "XPF",
         65521 => "INTEGRITY",
         _ => return format!("query-{t}"),
     };
@@ -534,11 +666,27 @@ fn class_name(c: u64) -> String {
 
 fn rcode_name(r: u64) -> String {
     let name = match r {
-        0 => "NOERROR", 1 => "FORMERR", 2 => "SERVFAIL", 3 => "NXDOMAIN", 4 => "NOTIMP", 5 => "REFUSED",
-        6 => "YXDOMAIN", 7 => "YXRRSET", 8 => "NXRRSet", 9 => "NOTAUTH", 10 => "NOTZONE",
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSet",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
         11..=15 => return format!("unassigned-{r}"),
-        16 => "BADVERS", 17 => "BADKEY", 18 => "BADTIME", 19 => "BADMODE", 20 => "BADNAME", 21 => "BADALG",
-        22 => "BADTRUNC", 23 => "BADCOOKIE", 3842 => "BADSIG",
+        16 => "BADVERS",
+        17 => "BADKEY",
+        18 => "BADTIME",
+        19 => "BADMODE",
+        20 => "BADNAME",
+        21 => "BADALG",
+        22 => "BADTRUNC",
+        23 => "BADCOOKIE",
+        3842 => "BADSIG",
         _ => return format!("rcode-{r}"),
     };
     name.to_string()

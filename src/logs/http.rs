@@ -179,7 +179,11 @@ impl HttpLogger {
     }
 
     fn write(logs: &mut Logs, uid: &str, id: &ConnId, info: Info) {
-        if let Err(e) = logs.write_record(&HttpRecord { uid, id, info: &info }) {
+        if let Err(e) = logs.write_record(&HttpRecord {
+            uid,
+            id,
+            info: &info,
+        }) {
             eprintln!("netpac: writing http.log: {e}");
         }
     }
@@ -528,4 +532,3 @@ impl LogRecord for HttpRecord<'_> {
         ]
     }
 }
-

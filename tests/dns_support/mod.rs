@@ -10,12 +10,8 @@ use netpac_runtime::zeek::{Proto, Time};
 use serde_json::Value;
 
 /// The stand-in connection DNS tests run on (`10.0.0.1` to `10.0.0.2`).
-pub struct FakeConn;
-
-impl FakeConn {
-    pub fn new(proto: Proto, resp_port: u16) -> TestConn {
-        TestConn::new(proto, resp_port, "CdnsTest1")
-    }
+pub fn test_conn(proto: Proto, resp_port: u16) -> TestConn {
+    TestConn::new(proto, resp_port, "CdnsTest1")
 }
 
 /// What one run produced.
@@ -28,7 +24,7 @@ pub struct Outcome {
 
 /// Feeds `(is_orig, bytes)` chunks to a DNS analyzer (UDP: one datagram each).
 pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8>)]) -> Outcome {
-    let conn = FakeConn::new(proto, resp_port);
+    let conn = test_conn(proto, resp_port);
     let rec = Recorded::default();
     let mut events = Events::new();
     events.subscribe(Box::new(RecordingSink {

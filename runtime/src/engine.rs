@@ -12,7 +12,7 @@ use crate::conn::reassembly::{Limits, Overflow, Piece};
 use crate::conn::tcp::{self, hist, EndpointState as S, Flags, TcpConn, TcpEndpoint, TcpHeader};
 use crate::conn::{self, Attached, Conn, ConnCore, ConnKey, FlowState, Transport, UidGenerator};
 use crate::event::Events;
-use crate::log::{Logs, Value};
+use crate::log::Logs;
 use crate::packet::{IpPacket, LinkType, RawPacket};
 use crate::raise;
 use crate::record::{Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
@@ -1214,10 +1214,6 @@ impl Engine {
         let weirds = std::mem::take(&mut self.weirds);
         for w in weirds {
             self.summary.weirds += 1;
-            let (uid, id): (Option<String>, Option<ConnId>) = match &w.scope {
-                WeirdScope::Conn { id, uid } => (Some(uid.clone()), Some(*id)),
-                _ => (None, None),
-            };
             match &w.scope {
                 WeirdScope::Net => raise!(
                     &mut self.events,
@@ -1270,43 +1266,7 @@ impl Engine {
             if !logged {
                 continue;
             }
-            let (oh, op, rh, rp) = match (&w.scope, id) {
-                (_, Some(id)) => (
-                    Value::Addr(id.orig_h),
-                    Value::Port(id.orig_p.number),
-                    Value::Addr(id.resp_h),
-                    Value::Port(id.resp_p.number),
-                ),
-                (WeirdScope::Flow { src, dst }, None) => (
-                    Value::Addr(*src),
-                    Value::Port(0),
-                    Value::Addr(*dst),
-                    Value::Port(0),
-                ),
-                _ => (Value::Unset, Value::Unset, Value::Unset, Value::Unset),
-            };
-            let row = [
-                Value::Time(w.ts),
-                Value::opt(uid, Value::str),
-                oh,
-                op,
-                rh,
-                rp,
-                Value::str(w.name),
-                if w.addl.is_empty() {
-                    Value::Unset
-                } else {
-                    Value::str(&w.addl)
-                },
-                Value::Bool(false),
-                Value::str("zeek"),
-                if w.source.is_empty() {
-                    Value::Unset
-                } else {
-                    Value::str(w.source)
-                },
-            ];
-            if let Err(e) = self.logs.write(&conn::WEIRD_LOG, &row) {
+            if let Err(e) = self.logs.write_record(&w) {
                 self.log_error.get_or_insert(e);
             }
         }

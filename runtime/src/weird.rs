@@ -36,3 +36,39 @@ impl WeirdSink for Vec<Weird> {
         self.push(w);
     }
 }
+
+/// A weird is a `weird.log` row.
+impl crate::log::LogRecord for Weird {
+    fn schema(&self) -> &'static crate::log::Schema {
+        &crate::conn::WEIRD_LOG
+    }
+    fn values(&self) -> Vec<crate::log::Value> {
+        use crate::log::Value;
+        let (uid, oh, op, rh, rp) = match &self.scope {
+            WeirdScope::Conn { id, uid } => (
+                Value::str(uid),
+                Value::Addr(id.orig_h),
+                Value::Port(id.orig_p.number),
+                Value::Addr(id.resp_h),
+                Value::Port(id.resp_p.number),
+            ),
+            // Zeek logs a flow weird's addresses with ports 0.
+            WeirdScope::Flow { src, dst } => (Value::Unset, Value::Addr(*src), Value::Port(0), Value::Addr(*dst), Value::Port(0)),
+            WeirdScope::Net => (Value::Unset, Value::Unset, Value::Unset, Value::Unset, Value::Unset),
+        };
+        let unset_if_empty = |s: &str| if s.is_empty() { Value::Unset } else { Value::str(s) };
+        vec![
+            Value::Time(self.ts),
+            uid,
+            oh,
+            op,
+            rh,
+            rp,
+            Value::str(self.name),
+            unset_if_empty(&self.addl),
+            Value::Bool(false),
+            Value::str("zeek"),
+            unset_if_empty(self.source),
+        ]
+    }
+}

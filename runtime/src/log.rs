@@ -238,14 +238,29 @@ fn tsv_cell(line: &mut Vec<u8>, v: &Value, in_set: bool) {
     }
 }
 
-/// Zeek's ASCII writer escapes the separators and non-printable bytes as \xNN.
+/// Zeek's ASCII writer: the separators, control bytes and bytes that are not
+/// valid UTF-8 as `\xNN`, a backslash as `\\`; valid UTF-8 text as it is.
 fn escape_tsv(line: &mut Vec<u8>, s: &[u8], in_set: bool) {
-    for &c in s {
-        let must_escape = c == SEP || c == b'\\' || !(0x20..0x7f).contains(&c) || (in_set && c == SET_SEP);
-        if must_escape {
-            line.extend_from_slice(format!("\\x{c:02x}").as_bytes());
-        } else {
-            line.push(c);
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => line.extend_from_slice(b"\\\\"),
+                c if c.is_ascii() => {
+                    let b = c as u8;
+                    if b == SEP || !(0x20..0x7f).contains(&b) || (in_set && b == SET_SEP) {
+                        line.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+                    } else {
+                        line.push(b);
+                    }
+                }
+                c => {
+                    let mut buf = [0u8; 4];
+                    line.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+        for b in chunk.invalid() {
+            line.extend_from_slice(format!("\\x{b:02x}").as_bytes());
         }
     }
 }
@@ -288,6 +303,14 @@ fn json_row(line: &mut Vec<u8>, schema: &Schema, row: &[Value]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tsv_keeps_utf8_and_doubles_backslashes_as_zeek() {
+        let mut line = Vec::new();
+        escape_tsv(&mut line, "/printable_\u{1F604}\\x07\x07".as_bytes(), false);
+        escape_tsv(&mut line, b"\xf0\x28,", true);
+        assert_eq!(String::from_utf8(line).unwrap(), "/printable_\u{1F604}\\\\x07\\x07\\xf0(\\x2c");
+    }
 
     static TEST: Schema = Schema {
         path: "test",

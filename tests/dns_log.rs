@@ -7,18 +7,11 @@ use common::*;
 use dns_support::{name, Msg, QR, RA, RD};
 use netpac_runtime::event::Events;
 use netpac_runtime::log::{Format, Logs};
-use netpac_runtime::packet::{LinkType, RawPacket};
-use netpac_runtime::zeek::Time;
 
 /// Runs `frames` with the real registry and the dns.log writer; returns
 /// dns.log's `#fields` line and rows.
 fn dns_log(frames: &[Frame]) -> String {
-    let dir = std::env::temp_dir().join(format!(
-        "netpac-dnslog-{}-{}",
-        std::process::id(),
-        frames.len()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir();
     let mut events = Events::new();
     netpac::logs::subscribe_dns(&mut events, &dir, Format::Tsv);
     let mut engine = Engine::new(
@@ -27,14 +20,7 @@ fn dns_log(frames: &[Frame]) -> String {
         events,
         Logs::new(&dir, Format::Tsv),
     );
-    for f in frames {
-        engine.packet(&RawPacket {
-            ts: Time::from_secs_f64(f.ts),
-            wire_len: f.data.len() as u32,
-            link: LinkType::Ethernet,
-            data: &f.data,
-        });
-    }
+    play(&mut engine, frames);
     engine.finish().unwrap();
     let text = std::fs::read_to_string(dir.join("dns.log")).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);

@@ -408,17 +408,10 @@ fn request_body_until_gap_is_interrupted() {
 use common::*;
 use netpac_runtime::engine::{Config, Engine};
 use netpac_runtime::log::{Format, Logs};
-use netpac_runtime::packet::{LinkType, RawPacket};
 
 /// Runs frames through the engine with the registry's analyzers and the http.log writer.
 fn engine_run(frames: &[Frame]) -> (Vec<Value>, String) {
-    static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "netpac-http-test-{}-{}",
-        std::process::id(),
-        RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir();
     let rec = Recorded::default();
     let mut events = Events::new();
     events.subscribe(Box::new(RecordingSink {
@@ -437,14 +430,7 @@ fn engine_run(frames: &[Frame]) -> (Vec<Value>, String) {
         events,
         Logs::new(&dir, Format::Tsv),
     );
-    for f in frames {
-        engine.packet(&RawPacket {
-            ts: Time::from_secs_f64(f.ts),
-            wire_len: f.data.len() as u32,
-            link: LinkType::Ethernet,
-            data: &f.data,
-        });
-    }
+    play(&mut engine, frames);
     engine.finish().unwrap();
     let log = std::fs::read_to_string(dir.join("http.log")).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);

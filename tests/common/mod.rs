@@ -308,13 +308,7 @@ pub fn run_with(
     registry: Registry,
     events: Option<Vec<&'static str>>,
 ) -> Output {
-    static RUN: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "netpac-test-{}-{}",
-        std::process::id(),
-        RUN.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir();
     let recorded = Recorded::default();
     let mut ev = Events::new();
     ev.subscribe(Box::new(RecordingSink {
@@ -322,15 +316,7 @@ pub fn run_with(
         filter: events,
     }));
     let mut engine = Engine::new(config, registry, ev, Logs::new(&dir, Format::Tsv));
-    for f in frames {
-        let raw = RawPacket {
-            ts: Time::from_secs_f64(f.ts),
-            wire_len: f.data.len() as u32,
-            link: LinkType::Ethernet,
-            data: &f.data,
-        };
-        engine.packet(&raw);
-    }
+    play(&mut engine, frames);
     engine.finish().expect("finish");
     let read = |name: &str| -> String {
         let text = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
@@ -350,6 +336,30 @@ pub fn run_with(
     };
     let _ = std::fs::remove_dir_all(&dir);
     out
+}
+
+/// A fresh, empty directory for one run's logs (unique per process and call).
+pub fn scratch_dir() -> std::path::PathBuf {
+    static RUN: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "netpac-test-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Feeds `frames` to `engine` as Ethernet packets, in order.
+pub fn play(engine: &mut Engine, frames: &[Frame]) {
+    for f in frames {
+        engine.packet(&RawPacket {
+            ts: Time::from_secs_f64(f.ts),
+            wire_len: f.data.len() as u32,
+            link: LinkType::Ethernet,
+            data: &f.data,
+        });
+    }
 }
 
 /// The names of the events, in order (compact for snapshots).

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     if args.list_events {
         let mut out = std::io::stdout().lock();
-        for name in netpac::event_names() {
+        for name in netpac_analyzers::event_names() {
             let _ = writeln!(out, "{name}");
         }
         return ExitCode::SUCCESS;
@@ -106,8 +106,8 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             events.subscribe(Box::new(JsonLinesSink::new(std::io::BufWriter::new(f))));
         }
     }
-    netpac::logs::subscribe_all(&mut events, &args.out_dir, if args.json { Format::Json } else { Format::Tsv });
-    let mut engine = Engine::new(config, netpac::registry(), events, logs);
+    netpac_analyzers::subscribe_logs(&mut events, &args.out_dir, if args.json { Format::Json } else { Format::Tsv });
+    let mut engine = Engine::new(config, netpac_analyzers::registry(), events, logs);
 
     let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(reader.file_len().unwrap_or(0));

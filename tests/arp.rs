@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use netpac::proto::arp;
+use netpac_analyzers::arp;
 use std::collections::BTreeSet;
 
 const BROADCAST: [u8; 6] = [0xff; 6];
@@ -41,7 +41,7 @@ fn arp_frame(ts: f64, src: [u8; 6], dst: [u8; 6], payload: &[u8]) -> Frame {
 }
 
 fn run_arp(frames: &[Frame]) -> Output {
-    run_with(frames, Config::default(), netpac::registry(), None)
+    run_with(frames, Config::default(), netpac_analyzers::registry(), None)
 }
 
 /// Events and weird.log rows of a run (ARP has no connection, so no conn.log).

@@ -283,7 +283,7 @@ fn every_dns_event_is_covered() {
     ] {
         seen.insert(t.to_string());
     }
-    let spec: Vec<&str> = netpac::proto::dns::EVENT_NAMES.to_vec();
+    let spec: Vec<&str> = netpac_analyzers::dns::EVENT_NAMES.to_vec();
     for e in &spec {
         if *e == "dns_full_request" {
             // Zeek declares it and never raises it; so does netpac.
@@ -294,6 +294,6 @@ fn every_dns_event_is_covered() {
     }
     assert_eq!(spec.len(), 28, "{spec:?}");
     for e in &spec {
-        assert!(netpac::event_names().contains(e));
+        assert!(netpac_analyzers::event_names().contains(e));
     }
 }

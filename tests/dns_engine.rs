@@ -56,7 +56,7 @@ fn dns_over_udp_and_tcp_through_the_engine() {
     let out = run_with(
         &frames,
         Config::default(),
-        netpac::registry(),
+        netpac_analyzers::registry(),
         Some(dns_events),
     );
     let got: Vec<String> = out
@@ -100,7 +100,7 @@ fn dns_on_a_random_udp_port_is_detected_by_payload() {
     let out = run_with(
         &frames,
         Config::default(),
-        netpac::registry(),
+        netpac_analyzers::registry(),
         Some(vec!["protocol_confirmation", "dns_request", "dns_A_reply"]),
     );
     let got: Vec<String> = out
@@ -131,7 +131,7 @@ fn an_analyzer_is_removed_after_five_violations() {
     bad.extend_from_slice(&name("x.example"));
     bad.extend_from_slice(&[0, 1, 0, 1]);
     let frames: Vec<Frame> = (0..7).map(|i| udp(1.0 + f64::from(i) * 0.1, c, s, &bad)).collect();
-    let out = run_with(&frames, Config::default(), netpac::registry(), Some(vec!["protocol_violation", "dns_message"]));
+    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(vec!["protocol_violation", "dns_message"]));
     let names = event_names(&out);
     assert_eq!(names.iter().filter(|n| *n == "protocol_violation").count(), 5, "{names:?}");
     // After the fifth violation no DNS event comes any more.
@@ -151,7 +151,7 @@ fn a_reply_first_flips_the_roles() {
     let group = Host::v4("224.0.0.251", 5353);
     let announce = Msg::new(0, QR | 0x0400).rr(1, &name("host.local"), 1, 1, 120, &[10, 3, 3, 20]);
     let frames = vec![udp(1.0, server, client, &reply.bytes()), udp(2.0, mdns, group, &announce.bytes())];
-    let out = run_with(&frames, Config::default(), netpac::registry(), Some(vec!["dns_message"]));
+    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(vec!["dns_message"]));
     let seen: Vec<String> = out
         .events
         .iter()

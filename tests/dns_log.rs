@@ -13,10 +13,10 @@ use netpac_runtime::log::{Format, Logs};
 fn dns_log(frames: &[Frame]) -> String {
     let dir = scratch_dir();
     let mut events = Events::new();
-    netpac::logs::subscribe_dns(&mut events, &dir, Format::Tsv);
+    events.subscribe(Box::new(netpac_analyzers::dns::log::DnsLogger::new(&dir, Format::Tsv)));
     let mut engine = Engine::new(
         Config::default(),
-        netpac::registry(),
+        netpac_analyzers::registry(),
         events,
         Logs::new(&dir, Format::Tsv),
     );

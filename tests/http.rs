@@ -3,7 +3,7 @@
 
 mod common;
 
-use netpac::http::HttpAnalyzer;
+use netpac_analyzers::http::HttpAnalyzer;
 use netpac_analyzers::http::{unescape_uri, Limits, ENTITY_DATA_DELIVERY_SIZE};
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
@@ -340,7 +340,7 @@ fn four_gigabyte_content_length_costs_nothing() {
         steps.push(resp(&block));
     }
     let o = run.play(&steps);
-    assert!(run.analyzer.buffered() <= Limits::default().max_line);
+    assert!(run.analyzer.buffered() as u64 <= Limits::default().max_line);
     let done = of(&o, "http_message_done");
     assert_eq!(done[1]["stat"]["body_length"], 4_294_967_296u64);
     assert_eq!(
@@ -370,7 +370,7 @@ fn endless_headers_and_lines_are_bounded() {
     let mut run = Run::only(&["http_request"]);
     let steps: Vec<Step> = (0..4096).map(|_| orig(&[b'A'; 1024])).collect();
     let o = run.play(&steps);
-    assert!(run.analyzer.buffered() <= Limits::default().max_line);
+    assert!(run.analyzer.buffered() as u64 <= Limits::default().max_line);
     insta::assert_json_snapshot!(o);
 }
 
@@ -423,10 +423,10 @@ fn engine_run(frames: &[Frame]) -> (Vec<Value>, String) {
             "protocol_confirmation",
         ]),
     }));
-    netpac::logs::subscribe_http(&mut events, &dir, Format::Tsv);
+    events.subscribe(Box::new(netpac_analyzers::http::log::HttpLogger::new(&dir, Format::Tsv)));
     let mut engine = Engine::new(
         Config::default(),
-        netpac::registry(),
+        netpac_analyzers::registry(),
         events,
         Logs::new(&dir, Format::Tsv),
     );
@@ -615,16 +615,11 @@ fn event_arguments_are_named_and_ordered_as_the_specification() {
 
 #[test]
 fn grammar_limits_reach_the_analyzer() {
-    let mut l = netpac::proto::http::Limits::default();
-    let g = netpac::http::limits(&l);
-    let d = Limits::default();
-    assert_eq!(
-        (g.max_line, g.max_headers, g.max_pending, g.max_decoded),
-        (d.max_line, d.max_headers, d.max_pending, d.max_decoded)
-    );
+    // One `Limits`, generated from grammars/http.npac, is what the analyzer holds.
+    let mut l = Limits::default();
     assert!(l.set("max_headers", 3));
     let mut run = Run::only(&["http_header"]);
-    run.analyzer = HttpAnalyzer::new(netpac::http::limits(&l));
+    run.analyzer = HttpAnalyzer::new(l);
     let o = run.play(&[orig(
         b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",
     )]);
@@ -702,7 +697,7 @@ fn partial_connections_are_not_analysed() {
         tcp(1.0, client, server, "PA", 7001, 9001, request),
         tcp(1.1, server, client, "PA", 9001, 7001 + request.len() as u32, reply),
     ];
-    let out = run_with(&frames, Config::default(), netpac::registry(), Some(vec!["http_request", "http_reply", "partial_connection"]));
+    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(vec!["http_request", "http_reply", "partial_connection"]));
     assert_eq!(event_names(&out), vec!["partial_connection"]);
     assert_eq!(conn_columns(&out, &["service", "history"]), vec!["-\tDd"]);
 }

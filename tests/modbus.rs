@@ -5,7 +5,7 @@ mod common;
 mod dns_support;
 
 use dns_support::test_conn;
-use netpac::proto::modbus::{self, Limits, MODBUSAnalyzer};
+use netpac_analyzers::modbus::{self, Limits, MODBUSAnalyzer};
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
 use netpac_runtime::weird::Weird;
@@ -329,7 +329,7 @@ fn modbus_through_the_engine() {
         "modbus_read_holding_registers_request",
         "modbus_read_holding_registers_response",
     ];
-    let out = run_with(&frames, Config::default(), netpac::registry(), Some(wanted));
+    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(wanted));
     assert_eq!(
         event_names(&out),
         [

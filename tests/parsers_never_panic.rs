@@ -3,7 +3,7 @@
 
 mod dns_support;
 
-use netpac::proto::{arp, dns, http, modbus};
+use netpac_analyzers::{arp, dns, http, modbus};
 use netpac_runtime::parse::{Cursor, ParseCx};
 use netpac_runtime::zeek::Proto;
 use proptest::prelude::*;
@@ -127,7 +127,7 @@ mod http_support {
             filter: None,
         }));
         let mut weirds = Vec::new();
-        let mut a = netpac::http::HttpAnalyzer::default();
+        let mut a = netpac_analyzers::http::HttpAnalyzer::default();
         let mut cx = AnalyzerCx {
             ts: Time(0),
             conn: &conn,
@@ -144,7 +144,7 @@ mod http_support {
         a.end_of_data(&mut cx, true);
         a.end_of_data(&mut cx, false);
         a.done(&mut cx);
-        assert!(a.buffered() <= netpac_analyzers::http::Limits::default().max_line);
+        assert!(a.buffered() as u64 <= netpac_analyzers::http::Limits::default().max_line);
     }
 }
 

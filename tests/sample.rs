@@ -130,7 +130,7 @@ fn sample_makes_the_connections_it_describes() {
     let out = run_with(
         &sample_frames(),
         Config::default(),
-        netpac::registry(),
+        netpac_analyzers::registry(),
         Some(vec![]),
     );
     insta::assert_snapshot!(conn_columns(

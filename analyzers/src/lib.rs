@@ -1,6 +1,51 @@
-//! Analyzer glue: the stateful parts of protocols that a grammar cannot say
-//! (name decompression, body state machines, ...), one module per protocol.
+//! netpac's protocol analyzers, one folder per protocol: the code generated
+//! from its grammar (`grammars/<proto>.npac`, `.evt`), the glue a grammar
+//! cannot say yet, and its log, built from its events.
 #![forbid(unsafe_code)]
-pub mod dns;
+
+// Grammars name their extern helpers by crate path (`netpac_analyzers::dns::Name`),
+// and the generated code lives in this crate too.
+extern crate self as netpac_analyzers;
+
 pub mod arp;
+pub mod dns;
 pub mod http;
+pub mod modbus;
+
+use netpac_runtime::analyzer::Registry;
+use netpac_runtime::event::Events;
+use netpac_runtime::log::Format;
+use std::path::Path;
+
+/// Every analyzer netpac knows, for the engine to attach by port, signature or EtherType.
+pub fn registry() -> Registry {
+    let mut reg = Registry::default();
+    arp::register(&mut reg);
+    dns::register(&mut reg);
+    http::register(&mut reg);
+    modbus::register(&mut reg);
+    reg
+}
+
+/// Every event netpac can raise: the analyzers' events plus the
+/// connection-level events the runtime raises itself.
+pub fn event_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for list in [arp::EVENT_NAMES, dns::EVENT_NAMES, http::EVENT_NAMES, modbus::EVENT_NAMES] {
+        names.extend_from_slice(list);
+    }
+    names.extend(
+        netpac_runtime::conn::events::ENGINE_EVENTS
+            .iter()
+            .map(|id| id.name()),
+    );
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(*n));
+    names
+}
+
+/// Subscribes every protocol log (`dns.log`, `http.log`) to `events`.
+pub fn subscribe_logs(events: &mut Events, out_dir: &Path, format: Format) {
+    events.subscribe(Box::new(dns::log::DnsLogger::new(out_dir, format)));
+    events.subscribe(Box::new(http::log::HttpLogger::new(out_dir, format)));
+}

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netpac::proto::arp;
+use netpac_analyzers::arp;
 use netpac_runtime::analyzer::LinkAnalyzer;
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
 use netpac_runtime::packet::Layer2;

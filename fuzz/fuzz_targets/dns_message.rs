@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netpac::proto::dns;
+use netpac_analyzers::dns;
 use netpac_runtime::parse::{Cursor, ParseCx};
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netpac::proto::dns;
+use netpac_analyzers::dns;
 use netpac_runtime::framer::Framer;
 use netpac_runtime::parse::{Cursor, ParseCx};
 

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         filter: None,
     }));
     let mut weirds = Vec::new();
-    let mut analyzer = netpac::http::HttpAnalyzer::default();
+    let mut analyzer = netpac_analyzers::http::HttpAnalyzer::default();
     let mut cx = AnalyzerCx {
         ts: Time(0),
         conn: &conn,
@@ -38,6 +38,6 @@ fuzz_target!(|data: &[u8]| {
     analyzer.done(&mut cx);
 });
 
-fn buffers_bounded(a: &netpac::http::HttpAnalyzer) {
+fn buffers_bounded(a: &netpac_analyzers::http::HttpAnalyzer) {
     assert!(a.buffered() <= netpac_analyzers::http::Limits::default().max_line);
 }

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netpac::proto::modbus;
+use netpac_analyzers::modbus;
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, NoConnection, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
 use netpac_runtime::zeek::Time;

@@ -2,7 +2,7 @@
 //! analyzer through the `Analyzer` trait on a fake connection.
 #![allow(dead_code)]
 
-use netpac::proto::dns::{DNSAnalyzer, Limits};
+use netpac_analyzers::dns::{DNSAnalyzer, Limits};
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
 use netpac_runtime::weird::Weird;

@@ -3,7 +3,7 @@
 //! in arrival order; unmatched queries and replies are written when their
 //! connection goes away.
 
-use crate::proto::dns::*;
+use crate::dns::*;
 use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{Event, EventId, EventSink, TypedEvent};
 use netpac_runtime::log::{Format, LogRecord, Logs, Schema, Value};

@@ -1,302 +1,21 @@
-//! HTTP/1.x glue: the stream state machine a grammar cannot say.
-//!
-//! The wire formats (request line, status line, header line) are the units of
-//! `grammars/http.npac`; the netpac crate hands their generated parsers to
-//! [`HttpAnalyzer`] through [`HttpGrammar`]. This module frames each direction
-//! into lines and bodies (Content-Length, chunked, until close), pairs replies
-//! with requests (pipelining, HEAD, 1xx/204/304, CONNECT and Upgrade hand-off),
-//! decodes gzip/deflate bodies, splits multipart bodies into part entities,
-//! and raises Zeek's `http_*` events.
-//!
-//! Zeek's HTTP analyzer parses entities with its MIME machinery but raises only
-//! `http_*` events for them (each multipart part is an `http_begin_entity` ..
-//! `http_end_entity` with its own `http_header`s); the `mime_*` events come from
-//! its mail analyzers (SMTP, POP3), so none are raised here. The chunk-size line
-//! is read here too (hex digits, extensions ignored), as Zeek reads it.
-//!
-//! Streaming: input is consumed once; lines and body bytes inside a segment are
-//! used in place, and only a line that straddles segments is copied (bounded by
-//! `max_line`). A body length is a counter, so a 4 GB Content-Length costs
-//! nothing. Header count, pending requests and decoded bytes are bounded too.
+//! The HTTP/1.x stream state machine: lines and bodies per direction, replies paired with requests.
 
-use flate2::{Decompress, FlushDecompress, Status};
+use super::decode::{decode, Coding, Decoder};
+use flate2::Decompress;
+use super::events::*;
+use super::multipart::{boundary_param, buffer_entity_data, Multipart};
+use super::uri::{decimal, hex, trim, unescape_uri};
+use super::{Header, Limits, RequestLine, StatusLine};
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
-use netpac_runtime::define_event;
-use netpac_runtime::event::TypedEvent;
-use netpac_runtime::parse::{ParseCx, ParseError};
+use netpac_runtime::parse::{Cursor, ParseCx};
 use netpac_runtime::raise;
-use netpac_runtime::record::Connection;
+use netpac_runtime::event::TypedEvent;
 use netpac_runtime::zeek::{Time, ZString};
-use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
-// ---------------------------------------------------------------- grammar interface
-
-/// A parsed request line (`grammars/http.npac: RequestLine`).
-#[derive(Debug, Clone, Copy)]
-pub struct RequestLine<'a> {
-    pub method: &'a [u8],
-    pub uri: &'a [u8],
-    /// What follows `HTTP/`; empty for HTTP/0.9.
-    pub version: &'a [u8],
-}
-
-/// A parsed status line (`StatusLine`).
-#[derive(Debug, Clone, Copy)]
-pub struct StatusLine<'a> {
-    /// `HTTP/`, in any case.
-    pub magic: &'a [u8],
-    /// What follows `HTTP/`.
-    pub version: &'a [u8],
-    pub code: &'a [u8],
-    pub reason: &'a [u8],
-}
-
-/// A parsed header line (`Header`), untrimmed.
-#[derive(Debug, Clone, Copy)]
-pub struct HeaderLine<'a> {
-    pub name: &'a [u8],
-    pub value: &'a [u8],
-}
-
-/// The line parsers generated from `grammars/http.npac`.
-pub trait HttpGrammar {
-    fn request_line<'a>(line: &'a [u8], cx: &mut ParseCx) -> Result<RequestLine<'a>, ParseError>;
-    fn status_line<'a>(line: &'a [u8], cx: &mut ParseCx) -> Result<StatusLine<'a>, ParseError>;
-    fn header<'a>(line: &'a [u8], cx: &mut ParseCx) -> Result<HeaderLine<'a>, ParseError>;
-}
-
-// ---------------------------------------------------------------- events
-
-/// Zeek's `mime_header_rec`.
-#[derive(Debug, Clone, Serialize)]
-pub struct MimeHeaderRec {
-    pub name: ZString,
-    pub value: ZString,
-}
-
-/// Zeek's `http_message_stat`.
-#[derive(Debug, Clone, Serialize)]
-pub struct HttpMessageStat {
-    pub start: Time,
-    pub interrupted: bool,
-    pub finish_msg: ZString,
-    pub body_length: u64,
-    pub content_gap_length: u64,
-    pub header_length: u64,
-}
-
-/// Zeek's `http_stats_rec`.
-#[derive(Debug, Clone, Serialize)]
-pub struct HttpStatsRec {
-    pub num_requests: u64,
-    pub num_replies: u64,
-    pub request_version: f64,
-    pub reply_version: f64,
-}
-
-define_event!(
-    #[allow(non_snake_case)]
-    HttpRequest = HTTP_REQUEST {
-        c: Connection,
-        method: ZString,
-        original_URI: ZString,
-        unescaped_URI: ZString,
-        version: ZString
-    }
-);
-define_event!(
-    HttpReply = HTTP_REPLY {
-        c: Connection,
-        version: ZString,
-        code: u64,
-        reason: ZString
-    }
-);
-define_event!(
-    HttpHeader = HTTP_HEADER {
-        c: Connection,
-        is_orig: bool,
-        name: ZString,
-        value: ZString
-    }
-);
-define_event!(
-    /// `hlist` is Zeek's `mime_header_list`: a table indexed from 1.
-    HttpAllHeaders = HTTP_ALL_HEADERS { c: Connection, is_orig: bool, hlist: BTreeMap<u64, MimeHeaderRec> }
-);
-define_event!(
-    HttpBeginEntity = HTTP_BEGIN_ENTITY {
-        c: Connection,
-        is_orig: bool
-    }
-);
-define_event!(
-    HttpEndEntity = HTTP_END_ENTITY {
-        c: Connection,
-        is_orig: bool
-    }
-);
-define_event!(
-    HttpEntityData = HTTP_ENTITY_DATA {
-        c: Connection,
-        is_orig: bool,
-        length: u64,
-        data: ZString
-    }
-);
-define_event!(
-    HttpContentType = HTTP_CONTENT_TYPE {
-        c: Connection,
-        is_orig: bool,
-        ty: ZString,
-        subty: ZString
-    }
-);
-define_event!(
-    HttpMessageDone = HTTP_MESSAGE_DONE {
-        c: Connection,
-        is_orig: bool,
-        stat: HttpMessageStat
-    }
-);
-define_event!(
-    HttpEvent = HTTP_EVENT {
-        c: Connection,
-        event_type: ZString,
-        detail: ZString
-    }
-);
-define_event!(
-    HttpStats = HTTP_STATS {
-        c: Connection,
-        stats: HttpStatsRec
-    }
-);
-define_event!(
-    HttpConnectionUpgrade = HTTP_CONNECTION_UPGRADE {
-        c: Connection,
-        protocol: ZString
-    }
-);
-
-/// The events this analyzer raises.
-pub const EVENT_NAMES: &[&str] = &[
-    "http_request",
-    "http_reply",
-    "http_header",
-    "http_all_headers",
-    "http_begin_entity",
-    "http_end_entity",
-    "http_entity_data",
-    "http_content_type",
-    "http_message_done",
-    "http_event",
-    "http_stats",
-    "http_connection_upgrade",
-];
-
-// ---------------------------------------------------------------- functions
-
-/// Zeek's `unescape_URI`: `%XX` becomes the byte and IIS's `%uXXXX` one or
-/// two bytes; a bad escape is kept as it is and reported through `weird`
-/// (`illegal_%_at_end_of_URI`, `partial_escape_at_end_of_URI`,
-/// `double_%_in_URI`, `unescaped_%_in_URI`).
-pub fn unescape_uri(uri: &[u8], mut weird: impl FnMut(&'static str)) -> Vec<u8> {
-    let mut out = Vec::with_capacity(uri.len());
-    let mut i = 0;
-    while i < uri.len() {
-        if uri[i] != b'%' {
-            out.push(uri[i]);
-            i += 1;
-            continue;
-        }
-        i += 1;
-        let rest = &uri[i..];
-        match rest {
-            [] => {
-                out.push(b'%');
-                weird("illegal_%_at_end_of_URI");
-            }
-            [c] => {
-                out.extend_from_slice(&[b'%', *c]);
-                weird("partial_escape_at_end_of_URI");
-                i += 1;
-            }
-            // The first `%` of `%%` is dropped; the second starts an escape.
-            [b'%', ..] => weird("double_%_in_URI"),
-            [h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                out.push((hex(*h) << 4) | hex(*l));
-                i += 2;
-            }
-            [b'u', a, b, c, d, ..] if [a, b, c, d].iter().all(|x| x.is_ascii_hexdigit()) => {
-                if !(*a == b'0' && *b == b'0') {
-                    out.push((hex(*a) << 4) | hex(*b));
-                }
-                out.push((hex(*c) << 4) | hex(*d));
-                i += 5;
-            }
-            [c, ..] => {
-                weird("unescaped_%_in_URI");
-                out.extend_from_slice(&[b'%', *c]);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-fn hex(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => c - b'A' + 10,
-    }
-}
-
-fn decimal(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(s.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    let start = s
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let end = s
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &s[start..end]
-}
-
-// ---------------------------------------------------------------- limits
-
-/// Bounds on what one connection may make the analyzer hold.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Longest line (request/status line or header) kept; longer is a violation.
-    pub max_line: usize,
-    /// Most header lines in one message; more is a violation.
-    pub max_headers: usize,
-    /// Most requests waiting for their replies.
-    pub max_pending: usize,
-    /// Most decoded bytes of one gzip/deflate body; the rest is not decoded.
-    pub max_decoded: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_line: 16 * 1024,
-            max_headers: 256,
-            max_pending: 1024,
-            max_decoded: 64 << 20,
-        }
-    }
+/// A grammar limit as a length bound.
+pub(super) fn cap(v: u64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
 }
 
 // ---------------------------------------------------------------- state
@@ -328,22 +47,6 @@ enum Method {
     Head,
     Connect,
     Other,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
-    Gzip,
-    Deflate,
-}
-
-struct Decoder {
-    z: Decompress,
-    coding: Coding,
-    /// Bytes of the gzip header still to skip, or None once parsed.
-    gzip_header: Vec<u8>,
-    started: bool,
-    failed: bool,
-    out_total: u64,
 }
 
 /// One message (request or reply) being parsed.
@@ -435,7 +138,7 @@ impl Side {
 }
 
 /// The HTTP analyzer of one connection; `G` supplies the grammar's line parsers.
-pub struct HttpAnalyzer<G: HttpGrammar> {
+pub struct HttpAnalyzer {
     pub limits: Limits,
     sides: [Side; 2],
     /// Methods of the requests not yet answered, oldest first.
@@ -449,10 +152,9 @@ pub struct HttpAnalyzer<G: HttpGrammar> {
     connect_request: bool,
     /// The next reply data answers an HTTP/0.9 request.
     http09_reply: bool,
-    _grammar: std::marker::PhantomData<G>,
 }
 
-impl<G: HttpGrammar> Default for HttpAnalyzer<G> {
+impl Default for HttpAnalyzer {
     fn default() -> Self {
         Self::new(Limits::default())
     }
@@ -462,7 +164,7 @@ fn ix(is_orig: bool) -> usize {
     usize::from(!is_orig)
 }
 
-impl<G: HttpGrammar> HttpAnalyzer<G> {
+impl HttpAnalyzer {
     pub fn new(limits: Limits) -> Self {
         HttpAnalyzer {
             limits,
@@ -476,7 +178,6 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
             connection_close: false,
             connect_request: false,
             http09_reply: false,
-            _grammar: std::marker::PhantomData,
         }
     }
 
@@ -559,7 +260,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
                             }
                             if side.line.is_empty() {
                                 self.line(cx, is_orig, strip_cr(head), rest.first().copied());
-                            } else if side.line.len() + head.len() > self.limits.max_line {
+                            } else if side.line.len() + head.len() > cap(self.limits.max_line) {
                                 side.line.clear();
                                 self.too_long(cx);
                             } else {
@@ -577,7 +278,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
                         None => {
                             let side = &mut self.sides[ix(is_orig)];
                             if !side.overlong {
-                                if side.line.len() + data.len() > self.limits.max_line {
+                                if side.line.len() + data.len() > cap(self.limits.max_line) {
                                     side.line.clear();
                                     side.overlong = true;
                                     self.too_long(cx);
@@ -658,13 +359,13 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
 
     fn request_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8]) {
         let mut pcx = Self::parse_cx(cx, true);
-        let parsed = G::request_line(line, &mut pcx);
+        let parsed = RequestLine::parse(&mut Cursor::new(line), &mut pcx, &self.limits);
         let flagged = Self::drain(cx, &mut pcx);
         let req = match (parsed, flagged) {
             (Ok(r), None) if r.method.iter().all(|&c| is_token_char(c)) => Some(r),
             _ => None,
         };
-        let http09 = req.is_some_and(|r| r.version.is_empty());
+        let http09 = req.as_ref().is_some_and(|r| r.version.is_empty());
         // HTTP/0.9 needs a GET-like method and a URI.
         let req = req.filter(|r| !http09 || (r.method.len() >= 3 && !trim(r.uri).is_empty()));
         let Some(req) = req else {
@@ -719,7 +420,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         } else {
             Method::Other
         };
-        if self.pending.len() < self.limits.max_pending {
+        if self.pending.len() < cap(self.limits.max_pending) {
             self.pending.push_back(method);
         } else {
             cx.weird("HTTP_too_many_pending_requests", String::new());
@@ -760,7 +461,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
 
     fn status_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8]) {
         let mut pcx = Self::parse_cx(cx, false);
-        let parsed = G::status_line(line, &mut pcx);
+        let parsed = StatusLine::parse(&mut Cursor::new(line), &mut pcx, &self.limits);
         let flagged = Self::drain(cx, &mut pcx);
         let st = match (parsed, flagged) {
             (Ok(st), None) if st.magic.eq_ignore_ascii_case(b"HTTP/") => {
@@ -892,8 +593,8 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         line: &[u8],
         next: Option<u8>,
     ) {
-        let max_headers = self.limits.max_headers;
-        let max_line = self.limits.max_line;
+        let max_headers = cap(self.limits.max_headers);
+        let max_line = cap(self.limits.max_line);
         let Some(msg) = self.sides[ix(is_orig)].msg.as_mut() else {
             return;
         };
@@ -936,7 +637,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
 
     fn submit_header(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8], folded: bool) {
         let mut pcx = Self::parse_cx(cx, is_orig);
-        let parsed = G::header(line, &mut pcx);
+        let parsed = Header::parse(&mut Cursor::new(line), &mut pcx, &self.limits);
         let flagged = Self::drain(cx, &mut pcx);
         let h = match (parsed, flagged) {
             (Ok(h), None) => h,
@@ -1092,7 +793,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
     }
 
     fn raise_header(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, name: &[u8], value: &[u8]) {
-        let max_headers = self.limits.max_headers;
+        let max_headers = cap(self.limits.max_headers);
         let Some(msg) = self.sides[ix(is_orig)].msg.as_mut() else {
             return;
         };
@@ -1281,7 +982,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         }
         if msg.decoder.is_none() {
             if let Some(mp) = msg.multipart.as_mut() {
-                mp.feed::<G>(
+                mp.feed(
                     cx,
                     is_orig,
                     data,
@@ -1348,7 +1049,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
         }
         if let Some(mut mp) = msg.multipart.take() {
             let deliver = !msg.skip_data && cx.events.wants(HttpEntityData::ID);
-            mp.finish::<G>(
+            mp.finish(
                 cx,
                 is_orig,
                 &mut msg.data_buf,
@@ -1424,7 +1125,7 @@ impl<G: HttpGrammar> HttpAnalyzer<G> {
 }
 
 /// Where the LF of the next CRLF is in `data`, given the partial line before it.
-fn crlf_end(partial: &[u8], data: &[u8]) -> Option<usize> {
+pub(super) fn crlf_end(partial: &[u8], data: &[u8]) -> Option<usize> {
     let mut from = 0;
     while let Some(p) = data[from..].iter().position(|&b| b == b'\n') {
         let at = from + p;
@@ -1443,7 +1144,7 @@ fn crlf_end(partial: &[u8], data: &[u8]) -> Option<usize> {
 
 /// The length a Content-Range (`bytes F-L/N`) announces, or the weird Zeek reports.
 #[allow(clippy::type_complexity)]
-fn content_range(value: &[u8]) -> Result<(u64, Option<Vec<u8>>), Option<(&'static str, Vec<u8>)>> {
+pub(super) fn content_range(value: &[u8]) -> Result<(u64, Option<Vec<u8>>), Option<(&'static str, Vec<u8>)>> {
     let value = trim(value);
     let unit_end = value
         .iter()
@@ -1482,368 +1183,6 @@ fn content_range(value: &[u8]) -> Result<(u64, Option<Vec<u8>>), Option<(&'stati
     let bad_instance = (instance != b"*" && num(instance).is_none()).then_some(range);
     Ok(((l - f + 1) as u64, bad_instance))
 }
-
-/// The `boundary` parameter of a Content-Type value (quotes removed), bounded.
-fn boundary_param(value: &[u8]) -> Option<Vec<u8>> {
-    for param in value.split(|&b| b == b';').skip(1) {
-        let param = trim(param);
-        if param.len() > 9 && param[..9].eq_ignore_ascii_case(b"boundary=") {
-            let b = &param[9..];
-            let b = b
-                .strip_prefix(b"\"")
-                .and_then(|x| x.strip_suffix(b"\""))
-                .unwrap_or(b);
-            if !b.is_empty() && b.len() <= 200 {
-                return Some(b.to_vec());
-            }
-        }
-    }
-    None
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PartState {
-    Preamble,
-    Headers,
-    Body,
-    Done,
-}
-
-/// A multipart body (RFC 2046) split into parts, each an entity of its own as
-/// in Zeek's MIME analysis: `http_begin_entity`, its headers, its data, `http_end_entity`.
-struct Multipart {
-    /// `--` + boundary.
-    delimiter: Vec<u8>,
-    state: PartState,
-    /// A line straddling body pieces (bounded by `max_line`).
-    line: Vec<u8>,
-    /// The CRLF after the last data line, delivered only if more data follows
-    /// (the one before a boundary belongs to the boundary).
-    crlf_pending: bool,
-    headers: Vec<(ZString, ZString)>,
-    header_count: usize,
-    last_header: Option<Vec<u8>>,
-    content_type: (ZString, ZString),
-}
-
-impl Multipart {
-    fn new(boundary: Vec<u8>) -> Multipart {
-        let mut delimiter = b"--".to_vec();
-        delimiter.extend_from_slice(&boundary);
-        Multipart {
-            delimiter,
-            state: PartState::Preamble,
-            line: Vec::new(),
-            crlf_pending: false,
-            headers: Vec::new(),
-            header_count: 0,
-            last_header: None,
-            content_type: (ZString::from("TEXT"), ZString::from("PLAIN")),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn feed<G: HttpGrammar>(
-        &mut self,
-        cx: &mut AnalyzerCx<'_>,
-        is_orig: bool,
-        mut data: &[u8],
-        buf: &mut Vec<u8>,
-        body_length: &mut u64,
-        deliver: bool,
-        limits: &Limits,
-    ) {
-        while !data.is_empty() {
-            // Inside a part only CRLF ends a line (Zeek turns bare CR/LF off there).
-            let end = if self.state == PartState::Body {
-                crlf_end(&self.line, data)
-            } else {
-                data.iter().position(|&b| b == b'\n')
-            };
-            match end {
-                Some(nl) => {
-                    let head = &data[..nl];
-                    data = &data[nl + 1..];
-                    if self.line.is_empty() {
-                        self.line_done::<G>(
-                            cx,
-                            is_orig,
-                            strip_cr(head),
-                            buf,
-                            body_length,
-                            deliver,
-                            limits,
-                        );
-                    } else {
-                        let mut line = std::mem::take(&mut self.line);
-                        line.extend_from_slice(head);
-                        self.line_done::<G>(
-                            cx,
-                            is_orig,
-                            strip_cr(&line),
-                            buf,
-                            body_length,
-                            deliver,
-                            limits,
-                        );
-                    }
-                }
-                None => {
-                    self.line.extend_from_slice(data);
-                    if self.line.len() > limits.max_line {
-                        // A long line inside a part is data; elsewhere it is dropped.
-                        let line = std::mem::take(&mut self.line);
-                        *body_length += line.len() as u64;
-                        if self.state == PartState::Body {
-                            self.data(cx, is_orig, &line, buf, deliver);
-                        }
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn line_done<G: HttpGrammar>(
-        &mut self,
-        cx: &mut AnalyzerCx<'_>,
-        is_orig: bool,
-        line: &[u8],
-        buf: &mut Vec<u8>,
-        body_length: &mut u64,
-        deliver: bool,
-        limits: &Limits,
-    ) {
-        // Zeek counts a multipart body by lines, each with a CRLF.
-        *body_length += line.len() as u64 + 2;
-        if self.state != PartState::Done && line.starts_with(&self.delimiter) {
-            let rest = &line[self.delimiter.len()..];
-            self.end_part::<G>(cx, is_orig, buf);
-            if rest.starts_with(b"--") {
-                self.state = PartState::Done;
-            } else {
-                self.state = PartState::Headers;
-                self.headers.clear();
-                self.header_count = 0;
-                self.content_type = (ZString::from("TEXT"), ZString::from("PLAIN"));
-                raise!(
-                    cx.events,
-                    cx.ts,
-                    HttpBeginEntity {
-                        c: cx.conn.record(),
-                        is_orig
-                    }
-                );
-            }
-            return;
-        }
-        match self.state {
-            PartState::Headers => {
-                if matches!(line.first(), Some(b' ' | b'\t')) {
-                    if let Some(prev) = &mut self.last_header {
-                        if prev.len() + line.len() <= limits.max_line {
-                            prev.push(b' ');
-                            prev.extend_from_slice(trim(line));
-                        }
-                        return;
-                    }
-                }
-                if let Some(prev) = self.last_header.take() {
-                    self.submit_header::<G>(cx, is_orig, &prev);
-                }
-                if line.is_empty() {
-                    let headers = std::mem::take(&mut self.headers);
-                    raise!(
-                        cx.events,
-                        cx.ts,
-                        HttpAllHeaders {
-                            c: cx.conn.record(),
-                            is_orig,
-                            hlist: headers
-                                .into_iter()
-                                .zip(1u64..)
-                                .map(|((name, value), i)| (i, MimeHeaderRec { name, value }))
-                                .collect(),
-                        }
-                    );
-                    let (ty, subty) = self.content_type.clone();
-                    raise!(
-                        cx.events,
-                        cx.ts,
-                        HttpContentType {
-                            c: cx.conn.record(),
-                            is_orig,
-                            ty,
-                            subty
-                        }
-                    );
-                    self.state = PartState::Body;
-                    self.crlf_pending = false;
-                    return;
-                }
-                self.header_count += 1;
-                if self.header_count > limits.max_headers {
-                    cx.weird("HTTP_too_many_headers", String::new());
-                    self.state = PartState::Done;
-                    return;
-                }
-                self.last_header = Some(line.to_vec());
-            }
-            PartState::Body => {
-                if std::mem::take(&mut self.crlf_pending) {
-                    self.data(cx, is_orig, b"\r\n", buf, deliver);
-                }
-                self.data(cx, is_orig, line, buf, deliver);
-                self.crlf_pending = true;
-            }
-            PartState::Preamble | PartState::Done => {}
-        }
-    }
-
-    fn data(
-        &mut self,
-        cx: &mut AnalyzerCx<'_>,
-        is_orig: bool,
-        data: &[u8],
-        buf: &mut Vec<u8>,
-        deliver: bool,
-    ) {
-        if deliver {
-            buffer_entity_data(cx, is_orig, buf, data);
-        }
-    }
-
-    fn submit_header<G: HttpGrammar>(
-        &mut self,
-        cx: &mut AnalyzerCx<'_>,
-        is_orig: bool,
-        line: &[u8],
-    ) {
-        let mut pcx = ParseCx::new(is_orig, cx.conn.id().resp_p.number);
-        let parsed = G::header(line, &mut pcx);
-        for (name, addl) in pcx.take_weirds() {
-            cx.weird(name, addl);
-        }
-        let Ok(h) = parsed else { return };
-        let (name, value) = (trim(h.name), trim(h.value));
-        if name.eq_ignore_ascii_case(b"content-type") {
-            let token = value.split(|&b| b == b';').next().map(trim).unwrap_or(b"");
-            let mut parts = token.splitn(2, |&b| b == b'/');
-            let ty = trim(parts.next().unwrap_or(b""));
-            let sub = trim(parts.next().unwrap_or(b""));
-            if !ty.is_empty() {
-                self.content_type = (
-                    ZString::from(ty.to_ascii_uppercase()),
-                    ZString::from(sub.to_ascii_uppercase()),
-                );
-            }
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            cx.weird("HTTP_nested_transfer_encoding_header", String::new());
-        }
-        let upper = ZString::from(name.to_ascii_uppercase());
-        if cx.events.wants(HttpAllHeaders::ID) {
-            self.headers
-                .push((upper.clone(), ZString::copy_from(value)));
-        }
-        raise!(
-            cx.events,
-            cx.ts,
-            HttpHeader {
-                c: cx.conn.record(),
-                is_orig,
-                name: upper,
-                value: ZString::copy_from(value)
-            }
-        );
-    }
-
-    fn end_part<G: HttpGrammar>(
-        &mut self,
-        cx: &mut AnalyzerCx<'_>,
-        is_orig: bool,
-        buf: &mut Vec<u8>,
-    ) {
-        if matches!(self.state, PartState::Headers | PartState::Body) {
-            if let Some(prev) = self.last_header.take() {
-                self.submit_header::<G>(cx, is_orig, &prev);
-            }
-            if !buf.is_empty() {
-                let data = std::mem::take(buf);
-                raise!(
-                    cx.events,
-                    cx.ts,
-                    HttpEntityData {
-                        c: cx.conn.record(),
-                        is_orig,
-                        length: data.len() as u64,
-                        data: ZString::from(data)
-                    }
-                );
-            }
-            raise!(
-                cx.events,
-                cx.ts,
-                HttpEndEntity {
-                    c: cx.conn.record(),
-                    is_orig
-                }
-            );
-        }
-    }
-
-    /// The body ended: a partial last line still counts, and an open part ends.
-    #[allow(clippy::too_many_arguments)]
-    fn finish<G: HttpGrammar>(
-        &mut self,
-        cx: &mut AnalyzerCx<'_>,
-        is_orig: bool,
-        buf: &mut Vec<u8>,
-        body_length: &mut u64,
-        deliver: bool,
-        limits: &Limits,
-    ) {
-        if !self.line.is_empty() {
-            let line = std::mem::take(&mut self.line);
-            self.line_done::<G>(
-                cx,
-                is_orig,
-                strip_cr(&line),
-                buf,
-                body_length,
-                deliver,
-                limits,
-            );
-        }
-        self.end_part::<G>(cx, is_orig, buf);
-        self.state = PartState::Done;
-    }
-}
-
-/// Appends to the delivery buffer, raising `http_entity_data` for every full one.
-fn buffer_entity_data(cx: &mut AnalyzerCx<'_>, is_orig: bool, buf: &mut Vec<u8>, mut chunk: &[u8]) {
-    while !chunk.is_empty() {
-        let take = chunk.len().min(ENTITY_DATA_DELIVERY_SIZE - buf.len());
-        buf.extend_from_slice(&chunk[..take]);
-        chunk = &chunk[take..];
-        if buf.len() == ENTITY_DATA_DELIVERY_SIZE {
-            let data = std::mem::replace(buf, Vec::with_capacity(ENTITY_DATA_DELIVERY_SIZE));
-            raise!(
-                cx.events,
-                cx.ts,
-                HttpEntityData {
-                    c: cx.conn.record(),
-                    is_orig,
-                    length: data.len() as u64,
-                    data: ZString::from(data),
-                }
-            );
-        }
-    }
-}
-
-/// Zeek's `http_entity_data_delivery_size`: entity data comes in pieces of at most this size.
-pub const ENTITY_DATA_DELIVERY_SIZE: usize = 1500;
 
 const NORMAL_END: &str = "message ends normally";
 const EOF_END: &str = "message ends as connection contents are completely delivered";
@@ -1885,7 +1224,7 @@ fn trim_start(s: &[u8]) -> &[u8] {
 }
 
 /// Zeek's HTTP_Version: `d.d` at the start, one digit each.
-fn http_version(v: &[u8]) -> Option<(u8, u8)> {
+pub(super) fn http_version(v: &[u8]) -> Option<(u8, u8)> {
     match v {
         [a, b'.', b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => Some((a - b'0', b - b'0')),
         _ => None,
@@ -1896,94 +1235,11 @@ fn version_f64(v: (u8, u8)) -> f64 {
     f64::from(v.0) + f64::from(v.1) / 10.0
 }
 
-fn strip_cr(line: &[u8]) -> &[u8] {
+pub(super) fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// Inflates `input`, handing decoded pieces to `out`; stops decoding at `max_total`.
-fn decode(dec: &mut Decoder, mut input: &[u8], max_total: u64, out: &mut dyn FnMut(&[u8])) {
-    if dec.coding == Coding::Gzip && !dec.started {
-        // The gzip header (RFC 1952) is variable-length; collect it (bounded) before inflating raw deflate.
-        let prev = dec.gzip_header.len();
-        let room = 4096usize.saturating_sub(prev);
-        dec.gzip_header
-            .extend_from_slice(&input[..input.len().min(room)]);
-        match gzip_header_len(&dec.gzip_header) {
-            Some(Ok(n)) => {
-                input = &input[n.saturating_sub(prev).min(input.len())..];
-                dec.gzip_header = Vec::new();
-                dec.started = true;
-            }
-            Some(Err(())) => {
-                dec.failed = true;
-                return;
-            }
-            None if dec.gzip_header.len() >= 4096 => {
-                dec.failed = true;
-                return;
-            }
-            None => return,
-        }
-    } else if dec.coding == Coding::Deflate && !dec.started {
-        dec.started = true;
-        // "deflate" is meant to be zlib-wrapped, but raw deflate is common; pick by the header.
-        let zlib = input.len() >= 2
-            && (input[0] & 0x0f) == 8
-            && (u16::from(input[0]) << 8 | u16::from(input[1])) % 31 == 0;
-        dec.z = Decompress::new(zlib);
-    }
-    let mut buf = [0u8; 8192];
-    while !input.is_empty() && dec.out_total < max_total {
-        let before_in = dec.z.total_in();
-        let before_out = dec.z.total_out();
-        let status = dec.z.decompress(input, &mut buf, FlushDecompress::None);
-        let used = (dec.z.total_in() - before_in) as usize;
-        let made = (dec.z.total_out() - before_out) as usize;
-        input = &input[used..];
-        let made = made.min((max_total - dec.out_total) as usize);
-        if made > 0 {
-            dec.out_total += made as u64;
-            out(&buf[..made]);
-        }
-        match status {
-            Ok(Status::StreamEnd) => return,
-            Ok(_) if used == 0 && made == 0 => return,
-            Ok(_) => {}
-            Err(_) => {
-                dec.failed = true;
-                return;
-            }
-        }
-    }
-}
-
-/// Length of a complete gzip member header, `None` if more bytes are needed.
-fn gzip_header_len(h: &[u8]) -> Option<Result<usize, ()>> {
-    if h.len() < 10 {
-        return None;
-    }
-    if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
-        return Some(Err(()));
-    }
-    let flags = h[3];
-    let mut pos = 10;
-    if flags & 4 != 0 {
-        let xlen = usize::from(*h.get(pos)?) | usize::from(*h.get(pos + 1)?) << 8;
-        pos += 2 + xlen;
-    }
-    for bit in [8u8, 16] {
-        if flags & bit != 0 {
-            let z = h.get(pos..)?.iter().position(|&b| b == 0)?;
-            pos += z + 1;
-        }
-    }
-    if flags & 2 != 0 {
-        pos += 2;
-    }
-    (pos <= h.len()).then_some(Ok(pos))
-}
-
-impl<G: HttpGrammar> Analyzer for HttpAnalyzer<G> {
+impl Analyzer for HttpAnalyzer {
     fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
         // As Zeek: a connection picked up mid-stream has no message boundary to start from.
         if cx.conn.is_partial() {
@@ -2059,171 +1315,3 @@ impl<G: HttpGrammar> Analyzer for HttpAnalyzer<G> {
     }
 }
 
-// ---------------------------------------------------------------- content sniffing
-
-/// The MIME type Zeek's file magic gives the start of a body, for the few
-/// types HTTP traffic mostly carries; `None` when nothing matches.
-pub fn sniff_mime(start: &[u8]) -> Option<&'static str> {
-    const MAGIC: &[(&[u8], &str)] = &[
-        (b"\x89PNG", "image/png"),
-        (b"GIF87a", "image/gif"),
-        (b"GIF89a", "image/gif"),
-        (b"\xff\xd8", "image/jpeg"),
-        (b"%PDF-", "application/pdf"),
-        (b"PK\x03\x04", "application/zip"),
-        (b"\x1f\x8b", "application/x-gzip"),
-        (b"MZ", "application/x-dosexec"),
-        (b"FWS", "application/x-shockwave-flash"),
-        (b"CWS", "application/x-shockwave-flash"),
-        (b"ZWS", "application/x-shockwave-flash"),
-        (b"MSCF", "application/vnd.ms-cab-compressed"),
-        (b"\x7fELF", "application/x-executable"),
-    ];
-    for (magic, ty) in MAGIC {
-        if start.starts_with(magic) {
-            return Some(ty);
-        }
-    }
-    let text = {
-        let lead = start
-            .iter()
-            .position(|b| !b" \t\r\n".contains(b))
-            .unwrap_or(start.len());
-        &start[lead..]
-    };
-    let lower: Vec<u8> = text.iter().take(64).map(u8::to_ascii_lowercase).collect();
-    for tag in [
-        &b"<!doctype html"[..],
-        b"<html",
-        b"<head",
-        b"<title",
-        b"<body",
-        b"<script",
-        b"<iframe",
-        b"<h1",
-        b"<div",
-        b"<table",
-        b"<a ",
-        b"<style",
-        b"<meta",
-        b"<center",
-        b"<br",
-        b"<p>",
-        b"<!--",
-    ] {
-        if lower.starts_with(tag) {
-            return Some("text/html");
-        }
-    }
-    for start in [&b"document.write"[..], b"<script"] {
-        if lower.starts_with(start) {
-            return Some("application/javascript");
-        }
-    }
-    if lower.starts_with(b"<?xml") {
-        let head: Vec<u8> = text.iter().take(512).map(u8::to_ascii_lowercase).collect();
-        if head.windows(5).any(|w| w == b"<html") {
-            return Some("text/html");
-        }
-        return Some("application/xml");
-    }
-    // A JSON object, or an array of objects or strings.
-    let next = |from: usize| {
-        text.iter()
-            .skip(from)
-            .find(|b| !b" \t\r\n".contains(b))
-            .copied()
-    };
-    let object = |at: usize| text.get(at) == Some(&b'{') && next(at + 1) == Some(b'"');
-    let array = text.first() == Some(&b'[') && matches!(next(1), Some(b'{' | b'"'));
-    if object(0) || array {
-        return Some("text/json");
-    }
-    let printable = |b: &u8| (0x20..0x7f).contains(b) || b"\t\r\n\x0b\x0c".contains(b);
-    if start.len() >= 10 && start[..10].iter().all(printable) {
-        return Some("text/plain");
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unescape_decodes_and_reports_bad_escapes() {
-        let mut w = Vec::new();
-        assert_eq!(unescape_uri(b"/a%20b%2fc", |x| w.push(x)), b"/a b/c");
-        assert!(w.is_empty());
-        assert_eq!(unescape_uri(b"/x%zz", |x| w.push(x)), b"/x%zz");
-        assert_eq!(unescape_uri(b"/x%4", |x| w.push(x)), b"/x%4");
-        assert_eq!(unescape_uri(b"/x%", |x| w.push(x)), b"/x%");
-        assert_eq!(
-            w,
-            vec![
-                "unescaped_%_in_URI",
-                "partial_escape_at_end_of_URI",
-                "illegal_%_at_end_of_URI"
-            ]
-        );
-    }
-
-    #[test]
-    fn versions_and_numbers() {
-        assert_eq!(http_version(b"1.1"), Some((1, 1)));
-        assert_eq!(http_version(b"x"), None);
-        assert_eq!(decimal(b"4294967296"), Some(4_294_967_296));
-        assert_eq!(decimal(b"99999999999999999999"), None);
-    }
-
-    #[test]
-    fn sniffing() {
-        assert_eq!(sniff_mime(b"\n<!DOCTYPE html><html>"), Some("text/html"));
-        assert_eq!(sniff_mime(b"\x89PNG\r\n"), Some("image/png"));
-        assert_eq!(sniff_mime(b"hello world, plain"), Some("text/plain"));
-        assert_eq!(sniff_mime(b"{ \"a\": 1}"), Some("text/json"));
-        assert_eq!(sniff_mime(b"[{\"name\": \"Alice\"}]"), Some("text/json"));
-        assert_eq!(sniff_mime(b"\x00\x01\x02"), None);
-    }
-
-    #[test]
-    fn content_ranges() {
-        assert_eq!(content_range(b"bytes 0-4/33"), Ok((5, None)));
-        assert_eq!(
-            content_range(b"bytes 0-4/x"),
-            Ok((5, Some(b"0-4/x".to_vec())))
-        );
-        let weird = |v: &[u8]| content_range(v).err().flatten().map(|w| w.0);
-        assert_eq!(
-            weird(b"bytes foo-bar/baz"),
-            Some("HTTP_content_range_cannot_parse")
-        );
-        assert_eq!(weird(b"bytes 0--5/*"), Some("HTTP_content_range_invalid"));
-        assert_eq!(
-            weird(b"bytes 10-5/*"),
-            Some("HTTP_non_positive_content_range")
-        );
-        assert_eq!(
-            weird(b"bytes 0-9223372036854775807/*"),
-            Some("HTTP_content_range_overflow")
-        );
-        assert_eq!(
-            weird(b"lines 1-2/3"),
-            Some("HTTP_content_range_unknown_byte_unit")
-        );
-    }
-
-    #[test]
-    fn gzip_headers() {
-        assert_eq!(
-            gzip_header_len(b"\x1f\x8b\x08\x00\0\0\0\0\0\x03"),
-            Some(Ok(10))
-        );
-        assert_eq!(gzip_header_len(b"\x1f\x8b\x08\x08\0\0\0\0\0\x03ab"), None);
-        assert_eq!(
-            gzip_header_len(b"\x1f\x8b\x08\x08\0\0\0\0\0\x03ab\0"),
-            Some(Ok(13))
-        );
-        assert_eq!(gzip_header_len(b"xxxxxxxxxxxx"), Some(Err(())));
-    }
-}

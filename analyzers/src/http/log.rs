@@ -3,7 +3,7 @@
 //! transactions of a connection), written when the reply is done, or at
 //! connection end for requests never answered.
 
-use netpac_analyzers::http::{
+use crate::http::{
     sniff_mime, HttpBeginEntity, HttpEndEntity, HttpEntityData, HttpHeader, HttpMessageDone,
     HttpReply, HttpRequest,
 };

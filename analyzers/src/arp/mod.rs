@@ -1,8 +1,14 @@
-//! ARP glue: Zeek's `bad_arp` reports addresses of packets whose length
+//! ARP (`grammars/arp.npac`, `grammars/arp.evt`). The glue here: Zeek's `bad_arp` reports addresses of packets whose length
 //! fields are not Ethernet/IPv4. It reads a 6-byte hardware and a 4-byte
 //! protocol address at the offsets the lengths give, which may overlap each
 //! other or run past the packet; here they are read within the frame's
 //! payload only, missing bytes as zeros.
+
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/npac_arp.rs"));
+}
+pub use generated::arp::*;
 
 use netpac_runtime::parse::{mac_string, Pdu};
 use netpac_runtime::zeek::ZString;

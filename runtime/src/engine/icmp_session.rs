@@ -1,0 +1,503 @@
+//! ICMP and ICMPv6: counterparts, quoted contexts, neighbour discovery, the icmp_* events.
+
+use super::*;
+
+/// Zeek's ICMP4_counterpart / ICMP6_counterpart: the reply type of a
+/// request/reply pair, or the code for one-way messages.
+pub fn icmp_counterpart(v6: bool, itype: u8, icode: u8) -> (u16, bool) {
+    let pair = if v6 {
+        match itype {
+            128 => Some(129),
+            129 => Some(128),
+            133 => Some(134),
+            134 => Some(133),
+            135 => Some(136),
+            136 => Some(135),
+            130 => Some(131),
+            131 => Some(130),
+            139 => Some(140),
+            140 => Some(139),
+            144 => Some(145),
+            145 => Some(144),
+            _ => None,
+        }
+    } else {
+        match itype {
+            8 => Some(0),
+            0 => Some(8),
+            13 => Some(14),
+            14 => Some(13),
+            15 => Some(16),
+            16 => Some(15),
+            10 => Some(9),
+            9 => Some(10),
+            17 => Some(18),
+            18 => Some(17),
+            _ => None,
+        }
+    };
+    match pair {
+        Some(t) => (t, false),
+        None => (u16::from(icode), true),
+    }
+}
+
+pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_>) {
+    let claimed = ip.l4_len_claimed() as usize;
+    let remaining = ip.l4.len();
+    let len = if claimed == 0 { remaining } else { claimed };
+    let v6 = ip.proto == 58;
+    let b = &ip.l4;
+    if !cx.cfg.ignore_checksums && remaining >= len {
+        let ok = if v6 {
+            tcp::transport_checksum_ok(ip.src, ip.dst, 58, &b[..len])
+        } else {
+            tcp::fold(tcp::ones_sum(&b[..len], 0)) == 0xffff
+        };
+        if !ok {
+            conn_weird(
+                &mut conn.core,
+                cx,
+                "bad_ICMP_checksum",
+                String::new(),
+                "ICMP",
+            );
+            return;
+        }
+    }
+    conn.core.last_time = cx.ts;
+    let body_len = len.saturating_sub(8);
+    if let Transport::Icmp(f) = &mut conn.core.transport {
+        f.add_len(is_orig, body_len as u64);
+    }
+    if remaining >= len {
+        conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
+    }
+    let (itype, icode) = (b[0], b[1]);
+    let body = &b[8..len.min(remaining).max(8)];
+    let info = || IcmpConn {
+        orig_h: ip.src,
+        resp_h: ip.dst,
+        itype: u64::from(itype),
+        icode: u64::from(icode),
+        len: body_len as u64,
+        hlim: u64::from(ip.ttl),
+        v6,
+    };
+    let ev = &mut *cx.events;
+    let ts = cx.ts;
+    let c = &conn.core;
+    let echo_id = u64::from(u16::from_be_bytes([b[4], b[5]]));
+    let echo_seq = u64::from(u16::from_be_bytes([b[6], b[7]]));
+    let sent = |ev: &mut Events| {
+        raise!(
+            ev,
+            ts,
+            IcmpSent {
+                c: c.record(),
+                icmp: info()
+            }
+        );
+        raise!(
+            ev,
+            ts,
+            IcmpSentPayload {
+                c: c.record(),
+                icmp: info(),
+                payload: ZString::copy_from(body)
+            }
+        );
+    };
+    if !v6 {
+        match itype {
+            8 => raise!(
+                ev,
+                ts,
+                IcmpEchoRequest {
+                    c: c.record(),
+                    icmp: info(),
+                    id: echo_id,
+                    seq: echo_seq,
+                    payload: ZString::copy_from(body)
+                }
+            ),
+            0 => raise!(
+                ev,
+                ts,
+                IcmpEchoReply {
+                    c: c.record(),
+                    icmp: info(),
+                    id: echo_id,
+                    seq: echo_seq,
+                    payload: ZString::copy_from(body)
+                }
+            ),
+            3 => raise!(
+                ev,
+                ts,
+                IcmpUnreachable {
+                    c: c.record(),
+                    icmp: info(),
+                    code: u64::from(icode),
+                    context: context4(body)
+                }
+            ),
+            11 => raise!(
+                ev,
+                ts,
+                IcmpTimeExceeded {
+                    c: c.record(),
+                    icmp: info(),
+                    code: u64::from(icode),
+                    context: context4(body)
+                }
+            ),
+            _ => sent(ev),
+        }
+        return;
+    }
+    let nd = |off: usize| nd_options(body.get(off..).unwrap_or(&[]));
+    let addr_at = |off: usize| -> IpAddr {
+        body.get(off..off + 16)
+            .and_then(|s| <[u8; 16]>::try_from(s).ok())
+            .map(IpAddr::from)
+            .unwrap_or(IpAddr::from([0u8; 16]))
+    };
+    match itype {
+        128 => raise!(
+            ev,
+            ts,
+            IcmpEchoRequest {
+                c: c.record(),
+                icmp: info(),
+                id: echo_id,
+                seq: echo_seq,
+                payload: ZString::copy_from(body)
+            }
+        ),
+        129 => raise!(
+            ev,
+            ts,
+            IcmpEchoReply {
+                c: c.record(),
+                icmp: info(),
+                id: echo_id,
+                seq: echo_seq,
+                payload: ZString::copy_from(body)
+            }
+        ),
+        1 => raise!(
+            ev,
+            ts,
+            IcmpUnreachable {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        2 => raise!(
+            ev,
+            ts,
+            IcmpPacketTooBig {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        3 => raise!(
+            ev,
+            ts,
+            IcmpTimeExceeded {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        4 => raise!(
+            ev,
+            ts,
+            IcmpParameterProblem {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        133 => raise!(
+            ev,
+            ts,
+            IcmpRouterSolicitation {
+                c: c.record(),
+                icmp: info(),
+                options: nd(0)
+            }
+        ),
+        134 => {
+            let flags = b[5];
+            let word = |o: usize| {
+                body.get(o..o + 4)
+                    .map_or(0, |s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+            };
+            raise!(
+                ev,
+                ts,
+                IcmpRouterAdvertisement {
+                    c: c.record(),
+                    icmp: info(),
+                    cur_hop_limit: u64::from(b[4]),
+                    managed: flags & 0x80 != 0,
+                    other: flags & 0x40 != 0,
+                    home_agent: flags & 0x20 != 0,
+                    pref: u64::from((flags & 0x18) >> 3),
+                    proxy: flags & 0x04 != 0,
+                    rsv: u64::from(flags & 0x03),
+                    router_lifetime: Interval::from_secs(i64::from(u16::from_be_bytes([
+                        b[6], b[7]
+                    ]))),
+                    reachable_time: Interval::from_millis(i64::from(word(0))),
+                    retrans_timer: Interval::from_millis(i64::from(word(4))),
+                    options: nd(8),
+                }
+            );
+        }
+        135 => raise!(
+            ev,
+            ts,
+            IcmpNeighborSolicitation {
+                c: c.record(),
+                icmp: info(),
+                tgt: addr_at(0),
+                options: nd(16)
+            }
+        ),
+        136 => {
+            let flags = b[4];
+            raise!(
+                ev,
+                ts,
+                IcmpNeighborAdvertisement {
+                    c: c.record(),
+                    icmp: info(),
+                    router: flags & 0x80 != 0,
+                    solicited: flags & 0x40 != 0,
+                    override_: flags & 0x20 != 0,
+                    tgt: addr_at(0),
+                    options: nd(16),
+                }
+            );
+        }
+        137 => raise!(
+            ev,
+            ts,
+            IcmpRedirect {
+                c: c.record(),
+                icmp: info(),
+                tgt: addr_at(0),
+                dest: addr_at(16),
+                options: nd(32)
+            }
+        ),
+        t if t < 128 => raise!(
+            ev,
+            ts,
+            IcmpErrorMessage {
+                c: c.record(),
+                icmp: info(),
+                code: u64::from(icode),
+                context: context6(body)
+            }
+        ),
+        _ => sent(ev),
+    }
+}
+
+pub(super) fn transport_of(proto: u8) -> (Proto, u64) {
+    match proto {
+        6 => (Proto::Tcp, 1),
+        17 => (Proto::Udp, 2),
+        1 | 58 => (Proto::Icmp, 3),
+        _ => (Proto::Unknown, 0),
+    }
+}
+
+pub(super) fn context_ports(v6: bool, proto: u8, l4: &[u8]) -> (u16, u16) {
+    match proto {
+        6 | 17 if l4.len() >= 4 => (
+            u16::from_be_bytes([l4[0], l4[1]]),
+            u16::from_be_bytes([l4[2], l4[3]]),
+        ),
+        1 | 58 if l4.len() >= 2 => {
+            let (c, _) = icmp_counterpart(v6, l4[0], l4[1]);
+            (u16::from(l4[0]), c)
+        }
+        _ => (0, 0),
+    }
+}
+
+pub(super) fn empty_context() -> IcmpContext {
+    let unspecified = IpAddr::from([0u8, 0, 0, 0]);
+    IcmpContext {
+        id: ConnId {
+            orig_h: unspecified,
+            orig_p: Port::new(0, Proto::Unknown),
+            resp_h: unspecified,
+            resp_p: Port::new(0, Proto::Unknown),
+        },
+        len: 0,
+        proto: 0,
+        frag_offset: 0,
+        bad_hdr_len: true,
+        bad_checksum: false,
+        mf: false,
+        df: false,
+    }
+}
+
+/// The IPv4 packet an ICMP error quotes.
+pub(super) fn context4(data: &[u8]) -> IcmpContext {
+    if data.len() < 20 {
+        return empty_context();
+    }
+    let hl = usize::from(data[0] & 0x0f) * 4;
+    let bad_hdr_len = hl > data.len();
+    let bad_checksum = !bad_hdr_len && tcp::fold(tcp::ones_sum(&data[..hl], 0)) != 0xffff;
+    let total = u64::from(u16::from_be_bytes([data[2], data[3]]));
+    let frag = u16::from_be_bytes([data[6], data[7]]);
+    let proto_num = data[9];
+    let src = IpAddr::from([data[12], data[13], data[14], data[15]]);
+    let dst = IpAddr::from([data[16], data[17], data[18], data[19]]);
+    let (mut proto, mut pnum) = (Proto::Unknown, 0);
+    let (mut sp, mut dp) = (0, 0);
+    let mut bad = bad_hdr_len;
+    if !bad_hdr_len && data.len() >= hl + 4 {
+        (proto, pnum) = transport_of(proto_num);
+        (sp, dp) = context_ports(false, proto_num, &data[hl..]);
+    } else {
+        bad = true;
+    }
+    IcmpContext {
+        id: ConnId {
+            orig_h: src,
+            orig_p: Port::new(sp, proto),
+            resp_h: dst,
+            resp_p: Port::new(dp, proto),
+        },
+        len: total,
+        proto: pnum,
+        frag_offset: u64::from(frag & 0x1fff) * 8,
+        bad_hdr_len: bad,
+        bad_checksum,
+        mf: frag & 0x2000 != 0,
+        df: frag & 0x4000 != 0,
+    }
+}
+
+/// The IPv6 packet an ICMPv6 error quotes.
+pub(super) fn context6(data: &[u8]) -> IcmpContext {
+    if data.len() < 40 {
+        return empty_context();
+    }
+    let src = IpAddr::from(<[u8; 16]>::try_from(&data[8..24]).unwrap_or([0; 16]));
+    let dst = IpAddr::from(<[u8; 16]>::try_from(&data[24..40]).unwrap_or([0; 16]));
+    let total = u64::from(u16::from_be_bytes([data[4], data[5]])) + 40;
+    let mut next = data[6];
+    let mut off = 40usize;
+    let (mut frag_offset, mut mf) = (0u64, false);
+    // Walk the extension headers to the transport header.
+    loop {
+        match next {
+            0 | 43 | 60 if data.len() >= off + 2 => {
+                let hl = (usize::from(data[off + 1]) + 1) * 8;
+                next = data[off];
+                off += hl;
+            }
+            44 if data.len() >= off + 8 => {
+                let fo = u16::from_be_bytes([data[off + 2], data[off + 3]]);
+                frag_offset = u64::from(fo & 0xfff8);
+                mf = fo & 1 != 0;
+                next = data[off];
+                off += 8;
+            }
+            _ => break,
+        }
+    }
+    let (mut proto, mut pnum, mut sp, mut dp, mut bad) = (Proto::Unknown, 0, 0, 0, false);
+    if data.len() >= off + 4 {
+        (proto, pnum) = transport_of(next);
+        (sp, dp) = context_ports(true, next, &data[off..]);
+    } else {
+        bad = true;
+    }
+    IcmpContext {
+        id: ConnId {
+            orig_h: src,
+            orig_p: Port::new(sp, proto),
+            resp_h: dst,
+            resp_p: Port::new(dp, proto),
+        },
+        len: total,
+        proto: pnum,
+        frag_offset,
+        bad_hdr_len: bad,
+        bad_checksum: false,
+        mf,
+        df: false,
+    }
+}
+
+/// Neighbor-discovery options (RFC 4861 §4.6).
+pub(super) fn nd_options(mut data: &[u8]) -> Vec<Icmp6NdOption> {
+    let mut out = Vec::new();
+    while data.len() >= 2 {
+        let otype = data[0];
+        let olen = usize::from(data[1]) * 8;
+        if olen == 0 || olen > data.len() {
+            break;
+        }
+        let body = &data[2..olen];
+        let mut opt = Icmp6NdOption {
+            otype: u64::from(otype),
+            len: u64::from(data[1]),
+            link_address: None,
+            prefix: None,
+            redirect: None,
+            mtu: None,
+            payload: None,
+        };
+        match otype {
+            1 | 2 => opt.link_address = Some(ZString::copy_from(body)),
+            3 if body.len() >= 30 => {
+                let flags = body[1];
+                let word =
+                    |o: usize| u32::from_be_bytes([body[o], body[o + 1], body[o + 2], body[o + 3]]);
+                let prefix = IpAddr::from(<[u8; 16]>::try_from(&body[14..30]).unwrap_or([0; 16]));
+                opt.prefix = Some(serde_json::json!({
+                    "prefix_len": body[0],
+                    "L_flag": flags & 0x80 != 0,
+                    "A_flag": flags & 0x40 != 0,
+                    "valid_lifetime": word(2),
+                    "preferred_lifetime": word(6),
+                    "prefix": prefix.to_string(),
+                }));
+            }
+            4 => {
+                opt.redirect = Some(serde_json::Value::String(
+                    ZString::copy_from(body.get(6..).unwrap_or(&[])).to_string(),
+                ))
+            }
+            5 if body.len() >= 6 => {
+                opt.mtu = Some(u64::from(u32::from_be_bytes([
+                    body[2], body[3], body[4], body[5],
+                ])))
+            }
+            _ => opt.payload = Some(ZString::copy_from(body)),
+        }
+        out.push(opt);
+        data = &data[olen..];
+    }
+    out
+}
+

@@ -1,0 +1,369 @@
+//! What every transport shares: driving and detecting analyzers, their verdicts,
+//! connection sizes, history letters and endpoint states.
+
+use super::*;
+
+pub(super) fn conn_weird(
+    core: &mut ConnCore,
+    cx: &mut Cx<'_>,
+    name: &'static str,
+    addl: String,
+    source: &'static str,
+) {
+    core.did_weird = true;
+    raise!(
+        cx.events,
+        cx.ts,
+        ConnWeird {
+            name: name.to_string(),
+            c: core.record(),
+            addl: ZString::from(addl.clone())
+        }
+    );
+    cx.weirds.push(Weird {
+        ts: cx.ts,
+        name,
+        addl,
+        scope: WeirdScope::Conn {
+            id: core.id,
+            uid: core.uid.clone(),
+        },
+        source,
+    });
+}
+
+pub(super) fn check_flow_label(core: &mut ConnCore, cx: &mut Cx<'_>, is_orig: bool, label: u32) {
+    if !core.id.orig_h.is_ipv6() {
+        return;
+    }
+    let i = if is_orig { 0 } else { 1 };
+    let old = core.flow_labels[i];
+    if old != label {
+        // Zeek only complains once both sides were seen with a label.
+        if old != 0 || core.size[i].pkts > 0 {
+            conn_weird(
+                core,
+                cx,
+                "changed_flow_label",
+                format!("{old} != {label}"),
+                "IP",
+            );
+        }
+        core.flow_labels[i] = label;
+    }
+}
+
+pub(super) fn apply_verdict(
+    core: &mut ConnCore,
+    a: &mut Attached,
+    verdict: Verdict,
+    events: &mut Events,
+    ts: Time,
+    max_violations: u32,
+) -> bool {
+    match verdict {
+        Verdict::Undecided => true,
+        Verdict::Confirmed => {
+            if !a.confirmed {
+                a.confirmed = true;
+                let svc = a.tag.to_ascii_lowercase();
+                if !core.service.contains(&svc) {
+                    core.service.push(svc);
+                }
+                raise!(
+                    events,
+                    ts,
+                    ProtocolConfirmation {
+                        c: core.record(),
+                        atype: format!("Analyzer::ANALYZER_{}", a.tag),
+                        aid: a.aid
+                    }
+                );
+            }
+            true
+        }
+        Verdict::Violation(reason) => {
+            // Zeek marks a connection whose analyzer hit a violation with `X`.
+            core.check_history(1 << 30, 'X');
+            raise!(
+                events,
+                ts,
+                ProtocolViolation {
+                    c: core.record(),
+                    atype: format!("Analyzer::ANALYZER_{}", a.tag),
+                    aid: a.aid,
+                    reason: ZString::from(reason)
+                }
+            );
+            a.violations += 1;
+            max_violations == 0 || a.violations < max_violations
+        }
+    }
+}
+
+/// What to hand to analyzers.
+pub(super) enum Feed<'d> {
+    Data(&'d [u8]),
+    Gap(u64),
+    Eof,
+}
+
+pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
+    detect(conn, cx, is_orig, &feed);
+    let Conn {
+        core, analyzers, removed, ..
+    } = conn;
+    let mut i = 0;
+    while i < analyzers.len() {
+        let a = &mut analyzers[i];
+        let mut acx = AnalyzerCx {
+            ts: cx.ts,
+            conn: &*core,
+            events: cx.events,
+            weirds: cx.weirds,
+            verdict: Verdict::Undecided,
+            tag: a.tag,
+            flip: false,
+        };
+        match feed {
+            Feed::Data(d) => a.analyzer.deliver(&mut acx, is_orig, d),
+            Feed::Gap(n) => a.analyzer.undelivered(&mut acx, is_orig, n),
+            Feed::Eof => a.analyzer.end_of_data(&mut acx, is_orig),
+        }
+        let (verdict, flip) = (acx.verdict, acx.flip);
+        if flip {
+            core.flip_roles();
+        }
+        if apply_verdict(core, a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
+            i += 1;
+        } else {
+            let mut gone = analyzers.remove(i);
+            removed.push(gone.tag);
+            let mut acx = AnalyzerCx {
+                ts: cx.ts,
+                conn: &*core,
+                events: cx.events,
+                weirds: cx.weirds,
+                verdict: Verdict::Undecided,
+                tag: gone.tag,
+                flip: false,
+            };
+            gone.analyzer.done(&mut acx);
+        }
+    }
+}
+
+/// Payload detection: attaches analyzers whose signature this delivery
+/// completes, replaying the bytes they missed, before `drive` hands it on.
+pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>) {
+    let Some(st) = conn.dpd.as_mut() else { return };
+    let found = match feed {
+        Feed::Data(d) => {
+            let (analyzers, removed) = (&conn.analyzers, &conn.removed);
+            let attached = |tag: &str| analyzers.iter().any(|a| a.tag == tag) || removed.contains(&tag);
+            cx.detector.data(st, is_orig, d, attached)
+        }
+        Feed::Gap(_) => {
+            cx.detector.gap(st, is_orig);
+            crate::dpd::Found::default()
+        }
+        Feed::Eof => crate::dpd::Found::default(),
+    };
+    if st.finished() {
+        conn.dpd = None;
+    }
+    for tag in found.late {
+        let svc = tag.to_ascii_lowercase();
+        if !conn.core.speculative_service.contains(&svc) {
+            conn.core.speculative_service.push(svc);
+        }
+    }
+    for spec in found.attach {
+        let mut a = Attached { tag: spec.tag, aid: *cx.next_aid, analyzer: (spec.new)(), confirmed: false, violations: 0 };
+        *cx.next_aid += 1;
+        let mut keep = true;
+        for (orig, bytes) in &found.replay {
+            let mut acx = AnalyzerCx {
+                ts: cx.ts,
+                conn: &conn.core,
+                events: cx.events,
+                weirds: cx.weirds,
+                verdict: Verdict::Undecided,
+                tag: a.tag,
+                flip: false,
+            };
+            a.analyzer.deliver(&mut acx, *orig, bytes);
+            let (verdict, flip) = (acx.verdict, acx.flip);
+            if flip {
+                conn.core.flip_roles();
+            }
+            if !apply_verdict(&mut conn.core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
+                keep = false;
+                break;
+            }
+        }
+        if keep {
+            conn.analyzers.push(a);
+        } else {
+            conn.removed.push(a.tag);
+        }
+    }
+}
+
+pub(super) fn conn_size(core: &mut ConnCore, cx: &mut Cx<'_>, is_orig: bool, ip_len: u32) {
+    let i = if is_orig { 0 } else { 1 };
+    let s = &mut core.size[i];
+    s.pkts += 1;
+    s.ip_bytes += u64::from(ip_len);
+    let (pkts, bytes, bt, pt) = (s.pkts, s.ip_bytes, s.bytes_threshold, s.pkts_threshold);
+    if bt != 0 && bytes >= bt {
+        core.size[i].bytes_threshold = 0;
+        raise!(
+            cx.events,
+            cx.ts,
+            ConnBytesThresholdCrossed {
+                c: core.record(),
+                threshold: bt,
+                is_orig
+            }
+        );
+    }
+    if pt != 0 && pkts >= pt {
+        core.size[i].pkts_threshold = 0;
+        raise!(
+            cx.events,
+            cx.ts,
+            ConnPacketsThresholdCrossed {
+                c: core.record(),
+                threshold: pt,
+                is_orig
+            }
+        );
+    }
+}
+
+pub(super) fn tcp_of(core: &mut ConnCore) -> &mut TcpConn {
+    match &mut core.transport {
+        Transport::Tcp(t) => t,
+        _ => unreachable!("TCP handler on a non-TCP connection"),
+    }
+}
+
+pub(super) fn tcp_ref(core: &ConnCore) -> &TcpConn {
+    match &core.transport {
+        Transport::Tcp(t) => t,
+        _ => unreachable!("TCP handler on a non-TCP connection"),
+    }
+}
+
+/// Zeek's scaled history entry plus its threshold event.
+pub(super) fn scaled(core: &mut ConnCore, cx: &mut Cx<'_>, e: usize, which: u8) {
+    let t = tcp_of(core);
+    let is_orig = t.eps[e].is_orig;
+    let (mut cnt, mut thr, upper) = {
+        let ep = &t.eps[e];
+        match which {
+            b'c' => (ep.chk.0, ep.chk.1, 'C'),
+            b't' => (ep.rxmt.0, ep.rxmt.1, 'T'),
+            b'w' => (ep.win0.0, ep.win0.1, 'W'),
+            _ => (ep.gap.0, ep.gap.1, 'G'),
+        }
+    };
+    let before = thr;
+    let code = if is_orig {
+        upper
+    } else {
+        upper.to_ascii_lowercase()
+    };
+    let hit = core.scaled_history(code, &mut cnt, &mut thr);
+    let ep = &mut tcp_of(core).eps[e];
+    match which {
+        b'c' => ep.chk = (cnt, thr),
+        b't' => ep.rxmt = (cnt, thr),
+        b'w' => ep.win0 = (cnt, thr),
+        _ => ep.gap = (cnt, thr),
+    }
+    if hit && before > 1 {
+        let threshold = u64::from(before);
+        match which {
+            b'c' => raise!(
+                cx.events,
+                cx.ts,
+                TcpMultipleChecksumErrors {
+                    c: core.record(),
+                    is_orig,
+                    threshold
+                }
+            ),
+            b't' => raise!(
+                cx.events,
+                cx.ts,
+                TcpMultipleRetransmissions {
+                    c: core.record(),
+                    is_orig,
+                    threshold
+                }
+            ),
+            b'w' => raise!(
+                cx.events,
+                cx.ts,
+                TcpMultipleZeroWindows {
+                    c: core.record(),
+                    is_orig,
+                    threshold
+                }
+            ),
+            _ => {}
+        }
+    }
+}
+
+pub(super) fn check_hist(core: &mut ConnCore, e: usize, mask: u32, code: char) -> bool {
+    let is_orig = tcp_of(core).eps[e].is_orig;
+    let (mask, code) = if is_orig {
+        (mask, code)
+    } else {
+        (mask << 16, code.to_ascii_lowercase())
+    };
+    core.check_history(mask, code)
+}
+
+pub(super) fn add_hist(core: &mut ConnCore, e: usize, code: char) {
+    let is_orig = tcp_of(core).eps[e].is_orig;
+    core.add_history(if is_orig {
+        code
+    } else {
+        code.to_ascii_lowercase()
+    });
+}
+
+pub(super) fn set_state(core: &mut ConnCore, cx: &mut Cx<'_>, conn_epochs: &mut u32, e: usize, new: S) {
+    let t = tcp_of(core);
+    let old = t.eps[e].state;
+    if new == old {
+        return;
+    }
+    let peer_state = t.eps[1 - e].state;
+    t.eps[e].prev_state = old;
+    t.eps[e].state = new;
+    if !new.is_handshake() && old.is_handshake() && peer_state.is_handshake() {
+        // The handshake is over: TCP's own inactivity timeout applies now.
+        let to = cx.cfg.timeouts.tcp_inactivity_timeout;
+        if core.inactivity_timeout != to {
+            core.inactivity_timeout = to;
+            *conn_epochs += 1;
+            cx.timers.add(
+                core.last_time.add(to),
+                cx.slot,
+                cx.gen,
+                *conn_epochs,
+                TimerKind::Inactivity,
+            );
+        }
+    }
+}
+
+pub(super) fn add_analyzer_timer(conn: &Conn, cx: &mut Cx<'_>, at: Time, kind: TimerKind) {
+    cx.timers
+        .add(at, cx.slot, cx.gen, conn.analyzer_epoch, kind);
+}

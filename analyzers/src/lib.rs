@@ -31,7 +31,12 @@ pub fn registry() -> Registry {
 /// connection-level events the runtime raises itself.
 pub fn event_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
-    for list in [arp::EVENT_NAMES, dns::EVENT_NAMES, http::EVENT_NAMES, modbus::EVENT_NAMES] {
+    for list in [
+        arp::EVENT_NAMES,
+        dns::EVENT_NAMES,
+        http::EVENT_NAMES,
+        modbus::EVENT_NAMES,
+    ] {
         names.extend_from_slice(list);
     }
     names.extend(

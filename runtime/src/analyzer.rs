@@ -92,7 +92,10 @@ impl AnalyzerCx<'_> {
             ts: self.ts,
             name,
             addl: addl.into(),
-            scope: WeirdScope::Conn { id: self.conn.id(), uid: self.conn.uid().to_string() },
+            scope: WeirdScope::Conn {
+                id: self.conn.id(),
+                uid: self.conn.uid().to_string(),
+            },
             source: self.tag,
         });
     }
@@ -120,7 +123,7 @@ pub struct AnalyzerSpec {
     pub ports: &'static [u16],
     pub new: fn() -> Box<dyn Analyzer>,
     /// Payload patterns that attach the analyzer on any port (see [`crate::dpd`]).
-    pub signature: Option<crate::dpd::Signature>,
+    pub signature: Option<Signature>,
 }
 
 /// The "connection" of a link-layer PDU, which has none. Generated link
@@ -168,7 +171,14 @@ impl ConnView for NoConnection {
 
 /// An analyzer of non-IP frames (ARP), keyed by EtherType.
 pub trait LinkAnalyzer {
-    fn deliver(&mut self, ts: Time, l2: &Layer2, payload: &[u8], events: &mut Events, weirds: &mut Vec<Weird>);
+    fn deliver(
+        &mut self,
+        ts: Time,
+        l2: &Layer2,
+        payload: &[u8],
+        events: &mut Events,
+        weirds: &mut Vec<Weird>,
+    );
 }
 
 /// How to make a link-layer analyzer.
@@ -197,7 +207,9 @@ impl Registry {
     }
     /// Analyzers registered for a responder port.
     pub fn for_port(&self, proto: Proto, port: u16) -> impl Iterator<Item = &AnalyzerSpec> {
-        self.analyzers.iter().filter(move |a| a.proto == proto && a.ports.contains(&port))
+        self.analyzers
+            .iter()
+            .filter(move |a| a.proto == proto && a.ports.contains(&port))
     }
 }
 
@@ -233,7 +245,14 @@ impl ConnView for TestConn {
         self.uid
     }
     fn record(&self) -> Connection {
-        let ep = crate::record::Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
+        let ep = crate::record::Endpoint {
+            size: 0,
+            state: 0,
+            num_pkts: None,
+            num_bytes_ip: None,
+            flow_label: 0,
+            l2_addr: None,
+        };
         Connection {
             id: self.id,
             orig: ep.clone(),
@@ -247,4 +266,12 @@ impl ConnView for TestConn {
             inner_vlan: None,
         }
     }
+}
+
+/// What must match for an analyzer to be attached. Patterns are regular
+/// expressions (Rust `regex` syntax, bytes mode), anchored at the start.
+#[derive(Debug, Clone, Copy)]
+pub struct Signature {
+    pub orig: Option<&'static str>,
+    pub resp: Option<&'static str>,
 }

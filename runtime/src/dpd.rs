@@ -23,13 +23,7 @@ pub const BUFFER_SIZE: usize = 1024;
 /// Bytes of each direction a signature may look at.
 pub const MATCH_WINDOW: usize = 1024;
 
-/// What must match for an analyzer to be attached. Patterns are regular
-/// expressions (Rust `regex` syntax, bytes mode), anchored at the start.
-#[derive(Debug, Clone, Copy)]
-pub struct Signature {
-    pub orig: Option<&'static str>,
-    pub resp: Option<&'static str>,
-}
+pub use crate::analyzer::Signature;
 
 struct Compiled {
     spec: AnalyzerSpec,

@@ -40,7 +40,7 @@ impl WeirdSink for Vec<Weird> {
 /// A weird is a `weird.log` row.
 impl crate::log::LogRecord for Weird {
     fn schema(&self) -> &'static crate::log::Schema {
-        &crate::conn::WEIRD_LOG
+        &WEIRD_LOG
     }
     fn values(&self) -> Vec<crate::log::Value> {
         use crate::log::Value;
@@ -53,10 +53,28 @@ impl crate::log::LogRecord for Weird {
                 Value::Port(id.resp_p.number),
             ),
             // Zeek logs a flow weird's addresses with ports 0.
-            WeirdScope::Flow { src, dst } => (Value::Unset, Value::Addr(*src), Value::Port(0), Value::Addr(*dst), Value::Port(0)),
-            WeirdScope::Net => (Value::Unset, Value::Unset, Value::Unset, Value::Unset, Value::Unset),
+            WeirdScope::Flow { src, dst } => (
+                Value::Unset,
+                Value::Addr(*src),
+                Value::Port(0),
+                Value::Addr(*dst),
+                Value::Port(0),
+            ),
+            WeirdScope::Net => (
+                Value::Unset,
+                Value::Unset,
+                Value::Unset,
+                Value::Unset,
+                Value::Unset,
+            ),
         };
-        let unset_if_empty = |s: &str| if s.is_empty() { Value::Unset } else { Value::str(s) };
+        let unset_if_empty = |s: &str| {
+            if s.is_empty() {
+                Value::Unset
+            } else {
+                Value::str(s)
+            }
+        };
         vec![
             Value::Time(self.ts),
             uid,
@@ -72,3 +90,21 @@ impl crate::log::LogRecord for Weird {
         ]
     }
 }
+
+/// `weird.log` columns.
+pub static WEIRD_LOG: crate::log::Schema = crate::log::Schema {
+    path: "weird",
+    columns: &[
+        ("ts", "time"),
+        ("uid", "string"),
+        ("id.orig_h", "addr"),
+        ("id.orig_p", "port"),
+        ("id.resp_h", "addr"),
+        ("id.resp_p", "port"),
+        ("name", "string"),
+        ("addl", "string"),
+        ("notice", "bool"),
+        ("peer", "string"),
+        ("source", "string"),
+    ],
+};

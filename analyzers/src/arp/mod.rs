@@ -4,7 +4,6 @@
 //! other or run past the packet; here they are read within the frame's
 //! payload only, missing bytes as zeros.
 
-
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/npac_arp.rs"));
 }

@@ -1,15 +1,15 @@
 //! The HTTP/1.x stream state machine: lines and bodies per direction, replies paired with requests.
 
 use super::decode::{decode, Coding, Decoder};
-use flate2::Decompress;
 use super::events::*;
 use super::multipart::{boundary_param, buffer_entity_data, Multipart};
 use super::uri::{decimal, hex, trim, unescape_uri};
 use super::{Header, Limits, RequestLine, StatusLine};
+use flate2::Decompress;
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+use netpac_runtime::event::TypedEvent;
 use netpac_runtime::parse::{Cursor, ParseCx};
 use netpac_runtime::raise;
-use netpac_runtime::event::TypedEvent;
 use netpac_runtime::zeek::{Time, ZString};
 use std::collections::VecDeque;
 
@@ -1144,7 +1144,9 @@ pub(super) fn crlf_end(partial: &[u8], data: &[u8]) -> Option<usize> {
 
 /// The length a Content-Range (`bytes F-L/N`) announces, or the weird Zeek reports.
 #[allow(clippy::type_complexity)]
-pub(super) fn content_range(value: &[u8]) -> Result<(u64, Option<Vec<u8>>), Option<(&'static str, Vec<u8>)>> {
+pub(super) fn content_range(
+    value: &[u8],
+) -> Result<(u64, Option<Vec<u8>>), Option<(&'static str, Vec<u8>)>> {
     let value = trim(value);
     let unit_end = value
         .iter()
@@ -1314,4 +1316,3 @@ impl Analyzer for HttpAnalyzer {
         );
     }
 }
-

@@ -18,9 +18,13 @@ pub(super) struct Decoder {
     pub(super) out_total: u64,
 }
 
-
 /// Inflates `input`, handing decoded pieces to `out`; stops decoding at `max_total`.
-pub(super) fn decode(dec: &mut Decoder, mut input: &[u8], max_total: u64, out: &mut dyn FnMut(&[u8])) {
+pub(super) fn decode(
+    dec: &mut Decoder,
+    mut input: &[u8],
+    max_total: u64,
+    out: &mut dyn FnMut(&[u8]),
+) {
     if dec.coding == Coding::Gzip && !dec.started {
         // The gzip header (RFC 1952) is variable-length; collect it (bounded) before inflating raw deflate.
         let prev = dec.gzip_header.len();
@@ -101,4 +105,3 @@ pub(super) fn gzip_header_len(h: &[u8]) -> Option<Result<usize, ()>> {
     }
     (pos <= h.len()).then_some(Ok(pos))
 }
-

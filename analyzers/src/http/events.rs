@@ -6,7 +6,6 @@ use netpac_runtime::zeek::{Time, ZString};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-
 /// Zeek's `mime_header_rec`.
 #[derive(Debug, Clone, Serialize)]
 pub struct MimeHeaderRec {

@@ -31,17 +31,17 @@ pub mod events;
 pub mod log;
 pub mod multipart;
 pub mod sniff;
-pub mod uri;
 #[cfg(test)]
 mod tests;
+pub mod uri;
 
 pub use analyzer::HttpAnalyzer;
 pub use events::*;
 // The grammar binds no events itself (`EVENT_NAMES` of the generated module is
 // empty); the stream state machine raises them all.
 pub use events::EVENT_NAMES;
-pub use sniff::sniff_mime;
 pub use multipart::ENTITY_DATA_DELIVERY_SIZE;
+pub use sniff::sniff_mime;
 pub use uri::unescape_uri;
 
 /// Constructor named by `grammars/http.evt`.

@@ -1,11 +1,11 @@
 //! multipart bodies (RFC 2046): each part an entity of its own, as Zeek's MIME analysis splits them.
 
 use super::analyzer::{cap, crlf_end, strip_cr};
-use netpac_runtime::event::TypedEvent;
 use super::events::*;
 use super::uri::trim;
 use super::{Header, Limits};
 use netpac_runtime::analyzer::AnalyzerCx;
+use netpac_runtime::event::TypedEvent;
 use netpac_runtime::parse::{Cursor, ParseCx};
 use netpac_runtime::raise;
 use netpac_runtime::zeek::ZString;
@@ -350,7 +350,12 @@ impl Multipart {
 }
 
 /// Appends to the delivery buffer, raising `http_entity_data` for every full one.
-pub(super) fn buffer_entity_data(cx: &mut AnalyzerCx<'_>, is_orig: bool, buf: &mut Vec<u8>, mut chunk: &[u8]) {
+pub(super) fn buffer_entity_data(
+    cx: &mut AnalyzerCx<'_>,
+    is_orig: bool,
+    buf: &mut Vec<u8>,
+    mut chunk: &[u8],
+) {
     while !chunk.is_empty() {
         let take = chunk.len().min(ENTITY_DATA_DELIVERY_SIZE - buf.len());
         buf.extend_from_slice(&chunk[..take]);
@@ -373,4 +378,3 @@ pub(super) fn buffer_entity_data(cx: &mut AnalyzerCx<'_>, is_orig: bool, buf: &m
 
 /// Zeek's `http_entity_data_delivery_size`: entity data comes in pieces of at most this size.
 pub const ENTITY_DATA_DELIVERY_SIZE: usize = 1500;
-

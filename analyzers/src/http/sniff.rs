@@ -1,6 +1,5 @@
 //! Content sniffing: the MIME type of the first bytes of a body.
 
-
 /// The MIME type Zeek's file magic gives the start of a body, for the few
 /// types HTTP traffic mostly carries; `None` when nothing matches.
 pub fn sniff_mime(start: &[u8]) -> Option<&'static str> {
@@ -85,4 +84,3 @@ pub fn sniff_mime(start: &[u8]) -> Option<&'static str> {
     }
     None
 }
-

@@ -1,6 +1,5 @@
 //! Zeek's `unescape_URI` and the small byte-string helpers the HTTP analyzer shares.
 
-
 /// Zeek's `unescape_URI`: `%XX` becomes the byte and IIS's `%uXXXX` one or
 /// two bytes; a bad escape is kept as it is and reported through `weird`
 /// (`illegal_%_at_end_of_URI`, `partial_escape_at_end_of_URI`,
@@ -75,4 +74,3 @@ pub(super) fn trim(s: &[u8]) -> &[u8] {
         .map_or(start, |e| e + 1);
     &s[start..end]
 }
-

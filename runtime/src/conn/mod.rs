@@ -519,13 +519,28 @@ pub struct ConnColumns {
 
 /// `conn.log` columns (today's Zeek, with `ip_proto`).
 const CONN_COLUMNS_BASE: &[(&str, &str)] = &[
-    ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
-    ("id.resp_h", "addr"), ("id.resp_p", "port"), ("proto", "enum"), ("service", "string"),
-    ("duration", "interval"), ("orig_bytes", "count"), ("resp_bytes", "count"),
-    ("conn_state", "string"), ("local_orig", "bool"), ("local_resp", "bool"),
-    ("missed_bytes", "count"), ("history", "string"), ("orig_pkts", "count"),
-    ("orig_ip_bytes", "count"), ("resp_pkts", "count"), ("resp_ip_bytes", "count"),
-    ("tunnel_parents", "set[string]"), ("ip_proto", "count"),
+    ("ts", "time"),
+    ("uid", "string"),
+    ("id.orig_h", "addr"),
+    ("id.orig_p", "port"),
+    ("id.resp_h", "addr"),
+    ("id.resp_p", "port"),
+    ("proto", "enum"),
+    ("service", "string"),
+    ("duration", "interval"),
+    ("orig_bytes", "count"),
+    ("resp_bytes", "count"),
+    ("conn_state", "string"),
+    ("local_orig", "bool"),
+    ("local_resp", "bool"),
+    ("missed_bytes", "count"),
+    ("history", "string"),
+    ("orig_pkts", "count"),
+    ("orig_ip_bytes", "count"),
+    ("resp_pkts", "count"),
+    ("resp_ip_bytes", "count"),
+    ("tunnel_parents", "set[string]"),
+    ("ip_proto", "count"),
 ];
 
 /// The `conn.log` schema with the given optional columns (built once per combination).
@@ -549,7 +564,10 @@ pub fn conn_log_schema(cols: ConnColumns) -> &'static Schema {
         if cols.community_id {
             columns.push(("community_id", "string"));
         }
-        Schema { path: "conn", columns: Vec::leak(columns) }
+        Schema {
+            path: "conn",
+            columns: Vec::leak(columns),
+        }
     })
 }
 
@@ -625,7 +643,11 @@ fn conn_log_row(c: &ConnCore, local_nets: &[(IpAddr, u8)], cols: ConnColumns) ->
         Value::Count(c.size[0].ip_bytes),
         Value::Count(c.size[1].pkts),
         Value::Count(c.size[1].ip_bytes),
-        if c.tunnel_parents.is_empty() { Value::Unset } else { Value::Set(c.tunnel_parents.iter().map(Value::str).collect()) },
+        if c.tunnel_parents.is_empty() {
+            Value::Unset
+        } else {
+            Value::Set(c.tunnel_parents.iter().map(Value::str).collect())
+        },
         Value::Count(u64::from(c.ip_proto)),
     ];
     if cols.vlan {
@@ -674,26 +696,11 @@ pub fn community_id(id: &crate::zeek::ConnId, ip_proto: u8, seed: u16) -> String
         h.update(ap.to_be_bytes());
         h.update(bp.to_be_bytes());
     }
-    format!("1:{}", base64::engine::general_purpose::STANDARD.encode(h.finalize()))
+    format!(
+        "1:{}",
+        base64::engine::general_purpose::STANDARD.encode(h.finalize())
+    )
 }
-
-/// `weird.log` columns.
-pub static WEIRD_LOG: Schema = Schema {
-    path: "weird",
-    columns: &[
-        ("ts", "time"),
-        ("uid", "string"),
-        ("id.orig_h", "addr"),
-        ("id.orig_p", "port"),
-        ("id.resp_h", "addr"),
-        ("id.resp_p", "port"),
-        ("name", "string"),
-        ("addl", "string"),
-        ("notice", "bool"),
-        ("peer", "string"),
-        ("source", "string"),
-    ],
-};
 
 #[cfg(test)]
 mod tests {
@@ -751,6 +758,9 @@ mod community_id_tests {
         // The Community ID specification's TCP example (seed 0).
         let fwd = id("128.232.110.120", 34855, "66.35.250.204", 80, Proto::Tcp);
         assert_eq!(community_id(&fwd, 6, 0), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
-        assert_eq!(community_id(&fwd.flipped(), 6, 0), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+        assert_eq!(
+            community_id(&fwd.flipped(), 6, 0),
+            "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
+        );
     }
 }

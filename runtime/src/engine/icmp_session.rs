@@ -500,4 +500,3 @@ pub(super) fn nd_options(mut data: &[u8]) -> Vec<Icmp6NdOption> {
     }
     out
 }
-

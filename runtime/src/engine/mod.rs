@@ -10,11 +10,11 @@
 //! `tunnel.rs` the tunnel payloads unwrapped here.
 
 use crate::analyzer::{AnalyzerCx, ConnView, Registry, Verdict};
-use crate::dpd::Detector;
 use crate::conn::events::*;
 use crate::conn::reassembly::{Limits, Overflow, Piece};
 use crate::conn::tcp::{self, hist, EndpointState as S, Flags, TcpConn, TcpEndpoint, TcpHeader};
 use crate::conn::{self, Attached, Conn, ConnCore, ConnKey, FlowState, Transport, UidGenerator};
+use crate::dpd::Detector;
 use crate::event::Events;
 use crate::log::Logs;
 use crate::packet::{IpPacket, LinkType, RawPacket};
@@ -31,10 +31,10 @@ use std::net::IpAddr;
 mod icmp_session;
 mod session;
 mod tcp_session;
-mod tunnel;
-mod udp_session;
 #[cfg(test)]
 mod tests;
+mod tunnel;
+mod udp_session;
 
 pub use icmp_session::icmp_counterpart;
 use icmp_session::*;
@@ -461,7 +461,11 @@ impl Engine {
         }
         let has_dns =
             proto == Proto::Udp && analyzers.iter().any(|a| a.tag.eq_ignore_ascii_case("DNS"));
-        let dpd = if matches!(proto, Proto::Tcp | Proto::Udp) { self.detector.start(proto) } else { None };
+        let dpd = if matches!(proto, Proto::Tcp | Proto::Udp) {
+            self.detector.start(proto)
+        } else {
+            None
+        };
         let conn = Conn {
             core,
             analyzers,
@@ -549,7 +553,14 @@ impl Engine {
                     flip: false,
                 };
                 a.analyzer.done(&mut cx);
-                apply_verdict(core, a, cx.verdict, &mut self.events, ts, self.config.max_analyzer_violations);
+                apply_verdict(
+                    core,
+                    a,
+                    cx.verdict,
+                    &mut self.events,
+                    ts,
+                    self.config.max_analyzer_violations,
+                );
             }
         }
         raise!(
@@ -939,7 +950,13 @@ impl Engine {
     /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
     /// of this UDP connection: it confirms its protocol once, as Zeek's do.
     fn confirm_tunnel(&mut self, ts: Time, slot: u32, tunnel: &'static str) {
-        let Some(conn) = self.slots.get_mut(slot as usize).and_then(|s| s.conn.as_mut()) else { return };
+        let Some(conn) = self
+            .slots
+            .get_mut(slot as usize)
+            .and_then(|s| s.conn.as_mut())
+        else {
+            return;
+        };
         if conn.core.service.iter().any(|s| s == tunnel) {
             return;
         }

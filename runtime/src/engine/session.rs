@@ -111,7 +111,10 @@ pub(super) enum Feed<'d> {
 pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
     detect(conn, cx, is_orig, &feed);
     let Conn {
-        core, analyzers, removed, ..
+        core,
+        analyzers,
+        removed,
+        ..
     } = conn;
     let mut i = 0;
     while i < analyzers.len() {
@@ -134,7 +137,14 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
         if flip {
             core.flip_roles();
         }
-        if apply_verdict(core, a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
+        if apply_verdict(
+            core,
+            a,
+            verdict,
+            cx.events,
+            cx.ts,
+            cx.cfg.max_analyzer_violations,
+        ) {
             i += 1;
         } else {
             let mut gone = analyzers.remove(i);
@@ -160,7 +170,8 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
     let found = match feed {
         Feed::Data(d) => {
             let (analyzers, removed) = (&conn.analyzers, &conn.removed);
-            let attached = |tag: &str| analyzers.iter().any(|a| a.tag == tag) || removed.contains(&tag);
+            let attached =
+                |tag: &str| analyzers.iter().any(|a| a.tag == tag) || removed.contains(&tag);
             cx.detector.data(st, is_orig, d, attached)
         }
         Feed::Gap(_) => {
@@ -179,7 +190,13 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
         }
     }
     for spec in found.attach {
-        let mut a = Attached { tag: spec.tag, aid: *cx.next_aid, analyzer: (spec.new)(), confirmed: false, violations: 0 };
+        let mut a = Attached {
+            tag: spec.tag,
+            aid: *cx.next_aid,
+            analyzer: (spec.new)(),
+            confirmed: false,
+            violations: 0,
+        };
         *cx.next_aid += 1;
         let mut keep = true;
         for (orig, bytes) in &found.replay {
@@ -197,7 +214,14 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
             if flip {
                 conn.core.flip_roles();
             }
-            if !apply_verdict(&mut conn.core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
+            if !apply_verdict(
+                &mut conn.core,
+                &mut a,
+                verdict,
+                cx.events,
+                cx.ts,
+                cx.cfg.max_analyzer_violations,
+            ) {
                 keep = false;
                 break;
             }
@@ -337,7 +361,13 @@ pub(super) fn add_hist(core: &mut ConnCore, e: usize, code: char) {
     });
 }
 
-pub(super) fn set_state(core: &mut ConnCore, cx: &mut Cx<'_>, conn_epochs: &mut u32, e: usize, new: S) {
+pub(super) fn set_state(
+    core: &mut ConnCore,
+    cx: &mut Cx<'_>,
+    conn_epochs: &mut u32,
+    e: usize,
+    new: S,
+) {
     let t = tcp_of(core);
     let old = t.eps[e].state;
     if new == old {

@@ -24,15 +24,7 @@ fn engine() -> Engine {
 }
 
 /// Feeds one TCP segment; `from_client` picks the direction.
-fn seg(
-    e: &mut Engine,
-    t: f64,
-    from_client: bool,
-    flags: u8,
-    seq: u32,
-    ack: u32,
-    payload: &[u8],
-) {
+fn seg(e: &mut Engine, t: f64, from_client: bool, flags: u8, seq: u32, ack: u32, payload: &[u8]) {
     let (src, dst, sport, dport) = if from_client {
         (C, S, 40000u16, 80u16)
     } else {

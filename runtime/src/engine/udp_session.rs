@@ -2,7 +2,12 @@
 
 use super::*;
 
-pub(super) fn udp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_>) -> bool {
+pub(super) fn udp_deliver(
+    cx: &mut Cx<'_>,
+    conn: &mut Conn,
+    is_orig: bool,
+    ip: &IpPacket<'_>,
+) -> bool {
     let claimed = ip.l4_len_claimed() as usize;
     let remaining = ip.l4.len();
     let len = if claimed == 0 { remaining } else { claimed };

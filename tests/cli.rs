@@ -186,3 +186,39 @@ fn bpf_filter_selects_packets() {
     assert_eq!(out.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_log_that_cannot_be_written_fails_the_run_and_the_other_logs_are_kept() {
+    let dir = scratch("unwritable-log");
+    // http.log cannot be created: a directory stands where the file would go.
+    std::fs::create_dir_all(dir.join("http.log")).unwrap();
+    let out = netpac(&[
+        "-r",
+        sample().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("writing http.log"), "{err}");
+    let conn = std::fs::read_to_string(dir.join("conn.log")).unwrap();
+    assert!(conn.contains("#close"), "conn.log is complete: {conn}");
+}
+
+#[test]
+fn an_events_file_that_cannot_be_written_fails_the_run() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = scratch("events-dev-full");
+    let out = netpac(&[
+        "-r",
+        sample().to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "--events",
+        "/dev/full",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("writing events"));
+}

@@ -99,8 +99,11 @@ pub trait EventSink {
     /// Whether this sink wants `id`. Asked once per event id at subscription.
     fn wants(&self, id: EventId) -> bool;
     fn raise(&mut self, ts: Time, ev: &dyn Event);
-    /// End of input: flush what is buffered.
-    fn finish(&mut self) {}
+    /// End of input: flush what is buffered. An error (a log that could not be
+    /// written) makes the run fail; the other sinks are still finished.
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The set of subscribed events and the sinks they go to.
@@ -139,10 +142,17 @@ impl Events {
         }
     }
 
-    pub fn finish(&mut self) {
+    /// Finishes every sink; the first error, if any, after all were finished.
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        let mut first = Ok(());
         for s in &mut self.sinks {
-            s.finish();
+            if let Err(e) = s.finish() {
+                if first.is_ok() {
+                    first = Err(e);
+                }
+            }
         }
+        first
     }
 }
 
@@ -151,12 +161,14 @@ impl Events {
 pub struct JsonLinesSink<W: std::io::Write> {
     out: W,
     filter: Option<Vec<bool>>,
+    /// The first write error: later events are not written, and `finish` reports it.
+    error: Option<std::io::Error>,
 }
 
 impl<W: std::io::Write> JsonLinesSink<W> {
     /// All events.
     pub fn new(out: W) -> Self {
-        JsonLinesSink { out, filter: None }
+        JsonLinesSink { out, filter: None, error: None }
     }
     /// Only the named events.
     pub fn only(out: W, names: &[&str]) -> Self {
@@ -166,7 +178,7 @@ impl<W: std::io::Write> JsonLinesSink<W> {
                 filter[id.0 as usize] = true;
             }
         }
-        JsonLinesSink { out, filter: Some(filter) }
+        JsonLinesSink { out, filter: Some(filter), error: None }
     }
 }
 
@@ -176,11 +188,21 @@ impl<W: std::io::Write> EventSink for JsonLinesSink<W> {
     }
     fn raise(&mut self, ts: Time, ev: &dyn Event) {
         let line = serde_json::json!({ "ts": ts, "event": ev.id().name(), "args": ev.args_json() });
-        let _ = serde_json::to_writer(&mut self.out, &line);
-        let _ = self.out.write_all(b"\n");
+        if self.error.is_some() {
+            return;
+        }
+        let written = serde_json::to_writer(&mut self.out, &line)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
     }
-    fn finish(&mut self) {
-        let _ = self.out.flush();
+    fn finish(&mut self) -> std::io::Result<()> {
+        match self.error.take() {
+            Some(e) => Err(std::io::Error::new(e.kind(), format!("writing events: {e}"))),
+            None => self.out.flush(),
+        }
     }
 }
 

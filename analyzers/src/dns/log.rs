@@ -439,14 +439,18 @@ impl EventSink for DnsLogger {
         }
     }
 
-    fn finish(&mut self) {
+    fn finish(&mut self) -> std::io::Result<()> {
         // The engine removes every connection before it finishes the sinks,
         // so every pending row has been written by now.
         if let Err(e) = self.logs.close() {
             self.error.get_or_insert(e);
         }
-        if let Some(e) = &self.error {
-            eprintln!("netpac: error: writing dns.log: {e}");
+        match self.error.take() {
+            Some(e) => Err(std::io::Error::new(
+                e.kind(),
+                format!("writing dns.log: {e}"),
+            )),
+            None => Ok(()),
         }
     }
 }

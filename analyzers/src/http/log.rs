@@ -162,6 +162,8 @@ impl State {
 pub struct HttpLogger {
     logs: Logs,
     conns: HashMap<String, State>,
+    /// The first write error, reported by `finish`.
+    error: Option<std::io::Error>,
 }
 
 impl HttpLogger {
@@ -169,6 +171,7 @@ impl HttpLogger {
         HttpLogger {
             logs: Logs::new(out_dir, format),
             conns: HashMap::new(),
+            error: None,
         }
     }
 
@@ -178,13 +181,20 @@ impl HttpLogger {
             .or_insert_with(|| State::new(c.id))
     }
 
-    fn write(logs: &mut Logs, uid: &str, id: &ConnId, info: Info) {
+    /// Writes a row; the first failure is kept for `finish` to report.
+    fn write(
+        logs: &mut Logs,
+        error: &mut Option<std::io::Error>,
+        uid: &str,
+        id: &ConnId,
+        info: Info,
+    ) {
         if let Err(e) = logs.write_record(&HttpRecord {
             uid,
             id,
             info: &info,
         }) {
-            eprintln!("netpac: writing http.log: {e}");
+            error.get_or_insert(e);
         }
     }
 
@@ -347,7 +357,7 @@ impl EventSink for HttpLogger {
                 }
                 while st.current_response < st.current_request {
                     if let Some(info) = st.pending.remove(&st.current_response) {
-                        Self::write(&mut self.logs, &e.c.uid, &st.id, info);
+                        Self::write(&mut self.logs, &mut self.error, &e.c.uid, &st.id, info);
                     }
                     st.current_response += 1;
                 }
@@ -443,21 +453,30 @@ impl EventSink for HttpLogger {
                     let at = st.current_response;
                     let id = st.id;
                     if let Some(info) = st.pending.remove(&at) {
-                        Self::write(&mut self.logs, &e.c.uid, &id, info);
+                        Self::write(&mut self.logs, &mut self.error, &e.c.uid, &id, info);
                     }
                 }
             }
         } else if let Some(e) = any.downcast_ref::<ConnectionStateRemove>() {
             if let Some(st) = self.conns.remove(&e.c.uid) {
                 for (_, info) in st.pending.into_iter().filter(|(at, _)| *at != 0) {
-                    Self::write(&mut self.logs, &e.c.uid, &st.id, info);
+                    Self::write(&mut self.logs, &mut self.error, &e.c.uid, &st.id, info);
                 }
             }
         }
     }
 
-    fn finish(&mut self) {
-        let _ = self.logs.close();
+    fn finish(&mut self) -> std::io::Result<()> {
+        if let Err(e) = self.logs.close() {
+            self.error.get_or_insert(e);
+        }
+        match self.error.take() {
+            Some(e) => Err(std::io::Error::new(
+                e.kind(),
+                format!("writing http.log: {e}"),
+            )),
+            None => Ok(()),
+        }
     }
 }
 

@@ -1420,11 +1420,12 @@ impl Engine {
             self.remove(slot, true);
         }
         self.flush_weirds();
-        self.events.finish();
+        let sinks = self.events.finish();
         if let Some(e) = self.log_error.take() {
             return Err(e);
         }
         self.logs.close()?;
+        sinks?;
         Ok(self.summary.clone())
     }
 }

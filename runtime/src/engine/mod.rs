@@ -7,7 +7,7 @@
 //! `tcp_session.rs` (state machine, reassembly, delivery, close),
 //! `udp_session.rs`, `icmp_session.rs`; `session.rs` holds what they share
 //! (driving and detecting analyzers, verdicts, sizes, history), and
-//! `tunnel.rs` the tunnel payloads unwrapped here.
+//! `tunnel.rs` the tunnel payloads unwrapped here, `timers.rs` the timer heap.
 
 use crate::analyzer::{AnalyzerCx, ConnView, Registry, Verdict};
 use crate::conn::events::*;
@@ -31,6 +31,7 @@ use std::net::IpAddr;
 mod icmp_session;
 mod session;
 mod tcp_session;
+mod timers;
 #[cfg(test)]
 mod tests;
 mod tunnel;
@@ -40,6 +41,7 @@ pub use icmp_session::icmp_counterpart;
 use icmp_session::*;
 use session::*;
 use tcp_session::*;
+use timers::*;
 use tunnel::*;
 use udp_session::*;
 
@@ -169,47 +171,6 @@ pub struct Summary {
     pub weirds: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum TimerKind {
-    Inactivity,
-    TcpExpire,
-    TcpAttempt,
-    TcpPartialClose,
-    TcpReset,
-    ConnDelete,
-    /// The DNS analyzer's session timer (UDP only).
-    DnsExpire,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Timer {
-    at: Time,
-    seq: u64,
-    slot: u32,
-    gen: u32,
-    epoch: u32,
-    kind: TimerKind,
-}
-
-#[derive(Default)]
-struct Timers {
-    heap: BinaryHeap<Reverse<Timer>>,
-    seq: u64,
-}
-
-impl Timers {
-    fn add(&mut self, at: Time, slot: u32, gen: u32, epoch: u32, kind: TimerKind) {
-        self.seq += 1;
-        self.heap.push(Reverse(Timer {
-            at,
-            seq: self.seq,
-            slot,
-            gen,
-            epoch,
-            kind,
-        }));
-    }
-}
 
 struct Slot {
     gen: u32,

@@ -5,7 +5,8 @@
 
 use crate::ast::*;
 use crate::diag::{Diagnostic, Span};
-use crate::types::{builtin_int, camel, is_rust_keyword, Ty, TypeDef, World};
+use crate::ident::{camel, ident, inner_type_name, path_tokens, snake, upper_ident};
+use crate::types::{builtin_int, Ty, TypeDef, World};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::HashMap;
@@ -116,20 +117,6 @@ impl Scope {
     }
 }
 
-pub fn ident(name: &str) -> Ident {
-    if matches!(name, "self" | "Self" | "super" | "crate") {
-        format_ident!("{}_", name)
-    } else if is_rust_keyword(name) {
-        Ident::new_raw(name, proc_macro2::Span::call_site())
-    } else {
-        format_ident!("{}", name)
-    }
-}
-
-fn upper_ident(name: &str) -> Ident {
-    format_ident!("{}", name.to_uppercase())
-}
-
 fn lit_u64(v: u64) -> Literal {
     Literal::u64_suffixed(v)
 }
@@ -222,7 +209,7 @@ impl<'w> Emitter<'w> {
                 quote!(#path<'a>)
             }
             Ty::Switch(m, u, f) => {
-                let q = qual(*m, &format!("{}{}", u, camel(f)));
+                let q = qual(*m, &inner_type_name(u, f));
                 if self.w.needs_lt(ty) {
                     quote!(#q<'a>)
                 } else {
@@ -1169,11 +1156,6 @@ fn uses_conn(e: &Expr) -> Option<String> {
         ExprKind::ListComp { elem, src, .. } => uses_conn(elem).or_else(|| uses_conn(src)),
         _ => None,
     }
-}
-
-pub fn path_tokens(p: &str) -> TokenStream {
-    let parts: Vec<Ident> = p.split("::").map(|s| format_ident!("{}", s)).collect();
-    quote!(::#(#parts)::*)
 }
 
 pub fn ty_name(t: &Ty) -> String {

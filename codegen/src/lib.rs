@@ -19,6 +19,7 @@
 pub mod ast;
 pub mod diag;
 mod emit;
+pub mod ident;
 pub mod parser;
 pub mod types;
 

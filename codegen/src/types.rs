@@ -2,6 +2,7 @@
 //! and the emitter).
 
 use crate::ast::*;
+use crate::ident::inner_type_name;
 use std::collections::{HashMap, HashSet};
 
 /// The type of a parsed value.
@@ -65,18 +66,6 @@ pub fn builtin_int(name: &str) -> Option<(u8, bool, Option<Order>)> {
 pub struct World<'w> {
     pub modules: &'w [Module],
     lifetimes: HashMap<(usize, String), bool>,
-}
-
-pub fn camel(s: &str) -> String {
-    let mut out = String::new();
-    for part in s.split('_').filter(|p| !p.is_empty()) {
-        let mut cs = part.chars();
-        if let Some(c) = cs.next() {
-            out.extend(c.to_uppercase());
-            out.push_str(cs.as_str());
-        }
-    }
-    out
 }
 
 impl<'w> World<'w> {
@@ -157,7 +146,7 @@ impl<'w> World<'w> {
             TypeSpec::Skip { .. } => return None,
             TypeSpec::Bits { width, members } => Ty::Bits(
                 m,
-                format!("{}{}", unit, camel(field)),
+                inner_type_name(&unit, field),
                 *width,
                 members
                     .iter()
@@ -259,7 +248,7 @@ impl<'w> World<'w> {
                 let f = fields.iter().find(|f| &f.name == field)?;
                 match &f.kind {
                     FieldKind::Typed(TypeSpec::Switch(s)) => {
-                        Some((s, *m, format!("{}{}", unit, camel(field))))
+                        Some((s, *m, inner_type_name(&unit, field)))
                     }
                     _ => None,
                 }
@@ -291,7 +280,7 @@ impl<'w> World<'w> {
                 .unwrap_or(false),
             Ty::Switch(m, u, f) => self
                 .lifetimes
-                .get(&(*m, format!("{}{}", u, camel(f))))
+                .get(&(*m, inner_type_name(&u, f)))
                 .copied()
                 .unwrap_or(false),
             Ty::Array(t) | Ty::Option(t) => self.needs_lt(t),
@@ -317,7 +306,7 @@ impl<'w> World<'w> {
                                 }
                                 if let FieldKind::Typed(ts) = &f.kind {
                                     if let TypeSpec::Switch(s) = ts {
-                                        let key = (mi, format!("{}{}", u.name, camel(&f.name)));
+                                        let key = (mi, inner_type_name(&u.name, &f.name));
                                         let arms = self.arms_borrow(mi, &u.name, s);
                                         if arms
                                             && !self.lifetimes.get(&key).copied().unwrap_or(false)
@@ -350,18 +339,6 @@ impl<'w> World<'w> {
             .filter_map(|a| a.body.as_ref())
             .any(|a| self.arm_ty(m, unit, a).is_some_and(|t| self.needs_lt(&t)))
     }
-}
-
-/// Rust keywords that cannot be field names as is.
-pub fn is_rust_keyword(s: &str) -> bool {
-    const KW: &[&str] = &[
-        "as", "async", "await", "box", "break", "const", "continue", "dyn", "else", "enum",
-        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-        "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe",
-        "use", "where", "while", "yield", "try", "abstract", "become", "do", "final", "macro",
-        "override", "priv", "typeof", "unsized", "virtual", "gen",
-    ];
-    KW.contains(&s)
 }
 
 /// Names every module declares at top level (for duplicate checks).

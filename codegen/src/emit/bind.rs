@@ -903,26 +903,6 @@ impl Emitter<'_> {
     }
 }
 
-/// `TcpMessage` → `tcp_message`, `RR` → `rr`.
-pub fn snake(s: &str) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = s.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev_lower =
-                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if i > 0 && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// `signature: Some(..)` for the first line of the signature's transport, else `None`.
 fn signature_tokens(a: &crate::ast::AnalyzerDecl, i: usize) -> TokenStream {
     let item = &a.items[i];

@@ -579,7 +579,7 @@ impl Emitter<'_> {
             TypeSpec::Bits { width, .. } => {
                 let order = self.field_order(attrs, None);
                 let read = self.int_read(*width, false, order, &cur, at);
-                let n = format_ident!("{}{}", owner, camel(fname));
+                let n = format_ident!("{}", inner_type_name(owner, fname));
                 quote!(#n(#read))
             }
             TypeSpec::Switch(sw) => self.lower_switch(owner, fname, sw, sc, at),
@@ -811,7 +811,7 @@ impl Emitter<'_> {
         let ename = if fname.is_empty() {
             owner.to_string()
         } else {
-            format!("{}{}", owner, camel(fname))
+            inner_type_name(owner, fname)
         };
         let en = format_ident!("{}", ename);
         let mut arms = Vec::new();
@@ -882,7 +882,7 @@ impl Emitter<'_> {
         let ename = if fname.is_empty() {
             owner.to_string()
         } else {
-            format!("{}{}", owner, camel(fname))
+            inner_type_name(owner, fname)
         };
         let en = format_ident!("{}", ename);
         let lt = if self.w.needs_lt(ty) {
@@ -1209,7 +1209,7 @@ impl Emitter<'_> {
         width: u8,
         members: &[BitMember],
     ) -> TokenStream {
-        let n = format_ident!("{}{}", owner, camel(fname));
+        let n = format_ident!("{}", inner_type_name(owner, fname));
         let st = format_ident!("u{}", width);
         let mut fns = Vec::new();
         for b in members {

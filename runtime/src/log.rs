@@ -119,6 +119,16 @@ impl Logs {
     }
 
     /// Writes the `#close` footers and flushes every stream.
+    /// Closes the streams at the end of a run and reports the first error of
+    /// the run (`earlier`, kept by the writer, or the close itself), naming the log.
+    pub fn finish(&mut self, earlier: Option<io::Error>, log: &str) -> io::Result<()> {
+        let closed = self.close();
+        match earlier.or(closed.err()) {
+            Some(e) => Err(io::Error::new(e.kind(), format!("writing {log}: {e}"))),
+            None => Ok(()),
+        }
+    }
+
     pub fn close(&mut self) -> io::Result<()> {
         let closed = now_stamp();
         for stream in self.streams.values_mut() {

@@ -442,16 +442,7 @@ impl EventSink for DnsLogger {
     fn finish(&mut self) -> std::io::Result<()> {
         // The engine removes every connection before it finishes the sinks,
         // so every pending row has been written by now.
-        if let Err(e) = self.logs.close() {
-            self.error.get_or_insert(e);
-        }
-        match self.error.take() {
-            Some(e) => Err(std::io::Error::new(
-                e.kind(),
-                format!("writing dns.log: {e}"),
-            )),
-            None => Ok(()),
-        }
+        self.logs.finish(self.error.take(), "dns.log")
     }
 }
 

@@ -467,16 +467,7 @@ impl EventSink for HttpLogger {
     }
 
     fn finish(&mut self) -> std::io::Result<()> {
-        if let Err(e) = self.logs.close() {
-            self.error.get_or_insert(e);
-        }
-        match self.error.take() {
-            Some(e) => Err(std::io::Error::new(
-                e.kind(),
-                format!("writing http.log: {e}"),
-            )),
-            None => Ok(()),
-        }
+        self.logs.finish(self.error.take(), "http.log")
     }
 }
 

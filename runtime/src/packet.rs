@@ -142,6 +142,9 @@ pub struct IpPacket<'a> {
     /// Transport protocol number, after any IPv6 extension headers.
     pub proto: u8,
     pub ttl: u8,
+    /// IPv4 identification; for IPv6 the fragment header's identification,
+    /// 0 without one (Zeek's `IP_Hdr::ID`).
+    pub ip_id: u32,
     /// Total length the IP header claims (IPv4 total length; IPv6 payload
     /// length plus 40), which conn.log's `*_ip_bytes` count.
     pub ip_len: u32,

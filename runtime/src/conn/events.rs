@@ -122,6 +122,13 @@ define_event!(
     }
 );
 define_event!(
+    ContentsFileWriteFailure = CONTENTS_FILE_WRITE_FAILURE {
+        c: Connection,
+        is_orig: bool,
+        msg: ZString
+    }
+);
+define_event!(
     TcpMultipleChecksumErrors = TCP_MULTIPLE_CHECKSUM_ERRORS {
         c: Connection,
         is_orig: bool,
@@ -280,6 +287,7 @@ pub const ENGINE_EVENTS: &[crate::event::EventId] = &[
     crate::event::ids::CONN_BYTES_THRESHOLD_CROSSED,
     crate::event::ids::CONN_PACKETS_THRESHOLD_CROSSED,
     crate::event::ids::CONN_WEIRD,
+    crate::event::ids::CONTENTS_FILE_WRITE_FAILURE,
     crate::event::ids::FLOW_WEIRD,
     crate::event::ids::ICMP_ECHO_REPLY,
     crate::event::ids::ICMP_ECHO_REQUEST,

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod reassembly;
 pub mod tcp;
+pub mod tcp_stats;
 
 use crate::analyzer::{Analyzer, ConnView};
 use crate::log::{LogRecord, Schema, Value};

@@ -3,6 +3,7 @@
 //! these lives in the engine, which owns events, timers and analyzers.
 
 use super::reassembly::Reassembler;
+use super::tcp_stats::TcpStatsEndpoint;
 
 /// Zeek's TCP endpoint states (the numbers scripts see).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +195,10 @@ pub struct TcpConn {
     pub seen_first_ack: bool,
     pub close_deferred: bool,
     pub deferred_gen_event: bool,
+    /// Zeek's TCPSTATS analyzer, per endpoint (indexed as `eps`), when enabled.
+    pub stats: Option<Box<[TcpStatsEndpoint; 2]>>,
+    /// Where `set_contents_file` records each endpoint's stream (indexed as `eps`).
+    pub contents: [Option<crate::engine::ContentsFile>; 2],
 }
 
 impl Default for TcpConn {
@@ -213,6 +218,8 @@ impl TcpConn {
             seen_first_ack: false,
             close_deferred: false,
             deferred_gen_event: false,
+            stats: None,
+            contents: [None, None],
         }
     }
     pub fn orig(&self) -> &TcpEndpoint {

@@ -65,6 +65,9 @@ pub(crate) struct Reassembled {
     pub dst: IpAddr,
     pub ttl: u8,
     pub flow_label: u32,
+    /// The fragments' identification: Zeek's `IP_Hdr::ID` of the rebuilt
+    /// IPv4 packet (an IPv6 one loses its fragment header, so 0).
+    pub id: u32,
     pub header_len: usize,
     pub next_proto: u8,
     pub payload: Vec<u8>,
@@ -340,6 +343,7 @@ impl FragmentTable {
                 dst: d.dst,
                 ttl: d.ttl,
                 flow_label: d.flow_label,
+                id: if d.v6 { 0 } else { key.id },
                 header_len: d.header_len,
                 next_proto: d.next_proto,
                 payload,

@@ -28,6 +28,7 @@ use std::collections::BinaryHeap;
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
+mod bifs;
 mod icmp_session;
 mod session;
 mod tcp_session;
@@ -37,6 +38,7 @@ mod tests;
 mod tunnel;
 mod udp_session;
 
+pub use bifs::{ContentsDirection, ContentsFile};
 pub use icmp_session::icmp_counterpart;
 use icmp_session::*;
 use session::*;
@@ -129,6 +131,9 @@ pub struct Config {
     /// Protocol violations after which an analyzer is removed from its
     /// connection (Zeek DPD framework's `max_violations`, 5); 0 keeps it whatever it reports.
     pub max_analyzer_violations: u32,
+    /// Zeek's TCPSTATS analyzer (`tcp_rexmit`): off by default, as in Zeek's
+    /// `Analyzer::disabled_analyzers`.
+    pub tcp_stats: bool,
 }
 
 impl Default for Config {
@@ -153,6 +158,7 @@ impl Default for Config {
             tunnel_max_depth: 2,
             decapsulate: true,
             dns_session_timeout: Interval::from_secs(10),
+            tcp_stats: false,
             max_analyzer_violations: 5,
         }
     }
@@ -1267,102 +1273,6 @@ impl Engine {
                 self.log_error.get_or_insert(e);
             }
         }
-    }
-
-    fn find(&self, cid: &ConnId) -> Option<&Conn> {
-        self.table.values().copied().find_map(|s| {
-            let c = self.slots[s as usize].conn.as_ref()?;
-            (c.core.id == *cid).then_some(c)
-        })
-    }
-
-    fn find_mut(&mut self, cid: &ConnId) -> Option<&mut Conn> {
-        let proto = match cid.resp_p.proto {
-            Proto::Tcp => 6,
-            Proto::Udp => 17,
-            _ => {
-                return self
-                    .find(cid)
-                    .map(|c| c.key)
-                    .and_then(|k| self.table.get(&k).copied())
-                    .and_then(|s| self.slots[s as usize].conn.as_mut())
-            }
-        };
-        let key = ConnKey::new(
-            (cid.orig_h, cid.orig_p.number),
-            (cid.resp_h, cid.resp_p.number),
-            proto,
-            false,
-            (None, None),
-        );
-        let slot = match self.table.get(&key) {
-            Some(s) => *s,
-            None => self
-                .find(cid)
-                .map(|c| c.key)
-                .and_then(|k| self.table.get(&k).copied())?,
-        };
-        self.slots[slot as usize]
-            .conn
-            .as_mut()
-            .filter(|c| c.core.id == *cid)
-    }
-
-    /// `get_orig_seq`: the originator's highest sequence number, 0 if unknown.
-    pub fn get_orig_seq(&mut self, cid: &ConnId) -> u64 {
-        self.seq_of(cid, true)
-    }
-    /// `get_resp_seq`.
-    pub fn get_resp_seq(&mut self, cid: &ConnId) -> u64 {
-        self.seq_of(cid, false)
-    }
-    fn seq_of(&mut self, cid: &ConnId, orig: bool) -> u64 {
-        match self.find_mut(cid).map(|c| &c.core.transport) {
-            Some(Transport::Tcp(t)) => {
-                let e = if orig { t.orig() } else { t.resp() };
-                TcpEndpoint::full_seq(e.last_seq, e.seq_wraps)
-            }
-            _ => 0,
-        }
-    }
-    /// `set_current_conn_bytes_threshold`; false if the connection is unknown.
-    pub fn set_current_conn_bytes_threshold(
-        &mut self,
-        cid: &ConnId,
-        threshold: u64,
-        is_orig: bool,
-    ) -> bool {
-        match self.find_mut(cid) {
-            Some(c) => {
-                c.core.size[if is_orig { 0 } else { 1 }].bytes_threshold = threshold;
-                true
-            }
-            None => false,
-        }
-    }
-    pub fn set_current_conn_packets_threshold(
-        &mut self,
-        cid: &ConnId,
-        threshold: u64,
-        is_orig: bool,
-    ) -> bool {
-        match self.find_mut(cid) {
-            Some(c) => {
-                c.core.size[if is_orig { 0 } else { 1 }].pkts_threshold = threshold;
-                true
-            }
-            None => false,
-        }
-    }
-    pub fn get_current_conn_bytes_threshold(&mut self, cid: &ConnId, is_orig: bool) -> u64 {
-        self.find_mut(cid).map_or(0, |c| {
-            c.core.size[if is_orig { 0 } else { 1 }].bytes_threshold
-        })
-    }
-    pub fn get_current_conn_packets_threshold(&mut self, cid: &ConnId, is_orig: bool) -> u64 {
-        self.find_mut(cid).map_or(0, |c| {
-            c.core.size[if is_orig { 0 } else { 1 }].pkts_threshold
-        })
     }
 
     /// End of input: every remaining connection is removed (Zeek's drain at

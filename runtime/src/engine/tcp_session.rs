@@ -374,24 +374,6 @@ pub(super) fn tcp_deliver(
         ep.last_time = cx.ts;
         if rexmit {
             scaled(&mut conn.core, cx, e, b't');
-            let t = tcp_ref(&conn.core);
-            let ep = &t.eps[e];
-            let in_flight = ep
-                .relative(ep.last_seq, ep.seq_wraps)
-                .saturating_sub(ep.relative(ep.ack_seq, ep.ack_wraps));
-            let window = u64::from(t.eps[p].window);
-            raise!(
-                cx.events,
-                cx.ts,
-                TcpRexmit {
-                    c: conn.core.record(),
-                    is_orig,
-                    seq: rel_seq,
-                    len: len as u64,
-                    data_in_flight: in_flight,
-                    window
-                }
-            );
         }
         delta
     };
@@ -458,7 +440,44 @@ pub(super) fn tcp_deliver(
     if do_close {
         connection_closed(cx, conn, e, gen_event);
     }
+    // The packet children, in Zeek's order: TCPSTATS, then ConnSize.
+    if cx.cfg.tcp_stats {
+        tcp_stats(cx, conn, e, is_orig, rel_data_seq, len as u64, ip.ip_id);
+    }
     conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
+}
+
+/// Zeek's TCPSTATS analyzer sees every packet after the TCP state is updated
+/// and raises `tcp_rexmit` for data sent again in IP-ID order.
+fn tcp_stats(
+    cx: &mut Cx<'_>,
+    conn: &mut Conn,
+    e: usize,
+    is_orig: bool,
+    rel_data_seq: u64,
+    len: u64,
+    ip_id: u32,
+) {
+    let t = tcp_of(&mut conn.core);
+    let stats = t.stats.get_or_insert_with(Default::default);
+    let Some(rexmit) = stats[e].packet(rel_data_seq, len, ip_id) else {
+        return;
+    };
+    let ep = &t.eps[e];
+    let data_in_flight = tcp::seq_delta(ep.last_seq, ep.ack_seq).max(0) as u64;
+    let window = u64::from(t.eps[1 - e].window);
+    raise!(
+        cx.events,
+        cx.ts,
+        TcpRexmit {
+            c: conn.core.record(),
+            is_orig,
+            seq: rexmit.seq,
+            len: rexmit.len,
+            data_in_flight,
+            window
+        }
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -707,6 +726,7 @@ pub(super) fn deliver_pieces(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, payload
         match piece {
             Piece::Packet { seq, start, end } => {
                 let data = &payload[*start..*end];
+                record_contents(cx, conn, e, data, false);
                 if contents {
                     raise!(
                         cx.events,
@@ -722,6 +742,7 @@ pub(super) fn deliver_pieces(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, payload
                 drive(conn, cx, is_orig, Feed::Data(data));
             }
             Piece::Buffered { seq, data } => {
+                record_contents(cx, conn, e, data, false);
                 if contents {
                     raise!(
                         cx.events,
@@ -737,6 +758,7 @@ pub(super) fn deliver_pieces(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, payload
                 drive(conn, cx, is_orig, Feed::Data(data));
             }
             Piece::Gap { len, .. } => {
+                record_contents(cx, conn, e, format!("\n<<gap {len}>>\n").as_bytes(), true);
                 let t = tcp_ref(&conn.core);
                 if is_clean(&t.eps[e]) && is_clean(&t.eps[1 - e]) {
                     scaled(&mut conn.core, cx, e, b'g');
@@ -749,6 +771,32 @@ pub(super) fn deliver_pieces(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, payload
     let mut pieces = pieces;
     pieces.clear();
     *cx.scratch = pieces;
+}
+
+/// Writes in-order stream bytes (or a gap marker) to the endpoint's
+/// contents file, if `set_contents_file` gave it one.
+fn record_contents(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, data: &[u8], gap: bool) {
+    let Some(file) = &tcp_ref(&conn.core).contents[e] else {
+        return;
+    };
+    if file.write(data).is_ok() {
+        return;
+    }
+    let is_orig = tcp_ref(&conn.core).eps[e].is_orig;
+    let msg = if gap {
+        "TCP reassembler gap write failure"
+    } else {
+        "TCP reassembler content write failure"
+    };
+    raise!(
+        cx.events,
+        cx.ts,
+        ContentsFileWriteFailure {
+            c: conn.core.record(),
+            is_orig,
+            msg: ZString::from(msg)
+        }
+    );
 }
 
 pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, data: &[u8]) {

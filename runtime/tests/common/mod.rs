@@ -17,12 +17,17 @@
 //! - [`Host`]: an address and port (`Host::v4`, `Host::v6`).
 //! - [`tcp`] (flags as letters: `S`, `A`, `F`, `R`, `P`, `U`), [`udp`],
 //!   [`icmp4`], [`icmp6`], [`raw_ip4`]: Ethernet frames, checksums correct.
+//! - [`tcp_opts`]: a segment with raw TCP option bytes.
 //! - [`Frame`] modifiers: `.vlan(id)`, `.bad_l4_checksum()`, [`fragment4`].
 //! - [`run`] / [`run_with`]: engine with a given [`Config`], analyzer
-//!   [`Registry`] and event filter (`None`: record every event).
+//!   [`Registry`] and event filter (`None`: record every event);
+//!   [`Harness`] when the test acts on the engine between packets.
+//! - `NETPAC_TEST_PCAPS=DIR` writes every run's packets as `DIR/<test>.pcap`
+//!   to compare with Zeek.
 #![allow(dead_code)]
 
 pub use netpac_runtime::analyzer::Registry;
+use netpac_runtime::capture::CaptureWriter;
 pub use netpac_runtime::engine::{Config, Engine};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
 use netpac_runtime::log::{Format, Logs};
@@ -86,6 +91,18 @@ impl Frame {
         self.data = out;
         self
     }
+    /// Sets the IPv4 identification (untagged IPv4 frames), re-computing the
+    /// header checksum.
+    pub fn ip_id(mut self, id: u16) -> Frame {
+        let ihl = usize::from(self.data[14] & 0x0f) * 4;
+        let hdr = &mut self.data[14..14 + ihl];
+        hdr[4..6].copy_from_slice(&id.to_be_bytes());
+        hdr[10] = 0;
+        hdr[11] = 0;
+        let sum = !fold(ones(hdr, 0));
+        hdr[10..12].copy_from_slice(&sum.to_be_bytes());
+        self
+    }
     /// Corrupts the TCP/UDP/ICMP checksum (IPv4 without VLAN tags).
     pub fn bad_l4_checksum(mut self) -> Frame {
         let ihl = usize::from(self.data[14] & 0x0f) * 4;
@@ -136,6 +153,23 @@ pub fn tcp_win(
     window: u16,
     payload: &[u8],
 ) -> Frame {
+    tcp_opts(ts, src, dst, flags, seq, ack, window, &[], payload)
+}
+
+/// A TCP segment with an explicit window and raw option bytes (padded to a
+/// multiple of four with end-of-list bytes).
+#[allow(clippy::too_many_arguments)]
+pub fn tcp_opts(
+    ts: f64,
+    src: Host,
+    dst: Host,
+    flags: &str,
+    seq: u32,
+    ack: u32,
+    window: u16,
+    options: &[u8],
+    payload: &[u8],
+) -> Frame {
     let mut b = eth_ip(src, dst).tcp(src.port, dst.port, seq, window);
     for f in flags.chars() {
         b = match f {
@@ -147,6 +181,11 @@ pub fn tcp_win(
             'U' => b.urg(0),
             other => panic!("unknown TCP flag {other}"),
         };
+    }
+    if !options.is_empty() {
+        let mut padded = options.to_vec();
+        padded.resize(options.len().div_ceil(4) * 4, 0);
+        b = b.options_raw(&padded).expect("TCP options fit");
     }
     let mut data = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut data, payload).expect("build TCP packet");
@@ -308,34 +347,92 @@ pub fn run_with(
     registry: Registry,
     events: Option<Vec<&'static str>>,
 ) -> Output {
-    let dir = scratch_dir();
-    let recorded = Recorded::default();
-    let mut ev = Events::new();
-    ev.subscribe(Box::new(RecordingSink {
-        into: recorded.clone(),
-        filter: events,
-    }));
-    let mut engine = Engine::new(config, registry, ev, Logs::new(&dir, Format::Tsv));
-    play(&mut engine, frames);
-    engine.finish().expect("finish");
-    let read = |name: &str| -> String {
-        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
-        text.lines()
-            .filter(|l| {
-                !l.starts_with("#open")
-                    && !l.starts_with("#close")
-                    && (!l.starts_with('#') || l.starts_with("#fields"))
-            })
-            .map(|l| format!("{l}\n"))
-            .collect()
+    let mut h = Harness::new(config, registry, events);
+    h.play(frames);
+    h.finish()
+}
+
+/// An engine recording events into memory and logs into a scratch
+/// directory, for tests that act on the engine between packets (thresholds,
+/// contents files).
+pub struct Harness {
+    pub engine: Engine,
+    pub dir: std::path::PathBuf,
+    recorded: Recorded,
+    played: Vec<Frame>,
+}
+
+impl Harness {
+    pub fn new(config: Config, registry: Registry, events: Option<Vec<&'static str>>) -> Harness {
+        let dir = scratch_dir();
+        let recorded = Recorded::default();
+        let mut ev = Events::new();
+        ev.subscribe(Box::new(RecordingSink {
+            into: recorded.clone(),
+            filter: events,
+        }));
+        let engine = Engine::new(config, registry, ev, Logs::new(&dir, Format::Tsv));
+        Harness {
+            engine,
+            dir,
+            recorded,
+            played: Vec::new(),
+        }
+    }
+
+    /// Feeds `frames` to the engine.
+    pub fn play(&mut self, frames: &[Frame]) {
+        play(&mut self.engine, frames);
+        self.played.extend_from_slice(frames);
+    }
+
+    /// Finishes the run, reads the logs and removes the scratch directory.
+    pub fn finish(self) -> Output {
+        let Harness {
+            mut engine,
+            dir,
+            recorded,
+            played,
+        } = self;
+        dump_pcap(&played);
+        engine.finish().expect("finish");
+        let read = |name: &str| -> String {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+            text.lines()
+                .filter(|l| {
+                    !l.starts_with("#open")
+                        && !l.starts_with("#close")
+                        && (!l.starts_with('#') || l.starts_with("#fields"))
+                })
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        let out = Output {
+            conn_log: read("conn.log"),
+            weird_log: read("weird.log"),
+            events: recorded.0.borrow().clone(),
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        out
+    }
+}
+
+/// With `NETPAC_TEST_PCAPS=DIR` set, writes each run's frames to
+/// `DIR/<test name>.pcap`, so the same packets can be given to Zeek and the
+/// events compared (`zeek -b -r DIR/x.pcap misc/dump-events`).
+fn dump_pcap(frames: &[Frame]) {
+    let Some(dir) = std::env::var_os("NETPAC_TEST_PCAPS") else {
+        return;
     };
-    let out = Output {
-        conn_log: read("conn.log"),
-        weird_log: read("weird.log"),
-        events: recorded.0.borrow().clone(),
-    };
-    let _ = std::fs::remove_dir_all(&dir);
-    out
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("run").replace("::", "-");
+    let path = std::path::Path::new(&dir).join(format!("{name}.pcap"));
+    let mut w = CaptureWriter::create(&path, LinkType::Ethernet).expect("create pcap");
+    for f in frames {
+        w.write(Time::from_secs_f64(f.ts), &f.data)
+            .expect("write pcap");
+    }
+    w.finish().expect("close pcap");
 }
 
 /// A fresh, empty directory for one run's logs (unique per process and call).

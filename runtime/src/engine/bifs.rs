@@ -1,0 +1,214 @@
+//! The script-level functions of the connection analyzers (Zeek's BIFs in
+//! `tcp/functions.bif` and `conn-size/functions.bif`): looking a connection
+//! up by its id and reading or changing its state from outside the packet path.
+
+use super::*;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// Which sides of a connection `set_contents_file` records (Zeek's
+/// `CONTENTS_NONE`, `CONTENTS_ORIG`, `CONTENTS_RESP`, `CONTENTS_BOTH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentsDirection {
+    None = 0,
+    Orig = 1,
+    Resp = 2,
+    Both = 3,
+}
+
+/// A file a TCP stream's reassembled bytes are written to (Zeek's `file`
+/// given to `set_contents_file`); both directions may share one.
+#[derive(Clone)]
+pub struct ContentsFile {
+    name: Arc<str>,
+    out: Arc<Mutex<Box<dyn Write + Send>>>,
+}
+
+impl ContentsFile {
+    /// Creates (truncating) the file at `path`.
+    pub fn create(path: impl AsRef<std::path::Path>) -> std::io::Result<ContentsFile> {
+        let path = path.as_ref();
+        let file = std::fs::File::create(path)?;
+        Ok(ContentsFile::from_writer(path.display().to_string(), file))
+    }
+    /// Any writer under a name (what `get_contents_file` reports).
+    pub fn from_writer(name: impl Into<String>, out: impl Write + Send + 'static) -> ContentsFile {
+        ContentsFile {
+            name: Arc::from(name.into()),
+            out: Arc::new(Mutex::new(Box::new(out))),
+        }
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn same_file(&self, other: &ContentsFile) -> bool {
+        Arc::ptr_eq(&self.out, &other.out)
+    }
+    /// Writes all of `data`; the error's text is what Zeek puts in
+    /// `contents_file_write_failure`.
+    pub(crate) fn write(&self, data: &[u8]) -> std::io::Result<()> {
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        out.write_all(data)?;
+        out.flush()
+    }
+}
+
+impl std::fmt::Debug for ContentsFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ContentsFile").field(&self.name).finish()
+    }
+}
+
+impl Engine {
+    pub(super) fn find(&self, cid: &ConnId) -> Option<&Conn> {
+        self.table.values().copied().find_map(|s| {
+            let c = self.slots[s as usize].conn.as_ref()?;
+            (c.core.id == *cid).then_some(c)
+        })
+    }
+
+    pub(super) fn find_mut(&mut self, cid: &ConnId) -> Option<&mut Conn> {
+        let proto = match cid.resp_p.proto {
+            Proto::Tcp => 6,
+            Proto::Udp => 17,
+            _ => {
+                return self
+                    .find(cid)
+                    .map(|c| c.key)
+                    .and_then(|k| self.table.get(&k).copied())
+                    .and_then(|s| self.slots[s as usize].conn.as_mut())
+            }
+        };
+        let key = ConnKey::new(
+            (cid.orig_h, cid.orig_p.number),
+            (cid.resp_h, cid.resp_p.number),
+            proto,
+            false,
+            (None, None),
+        );
+        let slot = match self.table.get(&key) {
+            Some(s) => *s,
+            None => self
+                .find(cid)
+                .map(|c| c.key)
+                .and_then(|k| self.table.get(&k).copied())?,
+        };
+        self.slots[slot as usize]
+            .conn
+            .as_mut()
+            .filter(|c| c.core.id == *cid)
+    }
+
+    /// `get_orig_seq`: the originator's highest sequence number, 0 if unknown.
+    pub fn get_orig_seq(&mut self, cid: &ConnId) -> u64 {
+        self.seq_of(cid, true)
+    }
+    /// `get_resp_seq`.
+    pub fn get_resp_seq(&mut self, cid: &ConnId) -> u64 {
+        self.seq_of(cid, false)
+    }
+    fn seq_of(&mut self, cid: &ConnId, orig: bool) -> u64 {
+        match self.find_mut(cid).map(|c| &c.core.transport) {
+            Some(Transport::Tcp(t)) => {
+                let e = if orig { t.orig() } else { t.resp() };
+                TcpEndpoint::full_seq(e.last_seq, e.seq_wraps)
+            }
+            _ => 0,
+        }
+    }
+    /// `set_current_conn_bytes_threshold`; false if the connection is unknown.
+    pub fn set_current_conn_bytes_threshold(
+        &mut self,
+        cid: &ConnId,
+        threshold: u64,
+        is_orig: bool,
+    ) -> bool {
+        match self.find_mut(cid) {
+            Some(c) => {
+                c.core.size[if is_orig { 0 } else { 1 }].bytes_threshold = threshold;
+                true
+            }
+            None => false,
+        }
+    }
+    pub fn set_current_conn_packets_threshold(
+        &mut self,
+        cid: &ConnId,
+        threshold: u64,
+        is_orig: bool,
+    ) -> bool {
+        match self.find_mut(cid) {
+            Some(c) => {
+                c.core.size[if is_orig { 0 } else { 1 }].pkts_threshold = threshold;
+                true
+            }
+            None => false,
+        }
+    }
+    pub fn get_current_conn_bytes_threshold(&mut self, cid: &ConnId, is_orig: bool) -> u64 {
+        self.find_mut(cid).map_or(0, |c| {
+            c.core.size[if is_orig { 0 } else { 1 }].bytes_threshold
+        })
+    }
+    pub fn get_current_conn_packets_threshold(&mut self, cid: &ConnId, is_orig: bool) -> u64 {
+        self.find_mut(cid).map_or(0, |c| {
+            c.core.size[if is_orig { 0 } else { 1 }].pkts_threshold
+        })
+    }
+
+    /// `set_contents_file`: from now on, write the reassembled bytes of the
+    /// chosen sides of a TCP connection to `file` (gaps as `<<gap N>>`
+    /// lines, as Zeek's reassembler records them); `None` or
+    /// [`ContentsDirection::None`] stops recording. False if `cid` names no
+    /// live TCP connection. A failed write raises `contents_file_write_failure`.
+    pub fn set_contents_file(
+        &mut self,
+        cid: &ConnId,
+        direction: ContentsDirection,
+        file: Option<ContentsFile>,
+    ) -> bool {
+        let Some(Transport::Tcp(t)) = self.find_mut(cid).map(|c| &mut c.core.transport) else {
+            return false;
+        };
+        let (orig, resp) = (t.idx(true), t.idx(false));
+        match direction {
+            ContentsDirection::None => {
+                t.contents = [None, None];
+            }
+            ContentsDirection::Orig => t.contents[orig] = file,
+            ContentsDirection::Resp => t.contents[resp] = file,
+            ContentsDirection::Both => {
+                t.contents[orig] = file.clone();
+                t.contents[resp] = file;
+            }
+        }
+        true
+    }
+
+    /// `get_contents_file`: the file recording `direction` of a TCP
+    /// connection; `None` if there is none (or, for both sides, if they
+    /// record to different files, as Zeek reports it).
+    pub fn get_contents_file(
+        &mut self,
+        cid: &ConnId,
+        direction: ContentsDirection,
+    ) -> Option<ContentsFile> {
+        let Some(Transport::Tcp(t)) = self.find_mut(cid).map(|c| &mut c.core.transport) else {
+            return None;
+        };
+        let (orig, resp) = (&t.contents[t.idx(true)], &t.contents[t.idx(false)]);
+        match direction {
+            ContentsDirection::None => None,
+            ContentsDirection::Orig => orig.clone(),
+            ContentsDirection::Resp => resp.clone(),
+            ContentsDirection::Both => match (orig, resp) {
+                (Some(o), Some(r)) if o.same_file(r) => Some(o.clone()),
+                (None, None) => None,
+                _ => None,
+            },
+        }
+    }
+}

@@ -114,7 +114,18 @@ fn partial_connection_and_partial_close() {
         &[
             tcp(1.0, c, s, "AP", 1000, 5000, b"mid-stream"),
             tcp(1.1, s, c, "AP", 5000, 1010, b"reply"),
-            tcp(1.2, c, s, "FA", 1010, 5005, b""),
+            tick(2.0),
+        ],
+        vec!["partial_connection", "connection_partial_close"],
+    );
+    insta::assert_json_snapshot!(compact(&out));
+    // A side whose first packet is its FIN closes partially; the other side
+    // never closes, so Zeek reports connection_partial_close after
+    // tcp_partial_close_delay.
+    let out = only(
+        &[
+            tcp(1.0, c, s, "AP", 1000, 5000, b"mid-stream"),
+            tcp(1.1, s, c, "FA", 5000, 1010, b""),
             tick(10.0),
         ],
         vec!["partial_connection", "connection_partial_close"],

@@ -97,7 +97,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
 
     std::fs::create_dir_all(&args.out_dir).map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
     let logs = Logs::new(&args.out_dir, if args.json { Format::Json } else { Format::Tsv });
-    let mut events = Events::new();
+    let mut events = Events::with_logs(logs);
     match args.events.as_deref() {
         None => {}
         Some("-") => events.subscribe(Box::new(JsonLinesSink::new(std::io::BufWriter::new(std::io::stdout())))),
@@ -106,8 +106,8 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             events.subscribe(Box::new(JsonLinesSink::new(std::io::BufWriter::new(f))));
         }
     }
-    netpac_analyzers::subscribe_logs(&mut events, &args.out_dir, if args.json { Format::Json } else { Format::Tsv });
-    let mut engine = Engine::new(config, netpac_analyzers::registry(), events, logs);
+    netpac_analyzers::subscribe_logs(&mut events, &config);
+    let mut engine = Engine::new(config, netpac_analyzers::registry(), events);
 
     let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(reader.file_len().unwrap_or(0));

@@ -12,14 +12,9 @@ use netpac_runtime::log::{Format, Logs};
 /// dns.log's `#fields` line and rows.
 fn dns_log(frames: &[Frame]) -> String {
     let dir = scratch_dir();
-    let mut events = Events::new();
-    events.subscribe(Box::new(netpac_analyzers::dns::log::DnsLogger::new(&dir, Format::Tsv)));
-    let mut engine = Engine::new(
-        Config::default(),
-        netpac_analyzers::registry(),
-        events,
-        Logs::new(&dir, Format::Tsv),
-    );
+    let mut events = Events::with_logs(Logs::new(&dir, Format::Tsv));
+    events.subscribe(netpac_analyzers::dns::log::DnsLogger::sink());
+    let mut engine = Engine::new(Config::default(), netpac_analyzers::registry(), events);
     play(&mut engine, frames);
     engine.finish().unwrap();
     let text = std::fs::read_to_string(dir.join("dns.log")).unwrap_or_default();

@@ -307,11 +307,11 @@ fn http_09_request_and_raw_reply() {
 
 #[test]
 fn malformed_requests_and_replies() {
-    // Not HTTP at all: a violation, nothing else.
+    // Not HTTP at all: a violation and its weird (raised as conn_weird), nothing else.
     let o = Run::new().play(&[orig(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n")]);
     assert_eq!(o.verdict, "Violation(\"not a http request line\")");
     assert!(
-        names(&o).iter().all(|n| n == "http_stats"),
+        names(&o).iter().all(|n| n == "http_stats" || n == "conn_weird"),
         "{:?}",
         names(&o)
     );
@@ -413,7 +413,7 @@ use netpac_runtime::log::{Format, Logs};
 fn engine_run(frames: &[Frame]) -> (Vec<Value>, String) {
     let dir = scratch_dir();
     let rec = Recorded::default();
-    let mut events = Events::new();
+    let mut events = Events::with_logs(Logs::new(&dir, Format::Tsv));
     events.subscribe(Box::new(RecordingSink {
         into: rec.clone(),
         filter: Some(vec![
@@ -423,13 +423,8 @@ fn engine_run(frames: &[Frame]) -> (Vec<Value>, String) {
             "protocol_confirmation",
         ]),
     }));
-    events.subscribe(Box::new(netpac_analyzers::http::log::HttpLogger::new(&dir, Format::Tsv)));
-    let mut engine = Engine::new(
-        Config::default(),
-        netpac_analyzers::registry(),
-        events,
-        Logs::new(&dir, Format::Tsv),
-    );
+    events.subscribe(netpac_analyzers::http::log::HttpLogger::sink());
+    let mut engine = Engine::new(Config::default(), netpac_analyzers::registry(), events);
     play(&mut engine, frames);
     engine.finish().unwrap();
     let log = std::fs::read_to_string(dir.join("http.log")).unwrap_or_default();
@@ -637,7 +632,12 @@ fn throughput() {
         fn wants(&self, id: netpac_runtime::event::EventId) -> bool {
             id.name() == "http_entity_data"
         }
-        fn raise(&mut self, _: Time, ev: &dyn netpac_runtime::event::Event) {
+        fn raise(
+            &mut self,
+            _: Time,
+            ev: &dyn netpac_runtime::event::Event,
+            _: &mut netpac_runtime::log::Logs,
+        ) {
             if let Some(e) = ev
                 .as_any()
                 .downcast_ref::<netpac_analyzers::http::HttpEntityData>()

@@ -13,9 +13,8 @@ pub mod http;
 pub mod modbus;
 
 use netpac_runtime::analyzer::Registry;
+use netpac_runtime::engine::Config;
 use netpac_runtime::event::Events;
-use netpac_runtime::log::Format;
-use std::path::Path;
 
 /// Every analyzer netpac knows, for the engine to attach by port, signature or EtherType.
 pub fn registry() -> Registry {
@@ -49,8 +48,11 @@ pub fn event_names() -> Vec<&'static str> {
     names
 }
 
-/// Subscribes every protocol log (`dns.log`, `http.log`) to `events`.
-pub fn subscribe_logs(events: &mut Events, out_dir: &Path, format: Format) {
-    events.subscribe(Box::new(dns::log::DnsLogger::new(out_dir, format)));
-    events.subscribe(Box::new(http::log::HttpLogger::new(out_dir, format)));
+/// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
+/// and the protocols' (`dns.log`, `http.log`). They write to the `Logs` the
+/// events were made with.
+pub fn subscribe_logs(events: &mut Events, config: &Config) {
+    netpac_runtime::engine::subscribe_logs(events, config);
+    events.subscribe(dns::log::DnsLogger::sink());
+    events.subscribe(http::log::HttpLogger::sink());
 }

@@ -5,7 +5,6 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use netpac_runtime::analyzer::Registry;
 use netpac_runtime::engine::{Config, Engine};
 use netpac_runtime::event::Events;
-use netpac_runtime::log::{Format, Logs};
 use netpac_runtime::packet::{IpPacket, Layer2};
 use netpac_runtime::zeek::Time;
 use std::borrow::Cow;
@@ -51,9 +50,8 @@ fn sessions(flows: u32) -> Vec<Pkt> {
 }
 
 fn run(pkts: &[Pkt]) -> u64 {
-    let dir = std::env::temp_dir().join("netpac-bench-conn-table");
-    let config = Config { ignore_checksums: true, write_conn_log: false, write_weird_log: false, ..Config::default() };
-    let mut engine = Engine::new(config, Registry::default(), Events::new(), Logs::new(dir, Format::Tsv));
+    let config = Config { ignore_checksums: true, ..Config::default() };
+    let mut engine = Engine::new(config, Registry::default(), Events::new());
     for p in pkts {
         let ip = IpPacket {
             l2: Layer2::default(),
@@ -61,6 +59,7 @@ fn run(pkts: &[Pkt]) -> u64 {
             dst: p.dst,
             proto: 6,
             ttl: 64,
+            ip_id: 0,
             ip_len: 20 + p.l4.len() as u32,
             hdr_len: 20,
             flow_label: 0,

@@ -6,6 +6,7 @@
 //! gaps, and tells it when a side has finished. Through [`AnalyzerCx`] the
 //! analyzer raises events, reports weirds and confirms or rejects the protocol.
 
+use crate::conn::events::ConnWeird;
 use crate::event::Events;
 use crate::packet::Layer2;
 use crate::record::Connection;
@@ -87,11 +88,24 @@ impl AnalyzerCx<'_> {
     pub fn violation(&mut self, reason: impl Into<String>) {
         self.verdict = Verdict::Violation(reason.into());
     }
+    /// Reports a weird on this connection: raised as `conn_weird` (which
+    /// weird.log consumes) and counted by the engine.
     pub fn weird(&mut self, name: &'static str, addl: impl Into<String>) {
+        let addl = addl.into();
+        crate::raise!(
+            self.events,
+            self.ts,
+            ConnWeird {
+                name: name.to_string(),
+                c: self.conn.record(),
+                addl: crate::zeek::ZString::from(addl.clone()),
+                source: self.tag
+            }
+        );
         self.weirds.push(Weird {
             ts: self.ts,
             name,
-            addl: addl.into(),
+            addl,
             scope: WeirdScope::Conn {
                 id: self.conn.id(),
                 uid: self.conn.uid().to_string(),
@@ -165,6 +179,7 @@ impl ConnView for NoConnection {
             uid: String::new(),
             vlan: None,
             inner_vlan: None,
+            extra: Default::default(),
         }
     }
 }
@@ -264,6 +279,7 @@ impl ConnView for TestConn {
             uid: self.uid.into(),
             vlan: None,
             inner_vlan: None,
+            extra: Default::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! subscription bit *before* building the arguments, so an event nobody
 //! subscribes to costs one bit test.
 
+use crate::log::Logs;
 use crate::zeek::Time;
 use serde::Serialize;
 use std::any::Any;
@@ -34,7 +35,10 @@ impl EventId {
         self.spec().name
     }
     pub fn by_name(name: &str) -> Option<EventId> {
-        EVENT_TABLE.iter().position(|e| e.name == name).map(|i| EventId(i as u16))
+        EVENT_TABLE
+            .iter()
+            .position(|e| e.name == name)
+            .map(|i| EventId(i as u16))
     }
 }
 
@@ -94,28 +98,46 @@ macro_rules! raise {
     }};
 }
 
-/// A consumer of events.
+/// A consumer of events. Log writers are consumers too: they receive the
+/// run's one [`Logs`] with each event.
 pub trait EventSink {
     /// Whether this sink wants `id`. Asked once per event id at subscription.
     fn wants(&self, id: EventId) -> bool;
-    fn raise(&mut self, ts: Time, ev: &dyn Event);
-    /// End of input: flush what is buffered. An error (a log that could not be
-    /// written) makes the run fail; the other sinks are still finished.
-    fn finish(&mut self) -> std::io::Result<()> {
+    fn raise(&mut self, ts: Time, ev: &dyn Event, logs: &mut Logs);
+    /// End of input: write what is pending and flush. An error (output that
+    /// could not be written) makes the run fail; the other sinks are still finished.
+    fn finish(&mut self, _logs: &mut Logs) -> std::io::Result<()> {
         Ok(())
     }
 }
 
-/// The set of subscribed events and the sinks they go to.
-#[derive(Default)]
+/// The set of subscribed events, the sinks they go to and the logs the
+/// sinks write.
 pub struct Events {
     interest: Vec<u64>,
     sinks: Vec<Box<dyn EventSink>>,
+    logs: Logs,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events::new()
+    }
 }
 
 impl Events {
+    /// Events whose sinks write no logs.
     pub fn new() -> Events {
-        Events { interest: vec![0; EVENT_COUNT.div_ceil(64)], sinks: Vec::new() }
+        Events::with_logs(Logs::disabled())
+    }
+
+    /// Events whose sinks write their logs to `logs`.
+    pub fn with_logs(logs: Logs) -> Events {
+        Events {
+            interest: vec![0; EVENT_COUNT.div_ceil(64)],
+            sinks: Vec::new(),
+            logs,
+        }
     }
 
     pub fn subscribe(&mut self, sink: Box<dyn EventSink>) {
@@ -130,29 +152,101 @@ impl Events {
     #[inline]
     pub fn wants(&self, id: EventId) -> bool {
         let i = id.0 as usize;
-        self.interest.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.interest
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     pub fn raise(&mut self, ts: Time, ev: &dyn Event) {
         let id = ev.id();
         for s in &mut self.sinks {
             if s.wants(id) {
-                s.raise(ts, ev);
+                s.raise(ts, ev, &mut self.logs);
             }
         }
     }
 
-    /// Finishes every sink; the first error, if any, after all were finished.
+    /// Finishes every sink, then closes the logs; the first error, if any,
+    /// after all were finished.
     pub fn finish(&mut self) -> std::io::Result<()> {
         let mut first = Ok(());
         for s in &mut self.sinks {
-            if let Err(e) = s.finish() {
+            if let Err(e) = s.finish(&mut self.logs) {
                 if first.is_ok() {
                     first = Err(e);
                 }
             }
         }
-        first
+        let closed = self.logs.close();
+        first.and(closed)
+    }
+}
+
+type Handler<S> = Box<dyn Fn(&mut S, Time, &dyn Event, &mut Logs)>;
+
+/// A sink made of one typed handler per event: dispatch goes by event id to
+/// the handler for that type, so a consumer never tests types one by one.
+///
+/// ```ignore
+/// let sink = EventHandlers::new(DnsLog::default())
+///     .on::<DnsRequest>(|log, ts, e, logs| log.request(ts, e))
+///     .on_finish(|log, logs| log.flush(logs));
+/// ```
+pub struct EventHandlers<S> {
+    state: S,
+    handlers: Vec<Option<Handler<S>>>,
+    finish: Option<fn(&mut S, &mut Logs) -> std::io::Result<()>>,
+}
+
+impl<S: 'static> EventHandlers<S> {
+    pub fn new(state: S) -> Self {
+        EventHandlers {
+            state,
+            handlers: (0..EVENT_COUNT).map(|_| None).collect(),
+            finish: None,
+        }
+    }
+
+    /// Handles events of type `E`.
+    pub fn on<E: TypedEvent + 'static>(mut self, handler: fn(&mut S, Time, &E, &mut Logs)) -> Self {
+        self.handlers[E::ID.0 as usize] = Some(Box::new(move |state, ts, ev, logs| {
+            // The id matched, so the type does; anything else is a bug in define_event!.
+            let ev = ev
+                .as_any()
+                .downcast_ref::<E>()
+                .expect("event id and type agree");
+            handler(state, ts, ev, logs)
+        }));
+        self
+    }
+
+    /// Called at the end of input, before the logs are closed.
+    pub fn on_finish(mut self, finish: fn(&mut S, &mut Logs) -> std::io::Result<()>) -> Self {
+        self.finish = Some(finish);
+        self
+    }
+
+    pub fn state(&self) -> &S {
+        &self.state
+    }
+}
+
+impl<S: 'static> EventSink for EventHandlers<S> {
+    fn wants(&self, id: EventId) -> bool {
+        self.handlers
+            .get(id.0 as usize)
+            .is_some_and(Option::is_some)
+    }
+    fn raise(&mut self, ts: Time, ev: &dyn Event, logs: &mut Logs) {
+        if let Some(Some(handler)) = self.handlers.get(ev.id().0 as usize) {
+            handler(&mut self.state, ts, ev, logs);
+        }
+    }
+    fn finish(&mut self, logs: &mut Logs) -> std::io::Result<()> {
+        match self.finish {
+            Some(finish) => finish(&mut self.state, logs),
+            None => Ok(()),
+        }
     }
 }
 
@@ -168,7 +262,11 @@ pub struct JsonLinesSink<W: std::io::Write> {
 impl<W: std::io::Write> JsonLinesSink<W> {
     /// All events.
     pub fn new(out: W) -> Self {
-        JsonLinesSink { out, filter: None, error: None }
+        JsonLinesSink {
+            out,
+            filter: None,
+            error: None,
+        }
     }
     /// Only the named events.
     pub fn only(out: W, names: &[&str]) -> Self {
@@ -178,7 +276,11 @@ impl<W: std::io::Write> JsonLinesSink<W> {
                 filter[id.0 as usize] = true;
             }
         }
-        JsonLinesSink { out, filter: Some(filter), error: None }
+        JsonLinesSink {
+            out,
+            filter: Some(filter),
+            error: None,
+        }
     }
 }
 
@@ -186,7 +288,7 @@ impl<W: std::io::Write> EventSink for JsonLinesSink<W> {
     fn wants(&self, id: EventId) -> bool {
         self.filter.as_ref().is_none_or(|f| f[id.0 as usize])
     }
-    fn raise(&mut self, ts: Time, ev: &dyn Event) {
+    fn raise(&mut self, ts: Time, ev: &dyn Event, _logs: &mut Logs) {
         let line = serde_json::json!({ "ts": ts, "event": ev.id().name(), "args": ev.args_json() });
         if self.error.is_some() {
             return;
@@ -198,9 +300,12 @@ impl<W: std::io::Write> EventSink for JsonLinesSink<W> {
             self.error = Some(e);
         }
     }
-    fn finish(&mut self) -> std::io::Result<()> {
+    fn finish(&mut self, _logs: &mut Logs) -> std::io::Result<()> {
         match self.error.take() {
-            Some(e) => Err(std::io::Error::new(e.kind(), format!("writing events: {e}"))),
+            Some(e) => Err(std::io::Error::new(
+                e.kind(),
+                format!("writing events: {e}"),
+            )),
             None => self.out.flush(),
         }
     }
@@ -220,10 +325,11 @@ impl EventSink for RecordingSink {
     fn wants(&self, id: EventId) -> bool {
         self.filter.as_ref().is_none_or(|f| f.contains(&id.name()))
     }
-    fn raise(&mut self, ts: Time, ev: &dyn Event) {
-        self.into.0.borrow_mut().push(
-            serde_json::json!({ "ts": ts, "event": ev.id().name(), "args": ev.args_json() }),
-        );
+    fn raise(&mut self, ts: Time, ev: &dyn Event, _logs: &mut Logs) {
+        self.into
+            .0
+            .borrow_mut()
+            .push(serde_json::json!({ "ts": ts, "event": ev.id().name(), "args": ev.args_json() }));
     }
 }
 
@@ -232,13 +338,28 @@ mod tests {
     use super::*;
     use crate::zeek::ZString;
 
-    define_event!(NetWeird = NET_WEIRD { name: ZString, addl: ZString });
+    define_event!(
+        NetWeird = NET_WEIRD {
+            name: ZString,
+            addl: ZString
+        }
+    );
 
     #[test]
     fn unsubscribed_events_are_not_built() {
         let mut events = Events::new();
         let mut built = false;
-        raise!(&mut events, Time(0), NetWeird { name: { built = true; ZString::from("x") }, addl: ZString::default() });
+        raise!(
+            &mut events,
+            Time(0),
+            NetWeird {
+                name: {
+                    built = true;
+                    ZString::from("x")
+                },
+                addl: ZString::default()
+            }
+        );
         assert!(!built);
     }
 
@@ -246,8 +367,18 @@ mod tests {
     fn subscribed_events_reach_the_sink() {
         let rec = Recorded::default();
         let mut events = Events::new();
-        events.subscribe(Box::new(RecordingSink { into: rec.clone(), filter: Some(vec!["net_weird"]) }));
-        raise!(&mut events, Time(1_500_000_000), NetWeird { name: "bad".into(), addl: ZString::default() });
+        events.subscribe(Box::new(RecordingSink {
+            into: rec.clone(),
+            filter: Some(vec!["net_weird"]),
+        }));
+        raise!(
+            &mut events,
+            Time(1_500_000_000),
+            NetWeird {
+                name: "bad".into(),
+                addl: ZString::default()
+            }
+        );
         let got = rec.0.borrow();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0]["event"], "net_weird");
@@ -257,7 +388,10 @@ mod tests {
 
     #[test]
     fn every_spec_event_has_an_id() {
-        assert_eq!(EventId::by_name("dns_A_reply").map(|i| i.name()), Some("dns_A_reply"));
+        assert_eq!(
+            EventId::by_name("dns_A_reply").map(|i| i.name()),
+            Some("dns_A_reply")
+        );
         assert!(EVENT_COUNT >= 511);
     }
 }

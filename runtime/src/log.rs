@@ -70,11 +70,15 @@ struct Stream {
     schema: &'static Schema,
 }
 
-/// All open log streams of a run.
+/// All log streams of a run, shared by every log writer (one `#open` time).
+/// A stream that fails to write is dropped; the first failure is kept and
+/// reported by [`Logs::close`], so the run can end with a message.
 pub struct Logs {
-    dir: PathBuf,
+    /// `None`: logs are not written (tests and benchmarks without a directory).
+    dir: Option<PathBuf>,
     format: Format,
     streams: BTreeMap<&'static str, Stream>,
+    failed: BTreeMap<&'static str, io::Error>,
     opened: String,
 }
 
@@ -85,18 +89,43 @@ const UNSET: &str = "-";
 
 impl Logs {
     pub fn new(dir: impl Into<PathBuf>, format: Format) -> Logs {
-        Logs { dir: dir.into(), format, streams: BTreeMap::new(), opened: now_stamp() }
+        Logs {
+            dir: Some(dir.into()),
+            format,
+            streams: BTreeMap::new(),
+            failed: BTreeMap::new(),
+            opened: now_stamp(),
+        }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Logs that are not written anywhere.
+    pub fn disabled() -> Logs {
+        let mut logs = Logs::new(PathBuf::new(), Format::Tsv);
+        logs.dir = None;
+        logs
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
     /// Appends one row to the schema's log, opening the file on first use.
-    pub fn write(&mut self, schema: &'static Schema, row: &[Value]) -> io::Result<()> {
+    /// A failure is kept for [`Logs::close`] and ends that log's stream.
+    pub fn write(&mut self, schema: &'static Schema, row: &[Value]) {
         debug_assert_eq!(row.len(), schema.columns.len());
+        if self.dir.is_none() || self.failed.contains_key(schema.path) {
+            return;
+        }
+        if let Err(e) = self.try_write(schema, row) {
+            self.streams.remove(schema.path);
+            self.failed.insert(schema.path, e);
+        }
+    }
+
+    fn try_write(&mut self, schema: &'static Schema, row: &[Value]) -> io::Result<()> {
         if !self.streams.contains_key(schema.path) {
-            let file = File::create(self.dir.join(format!("{}.log", schema.path)))?;
+            let dir = self.dir.as_ref().expect("checked by write");
+            let file = File::create(dir.join(format!("{}.log", schema.path)))?;
             let mut out = BufWriter::new(file);
             if self.format == Format::Tsv {
                 write_header(&mut out, schema, &self.opened)?;
@@ -114,31 +143,30 @@ impl Logs {
     }
 
     /// Appends a typed record to its log.
-    pub fn write_record(&mut self, record: &impl LogRecord) -> io::Result<()> {
+    pub fn write_record(&mut self, record: &impl LogRecord) {
         self.write(record.schema(), &record.values())
     }
 
-    /// Writes the `#close` footers and flushes every stream.
-    /// Closes the streams at the end of a run and reports the first error of
-    /// the run (`earlier`, kept by the writer, or the close itself), naming the log.
-    pub fn finish(&mut self, earlier: Option<io::Error>, log: &str) -> io::Result<()> {
-        let closed = self.close();
-        match earlier.or(closed.err()) {
-            Some(e) => Err(io::Error::new(e.kind(), format!("writing {log}: {e}"))),
-            None => Ok(()),
-        }
-    }
-
+    /// Writes the `#close` footers and flushes every stream; reports the
+    /// first failure of the run, naming its log (`writing dns.log: ...`).
     pub fn close(&mut self) -> io::Result<()> {
         let closed = now_stamp();
-        for stream in self.streams.values_mut() {
-            if self.format == Format::Tsv {
-                writeln!(stream.out, "#close\t{closed}")?;
+        let format = self.format;
+        for (path, mut stream) in std::mem::take(&mut self.streams) {
+            let done = if format == Format::Tsv {
+                writeln!(stream.out, "#close\t{closed}")
+            } else {
+                Ok(())
             }
-            stream.out.flush()?;
+            .and_then(|()| stream.out.flush());
+            if let Err(e) = done {
+                self.failed.entry(path).or_insert(e);
+            }
         }
-        self.streams.clear();
-        Ok(())
+        match std::mem::take(&mut self.failed).into_iter().next() {
+            Some((path, e)) => Err(io::Error::new(e.kind(), format!("writing {path}.log: {e}"))),
+            None => Ok(()),
+        }
     }
 }
 
@@ -156,7 +184,12 @@ fn now_stamp() -> String {
         .unwrap_or(0);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -296,7 +329,9 @@ fn json_value(v: &Value) -> Option<serde_json::Value> {
         Value::Addr(a) => J::String(a.to_string()),
         Value::Port(p) => J::from(*p),
         Value::Enum(e) => J::String((*e).to_string()),
-        Value::Set(items) | Value::Vector(items) => J::Array(items.iter().filter_map(json_value).collect()),
+        Value::Set(items) | Value::Vector(items) => {
+            J::Array(items.iter().filter_map(json_value).collect())
+        }
     })
 }
 
@@ -319,12 +354,20 @@ mod tests {
         let mut line = Vec::new();
         escape_tsv(&mut line, "/printable_\u{1F604}\\x07\x07".as_bytes(), false);
         escape_tsv(&mut line, b"\xf0\x28,", true);
-        assert_eq!(String::from_utf8(line).unwrap(), "/printable_\u{1F604}\\\\x07\\x07\\xf0(\\x2c");
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "/printable_\u{1F604}\\\\x07\\x07\\xf0(\\x2c"
+        );
     }
 
     static TEST: Schema = Schema {
         path: "test",
-        columns: &[("ts", "time"), ("name", "string"), ("tags", "set[string]"), ("n", "count")],
+        columns: &[
+            ("ts", "time"),
+            ("name", "string"),
+            ("tags", "set[string]"),
+            ("n", "count"),
+        ],
     };
 
     #[test]
@@ -339,14 +382,29 @@ mod tests {
                 Value::Unset,
             ],
         );
-        assert_eq!(String::from_utf8(line).unwrap(), "1.000001\ta\\x09b\t(empty)\t-");
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "1.000001\ta\\x09b\t(empty)\t-"
+        );
     }
 
     #[test]
     fn json_rows_skip_unset_columns() {
         let mut line = Vec::new();
-        json_row(&mut line, &TEST, &[Value::Time(Time(1_500_000_000)), Value::str("x"), Value::Set(vec![Value::str("a")]), Value::Unset]);
-        assert_eq!(String::from_utf8(line).unwrap(), r#"{"ts":1.5,"name":"x","tags":["a"]}"#);
+        json_row(
+            &mut line,
+            &TEST,
+            &[
+                Value::Time(Time(1_500_000_000)),
+                Value::str("x"),
+                Value::Set(vec![Value::str("a")]),
+                Value::Unset,
+            ],
+        );
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            r#"{"ts":1.5,"name":"x","tags":["a"]}"#
+        );
     }
 
     #[test]

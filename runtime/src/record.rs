@@ -33,6 +33,22 @@ pub struct Connection {
     pub vlan: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inner_vlan: Option<i64>,
+    /// What `conn.log` needs beyond Zeek's record; not an event argument.
+    #[serde(skip)]
+    pub extra: ConnExtra,
+}
+
+/// The parts of `conn.log` that Zeek's scripts gather from elsewhere (the
+/// IP protocol, `content_gap` sums, the tunnel stack, late DPD matches);
+/// the engine hands them over with the record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnExtra {
+    pub ip_proto: u8,
+    pub missed_bytes: u64,
+    /// Uids of the tunnels the connection was seen through.
+    pub tunnel_parents: Vec<String>,
+    /// Analyzers whose signature matched too late to attach them.
+    pub speculative_service: Vec<String>,
 }
 
 /// Zeek's `icmp_conn`.

@@ -1,7 +1,12 @@
 //! Weirds: named anomalies (Zeek's `weird.log`). Producers report them to a
-//! [`WeirdSink`]; the engine turns them into events and log rows.
+//! [`WeirdSink`]; the engine raises them as `conn_weird`, `flow_weird` and
+//! `net_weird`, and [`WeirdLog`] writes `weird.log` from those events.
 
+use crate::conn::events::{ConnWeird, ConnectionStateRemove, FlowWeird, NetWeird};
+use crate::event::{EventHandlers, EventSink};
+use crate::log::{Logs, Value};
 use crate::zeek::{ConnId, Time};
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 
 /// Where a weird was seen.
@@ -37,58 +42,125 @@ impl WeirdSink for Vec<Weird> {
     }
 }
 
-/// A weird is a `weird.log` row.
-impl crate::log::LogRecord for Weird {
-    fn schema(&self) -> &'static crate::log::Schema {
-        &WEIRD_LOG
+/// The `weird.log` writer, as a consumer of `conn_weird`, `flow_weird` and
+/// `net_weird`. Zeek's `base/frameworks/notice/weird.zeek` logs a weird once
+/// per connection (connection weirds), per address pair (flow weirds) or at
+/// all (network weirds); so does this.
+#[derive(Default)]
+pub struct WeirdLog {
+    /// Names already logged per connection uid, forgotten at removal.
+    per_conn: FxHashMap<String, Vec<String>>,
+    per_flow: FxHashMap<(IpAddr, IpAddr, String), ()>,
+    per_net: FxHashMap<String, ()>,
+}
+
+/// Address pairs remembered for flow-weird deduplication before the table
+/// starts over (a flood of flow weirds must not grow it without bound).
+const MAX_FLOW_KEYS: usize = 100_000;
+
+impl WeirdLog {
+    pub fn sink() -> Box<dyn EventSink> {
+        Box::new(
+            EventHandlers::new(WeirdLog::default())
+                .on::<ConnWeird>(WeirdLog::conn)
+                .on::<FlowWeird>(WeirdLog::flow)
+                .on::<NetWeird>(WeirdLog::net)
+                .on::<ConnectionStateRemove>(WeirdLog::remove),
+        )
     }
-    fn values(&self) -> Vec<crate::log::Value> {
-        use crate::log::Value;
-        let (uid, oh, op, rh, rp) = match &self.scope {
-            WeirdScope::Conn { id, uid } => (
-                Value::str(uid),
-                Value::Addr(id.orig_h),
-                Value::Port(id.orig_p.number),
-                Value::Addr(id.resp_h),
-                Value::Port(id.resp_p.number),
+
+    fn conn(&mut self, ts: Time, e: &ConnWeird, logs: &mut Logs) {
+        let seen = self.per_conn.entry(e.c.uid.clone()).or_default();
+        if seen.contains(&e.name) {
+            return;
+        }
+        seen.push(e.name.clone());
+        let id = &e.c.id;
+        logs.write(
+            &WEIRD_LOG,
+            &row(
+                ts,
+                [
+                    Value::str(&e.c.uid),
+                    Value::Addr(id.orig_h),
+                    Value::Port(id.orig_p.number),
+                    Value::Addr(id.resp_h),
+                    Value::Port(id.resp_p.number),
+                ],
+                &e.name,
+                e.addl.as_bytes(),
+                e.source,
             ),
-            // Zeek logs a flow weird's addresses with ports 0.
-            WeirdScope::Flow { src, dst } => (
-                Value::Unset,
-                Value::Addr(*src),
-                Value::Port(0),
-                Value::Addr(*dst),
-                Value::Port(0),
-            ),
-            WeirdScope::Net => (
-                Value::Unset,
-                Value::Unset,
-                Value::Unset,
-                Value::Unset,
-                Value::Unset,
-            ),
-        };
-        let unset_if_empty = |s: &str| {
-            if s.is_empty() {
-                Value::Unset
-            } else {
-                Value::str(s)
-            }
-        };
-        vec![
-            Value::Time(self.ts),
-            uid,
-            oh,
-            op,
-            rh,
-            rp,
-            Value::str(self.name),
-            unset_if_empty(&self.addl),
-            Value::Bool(false),
-            Value::str("zeek"),
-            unset_if_empty(self.source),
-        ]
+        );
     }
+
+    fn flow(&mut self, ts: Time, e: &FlowWeird, logs: &mut Logs) {
+        if self.per_flow.len() >= MAX_FLOW_KEYS {
+            self.per_flow.clear();
+        }
+        if self
+            .per_flow
+            .insert((e.src, e.dst, e.name.clone()), ())
+            .is_some()
+        {
+            return;
+        }
+        // Zeek logs a flow weird's addresses with ports 0.
+        let where_ = [
+            Value::Unset,
+            Value::Addr(e.src),
+            Value::Port(0),
+            Value::Addr(e.dst),
+            Value::Port(0),
+        ];
+        logs.write(
+            &WEIRD_LOG,
+            &row(ts, where_, &e.name, e.addl.as_bytes(), e.source),
+        );
+    }
+
+    fn net(&mut self, ts: Time, e: &NetWeird, logs: &mut Logs) {
+        if self.per_net.insert(e.name.clone(), ()).is_some() {
+            return;
+        }
+        let where_ = [
+            Value::Unset,
+            Value::Unset,
+            Value::Unset,
+            Value::Unset,
+            Value::Unset,
+        ];
+        logs.write(
+            &WEIRD_LOG,
+            &row(ts, where_, &e.name, e.addl.as_bytes(), e.source),
+        );
+    }
+
+    fn remove(&mut self, _ts: Time, e: &ConnectionStateRemove, _logs: &mut Logs) {
+        self.per_conn.remove(&e.c.uid);
+    }
+}
+
+/// One `weird.log` row; `where_` is uid and the four `id` columns.
+fn row(ts: Time, where_: [Value; 5], name: &str, addl: &[u8], source: &str) -> Vec<Value> {
+    let unset_if_empty = |s: &[u8]| {
+        if s.is_empty() {
+            Value::Unset
+        } else {
+            Value::str(s)
+        }
+    };
+    let mut row = Vec::with_capacity(WEIRD_LOG.columns.len());
+    row.push(Value::Time(ts));
+    row.extend(where_);
+    row.extend([
+        Value::str(name),
+        unset_if_empty(addl),
+        Value::Bool(false),
+        Value::str("zeek"),
+        unset_if_empty(source.as_bytes()),
+    ]);
+    row
 }
 
 /// `weird.log` columns.

@@ -5,13 +5,12 @@
 
 use crate::dns::*;
 use netpac_runtime::conn::events::ConnectionStateRemove;
-use netpac_runtime::event::{Event, EventId, EventSink, TypedEvent};
-use netpac_runtime::log::{Format, LogRecord, Logs, Schema, Value};
+use netpac_runtime::event::{EventHandlers, EventSink};
+use netpac_runtime::log::{LogRecord, Logs, Schema, Value};
 use netpac_runtime::record::Connection;
 use netpac_runtime::zeek::{Interval, Time};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
-use std::path::Path;
 
 /// Today's Zeek `DNS::Info` columns.
 pub static DNS_LOG: Schema = Schema {
@@ -131,25 +130,48 @@ impl State {
 }
 
 /// Writes `dns.log` from the DNS events it subscribes to.
+#[derive(Default)]
 pub struct DnsLogger {
-    logs: Logs,
     conns: FxHashMap<String, State>,
-    error: Option<std::io::Error>,
 }
 
 impl DnsLogger {
-    pub fn new(out_dir: &Path, format: Format) -> DnsLogger {
-        DnsLogger {
-            logs: Logs::new(out_dir, format),
-            conns: FxHashMap::default(),
-            error: None,
-        }
+    /// The `dns.log` writer as an event consumer.
+    pub fn sink() -> Box<dyn EventSink> {
+        let handlers = EventHandlers::new(DnsLogger::default())
+            .on::<DnsMessage>(|log, ts, e, logs| log.set_session(ts, &e.c, &e.msg, logs))
+            .on::<DnsRequest>(|log, _, e, _| log.request(e))
+            .on::<DnsRejected>(|log, _, e, _| {
+                if let Some(info) = log.current(&e.c) {
+                    info.rejected = true;
+                }
+            })
+            .on::<DnsEnd>(|log, _, e, logs| log.end(&e.c, &e.msg, logs))
+            .on::<ConnectionStateRemove>(|log, _, e, logs| log.remove(&e.c, logs));
+        Box::new(with_replies(handlers))
     }
 
-    fn write(&mut self, info: &Info) {
-        if let Err(e) = self.logs.write_record(info) {
-            self.error.get_or_insert(e);
-        }
+    fn request(&mut self, e: &DnsRequest) {
+        let resp_p = e.c.id.resp_p;
+        let Some(info) = self.current(&e.c) else {
+            return;
+        };
+        info.rd = e.msg.RD;
+        info.tc = e.msg.TC;
+        info.qclass = Some(e.qclass);
+        info.qtype = Some(e.qtype);
+        info.z = e.msg.Z;
+        let netbios = resp_p.number == 137 && resp_p.proto == netpac_runtime::zeek::Proto::Udp;
+        info.qtype_name = Some(if netbios && e.qtype == 33 {
+            "NBSTAT".into()
+        } else {
+            qtype_name(e.qtype)
+        });
+        info.query = Some(if netbios {
+            decode_netbios_name(e.query.as_bytes())
+        } else {
+            e.query.as_bytes().to_vec()
+        });
     }
 
     fn current(&mut self, c: &Connection) -> Option<&mut Info> {
@@ -157,7 +179,7 @@ impl DnsLogger {
     }
 
     /// Zeek's `DNS::set_session`: find or make the row this message belongs to.
-    fn set_session(&mut self, ts: Time, c: &Connection, msg: &DnsMsg) {
+    fn set_session(&mut self, ts: Time, c: &Connection, msg: &DnsMsg, logs: &mut Logs) {
         let is_query = !msg.QR;
         let mut flushed = Vec::new();
         let st = self.conns.entry(c.uid.clone()).or_default();
@@ -224,7 +246,7 @@ impl DnsLogger {
             }
         }
         for f in flushed {
-            self.write(&f);
+            logs.write_record(&f);
         }
     }
 
@@ -257,7 +279,7 @@ impl DnsLogger {
         }
     }
 
-    fn end(&mut self, c: &Connection, msg: &DnsMsg) {
+    fn end(&mut self, c: &Connection, msg: &DnsMsg, logs: &mut Logs) {
         let Some(st) = self.conns.get_mut(&c.uid) else {
             return;
         };
@@ -270,12 +292,12 @@ impl DnsLogger {
         if info.unpaired || (info.saw_query && info.saw_reply) {
             let slot = st.current.take().expect("current is set");
             if let Some(info) = st.take(slot) {
-                self.write(&info);
+                logs.write_record(&info);
             }
         }
     }
 
-    fn remove(&mut self, c: &Connection) {
+    fn remove(&mut self, c: &Connection, logs: &mut Logs) {
         let Some(mut st) = self.conns.remove(&c.uid) else {
             return;
         };
@@ -288,7 +310,7 @@ impl DnsLogger {
         }
         for slot in slots {
             if let Some(info) = st.take(slot) {
-                self.write(&info);
+                logs.write_record(&info);
             }
         }
     }
@@ -396,94 +418,16 @@ impl LogRecord for Info {
     }
 }
 
-impl EventSink for DnsLogger {
-    fn wants(&self, id: EventId) -> bool {
-        WANTED.contains(&id)
-    }
-
-    fn raise(&mut self, ts: Time, ev: &dyn Event) {
-        let any = ev.as_any();
-        if let Some(e) = any.downcast_ref::<DnsMessage>() {
-            self.set_session(ts, &e.c, &e.msg);
-        } else if let Some(e) = any.downcast_ref::<DnsRequest>() {
-            let resp_p = e.c.id.resp_p;
-            let Some(info) = self.current(&e.c) else {
-                return;
-            };
-            info.rd = e.msg.RD;
-            info.tc = e.msg.TC;
-            info.qclass = Some(e.qclass);
-            info.qtype = Some(e.qtype);
-            info.z = e.msg.Z;
-            let netbios = resp_p.number == 137 && resp_p.proto == netpac_runtime::zeek::Proto::Udp;
-            info.qtype_name = Some(if netbios && e.qtype == 33 {
-                "NBSTAT".into()
-            } else {
-                qtype_name(e.qtype)
-            });
-            info.query = Some(if netbios {
-                decode_netbios_name(e.query.as_bytes())
-            } else {
-                e.query.as_bytes().to_vec()
-            });
-        } else if let Some(e) = any.downcast_ref::<DnsRejected>() {
-            if let Some(info) = self.current(&e.c) {
-                info.rejected = true;
-            }
-        } else if let Some(e) = any.downcast_ref::<DnsEnd>() {
-            self.end(&e.c, &e.msg);
-        } else if let Some(e) = any.downcast_ref::<ConnectionStateRemove>() {
-            self.remove(&e.c);
-        } else if let Some((c, msg, ans, text)) = answer_text(any) {
-            self.reply(ts, c, msg, ans, text);
-        }
-    }
-
-    fn finish(&mut self) -> std::io::Result<()> {
-        // The engine removes every connection before it finishes the sinks,
-        // so every pending row has been written by now.
-        self.logs.finish(self.error.take(), "dns.log")
-    }
-}
-
-const WANTED: &[EventId] = &[
-    DnsMessage::ID,
-    DnsRequest::ID,
-    DnsRejected::ID,
-    DnsEnd::ID,
-    ConnectionStateRemove::ID,
-    DnsAReply::ID,
-    DnsAAAAReply::ID,
-    DnsA6Reply::ID,
-    DnsNSReply::ID,
-    DnsCNAMEReply::ID,
-    DnsPTRReply::ID,
-    DnsMXReply::ID,
-    DnsSOAReply::ID,
-    DnsWKSReply::ID,
-    DnsTXTReply::ID,
-    DnsSRVReply::ID,
-    DnsUnknownReply::ID,
-    DnsRRSIG::ID,
-    DnsDNSKEY::ID,
-    DnsNSEC::ID,
-    DnsNSEC3::ID,
-    DnsDS::ID,
-];
-
 /// The reply events and the text Zeek's scripts log for each (`None`: an
 /// empty answer, which updates the row but adds nothing to `answers`).
-fn answer_text(
-    any: &dyn std::any::Any,
-) -> Option<(&Connection, &DnsMsg, &DnsAnswer, Option<Vec<u8>>)> {
-    macro_rules! text {
-        ($($ty:ty => |$e:ident| $text:expr),* $(,)?) => {
-            $(if let Some($e) = any.downcast_ref::<$ty>() {
-                return Some((&$e.c, &$e.msg, &$e.ans, $text));
-            })*
+fn with_replies(handlers: EventHandlers<DnsLogger>) -> EventHandlers<DnsLogger> {
+    macro_rules! replies {
+        ($handlers:expr, $($ty:ty => |$e:ident| $text:expr),* $(,)?) => {
+            $handlers$(.on::<$ty>(|log, ts, $e, _| log.reply(ts, &$e.c, &$e.msg, &$e.ans, $text)))*
         };
     }
-    text! {
+    replies! {
+        handlers,
         DnsAReply => |e| Some(e.a.to_string().into_bytes()),
         DnsAAAAReply => |e| Some(e.a.to_string().into_bytes()),
         DnsA6Reply => |e| Some(e.a.to_string().into_bytes()),
@@ -513,7 +457,6 @@ fn answer_text(
         DnsNSEC3 => |_e| Some(b"NSEC3".to_vec()),
         DnsDS => |e| Some(format!("DS {} {}", e.ds.algorithm, e.ds.digest_type).into_bytes()),
     }
-    None
 }
 
 /// `TXT <len> <string>` per string, space-separated.

@@ -8,12 +8,11 @@ use crate::http::{
     HttpReply, HttpRequest,
 };
 use netpac_runtime::conn::events::ConnectionStateRemove;
-use netpac_runtime::event::{Event, EventId, EventSink, TypedEvent};
-use netpac_runtime::log::{Format, LogRecord, Logs, Schema, Value};
+use netpac_runtime::event::{EventHandlers, EventSink};
+use netpac_runtime::log::{LogRecord, Logs, Schema, Value};
 use netpac_runtime::record::Connection;
 use netpac_runtime::zeek::{ConnId, Time};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
 
 /// The columns of today's Zeek `http.log`.
 pub static HTTP_LOG: Schema = Schema {
@@ -158,21 +157,26 @@ impl State {
     }
 }
 
-/// The `http.log` writer: an event sink with its own log stream.
+/// The `http.log` writer: pairs requests with replies per connection.
+#[derive(Default)]
 pub struct HttpLogger {
-    logs: Logs,
     conns: HashMap<String, State>,
-    /// The first write error, reported by `finish`.
-    error: Option<std::io::Error>,
 }
 
 impl HttpLogger {
-    pub fn new(out_dir: impl Into<PathBuf>, format: Format) -> HttpLogger {
-        HttpLogger {
-            logs: Logs::new(out_dir, format),
-            conns: HashMap::new(),
-            error: None,
-        }
+    /// The `http.log` writer as an event consumer.
+    pub fn sink() -> Box<dyn EventSink> {
+        Box::new(
+            EventHandlers::new(HttpLogger::default())
+                .on::<HttpRequest>(HttpLogger::request)
+                .on::<HttpReply>(HttpLogger::reply)
+                .on::<HttpHeader>(HttpLogger::header_event)
+                .on::<HttpBeginEntity>(HttpLogger::begin_entity)
+                .on::<HttpEntityData>(HttpLogger::entity_data)
+                .on::<HttpEndEntity>(HttpLogger::end_entity)
+                .on::<HttpMessageDone>(HttpLogger::message_done)
+                .on::<ConnectionStateRemove>(HttpLogger::remove),
+        )
     }
 
     fn state(&mut self, c: &Connection) -> &mut State {
@@ -181,21 +185,12 @@ impl HttpLogger {
             .or_insert_with(|| State::new(c.id))
     }
 
-    /// Writes a row; the first failure is kept for `finish` to report.
-    fn write(
-        logs: &mut Logs,
-        error: &mut Option<std::io::Error>,
-        uid: &str,
-        id: &ConnId,
-        info: Info,
-    ) {
-        if let Err(e) = logs.write_record(&HttpRecord {
+    fn write(logs: &mut Logs, uid: &str, id: &ConnId, info: Info) {
+        logs.write_record(&HttpRecord {
             uid,
             id,
             info: &info,
-        }) {
-            error.get_or_insert(e);
-        }
+        });
     }
 
     fn header(info: &mut Info, is_orig: bool, name: &[u8], value: &[u8]) {
@@ -324,150 +319,141 @@ fn code_in_range(code: Option<u64>, lo: u64, hi: u64) -> bool {
     code.is_some_and(|c| (lo..=hi).contains(&c))
 }
 
-impl EventSink for HttpLogger {
-    fn wants(&self, id: EventId) -> bool {
-        [
-            HttpRequest::ID,
-            HttpReply::ID,
-            HttpHeader::ID,
-            HttpBeginEntity::ID,
-            HttpEntityData::ID,
-            HttpEndEntity::ID,
-            HttpMessageDone::ID,
-            ConnectionStateRemove::ID,
-        ]
-        .contains(&id)
-    }
-
-    fn raise(&mut self, ts: Time, ev: &dyn Event) {
-        let any = ev.as_any();
-        if let Some(e) = any.downcast_ref::<HttpRequest>() {
-            let st = self
-                .conns
-                .entry(e.c.uid.clone())
-                .or_insert_with(|| State::new(e.c.id));
-            // A reply seen before its request: later requests pair with later replies.
-            if st.current_request < st.current_response {
-                st.current_request = st.current_response;
-            }
-            // Too many unanswered requests: log the oldest ones (Zeek's max_pending_requests).
-            if st.pending.len() > MAX_PENDING_REQUESTS {
-                if st.current_response == 0 {
-                    st.current_response += 1;
-                }
-                while st.current_response < st.current_request {
-                    if let Some(info) = st.pending.remove(&st.current_response) {
-                        Self::write(&mut self.logs, &mut self.error, &e.c.uid, &st.id, info);
-                    }
-                    st.current_response += 1;
-                }
-            }
-            st.current_request += 1;
-            let info = st.info(ts, true);
-            info.method = Some(e.method.as_bytes().to_vec());
-            info.uri = Some(e.unescaped_URI.as_bytes().to_vec());
-        } else if let Some(e) = any.downcast_ref::<HttpReply>() {
-            let st = self.state(&e.c);
-            // After an informational 1xx the real reply fills the same record.
-            let advance = match st.pending.get(&st.current_response) {
-                None => true,
-                Some(info) => {
-                    info.status_code.is_some() && !code_in_range(info.status_code, 100, 199)
-                }
-            };
-            if advance {
+impl HttpLogger {
+    fn request(&mut self, ts: Time, e: &HttpRequest, logs: &mut Logs) {
+        let st = self
+            .conns
+            .entry(e.c.uid.clone())
+            .or_insert_with(|| State::new(e.c.id));
+        // A reply seen before its request: later requests pair with later replies.
+        if st.current_request < st.current_response {
+            st.current_request = st.current_response;
+        }
+        // Too many unanswered requests: log the oldest ones (Zeek's max_pending_requests).
+        if st.pending.len() > MAX_PENDING_REQUESTS {
+            if st.current_response == 0 {
                 st.current_response += 1;
             }
-            let info = st.info(ts, false);
-            info.status_code = Some(e.code);
-            info.status_msg = Some(e.reason.as_bytes().to_vec());
-            info.version = Some(e.version.as_bytes().to_vec());
-            if (100..200).contains(&e.code) {
-                info.info_code = Some(e.code);
-                info.info_msg = Some(e.reason.as_bytes().to_vec());
-            }
-        } else if let Some(e) = any.downcast_ref::<HttpHeader>() {
-            let st = self.state(&e.c);
-            let (name, value) = (e.name.as_bytes(), e.value.as_bytes());
-            let names_file = (name == b"CONTENT-DISPOSITION" && contains_ci(value, b"filename"))
-                || (name == b"CONTENT-TYPE" && contains_ci(value, b"name="));
-            if names_file {
-                st.entities[usize::from(!e.is_orig)].filename = Some(filename_of(value));
-            }
-            let info = st.info(ts, e.is_orig);
-            Self::header(info, e.is_orig, name, value);
-        } else if let Some(e) = any.downcast_ref::<HttpBeginEntity>() {
-            self.state(&e.c).entities[usize::from(!e.is_orig)] = Entity::default();
-        } else if let Some(e) = any.downcast_ref::<HttpEntityData>() {
-            let st = self.state(&e.c);
-            let side = usize::from(!e.is_orig);
-            if st.entities[side].fuid.is_none() {
-                st.files += 1;
-                // File ids only need to be unique; Zeek's come from its seeded random generator.
-                let fuid = format!("F{}{}", &e.c.uid[1.min(e.c.uid.len())..], st.files);
-                st.entities[side].fuid = Some(fuid.clone());
-                let filename = st.entities[side].filename.clone();
-                let info = st.info(ts, e.is_orig);
-                let (fuids, names) = if e.is_orig {
-                    (&mut info.orig_fuids, &mut info.orig_filenames)
-                } else {
-                    (&mut info.resp_fuids, &mut info.resp_filenames)
-                };
-                // Zeek's max_files_orig / max_files_resp.
-                if fuids.len() < MAX_FILES {
-                    fuids.push(fuid);
-                    names.extend(filename);
-                    st.entities[side].logged = true;
+            while st.current_response < st.current_request {
+                if let Some(info) = st.pending.remove(&st.current_response) {
+                    Self::write(logs, &e.c.uid, &st.id, info);
                 }
+                st.current_response += 1;
             }
-            let ent = &mut st.entities[side];
-            let room = SNIFF_BYTES.saturating_sub(ent.start.len());
-            ent.start
-                .extend_from_slice(&e.data.as_bytes()[..room.min(e.data.len())]);
-        } else if let Some(e) = any.downcast_ref::<HttpEndEntity>() {
-            let st = self.state(&e.c);
-            let ent = std::mem::take(&mut st.entities[usize::from(!e.is_orig)]);
-            if ent.logged {
-                let info = st.info(ts, e.is_orig);
-                // A partial reply (206) is sniffed only when it starts the file; without a
-                // usable Content-Range Zeek never finishes the file, so never sniffs it.
-                let partial =
-                    !e.is_orig && info.status_code == Some(206) && info.range_start != Some(0);
-                if let Some(mime) = sniff_mime(&ent.start).filter(|_| !partial) {
-                    if e.is_orig {
-                        info.orig_mime_types.push(mime)
-                    } else {
-                        info.resp_mime_types.push(mime)
-                    }
-                }
-            }
-        } else if let Some(e) = any.downcast_ref::<HttpMessageDone>() {
-            let st = self.state(&e.c);
+        }
+        st.current_request += 1;
+        let info = st.info(ts, true);
+        info.method = Some(e.method.as_bytes().to_vec());
+        info.uri = Some(e.unescaped_URI.as_bytes().to_vec());
+    }
+
+    fn reply(&mut self, ts: Time, e: &HttpReply, _logs: &mut Logs) {
+        let st = self.state(&e.c);
+        // After an informational 1xx the real reply fills the same record.
+        let advance = match st.pending.get(&st.current_response) {
+            None => true,
+            Some(info) => info.status_code.is_some() && !code_in_range(info.status_code, 100, 199),
+        };
+        if advance {
+            st.current_response += 1;
+        }
+        let info = st.info(ts, false);
+        info.status_code = Some(e.code);
+        info.status_msg = Some(e.reason.as_bytes().to_vec());
+        info.version = Some(e.version.as_bytes().to_vec());
+        if (100..200).contains(&e.code) {
+            info.info_code = Some(e.code);
+            info.info_msg = Some(e.reason.as_bytes().to_vec());
+        }
+    }
+
+    fn header_event(&mut self, ts: Time, e: &HttpHeader, _logs: &mut Logs) {
+        let st = self.state(&e.c);
+        let (name, value) = (e.name.as_bytes(), e.value.as_bytes());
+        let names_file = (name == b"CONTENT-DISPOSITION" && contains_ci(value, b"filename"))
+            || (name == b"CONTENT-TYPE" && contains_ci(value, b"name="));
+        if names_file {
+            st.entities[usize::from(!e.is_orig)].filename = Some(filename_of(value));
+        }
+        let info = st.info(ts, e.is_orig);
+        Self::header(info, e.is_orig, name, value);
+    }
+
+    fn begin_entity(&mut self, _ts: Time, e: &HttpBeginEntity, _logs: &mut Logs) {
+        self.state(&e.c).entities[usize::from(!e.is_orig)] = Entity::default();
+    }
+
+    fn entity_data(&mut self, ts: Time, e: &HttpEntityData, _logs: &mut Logs) {
+        let st = self.state(&e.c);
+        let side = usize::from(!e.is_orig);
+        if st.entities[side].fuid.is_none() {
+            st.files += 1;
+            // File ids only need to be unique; Zeek's come from its seeded random generator.
+            let fuid = format!("F{}{}", &e.c.uid[1.min(e.c.uid.len())..], st.files);
+            st.entities[side].fuid = Some(fuid.clone());
+            let filename = st.entities[side].filename.clone();
             let info = st.info(ts, e.is_orig);
-            if e.is_orig {
-                info.request_body_len = e.stat.body_length;
+            let (fuids, names) = if e.is_orig {
+                (&mut info.orig_fuids, &mut info.orig_filenames)
             } else {
-                info.response_body_len = e.stat.body_length;
-                // The reply is done: log, unless it was informational (the real one follows).
-                if !code_in_range(info.status_code, 100, 199) {
-                    let at = st.current_response;
-                    let id = st.id;
-                    if let Some(info) = st.pending.remove(&at) {
-                        Self::write(&mut self.logs, &mut self.error, &e.c.uid, &id, info);
-                    }
-                }
+                (&mut info.resp_fuids, &mut info.resp_filenames)
+            };
+            // Zeek's max_files_orig / max_files_resp.
+            if fuids.len() < MAX_FILES {
+                fuids.push(fuid);
+                names.extend(filename);
+                st.entities[side].logged = true;
             }
-        } else if let Some(e) = any.downcast_ref::<ConnectionStateRemove>() {
-            if let Some(st) = self.conns.remove(&e.c.uid) {
-                for (_, info) in st.pending.into_iter().filter(|(at, _)| *at != 0) {
-                    Self::write(&mut self.logs, &mut self.error, &e.c.uid, &st.id, info);
+        }
+        let ent = &mut st.entities[side];
+        let room = SNIFF_BYTES.saturating_sub(ent.start.len());
+        ent.start
+            .extend_from_slice(&e.data.as_bytes()[..room.min(e.data.len())]);
+    }
+
+    fn end_entity(&mut self, ts: Time, e: &HttpEndEntity, _logs: &mut Logs) {
+        let st = self.state(&e.c);
+        let ent = std::mem::take(&mut st.entities[usize::from(!e.is_orig)]);
+        if ent.logged {
+            let info = st.info(ts, e.is_orig);
+            // A partial reply (206) is sniffed only when it starts the file; without a
+            // usable Content-Range Zeek never finishes the file, so never sniffs it.
+            let partial =
+                !e.is_orig && info.status_code == Some(206) && info.range_start != Some(0);
+            if let Some(mime) = sniff_mime(&ent.start).filter(|_| !partial) {
+                if e.is_orig {
+                    info.orig_mime_types.push(mime)
+                } else {
+                    info.resp_mime_types.push(mime)
                 }
             }
         }
     }
 
-    fn finish(&mut self) -> std::io::Result<()> {
-        self.logs.finish(self.error.take(), "http.log")
+    fn message_done(&mut self, ts: Time, e: &HttpMessageDone, logs: &mut Logs) {
+        let st = self.state(&e.c);
+        let info = st.info(ts, e.is_orig);
+        if e.is_orig {
+            info.request_body_len = e.stat.body_length;
+        } else {
+            info.response_body_len = e.stat.body_length;
+            // The reply is done: log, unless it was informational (the real one follows).
+            if !code_in_range(info.status_code, 100, 199) {
+                let at = st.current_response;
+                let id = st.id;
+                if let Some(info) = st.pending.remove(&at) {
+                    Self::write(logs, &e.c.uid, &id, info);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, _ts: Time, e: &ConnectionStateRemove, logs: &mut Logs) {
+        if let Some(st) = self.conns.remove(&e.c.uid) {
+            for (_, info) in st.pending.into_iter().filter(|(at, _)| *at != 0) {
+                Self::write(logs, &e.c.uid, &st.id, info);
+            }
+        }
     }
 }
 

@@ -28,7 +28,11 @@ define_event!(
     ConnWeird = CONN_WEIRD {
         name: String,
         c: Connection,
-        addl: ZString
+        addl: ZString,
+        /// Which analyzer saw it (Zeek 8's `source` argument; weird.log's
+        /// column); not an argument in the specification.
+        #[serde(skip)]
+        source: &'static str
     }
 );
 define_event!(
@@ -36,13 +40,17 @@ define_event!(
         name: String,
         src: Addr,
         dst: Addr,
-        addl: ZString
+        addl: ZString,
+        #[serde(skip)]
+        source: &'static str
     }
 );
 define_event!(
     NetWeird = NET_WEIRD {
         name: String,
-        addl: ZString
+        addl: ZString,
+        #[serde(skip)]
+        source: &'static str
     }
 );
 

@@ -16,7 +16,6 @@ use crate::conn::tcp::{self, hist, EndpointState as S, Flags, TcpConn, TcpEndpoi
 use crate::conn::{self, Attached, Conn, ConnCore, ConnKey, FlowState, Transport, UidGenerator};
 use crate::dpd::Detector;
 use crate::event::Events;
-use crate::log::Logs;
 use crate::packet::{IpPacket, LinkType, RawPacket};
 use crate::raise;
 use crate::record::{Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
@@ -32,9 +31,9 @@ mod bifs;
 mod icmp_session;
 mod session;
 mod tcp_session;
-mod timers;
 #[cfg(test)]
 mod tests;
+mod timers;
 mod tunnel;
 mod udp_session;
 
@@ -118,9 +117,6 @@ pub struct Config {
     pub tcp_max_initial_window: u64,
     /// Seed of the uid generator.
     pub uid_seed: u64,
-    /// Write `conn.log` (and `weird.log`).
-    pub write_conn_log: bool,
-    pub write_weird_log: bool,
     /// Zeek's `Tunnel::max_depth`: how many encapsulations are decapsulated.
     pub tunnel_max_depth: u8,
     /// Decapsulate tunnels (IP-in-IP, GRE, AYIYA, Teredo, VXLAN, Geneve, GTPv1-U).
@@ -153,8 +149,6 @@ impl Default for Config {
             reassembly: Limits::default(),
             tcp_max_initial_window: 16_384,
             uid_seed: 0x6e65_7470_6163,
-            write_conn_log: true,
-            write_weird_log: true,
             tunnel_max_depth: 2,
             decapsulate: true,
             dns_session_timeout: Interval::from_secs(10),
@@ -164,9 +158,19 @@ impl Default for Config {
     }
 }
 
-/// Address pairs remembered (flow-weird deduplication, IP tunnel uids)
-/// before the table is forgotten, to bound memory.
-const MAX_FLOW_WEIRD_KEYS: usize = 100_000;
+/// IP-tunnel address pairs remembered (for their uids) before the table is
+/// forgotten, to bound memory.
+const MAX_IP_TUNNEL_KEYS: usize = 100_000;
+
+/// Subscribes the logs the engine's own events feed: `conn.log` (from
+/// `connection_state_remove`) and `weird.log` (from the weird events).
+pub fn subscribe_logs(events: &mut Events, config: &Config) {
+    events.subscribe(conn::ConnLog::sink(
+        config.local_nets.clone(),
+        config.conn_columns,
+    ));
+    events.subscribe(crate::weird::WeirdLog::sink());
+}
 
 /// Totals of a run.
 #[derive(Debug, Clone, Default)]
@@ -176,7 +180,6 @@ pub struct Summary {
     pub connections: u64,
     pub weirds: u64,
 }
-
 
 struct Slot {
     gen: u32,
@@ -203,22 +206,18 @@ pub struct Engine {
     registry: Registry,
     detector: Detector,
     events: Events,
-    logs: Logs,
     table: FxHashMap<ConnKey, u32>,
     slots: Vec<Slot>,
     free: Vec<u32>,
     timers: Timers,
     uids: UidGenerator,
+    /// Network and flow weirds reported since the last flush (connection
+    /// weirds are raised where they happen).
     weirds: Vec<Weird>,
-    /// Weird names already logged per live connection uid.
-    weird_seen: FxHashMap<String, Vec<&'static str>>,
-    weird_counts: FxHashMap<&'static str, u64>,
-    flow_weirds_seen: FxHashMap<(IpAddr, IpAddr, &'static str), ()>,
     scratch: Vec<Piece>,
     summary: Summary,
     now: Time,
     next_aid: u64,
-    log_error: Option<std::io::Error>,
     decoder: crate::decode::Decoder,
     link_analyzers: Vec<(u16, &'static str, Box<dyn crate::analyzer::LinkAnalyzer>)>,
     /// Uids of the tunnels the packet being processed arrived through.
@@ -228,7 +227,9 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(config: Config, registry: Registry, events: Events, logs: Logs) -> Engine {
+    /// An engine raising its events to `events`, whose sinks write the logs
+    /// (see [`subscribe_logs`] for conn.log and weird.log).
+    pub fn new(config: Config, registry: Registry, events: Events) -> Engine {
         let uids = UidGenerator::new(config.uid_seed);
         let decoder = crate::decode::Decoder::new(crate::decode::DecoderConfig {
             ignore_checksums: config.ignore_checksums,
@@ -247,21 +248,16 @@ impl Engine {
             registry,
             detector,
             events,
-            logs,
             table: FxHashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
             timers: Timers::default(),
             uids,
             weirds: Vec::new(),
-            weird_seen: FxHashMap::default(),
-            weird_counts: FxHashMap::default(),
-            flow_weirds_seen: FxHashMap::default(),
             scratch: Vec::new(),
             summary: Summary::default(),
             now: Time::ZERO,
             next_aid: 1,
-            log_error: None,
             decoder,
             link_analyzers,
             tunnel_stack: Vec::new(),
@@ -492,7 +488,6 @@ impl Engine {
         let Some(mut conn) = self.slots[slot as usize].conn.take() else {
             return;
         };
-        self.weird_seen.remove(&conn.core.uid);
         let ts = self.now;
         if let Transport::Tcp(t) = &conn.core.transport {
             if terminating && t.is_active && !t.both_closed() {
@@ -537,16 +532,6 @@ impl Engine {
                 c: conn.core.record()
             }
         );
-        if self.config.write_conn_log {
-            let record = conn::ConnRecord {
-                conn: &conn.core,
-                local_nets: &self.config.local_nets,
-                columns: self.config.conn_columns,
-            };
-            if let Err(e) = self.logs.write_record(&record) {
-                self.log_error.get_or_insert(e);
-            }
-        }
         if self.table.get(&conn.key) == Some(&slot) {
             self.table.remove(&conn.key);
         }
@@ -978,7 +963,7 @@ impl Engine {
     /// IP-in-IP: the payload is the inner datagram.
     fn ip_tunnel(&mut self, ts: Time, ip: &IpPacket<'_>, link: LinkType, offset: usize) {
         let key = (ip.src, ip.dst, ip.proto);
-        if self.ip_tunnel_uids.len() >= MAX_FLOW_WEIRD_KEYS {
+        if self.ip_tunnel_uids.len() >= MAX_IP_TUNNEL_KEYS {
             self.ip_tunnel_uids.clear();
         }
         let uid = match self.ip_tunnel_uids.get(&key) {
@@ -1210,12 +1195,13 @@ impl Engine {
 
     // ----- weirds, functions, end ------------------------------------------------
 
+    /// Raises the network and flow weirds reported since the last flush
+    /// (connection weirds were raised as `conn_weird` where they happened).
     fn flush_weirds(&mut self) {
         if self.weirds.is_empty() {
             return;
         }
-        let weirds = std::mem::take(&mut self.weirds);
-        for w in weirds {
+        for w in std::mem::take(&mut self.weirds) {
             self.summary.weirds += 1;
             match &w.scope {
                 WeirdScope::Net => raise!(
@@ -1223,7 +1209,8 @@ impl Engine {
                     w.ts,
                     NetWeird {
                         name: w.name.to_string(),
-                        addl: ZString::from(w.addl.clone())
+                        addl: ZString::from(w.addl),
+                        source: w.source
                     }
                 ),
                 WeirdScope::Flow { src, dst } => raise!(
@@ -1233,44 +1220,11 @@ impl Engine {
                         name: w.name.to_string(),
                         src: *src,
                         dst: *dst,
-                        addl: ZString::from(w.addl.clone())
+                        addl: ZString::from(w.addl),
+                        source: w.source
                     }
                 ),
-                WeirdScope::Conn { .. } => {} // conn_weird is raised where the weird happens
-            }
-            if !self.config.write_weird_log {
-                continue;
-            }
-            // Zeek logs a weird once per connection (connection weirds), per
-            // address pair (flow weirds) or at all (network weirds).
-            let logged = match &w.scope {
-                WeirdScope::Conn { uid, .. } => {
-                    let seen = self.weird_seen.entry(uid.clone()).or_default();
-                    let first = !seen.contains(&w.name);
-                    if first {
-                        seen.push(w.name);
-                    }
-                    first
-                }
-                WeirdScope::Flow { src, dst } => {
-                    if self.flow_weirds_seen.len() >= MAX_FLOW_WEIRD_KEYS {
-                        self.flow_weirds_seen.clear();
-                    }
-                    self.flow_weirds_seen
-                        .insert((*src, *dst, w.name), ())
-                        .is_none()
-                }
-                WeirdScope::Net => {
-                    let n = self.weird_counts.entry(w.name).or_insert(0);
-                    *n += 1;
-                    *n == 1
-                }
-            };
-            if !logged {
-                continue;
-            }
-            if let Err(e) = self.logs.write_record(&w) {
-                self.log_error.get_or_insert(e);
+                WeirdScope::Conn { .. } => {}
             }
         }
     }
@@ -1291,12 +1245,7 @@ impl Engine {
             self.remove(slot, true);
         }
         self.flush_weirds();
-        let sinks = self.events.finish();
-        if let Some(e) = self.log_error.take() {
-            return Err(e);
-        }
-        self.logs.close()?;
-        sinks?;
+        self.events.finish()?;
         Ok(self.summary.clone())
     }
 }

@@ -17,7 +17,8 @@ pub(super) fn conn_weird(
         ConnWeird {
             name: name.to_string(),
             c: core.record(),
-            addl: ZString::from(addl.clone())
+            addl: ZString::from(addl.clone()),
+            source
         }
     );
     cx.weirds.push(Weird {

@@ -10,17 +10,9 @@ const S: [u8; 4] = [10, 0, 0, 2];
 fn engine() -> Engine {
     let config = Config {
         ignore_checksums: true,
-        write_conn_log: false,
-        write_weird_log: false,
         ..Config::default()
     };
-    let dir = std::env::temp_dir().join("netpac-engine-unit");
-    Engine::new(
-        config,
-        Registry::default(),
-        Events::new(),
-        Logs::new(dir, crate::log::Format::Tsv),
-    )
+    Engine::new(config, Registry::default(), Events::new())
 }
 
 /// Feeds one TCP segment; `from_client` picks the direction.

@@ -366,12 +366,13 @@ impl Harness {
     pub fn new(config: Config, registry: Registry, events: Option<Vec<&'static str>>) -> Harness {
         let dir = scratch_dir();
         let recorded = Recorded::default();
-        let mut ev = Events::new();
+        let mut ev = Events::with_logs(Logs::new(&dir, Format::Tsv));
         ev.subscribe(Box::new(RecordingSink {
             into: recorded.clone(),
             filter: events,
         }));
-        let engine = Engine::new(config, registry, ev, Logs::new(&dir, Format::Tsv));
+        netpac_runtime::engine::subscribe_logs(&mut ev, &config);
+        let engine = Engine::new(config, registry, ev);
         Harness {
             engine,
             dir,
@@ -389,7 +390,7 @@ impl Harness {
     /// Finishes the run, reads the logs and removes the scratch directory.
     pub fn finish(self) -> Output {
         let Harness {
-            mut engine,
+            engine,
             dir,
             recorded,
             played,

@@ -1,0 +1,241 @@
+//! Bodies: content length, chunked transfer, content decoding, entity data
+//! and the end of a message.
+
+use super::*;
+impl HttpAnalyzer {
+    pub(super) fn chunk_size(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8]) {
+        let field = trim_start(line);
+        let digits = field.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        let size = if digits == 0 {
+            None
+        } else {
+            field[..digits].iter().try_fold(0i64, |n, &d| {
+                n.checked_mul(16)?.checked_add(i64::from(hex(d)))
+            })
+        };
+        match size {
+            Some(n) if n > 0 => self.sides[ix(is_orig)].body = Body::ChunkData(n as u64),
+            Some(_) => self.sides[ix(is_orig)].body = Body::Trailer,
+            None => {
+                cx.weird(
+                    "HTTP_bad_chunk_size",
+                    String::from_utf8_lossy(line).into_owned(),
+                );
+                self.sides[ix(is_orig)].body = Body::Trailer;
+            }
+        }
+    }
+
+    /// Consumes body bytes from `data`; returns how many were taken.
+    pub(super) fn body_bytes(
+        &mut self,
+        cx: &mut AnalyzerCx<'_>,
+        is_orig: bool,
+        data: &[u8],
+    ) -> usize {
+        let side = &mut self.sides[ix(is_orig)];
+        let (take, next) = match side.body {
+            Body::Length(n) => {
+                let take = (data.len() as u64).min(n) as usize;
+                (
+                    take,
+                    if take as u64 == n {
+                        Some(Body::None)
+                    } else {
+                        Some(Body::Length(n - take as u64))
+                    },
+                )
+            }
+            Body::ChunkData(n) => {
+                let take = (data.len() as u64).min(n) as usize;
+                (
+                    take,
+                    Some(if take as u64 == n {
+                        Body::ChunkEnd
+                    } else {
+                        Body::ChunkData(n - take as u64)
+                    }),
+                )
+            }
+            Body::UntilClose => (data.len(), None),
+            _ => (0, None),
+        };
+        if let Some(b) = next {
+            side.body = b;
+        }
+        self.entity_data(cx, is_orig, &data[..take]);
+        if self.sides[ix(is_orig)].body == Body::None
+            && self.sides[ix(is_orig)].phase == Phase::Body
+        {
+            self.end_message(cx, is_orig, false, "message ends normally");
+        }
+        take
+    }
+
+    pub(super) fn entity_data(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let max_decoded = self.limits.max_decoded;
+        let Some(msg) = self.sides[ix(is_orig)].msg.as_mut() else {
+            return;
+        };
+        let deliver = !msg.skip_data && cx.events.wants(HttpEntityData::ID);
+        if let Some(last) = msg.by_lines.as_mut() {
+            let mut prev = *last;
+            for &b in data {
+                if b == b'\n' && prev != b'\r' {
+                    msg.body_length += 1;
+                }
+                prev = b;
+            }
+            *last = prev;
+        }
+        if msg.decoder.is_none() {
+            if let Some(mp) = msg.multipart.as_mut() {
+                mp.feed(
+                    cx,
+                    is_orig,
+                    data,
+                    &mut msg.data_buf,
+                    &mut msg.body_length,
+                    deliver,
+                    &self.limits,
+                );
+                return;
+            }
+        }
+        let Message {
+            decoder,
+            data_buf,
+            body_length,
+            ..
+        } = msg;
+        let mut submit = |chunk: &[u8]| {
+            *body_length += chunk.len() as u64;
+            if deliver {
+                buffer_entity_data(cx, is_orig, data_buf, chunk);
+            }
+        };
+        match decoder.as_mut() {
+            Some(dec) if !dec.failed => {
+                decode(dec, data, max_decoded, &mut submit);
+                if dec.failed {
+                    cx.weird("HTTP_decompression_failed", String::new());
+                }
+            }
+            Some(_) => {}
+            None => submit(data),
+        }
+    }
+
+    pub(super) fn end_message(
+        &mut self,
+        cx: &mut AnalyzerCx<'_>,
+        is_orig: bool,
+        interrupted: bool,
+        finish_msg: &'static str,
+    ) {
+        let side = &mut self.sides[ix(is_orig)];
+        if side.phase != Phase::Stopped {
+            side.phase = if interrupted {
+                Phase::Stopped
+            } else {
+                Phase::FirstLine
+            };
+        }
+        side.body = Body::None;
+        let Some(mut msg) = side.msg.take() else {
+            return;
+        };
+        if let Some(prev) = msg.last_header.take() {
+            // Interrupted in the headers: submit what we have.
+            let folded = msg.folded;
+            side.msg = Some(msg);
+            self.submit_header(cx, is_orig, &prev, folded);
+            msg = self.sides[ix(is_orig)].msg.take().expect("put back above");
+        }
+        if msg.by_lines.is_some_and(|last| last != b'\n') {
+            msg.body_length += 2;
+        }
+        if let Some(mut mp) = msg.multipart.take() {
+            let deliver = !msg.skip_data && cx.events.wants(HttpEntityData::ID);
+            mp.finish(
+                cx,
+                is_orig,
+                &mut msg.data_buf,
+                &mut msg.body_length,
+                deliver,
+                &self.limits,
+            );
+        }
+        self.flush_entity_data(cx, is_orig, &mut msg);
+        raise!(
+            cx.events,
+            cx.ts,
+            HttpEndEntity {
+                c: cx.conn.record(),
+                is_orig
+            }
+        );
+        raise!(
+            cx.events,
+            cx.ts,
+            HttpMessageDone {
+                c: cx.conn.record(),
+                is_orig,
+                stat: HttpMessageStat {
+                    start: msg.start,
+                    interrupted,
+                    finish_msg: ZString::from(finish_msg),
+                    body_length: msg.body_length,
+                    content_gap_length: msg.gap_length,
+                    header_length: msg.header_length,
+                },
+            }
+        );
+        if !is_orig {
+            let informational = (100..200).contains(&msg.status);
+            if !informational {
+                self.pending.pop_front();
+            }
+            // An upgrade confirmed by 101 ends HTTP on this connection.
+            if msg.status == 101 && self.pending.len() == 1 && msg.connection_upgrade {
+                if let Some(protocol) = msg.upgrade.filter(|p| !p.is_empty()) {
+                    raise!(
+                        cx.events,
+                        cx.ts,
+                        HttpConnectionUpgrade {
+                            c: cx.conn.record(),
+                            protocol
+                        }
+                    );
+                    self.stop_all();
+                }
+            }
+        }
+    }
+
+    /// Hands buffered entity data out as one `http_entity_data`.
+    pub(super) fn flush_entity_data(
+        &mut self,
+        cx: &mut AnalyzerCx<'_>,
+        is_orig: bool,
+        msg: &mut Message,
+    ) {
+        if msg.data_buf.is_empty() {
+            return;
+        }
+        let data = std::mem::take(&mut msg.data_buf);
+        raise!(
+            cx.events,
+            cx.ts,
+            HttpEntityData {
+                c: cx.conn.record(),
+                is_orig,
+                length: data.len() as u64,
+                data: ZString::from(data),
+            }
+        );
+    }
+}

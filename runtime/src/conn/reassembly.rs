@@ -194,10 +194,18 @@ impl Reassembler {
         // Compare with overlapping buffered blocks; keep existing bytes.
         let mut pieces: Vec<(u64, usize, usize)> = Vec::new(); // (seq, start, end) in `data`
         let mut cursor = seq;
+        // Blocks do not overlap each other, so only the one starting below
+        // `seq` can reach into it: look from there, not from the first block
+        // (which made many blocks above a hole cost O(n) per segment).
+        let from = self
+            .blocks
+            .range(..seq)
+            .next_back()
+            .filter(|(s, d)| **s + d.len() as u64 > seq)
+            .map_or(seq, |(s, _)| *s);
         let overlapping: Vec<(u64, u64)> = self
             .blocks
-            .range(..upper)
-            .filter(|(s, d)| **s + d.len() as u64 > seq)
+            .range(from..upper)
             .map(|(s, d)| (*s, *s + d.len() as u64))
             .collect();
         for (bs, be) in overlapping {

@@ -124,13 +124,17 @@ pub fn compile_sources(
     let mut out = Vec::new();
     for m in &program.modules {
         let tokens = emit::module_tokens(&program.types, m);
-        let file = syn::parse2::<syn::File>(tokens).unwrap_or_else(|e| {
-            panic!(
-                "internal error: generated code for `{}` does not parse: {e}",
-                m.name
-            )
-        });
-        let code = prettyplease::unparse(&file);
+        // A name the checks let through but Rust rejects (a keyword as a unit name, say).
+        let code = match syn::parse2::<syn::File>(tokens) {
+            Ok(f) => prettyplease::unparse(&f),
+            Err(e) => {
+                diags.push(Diagnostic::new(
+                    modules[m.index].name_span,
+                    format!("internal error: generated code does not parse: {e}"),
+                ));
+                continue;
+            }
+        };
         let sources: Vec<&str> = m
             .files
             .iter()
@@ -145,6 +149,9 @@ pub fn compile_sources(
             file_name: format!("npac_{}.rs", m.name),
             code: header + &code,
         });
+    }
+    if !diags.is_empty() {
+        return Err(render(files, diags));
     }
     Ok(out)
 }

@@ -11,7 +11,7 @@
 
 use crate::ast::{FieldKind, TypeSpec, UnitBody};
 use crate::ident::inner_type_name;
-use crate::types::{TypeDef, World};
+use crate::types::{Ty, World};
 use std::collections::{HashMap, HashSet};
 
 /// A generated type: (module, Rust type name).
@@ -31,16 +31,13 @@ impl Boxed {
 /// Edges out of every node, in declaration order: (field or arm name, target).
 fn edges(w: &World) -> Vec<(NodeId, Vec<(String, NodeId)>)> {
     let mut out = Vec::new();
-    // A simple (non-array) type spec naming a unit: the node it stores.
-    let stored = |m: usize, ts: &TypeSpec| -> Option<NodeId> {
-        let TypeSpec::Simple {
-            name, array: None, ..
-        } = ts
-        else {
+    // The unit a field or arm stores by value, resolved as its type is (builtins first).
+    let stored = |m: usize, unit: &str, field: &str, ts: &TypeSpec| -> Option<NodeId> {
+        if !matches!(ts, TypeSpec::Simple { array: None, .. }) {
             return None;
-        };
-        match w.lookup(m, name)? {
-            TypeDef::Unit(um, u) => Some((um, u.name.clone())),
+        }
+        match w.spec_ty(m, unit, field, ts)? {
+            Ty::Unit(um, name) | Ty::Union(um, name) => Some((um, name)),
             _ => None,
         }
     };
@@ -59,18 +56,20 @@ fn edges(w: &World) -> Vec<(NodeId, Vec<(String, NodeId)>)> {
                                 .arms
                                 .iter()
                                 .filter_map(|a| a.body.as_ref())
-                                .filter_map(|a| Some((a.name.clone(), stored(m, &a.ty)?)))
+                                .filter_map(|a| {
+                                    Some((a.name.clone(), stored(m, &u.name, &a.name, &a.ty)?))
+                                })
                                 .collect();
                             own.push((f.name.clone(), inner.clone()));
                             out.push((inner, arms));
-                        } else if let Some(target) = stored(m, ts) {
+                        } else if let Some(target) = stored(m, &u.name, &f.name, ts) {
                             own.push((f.name.clone(), target));
                         }
                     }
                 }
                 UnitBody::Switch(sw) => {
                     for a in sw.arms.iter().filter_map(|a| a.body.as_ref()) {
-                        if let Some(target) = stored(m, &a.ty) {
+                        if let Some(target) = stored(m, &u.name, &a.name, &a.ty) {
                             own.push((a.name.clone(), target));
                         }
                     }

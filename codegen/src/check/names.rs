@@ -7,6 +7,16 @@ use std::collections::{HashMap, HashSet};
 
 pub(super) fn check_names(modules: &[Module], diags: &mut Vec<Diagnostic>) {
     for m in modules {
+        // Without `module x;` the name comes from the file name, which may not be one.
+        if !is_identifier(&m.name) {
+            diags.push(Diagnostic::new(
+                m.name_span,
+                format!(
+                    "grammar name `{}` (from the file name) is not an identifier; rename the file or declare `module <name>;`",
+                    m.name
+                ),
+            ));
+        }
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let decls = m
             .units
@@ -39,4 +49,15 @@ pub(super) fn check_names(modules: &[Module], diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`, not `_` alone: a grammar name is a Rust module name.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name != "_"
 }

@@ -15,6 +15,11 @@
 //! `npac_x.rs` holding `pub mod x { ... }`; a top file (default
 //! `netpac_protocols.rs`) includes them all and offers `register_all` and
 //! `generated_event_names`. See `docs/grammar-language.md`.
+//!
+//! The pipeline: [`parser`] (pest) builds the [`ast`]; `check` resolves and
+//! type-checks it, reports every diagnostic and builds the typed [`ir`]
+//! (recursive units get their cycle-closing references boxed there); `emit`
+//! lowers the IR to Rust and cannot fail on user input.
 
 pub mod ast;
 mod check;

@@ -15,18 +15,24 @@
 //! `npac_x.rs` holding `pub mod x { ... }`; a top file (default
 //! `netpac_protocols.rs`) includes them all and offers `register_all` and
 //! `generated_event_names`. See `docs/grammar-language.md`.
+//!
+//! The pipeline: [`parser`] (pest) builds the [`ast`]; `check` resolves and
+//! type-checks it, reports every diagnostic and builds the typed [`ir`]
+//! (recursive units get their cycle-closing references boxed there); `emit`
+//! lowers the IR to Rust and cannot fail on user input.
 
 pub mod ast;
+mod check;
 pub mod diag;
 mod emit;
 pub mod ident;
+pub mod ir;
 pub mod parser;
 pub mod types;
 
 use crate::ast::Module;
 use crate::diag::{Diagnostic, Errors, SourceFile, Span};
-pub use crate::emit::EventSig;
-use quote::{format_ident, quote};
+pub use crate::types::EventSig;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -119,50 +125,16 @@ pub fn compile_sources(
     if !diags.is_empty() {
         return Err(render(files, diags));
     }
-    check_names(&modules, &mut diags);
-    if !diags.is_empty() {
-        return Err(render(files, diags));
-    }
-    let world = types::World::new(&modules);
+    let program = check::check(&modules, events).map_err(|d| render(files, d))?;
     let mut out = Vec::new();
-    for (mi, m) in modules.iter().enumerate() {
-        let mut em = emit::Emitter::new(&world, mi, events);
-        let enums = em.gen_enums();
-        let limits = em.gen_limits();
-        let units = em.gen_units();
-        let records = em.gen_records();
-        let (event_structs, names) = em.gen_event_structs();
-        let bindings = em.gen_bindings();
-        let analyzers = em.gen_analyzers();
-        if !em.diags.is_empty() {
-            diags.append(&mut em.diags);
-            continue;
-        }
-        let mname = format_ident!("{}", m.name);
-        let imports = m.imports.iter().map(|(n, _)| {
-            let i = format_ident!("{}", n);
-            quote!(#[allow(unused_imports)] use super::#i::*;)
-        });
-        let tokens = quote! {
-            #[allow(non_snake_case, non_camel_case_types, dead_code, unused_parens, clippy::all)]
-            pub mod #mname {
-                #(#imports)*
-                #enums
-                #limits
-                #units
-                #records
-                #event_structs
-                #bindings
-                #analyzers
-                /// Events this grammar raises.
-                pub const EVENT_NAMES: &[&str] = &[#(#names),*];
-            }
-        };
+    for m in &program.modules {
+        let tokens = emit::module_tokens(&program.types, m);
+        // A name the checks let through but Rust rejects (a keyword as a unit name, say).
         let code = match syn::parse2::<syn::File>(tokens) {
             Ok(f) => prettyplease::unparse(&f),
             Err(e) => {
                 diags.push(Diagnostic::new(
-                    m.name_span,
+                    modules[m.index].name_span,
                     format!("internal error: generated code does not parse: {e}"),
                 ));
                 continue;
@@ -203,42 +175,6 @@ fn merge(into: &mut Module, m: Module) {
     into.records.extend(m.records);
     into.events.extend(m.events);
     into.files.extend(m.files);
-}
-
-fn check_names(modules: &[Module], diags: &mut Vec<Diagnostic>) {
-    for m in modules {
-        let mut seen: HashMap<&str, Span> = HashMap::new();
-        let decls = m
-            .units
-            .iter()
-            .map(|u| (u.name.as_str(), u.span))
-            .chain(m.enums.iter().map(|e| (e.name.as_str(), e.span)))
-            .chain(m.extern_units.iter().map(|x| (x.name.as_str(), x.span)));
-        for (n, span) in decls {
-            if seen.insert(n, span).is_some() {
-                diags.push(Diagnostic::new(span, format!("`{n}` is declared twice")));
-            }
-        }
-        let mut limits = std::collections::HashSet::new();
-        for l in &m.limits {
-            if !limits.insert(l.name.as_str()) {
-                diags.push(Diagnostic::new(
-                    l.span,
-                    format!("limit `{}` is declared twice", l.name),
-                ));
-            }
-        }
-        for (imp, span) in &m.imports {
-            if !modules.iter().any(|x| &x.name == imp) {
-                diags.push(Diagnostic::new(
-                    *span,
-                    format!("unknown grammar `{imp}` (no grammars/{imp}.npac)"),
-                ));
-            } else if imp == &m.name {
-                diags.push(Diagnostic::new(*span, "a grammar cannot import itself"));
-            }
-        }
-    }
 }
 
 fn render(files: &[SourceFile], mut diags: Vec<Diagnostic>) -> Errors {

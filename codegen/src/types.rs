@@ -78,6 +78,15 @@ impl<'w> World<'w> {
         w
     }
 
+    /// Every type (module, Rust type name) that borrows the input.
+    pub fn borrowing(&self) -> HashSet<(usize, String)> {
+        self.lifetimes
+            .iter()
+            .filter(|(_, borrows)| **borrows)
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
     pub fn module_index(&self, name: &str) -> Option<usize> {
         self.modules.iter().position(|m| m.name == name)
     }
@@ -146,7 +155,7 @@ impl<'w> World<'w> {
             TypeSpec::Skip { .. } => return None,
             TypeSpec::Bits { width, members } => Ty::Bits(
                 m,
-                inner_type_name(&unit, field),
+                inner_type_name(unit, field),
                 *width,
                 members
                     .iter()
@@ -248,7 +257,7 @@ impl<'w> World<'w> {
                 let f = fields.iter().find(|f| &f.name == field)?;
                 match &f.kind {
                     FieldKind::Typed(TypeSpec::Switch(s)) => {
-                        Some((s, *m, inner_type_name(&unit, field)))
+                        Some((s, *m, inner_type_name(unit, field)))
                     }
                     _ => None,
                 }
@@ -280,7 +289,7 @@ impl<'w> World<'w> {
                 .unwrap_or(false),
             Ty::Switch(m, u, f) => self
                 .lifetimes
-                .get(&(*m, inner_type_name(&u, f)))
+                .get(&(*m, inner_type_name(u, f)))
                 .copied()
                 .unwrap_or(false),
             Ty::Array(t) | Ty::Option(t) => self.needs_lt(t),
@@ -354,4 +363,67 @@ pub fn declared_names(m: &Module) -> HashSet<&str> {
         s.insert(x.name.as_str());
     }
     s
+}
+
+/// One event of the specification table: name and `(arg, zeek type)` list.
+#[derive(Debug, Clone)]
+pub struct EventSig {
+    pub name: String,
+    pub args: Vec<(String, String)>,
+}
+
+/// Zeek-level value types of event arguments and record fields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZTy {
+    Count,
+    Int,
+    Bool,
+    Str,
+    Addr,
+    Interval,
+    Time,
+    Conn,
+    Vec(Box<ZTy>),
+    Record(String),
+}
+
+impl ZTy {
+    pub fn parse(s: &str) -> ZTy {
+        let s = s.trim();
+        match s {
+            "count" => ZTy::Count,
+            "int" => ZTy::Int,
+            "bool" => ZTy::Bool,
+            "string" => ZTy::Str,
+            "addr" => ZTy::Addr,
+            "interval" => ZTy::Interval,
+            "time" => ZTy::Time,
+            "connection" => ZTy::Conn,
+            "string_vec" => ZTy::Vec(Box::new(ZTy::Str)),
+            "index_vec" => ZTy::Vec(Box::new(ZTy::Count)),
+            // Zeek's vector type aliases (init-bare.zeek).
+            "ModbusCoils" => ZTy::Vec(Box::new(ZTy::Bool)),
+            "ModbusRegisters" => ZTy::Vec(Box::new(ZTy::Count)),
+            _ => match s.strip_prefix("vector of ") {
+                Some(inner) => ZTy::Vec(Box::new(ZTy::parse(inner))),
+                None => ZTy::Record(s.to_string()),
+            },
+        }
+    }
+
+    /// The name Zeek scripts use.
+    pub fn name(&self) -> String {
+        match self {
+            ZTy::Count => "count".into(),
+            ZTy::Int => "int".into(),
+            ZTy::Bool => "bool".into(),
+            ZTy::Str => "string".into(),
+            ZTy::Addr => "addr".into(),
+            ZTy::Interval => "interval".into(),
+            ZTy::Time => "time".into(),
+            ZTy::Conn => "connection".into(),
+            ZTy::Vec(t) => format!("vector of {}", t.name()),
+            ZTy::Record(r) => r.clone(),
+        }
+    }
 }

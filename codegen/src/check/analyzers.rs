@@ -1,0 +1,215 @@
+//! Analyzer declarations: the units they parse, framing, signatures, flips.
+
+use super::attrs::{find_unit, UnitAttr};
+use super::*;
+use crate::ast::{AnalyzerDecl, AnalyzerItem, Transport, UnitBody};
+use crate::ir::{Analyzer, BindTarget, LinkItem, Signature, TransportItem, TransportKind};
+
+impl Checker<'_> {
+    pub(super) fn check_analyzers(&mut self) -> Vec<Analyzer> {
+        let mut out = Vec::new();
+        for a in &self.module().analyzers {
+            let has_link = a.items.iter().any(|i| i.transport == Transport::Link);
+            let link_items = if has_link {
+                self.check_link_items(a)
+            } else {
+                Vec::new()
+            };
+            let has_transport = !a.items.iter().all(|i| i.transport == Transport::Link);
+            let items = if has_transport {
+                self.check_transport_items(a)
+            } else {
+                Vec::new()
+            };
+            out.push(Analyzer {
+                name: a.name.clone(),
+                has_link,
+                link_items,
+                has_transport,
+                items,
+                all_extern: a.items.iter().all(|i| i.extern_ctor.is_some()),
+            });
+        }
+        out
+    }
+
+    /// What the events of an item bind to: the PDU or `=> Unit.field`.
+    fn bind_target(&mut self, item: &AnalyzerItem) -> Option<BindTarget> {
+        match &item.bind_field {
+            None => Some(BindTarget {
+                unit: item.unit.clone(),
+                field: None,
+            }),
+            Some((f, span)) => match self.w.field_ty(self.m, &item.unit, f) {
+                Some(Ty::Unit(fm, fu)) if fm == self.m => Some(BindTarget {
+                    unit: fu,
+                    field: Some(f.clone()),
+                }),
+                _ => {
+                    self.err(
+                        *span,
+                        format!(
+                            "`{}.{f}` must be a field of a unit type of this grammar",
+                            item.unit
+                        ),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    /// The `ethertype ... => Unit;` items.
+    fn check_link_items(&mut self, a: &AnalyzerDecl) -> Vec<LinkItem> {
+        let mut out = Vec::new();
+        for (i, item) in a.items.iter().enumerate() {
+            if item.transport != Transport::Link {
+                continue;
+            }
+            let Some(u) = self.w.unit(self.m, &item.unit) else {
+                self.err(item.unit_span, format!("unknown unit `{}`", item.unit));
+                continue;
+            };
+            if !matches!(u.body, UnitBody::Fields(_)) || !u.params.is_empty() {
+                self.err(
+                    item.unit_span,
+                    "an analyzer's PDU must be a unit with fields and without parameters",
+                );
+                continue;
+            }
+            let Some(bind) = self.bind_target(item) else {
+                continue;
+            };
+            out.push(LinkItem {
+                index: i,
+                unit: item.unit.clone(),
+                bind,
+                ethertypes: item.ports.clone(),
+            });
+        }
+        out
+    }
+
+    /// The `udp`/`tcp` items, with the analyzer's flips and signatures.
+    fn check_transport_items(&mut self, a: &AnalyzerDecl) -> Vec<TransportItem> {
+        for f in &a.flips {
+            if self.w.unit(self.m, &f.unit).is_none() {
+                self.err(f.unit_span, format!("unknown unit `{}`", f.unit));
+            } else if !a.items.iter().any(|it| it.unit == f.unit) {
+                self.err(
+                    f.unit_span,
+                    format!("`{}` is not a unit this analyzer parses", f.unit),
+                );
+            }
+        }
+        for sig in &a.signatures {
+            if !a.items.iter().any(|it| it.transport == sig.transport) {
+                self.err(sig.span, "a signature needs a `udp`/`tcp` line of the same transport in this analyzer (it says which unit parses the traffic)");
+            }
+            if a.signatures
+                .iter()
+                .filter(|s| s.transport == sig.transport)
+                .count()
+                > 1
+            {
+                self.err(sig.span, "only one signature per transport");
+            }
+            for (pat, span) in [&sig.orig, &sig.resp].into_iter().flatten() {
+                // The same flags the runtime compiles with (`dpd::Detector`).
+                if let Err(e) = regex::bytes::Regex::new(&format!("(?s-u)\\A(?:{pat})")) {
+                    let msg = e.to_string();
+                    let last = msg.lines().last().unwrap_or("invalid pattern").trim();
+                    let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
+                    self.err(*span, format!("invalid signature pattern: {last}"));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (i, item) in a.items.iter().enumerate() {
+            if item.transport == Transport::Link {
+                continue;
+            }
+            let signature = signature_of(a, i);
+            if let Some(ctor) = &item.extern_ctor {
+                if syn::parse_str::<syn::Path>(ctor).is_err() {
+                    self.err(item.unit_span, format!("`{ctor}` is not a Rust path"));
+                    continue;
+                }
+                out.push(TransportItem {
+                    index: i,
+                    transport: item.transport,
+                    ports: item.ports.clone(),
+                    signature,
+                    kind: TransportKind::Extern(ctor.clone()),
+                });
+                continue;
+            }
+            let Some(u) = self.w.unit(self.m, &item.unit) else {
+                self.err(item.unit_span, format!("unknown unit `{}`", item.unit));
+                continue;
+            };
+            if !matches!(u.body, UnitBody::Fields(_)) {
+                self.err(
+                    item.unit_span,
+                    "an analyzer's PDU must be a unit with fields",
+                );
+                continue;
+            }
+            if !u.params.is_empty() {
+                self.err(
+                    item.unit_span,
+                    "an analyzer's PDU unit cannot take parameters",
+                );
+                continue;
+            }
+            let Some(bind) = self.bind_target(item) else {
+                continue;
+            };
+            let flip = self.check_flip(a, &item.unit);
+            let framed = find_unit(&u.attrs, UnitAttr::Size).is_some();
+            if item.transport == Transport::Tcp && !framed {
+                self.err(item.unit_span, format!("unit `{}` is attached over tcp, so it needs a unit-level `&size = ...` to frame the stream", item.unit));
+            }
+            out.push(TransportItem {
+                index: i,
+                transport: item.transport,
+                ports: item.ports.clone(),
+                signature,
+                kind: TransportKind::Generated {
+                    unit: item.unit.clone(),
+                    bind,
+                    framed,
+                    flip,
+                },
+            });
+        }
+        out
+    }
+
+    /// The condition of `flip on m: Unit where cond;` for PDUs of `unit`.
+    fn check_flip(&mut self, a: &AnalyzerDecl, unit: &str) -> Option<ir::Expr> {
+        let f = a.flips.iter().find(|f| f.unit == unit)?;
+        let mut sc = Scope::new(Mode::Bind);
+        sc.vars.push(Var {
+            name: f.binder.clone(),
+            var: VarRef::Pdu,
+            ty: Ty::Unit(self.m, f.unit.clone()),
+            is_ref: true,
+        });
+        Some(self.boolean(&f.cond, &sc))
+    }
+}
+
+/// The signature of item `i`: only the first line of the signature's transport carries it.
+fn signature_of(a: &AnalyzerDecl, i: usize) -> Option<Signature> {
+    let item = &a.items[i];
+    let first_of_transport =
+        a.items.iter().position(|it| it.transport == item.transport) == Some(i);
+    match a.signatures.iter().find(|s| s.transport == item.transport) {
+        Some(sig) if first_of_transport => Some(Signature {
+            orig: sig.orig.as_ref().map(|(p, _)| p.clone()),
+            resp: sig.resp.as_ref().map(|(p, _)| p.clone()),
+        }),
+        _ => None,
+    }
+}

@@ -1,0 +1,407 @@
+//! Expressions, Zeek value conversions and binder iterators.
+
+use super::*;
+use crate::ast::BinOp;
+use crate::ident::{camel, ident, path_tokens};
+use crate::ir::{
+    BinderIter, Builtin, CompareAs, Expr, ExprKind, ExprTy, ExternArg, FormatArg, Step, VarRef,
+    ZConv,
+};
+use crate::types::ZTy;
+
+/// `(*t)` for a reference, else `t`.
+fn deref(t: TokenStream, is_ref: bool) -> TokenStream {
+    if is_ref {
+        quote!((*#t))
+    } else {
+        t
+    }
+}
+
+fn var_tokens(v: &VarRef) -> TokenStream {
+    match v {
+        VarRef::Named(n) => {
+            let i = ident(n);
+            quote!(#i)
+        }
+        VarRef::Value => quote!(value),
+        VarRef::Element => quote!(e),
+        VarRef::Pdu => quote!(pdu),
+    }
+}
+
+impl Emitter<'_> {
+    fn node_to_int(&self, tokens: TokenStream, ty: &Ty, is_ref: bool) -> TokenStream {
+        let v = deref(tokens, is_ref);
+        match ty {
+            Ty::Int { signed: false, .. } => quote!(u64::from(#v)),
+            Ty::Int { signed: true, .. } => quote!((#v as u64)),
+            Ty::Enum(..) => quote!(u64::from(#v.0)),
+            Ty::Bool => quote!(u64::from(#v)),
+            other => unreachable!("checked as an integer: {other:?}"),
+        }
+    }
+
+    /// An integer expression as `u64`.
+    pub(super) fn int(&self, e: &Expr, cx: &Cx) -> TokenStream {
+        let t = self.expr(e, cx);
+        match &e.ty {
+            ExprTy::Int | ExprTy::Zeek(ZTy::Count) => t,
+            ExprTy::Node(n, r) => self.node_to_int(t, n, *r),
+            other => unreachable!("checked as an integer: {other:?}"),
+        }
+    }
+
+    /// A boolean expression as `bool`.
+    pub(super) fn boolean(&self, e: &Expr, cx: &Cx) -> TokenStream {
+        let t = self.expr(e, cx);
+        match &e.ty {
+            ExprTy::Bool | ExprTy::Zeek(ZTy::Bool) => t,
+            ExprTy::Node(Ty::Bool, r) => deref(t, *r),
+            other => unreachable!("checked as a boolean: {other:?}"),
+        }
+    }
+
+    fn arith(&self, op: BinOp, a: TokenStream, b: TokenStream, cx: &Cx) -> TokenStream {
+        match cx {
+            Cx::Parse { at, cur } => {
+                let f = match op {
+                    BinOp::Add => quote!(add),
+                    BinOp::Sub => quote!(sub),
+                    BinOp::Mul => quote!(mul),
+                    BinOp::Div => quote!(div),
+                    BinOp::Rem => quote!(rem),
+                    BinOp::Shl => quote!(shl),
+                    _ => quote!(shr),
+                };
+                quote!(::netpac_runtime::parse::ops::#f(#a, #b, #at, #cur.pos())?)
+            }
+            Cx::Bind => match op {
+                // Bindings cannot fail; arithmetic there saturates (or yields 0 for ÷0).
+                BinOp::Add => quote!(#a.saturating_add(#b)),
+                BinOp::Sub => quote!(#a.saturating_sub(#b)),
+                BinOp::Mul => quote!(#a.saturating_mul(#b)),
+                BinOp::Div => quote!(#a.checked_div(#b).unwrap_or(0)),
+                BinOp::Rem => quote!(#a.checked_rem(#b).unwrap_or(0)),
+                BinOp::Shl => {
+                    quote!(u32::try_from(#b).ok().and_then(|s| #a.checked_shl(s)).unwrap_or(0))
+                }
+                _ => quote!(u32::try_from(#b).ok().and_then(|s| #a.checked_shr(s)).unwrap_or(0)),
+            },
+        }
+    }
+
+    fn builtin(&self, b: Builtin, cx: &Cx) -> TokenStream {
+        let cur = cx.cursor();
+        match b {
+            Builtin::Offset => quote!((#cur.pos() as u64)),
+            Builtin::Remaining => quote!((#cur.remaining() as u64)),
+            Builtin::Eod => quote!(#cur.is_empty()),
+            Builtin::ParseIsOrig => quote!(cx.is_orig),
+            Builtin::ParseRespPort => quote!(u64::from(cx.resp_port)),
+            Builtin::L2Src => quote!(ecx.l2_src()),
+            Builtin::L2Dst => quote!(ecx.l2_dst()),
+            Builtin::Conn => quote!(ecx.conn.record()),
+            Builtin::EventIsOrig => quote!(ecx.is_orig),
+            Builtin::Halted => quote!(ecx.halted),
+            Builtin::PduLen => quote!((ecx.pdu_len as u64)),
+            Builtin::Pdu => quote!(ecx.pdu.string(ecx.pdu.data())),
+            Builtin::EventRespPort => quote!(u64::from(ecx.conn.id().resp_p.number)),
+            Builtin::Ts => quote!(ecx.ts),
+        }
+    }
+
+    pub(super) fn expr(&self, e: &Expr, cx: &Cx) -> TokenStream {
+        match &e.kind {
+            ExprKind::Int(v) => {
+                let l = lit_u64(*v);
+                quote!(#l)
+            }
+            ExprKind::Bool(b) => quote!(#b),
+            ExprKind::Bytes(b) => {
+                let l = Literal::byte_string(b);
+                quote!(#l)
+            }
+            ExprKind::Str(text) => {
+                let l = Literal::string(text);
+                quote!(::netpac_runtime::zeek::ZString::from_static(#l))
+            }
+            ExprKind::Var(v) => var_tokens(v),
+            ExprKind::Limit(name) => {
+                let n = ident(name);
+                quote!(lim.#n)
+            }
+            ExprKind::Builtin(b) => self.builtin(*b, cx),
+            ExprKind::Field(base, m) => {
+                let bt = self.expr(base, cx);
+                let f = ident(m);
+                quote!(#bt.#f)
+            }
+            ExprKind::BitMember(base, m) => {
+                let bt = self.expr(base, cx);
+                let f = ident(m);
+                quote!(#bt.#f())
+            }
+            ExprKind::Not(a) => {
+                let t = self.boolean(a, cx);
+                quote!((!#t))
+            }
+            ExprKind::Logic(op, a, b) => {
+                let x = self.boolean(a, cx);
+                let y = self.boolean(b, cx);
+                if *op == BinOp::Or {
+                    quote!((#x || #y))
+                } else {
+                    quote!((#x && #y))
+                }
+            }
+            ExprKind::Compare(op, how, a, b) => {
+                let cmp = match op {
+                    BinOp::Eq => quote!(==),
+                    BinOp::Ne => quote!(!=),
+                    BinOp::Lt => quote!(<),
+                    BinOp::Le => quote!(<=),
+                    BinOp::Gt => quote!(>),
+                    _ => quote!(>=),
+                };
+                match how {
+                    CompareAs::Bytes => {
+                        let x = self.expr(a, cx);
+                        let y = self.expr(b, cx);
+                        quote!((&#x[..] #cmp &#y[..]))
+                    }
+                    CompareAs::Bool => {
+                        let x = self.boolean(a, cx);
+                        let y = self.boolean(b, cx);
+                        quote!((#x #cmp #y))
+                    }
+                    CompareAs::Int => {
+                        let x = self.int(a, cx);
+                        let y = self.int(b, cx);
+                        quote!((#x #cmp #y))
+                    }
+                }
+            }
+            ExprKind::BitOp(op, a, b) => {
+                let x = self.int(a, cx);
+                let y = self.int(b, cx);
+                let o = match op {
+                    BinOp::BitOr => quote!(|),
+                    BinOp::BitAnd => quote!(&),
+                    _ => quote!(^),
+                };
+                quote!((#x #o #y))
+            }
+            ExprKind::Arith(op, a, b) => {
+                let x = self.int(a, cx);
+                let y = self.int(b, cx);
+                self.arith(*op, x, y, cx)
+            }
+            ExprKind::Len(a) => {
+                let t = self.expr(a, cx);
+                quote!((#t.len() as u64))
+            }
+            ExprKind::Count(a) => {
+                let b = self.boolean(a, cx);
+                quote!(u64::from(#b))
+            }
+            ExprKind::Seconds(a) => {
+                let x = self.int(a, cx);
+                quote!(::netpac_runtime::zeek::Interval(i64::try_from(#x).unwrap_or(i64::MAX).saturating_mul(1_000_000_000)))
+            }
+            ExprKind::Time(s, ms) => {
+                let s = self.int(s, cx);
+                let ms = match ms {
+                    Some(ms) => self.int(ms, cx),
+                    None => quote!(0u64),
+                };
+                quote!(::netpac_runtime::zeek::Time(
+                    i64::try_from(#s).unwrap_or(i64::MAX).saturating_mul(1_000_000_000)
+                        .saturating_add(i64::try_from(#ms).unwrap_or(i64::MAX).saturating_mul(1_000_000))
+                ))
+            }
+            ExprKind::Mac(a) => {
+                let b = self.bytes_arg(a, cx);
+                quote!(::netpac_runtime::parse::mac_string(#b))
+            }
+            ExprKind::Bits(a, n) => {
+                let b = self.bytes_arg(a, cx);
+                let n = match n {
+                    Some(n) => self.int(n, cx),
+                    None => quote!(u64::MAX),
+                };
+                quote!(::netpac_runtime::parse::bits_lsb_first(#b, #n))
+            }
+            ExprKind::Format(text, args) => {
+                let vals = args.iter().map(|a| match a {
+                    FormatArg::Str(x) => {
+                        let t = self.expr(x, cx);
+                        quote!(::std::string::String::from_utf8_lossy(#t.as_bytes()))
+                    }
+                    FormatArg::Bytes(x) => {
+                        let t = self.expr(x, cx);
+                        quote!(::std::string::String::from_utf8_lossy(&#t[..]))
+                    }
+                    FormatArg::Int(x) => self.int(x, cx),
+                });
+                let l = Literal::string(text);
+                quote!(::netpac_runtime::zeek::ZString::new(
+                    ::std::format!(#l, #(#vals),*)
+                ))
+            }
+            ExprKind::String(v) => {
+                let t = self.expr(&v.expr, cx);
+                self.convert_z(t, &v.expr.ty, &v.conv)
+            }
+            ExprKind::Record(name, args) => {
+                let a = args.iter().map(|x| self.node_arg(x, cx));
+                let f = format_ident!("build_{}", name.to_lowercase());
+                quote!(#f(#(#a,)* ecx, lim))
+            }
+            ExprKind::ExternFn(path, args) => {
+                let a = args.iter().map(|x| match x {
+                    ExternArg::Count(x) => self.int(x, cx),
+                    ExternArg::Bool(x) => self.boolean(x, cx),
+                    ExternArg::Bytes(x) => self.expr(x, cx),
+                    ExternArg::Node(x) => self.node_arg(x, cx),
+                });
+                let path = path_tokens(path);
+                quote!(#path(&ecx.pdu, #(#a),*))
+            }
+            ExprKind::ListComp { iter, var, elem } => {
+                let iter = self.binder_iter(iter);
+                let v = ident(var);
+                let t = self.expr(&elem.expr, cx);
+                let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
+                quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>())
+            }
+            ExprKind::Invalid => {
+                unreachable!("an invalid expression was reported by the check pass")
+            }
+        }
+    }
+
+    /// A `bytes` argument of a builtin, as a `&[u8]` expression.
+    fn bytes_arg(&self, e: &Expr, cx: &Cx) -> TokenStream {
+        let t = self.expr(e, cx);
+        match &e.ty {
+            ExprTy::Node(Ty::Bytes, true) => quote!((*#t)),
+            ExprTy::Node(Ty::Bytes, false) | ExprTy::BytesLit => quote!(&#t[..]),
+            other => unreachable!("checked as bytes: {other:?}"),
+        }
+    }
+
+    /// A unit passed by reference to a record constructor or extern fn.
+    fn node_arg(&self, e: &Expr, cx: &Cx) -> TokenStream {
+        let t = self.expr(e, cx);
+        match &e.ty {
+            ExprTy::Node(_, true) => t,
+            ExprTy::Node(_, false) => quote!(&#t),
+            other => unreachable!("checked as a unit: {other:?}"),
+        }
+    }
+
+    /// Converts a compiled expression of type `ty` to a Zeek value.
+    pub(super) fn convert_z(&self, t: TokenStream, ty: &ExprTy, conv: &ZConv) -> TokenStream {
+        let is_ref = matches!(ty, ExprTy::Node(_, true));
+        match (conv, ty) {
+            (ZConv::Same, _) => t,
+            (ZConv::NodeToCount, ExprTy::Node(n, r)) => self.node_to_int(t, n, *r),
+            (ZConv::CountToInt, _) => quote!((#t as i64)),
+            (ZConv::NodeToInt, _) => {
+                let v = deref(t, is_ref);
+                quote!(i64::from(#v))
+            }
+            (ZConv::Deref, _) => deref(t, is_ref),
+            (ZConv::StrFromLit, _) => quote!(::netpac_runtime::zeek::ZString::copy_from(#t)),
+            (ZConv::StrFromBytes, _) => {
+                let v = deref(t, is_ref);
+                quote!(ecx.pdu.string(#v))
+            }
+            (ZConv::Addr, _) => {
+                let v = deref(t, is_ref);
+                quote!(::std::net::IpAddr::from(#v))
+            }
+            (ZConv::Vec(inner), ExprTy::Node(Ty::Array(el), r)) => {
+                let v = deref(t, *r);
+                let conv = self.convert_z(quote!(x), &ExprTy::Node((**el).clone(), true), inner);
+                quote!(#v.iter().map(|x| #conv).collect::<::std::vec::Vec<_>>())
+            }
+            (conv, ty) => unreachable!("conversion {conv:?} of {ty:?} was checked"),
+        }
+    }
+
+    pub(super) fn zty_rust(&self, z: &ZTy) -> TokenStream {
+        match z {
+            ZTy::Count => quote!(u64),
+            ZTy::Int => quote!(i64),
+            ZTy::Bool => quote!(bool),
+            ZTy::Str => quote!(::netpac_runtime::zeek::ZString),
+            ZTy::Addr => quote!(::std::net::IpAddr),
+            ZTy::Interval => quote!(::netpac_runtime::zeek::Interval),
+            ZTy::Time => quote!(::netpac_runtime::zeek::Time),
+            ZTy::Conn => quote!(::netpac_runtime::record::Connection),
+            ZTy::Vec(t) => {
+                let i = self.zty_rust(t);
+                quote!(::std::vec::Vec<#i>)
+            }
+            ZTy::Record(r) => {
+                let n = format_ident!("{}", camel(r));
+                quote!(#n)
+            }
+        }
+    }
+
+    /// An iterator over the values a binder path selects.
+    pub(super) fn binder_iter(&self, b: &BinderIter) -> TokenStream {
+        let (root, root_is_ref, steps) = match b {
+            BinderIter::Chain(a, b) => {
+                let ia = self.binder_iter(a);
+                let ib = self.binder_iter(b);
+                return quote!(#ia.chain(#ib));
+            }
+            BinderIter::Path {
+                root,
+                root_is_ref,
+                steps,
+            } => (root, *root_is_ref, steps),
+        };
+        let vt = var_tokens(root);
+        let mut iter = if root_is_ref {
+            quote!(::std::iter::once(#vt))
+        } else {
+            quote!(::std::iter::once(&#vt))
+        };
+        for step in steps {
+            iter = match step {
+                Step::Flatten => quote!(#iter.flat_map(|x| x.iter())),
+                Step::Field {
+                    name,
+                    optional,
+                    boxed,
+                } => {
+                    let f = ident(name);
+                    // A boxed field yields the unit itself, like any other field.
+                    match (optional, boxed) {
+                        (true, false) => quote!(#iter.filter_map(|x| x.#f.as_ref())),
+                        (true, true) => quote!(#iter.filter_map(|x| x.#f.as_deref())),
+                        (false, false) => quote!(#iter.map(|x| &x.#f)),
+                        (false, true) => quote!(#iter.map(|x| &*x.#f)),
+                    }
+                }
+                Step::Arm {
+                    module,
+                    enum_name,
+                    variant,
+                    boxed,
+                } => {
+                    let en = self.qual_name(*module, enum_name);
+                    let v = format_ident!("{}", camel(variant));
+                    let value = if *boxed { quote!(&**v) } else { quote!(v) };
+                    quote!(#iter.filter_map(|x| match x { #en::#v(v) => Some(#value), _ => None }))
+                }
+            };
+        }
+        iter
+    }
+}

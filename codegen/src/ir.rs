@@ -1,0 +1,666 @@
+//! The checked, typed intermediate representation: what the check pass
+//! (`check/`) builds and the emitter (`emit/`) lowers to Rust.
+//!
+//! Every name here is resolved, every expression has its type and every
+//! attribute is a typed value; a grammar that reaches the IR is valid, so the
+//! emitter has no diagnostics of its own.
+
+// IR nodes are built once per grammar item, so variant sizes do not matter.
+#![allow(clippy::large_enum_variant)]
+
+use crate::ast::{BinOp, Order, Transport};
+use crate::ident::inner_type_name;
+use crate::types::{Ty, ZTy};
+use std::collections::{HashMap, HashSet};
+
+/// Every checked module, and what the emitter needs to spell their types.
+#[derive(Debug)]
+pub struct Program {
+    pub types: TypeTable,
+    pub modules: Vec<Module>,
+}
+
+/// Facts about named types that `Ty` does not carry.
+#[derive(Debug, Default)]
+pub struct TypeTable {
+    /// Module names by index (types of another module are `super::<name>::T`).
+    pub module_names: Vec<String>,
+    /// Types (module, Rust type name) that borrow the input (`<'a>`).
+    pub borrowing: HashSet<(usize, String)>,
+    /// Rust paths of extern units, by (module, grammar name).
+    pub extern_paths: HashMap<(usize, String), String>,
+}
+
+impl TypeTable {
+    /// Whether values of `ty` borrow the input (need a lifetime).
+    pub fn needs_lt(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Bytes | Ty::Extern(..) => true,
+            Ty::Unit(m, n) | Ty::Union(m, n) => self.borrowing.contains(&(*m, n.clone())),
+            Ty::Switch(m, u, f) => self.borrowing.contains(&(*m, inner_type_name(u, f))),
+            Ty::Array(t) | Ty::Option(t) => self.needs_lt(t),
+            _ => false,
+        }
+    }
+}
+
+/// One grammar module, checked.
+#[derive(Debug)]
+pub struct Module {
+    pub index: usize,
+    pub name: String,
+    /// Source files the module came from (indices into the file table).
+    pub files: Vec<u32>,
+    pub imports: Vec<String>,
+    pub enums: Vec<Enum>,
+    pub limits: Vec<Limit>,
+    pub units: Vec<Unit>,
+    pub records: Vec<Record>,
+    pub events: Vec<EventStruct>,
+    pub bindings: Vec<UnitBindings>,
+    pub analyzers: Vec<Analyzer>,
+    /// `limits { max_pdu = N; }`, else 16 MiB.
+    pub max_pdu: usize,
+}
+
+// ------------------------------------------------------------------ types
+
+#[derive(Debug)]
+pub struct Enum {
+    pub name: String,
+    /// Width of the base integer (8, 16, 24, 32, 64).
+    pub bits: u8,
+    pub items: Vec<(String, u64)>,
+}
+
+#[derive(Debug)]
+pub struct Limit {
+    pub name: String,
+    pub value: LimitValue,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum LimitValue {
+    Int(u64),
+    Bool(bool),
+}
+
+#[derive(Debug)]
+pub struct Unit {
+    pub name: String,
+    /// `module.Unit`, the unit's place in parse errors.
+    pub at: String,
+    pub borrows: bool,
+    pub params: Vec<(String, Ty)>,
+    /// `&origin`: offsets count from the unit's start.
+    pub origin: bool,
+    /// Unit `&size`: the stream framer's `frame_len`.
+    pub frame: Option<Frame>,
+    pub body: UnitBody,
+}
+
+#[derive(Debug)]
+pub enum UnitBody {
+    Fields(Vec<Field>),
+    /// `unit X = switch (...) { ... }`: the unit is the enum of its arms.
+    Switch {
+        ty: SwitchType,
+        parse: SwitchParse,
+    },
+}
+
+/// The Rust local (and struct field) a field is bound to.
+#[derive(Debug, Clone)]
+pub enum Local {
+    Named(String),
+    /// `_`: parsed, not kept (the field's position in the unit).
+    Anon(usize),
+}
+
+#[derive(Debug)]
+pub enum Field {
+    /// `let x: T = e;`
+    Let {
+        local: Local,
+        ty: Ty,
+        value: LetValue,
+    },
+    /// `_: skip n;` / `_: skip to n;`
+    Skip {
+        to: bool,
+        at: String,
+        n: Expr,
+    },
+    Parsed(ParsedField),
+}
+
+#[derive(Debug)]
+pub enum LetValue {
+    Bool(Expr),
+    U64(Expr),
+    /// An integer narrowed to the declared type (fails as `Arithmetic`).
+    Narrowed {
+        value: Expr,
+        at: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct ParsedField {
+    pub local: Local,
+    /// The stored type (`Option` applied); `None` for `_`.
+    pub stored: Option<Ty>,
+    /// A type the field declares inline (switch enum, bit field struct).
+    pub inline_type: Option<InlineType>,
+    pub value: FieldParse,
+    pub presence: Presence,
+    /// The field closes a cycle of units: stored as `Box<T>`.
+    pub boxed: bool,
+}
+
+/// Whether a field is always there.
+#[derive(Debug)]
+pub enum Presence {
+    Always,
+    /// `if (cond)`.
+    If(Expr),
+    /// `&recover`: a failed field is absent and parsing halts.
+    Recover {
+        ty: Ty,
+    },
+}
+
+#[derive(Debug)]
+pub enum InlineType {
+    Switch(SwitchType),
+    Bits(BitsType),
+}
+
+/// The enum of a switch's arms.
+#[derive(Debug)]
+pub struct SwitchType {
+    pub name: String,
+    pub borrows: bool,
+    pub variants: Vec<Variant>,
+    pub has_empty: bool,
+}
+
+#[derive(Debug)]
+pub struct Variant {
+    /// CamelCase arm name.
+    pub name: String,
+    pub ty: Ty,
+    pub boxed: bool,
+}
+
+#[derive(Debug)]
+pub struct BitsType {
+    pub name: String,
+    pub width: u8,
+    pub members: Vec<(String, u8, u8)>,
+}
+
+/// `frame_len` of a unit with `&size` over its leading fixed-size fields.
+#[derive(Debug)]
+pub struct Frame {
+    pub reads: Vec<FrameRead>,
+    /// Bytes the reads take.
+    pub prefix: usize,
+    /// The unit name (the `at` of arithmetic errors in `frame_len`).
+    pub at: String,
+    pub size: Expr,
+}
+
+#[derive(Debug)]
+pub struct FrameRead {
+    pub name: String,
+    pub at: String,
+    pub int: IntRead,
+    /// The field is an enum of this type (module, name).
+    pub enum_ty: Option<(usize, String)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct IntRead {
+    pub bits: u8,
+    pub signed: bool,
+    pub order: Order,
+}
+
+// ------------------------------------------------------------------ fields
+
+/// How one field (or switch arm) is parsed, with its attributes applied.
+#[derive(Debug)]
+pub struct FieldParse {
+    /// `module.Unit.field`, the field's place in parse errors.
+    pub at: String,
+    pub window: Option<Window>,
+    pub parse: Parse,
+    pub requires: Option<Requires>,
+    /// `&weird("name", addl)`.
+    pub weird: Option<(String, Option<Expr>)>,
+    /// What leftover bytes of an exact window do.
+    pub trailing: Trailing,
+    /// `&on_error(weird = "name")`, with the type the field parses to.
+    pub on_error: Option<(String, Option<Ty>)>,
+}
+
+/// A window the field parses in (`&size`, `&prefix`, `&max_size`).
+#[derive(Debug)]
+pub enum Window {
+    Exact(Expr),
+    Prefix(IntRead),
+    Max(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub enum Trailing {
+    Error,
+    Weird(String),
+    Ignore,
+}
+
+/// `&requires(cond, action = "name")` checks on the parsed value.
+#[derive(Debug)]
+pub struct Requires {
+    pub checks: Vec<(Expr, Action)>,
+}
+
+#[derive(Debug)]
+pub enum Action {
+    Weird(String),
+    Violation(String),
+    Error(String),
+    Halt(String),
+}
+
+#[derive(Debug)]
+pub enum Parse {
+    Int(IntRead),
+    /// `bytes &until(b"..")`, with `&or_eod`.
+    BytesUntil {
+        delimiter: Vec<u8>,
+        or_eod: bool,
+    },
+    /// Bytes to the end of the window.
+    BytesRest,
+    Ipv4,
+    Ipv6,
+    Enum {
+        module: usize,
+        name: String,
+        int: IntRead,
+    },
+    Unit {
+        module: usize,
+        name: String,
+        args: Vec<ParamArg>,
+    },
+    Extern {
+        path: String,
+        args: Vec<ParamArg>,
+    },
+    Bits {
+        type_name: String,
+        int: IntRead,
+    },
+    Switch(SwitchParse),
+    Array(Box<ArrayParse>),
+    /// Only in fields that failed to check (never reaches the emitter).
+    Invalid,
+}
+
+/// An argument converted to a unit parameter's type.
+#[derive(Debug)]
+pub enum ParamArg {
+    Bool(Expr),
+    Int {
+        value: Expr,
+        ty: Ty,
+    },
+    Enum {
+        value: Expr,
+        module: usize,
+        name: String,
+        base: Ty,
+    },
+}
+
+#[derive(Debug)]
+pub struct ArrayParse {
+    pub elem: Parse,
+    pub end: ArrayEnd,
+    pub partial: Option<Partial>,
+    pub or_eod: bool,
+    /// The grammar declares `limits { max_elements }`.
+    pub grammar_max_elements: bool,
+}
+
+#[derive(Debug)]
+pub enum ArrayEnd {
+    Count(Expr),
+    /// `&until(cond)` / `&until_incl(cond)` on the element `$$`.
+    Until {
+        cond: Expr,
+        inclusive: bool,
+    },
+    /// To the end of the window.
+    Eod,
+}
+
+/// `&partial`: a bad element halts the PDU and keeps what parsed.
+#[derive(Debug)]
+pub enum Partial {
+    Halt,
+    Weird(String),
+}
+
+#[derive(Debug)]
+pub struct SwitchParse {
+    pub enum_name: String,
+    /// The scrutinee, an integer.
+    pub scrutinee: Expr,
+    pub arms: Vec<SwitchArm>,
+}
+
+#[derive(Debug)]
+pub struct SwitchArm {
+    /// `None`: the default arm `_`.
+    pub values: Option<Vec<u64>>,
+    pub body: ArmBody,
+}
+
+#[derive(Debug)]
+pub enum ArmBody {
+    Empty,
+    Variant {
+        name: String,
+        value: FieldParse,
+        boxed: bool,
+    },
+}
+
+// ------------------------------------------------------------------ expressions
+
+/// A checked expression and its type.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: ExprTy,
+}
+
+/// The type of an expression.
+#[derive(Debug, Clone)]
+pub enum ExprTy {
+    Int,
+    Bool,
+    Zeek(ZTy),
+    /// A grammar value; `true` if the Rust expression is a reference.
+    Node(Ty, bool),
+    /// A bytes literal.
+    BytesLit,
+    /// Only in expressions that failed to check (never reaches the emitter).
+    Unknown,
+}
+
+/// Where a variable lives in the generated code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VarRef {
+    /// A field, parameter or binder: its own name.
+    Named(String),
+    /// The value just parsed (`$$` and the field's name in `&requires`).
+    Value,
+    /// The array element in `&until`.
+    Element,
+    /// The PDU of a `flip` condition.
+    Pdu,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Int(u64),
+    Bool(bool),
+    Bytes(Vec<u8>),
+    /// A constant Zeek string.
+    Str(String),
+    Var(VarRef),
+    Limit(String),
+    Builtin(Builtin),
+    Field(Box<Expr>, String),
+    BitMember(Box<Expr>, String),
+    Not(Box<Expr>),
+    /// `&&` / `||` on booleans.
+    Logic(BinOp, Box<Expr>, Box<Expr>),
+    Compare(BinOp, CompareAs, Box<Expr>, Box<Expr>),
+    /// `| & ^` on integers.
+    BitOp(BinOp, Box<Expr>, Box<Expr>),
+    /// `+ - * / % << >>` on integers (checked while parsing, saturating in bindings).
+    Arith(BinOp, Box<Expr>, Box<Expr>),
+    Len(Box<Expr>),
+    Count(Box<Expr>),
+    Seconds(Box<Expr>),
+    Time(Box<Expr>, Option<Box<Expr>>),
+    Mac(Box<Expr>),
+    Bits(Box<Expr>, Option<Box<Expr>>),
+    Format(String, Vec<FormatArg>),
+    String(Box<ZValue>),
+    Record(String, Vec<Expr>),
+    ExternFn(String, Vec<ExternArg>),
+    ListComp {
+        iter: BinderIter,
+        var: String,
+        elem: Box<ZValue>,
+    },
+    /// Stands for an expression that failed to check.
+    Invalid,
+}
+
+/// What a comparison compares.
+#[derive(Debug, Clone, Copy)]
+pub enum CompareAs {
+    Bytes,
+    Bool,
+    Int,
+}
+
+/// How a `format` argument is printed.
+#[derive(Debug, Clone)]
+pub enum FormatArg {
+    Str(Expr),
+    Bytes(Expr),
+    Int(Expr),
+}
+
+/// An argument of an extern fn, converted to its parameter type.
+#[derive(Debug, Clone)]
+pub enum ExternArg {
+    Count(Expr),
+    Bool(Expr),
+    Bytes(Expr),
+    /// A unit passed by reference.
+    Node(Expr),
+}
+
+/// The `$name` builtins.
+#[derive(Debug, Clone, Copy)]
+pub enum Builtin {
+    Offset,
+    Remaining,
+    Eod,
+    ParseIsOrig,
+    ParseRespPort,
+    L2Src,
+    L2Dst,
+    Conn,
+    EventIsOrig,
+    Halted,
+    PduLen,
+    Pdu,
+    EventRespPort,
+    Ts,
+}
+
+/// An expression converted to a Zeek value.
+#[derive(Debug, Clone)]
+pub struct ZValue {
+    pub expr: Expr,
+    pub conv: ZConv,
+}
+
+/// How a value becomes a Zeek value (decided by the check pass).
+#[derive(Debug, Clone)]
+pub enum ZConv {
+    Same,
+    /// An integer or enum node to `count`.
+    NodeToCount,
+    /// A computed integer to `int`.
+    CountToInt,
+    /// An integer node to `int`.
+    NodeToInt,
+    /// A boolean node, dereferenced.
+    Deref,
+    StrFromLit,
+    StrFromBytes,
+    Addr,
+    /// An array, element by element.
+    Vec(Box<ZConv>),
+}
+
+/// The values a binder path selects: arrays flattened, absent fields and
+/// other switch arms skipped.
+#[derive(Debug, Clone)]
+pub enum BinderIter {
+    Chain(Box<BinderIter>, Box<BinderIter>),
+    Path {
+        root: VarRef,
+        root_is_ref: bool,
+        steps: Vec<Step>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Step {
+    Flatten,
+    Field {
+        name: String,
+        optional: bool,
+        boxed: bool,
+    },
+    Arm {
+        module: usize,
+        enum_name: String,
+        variant: String,
+        boxed: bool,
+    },
+}
+
+// ------------------------------------------------------------------ bindings
+
+/// A Zeek record and its constructor.
+#[derive(Debug)]
+pub struct Record {
+    pub name: String,
+    pub params: Vec<(String, Ty)>,
+    pub fields: Vec<(String, ZTy, ZValue)>,
+}
+
+/// An event's struct (one per event name).
+#[derive(Debug)]
+pub struct EventStruct {
+    pub name: String,
+    pub fields: Vec<(String, ZTy)>,
+}
+
+/// The events bound to one unit (`bind_<unit>` / `bind_error_<unit>`).
+#[derive(Debug)]
+pub struct UnitBindings {
+    pub unit: String,
+    pub borrows: bool,
+    /// Trees of binders, one per root binder (`m: Message`).
+    pub roots: Vec<(String, Vec<BindItem>)>,
+    /// `on error(Unit)` events.
+    pub errors: Vec<Raise>,
+}
+
+#[derive(Debug)]
+pub enum BindItem {
+    Raise(Raise),
+    Loop(BindLoop),
+}
+
+/// `for var in iter { items }`, run only if one of `wants` is subscribed.
+#[derive(Debug)]
+pub struct BindLoop {
+    pub var: String,
+    pub iter: BinderIter,
+    pub items: Vec<BindItem>,
+    pub wants: Vec<String>,
+}
+
+/// Raising one event (`None` args: the event is not in the table).
+#[derive(Debug)]
+pub struct Raise {
+    pub event: String,
+    pub args: Vec<(String, ZValue)>,
+    pub cond: Option<Expr>,
+}
+
+// ------------------------------------------------------------------ analyzers
+
+#[derive(Debug)]
+pub struct Analyzer {
+    pub name: String,
+    /// The analyzer has `ethertype` items (a link analyzer is generated).
+    pub has_link: bool,
+    pub link_items: Vec<LinkItem>,
+    /// The analyzer has `udp`/`tcp` items.
+    pub has_transport: bool,
+    pub items: Vec<TransportItem>,
+    /// Every transport item is `extern` (no analyzer struct is generated).
+    pub all_extern: bool,
+}
+
+#[derive(Debug)]
+pub struct LinkItem {
+    pub index: usize,
+    pub unit: String,
+    pub bind: BindTarget,
+    pub ethertypes: Vec<u16>,
+}
+
+/// What the events bind to: the PDU, or one unit-typed field of it.
+#[derive(Debug)]
+pub struct BindTarget {
+    pub unit: String,
+    pub field: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct TransportItem {
+    pub index: usize,
+    pub transport: Transport,
+    pub ports: Vec<u16>,
+    pub signature: Option<Signature>,
+    pub kind: TransportKind,
+}
+
+#[derive(Debug)]
+pub enum TransportKind {
+    /// `=> extern path`: a Rust constructor.
+    Extern(String),
+    Generated {
+        unit: String,
+        bind: BindTarget,
+        /// The PDU unit has `&size` (so a bound field starts after its frame prefix).
+        framed: bool,
+        /// `flip on pdu: Unit where cond;`.
+        flip: Option<Expr>,
+    },
+}
+
+/// DPD patterns (orig, resp).
+#[derive(Debug)]
+pub struct Signature {
+    pub orig: Option<String>,
+    pub resp: Option<String>,
+}

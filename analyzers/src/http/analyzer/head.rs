@@ -578,7 +578,7 @@ impl HttpAnalyzer {
 
 /// The length a Content-Range (`bytes F-L/N`) announces, or the weird Zeek reports.
 #[allow(clippy::type_complexity)]
-pub(super) fn content_range(
+pub(in crate::http) fn content_range(
     value: &[u8],
 ) -> Result<(u64, Option<Vec<u8>>), Option<(&'static str, Vec<u8>)>> {
     let value = trim(value);
@@ -647,7 +647,7 @@ pub(super) fn split_lowercase_version(cx: &mut AnalyzerCx<'_>, req: &mut Request
 }
 
 /// Zeek's HTTP_Version: `d.d` at the start, one digit each.
-pub(super) fn http_version(v: &[u8]) -> Option<(u8, u8)> {
+pub(in crate::http) fn http_version(v: &[u8]) -> Option<(u8, u8)> {
     match v {
         [a, b'.', b, ..] if a.is_ascii_digit() && b.is_ascii_digit() => Some((a - b'0', b - b'0')),
         _ => None,

@@ -7,6 +7,9 @@
 mod body;
 mod head;
 
+#[cfg(test)]
+pub(super) use head::{content_range, http_version};
+
 use super::decode::{decode, Coding, Decoder};
 use super::events::*;
 use super::multipart::{boundary_param, buffer_entity_data, Multipart};

@@ -8,7 +8,10 @@ use netpac_runtime::event::{Events, JsonLinesSink};
 use netpac_runtime::log::{Format, Logs};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use signal_hook::consts::{SIGINT, SIGTERM};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Zeek-compatible protocol analysis of packet captures.
@@ -80,6 +83,16 @@ fn parse_cidr(s: &str) -> Result<(std::net::IpAddr, u8), String> {
 }
 
 fn run(args: &Args) -> Result<ExitCode, String> {
+    // SIGINT/SIGTERM stop reading; the engine is then finished as at the end of
+    // the input, so every open connection is logged and every log closed (as
+    // Zeek does at shutdown). A second signal is left to its default action.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_conditional_default(signal, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&stop)))
+            .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
+    }
+
     let path = args.read.as_ref().expect("clap requires -r");
     let mut reader = CaptureReader::open(path).map_err(|e| e.to_string())?;
     let filter = match &args.filter {
@@ -121,7 +134,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let started = Instant::now();
     let mut read_error: Option<CaptureError> = None;
     let mut seen: u64 = 0;
+    let mut stopped = false;
     loop {
+        if stop.load(Ordering::Relaxed) {
+            stopped = true;
+            break;
+        }
         match reader.next_packet() {
             Ok(Some(raw)) => {
                 seen += 1;
@@ -160,6 +178,10 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         Some(e) => {
             eprintln!("netpac: error: {e} (the packets before it were analysed)");
             Ok(ExitCode::from(2))
+        }
+        None if stopped => {
+            eprintln!("netpac: stopped by a signal after {seen} packets; logs are complete up to there");
+            Ok(ExitCode::from(130))
         }
         None => Ok(ExitCode::SUCCESS),
     }

@@ -222,3 +222,54 @@ fn an_events_file_that_cannot_be_written_fails_the_run() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("writing events"));
 }
+
+/// Offsets where each record of a classic pcap starts (after the 24-byte header).
+fn pcap_records(data: &[u8]) -> Vec<usize> {
+    let mut at = 24;
+    let mut starts = Vec::new();
+    while at + 16 <= data.len() {
+        starts.push(at);
+        let incl = u32::from_le_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + incl;
+    }
+    starts
+}
+
+/// SIGTERM while reading (here: a capture arriving through a FIFO) ends the
+/// run as the end of input would: open connections logged, logs closed.
+#[cfg(unix)]
+#[test]
+fn a_termination_signal_flushes_and_closes_the_logs() {
+    use std::io::Write as _;
+    let dir = scratch("signal");
+    let fifo = dir.join("capture.pcap");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let data = std::fs::read(sample()).unwrap();
+    let last = *pcap_records(&data).last().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_netpac"))
+        .args(["-r", fifo.to_str().unwrap(), "-o", dir.to_str().unwrap(), "--no-progress"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run netpac");
+    // Opening blocks until netpac opens the FIFO, after its signal handlers are set.
+    let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    w.write_all(&data[..last]).unwrap();
+    w.flush().unwrap();
+    // Let it analyse what it has and wait for the last record, then stop it.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    w.write_all(&data[last..]).unwrap();
+    drop(w);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped by a signal"), "{stderr}");
+    let conn = std::fs::read_to_string(dir.join("conn.log")).unwrap();
+    assert!(conn.lines().any(|l| l.starts_with("#close")), "{conn}");
+    assert!(conn.lines().filter(|l| !l.starts_with('#')).count() >= 1, "{conn}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,7 +12,6 @@ use crate::zeek::Time;
 use byteorder::{BigEndian, ByteOrder, LittleEndian};
 use flate2::read::MultiGzDecoder;
 use pcap_file::pcap::PcapParser;
-use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::blocks::{
     Block, RawBlock, ENHANCED_PACKET_BLOCK, INTERFACE_DESCRIPTION_BLOCK, PACKET_BLOCK,
     SECTION_HEADER_BLOCK, SIMPLE_PACKET_BLOCK,
@@ -26,6 +25,15 @@ use std::path::{Path, PathBuf};
 /// packets are at most 256 KiB (libpcap's maximum snap length); anything
 /// near this is a corrupt length field, and must not drive allocation.
 pub const MAX_RECORD_LEN: usize = 16 << 20;
+
+/// Room for a record's own framing beyond its packet bytes (a pcap record
+/// header, a pcapng block's header, trailer and options), so that a packet
+/// of exactly [`MAX_RECORD_LEN`] bytes is still read.
+const RECORD_FRAMING: usize = 64 << 10;
+
+/// The pcap header's link-type field also carries FCS information in its
+/// upper bits (pcap spec: bits 26-31); the link type is the low 16 bits.
+const LINKTYPE_MASK: u32 = 0xFFFF;
 
 const INITIAL_BUFFER: usize = 1 << 20;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -304,8 +312,9 @@ impl CaptureReader {
     /// Reads more bytes behind the unconsumed ones, growing the buffer when
     /// one record needs more room (never beyond [`MAX_RECORD_LEN`]).
     fn fill(&mut self, claimed: Option<usize>) -> Result<(), CaptureError> {
+        let max_buffer = MAX_RECORD_LEN + RECORD_FRAMING;
         if let Some(len) = claimed {
-            if len > MAX_RECORD_LEN {
+            if len > max_buffer {
                 return Err(self.malformed(format!(
                     "a record claims {} bytes, more than the {} bytes any real packet needs",
                     len, MAX_RECORD_LEN
@@ -319,13 +328,13 @@ impl CaptureReader {
         }
         let want = claimed.unwrap_or(0).max(self.end + 1);
         if want > self.buf.len() {
-            if self.buf.len() >= MAX_RECORD_LEN {
+            if self.buf.len() >= max_buffer {
                 return Err(self.malformed(format!(
                     "a record is larger than {} bytes (corrupt length field)",
                     MAX_RECORD_LEN
                 )));
             }
-            let new_len = want.max(self.buf.len() * 2).min(MAX_RECORD_LEN);
+            let new_len = want.max(self.buf.len() * 2).min(max_buffer);
             self.buf.resize(new_len, 0);
         }
         match self.input.read(&mut self.buf[self.end..]) {
@@ -381,7 +390,7 @@ impl CaptureReader {
                 let (rem, parser) = PcapParser::new(avail).map_err(|e| self.pcap_err(e))?;
                 let consumed = avail.len() - rem.len();
                 let header = parser.header();
-                let link = LinkType::from_linktype(u32::from(header.datalink));
+                let link = LinkType::from_linktype(u32::from(header.datalink) & LINKTYPE_MASK);
                 self.link = link;
                 self.format = Format::Pcap {
                     parser,
@@ -518,6 +527,89 @@ impl CaptureReader {
     }
 }
 
+/// An interface description block's body: link type, snap length and the
+/// options that change timestamps, read directly so that an option this
+/// reader does not need (a name or description that is not UTF-8) cannot
+/// reject the file.
+fn interface_description<B: ByteOrder>(body: &[u8]) -> Result<Interface, String> {
+    if body.len() < 8 {
+        return Err("invalid interface description block: too short".into());
+    }
+    let mut iface = Interface {
+        link: LinkType::from_linktype(u32::from(B::read_u16(&body[..2]))),
+        snaplen: B::read_u32(&body[4..8]),
+        ts_mul: 1000,
+        ts_div: 1,
+        ts_offset_secs: 0,
+    };
+    let mut opts = &body[8..];
+    while opts.len() >= 4 {
+        let code = B::read_u16(&opts[..2]);
+        let len = usize::from(B::read_u16(&opts[2..4]));
+        let Some(value) = opts.get(4..4 + len) else {
+            return Err("invalid interface description block: option runs past the block".into());
+        };
+        match code {
+            0 => break, // opt_endofopt
+            9 if len == 1 => set_ts_resolution(&mut iface, value[0])?,
+            14 if len == 8 => {
+                iface.ts_offset_secs = i64::try_from(B::read_u64(value)).unwrap_or(i64::MAX)
+            }
+            _ => {}
+        }
+        opts = opts.get(4 + len.next_multiple_of(4)..).unwrap_or_default();
+    }
+    Ok(iface)
+}
+
+/// `if_tsresol`: units of 10^-exp seconds, or of 2^-exp with the top bit set.
+fn set_ts_resolution(iface: &mut Interface, r: u8) -> Result<(), String> {
+    let exp = u32::from(r & 0x7f);
+    if r & 0x80 == 0 {
+        if exp > 38 {
+            return Err(format!(
+                "interface timestamp resolution 10^-{} is out of range",
+                exp
+            ));
+        }
+        if exp <= 9 {
+            iface.ts_mul = 10u128.pow(9 - exp);
+            iface.ts_div = 1;
+        } else {
+            iface.ts_mul = 1;
+            iface.ts_div = 10u128.pow(exp - 9);
+        }
+    } else {
+        if exp > 96 {
+            return Err(format!(
+                "interface timestamp resolution 2^-{} is out of range",
+                exp
+            ));
+        }
+        iface.ts_mul = 1_000_000_000;
+        iface.ts_div = 1u128 << exp;
+    }
+    Ok(())
+}
+
+/// An enhanced packet block without its options, for when they cannot be decoded.
+fn enhanced_packet_fixed<B: ByteOrder>(
+    body: &[u8],
+) -> Option<pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock<'_>> {
+    let caplen = B::read_u32(body.get(12..16)?) as usize;
+    let data = body.get(20..20 + caplen)?;
+    let units = (u64::from(B::read_u32(&body[4..8])) << 32) | u64::from(B::read_u32(&body[8..12]));
+    Some(
+        pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock {
+            interface_id: B::read_u32(&body[..4]),
+            timestamp: std::time::Duration::from_nanos(units),
+            original_len: B::read_u32(&body[16..20]),
+            data: std::borrow::Cow::Borrowed(data),
+            options: Vec::new(),
+        },
+    )
+}
+
 /// Parses one pcapng block. `B` is the current section's byte order (a new
 /// section header block may change it).
 fn pcapng_step<B: ByteOrder>(
@@ -553,71 +645,32 @@ fn pcapng_step<B: ByteOrder>(
     let offset_of = |data: &[u8]| base + (data.as_ptr() as usize - avail.as_ptr() as usize);
     match block_type {
         SECTION_HEADER_BLOCK => {
-            let block = Block::try_from_raw_block::<B>(raw)
-                .map_err(|e| format!("invalid section header block: {}", e))?;
-            if let Block::SectionHeader(shb) = block {
-                *big_endian = shb.endianness == Endianness::Big;
+            // The byte-order magic opens the body; the options (free text) are not needed.
+            if raw.body.len() < 4 {
+                return Err("invalid section header block: too short".into());
             }
+            *big_endian = BigEndian::read_u32(&raw.body[..4]) == 0x1A2B3C4D;
             // Interface numbers restart in every section.
             interfaces.clear();
             Ok(Step::Skip(consumed))
         }
         INTERFACE_DESCRIPTION_BLOCK => {
-            let block = Block::try_from_raw_block::<B>(raw)
-                .map_err(|e| format!("invalid interface description block: {}", e))?;
-            let Block::InterfaceDescription(idb) = block else {
-                return Err("invalid interface description block".into());
-            };
-            let mut iface = Interface {
-                link: LinkType::from_linktype(u32::from(idb.linktype)),
-                snaplen: idb.snaplen,
-                ts_mul: 1000,
-                ts_div: 1,
-                ts_offset_secs: 0,
-            };
-            for opt in &idb.options {
-                match opt {
-                    InterfaceDescriptionOption::IfTsResol(r) => {
-                        let exp = (r & 0x7f) as u32;
-                        if r & 0x80 == 0 {
-                            // Units of 10^-exp seconds.
-                            if exp > 38 {
-                                return Err(format!(
-                                    "interface timestamp resolution 10^-{} is out of range",
-                                    exp
-                                ));
-                            }
-                            if exp <= 9 {
-                                iface.ts_mul = 10u128.pow(9 - exp);
-                                iface.ts_div = 1;
-                            } else {
-                                iface.ts_mul = 1;
-                                iface.ts_div = 10u128.pow(exp - 9);
-                            }
-                        } else {
-                            // Units of 2^-exp seconds.
-                            if exp > 96 {
-                                return Err(format!(
-                                    "interface timestamp resolution 2^-{} is out of range",
-                                    exp
-                                ));
-                            }
-                            iface.ts_mul = 1_000_000_000;
-                            iface.ts_div = 1u128 << exp;
-                        }
-                    }
-                    InterfaceDescriptionOption::IfTsOffset(secs) => {
-                        iface.ts_offset_secs = i64::try_from(*secs).unwrap_or(i64::MAX);
-                    }
-                    _ => {}
-                }
-            }
-            interfaces.push(iface);
+            interfaces.push(interface_description::<B>(&raw.body)?);
             Ok(Step::Skip(consumed))
         }
         ENHANCED_PACKET_BLOCK | PACKET_BLOCK | SIMPLE_PACKET_BLOCK => {
-            let block = Block::try_from_raw_block::<B>(raw)
-                .map_err(|e| format!("invalid packet block: {}", e))?;
+            // Borrowed from `avail` (no copy): the fallback below reads it.
+            let body = raw.body.clone();
+            let fixed = (block_type == ENHANCED_PACKET_BLOCK)
+                .then(|| enhanced_packet_fixed::<B>(&body))
+                .flatten();
+            let block = match (Block::try_from_raw_block::<B>(raw), fixed) {
+                (Ok(block), _) => block,
+                // An option pcap-file cannot decode (text that is not UTF-8): the
+                // packet itself is intact, so it is kept without its options.
+                (Err(_), Some(epb)) => Block::EnhancedPacket(epb),
+                (Err(e), None) => return Err(format!("invalid packet block: {}", e)),
+            };
             let (iface_id, raw_ts, wire_len, data): (u32, u64, u32, &[u8]) = match &block {
                 // pcap-file stores the raw timestamp units as nanoseconds
                 // without applying if_tsresol; we apply it below.

@@ -657,3 +657,73 @@ mod properties {
         }
     }
 }
+
+/// An option of `code` holding `value`, padded to four bytes.
+fn option_le(code: u16, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&code.to_le_bytes());
+    out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    out.extend_from_slice(value);
+    while !out.len().is_multiple_of(4) {
+        out.push(0);
+    }
+    out
+}
+
+#[test]
+fn pcapng_options_that_are_not_utf8_do_not_lose_packets() {
+    let dir = TempDir::new("ng-utf8");
+    let path = dir.path("a.pcapng");
+    let eth = tcp_frame(5, 6, b"payload");
+    // An interface name and a packet comment in Latin-1, then a resolution.
+    let mut idb = Vec::new();
+    idb.extend_from_slice(&1u16.to_le_bytes());
+    idb.extend_from_slice(&0u16.to_le_bytes());
+    idb.extend_from_slice(&0u32.to_le_bytes());
+    idb.extend(option_le(2, b"eth\xe9"));
+    idb.extend(option_le(9, &[9]));
+    idb.extend(option_le(0, b""));
+    let mut epb = epb_le(0, 1_000_000_000_000_000_007, &eth, eth.len() as u32);
+    // Re-frame the packet block with a comment option after its data.
+    let body_len = epb.len() - 12;
+    let mut body = epb[8..8 + body_len].to_vec();
+    body.extend(option_le(1, b"caf\xe9"));
+    body.extend(option_le(0, b""));
+    epb = block_le(6, &body);
+    let mut bytes = shb_le();
+    bytes.extend(block_le(1, &idb));
+    bytes.extend(epb);
+    std::fs::write(&path, &bytes).unwrap();
+    let (pkts, err) = read_all(&path);
+    assert!(err.is_none(), "{:?}", err);
+    assert_eq!(pkts.len(), 1);
+    assert_eq!(pkts[0].0, Time(1_000_000_000_000_000_007));
+    assert_eq!(pkts[0].3, eth);
+}
+
+#[test]
+fn pcap_link_type_with_fcs_bits_is_its_link_type() {
+    let dir = TempDir::new("fcs");
+    let path = dir.path("a.pcap");
+    let eth = tcp_frame(5, 6, b"payload");
+    let mut bytes = big_endian_pcap(&[(1, 0, &eth)]);
+    // LINKTYPE_ETHERNET with the F bit and an FCS length of 4 (pcap spec).
+    bytes[20..24].copy_from_slice(&((1u32 << 26) | (2 << 28) | 1).to_be_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let (pkts, err) = read_all(&path);
+    assert!(err.is_none(), "{:?}", err);
+    assert_eq!(pkts[0].2, LinkType::Ethernet);
+}
+
+#[test]
+fn a_record_of_exactly_the_largest_size_is_read() {
+    let dir = TempDir::new("max-record");
+    let path = dir.path("a.pcap");
+    let big = vec![0u8; MAX_RECORD_LEN];
+    let bytes = big_endian_pcap(&[(1, 0, &big), (2, 0, &[0u8; 60])]);
+    std::fs::write(&path, &bytes).unwrap();
+    let (pkts, err) = read_all(&path);
+    assert!(err.is_none(), "{:?}", err);
+    assert_eq!(pkts.len(), 2);
+    assert_eq!(pkts[0].3.len(), MAX_RECORD_LEN);
+}

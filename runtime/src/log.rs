@@ -243,30 +243,22 @@ fn tsv_row(line: &mut Vec<u8>, row: &[Value]) {
 
 fn tsv_cell(line: &mut Vec<u8>, v: &Value, in_set: bool) {
     use std::io::Write as _;
+    // Numbers and times are the bulk of most rows: written without `fmt`.
+    let mut digits = itoa::Buffer::new();
     match v {
         Value::Unset => line.extend_from_slice(UNSET.as_bytes()),
         Value::Bool(b) => line.push(if *b { b'T' } else { b'F' }),
-        Value::Count(n) => {
-            let _ = write!(line, "{n}");
-        }
-        Value::Int(n) => {
-            let _ = write!(line, "{n}");
-        }
+        Value::Count(n) => line.extend_from_slice(digits.format(*n).as_bytes()),
+        Value::Int(n) => line.extend_from_slice(digits.format(*n).as_bytes()),
         Value::Double(d) => {
             let _ = write!(line, "{d:.6}");
         }
-        Value::Time(t) => {
-            let _ = write!(line, "{t}");
-        }
-        Value::Interval(t) => {
-            let _ = write!(line, "{t}");
-        }
+        Value::Time(t) => crate::zeek::push_fixed6(line, t.0),
+        Value::Interval(t) => crate::zeek::push_fixed6(line, t.0),
         Value::Addr(a) => {
             let _ = write!(line, "{a}");
         }
-        Value::Port(p) => {
-            let _ = write!(line, "{p}");
-        }
+        Value::Port(p) => line.extend_from_slice(digits.format(*p).as_bytes()),
         Value::Enum(e) => line.extend_from_slice(e.as_bytes()),
         Value::Str(s) => {
             if s.is_empty() {
@@ -284,6 +276,12 @@ fn tsv_cell(line: &mut Vec<u8>, v: &Value, in_set: bool) {
 /// Zeek's ASCII writer: the separators, control bytes and bytes that are not
 /// valid UTF-8 as `\xNN`, a backslash as `\\`; valid UTF-8 text as it is.
 fn escape_tsv(line: &mut Vec<u8>, s: &[u8], in_set: bool) {
+    // Most values are plain printable ASCII: copied as they are.
+    let plain = |b: &u8| (0x20..0x7f).contains(b) && *b != b'\\' && !(in_set && *b == SET_SEP);
+    if s.iter().all(plain) {
+        line.extend_from_slice(s);
+        return;
+    }
     for chunk in s.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {

@@ -53,6 +53,9 @@ pub trait Event: fmt::Debug + Any {
     fn id(&self) -> EventId;
     /// The arguments as a JSON object, named as in the specification.
     fn args_json(&self) -> serde_json::Value;
+    /// The same object written straight to `out` (no intermediate `Value`:
+    /// the `--events` hot path).
+    fn write_args_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()>;
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -77,6 +80,9 @@ macro_rules! define_event {
             }
             fn args_json(&self) -> serde_json::Value {
                 serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+            }
+            fn write_args_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()> {
+                serde_json::to_writer(out, self)
             }
             fn as_any(&self) -> &dyn std::any::Any {
                 self
@@ -289,13 +295,17 @@ impl<W: std::io::Write> EventSink for JsonLinesSink<W> {
         self.filter.as_ref().is_none_or(|f| f[id.0 as usize])
     }
     fn raise(&mut self, ts: Time, ev: &dyn Event, _logs: &mut Logs) {
-        let line = serde_json::json!({ "ts": ts, "event": ev.id().name(), "args": ev.args_json() });
         if self.error.is_some() {
             return;
         }
-        let written = serde_json::to_writer(&mut self.out, &line)
-            .map_err(std::io::Error::from)
-            .and_then(|()| self.out.write_all(b"\n"));
+        // {"ts": ..., "event": "...", "args": {...}} without building a Value tree.
+        let out = &mut self.out;
+        let written = out
+            .write_all(b"{\"ts\":")
+            .and_then(|()| serde_json::to_writer(&mut *out, &ts).map_err(std::io::Error::from))
+            .and_then(|()| write!(out, ",\"event\":\"{}\",\"args\":", ev.id().name()))
+            .and_then(|()| ev.write_args_json(&mut *out).map_err(std::io::Error::from))
+            .and_then(|()| out.write_all(b"}\n"));
         if let Err(e) = written {
             self.error = Some(e);
         }

@@ -5,6 +5,7 @@
 use crate::conn::events::{ConnWeird, ConnectionStateRemove, FlowWeird, NetWeird};
 use crate::event::{EventHandlers, EventSink};
 use crate::log::{Logs, Value};
+use crate::record::Connection;
 use crate::zeek::{ConnId, Time};
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
@@ -75,22 +76,9 @@ impl WeirdLog {
             return;
         }
         seen.push(e.name.clone());
-        let id = &e.c.id;
         logs.write(
             &WEIRD_LOG,
-            &row(
-                ts,
-                [
-                    Value::str(&e.c.uid),
-                    Value::Addr(id.orig_h),
-                    Value::Port(id.orig_p.number),
-                    Value::Addr(id.resp_h),
-                    Value::Port(id.resp_p.number),
-                ],
-                &e.name,
-                e.addl.as_bytes(),
-                e.source,
-            ),
+            &conn_weird_row(ts, &e.c, &e.name, e.addl.as_bytes(), e.source),
         );
     }
 
@@ -139,6 +127,26 @@ impl WeirdLog {
     fn remove(&mut self, _ts: Time, e: &ConnectionStateRemove, _logs: &mut Logs) {
         self.per_conn.remove(&e.c.uid);
     }
+}
+
+/// The `weird.log` row of a connection weird, for a log writer that reports
+/// one itself, as Zeek's scripts call `Reporter::conn_weird`.
+pub fn conn_weird_row(
+    ts: Time,
+    c: &Connection,
+    name: &str,
+    addl: &[u8],
+    source: &str,
+) -> Vec<Value> {
+    let id = &c.id;
+    let where_ = [
+        Value::str(&c.uid),
+        Value::Addr(id.orig_h),
+        Value::Port(id.orig_p.number),
+        Value::Addr(id.resp_h),
+        Value::Port(id.resp_p.number),
+    ];
+    row(ts, where_, name, addl, source)
 }
 
 /// One `weird.log` row; `where_` is uid and the four `id` columns.

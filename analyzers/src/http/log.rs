@@ -123,6 +123,8 @@ struct State {
     trans_depth: u64,
     entities: [Entity; 2],
     files: u64,
+    /// `HTTP_excessive_pipelining` was logged (once per connection, as weird.log does).
+    excessive_pipelining: bool,
 }
 
 impl State {
@@ -135,6 +137,7 @@ impl State {
             trans_depth: 0,
             entities: Default::default(),
             files: 0,
+            excessive_pipelining: false,
         }
     }
 
@@ -329,8 +332,22 @@ impl HttpLogger {
         if st.current_request < st.current_response {
             st.current_request = st.current_response;
         }
-        // Too many unanswered requests: log the oldest ones (Zeek's max_pending_requests).
+        // Too many unanswered requests: log the oldest ones (Zeek's max_pending_requests),
+        // with the weird Zeek's script reports then.
         if st.pending.len() > MAX_PENDING_REQUESTS {
+            if !st.excessive_pipelining {
+                st.excessive_pipelining = true;
+                logs.write(
+                    &netpac_runtime::weird::WEIRD_LOG,
+                    &netpac_runtime::weird::conn_weird_row(
+                        ts,
+                        &e.c,
+                        "HTTP_excessive_pipelining",
+                        b"",
+                        "",
+                    ),
+                );
+            }
             if st.current_response == 0 {
                 st.current_response += 1;
             }

@@ -83,7 +83,9 @@ impl HttpAnalyzer {
         };
         if self.pending.len() < cap(self.limits.max_pending) {
             self.pending.push_back(method);
-        } else {
+        } else if !self.pending_overflowed {
+            // The table stays bounded; later replies pair as well as they can.
+            self.pending_overflowed = true;
             cx.weird("HTTP_too_many_pending_requests", String::new());
         }
         let version = ZString::from(format!("{:.1}", version_f64(self.request_version)));

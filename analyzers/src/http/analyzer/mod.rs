@@ -162,6 +162,8 @@ pub struct HttpAnalyzer {
     connect_request: bool,
     /// The next reply data answers an HTTP/0.9 request.
     http09_reply: bool,
+    /// `pending` was full once (its weird is reported once per connection).
+    pending_overflowed: bool,
 }
 
 impl Default for HttpAnalyzer {
@@ -188,6 +190,7 @@ impl HttpAnalyzer {
             connection_close: false,
             connect_request: false,
             http09_reply: false,
+            pending_overflowed: false,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::event::Events;
 use crate::packet::Layer2;
 use crate::record::Connection;
 use crate::weird::{Weird, WeirdScope};
-use crate::zeek::{ConnId, Proto, Time};
+use crate::zeek::{ConnId, Interval, Proto, Time};
 
 /// A read-only view of the connection an analyzer runs on.
 pub trait ConnView {
@@ -124,6 +124,11 @@ pub struct AnalyzerSpec {
     pub new: fn() -> Box<dyn Analyzer>,
     /// Payload patterns that attach the analyzer on any port (see [`crate::dpd`]).
     pub signature: Option<Signature>,
+    /// The analyzer's expire timer (Zeek's DNS analyzer arms one with
+    /// `dns_session_timeout`): a connection the analyzer is attached to by
+    /// port ends (`connection_timeout`) once this long has passed without
+    /// traffic, with Zeek's one second of slack.
+    pub expire_after: Option<Interval>,
 }
 
 /// The "connection" of a link-layer PDU, which has none. Generated link

@@ -657,6 +657,14 @@ impl Emitter<'_> {
                     }
                 }
             }
+            for e in &a.expires {
+                if !a.items.iter().any(|it| it.transport == e.transport) {
+                    self.err(e.span, "an expire timer needs a `udp`/`tcp` line of the same transport in this analyzer");
+                }
+                if a.expires.iter().filter(|x| x.transport == e.transport).count() > 1 {
+                    self.err(e.span, "only one expire timer per transport");
+                }
+            }
             for (i, item) in a.items.iter().enumerate() {
                 if item.transport == Transport::Link {
                     continue;
@@ -671,6 +679,7 @@ impl Emitter<'_> {
                     };
                     let proto = if item.transport == Transport::Udp { quote!(Udp) } else { quote!(Tcp) };
                     let signature = signature_tokens(a, i);
+                    let expire_after = expire_tokens(a, i);
                     let ports: Vec<Literal> = item
                         .ports
                         .iter()
@@ -683,6 +692,7 @@ impl Emitter<'_> {
                             ports: &[#(#ports),*],
                             new: #ctor,
                             signature: #signature,
+                            expire_after: #expire_after,
                         });
                     });
                     continue;
@@ -817,6 +827,7 @@ impl Emitter<'_> {
                     }
                 });
                 let signature = signature_tokens(a, i);
+                let expire_after = expire_tokens(a, i);
                 specs.push(quote! {
                     reg.add(::netpac_runtime::analyzer::AnalyzerSpec {
                         tag: #tag,
@@ -824,6 +835,7 @@ impl Emitter<'_> {
                         ports: &[#(#ports),*],
                         new: #ctor,
                         signature: #signature,
+                        expire_after: #expire_after,
                     });
                 });
             }
@@ -917,5 +929,16 @@ fn signature_tokens(a: &crate::ast::AnalyzerDecl, i: usize) -> TokenStream {
             quote!(::std::option::Option::Some(::netpac_runtime::dpd::Signature { orig: #o, resp: #r }))
         }
         _ => quote!(::std::option::Option::None),
+    }
+}
+
+/// `expire_after: Some(..)` for every line of the transport an `expire` names, else `None`.
+fn expire_tokens(a: &crate::ast::AnalyzerDecl, i: usize) -> TokenStream {
+    match a.expires.iter().find(|e| e.transport == a.items[i].transport) {
+        Some(e) => {
+            let secs = Literal::i64_unsuffixed(i64::from(e.secs));
+            quote!(::std::option::Option::Some(::netpac_runtime::zeek::Interval::from_secs(#secs)))
+        }
+        None => quote!(::std::option::Option::None),
     }
 }

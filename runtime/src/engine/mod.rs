@@ -32,9 +32,9 @@ mod bifs;
 mod icmp_session;
 mod session;
 mod tcp_session;
-mod timers;
 #[cfg(test)]
 mod tests;
+mod timers;
 mod tunnel;
 mod udp_session;
 
@@ -125,9 +125,6 @@ pub struct Config {
     pub tunnel_max_depth: u8,
     /// Decapsulate tunnels (IP-in-IP, GRE, AYIYA, Teredo, VXLAN, Geneve, GTPv1-U).
     pub decapsulate: bool,
-    /// Zeek's `dns_session_timeout`: a UDP connection with the DNS analyzer
-    /// attached ends after this long without traffic.
-    pub dns_session_timeout: Interval,
     /// Protocol violations after which an analyzer is removed from its
     /// connection (Zeek DPD framework's `max_violations`, 5); 0 keeps it whatever it reports.
     pub max_analyzer_violations: u32,
@@ -157,7 +154,6 @@ impl Default for Config {
             write_weird_log: true,
             tunnel_max_depth: 2,
             decapsulate: true,
-            dns_session_timeout: Interval::from_secs(10),
             tcp_stats: false,
             max_analyzer_violations: 5,
         }
@@ -176,7 +172,6 @@ pub struct Summary {
     pub connections: u64,
     pub weirds: u64,
 }
-
 
 struct Slot {
     gen: u32,
@@ -414,8 +409,11 @@ impl Engine {
         };
         let proto = core.proto();
         let mut analyzers = Vec::new();
+        // Expire timers the analyzers attached by port ask for.
+        let mut expire_after = Vec::new();
         if matches!(proto, Proto::Tcp | Proto::Udp) {
             for spec in self.registry.for_port(proto, core.id.resp_p.number) {
+                expire_after.extend(spec.expire_after);
                 analyzers.push(Attached {
                     tag: spec.tag,
                     aid: self.next_aid,
@@ -426,8 +424,6 @@ impl Engine {
                 self.next_aid += 1;
             }
         }
-        let has_dns =
-            proto == Proto::Udp && analyzers.iter().any(|a| a.tag.eq_ignore_ascii_case("DNS"));
         let dpd = if matches!(proto, Proto::Tcp | Proto::Udp) {
             self.detector.start(proto)
         } else {
@@ -457,9 +453,9 @@ impl Engine {
                 TimerKind::TcpExpire,
             );
         }
-        if has_dns {
-            let at = ts.add(self.config.dns_session_timeout);
-            self.timers.add(at, slot, gen, 0, TimerKind::DnsExpire);
+        for timeout in expire_after {
+            let kind = TimerKind::AnalyzerExpire(timeout);
+            self.timers.add(ts.add(timeout), slot, gen, 0, kind);
         }
         let conn = self.slots[slot as usize]
             .conn
@@ -602,9 +598,9 @@ impl Engine {
                         .add(due, t.slot, t.gen, t.epoch, TimerKind::Inactivity);
                 }
             }
-            TimerKind::DnsExpire => {
-                // Zeek allows a second of slack before expiring the session.
-                let timeout = self.config.dns_session_timeout;
+            TimerKind::AnalyzerExpire(timeout) => {
+                // Zeek allows a second of slack so that a request and its
+                // reply do not re-arm the timer.
                 if now.since(conn.core.last_time).0 >= timeout.0 - 1_000_000_000 {
                     raise!(
                         &mut self.events,
@@ -616,8 +612,7 @@ impl Engine {
                     self.remove(t.slot, false);
                 } else {
                     let at = now.add(timeout);
-                    self.timers
-                        .add(at, t.slot, t.gen, t.epoch, TimerKind::DnsExpire);
+                    self.timers.add(at, t.slot, t.gen, t.epoch, t.kind);
                 }
             }
             _ => {
@@ -724,7 +719,7 @@ impl Engine {
                         self.remove(t.slot, false);
                     }
                     TimerKind::ConnDelete => self.remove(t.slot, false),
-                    TimerKind::Inactivity | TimerKind::DnsExpire => {}
+                    TimerKind::Inactivity | TimerKind::AnalyzerExpire(_) => {}
                 }
             }
         }

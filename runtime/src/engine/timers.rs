@@ -13,8 +13,8 @@ pub(super) enum TimerKind {
     TcpPartialClose,
     TcpReset,
     ConnDelete,
-    /// The DNS analyzer's session timer (UDP only).
-    DnsExpire,
+    /// An analyzer's expire timer ([`crate::analyzer::AnalyzerSpec::expire_after`]).
+    AnalyzerExpire(Interval),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -6,6 +6,7 @@
 //! - [`conn`]: the connection table, TCP state and reassembly, UDP, ICMP, `conn.log`.
 //! - [`analyzer`]: the interface protocol analyzers implement.
 //! - [`dpd`]: dynamic protocol detection by payload signatures.
+//! - [`udp_tunnels`]: VXLAN, Geneve, GTPv1, AYIYA, Teredo: registered by UDP port.
 //! - [`event`]: typed events, subscription and dispatch.
 //! - [`log`]: Zeek TSV / JSON log writers.
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@ pub mod log;
 pub mod packet;
 pub mod parse;
 pub mod record;
+pub mod udp_tunnels;
 pub mod weird;
 pub mod zeek;
 

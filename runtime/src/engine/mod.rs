@@ -49,6 +49,8 @@ use session::*;
 use table::Slot;
 use tcp_session::*;
 use timers::*;
+/// GRE's header, which GRE-in-UDP shares.
+pub(crate) use tunnel::gre_payload;
 use udp_session::*;
 
 /// Zeek's connection timeouts (`scripts/base/init-bare.zeek` defaults).

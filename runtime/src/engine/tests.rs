@@ -1,7 +1,7 @@
 //! Unit tests of the engine: TCP states, timers, ICMP counterparts, tunnel payloads.
 
-use super::*;
 use super::tunnel::{gre_payload, ieee80211_ip_payloads};
+use super::*;
 use crate::packet::Layer2;
 use std::borrow::Cow;
 

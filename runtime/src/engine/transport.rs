@@ -169,12 +169,10 @@ impl Engine {
         let is_orig = ip.src == conn.core.id.orig_h && sport == conn.core.id.orig_p.number;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
         let delivered = udp_deliver(&mut cx, conn, is_orig, ip);
-        let uid = conn.core.uid.clone();
+        let resp_port = conn.core.id.resp_p.number;
         if delivered && self.config.decapsulate {
             let end = (ip.l4_len_claimed() as usize).clamp(8, ip.l4.len());
-            if let Some(tunnel) = self.udp_tunnel(ts, ip, (sport, dport), &ip.l4[8..end], uid) {
-                self.confirm_tunnel(ts, slot, tunnel);
-            }
+            self.udp_tunnel(ts, ip, slot, resp_port, &ip.l4[8..end]);
         }
     }
 

@@ -1,14 +1,16 @@
 //! Tunnels: IP-in-IP and GRE (no connection of their own), the UDP tunnels
 //! on their ports, and the one path an inner packet takes back into the
 //! engine (with Zeek's `Tunnel::max_depth`). Also the payload shapes the
-//! engine unwraps itself: 802.11 data frames, GRE, Teredo's shape.
+//! engine unwraps itself: 802.11 data frames and GRE.
 
 use super::*;
+use crate::analyzer::Decapsulated;
 
 impl Engine {
     /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
     /// of this UDP connection: it confirms its protocol once, as Zeek's do.
-    pub(super) fn confirm_tunnel(&mut self, ts: Time, slot: u32, tunnel: &'static str) {
+    /// Its analyzer id is taken now, as it has no other life on the connection.
+    pub(super) fn confirm_tunnel(&mut self, ts: Time, slot: u32, tag: &'static str) {
         let Some(conn) = self
             .slots
             .get_mut(slot as usize)
@@ -16,10 +18,11 @@ impl Engine {
         else {
             return;
         };
-        if conn.core.service.iter().any(|s| s == tunnel) {
+        let service = tag.to_ascii_lowercase();
+        if conn.core.service.contains(&service) {
             return;
         }
-        conn.core.service.push(tunnel.to_string());
+        conn.core.service.push(service);
         let aid = self.next_aid;
         self.next_aid += 1;
         raise!(
@@ -27,7 +30,7 @@ impl Engine {
             ts,
             ProtocolConfirmation {
                 c: conn.core.record(),
-                atype: format!("Analyzer::ANALYZER_{}", tunnel.to_ascii_uppercase()),
+                atype: format!("Analyzer::ANALYZER_{tag}"),
                 aid
             }
         );
@@ -115,119 +118,50 @@ impl Engine {
         }
     }
 
-    /// UDP-based tunnels on their well-known ports.
+    /// A payload of the UDP connection in `slot`: the tunnel registered for
+    /// its responder port (or recognising it elsewhere) says where the inner
+    /// packet starts, which then takes the one decapsulation path.
     pub(super) fn udp_tunnel(
         &mut self,
         ts: Time,
         outer: &IpPacket<'_>,
-        (sport, dport): (u16, u16),
+        slot: u32,
+        resp_port: u16,
         payload: &[u8],
-        uid: String,
-    ) -> Option<&'static str> {
-        // The tunnel whose analyzer confirmed (Zeek names it in the outer connection's service).
-        let mut found = None;
-        let on = |p: u16| sport == p || dport == p;
-        if on(4754) {
-            // GRE-in-UDP (RFC 8086).
-            if let Ok((link, off)) = gre_payload(payload) {
-                if let Some(inner) = payload.get(off..) {
-                    self.inner_packet(ts, link, inner, uid);
-                }
-            }
-        } else if on(4789) {
-            // VXLAN: 8-byte header with the I flag, then Ethernet.
-            if payload.len() > 8 && payload[0] & 0x08 != 0 {
-                self.inner_packet(ts, LinkType::Ethernet, &payload[8..], uid);
-            }
-        } else if on(6081) {
-            // Geneve: 8 bytes + options, protocol type says what follows.
-            if payload.len() >= 8 {
-                let hl = 8 + usize::from(payload[0] & 0x3f) * 4;
-                let proto = u16::from_be_bytes([payload[2], payload[3]]);
-                if payload.len() <= hl {
-                    self.weirds.push(Weird {
-                        ts,
-                        name: "geneve_empty_packet",
-                        addl: String::new(),
-                        scope: WeirdScope::Flow {
-                            src: outer.src,
-                            dst: outer.dst,
-                        },
-                        source: "GENEVE",
-                    });
-                } else if let Some(inner) = payload.get(hl..) {
-                    found = Some("geneve");
-                    match proto {
-                        0x6558 => self.inner_packet(ts, LinkType::Ethernet, inner, uid),
-                        0x0800 | 0x86dd => self.inner_packet(ts, LinkType::Raw, inner, uid),
-                        _ => return None,
-                    }
-                }
-            }
-        } else if on(2152) {
-            // GTPv1-U G-PDU.
-            if payload.len() >= 8
-                && payload[0] >> 5 == 1
-                && payload[0] & 0x10 != 0
-                && payload[1] == 0xff
-            {
-                let mut off = 8;
-                if payload[0] & 0x07 != 0 {
-                    off = 12;
-                    let mut next = payload.get(11).copied().unwrap_or(0);
-                    while next != 0 && payload[0] & 0x04 != 0 {
-                        let &units = payload.get(off)?;
-                        if units == 0 {
-                            return None;
-                        }
-                        let len = usize::from(units) * 4;
-                        next = payload.get(off + len - 1).copied().unwrap_or(0);
-                        off += len;
-                    }
-                }
-                if let Some(inner) = payload.get(off..) {
-                    if matches!(inner.first().map(|v| v >> 4), Some(4) | Some(6)) {
-                        self.inner_packet(ts, LinkType::Raw, inner, uid);
-                        found = Some("gtpv1");
-                    }
-                }
-            }
-        } else if on(5072) {
-            // AYIYA: identity and signature lengths in the header.
-            if payload.len() >= 8 {
-                let id_len = 1usize << (payload[0] >> 4);
-                let sig_len = usize::from(payload[1] >> 4) * 4;
-                let opcode = payload[2] & 0x0f;
-                let next = payload[3];
-                let hl = 8 + id_len + sig_len;
-                if opcode == 1 && matches!(next, 4 | 41) {
-                    if let Some(inner) = payload.get(hl..) {
-                        self.inner_packet(ts, LinkType::Raw, inner, uid);
-                        found = Some("ayiya");
-                    }
-                }
-            }
-        } else if on(3544) || looks_like_teredo(payload) {
-            // Teredo: optional authentication and origin-indication headers, then IPv6.
-            let mut p = payload;
-            if p.len() >= 4 && p[0] == 0 && p[1] == 1 {
-                let (id_len, au_len) = (usize::from(p[2]), usize::from(p[3]));
-                let skip = 4 + id_len + au_len + 9;
-                let rest = p.get(skip..)?;
-                p = rest;
-            }
-            if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
-                p = &p[8..];
-            }
-            if p.len() >= 40 && p[0] >> 4 == 6 {
-                let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
-                if plen + 40 == p.len() {
-                    self.inner_packet(ts, LinkType::Raw, p, uid);
-                    found = Some("teredo");
+    ) {
+        let Some(tunnel) = self.registry.tunnel_for(resp_port, payload).copied() else {
+            return;
+        };
+        match (tunnel.decapsulate)(payload) {
+            Decapsulated::Not => {}
+            Decapsulated::Weird(name) => self.weirds.push(Weird {
+                ts,
+                name,
+                addl: String::new(),
+                scope: WeirdScope::Flow {
+                    src: outer.src,
+                    dst: outer.dst,
+                },
+                source: tunnel.tag,
+            }),
+            Decapsulated::Inner {
+                link,
+                offset,
+                confirm,
+            } => {
+                let Some(inner) = payload.get(offset..) else {
+                    return;
+                };
+                let Some(outer_conn) = self.slots[slot as usize].conn.as_ref() else {
+                    return;
+                };
+                let uid = outer_conn.core.uid.clone();
+                self.inner_packet(ts, link, inner, uid);
+                if confirm {
+                    self.confirm_tunnel(ts, slot, tunnel.tag);
                 }
             }
         }
-        found
     }
 }
 
@@ -291,23 +225,8 @@ pub(super) fn ieee80211_ip_payloads(b: &[u8]) -> Vec<&[u8]> {
     out
 }
 
-/// Zeek finds Teredo on other ports by signature: an IPv6 packet (possibly
-/// after Teredo's own headers) to or from the Teredo prefix 2001:0::/32.
-pub(super) fn looks_like_teredo(payload: &[u8]) -> bool {
-    let mut p = payload;
-    if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
-        p = &p[8..];
-    }
-    if p.len() < 40 || p[0] >> 4 != 6 {
-        return false;
-    }
-    let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
-    let teredo = |a: &[u8]| a[..4] == [0x20, 0x01, 0x00, 0x00];
-    plen + 40 == p.len() && (teredo(&p[8..24]) || teredo(&p[24..40]))
-}
-
 /// Parses a GRE header: what follows it and where, or the weird to report.
-pub(super) fn gre_payload(b: &[u8]) -> Result<(LinkType, usize), &'static str> {
+pub(crate) fn gre_payload(b: &[u8]) -> Result<(LinkType, usize), &'static str> {
     if b.len() < 4 {
         return Err("truncated_GRE");
     }

@@ -9,13 +9,14 @@
 //! - [`udp_tunnels`]: VXLAN, Geneve, GTPv1, AYIYA, Teredo: registered by UDP port.
 //! - [`event`]: typed events, subscription and dispatch.
 //! - [`log`]: Zeek TSV / JSON log writers.
+//! - [`wire`]: wire formats several layers share (the Internet checksum, GRE).
 #![forbid(unsafe_code)]
 
 pub mod analyzer;
 pub mod capture;
+pub mod conn;
 pub mod decode;
 pub mod dpd;
-pub mod conn;
 pub mod engine;
 pub mod event;
 pub mod framer;
@@ -25,6 +26,7 @@ pub mod parse;
 pub mod record;
 pub mod udp_tunnels;
 pub mod weird;
+pub mod wire;
 pub mod zeek;
 
 pub use bytes;

@@ -53,7 +53,7 @@ pub fn builtin() -> Vec<TunnelSpec> {
 
 /// GRE in UDP (RFC 8086); a plain encapsulation, it confirms no service.
 fn gre_in_udp(payload: &[u8]) -> Decapsulated {
-    match crate::engine::gre_payload(payload) {
+    match crate::wire::gre::gre_payload(payload) {
         Ok((link, offset)) => Decapsulated::Inner {
             link,
             offset,

@@ -23,6 +23,7 @@ use crate::packet::{IpPacket, LinkType, RawPacket};
 use crate::raise;
 use crate::record::{Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
 use crate::weird::{Weird, WeirdScope};
+use crate::wire::checksum;
 use crate::zeek::{ConnId, Interval, Port, Proto, Time, ZString};
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
@@ -49,8 +50,6 @@ use session::*;
 use table::Slot;
 use tcp_session::*;
 use timers::*;
-/// GRE's header, which GRE-in-UDP shares.
-pub(crate) use tunnel::gre_payload;
 use udp_session::*;
 
 /// Zeek's connection timeouts (`scripts/base/init-bare.zeek` defaults).

@@ -1,10 +1,13 @@
 //! Tunnels: IP-in-IP and GRE (no connection of their own), the UDP tunnels
 //! on their ports, and the one path an inner packet takes back into the
 //! engine (with Zeek's `Tunnel::max_depth`). Also the payload shapes the
-//! engine unwraps itself: 802.11 data frames and GRE.
+//! engine unwraps itself: 802.11 data frames (GRE's header is
+//! `wire::gre`).
 
 use super::*;
 use crate::analyzer::Decapsulated;
+use crate::packet::LINKTYPE_IEEE802_11;
+use crate::wire::gre::gre_payload;
 
 impl Engine {
     /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
@@ -165,9 +168,6 @@ impl Engine {
     }
 }
 
-/// libpcap's number for raw 802.11 frames.
-pub(super) const LINKTYPE_IEEE802_11: u32 = 105;
-
 /// The IP packets in an unprotected 802.11 data frame (LLC/SNAP, and the
 /// subframes of an A-MSDU): (ethertype, packet).
 pub(super) fn ieee80211_ip_payloads(b: &[u8]) -> Vec<&[u8]> {
@@ -223,68 +223,4 @@ pub(super) fn ieee80211_ip_payloads(b: &[u8]) -> Vec<&[u8]> {
         rest = rest.get(step..).unwrap_or(&[]);
     }
     out
-}
-
-/// Parses a GRE header: what follows it and where, or the weird to report.
-pub(crate) fn gre_payload(b: &[u8]) -> Result<(LinkType, usize), &'static str> {
-    if b.len() < 4 {
-        return Err("truncated_GRE");
-    }
-    let flags = u16::from_be_bytes([b[0], b[1]]);
-    let version = flags & 0x7;
-    let proto = u16::from_be_bytes([b[2], b[3]]);
-    let mut off = 4;
-    match version {
-        0 => {
-            if flags & 0x4000 != 0 {
-                return Err("gre_routing");
-            }
-            for bit in [0x8000, 0x2000, 0x1000] {
-                if flags & bit != 0 {
-                    off += 4;
-                }
-            }
-        }
-        1 => {
-            off += 4; // payload length and call id
-            for bit in [0x1000, 0x0080] {
-                if flags & bit != 0 {
-                    off += 4;
-                }
-            }
-        }
-        _ => return Err("unknown_gre_version"),
-    }
-    if off > b.len() {
-        return Err("truncated_GRE");
-    }
-    match proto {
-        0x0800 | 0x86dd => Ok((LinkType::Raw, off)),
-        0x6558 => Ok((LinkType::Ethernet, off)),
-        // Aruba access points tunnel raw 802.11 frames.
-        0x8200..=0x8299 => Ok((LinkType::Other(LINKTYPE_IEEE802_11), off)),
-        // ERSPAN type II (sequence number present) has an 8-byte header; type I none.
-        0x88be => Ok((
-            LinkType::Ethernet,
-            off + if flags & 0x1000 != 0 { 8 } else { 0 },
-        )),
-        // ERSPAN type III: 12 bytes, plus an 8-byte platform subheader when flagged.
-        0x22eb => {
-            let sub = b
-                .get(off + 11)
-                .map_or(0, |f| if f & 0x01 != 0 { 8 } else { 0 });
-            Ok((LinkType::Ethernet, off + 12 + sub))
-        }
-        0x880b if version == 1 => {
-            let mut o = off;
-            if b.get(o..o + 2) == Some(&[0xff, 0x03][..]) {
-                o += 2;
-            }
-            match b.get(o..o + 2).map(|x| u16::from_be_bytes([x[0], x[1]])) {
-                Some(0x0021) | Some(0x0057) => Ok((LinkType::Raw, o + 2)),
-                _ => Err("unknown_gre_protocol"),
-            }
-        }
-        _ => Err("unknown_gre_protocol"),
-    }
 }

@@ -191,6 +191,17 @@ pub struct AnalyzerDecl {
     pub signatures: Vec<SignatureDecl>,
     /// `flip on m: Unit where cond;`: roles swap when the originator's first PDU satisfies `cond`.
     pub flips: Vec<FlipDecl>,
+    /// `expire udp after 10s;`: the analyzer's expire timer (at most one per transport).
+    pub expires: Vec<ExpireDecl>,
+    pub span: Span,
+}
+
+/// A connection the analyzer is attached to by port ends after this many
+/// seconds without traffic (Zeek's DNS analyzer and `dns_session_timeout`).
+#[derive(Debug, Clone)]
+pub struct ExpireDecl {
+    pub transport: Transport,
+    pub secs: u32,
     pub span: Span,
 }
 

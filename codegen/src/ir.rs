@@ -641,6 +641,9 @@ pub struct TransportItem {
     pub transport: Transport,
     pub ports: Vec<u16>,
     pub signature: Option<Signature>,
+    /// `expire udp after 10s;`: seconds without traffic after which a
+    /// connection this item attached to ends (Zeek's `dns_session_timeout`).
+    pub expire_after_secs: Option<u32>,
     pub kind: TransportKind,
 }
 

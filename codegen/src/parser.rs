@@ -181,10 +181,35 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut items = Vec::new();
                 let mut signatures = Vec::new();
                 let mut flips = Vec::new();
+                let mut expires = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
                     if ai.as_rule() == Rule::signature_item {
                         signatures.push(signature_item(&cx, ai, span)?);
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::expire_item {
+                        let mut parts = ai.into_inner();
+                        let transport = if parts.next().unwrap().as_str() == "udp" {
+                            Transport::Udp
+                        } else {
+                            Transport::Tcp
+                        };
+                        let lit = parts.next().unwrap();
+                        let secs = u32::try_from(int_value(&cx, &lit)?)
+                            .ok()
+                            .filter(|&s| s > 0)
+                            .ok_or_else(|| {
+                                Diagnostic::new(
+                                    cx.span(&lit),
+                                    "expire time out of range (1 to 2^32-1 seconds)",
+                                )
+                            })?;
+                        expires.push(ExpireDecl {
+                            transport,
+                            secs,
+                            span,
+                        });
                         continue;
                     }
                     if ai.as_rule() == Rule::flip_item {
@@ -253,6 +278,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     items,
                     signatures,
                     flips,
+                    expires,
                     span,
                 });
             }
@@ -800,7 +826,11 @@ fn signature_item(cx: &Cx, item: P<'_>, span: Span) -> Result<SignatureDecl, Dia
         let lit_span = cx.span(&lit);
         let raw = lit.as_str();
         let pattern = raw[1..raw.len() - 1].replace("\\/", "/");
-        let slot = if dir == "orig" { &mut sig.orig } else { &mut sig.resp };
+        let slot = if dir == "orig" {
+            &mut sig.orig
+        } else {
+            &mut sig.resp
+        };
         if slot.is_some() {
             return Err(Diagnostic::new(
                 side_span,

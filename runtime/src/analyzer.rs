@@ -11,7 +11,7 @@ use crate::event::Events;
 use crate::packet::Layer2;
 use crate::record::Connection;
 use crate::weird::{Weird, WeirdScope};
-use crate::zeek::{ConnId, Proto, Time};
+use crate::zeek::{ConnId, Interval, Proto, Time};
 
 /// A read-only view of the connection an analyzer runs on.
 pub trait ConnView {
@@ -138,6 +138,11 @@ pub struct AnalyzerSpec {
     pub new: fn() -> Box<dyn Analyzer>,
     /// Payload patterns that attach the analyzer on any port (see [`crate::dpd`]).
     pub signature: Option<Signature>,
+    /// The analyzer's expire timer (Zeek's DNS analyzer arms one with
+    /// `dns_session_timeout`): a connection the analyzer is attached to by
+    /// port ends (`connection_timeout`) once this long has passed without
+    /// traffic, with Zeek's one second of slack.
+    pub expire_after: Option<Interval>,
 }
 
 /// The "connection" of a link-layer PDU, which has none. Generated link
@@ -204,11 +209,56 @@ pub struct LinkAnalyzerSpec {
     pub new: fn() -> Box<dyn LinkAnalyzer>,
 }
 
+/// What a tunnel found in one UDP payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decapsulated {
+    /// Not this tunnel's traffic (or nothing it carries further).
+    Not,
+    /// The header is broken: a flow weird of this name, source the tunnel's tag.
+    Weird(&'static str),
+    /// The inner packet starts at `offset` and begins with `link`'s header;
+    /// `confirm`: the tunnel confirms its protocol (`service`), as Zeek's do.
+    Inner {
+        link: crate::packet::LinkType,
+        offset: usize,
+        confirm: bool,
+    },
+}
+
+/// A tunnel carried in UDP (Zeek's packet analyzers under UDP: VXLAN,
+/// Geneve, GTPv1, AYIYA, Teredo; see [`crate::udp_tunnels`]). It has no state
+/// of its own: it reads its header and hands the inner packet back to the
+/// engine, which decapsulates every tunnel the same way.
+#[derive(Clone, Copy)]
+pub struct TunnelSpec {
+    /// Zeek's tag without the prefix: "GTPV1" names `Analyzer::ANALYZER_GTPV1`.
+    pub tag: &'static str,
+    /// Responder ports (after Zeek's likely-server-port flip).
+    pub ports: &'static [u16],
+    /// Whether a payload on any other port is this tunnel's (Zeek's
+    /// `register_protocol_detection`), tried when no port matched.
+    pub detect: Option<fn(&[u8]) -> bool>,
+    pub decapsulate: fn(&[u8]) -> Decapsulated,
+}
+
 /// Every analyzer netpac knows.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Registry {
     pub analyzers: Vec<AnalyzerSpec>,
     pub link_analyzers: Vec<LinkAnalyzerSpec>,
+    pub tunnels: Vec<TunnelSpec>,
+}
+
+/// No protocol analyzers, and the runtime's own UDP tunnels
+/// ([`crate::udp_tunnels::builtin`]), which Zeek builds in too.
+impl Default for Registry {
+    fn default() -> Registry {
+        Registry {
+            analyzers: Vec::new(),
+            link_analyzers: Vec::new(),
+            tunnels: crate::udp_tunnels::builtin(),
+        }
+    }
 }
 
 impl Registry {
@@ -219,6 +269,16 @@ impl Registry {
     pub fn add_link(&mut self, spec: LinkAnalyzerSpec) -> &mut Self {
         self.link_analyzers.push(spec);
         self
+    }
+    /// The UDP tunnel for a responder port, else the first whose detection
+    /// accepts the payload.
+    pub fn tunnel_for(&self, resp_port: u16, payload: &[u8]) -> Option<&TunnelSpec> {
+        let by_port = self.tunnels.iter().find(|t| t.ports.contains(&resp_port));
+        by_port.or_else(|| {
+            self.tunnels
+                .iter()
+                .find(|t| t.detect.is_some_and(|looks_like| looks_like(payload)))
+        })
     }
     /// Analyzers registered for a responder port.
     pub fn for_port(&self, proto: Proto, port: u16) -> impl Iterator<Item = &AnalyzerSpec> {

@@ -241,6 +241,7 @@ mod tests {
                 orig: Some(orig),
                 resp: Some(resp),
             }),
+            expire_after: None,
         }
     }
 

@@ -6,15 +6,17 @@
 //! - [`conn`]: the connection table, TCP state and reassembly, UDP, ICMP, `conn.log`.
 //! - [`analyzer`]: the interface protocol analyzers implement.
 //! - [`dpd`]: dynamic protocol detection by payload signatures.
+//! - [`udp_tunnels`]: VXLAN, Geneve, GTPv1, AYIYA, Teredo: registered by UDP port.
 //! - [`event`]: typed events, subscription and dispatch.
 //! - [`log`]: Zeek TSV / JSON log writers.
+//! - [`wire`]: wire formats several layers share (the Internet checksum, GRE).
 #![forbid(unsafe_code)]
 
 pub mod analyzer;
 pub mod capture;
+pub mod conn;
 pub mod decode;
 pub mod dpd;
-pub mod conn;
 pub mod engine;
 pub mod event;
 pub mod framer;
@@ -22,7 +24,9 @@ pub mod log;
 pub mod packet;
 pub mod parse;
 pub mod record;
+pub mod udp_tunnels;
 pub mod weird;
+pub mod wire;
 pub mod zeek;
 
 pub use bytes;

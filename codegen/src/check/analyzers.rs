@@ -124,12 +124,28 @@ impl Checker<'_> {
                 }
             }
         }
+        for e in &a.expires {
+            if !a.items.iter().any(|it| it.transport == e.transport) {
+                self.err(
+                    e.span,
+                    "an expire timer needs a `udp`/`tcp` line of the same transport in this analyzer",
+                );
+            }
+            if a.expires.iter().filter(|x| x.transport == e.transport).count() > 1 {
+                self.err(e.span, "only one expire timer per transport");
+            }
+        }
         let mut out = Vec::new();
         for (i, item) in a.items.iter().enumerate() {
             if item.transport == Transport::Link {
                 continue;
             }
             let signature = signature_of(a, i);
+            let expire_after_secs = a
+                .expires
+                .iter()
+                .find(|e| e.transport == item.transport)
+                .map(|e| e.secs);
             if let Some(ctor) = &item.extern_ctor {
                 if syn::parse_str::<syn::Path>(ctor).is_err() {
                     self.err(item.unit_span, format!("`{ctor}` is not a Rust path"));
@@ -140,6 +156,7 @@ impl Checker<'_> {
                     transport: item.transport,
                     ports: item.ports.clone(),
                     signature,
+                    expire_after_secs,
                     kind: TransportKind::Extern(ctor.clone()),
                 });
                 continue;
@@ -175,6 +192,7 @@ impl Checker<'_> {
                 transport: item.transport,
                 ports: item.ports.clone(),
                 signature,
+                expire_after_secs,
                 kind: TransportKind::Generated {
                     unit: item.unit.clone(),
                     bind,

@@ -45,6 +45,7 @@ impl Emitter<'_> {
         for item in &a.items {
             let i = item.index;
             let signature = signature_tokens(item.signature.as_ref());
+            let expire_after = expire_tokens(item.expire_after_secs);
             let ports: Vec<Literal> = item
                 .ports
                 .iter()
@@ -66,6 +67,7 @@ impl Emitter<'_> {
                             ports: &[#(#ports),*],
                             new: #ctor,
                             signature: #signature,
+                            expire_after: #expire_after,
                         });
                     });
                     continue;
@@ -170,6 +172,7 @@ impl Emitter<'_> {
                     ports: &[#(#ports),*],
                     new: #ctor,
                     signature: #signature,
+                    expire_after: #expire_after,
                 });
             });
         }
@@ -359,6 +362,17 @@ fn bind_fns(b: &BindTarget) -> (Ident, Ident) {
         format_ident!("bind_{}", snake(&b.unit)),
         format_ident!("bind_error_{}", snake(&b.unit)),
     )
+}
+
+/// `expire_after: Some(..)` for the lines of the transport an `expire` names.
+fn expire_tokens(secs: Option<u32>) -> TokenStream {
+    match secs {
+        Some(secs) => {
+            let secs = Literal::i64_unsuffixed(i64::from(secs));
+            quote!(::std::option::Option::Some(::netpac_runtime::zeek::Interval::from_secs(#secs)))
+        }
+        None => quote!(::std::option::Option::None),
+    }
 }
 
 /// `signature: Some(..)` for the first line of the signature's transport, else `None`.

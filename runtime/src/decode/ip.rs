@@ -6,6 +6,7 @@ use super::tunnel::{IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6};
 use super::{be16, flow_weird, net_weird, push_weird, Decoder};
 use crate::packet::{Decoded, IpPacket, Layer2, RawPacket};
 use crate::weird::{Weird, WeirdScope};
+use crate::wire::checksum::header_checksum_ok;
 use crate::zeek::Time;
 use etherparse::{IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice};
 use std::borrow::Cow;
@@ -187,22 +188,6 @@ fn destination_options(
     }
 }
 
-/// Ones' complement sum of an IPv4 header; 0xffff when the checksum is right.
-fn ones_complement_sum(header: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut words = header.chunks_exact(2);
-    for w in &mut words {
-        sum += u16::from_be_bytes([w[0], w[1]]) as u32;
-    }
-    if let [last] = words.remainder() {
-        sum += (*last as u32) << 8;
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    sum as u16
-}
-
 impl Decoder {
     /// Decodes an IP packet starting at `data` (a suffix of the frame).
     pub(super) fn ip<'a>(
@@ -272,7 +257,7 @@ impl Decoder {
         };
         let src = IpAddr::V4(header.source_addr());
         let dst = IpAddr::V4(header.destination_addr());
-        if !self.config.ignore_checksums && ones_complement_sum(&data[..hdr_len]) != 0xffff {
+        if !self.config.ignore_checksums && !header_checksum_ok(&data[..hdr_len]) {
             flow_weird(weirds, ts, "bad_IP_checksum", "IP", src, dst);
             return None;
         }

@@ -50,9 +50,9 @@ pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: 
     let b = &ip.l4;
     if !cx.cfg.ignore_checksums && remaining >= len {
         let ok = if v6 {
-            tcp::transport_checksum_ok(ip.src, ip.dst, 58, &b[..len])
+            checksum::transport_checksum_ok(ip.src, ip.dst, 58, &b[..len])
         } else {
-            tcp::fold(tcp::ones_sum(&b[..len], 0)) == 0xffff
+            checksum::header_checksum_ok(&b[..len])
         };
         if !ok {
             conn_weird(
@@ -363,7 +363,7 @@ pub(super) fn context4(data: &[u8]) -> IcmpContext {
     }
     let hl = usize::from(data[0] & 0x0f) * 4;
     let bad_hdr_len = hl > data.len();
-    let bad_checksum = !bad_hdr_len && tcp::fold(tcp::ones_sum(&data[..hl], 0)) != 0xffff;
+    let bad_checksum = !bad_hdr_len && !checksum::header_checksum_ok(&data[..hl]);
     let total = u64::from(u16::from_be_bytes([data[2], data[3]]));
     let frag = u16::from_be_bytes([data[6], data[7]]);
     let proto_num = data[9];

@@ -54,7 +54,7 @@ pub(super) fn tcp_deliver(
 
     if !cx.cfg.ignore_checksums
         && remaining >= len_total
-        && !tcp::transport_checksum_ok(ip.src, ip.dst, 6, &ip.l4[..len_total])
+        && !checksum::transport_checksum_ok(ip.src, ip.dst, 6, &ip.l4[..len_total])
     {
         conn_weird(&mut conn.core, cx, "bad_TCP_checksum", String::new(), "TCP");
         scaled(&mut conn.core, cx, e, b'c');

@@ -1,7 +1,9 @@
 //! Unit tests of the engine: TCP states, timers, ICMP counterparts, tunnel payloads.
 
+use super::tunnel::ieee80211_ip_payloads;
 use super::*;
 use crate::packet::Layer2;
+use crate::wire::gre::gre_payload;
 use std::borrow::Cow;
 
 const C: [u8; 4] = [10, 0, 0, 1];

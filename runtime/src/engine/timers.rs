@@ -1,7 +1,8 @@
 //! Zeek's timers, in packet time: one heap of (time, sequence) so timers due
 //! at the same moment fire in the order they were set. A timer names its
 //! connection by slot, generation and epoch, so one set for a connection that
-//! has since been removed or re-used is skipped when it fires.
+//! has since been removed or re-used is skipped when it fires. The engine's
+//! `advance` runs what is due and `fire` runs one timer.
 
 use super::*;
 
@@ -13,8 +14,8 @@ pub(super) enum TimerKind {
     TcpPartialClose,
     TcpReset,
     ConnDelete,
-    /// The DNS analyzer's session timer (UDP only).
-    DnsExpire,
+    /// An analyzer's expire timer ([`crate::analyzer::AnalyzerSpec::expire_after`]).
+    AnalyzerExpire(Interval),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,5 +45,183 @@ impl Timers {
             epoch,
             kind,
         }));
+    }
+}
+
+impl Engine {
+    /// Runs every timer due at or before `ts`.
+    pub(super) fn advance(&mut self, ts: Time) {
+        if ts > self.now {
+            self.now = ts;
+        }
+        while let Some(Reverse(t)) = self.timers.heap.peek().copied() {
+            if t.at > self.now {
+                break;
+            }
+            self.timers.heap.pop();
+            self.fire(t);
+        }
+    }
+
+    /// Runs one timer. Like Zeek's timers, handlers see the current network
+    /// time (not the time they were due), so a jump in time cannot make a
+    /// rescheduling timer loop.
+    pub(super) fn fire(&mut self, t: Timer) {
+        let slot = t.slot as usize;
+        if self
+            .slots
+            .get(slot)
+            .is_none_or(|s| s.gen != t.gen || s.conn.is_none())
+        {
+            return;
+        }
+        let now = self.now;
+        let to = self.config.timeouts;
+        let conn = self.slots[slot].conn.as_mut().expect("checked");
+        match t.kind {
+            TimerKind::Inactivity => {
+                if t.epoch != conn.inactivity_epoch {
+                    return;
+                }
+                let due = conn.core.last_time.add(conn.core.inactivity_timeout);
+                if due <= now {
+                    raise!(
+                        &mut self.events,
+                        now,
+                        ConnectionTimeout {
+                            c: conn.core.record()
+                        }
+                    );
+                    self.remove(t.slot, false);
+                } else {
+                    self.timers
+                        .add(due, t.slot, t.gen, t.epoch, TimerKind::Inactivity);
+                }
+            }
+            TimerKind::AnalyzerExpire(timeout) => {
+                // Zeek allows a second of slack so that a request and its
+                // reply do not re-arm the timer.
+                if now.since(conn.core.last_time).0 >= timeout.0 - 1_000_000_000 {
+                    raise!(
+                        &mut self.events,
+                        now,
+                        ConnectionTimeout {
+                            c: conn.core.record()
+                        }
+                    );
+                    self.remove(t.slot, false);
+                } else {
+                    let at = now.add(timeout);
+                    self.timers.add(at, t.slot, t.gen, t.epoch, t.kind);
+                }
+            }
+            _ => {
+                if t.epoch != conn.analyzer_epoch {
+                    return;
+                }
+                let Transport::Tcp(tc) = &mut conn.core.transport else {
+                    return;
+                };
+                match t.kind {
+                    TimerKind::TcpExpire => {
+                        if !tc.is_active {
+                            return;
+                        }
+                        if conn.core.last_time.add(to.tcp_connection_linger) < now {
+                            let (o, r) = (tc.orig(), tc.resp());
+                            let timed_out = if o.did_close || r.did_close {
+                                (o.did_close && r.did_close)
+                                    || o.state == S::Reset
+                                    || r.state == S::Reset
+                                    || o.state == S::Inactive
+                                    || r.state == S::Inactive
+                            } else {
+                                false
+                            };
+                            let never_active = r.state == S::Inactive && o.state == S::Inactive;
+                            if timed_out || never_active {
+                                if timed_out {
+                                    tc.is_active = false;
+                                }
+                                raise!(
+                                    &mut self.events,
+                                    now,
+                                    ConnectionTimeout {
+                                        c: conn.core.record()
+                                    }
+                                );
+                                self.remove(t.slot, false);
+                                return;
+                            }
+                        }
+                        self.timers.add(
+                            now.add(to.tcp_session_timer),
+                            t.slot,
+                            t.gen,
+                            t.epoch,
+                            TimerKind::TcpExpire,
+                        );
+                    }
+                    TimerKind::TcpAttempt => {
+                        if !tc.is_active {
+                            return;
+                        }
+                        if matches!(tc.orig().state, S::SynSent | S::SynAckSent)
+                            && tc.resp().state == S::Inactive
+                        {
+                            tc.is_active = false;
+                            raise!(
+                                &mut self.events,
+                                now,
+                                ConnectionAttempt {
+                                    c: conn.core.record()
+                                }
+                            );
+                            self.remove(t.slot, false);
+                        }
+                    }
+                    TimerKind::TcpPartialClose => {
+                        if !tc.is_active {
+                            return;
+                        }
+                        let (o, r) = (tc.orig(), tc.resp());
+                        if o.state != S::Inactive
+                            && r.state != S::Inactive
+                            && (!o.did_close || !r.did_close)
+                        {
+                            if o.state == S::Reset || r.state == S::Reset {
+                                return;
+                            }
+                            raise!(
+                                &mut self.events,
+                                now,
+                                ConnectionPartialClose {
+                                    c: conn.core.record()
+                                }
+                            );
+                            self.remove(t.slot, false);
+                        }
+                    }
+                    TimerKind::TcpReset => {
+                        if !tc.is_active {
+                            return;
+                        }
+                        if !tc.both_closed() {
+                            tc.is_active = false;
+                            raise!(
+                                &mut self.events,
+                                now,
+                                ConnectionReset {
+                                    c: conn.core.record()
+                                }
+                            );
+                        }
+                        self.remove(t.slot, false);
+                    }
+                    TimerKind::ConnDelete => self.remove(t.slot, false),
+                    TimerKind::Inactivity | TimerKind::AnalyzerExpire(_) => {}
+                }
+            }
+        }
     }
 }

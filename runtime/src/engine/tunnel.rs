@@ -1,9 +1,172 @@
-//! Tunnel payloads the engine unwraps itself: 802.11 data frames, GRE, Teredo's shape.
+//! Tunnels: IP-in-IP and GRE (no connection of their own), the UDP tunnels
+//! on their ports, and the one path an inner packet takes back into the
+//! engine (with Zeek's `Tunnel::max_depth`). Also the payload shapes the
+//! engine unwraps itself: 802.11 data frames (GRE's header is
+//! `wire::gre`).
 
 use super::*;
+use crate::analyzer::Decapsulated;
+use crate::packet::LINKTYPE_IEEE802_11;
+use crate::wire::gre::gre_payload;
 
-/// libpcap's number for raw 802.11 frames.
-pub(super) const LINKTYPE_IEEE802_11: u32 = 105;
+impl Engine {
+    /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
+    /// of this UDP connection: it confirms its protocol once, as Zeek's do.
+    /// Its analyzer id is taken now, as it has no other life on the connection.
+    pub(super) fn confirm_tunnel(&mut self, ts: Time, slot: u32, tag: &'static str) {
+        let Some(conn) = self
+            .slots
+            .get_mut(slot as usize)
+            .and_then(|s| s.conn.as_mut())
+        else {
+            return;
+        };
+        let service = tag.to_ascii_lowercase();
+        if conn.core.service.contains(&service) {
+            return;
+        }
+        conn.core.service.push(service);
+        let aid = self.next_aid;
+        self.next_aid += 1;
+        raise!(
+            &mut self.events,
+            ts,
+            ProtocolConfirmation {
+                c: conn.core.record(),
+                atype: format!("Analyzer::ANALYZER_{tag}"),
+                aid
+            }
+        );
+    }
+
+    /// Processes a packet found inside a tunnel whose uid is `parent`.
+    pub(super) fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
+        if link == LinkType::Other(LINKTYPE_IEEE802_11) {
+            for ip in ieee80211_ip_payloads(data) {
+                self.inner_packet(ts, LinkType::Raw, ip, parent.clone());
+            }
+            return;
+        }
+        if self.tunnel_stack.len() > usize::from(self.config.tunnel_max_depth) {
+            self.weirds.push(Weird {
+                ts,
+                name: "exceeded_tunnel_max_depth",
+                addl: String::new(),
+                scope: WeirdScope::Net,
+                source: "TUNNEL",
+            });
+            return;
+        }
+        let raw = RawPacket {
+            ts,
+            wire_len: data.len() as u32,
+            link,
+            data,
+        };
+        let mut weirds = std::mem::take(&mut self.weirds);
+        let decoded = self.decoder.decode(&raw, &mut weirds);
+        self.weirds = weirds;
+        if let Some(crate::packet::Decoded::Ip(inner)) = decoded {
+            self.tunnel_stack.push(parent);
+            self.process_ip_inner(ts, &inner);
+            self.tunnel_stack.pop();
+        }
+    }
+
+    /// IP-in-IP: the payload is the inner datagram.
+    pub(super) fn ip_tunnel(&mut self, ts: Time, ip: &IpPacket<'_>, link: LinkType, offset: usize) {
+        let key = (ip.src, ip.dst, ip.proto);
+        if self.ip_tunnel_uids.len() >= MAX_IP_TUNNEL_KEYS {
+            self.ip_tunnel_uids.clear();
+        }
+        let uid = match self.ip_tunnel_uids.get(&key) {
+            Some(u) => u.clone(),
+            None => {
+                let mut h = rustc_hash::FxHasher::default();
+                key.hash(&mut h);
+                let u = self.uids.next('C', ts, h.finish());
+                self.ip_tunnel_uids.insert(key, u.clone());
+                u
+            }
+        };
+        let end = (ip.l4_len_claimed() as usize)
+            .min(ip.l4.len())
+            .max(offset.min(ip.l4.len()));
+        let Some(inner) = ip.l4.get(offset..end) else {
+            return;
+        };
+        if matches!(ip.proto, 4 | 41) {
+            if let Some(name) = crate::decode::ip_in_ip_problem(inner, ip.proto) {
+                self.weirds.push(Weird {
+                    ts,
+                    name,
+                    addl: String::new(),
+                    scope: WeirdScope::Flow {
+                        src: ip.src,
+                        dst: ip.dst,
+                    },
+                    source: "IPTUNNEL",
+                });
+                return;
+            }
+        }
+        self.inner_packet(ts, link, inner, uid);
+    }
+
+    /// GRE (RFC 2784/2890, and PPTP's enhanced GRE) carrying IP, Ethernet or ERSPAN.
+    pub(super) fn gre_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        match gre_payload(&ip.l4) {
+            Ok((link, off)) => self.ip_tunnel(ts, ip, link, off),
+            Err(name) => self.flow_weird(ts, name, ip),
+        }
+    }
+
+    /// A payload of the UDP connection in `slot`: the tunnel registered for
+    /// its responder port (or recognising it elsewhere) says where the inner
+    /// packet starts, which then takes the one decapsulation path.
+    pub(super) fn udp_tunnel(
+        &mut self,
+        ts: Time,
+        outer: &IpPacket<'_>,
+        slot: u32,
+        resp_port: u16,
+        payload: &[u8],
+    ) {
+        let Some(tunnel) = self.registry.tunnel_for(resp_port, payload).copied() else {
+            return;
+        };
+        match (tunnel.decapsulate)(payload) {
+            Decapsulated::Not => {}
+            Decapsulated::Weird(name) => self.weirds.push(Weird {
+                ts,
+                name,
+                addl: String::new(),
+                scope: WeirdScope::Flow {
+                    src: outer.src,
+                    dst: outer.dst,
+                },
+                source: tunnel.tag,
+            }),
+            Decapsulated::Inner {
+                link,
+                offset,
+                confirm,
+            } => {
+                let Some(inner) = payload.get(offset..) else {
+                    return;
+                };
+                let Some(outer_conn) = self.slots[slot as usize].conn.as_ref() else {
+                    return;
+                };
+                let uid = outer_conn.core.uid.clone();
+                self.inner_packet(ts, link, inner, uid);
+                if confirm {
+                    self.confirm_tunnel(ts, slot, tunnel.tag);
+                }
+            }
+        }
+    }
+}
 
 /// The IP packets in an unprotected 802.11 data frame (LLC/SNAP, and the
 /// subframes of an A-MSDU): (ethertype, packet).
@@ -60,83 +223,4 @@ pub(super) fn ieee80211_ip_payloads(b: &[u8]) -> Vec<&[u8]> {
         rest = rest.get(step..).unwrap_or(&[]);
     }
     out
-}
-
-/// Zeek finds Teredo on other ports by signature: an IPv6 packet (possibly
-/// after Teredo's own headers) to or from the Teredo prefix 2001:0::/32.
-pub(super) fn looks_like_teredo(payload: &[u8]) -> bool {
-    let mut p = payload;
-    if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
-        p = &p[8..];
-    }
-    if p.len() < 40 || p[0] >> 4 != 6 {
-        return false;
-    }
-    let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
-    let teredo = |a: &[u8]| a[..4] == [0x20, 0x01, 0x00, 0x00];
-    plen + 40 == p.len() && (teredo(&p[8..24]) || teredo(&p[24..40]))
-}
-
-/// Parses a GRE header: what follows it and where, or the weird to report.
-pub(super) fn gre_payload(b: &[u8]) -> Result<(LinkType, usize), &'static str> {
-    if b.len() < 4 {
-        return Err("truncated_GRE");
-    }
-    let flags = u16::from_be_bytes([b[0], b[1]]);
-    let version = flags & 0x7;
-    let proto = u16::from_be_bytes([b[2], b[3]]);
-    let mut off = 4;
-    match version {
-        0 => {
-            if flags & 0x4000 != 0 {
-                return Err("gre_routing");
-            }
-            for bit in [0x8000, 0x2000, 0x1000] {
-                if flags & bit != 0 {
-                    off += 4;
-                }
-            }
-        }
-        1 => {
-            off += 4; // payload length and call id
-            for bit in [0x1000, 0x0080] {
-                if flags & bit != 0 {
-                    off += 4;
-                }
-            }
-        }
-        _ => return Err("unknown_gre_version"),
-    }
-    if off > b.len() {
-        return Err("truncated_GRE");
-    }
-    match proto {
-        0x0800 | 0x86dd => Ok((LinkType::Raw, off)),
-        0x6558 => Ok((LinkType::Ethernet, off)),
-        // Aruba access points tunnel raw 802.11 frames.
-        0x8200..=0x8299 => Ok((LinkType::Other(LINKTYPE_IEEE802_11), off)),
-        // ERSPAN type II (sequence number present) has an 8-byte header; type I none.
-        0x88be => Ok((
-            LinkType::Ethernet,
-            off + if flags & 0x1000 != 0 { 8 } else { 0 },
-        )),
-        // ERSPAN type III: 12 bytes, plus an 8-byte platform subheader when flagged.
-        0x22eb => {
-            let sub = b
-                .get(off + 11)
-                .map_or(0, |f| if f & 0x01 != 0 { 8 } else { 0 });
-            Ok((LinkType::Ethernet, off + 12 + sub))
-        }
-        0x880b if version == 1 => {
-            let mut o = off;
-            if b.get(o..o + 2) == Some(&[0xff, 0x03][..]) {
-                o += 2;
-            }
-            match b.get(o..o + 2).map(|x| u16::from_be_bytes([x[0], x[1]])) {
-                Some(0x0021) | Some(0x0057) => Ok((LinkType::Raw, o + 2)),
-                _ => Err("unknown_gre_protocol"),
-            }
-        }
-        _ => Err("unknown_gre_protocol"),
-    }
 }

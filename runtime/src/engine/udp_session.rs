@@ -15,9 +15,9 @@ pub(super) fn udp_deliver(
     let chksum = u16::from_be_bytes([b[6], b[7]]);
     if !cx.cfg.ignore_checksums && remaining >= len {
         let bad = if ip.is_ipv6() {
-            !tcp::transport_checksum_ok(ip.src, ip.dst, 17, &b[..len])
+            !checksum::transport_checksum_ok(ip.src, ip.dst, 17, &b[..len])
         } else {
-            chksum != 0 && !tcp::transport_checksum_ok(ip.src, ip.dst, 17, &b[..len])
+            chksum != 0 && !checksum::transport_checksum_ok(ip.src, ip.dst, 17, &b[..len])
         };
         if bad {
             conn_weird(&mut conn.core, cx, "bad_UDP_checksum", String::new(), "UDP");

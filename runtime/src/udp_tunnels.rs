@@ -1,0 +1,196 @@
+//! Tunnels carried in UDP, as Zeek runs them: packet analyzers registered
+//! under UDP by responder port (`PacketAnalyzer::register_for_ports`, ports
+//! from each one's `*_ports` set), Teredo also by the shape of any UDP payload
+//! (`register_protocol_detection`). Each only reads its header and says where
+//! the inner packet starts; the engine takes it from there (one
+//! decapsulation path, one depth limit). [`builtin`] is what
+//! [`Registry::default`](crate::analyzer::Registry) holds.
+
+use crate::analyzer::{Decapsulated, TunnelSpec};
+use crate::packet::LinkType;
+
+/// VXLAN, Geneve, GTPv1-U, AYIYA, Teredo and GRE-in-UDP with Zeek's ports.
+pub fn builtin() -> Vec<TunnelSpec> {
+    vec![
+        TunnelSpec {
+            tag: "GRE",
+            ports: &[4754],
+            detect: None,
+            decapsulate: gre_in_udp,
+        },
+        TunnelSpec {
+            tag: "VXLAN",
+            ports: &[4789],
+            detect: None,
+            decapsulate: vxlan,
+        },
+        TunnelSpec {
+            tag: "GENEVE",
+            ports: &[6081],
+            detect: None,
+            decapsulate: geneve,
+        },
+        TunnelSpec {
+            tag: "GTPV1",
+            ports: &[2152, 2123],
+            detect: None,
+            decapsulate: gtpv1,
+        },
+        TunnelSpec {
+            tag: "AYIYA",
+            ports: &[5072],
+            detect: None,
+            decapsulate: ayiya,
+        },
+        TunnelSpec {
+            tag: "TEREDO",
+            ports: &[3544],
+            detect: Some(looks_like_teredo),
+            decapsulate: teredo,
+        },
+    ]
+}
+
+/// GRE in UDP (RFC 8086); a plain encapsulation, it confirms no service.
+fn gre_in_udp(payload: &[u8]) -> Decapsulated {
+    match crate::wire::gre::gre_payload(payload) {
+        Ok((link, offset)) => Decapsulated::Inner {
+            link,
+            offset,
+            confirm: false,
+        },
+        Err(_) => Decapsulated::Not,
+    }
+}
+
+/// VXLAN: an 8-byte header with the I flag, then Ethernet. Like Zeek's, it
+/// names no service.
+fn vxlan(payload: &[u8]) -> Decapsulated {
+    if payload.len() > 8 && payload[0] & 0x08 != 0 {
+        Decapsulated::Inner {
+            link: LinkType::Ethernet,
+            offset: 8,
+            confirm: false,
+        }
+    } else {
+        Decapsulated::Not
+    }
+}
+
+/// Geneve: 8 bytes plus options; the protocol type says what follows.
+fn geneve(payload: &[u8]) -> Decapsulated {
+    if payload.len() < 8 {
+        return Decapsulated::Not;
+    }
+    let header_len = 8 + usize::from(payload[0] & 0x3f) * 4;
+    if payload.len() <= header_len {
+        return Decapsulated::Weird("geneve_empty_packet");
+    }
+    let link = match u16::from_be_bytes([payload[2], payload[3]]) {
+        0x6558 => LinkType::Ethernet,
+        0x0800 | 0x86dd => LinkType::Raw,
+        _ => return Decapsulated::Not,
+    };
+    Decapsulated::Inner {
+        link,
+        offset: header_len,
+        confirm: true,
+    }
+}
+
+/// GTPv1-U: a G-PDU (version 1, message type 0xff) carrying IP, after the
+/// optional sequence number, N-PDU number and extension headers.
+fn gtpv1(payload: &[u8]) -> Decapsulated {
+    gtpv1_inner_offset(payload).map_or(Decapsulated::Not, |offset| Decapsulated::Inner {
+        link: LinkType::Raw,
+        offset,
+        confirm: true,
+    })
+}
+
+fn gtpv1_inner_offset(payload: &[u8]) -> Option<usize> {
+    let is_gpdu =
+        payload.len() >= 8 && payload[0] >> 5 == 1 && payload[0] & 0x10 != 0 && payload[1] == 0xff;
+    if !is_gpdu {
+        return None;
+    }
+    let mut offset = 8;
+    if payload[0] & 0x07 != 0 {
+        offset = 12;
+        let mut next = payload.get(11).copied().unwrap_or(0);
+        while next != 0 && payload[0] & 0x04 != 0 {
+            let &units = payload.get(offset)?;
+            if units == 0 {
+                return None;
+            }
+            let len = usize::from(units) * 4;
+            next = payload.get(offset + len - 1).copied().unwrap_or(0);
+            offset += len;
+        }
+    }
+    let inner = payload.get(offset..)?;
+    matches!(inner.first().map(|v| v >> 4), Some(4) | Some(6)).then_some(offset)
+}
+
+/// AYIYA: identity and signature lengths in the header; a forward (opcode 1)
+/// of IPv4 or IPv6.
+fn ayiya(payload: &[u8]) -> Decapsulated {
+    if payload.len() < 8 {
+        return Decapsulated::Not;
+    }
+    let id_len = 1usize << (payload[0] >> 4);
+    let sig_len = usize::from(payload[1] >> 4) * 4;
+    let opcode = payload[2] & 0x0f;
+    let next_header = payload[3];
+    if opcode == 1 && matches!(next_header, 4 | 41) {
+        Decapsulated::Inner {
+            link: LinkType::Raw,
+            offset: 8 + id_len + sig_len,
+            confirm: true,
+        }
+    } else {
+        Decapsulated::Not
+    }
+}
+
+/// Teredo: optional authentication and origin-indication headers, then
+/// exactly one IPv6 packet.
+fn teredo(payload: &[u8]) -> Decapsulated {
+    let mut p = payload;
+    if p.len() >= 4 && p[0] == 0 && p[1] == 1 {
+        let (id_len, auth_len) = (usize::from(p[2]), usize::from(p[3]));
+        let Some(rest) = p.get(4 + id_len + auth_len + 9..) else {
+            return Decapsulated::Not;
+        };
+        p = rest;
+    }
+    if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
+        p = &p[8..];
+    }
+    if p.len() >= 40 && p[0] >> 4 == 6 {
+        let payload_len = usize::from(u16::from_be_bytes([p[4], p[5]]));
+        if payload_len + 40 == p.len() {
+            return Decapsulated::Inner {
+                link: LinkType::Raw,
+                offset: payload.len() - p.len(),
+                confirm: true,
+            };
+        }
+    }
+    Decapsulated::Not
+}
+
+/// Zeek finds Teredo on other ports by signature: an IPv6 packet (possibly
+/// after Teredo's own headers) to or from the Teredo prefix 2001:0::/32.
+pub(crate) fn looks_like_teredo(payload: &[u8]) -> bool {
+    let mut p = payload;
+    if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
+        p = &p[8..];
+    }
+    if p.len() < 40 || p[0] >> 4 != 6 {
+        return false;
+    }
+    let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
+    let teredo = |a: &[u8]| a[..4] == [0x20, 0x01, 0x00, 0x00];
+    plen + 40 == p.len() && (teredo(&p[8..24]) || teredo(&p[24..40]))
+}

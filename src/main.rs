@@ -51,6 +51,10 @@ struct Args {
     /// Never draw a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Most connections kept at once; at the limit the oldest idle one is
+    /// evicted (logged, with the weird connection_evicted_at_limit). 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = Config::default().max_connections)]
+    max_connections: usize,
 }
 
 fn main() -> ExitCode {
@@ -100,7 +104,11 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         None => None,
     };
 
-    let mut config = Config { ignore_checksums: args.ignore_checksums, ..Config::default() };
+    let mut config = Config {
+        ignore_checksums: args.ignore_checksums,
+        max_connections: args.max_connections,
+        ..Config::default()
+    };
     if !args.base_columns {
         config.conn_columns = ConnColumns { vlan: true, l2_addrs: true, speculative_service: true, community_id: true };
     }
@@ -174,6 +182,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         summary.bytes as f64 / 1e6 / secs.max(1e-9),
         summary.packets as f64 / secs.max(1e-9),
     );
+    if summary.evicted > 0 {
+        eprintln!("netpac: {} connections evicted at --max-connections {}", summary.evicted, args.max_connections);
+    }
     match read_error {
         Some(e) => {
             eprintln!("netpac: error: {e} (the packets before it were analysed)");

@@ -16,6 +16,10 @@ struct Run {
 
 impl Run {
     fn new(kind: Kind, count: u64, span: f64) -> Run {
+        Run::with(kind, count, span, Config::default())
+    }
+
+    fn with(kind: Kind, count: u64, span: f64, config: Config) -> Run {
         let dir = std::env::temp_dir().join(format!(
             "netpac-hostile-{}-{:?}-{count}",
             std::process::id(),
@@ -25,7 +29,7 @@ impl Run {
         std::fs::create_dir_all(&dir).unwrap();
         let config = Config {
             ignore_checksums: true,
-            ..Config::default()
+            ..config
         };
         let mut events = Events::with_logs(Logs::new(&dir, Format::Tsv));
         netpac_analyzers::subscribe_logs(&mut events, &config);
@@ -77,6 +81,22 @@ fn syn_flood_is_one_unanswered_attempt_per_source() {
     let conns = run.rows("conn");
     assert_eq!(conns.len(), 5_000);
     assert!(conns.iter().all(|r| r[11] == "S0" && r[15] == "S"));
+}
+
+#[test]
+fn at_the_connection_limit_a_syn_flood_evicts_and_still_logs_every_attempt() {
+    let config = Config {
+        max_connections: 1_000,
+        ..Config::default()
+    };
+    let run = Run::with(Kind::SynFlood { port: 80 }, 5_000, 1.0, config);
+    assert_eq!(run.rows("conn").len(), 5_000);
+    let evicted = run
+        .weirds()
+        .iter()
+        .filter(|w| *w == "connection_evicted_at_limit")
+        .count();
+    assert_eq!(evicted, 4_000);
 }
 
 #[test]

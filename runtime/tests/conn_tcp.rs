@@ -460,3 +460,35 @@ fn sequence_numbers_wrap() {
         vec!["ShDa\t20\t0"]
     );
 }
+
+#[test]
+fn at_the_connection_limit_the_oldest_idle_connection_is_evicted() {
+    let s = Host::v4("10.1.0.2", 80);
+    let client = |i: u16| Host::v4(&format!("10.1.1.{i}"), 40000 + i);
+    let mut frames = vec![
+        tcp(1.0, client(1), s, "S", 1000, 0, b""),
+        tcp(1.1, client(2), s, "S", 1000, 0, b""),
+        tcp(1.2, client(3), s, "S", 1000, 0, b""),
+        // The first client keeps talking, so the second is the oldest idle one.
+        tcp(2.5, client(1), s, "S", 1000, 0, b""),
+    ];
+    frames.push(tcp(3.0, client(4), s, "S", 1000, 0, b""));
+    let config = Config {
+        max_connections: 3,
+        ..Config::default()
+    };
+    let out = run(&frames, config);
+    let rows = conn_columns(&out, &["id.orig_h", "conn_state"]);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    // Evicted first, so written first.
+    assert_eq!(rows[0], "10.1.1.2\tS0");
+    assert!(
+        out.weird_log.contains("connection_evicted_at_limit"),
+        "{}",
+        out.weird_log
+    );
+    assert_eq!(
+        out.weird_log.matches("connection_evicted_at_limit").count(),
+        1
+    );
+}

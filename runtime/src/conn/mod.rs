@@ -128,14 +128,35 @@ pub struct ConnCore {
     pub did_weird: bool,
 }
 
-/// An analyzer attached to a connection.
+/// An analyzer attached to a connection. It is built when it is first
+/// used, so a connection that never carries data (a flood of SYNs to a
+/// well-known port) does not pay for its analyzers' state.
 pub struct Attached {
     pub tag: &'static str,
     pub aid: u64,
-    pub analyzer: Box<dyn Analyzer>,
+    analyzer: Option<Box<dyn Analyzer>>,
+    new: fn() -> Box<dyn Analyzer>,
     pub confirmed: bool,
     /// Protocol violations reported so far.
     pub violations: u32,
+}
+
+impl Attached {
+    pub fn new(tag: &'static str, aid: u64, new: fn() -> Box<dyn Analyzer>) -> Attached {
+        Attached {
+            tag,
+            aid,
+            analyzer: None,
+            new,
+            confirmed: false,
+            violations: 0,
+        }
+    }
+
+    /// The analyzer, built on first use.
+    pub fn analyzer(&mut self) -> &mut dyn Analyzer {
+        self.analyzer.get_or_insert_with(self.new).as_mut()
+    }
 }
 
 /// A connection: its state plus its analyzers.

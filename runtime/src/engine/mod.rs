@@ -132,6 +132,12 @@ pub struct Config {
     /// Zeek's TCPSTATS analyzer (`tcp_rexmit`): off by default, as in Zeek's
     /// `Analyzer::disabled_analyzers`.
     pub tcp_stats: bool,
+    /// Most connections kept at once (0: no limit). At the limit a new
+    /// connection first evicts an old one, preferring one idle for a second
+    /// or more: it is logged as if it had timed out, with the weird
+    /// `connection_evicted_at_limit`. Zeek has no such limit; a sensor needs
+    /// one against floods (a half-open TCP connection costs about 1.4 KB).
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -155,6 +161,7 @@ impl Default for Config {
             decapsulate: true,
             tcp_stats: false,
             max_analyzer_violations: 5,
+            max_connections: 1_000_000,
         }
     }
 }
@@ -180,6 +187,8 @@ pub struct Summary {
     pub bytes: u64,
     pub connections: u64,
     pub weirds: u64,
+    /// Connections evicted at `Config::max_connections`.
+    pub evicted: u64,
 }
 
 /// What one packet handler needs besides the connection.
@@ -220,6 +229,9 @@ pub struct Engine {
     tunnel_stack: Vec<String>,
     /// Uids of IP-level tunnels (IP-in-IP, GRE), which have no connection.
     ip_tunnel_uids: FxHashMap<(IpAddr, IpAddr, u8), String>,
+    /// Live connections (slot, generation) oldest first, for eviction at the
+    /// connection limit; entries of removed connections are skipped lazily.
+    creation_order: std::collections::VecDeque<(u32, u32)>,
 }
 
 impl Engine {
@@ -258,6 +270,7 @@ impl Engine {
             link_analyzers,
             tunnel_stack: Vec::new(),
             ip_tunnel_uids: FxHashMap::default(),
+            creation_order: std::collections::VecDeque::new(),
         }
     }
 
@@ -369,7 +382,7 @@ impl Engine {
                     tag: a.tag,
                     flip: false,
                 };
-                a.analyzer.done(&mut cx);
+                a.analyzer().done(&mut cx);
                 apply_verdict(
                     core,
                     a,

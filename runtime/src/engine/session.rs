@@ -130,9 +130,9 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
             flip: false,
         };
         match feed {
-            Feed::Data(d) => a.analyzer.deliver(&mut acx, is_orig, d),
-            Feed::Gap(n) => a.analyzer.undelivered(&mut acx, is_orig, n),
-            Feed::Eof => a.analyzer.end_of_data(&mut acx, is_orig),
+            Feed::Data(d) => a.analyzer().deliver(&mut acx, is_orig, d),
+            Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, n),
+            Feed::Eof => a.analyzer().end_of_data(&mut acx, is_orig),
         }
         let (verdict, flip) = (acx.verdict, acx.flip);
         if flip {
@@ -159,7 +159,7 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
                 tag: gone.tag,
                 flip: false,
             };
-            gone.analyzer.done(&mut acx);
+            gone.analyzer().done(&mut acx);
         }
     }
 }
@@ -191,13 +191,7 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
         }
     }
     for spec in found.attach {
-        let mut a = Attached {
-            tag: spec.tag,
-            aid: *cx.next_aid,
-            analyzer: (spec.new)(),
-            confirmed: false,
-            violations: 0,
-        };
+        let mut a = Attached::new(spec.tag, *cx.next_aid, spec.new);
         *cx.next_aid += 1;
         let mut keep = true;
         for (orig, bytes) in &found.replay {
@@ -210,7 +204,7 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
                 tag: a.tag,
                 flip: false,
             };
-            a.analyzer.deliver(&mut acx, *orig, bytes);
+            a.analyzer().deliver(&mut acx, *orig, bytes);
             let (verdict, flip) = (acx.verdict, acx.flip);
             if flip {
                 conn.core.flip_roles();

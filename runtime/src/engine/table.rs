@@ -53,6 +53,9 @@ impl Engine {
         if flip && !is_broadcast {
             core.flip_roles();
         }
+        if self.config.max_connections > 0 && self.table.len() >= self.config.max_connections {
+            self.evict_one(ts);
+        }
         let slot = match self.free.pop() {
             Some(s) => s,
             None => {
@@ -72,13 +75,7 @@ impl Engine {
         if matches!(proto, Proto::Tcp | Proto::Udp) {
             for spec in self.registry.for_port(proto, core.id.resp_p.number) {
                 expire_after.extend(spec.expire_after);
-                analyzers.push(Attached {
-                    tag: spec.tag,
-                    aid: self.next_aid,
-                    analyzer: (spec.new)(),
-                    confirmed: false,
-                    violations: 0,
-                });
+                analyzers.push(Attached::new(spec.tag, self.next_aid, spec.new));
                 self.next_aid += 1;
             }
         }
@@ -98,6 +95,7 @@ impl Engine {
         };
         self.slots[slot as usize].conn = Some(conn);
         self.table.insert(key, slot);
+        self.creation_order.push_back((slot, gen));
         self.summary.connections += 1;
         // Timers: inactivity for all, the TCP expire timer for TCP.
         self.timers
@@ -115,6 +113,7 @@ impl Engine {
             let kind = TimerKind::AnalyzerExpire(timeout);
             self.timers.add(ts.add(timeout), slot, gen, 0, kind);
         }
+        self.drop_timers_of_removed_connections();
         let conn = self.slots[slot as usize]
             .conn
             .as_ref()
@@ -156,5 +155,65 @@ impl Engine {
             },
             conn,
         )
+    }
+
+    /// At the connection limit: removes one connection, the oldest among
+    /// those idle for a second or more if one is found within a few tries
+    /// (a flood's connections are all young: then simply the oldest), so
+    /// that eviction costs O(1) per new connection.
+    fn evict_one(&mut self, ts: Time) {
+        const TRIES: usize = 32;
+        let idle = Interval::from_secs(1);
+        let mut oldest_live = None;
+        for _ in 0..TRIES {
+            let Some((slot, gen)) = self.creation_order.pop_front() else {
+                break;
+            };
+            let s = &self.slots[slot as usize];
+            let Some(conn) = s.conn.as_ref().filter(|_| s.gen == gen) else {
+                continue; // removed already
+            };
+            if conn.core.last_time.add(idle) <= ts {
+                oldest_live = Some(slot);
+                break;
+            }
+            // Recently active: a second chance at the back of the line.
+            self.creation_order.push_back((slot, gen));
+            oldest_live.get_or_insert(slot);
+        }
+        // Entries of removed connections pile up; drop them now and then.
+        if self.creation_order.len() > 2 * self.table.len() + 1024 {
+            let slots = &self.slots;
+            self.creation_order.retain(|&(slot, gen)| {
+                slots[slot as usize].gen == gen && slots[slot as usize].conn.is_some()
+            });
+        }
+        let Some(slot) = oldest_live else { return };
+        self.summary.evicted += 1;
+        let (mut cx, conn) = self.cx(ts, slot);
+        conn_weird(
+            &mut conn.core,
+            &mut cx,
+            "connection_evicted_at_limit",
+            String::new(),
+            "netpac",
+        );
+        self.remove(slot, false);
+    }
+
+    /// Timers of removed connections are skipped when they fire, but in a
+    /// flood they would pile up for minutes (inactivity timeouts): once they
+    /// outnumber the live connections' by far, they are dropped in one pass
+    /// (amortized O(1) per connection).
+    fn drop_timers_of_removed_connections(&mut self) {
+        if self.timers.heap.len() <= 8 * self.table.len() + 65_536 {
+            return;
+        }
+        let slots = &self.slots;
+        self.timers.heap.retain(|t| {
+            slots
+                .get(t.0.slot as usize)
+                .is_some_and(|s| s.gen == t.0.gen && s.conn.is_some())
+        });
     }
 }

@@ -10,6 +10,7 @@ use crate::conn::events::ConnWeird;
 use crate::event::Events;
 use crate::packet::Layer2;
 use crate::record::Connection;
+pub use crate::udp_tunnels::{Decapsulated, TunnelSpec};
 use crate::weird::{Weird, WeirdScope};
 use crate::zeek::{ConnId, Interval, Proto, Time};
 
@@ -207,38 +208,6 @@ pub struct LinkAnalyzerSpec {
     pub tag: &'static str,
     pub ethertype: u16,
     pub new: fn() -> Box<dyn LinkAnalyzer>,
-}
-
-/// What a tunnel found in one UDP payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decapsulated {
-    /// Not this tunnel's traffic (or nothing it carries further).
-    Not,
-    /// The header is broken: a flow weird of this name, source the tunnel's tag.
-    Weird(&'static str),
-    /// The inner packet starts at `offset` and begins with `link`'s header;
-    /// `confirm`: the tunnel confirms its protocol (`service`), as Zeek's do.
-    Inner {
-        link: crate::packet::LinkType,
-        offset: usize,
-        confirm: bool,
-    },
-}
-
-/// A tunnel carried in UDP (Zeek's packet analyzers under UDP: VXLAN,
-/// Geneve, GTPv1, AYIYA, Teredo; see [`crate::udp_tunnels`]). It has no state
-/// of its own: it reads its header and hands the inner packet back to the
-/// engine, which decapsulates every tunnel the same way.
-#[derive(Clone, Copy)]
-pub struct TunnelSpec {
-    /// Zeek's tag without the prefix: "GTPV1" names `Analyzer::ANALYZER_GTPV1`.
-    pub tag: &'static str,
-    /// Responder ports (after Zeek's likely-server-port flip).
-    pub ports: &'static [u16],
-    /// Whether a payload on any other port is this tunnel's (Zeek's
-    /// `register_protocol_detection`), tried when no port matched.
-    pub detect: Option<fn(&[u8]) -> bool>,
-    pub decapsulate: fn(&[u8]) -> Decapsulated,
 }
 
 /// Every analyzer netpac knows.

@@ -28,6 +28,7 @@ pub use generated::http::*;
 pub mod analyzer;
 pub mod decode;
 pub mod events;
+mod lines;
 pub mod log;
 pub mod multipart;
 pub mod sniff;

@@ -1,6 +1,6 @@
 //! multipart bodies (RFC 2046): each part an entity of its own, as Zeek's MIME analysis splits them.
 
-use super::analyzer::{cap, crlf_end, strip_cr};
+use super::lines::{cap, crlf_end, strip_cr};
 use super::events::*;
 use super::uri::trim;
 use super::{Header, Limits};

@@ -1,6 +1,7 @@
 //! Connections: the per-flow state the engine keeps for TCP, UDP and ICMP,
 //! Zeek's history and `conn_state` rules, and `conn.log`.
 
+pub mod contents;
 pub mod events;
 pub mod log;
 pub mod reassembly;

@@ -198,7 +198,7 @@ pub struct TcpConn {
     /// Zeek's TCPSTATS analyzer, per endpoint (indexed as `eps`), when enabled.
     pub stats: Option<Box<[TcpStatsEndpoint; 2]>>,
     /// Where `set_contents_file` records each endpoint's stream (indexed as `eps`).
-    pub contents: [Option<crate::engine::ContentsFile>; 2],
+    pub contents: [Option<super::contents::ContentsFile>; 2],
 }
 
 impl Default for TcpConn {

@@ -12,6 +12,7 @@ pub(super) use head::{content_range, http_version};
 
 use super::decode::{decode, Coding, Decoder};
 use super::events::*;
+use super::lines::{cap, strip_cr};
 use super::multipart::{boundary_param, buffer_entity_data, Multipart};
 use super::uri::{decimal, hex, trim, unescape_uri};
 use super::{Header, Limits, RequestLine, StatusLine};
@@ -22,11 +23,6 @@ use netpac_runtime::parse::{Cursor, ParseCx};
 use netpac_runtime::raise;
 use netpac_runtime::zeek::{Time, ZString};
 use std::collections::VecDeque;
-
-/// A grammar limit as a length bound.
-pub(super) fn cap(v: u64) -> usize {
-    usize::try_from(v).unwrap_or(usize::MAX)
-}
 
 // ---------------------------------------------------------------- state
 
@@ -356,31 +352,10 @@ impl HttpAnalyzer {
     }
 }
 
-/// Where the LF of the next CRLF is in `data`, given the partial line before it.
-pub(super) fn crlf_end(partial: &[u8], data: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = data[from..].iter().position(|&b| b == b'\n') {
-        let at = from + p;
-        let prev = if at > 0 {
-            data.get(at - 1)
-        } else {
-            partial.last()
-        };
-        if prev == Some(&b'\r') {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
 const NORMAL_END: &str = "message ends normally";
 const EOF_END: &str = "message ends as connection contents are completely delivered";
 const DONE_END: &str = "message interrupted when connection done";
 const GAP_END: &str = "message interrupted by a content gap";
-
-pub(super) fn strip_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
 
 fn trim_start(s: &[u8]) -> &[u8] {
     let start = s

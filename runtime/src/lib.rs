@@ -18,6 +18,7 @@ pub mod conn;
 pub mod engine;
 pub mod event;
 pub mod framer;
+pub mod lines;
 pub mod log;
 pub mod packet;
 pub mod parse;

@@ -191,6 +191,17 @@ pub struct AnalyzerDecl {
     pub signatures: Vec<SignatureDecl>,
     /// `flip on m: Unit where cond;`: roles swap when the originator's first PDU satisfies `cond`.
     pub flips: Vec<FlipDecl>,
+    /// `confirm never;`: parsed PDUs do not confirm the protocol.
+    pub confirm_never: bool,
+    pub span: Span,
+}
+
+/// `=> lines(orig: Request, resp: Reply) &attrs`: line framing with a unit per direction.
+#[derive(Debug, Clone)]
+pub struct LinesDecl {
+    /// The unit of the originator's lines, and its span.
+    pub orig: Option<(String, Span)>,
+    pub resp: Option<(String, Span)>,
     pub span: Span,
 }
 
@@ -225,6 +236,10 @@ pub struct AnalyzerItem {
     pub bind_field: Option<(String, Span)>,
     /// `=> extern path`: a Rust constructor `fn() -> Box<dyn Analyzer>` replaces the generated analyzer.
     pub extern_ctor: Option<String>,
+    /// `=> lines(...)`: line framing (then `unit` is empty).
+    pub lines: Option<LinesDecl>,
+    /// Attributes after the target (`&skip_empty`, ...; only `lines` items take them).
+    pub attrs: Vec<Attr>,
     pub span: Span,
 }
 

@@ -204,6 +204,38 @@ proptest! {
     }
 
     #[test]
+    fn finger_units_and_analyzer_never_panic(data in proptest::collection::vec(any::<u8>(), 0..3000), split in 0usize..3000) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, Verdict};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let lim = netpac_analyzers::finger::Limits::default();
+        check!(netpac_analyzers::finger::Request, &lim, &data);
+        check!(netpac_analyzers::finger::Reply, &lim, &data);
+        // The whole analyzer over lines: buffered bytes stay within the line limit.
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 79, "CFinger");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::finger::FINGERAnalyzer::new(0, lim);
+        let mut cx = AnalyzerCx {
+            ts: Time(0),
+            conn: &conn,
+            events: &mut events,
+            weirds: &mut weirds,
+            verdict: Verdict::Undecided,
+            tag: "FINGER",
+            flip: false,
+        };
+        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+        a.end_of_data(&mut cx, true);
+        a.end_of_data(&mut cx, false);
+        prop_assert!(cx.verdict == Verdict::Undecided);
+    }
+
+    #[test]
     fn http_analyzer_never_panics(data in httpish(), split in 0usize..400, reply in httpish()) {
         let at = split.min(data.len());
         http_support::run(&[(true, &data[..at]), (true, &data[at..]), (false, &reply)]);

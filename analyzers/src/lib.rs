@@ -9,6 +9,7 @@ extern crate self as netpac_analyzers;
 
 pub mod arp;
 pub mod dns;
+pub mod finger;
 pub mod http;
 pub mod modbus;
 
@@ -21,6 +22,7 @@ pub fn registry() -> Registry {
     let mut reg = Registry::default();
     arp::register(&mut reg);
     dns::register(&mut reg);
+    finger::register(&mut reg);
     http::register(&mut reg);
     modbus::register(&mut reg);
     reg
@@ -33,6 +35,7 @@ pub fn event_names() -> Vec<&'static str> {
     for list in [
         arp::EVENT_NAMES,
         dns::EVENT_NAMES,
+        finger::EVENT_NAMES,
         http::EVENT_NAMES,
         modbus::EVENT_NAMES,
     ] {

@@ -193,6 +193,8 @@ pub struct AnalyzerDecl {
     pub flips: Vec<FlipDecl>,
     /// `expire udp after 10s;`: the analyzer's expire timer (at most one per transport).
     pub expires: Vec<ExpireDecl>,
+    /// `confirm never;`: parsed PDUs do not confirm the protocol.
+    pub confirm_never: bool,
     pub span: Span,
 }
 
@@ -202,6 +204,15 @@ pub struct AnalyzerDecl {
 pub struct ExpireDecl {
     pub transport: Transport,
     pub secs: u32,
+    pub span: Span,
+}
+
+/// `=> lines(orig: Request, resp: Reply) &attrs`: line framing with a unit per direction.
+#[derive(Debug, Clone)]
+pub struct LinesDecl {
+    /// The unit of the originator's lines, and its span.
+    pub orig: Option<(String, Span)>,
+    pub resp: Option<(String, Span)>,
     pub span: Span,
 }
 
@@ -236,6 +247,10 @@ pub struct AnalyzerItem {
     pub bind_field: Option<(String, Span)>,
     /// `=> extern path`: a Rust constructor `fn() -> Box<dyn Analyzer>` replaces the generated analyzer.
     pub extern_ctor: Option<String>,
+    /// `=> lines(...)`: line framing (then `unit` is empty).
+    pub lines: Option<LinesDecl>,
+    /// Attributes after the target (`&skip_empty`, ...; only `lines` items take them).
+    pub attrs: Vec<Attr>,
     pub span: Span,
 }
 

@@ -17,6 +17,7 @@ mod events;
 mod exprs;
 mod fields;
 mod graph;
+mod lines;
 mod names;
 mod units;
 
@@ -180,6 +181,7 @@ impl<'w> Checker<'w> {
                 _ => None,
             })
             .unwrap_or(1 << 24);
+        let grammar_max_line = m.limits.iter().any(|l| l.name == "max_line");
         ir::Module {
             index: self.m,
             name: m.name.clone(),
@@ -193,6 +195,7 @@ impl<'w> Checker<'w> {
             bindings,
             analyzers,
             max_pdu,
+            grammar_max_line,
         }
     }
 }

@@ -61,6 +61,8 @@ pub struct Module {
     pub analyzers: Vec<Analyzer>,
     /// `limits { max_pdu = N; }`, else 16 MiB.
     pub max_pdu: usize,
+    /// The grammar declares `limits { max_line }` (line framing reads it from `Limits`).
+    pub grammar_max_line: bool,
 }
 
 // ------------------------------------------------------------------ types
@@ -284,6 +286,11 @@ pub enum Parse {
     },
     /// Bytes to the end of the window.
     BytesRest,
+    /// `bytes &while_in(set)` (`inside`) / `&while_not_in(set)`: the longest run of bytes (not) in `set`.
+    BytesWhile {
+        set: Vec<u8>,
+        inside: bool,
+    },
     Ipv4,
     Ipv6,
     Enum {
@@ -450,6 +457,12 @@ pub enum ExprKind {
         iter: BinderIter,
         var: String,
         elem: Box<ZValue>,
+    },
+    /// `looking_at(b"..")` / `looking_at_ci(b"..")`: the input at the cursor starts with the
+    /// literal (ASCII case-insensitively); nothing is consumed.
+    LookingAt {
+        lit: Vec<u8>,
+        ci: bool,
     },
     /// Stands for an expression that failed to check.
     Invalid,
@@ -618,6 +631,10 @@ pub struct Analyzer {
     pub items: Vec<TransportItem>,
     /// Every transport item is `extern` (no analyzer struct is generated).
     pub all_extern: bool,
+    /// Some item frames lines (`=> lines(...)`): the analyzer holds a line framer.
+    pub has_lines: bool,
+    /// Parsed PDUs confirm the protocol (no `confirm never;`).
+    pub confirm: bool,
 }
 
 #[derive(Debug)]
@@ -659,6 +676,22 @@ pub enum TransportKind {
         /// `flip on pdu: Unit where cond;`.
         flip: Option<Expr>,
     },
+    /// `=> lines(orig: A, resp: B)`: each line is one PDU of its direction's unit.
+    Lines(LinesItem),
+}
+
+/// Line framing (`runtime::lines`) and the unit of each direction.
+#[derive(Debug)]
+pub struct LinesItem {
+    pub orig: Option<BindTarget>,
+    pub resp: Option<BindTarget>,
+    /// `&skip_empty`: empty lines are not PDUs.
+    pub skip_empty: bool,
+    /// `&nul_weird(orig, resp)`: the first NUL of those directions is a weird (index 0: orig).
+    pub nul_weird: [bool; 2],
+    /// `&eol(...)`: which bare terminators end a line (CRLF always does).
+    pub cr_is_eol: bool,
+    pub lf_is_eol: bool,
 }
 
 /// DPD patterns (orig, resp).

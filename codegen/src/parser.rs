@@ -182,8 +182,13 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut signatures = Vec::new();
                 let mut flips = Vec::new();
                 let mut expires = Vec::new();
+                let mut confirm_never = false;
                 for ai in it {
                     let span = cx.span(&ai);
+                    if ai.as_rule() == Rule::confirm_item {
+                        confirm_never = true;
+                        continue;
+                    }
                     if ai.as_rule() == Rule::signature_item {
                         signatures.push(signature_item(&cx, ai, span)?);
                         continue;
@@ -237,8 +242,16 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     let mut unit = None;
                     let mut bind_field = None;
                     let mut extern_ctor = None;
+                    let mut lines = None;
+                    let mut attrs = Vec::new();
                     for p in parts {
                         match p.as_rule() {
+                            Rule::lines_target => {
+                                let lspan = cx.span(&p);
+                                unit = Some((String::new(), lspan));
+                                lines = Some(lines_target(&cx, p, lspan)?);
+                            }
+                            Rule::attr => attrs.push(attr(&cx, p)?),
                             Rule::extern_ctor => {
                                 let path = p.into_inner().next().unwrap();
                                 extern_ctor = Some(path.as_str().split_whitespace().collect());
@@ -270,6 +283,8 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         unit_span,
                         bind_field,
                         extern_ctor,
+                        lines,
+                        attrs,
                         span,
                     });
                 }
@@ -279,6 +294,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     signatures,
                     flips,
                     expires,
+                    confirm_never,
                     span,
                 });
             }
@@ -561,6 +577,34 @@ fn switch(cx: &Cx, p: P<'_>) -> Result<Switch, Diagnostic> {
         arms,
         span,
     })
+}
+
+/// `lines(orig: A, resp: B)`: each direction at most once.
+fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> {
+    let mut out = LinesDecl {
+        orig: None,
+        resp: None,
+        span,
+    };
+    for d in p.into_inner() {
+        let dspan = cx.span(&d);
+        let mut parts = d.into_inner();
+        let dir = parts.next().unwrap().as_str();
+        let unit = parts.next().unwrap();
+        let slot = if dir == "orig" {
+            &mut out.orig
+        } else {
+            &mut out.resp
+        };
+        if slot.is_some() {
+            return Err(Diagnostic::new(
+                dspan,
+                format!("`{dir}` is given twice in `lines(...)`"),
+            ));
+        }
+        *slot = Some((unit.as_str().to_string(), cx.span(&unit)));
+    }
+    Ok(out)
 }
 
 fn attr(cx: &Cx, p: P<'_>) -> Result<Attr, Diagnostic> {

@@ -92,6 +92,16 @@ impl AnalyzerCx<'_> {
     /// Reports a weird on this connection: raised as `conn_weird` (which
     /// weird.log consumes) and counted by the engine.
     pub fn weird(&mut self, name: &'static str, addl: impl Into<String>) {
+        self.weird_from(self.tag, name, addl);
+    }
+    /// Reports a weird of a component inside the analyzer (`source` in
+    /// weird.log), such as the line framer's `CONTENTLINE`.
+    pub fn weird_from(
+        &mut self,
+        source: &'static str,
+        name: &'static str,
+        addl: impl Into<String>,
+    ) {
         let addl = addl.into();
         crate::raise!(
             self.events,
@@ -100,7 +110,7 @@ impl AnalyzerCx<'_> {
                 name: name.to_string(),
                 c: self.conn.record(),
                 addl: crate::zeek::ZString::from(addl.clone()),
-                source: self.tag
+                source
             }
         );
         self.weirds.push(Weird {
@@ -111,7 +121,7 @@ impl AnalyzerCx<'_> {
                 id: self.conn.id(),
                 uid: self.conn.uid().to_string(),
             },
-            source: self.tag,
+            source,
         });
     }
 }

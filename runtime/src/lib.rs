@@ -20,6 +20,7 @@ pub mod dpd;
 pub mod engine;
 pub mod event;
 pub mod framer;
+pub mod lines;
 pub mod log;
 pub mod packet;
 pub mod parse;

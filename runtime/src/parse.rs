@@ -234,6 +234,26 @@ impl<'a> Cursor<'a> {
             Err(_) => self.rest(),
         }
     }
+    /// The longest run of bytes that are in `set` (`inside`) or not in it; may be empty.
+    pub fn take_while_in(&mut self, set: &[u8], inside: bool) -> &'a [u8] {
+        let hay = &self.buf[self.pos..self.end];
+        let n = hay
+            .iter()
+            .position(|b| set.contains(b) != inside)
+            .unwrap_or(hay.len());
+        self.pos += n;
+        &hay[..n]
+    }
+    /// Whether the input at the cursor starts with `lit` (ASCII case-insensitively
+    /// with `ci`); nothing is consumed.
+    pub fn looking_at(&self, lit: &[u8], ci: bool) -> bool {
+        let hay = &self.buf[self.pos..self.end];
+        match hay.get(..lit.len()) {
+            Some(h) if ci => h.eq_ignore_ascii_case(lit),
+            Some(h) => h == lit,
+            None => false,
+        }
+    }
     /// A window over the next `n` bytes; this cursor moves past them.
     pub fn sub(&mut self, n: usize, at: &'static str) -> Result<Cursor<'a>, ParseError> {
         if n > self.remaining() {
@@ -624,6 +644,18 @@ mod tests {
         let mut c = Cursor::new(b"/only");
         assert_eq!(c.until_or_eod(b" HTTP/"), b"/only");
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn byte_sets_and_lookahead() {
+        let mut c = Cursor::new(b" \t/wjoe");
+        assert_eq!(c.take_while_in(b" \t", true), b" \t");
+        assert!(c.looking_at(b"/W", true));
+        assert!(!c.looking_at(b"/W", false));
+        assert!(!c.looking_at(b"/wjoe!", true));
+        assert_eq!(c.take_while_in(b"j", false), b"/w");
+        assert_eq!(c.take_while_in(b"x", false), b"joe");
+        assert_eq!(c.take_while_in(b"x", true), b"");
     }
 
     #[test]

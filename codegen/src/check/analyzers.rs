@@ -28,6 +28,8 @@ impl Checker<'_> {
                 has_transport,
                 items,
                 all_extern: a.items.iter().all(|i| i.extern_ctor.is_some()),
+                has_lines: a.items.iter().any(|i| i.lines.is_some()),
+                confirm: !a.confirm_never,
             });
         }
         out
@@ -146,6 +148,22 @@ impl Checker<'_> {
                 .iter()
                 .find(|e| e.transport == item.transport)
                 .map(|e| e.secs);
+            if let (false, Some(at)) = (item.lines.is_some(), item.attrs.first()) {
+                self.err(at.span, "only `lines(...)` items take attributes");
+            }
+            if let Some(lines) = &item.lines {
+                if let Some(l) = self.check_lines_item(item, lines) {
+                    out.push(TransportItem {
+                        index: i,
+                        transport: item.transport,
+                        ports: item.ports.clone(),
+                        signature,
+                        expire_after_secs,
+                        kind: TransportKind::Lines(l),
+                    });
+                }
+                continue;
+            }
             if let Some(ctor) = &item.extern_ctor {
                 if syn::parse_str::<syn::Path>(ctor).is_err() {
                     self.err(item.unit_span, format!("`{ctor}` is not a Rust path"));

@@ -21,10 +21,12 @@ pub(super) enum FieldAttr {
     Recover,
     ByteOrder,
     Weird,
+    WhileIn,
+    WhileNotIn,
 }
 
 impl FieldAttr {
-    const ALL: [FieldAttr; 14] = [
+    const ALL: [FieldAttr; 16] = [
         FieldAttr::Size,
         FieldAttr::MaxSize,
         FieldAttr::Prefix,
@@ -39,6 +41,8 @@ impl FieldAttr {
         FieldAttr::Recover,
         FieldAttr::ByteOrder,
         FieldAttr::Weird,
+        FieldAttr::WhileIn,
+        FieldAttr::WhileNotIn,
     ];
 
     /// The name after `&` in a grammar.
@@ -58,6 +62,8 @@ impl FieldAttr {
             FieldAttr::Recover => "recover",
             FieldAttr::ByteOrder => "byteorder",
             FieldAttr::Weird => "weird",
+            FieldAttr::WhileIn => "while_in",
+            FieldAttr::WhileNotIn => "while_not_in",
         }
     }
 

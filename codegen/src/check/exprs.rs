@@ -401,6 +401,24 @@ impl Checker<'_> {
                 )
             }
             "format" if bind => self.format_call(args, span, sc),
+            "looking_at" | "looking_at_ci" if !bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                match &args[0].kind {
+                    ExprKind::Bytes(b) => typed(
+                        K::LookingAt {
+                            lit: b.clone(),
+                            ci: f == "looking_at_ci",
+                        },
+                        ExprTy::Bool,
+                    ),
+                    _ => {
+                        self.err(args[0].span, format!("`{f}` takes a bytes literal"));
+                        invalid()
+                    }
+                }
+            }
             "string" if bind => {
                 if !arity(self, 1) {
                     return invalid();

@@ -222,6 +222,24 @@ impl Checker<'_> {
         }
         match name {
             "bytes" => {
+                // `&while_in(b" \t")` / `&while_not_in(b",:")`: the longest run of bytes (not) in the set.
+                for (attr, inside) in [(FieldAttr::WhileIn, true), (FieldAttr::WhileNotIn, false)] {
+                    if let Some(a) = find(attrs, attr) {
+                        let Some(e) = self.attr_expr(a) else {
+                            return Parse::Invalid;
+                        };
+                        return match &e.kind {
+                            ExprKind::Bytes(b) if !b.is_empty() => Parse::BytesWhile {
+                                set: b.clone(),
+                                inside,
+                            },
+                            _ => {
+                                self.err(e.span, format!("`&{}` takes a bytes literal listing the bytes of the set, e.g. b\" \\t\"", attr.name()));
+                                Parse::Invalid
+                            }
+                        };
+                    }
+                }
                 if let Some(a) = find(attrs, FieldAttr::Until) {
                     let Some(e) = self.attr_expr(a) else {
                         return Parse::Invalid;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::ast::Transport;
 use crate::ident::{camel, ident, snake};
-use crate::ir::{Analyzer, BindTarget, Signature, TransportKind};
+use crate::ir::{Analyzer, BindTarget, LinesItem, Signature, TransportKind};
 
 impl Emitter<'_> {
     pub(super) fn gen_analyzers(&mut self) -> TokenStream {
@@ -42,6 +42,8 @@ impl Emitter<'_> {
         let mut handlers = Vec::new();
         let mut deliver_arms = Vec::new();
         let mut gap_arms = Vec::new();
+        let mut eof_arms = Vec::new();
+        let mut line_configs = Vec::new();
         for item in &a.items {
             let i = item.index;
             let signature = signature_tokens(item.signature.as_ref());
@@ -56,7 +58,8 @@ impl Emitter<'_> {
             } else {
                 quote!(Tcp)
             };
-            let (unit, bind, framed, flip) = match &item.kind {
+            let idx = Literal::u8_unsuffixed(i as u8);
+            let (arm, gap) = match &item.kind {
                 TransportKind::Extern(ctor) => {
                     let ctor: syn::Path = syn::parse_str(ctor)
                         .expect("the check pass accepted the constructor as a Rust path");
@@ -77,85 +80,51 @@ impl Emitter<'_> {
                     bind,
                     framed,
                     flip,
-                } => (unit, bind, *framed, flip),
-            };
-            let idx = Literal::u8_unsuffixed(i as u8);
-            let h = format_ident!("handle_{}_{}", snake(&a.name), i);
-            let un = format_ident!("{}", unit);
-            // Events bind to the PDU, or to one unit-typed field of it (`=> TcpMessage.msg`).
-            let (bound, pdu_len) = match &bind.field {
-                None => (quote!(pdu), quote!(data.len())),
-                Some(f) => {
-                    let fi = ident(f);
-                    let prefix = if framed {
-                        quote!(data.len().saturating_sub(#un::FRAME_PREFIX))
-                    } else {
-                        quote!(data.len())
-                    };
-                    (quote!(&pdu.#fi), prefix)
-                }
-            };
-            let (bind_fn, bind_err) = bind_fns(bind);
-            let flip = self.flip_check(flip.as_ref());
-            handlers.push(quote! {
-                #[allow(unused_mut)]
-                fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool) {
-                    let resp_port = cx.conn.id().resp_p.number;
-                    let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
-                    let mut cur = ::netpac_runtime::parse::Cursor::new(data);
-                    let parsed = #un::parse(&mut cur, &mut pcx, limits);
-                    #flip
-                    for (name, addl) in pcx.take_weirds() {
-                        cx.weird(name, addl);
-                    }
-                    match &parsed {
-                        ::std::result::Result::Ok(_) => {
-                            if let ::std::option::Option::Some(e) = pcx.recovered() {
-                                cx.violation(e.to_string());
-                            } else if let ::std::option::Option::Some(why) = pcx.violation() {
-                                cx.violation(why);
-                            } else if pcx.halted().is_none() {
-                                cx.confirm();
-                            }
+                } => {
+                    let h = format_ident!("handle_{}_{}", snake(&a.name), i);
+                    let un = format_ident!("{}", unit);
+                    // Events bind to the PDU, or to one unit-typed field of it (`=> TcpMessage.msg`).
+                    let (bound, pdu_len) = match &bind.field {
+                        None => (quote!(pdu), quote!(data.len())),
+                        Some(f) => {
+                            let fi = ident(f);
+                            let prefix = if *framed {
+                                quote!(data.len().saturating_sub(#un::FRAME_PREFIX))
+                            } else {
+                                quote!(data.len())
+                            };
+                            (quote!(&pdu.#fi), prefix)
                         }
-                        ::std::result::Result::Err(e) => {
-                            if !e.is_reported() {
-                                cx.violation(e.to_string());
-                            }
-                        }
-                    }
-                    let flipped = ::netpac_runtime::analyzer::FlippedConn(cx.conn);
-                    let ecx = ::netpac_runtime::parse::EmitCx {
-                        ts: cx.ts,
-                        conn: if cx.flip { &flipped } else { cx.conn },
-                        pdu: ::netpac_runtime::parse::Pdu::new(data),
-                        pdu_len: #pdu_len,
-                        is_orig,
-                        halted: pcx.halted().is_some(),
-                        l2: ::std::option::Option::None,
                     };
-                    match &parsed {
-                        ::std::result::Result::Ok(pdu) => #bind_fn(#bound, cx.events, &ecx, limits),
-                        ::std::result::Result::Err(_) => #bind_err(cx.events, &ecx, limits),
+                    let flip = self.flip_check(flip.as_ref());
+                    handlers.push(pdu_handler(
+                        &h, &un, bind, &bound, &pdu_len, &flip, a.confirm,
+                    ));
+                    match item.transport {
+                        Transport::Link => unreachable!("link items are not transport items"),
+                        Transport::Udp => (
+                            quote!(#idx => #h(limits, cx, is_orig, data, first),),
+                            quote!(),
+                        ),
+                        Transport::Tcp => (
+                            quote!(#idx => {
+                                let framer = &mut framers[usize::from(!is_orig)];
+                                let r = framer.deliver(data, #un::frame_len, &mut |pdu| #h(limits, cx, is_orig, pdu, first));
+                                if let ::std::result::Result::Err(e) = r {
+                                    cx.violation(e.to_string());
+                                }
+                            }),
+                            quote!(#idx => framers[usize::from(!is_orig)].desync(),),
+                        ),
                     }
                 }
-            });
-            let (arm, gap) = match item.transport {
-                Transport::Link => unreachable!("link items are not transport items"),
-                Transport::Udp => (
-                    quote!(#idx => #h(limits, cx, is_orig, data, first),),
-                    quote!(),
-                ),
-                Transport::Tcp => (
-                    quote!(#idx => {
-                        let framer = &mut framers[usize::from(!is_orig)];
-                        let r = framer.deliver(data, #un::frame_len, &mut |pdu| #h(limits, cx, is_orig, pdu, first));
-                        if let ::std::result::Result::Err(e) = r {
-                            cx.violation(e.to_string());
-                        }
-                    }),
-                    quote!(#idx => framers[usize::from(!is_orig)].desync(),),
-                ),
+                TransportKind::Lines(l) => {
+                    let (arm, eof, config) = self.lines_item(a, i, l, &mut handlers);
+                    eof_arms.push(eof);
+                    line_configs.push(config);
+                    // A gap leaves a started line as it is: Zeek's ContentLine appends what follows.
+                    (arm, quote!())
+                }
             };
             deliver_arms.push(arm);
             gap_arms.push(gap);
@@ -183,6 +152,42 @@ impl Emitter<'_> {
             " The `{}` analyzer (generated from its `analyzer` declaration).",
             a.name
         );
+        // Only analyzers with `lines(...)` items hold a line framer and finish lines at the end.
+        let lines_init = if a.has_lines {
+            quote!(lines,)
+        } else {
+            quote!()
+        };
+        let (lines_field, lines_let, lines_pat, lines_eof) = if a.has_lines {
+            (
+                quote! {
+                    /// Line framing of both directions (`lines(...)` items).
+                    lines: ::netpac_runtime::lines::Lines,
+                },
+                quote! {
+                    let lines = match item {
+                        #(#line_configs)*
+                        _ => ::netpac_runtime::lines::Lines::new(
+                            ::netpac_runtime::lines::LineConfig::default(),
+                            ::netpac_runtime::lines::LineConfig::default(),
+                        ),
+                    };
+                },
+                quote!(, lines),
+                quote! {
+                    #[allow(unused_variables)]
+                    fn end_of_data(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool) {
+                        let #an { item, limits, first, lines, .. } = self;
+                        match *item {
+                            #(#eof_arms)*
+                            _ => {}
+                        }
+                    }
+                },
+            )
+        } else {
+            (quote!(), quote!(), quote!(), quote!())
+        };
         out.extend(quote! {
             #(#handlers)*
             #[doc = #doc]
@@ -193,10 +198,12 @@ impl Emitter<'_> {
                 framers: [::netpac_runtime::framer::Framer; 2],
                 /// Whether the connection's first PDU was seen (`flip` rules look at it).
                 first: bool,
+                #lines_field
             }
             impl #an {
                 /// `item` is the index of the `udp`/`tcp` line of the declaration.
                 pub fn new(item: u8, limits: Limits) -> Self {
+                    #lines_let
                     #an {
                         item,
                         limits,
@@ -205,13 +212,14 @@ impl Emitter<'_> {
                             ::netpac_runtime::framer::Framer::new(MAX_PDU),
                         ],
                         first: false,
+                        #lines_init
                     }
                 }
             }
             impl ::netpac_runtime::analyzer::Analyzer for #an {
                 #[allow(unused_variables)]
                 fn deliver(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
-                    let #an { item, limits, framers, first } = self;
+                    let #an { item, limits, framers, first #lines_pat } = self;
                     match *item {
                         #(#deliver_arms)*
                         _ => {}
@@ -225,8 +233,83 @@ impl Emitter<'_> {
                         _ => {}
                     }
                 }
+                #lines_eof
             }
         });
+    }
+
+    /// A `lines(...)` item: a handler per direction's unit, one function routing the
+    /// framer's output, and the item's deliver arm, end-of-data arm and framer config.
+    fn lines_item(
+        &mut self,
+        a: &Analyzer,
+        i: usize,
+        l: &LinesItem,
+        handlers: &mut Vec<TokenStream>,
+    ) -> (TokenStream, TokenStream, TokenStream) {
+        let idx = Literal::u8_unsuffixed(i as u8);
+        let mut dir = |d: Option<&BindTarget>, side: &str| -> TokenStream {
+            let Some(bind) = d else {
+                return quote!({});
+            };
+            let h = format_ident!("handle_{}_{}_{}", snake(&a.name), i, side);
+            let un = format_ident!("{}", bind.unit);
+            let flip = self.flip_check(None);
+            handlers.push(pdu_handler(
+                &h,
+                &un,
+                bind,
+                &quote!(pdu),
+                &quote!(data.len()),
+                &flip,
+                a.confirm,
+            ));
+            quote!(#h(limits, cx, is_orig, line, first))
+        };
+        let orig = dir(l.orig.as_ref(), "orig");
+        let resp = dir(l.resp.as_ref(), "resp");
+        let skip_empty = if l.skip_empty {
+            quote!(if line.is_empty() {
+                return;
+            })
+        } else {
+            quote!()
+        };
+        let route = format_ident!("lines_{}_{}", snake(&a.name), i);
+        handlers.push(quote! {
+            /// One event of the line framer: a line goes to its direction's unit.
+            fn #route(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool,
+                      event: ::netpac_runtime::lines::LineEvent<'_>, first: &mut bool) {
+                match event {
+                    ::netpac_runtime::lines::LineEvent::Line(line) => {
+                        #skip_empty
+                        if is_orig { #orig } else { #resp }
+                    }
+                    ::netpac_runtime::lines::LineEvent::Raw(_) => {}
+                    ::netpac_runtime::lines::LineEvent::Weird(name) => {
+                        cx.weird_from(::netpac_runtime::lines::WEIRD_SOURCE, name, ::std::string::String::new());
+                    }
+                }
+            }
+        });
+        let max_line = if self.module.grammar_max_line {
+            quote!(usize::try_from(limits.max_line)
+                .unwrap_or(usize::MAX)
+                .max(1))
+        } else {
+            quote!(::netpac_runtime::lines::DEFAULT_MAX_LINE)
+        };
+        let (cr, lf) = (l.cr_is_eol, l.lf_is_eol);
+        let [nul_orig, nul_resp] = l.nul_weird;
+        let config = quote! {
+            #idx => ::netpac_runtime::lines::Lines::new(
+                ::netpac_runtime::lines::LineConfig { max_line: #max_line, cr_is_eol: #cr, lf_is_eol: #lf, nul_weird: #nul_orig },
+                ::netpac_runtime::lines::LineConfig { max_line: #max_line, cr_is_eol: #cr, lf_is_eol: #lf, nul_weird: #nul_resp },
+            ),
+        };
+        let arm = quote!(#idx => lines.deliver(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first)),);
+        let eof = quote!(#idx => lines.end_of_data(is_orig, &mut |e| #route(limits, cx, is_orig, e, first)),);
+        (arm, eof, config)
     }
 
     /// A link-layer analyzer (`ethertype 0x0806 => Unit;`): parses each frame's payload as one PDU.
@@ -353,6 +436,68 @@ impl Emitter<'_> {
                 }
             }
         }
+    }
+}
+
+/// The function that parses one PDU of `un`, reports its verdict and weirds and raises its events.
+fn pdu_handler(
+    h: &Ident,
+    un: &Ident,
+    bind: &BindTarget,
+    bound: &TokenStream,
+    pdu_len: &TokenStream,
+    flip: &TokenStream,
+    confirm: bool,
+) -> TokenStream {
+    let (bind_fn, bind_err) = bind_fns(bind);
+    // `confirm never;`: a parsed PDU says nothing about the protocol (Zeek's Finger, Ident).
+    let confirm = if confirm {
+        quote!(else if pcx.halted().is_none() {
+            cx.confirm();
+        })
+    } else {
+        quote!()
+    };
+    quote! {
+                #[allow(unused_mut)]
+                fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool) {
+                    let resp_port = cx.conn.id().resp_p.number;
+                    let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
+                    let mut cur = ::netpac_runtime::parse::Cursor::new(data);
+                    let parsed = #un::parse(&mut cur, &mut pcx, limits);
+                    #flip
+                    for (name, addl) in pcx.take_weirds() {
+                        cx.weird(name, addl);
+                    }
+                    match &parsed {
+                        ::std::result::Result::Ok(_) => {
+                            if let ::std::option::Option::Some(e) = pcx.recovered() {
+                                cx.violation(e.to_string());
+                            } else if let ::std::option::Option::Some(why) = pcx.violation() {
+                                cx.violation(why);
+                            } #confirm
+                        }
+                        ::std::result::Result::Err(e) => {
+                            if !e.is_reported() {
+                                cx.violation(e.to_string());
+                            }
+                        }
+                    }
+                    let flipped = ::netpac_runtime::analyzer::FlippedConn(cx.conn);
+                    let ecx = ::netpac_runtime::parse::EmitCx {
+                        ts: cx.ts,
+                        conn: if cx.flip { &flipped } else { cx.conn },
+                        pdu: ::netpac_runtime::parse::Pdu::new(data),
+                        pdu_len: #pdu_len,
+                        is_orig,
+                        halted: pcx.halted().is_some(),
+                        l2: ::std::option::Option::None,
+                    };
+                    match &parsed {
+                        ::std::result::Result::Ok(pdu) => #bind_fn(#bound, cx.events, &ecx, limits),
+                        ::std::result::Result::Err(_) => #bind_err(cx.events, &ecx, limits),
+                    }
+                }
     }
 }
 

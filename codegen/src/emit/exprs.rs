@@ -197,6 +197,11 @@ impl Emitter<'_> {
                 let y = self.int(b, cx);
                 self.arith(*op, x, y, cx)
             }
+            ExprKind::LookingAt { lit, ci } => {
+                let l = Literal::byte_string(lit);
+                let cur = cx.cursor();
+                quote!(#cur.looking_at(#l, #ci))
+            }
             ExprKind::Len(a) => {
                 let t = self.expr(a, cx);
                 quote!((#t.len() as u64))

@@ -110,6 +110,10 @@ impl Emitter<'_> {
         let cur = cx.cursor();
         match p {
             Parse::Int(r) => self.int_read(*r, &cur, at),
+            Parse::BytesWhile { set, inside } => {
+                let l = Literal::byte_string(set);
+                quote!(#cur.take_while_in(#l, #inside))
+            }
             Parse::BytesUntil { delimiter, or_eod } => {
                 let l = Literal::byte_string(delimiter);
                 if *or_eod {

@@ -1,0 +1,108 @@
+//! `tcp port N => lines(orig: A, resp: B) &attrs;`: line framing and its options.
+
+use super::*;
+use crate::ast::{AnalyzerItem, Attr, ExprKind, LinesDecl, Transport, UnitBody};
+use crate::ir::{BindTarget, LinesItem};
+
+impl Checker<'_> {
+    /// A `lines(...)` item: its units (one per direction) and framing attributes.
+    pub(super) fn check_lines_item(
+        &mut self,
+        item: &AnalyzerItem,
+        lines: &LinesDecl,
+    ) -> Option<LinesItem> {
+        if item.transport != Transport::Tcp {
+            self.err(
+                lines.span,
+                "`lines(...)` frames a TCP stream: use it with `tcp port ...`",
+            );
+            return None;
+        }
+        let orig = self.line_unit(lines.orig.as_ref());
+        let resp = self.line_unit(lines.resp.as_ref());
+        let mut out = LinesItem {
+            orig: orig?,
+            resp: resp?,
+            skip_empty: false,
+            nul_weird: [false, false],
+            cr_is_eol: true,
+            lf_is_eol: true,
+        };
+        for a in &item.attrs {
+            self.lines_attr(a, &mut out);
+        }
+        Some(out)
+    }
+
+    /// The unit of one direction; `Some(None)` when the direction is not parsed.
+    fn line_unit(&mut self, dir: Option<&(String, Span)>) -> Option<Option<BindTarget>> {
+        let Some((name, span)) = dir else {
+            return Some(None);
+        };
+        let Some(u) = self.w.unit(self.m, name) else {
+            self.err(*span, format!("unknown unit `{name}`"));
+            return None;
+        };
+        if !matches!(u.body, UnitBody::Fields(_)) || !u.params.is_empty() {
+            self.err(
+                *span,
+                "a line's unit must be a unit with fields and without parameters",
+            );
+            return None;
+        }
+        Some(Some(BindTarget {
+            unit: name.clone(),
+            field: None,
+        }))
+    }
+
+    fn lines_attr(&mut self, a: &Attr, out: &mut LinesItem) {
+        // Every argument is a bare name from `allowed`.
+        let names = |me: &mut Self, allowed: &[&str]| -> Vec<String> {
+            let mut v = Vec::new();
+            if a.value.is_some() || a.args.is_empty() {
+                me.err(
+                    a.span,
+                    format!("`&{}` takes a list of: {}", a.name, allowed.join(", ")),
+                );
+                return v;
+            }
+            for arg in &a.args {
+                match &arg.expr.kind {
+                    ExprKind::Path(p) if arg.name.is_none() && allowed.contains(&p.as_str()) => {
+                        v.push(p.clone())
+                    }
+                    _ => me.err(
+                        arg.span,
+                        format!("`&{}` takes a list of: {}", a.name, allowed.join(", ")),
+                    ),
+                }
+            }
+            v
+        };
+        match a.name.as_str() {
+            "skip_empty" => {
+                if a.value.is_some() || !a.args.is_empty() {
+                    self.err(a.span, "`&skip_empty` takes no value");
+                }
+                out.skip_empty = true;
+            }
+            "nul_weird" => {
+                for d in names(self, &["orig", "resp"]) {
+                    out.nul_weird[usize::from(d == "resp")] = true;
+                }
+            }
+            "eol" => {
+                let ends = names(self, &["cr", "lf", "crlf"]);
+                if !ends.is_empty() {
+                    out.cr_is_eol = ends.iter().any(|e| e == "cr");
+                    out.lf_is_eol = ends.iter().any(|e| e == "lf");
+                }
+            }
+            other => self.err(
+                a.span,
+                format!("unknown attribute `&{other}` for `lines(...)`: expected `&skip_empty`, `&nul_weird(..)` or `&eol(..)`"),
+            ),
+        }
+    }
+}

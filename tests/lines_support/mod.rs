@@ -1,0 +1,118 @@
+//! Driving a line-framed analyzer (`lines(...)` in its grammar) directly, and
+//! building whole TCP sessions of it for the engine (and for Zeek, with
+//! `NETPAC_TEST_PCAPS`).
+#![allow(dead_code)]
+
+use crate::common::{tcp, Frame, Host};
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn, Verdict};
+use netpac_runtime::event::{Events, Recorded, RecordingSink};
+use netpac_runtime::weird::Weird;
+use netpac_runtime::zeek::{Proto, Time};
+use serde_json::Value;
+
+/// What one connection produced.
+#[derive(Debug, serde::Serialize)]
+pub struct Outcome {
+    pub events: Vec<Value>,
+    /// `name [addl] (source)`.
+    pub weirds: Vec<String>,
+    pub verdict: String,
+}
+
+/// A piece of one direction: stream bytes, or its end (FIN).
+pub enum Piece {
+    Data(bool, Vec<u8>),
+    End(bool),
+}
+
+pub fn orig(b: &[u8]) -> Piece {
+    Piece::Data(true, b.to_vec())
+}
+
+pub fn resp(b: &[u8]) -> Piece {
+    Piece::Data(false, b.to_vec())
+}
+
+/// Feeds `pieces` to `analyzer` on a test connection to `port`; events with the
+/// connection record replaced by `<conn>` (the stand-in connection's).
+pub fn run(
+    mut analyzer: Box<dyn Analyzer>,
+    tag: &'static str,
+    port: u16,
+    pieces: &[Piece],
+) -> Outcome {
+    let conn = TestConn::new(Proto::Tcp, port, "CLines");
+    let rec = Recorded::default();
+    let mut events = Events::new();
+    events.subscribe(Box::new(RecordingSink {
+        into: rec.clone(),
+        filter: None,
+    }));
+    let mut weirds: Vec<Weird> = Vec::new();
+    let mut verdict = Verdict::Undecided;
+    for (i, p) in pieces.iter().enumerate() {
+        let mut cx = AnalyzerCx {
+            ts: Time(1_000_000_000_000_000_000 + i as i64 * 1_000_000),
+            conn: &conn,
+            events: &mut events,
+            weirds: &mut weirds,
+            verdict: verdict.clone(),
+            tag,
+            flip: false,
+        };
+        match p {
+            Piece::Data(is_orig, data) => analyzer.deliver(&mut cx, *is_orig, data),
+            Piece::End(is_orig) => analyzer.end_of_data(&mut cx, *is_orig),
+        }
+        verdict = cx.verdict;
+    }
+    let mut out: Vec<Value> = rec.0.borrow().clone();
+    for e in &mut out {
+        if let Some(args) = e.get_mut("args").and_then(|a| a.as_object_mut()) {
+            if args.contains_key("c") {
+                args.insert("c".into(), Value::String("<conn>".into()));
+            }
+        }
+    }
+    // conn_weird duplicates the weirds listed below.
+    out.retain(|e| e["event"] != "conn_weird");
+    Outcome {
+        events: out,
+        weirds: weirds
+            .iter()
+            .map(|w| format!("{} [{}] ({})", w.name, w.addl, w.source))
+            .collect(),
+        verdict: format!("{verdict:?}"),
+    }
+}
+
+/// A whole TCP session: handshake, `pieces` in order (each one segment), FINs from both sides.
+pub fn session(t0: f64, client: Host, server: Host, pieces: &[Piece]) -> Vec<Frame> {
+    let (mut cs, mut ss) = (1000u32, 5000u32);
+    let mut t = t0;
+    let mut out = vec![tcp(t, client, server, "S", cs, 0, b"")];
+    cs += 1;
+    out.push(tcp(t + 0.01, server, client, "SA", ss, cs, b""));
+    ss += 1;
+    out.push(tcp(t + 0.02, client, server, "A", cs, ss, b""));
+    t += 0.03;
+    for p in pieces {
+        let Piece::Data(is_orig, data) = p else {
+            continue;
+        };
+        if *is_orig {
+            out.push(tcp(t, client, server, "PA", cs, ss, data));
+            cs += data.len() as u32;
+        } else {
+            out.push(tcp(t, server, client, "PA", ss, cs, data));
+            ss += data.len() as u32;
+        }
+        t += 0.01;
+    }
+    out.push(tcp(t, client, server, "FA", cs, ss, b""));
+    cs += 1;
+    out.push(tcp(t + 0.01, server, client, "FA", ss, cs, b""));
+    ss += 1;
+    out.push(tcp(t + 0.02, client, server, "A", cs, ss, b""));
+    out
+}

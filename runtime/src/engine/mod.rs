@@ -40,6 +40,8 @@ mod tests;
 mod timers;
 mod transport;
 mod tunnel;
+#[cfg(test)]
+mod tunnel_tests;
 mod udp_session;
 
 pub use bifs::{ContentsDirection, ContentsFile};
@@ -122,7 +124,8 @@ pub struct Config {
     pub tcp_max_initial_window: u64,
     /// Seed of the uid generator.
     pub uid_seed: u64,
-    /// Zeek's `Tunnel::max_depth`: how many encapsulations are decapsulated.
+    /// Zeek's `Tunnel::max_depth`: a tunnel is not decapsulated when its
+    /// packet already sits in this many encapsulations (Zeek 8's default 4).
     pub tunnel_max_depth: u8,
     /// Decapsulate tunnels (IP-in-IP, GRE, AYIYA, Teredo, VXLAN, Geneve, GTPv1-U).
     pub decapsulate: bool,
@@ -151,7 +154,7 @@ impl Default for Config {
             reassembly: Limits::default(),
             tcp_max_initial_window: 16_384,
             uid_seed: 0x6e65_7470_6163,
-            tunnel_max_depth: 2,
+            tunnel_max_depth: 4,
             decapsulate: true,
             tcp_stats: false,
             max_analyzer_violations: 5,
@@ -218,8 +221,9 @@ pub struct Engine {
     link_analyzers: Vec<(u16, &'static str, Box<dyn crate::analyzer::LinkAnalyzer>)>,
     /// Uids of the tunnels the packet being processed arrived through.
     tunnel_stack: Vec<String>,
-    /// Uids of IP-level tunnels (IP-in-IP, GRE), which have no connection.
-    ip_tunnel_uids: FxHashMap<(IpAddr, IpAddr, u8), String>,
+    /// Uids of IP-level tunnels (IP-in-IP, GRE), which have no connection,
+    /// by address pair (lower address first).
+    ip_tunnel_uids: FxHashMap<(IpAddr, IpAddr), String>,
 }
 
 impl Engine {

@@ -39,22 +39,46 @@ impl Engine {
         );
     }
 
-    /// Processes a packet found inside a tunnel whose uid is `parent`.
+    /// Zeek's check at the top of every tunnel analyzer (IPTunnel, VXLAN,
+    /// Geneve, ...): a packet already inside `Tunnel::max_depth`
+    /// encapsulations is not decapsulated further. The weird is about the
+    /// tunnel's own packet, named as Zeek's session manager names weirds of
+    /// encapsulated packets (`_in_tunnel`), sourced by the tunnel analyzer.
+    pub(super) fn tunnel_too_deep(
+        &mut self,
+        ts: Time,
+        outer: &IpPacket<'_>,
+        source: &'static str,
+    ) -> bool {
+        let depth = self.tunnel_stack.len();
+        if depth < usize::from(self.config.tunnel_max_depth) {
+            return false;
+        }
+        let name = if depth == 0 {
+            "exceeded_tunnel_max_depth"
+        } else {
+            "exceeded_tunnel_max_depth_in_tunnel"
+        };
+        self.weirds.push(Weird {
+            ts,
+            name,
+            addl: String::new(),
+            scope: WeirdScope::Flow {
+                src: outer.src,
+                dst: outer.dst,
+            },
+            source,
+        });
+        true
+    }
+
+    /// Processes a packet found inside a tunnel whose uid is `parent` (the
+    /// tunnel analyzer checked the depth).
     pub(super) fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
         if link == LinkType::Other(LINKTYPE_IEEE802_11) {
             for ip in ieee80211_ip_payloads(data) {
                 self.inner_packet(ts, LinkType::Raw, ip, parent.clone());
             }
-            return;
-        }
-        if self.tunnel_stack.len() > usize::from(self.config.tunnel_max_depth) {
-            self.weirds.push(Weird {
-                ts,
-                name: "exceeded_tunnel_max_depth",
-                addl: String::new(),
-                scope: WeirdScope::Net,
-                source: "TUNNEL",
-            });
             return;
         }
         let raw = RawPacket {
@@ -73,22 +97,12 @@ impl Engine {
         }
     }
 
-    /// IP-in-IP: the payload is the inner datagram.
+    /// Zeek's IPTunnel analyzer, for IP-in-IP and GRE: the depth check, the
+    /// payload check of IP-in-IP, then the tunnel's uid, kept per address pair.
     pub(super) fn ip_tunnel(&mut self, ts: Time, ip: &IpPacket<'_>, link: LinkType, offset: usize) {
-        let key = (ip.src, ip.dst, ip.proto);
-        if self.ip_tunnel_uids.len() >= MAX_IP_TUNNEL_KEYS {
-            self.ip_tunnel_uids.clear();
+        if self.tunnel_too_deep(ts, ip, "IPTUNNEL") {
+            return;
         }
-        let uid = match self.ip_tunnel_uids.get(&key) {
-            Some(u) => u.clone(),
-            None => {
-                let mut h = rustc_hash::FxHasher::default();
-                key.hash(&mut h);
-                let u = self.uids.next('C', ts, h.finish());
-                self.ip_tunnel_uids.insert(key, u.clone());
-                u
-            }
-        };
         let end = (ip.l4_len_claimed() as usize)
             .min(ip.l4.len())
             .max(offset.min(ip.l4.len()));
@@ -110,6 +124,22 @@ impl Engine {
                 return;
             }
         }
+        // Zeek keeps one tunnel per address pair, whichever way and whatever
+        // protocol (IP-in-IP or GRE) its packets take.
+        let key = (ip.src.min(ip.dst), ip.src.max(ip.dst));
+        if self.ip_tunnel_uids.len() >= MAX_IP_TUNNEL_KEYS {
+            self.ip_tunnel_uids.clear();
+        }
+        let uid = match self.ip_tunnel_uids.get(&key) {
+            Some(u) => u.clone(),
+            None => {
+                let mut h = rustc_hash::FxHasher::default();
+                (ip.src, ip.dst, ip.proto).hash(&mut h);
+                let u = self.uids.next('C', ts, h.finish());
+                self.ip_tunnel_uids.insert(key, u.clone());
+                u
+            }
+        };
         self.inner_packet(ts, link, inner, uid);
     }
 
@@ -135,6 +165,9 @@ impl Engine {
         let Some(tunnel) = self.registry.tunnel_for(resp_port, payload).copied() else {
             return;
         };
+        if self.tunnel_too_deep(ts, outer, tunnel.tag) {
+            return;
+        }
         match (tunnel.decapsulate)(payload) {
             Decapsulated::Not => {}
             Decapsulated::Weird(name) => self.weirds.push(Weird {

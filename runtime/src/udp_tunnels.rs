@@ -8,6 +8,7 @@
 
 use crate::analyzer::{Decapsulated, TunnelSpec};
 use crate::packet::LinkType;
+use crate::wire::gre::GrePacket;
 
 /// VXLAN, Geneve, GTPv1-U, AYIYA, Teredo and GRE-in-UDP with Zeek's ports.
 pub fn builtin() -> Vec<TunnelSpec> {
@@ -51,15 +52,16 @@ pub fn builtin() -> Vec<TunnelSpec> {
     ]
 }
 
-/// GRE in UDP (RFC 8086); a plain encapsulation, it confirms no service.
+/// GRE in UDP (RFC 8086), read by the GRE analyzer as over IP (its weirds
+/// too); a plain encapsulation, it confirms no service.
 fn gre_in_udp(payload: &[u8]) -> Decapsulated {
-    match crate::wire::gre::gre_payload(payload) {
-        Ok((link, offset)) => Decapsulated::Inner {
-            link,
-            offset,
+    match GrePacket::new_checked(payload).and_then(|gre| gre.payload()) {
+        Ok(inner) => Decapsulated::Inner {
+            link: inner.link,
+            offset: inner.offset,
             confirm: false,
         },
-        Err(_) => Decapsulated::Not,
+        Err(weird) => Decapsulated::Weird(weird.name()),
     }
 }
 

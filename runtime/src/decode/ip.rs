@@ -2,7 +2,6 @@
 //! packet analyzer, in its order.
 
 use super::frag::{FragmentIn, Reassembled};
-use super::tunnel::{IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6};
 use super::{be16, flow_weird, net_weird, push_weird, Decoder};
 use crate::packet::{Decoded, IpPacket, Layer2, RawPacket};
 use crate::weird::{Weird, WeirdScope};
@@ -455,7 +454,7 @@ impl Decoder {
 }
 
 impl Decoder {
-    /// Hands out a decoded IP packet, or what its tunnel carries.
+    /// Hands out a decoded IP packet.
     fn deliver<'a>(
         &mut self,
         raw: &RawPacket<'a>,
@@ -465,15 +464,6 @@ impl Decoder {
         if packet.proto == IPPROTO_NONE {
             flow_weird(weirds, raw.ts, "ipv6_no_next", "IP", packet.src, packet.dst);
             return None;
-        }
-        if self.config.decapsulate_tunnels
-            && matches!(packet.proto, IPPROTO_IPIP | IPPROTO_IPV6 | IPPROTO_GRE)
-        {
-            // A tunnel in a reassembled datagram is not followed: the inner
-            // packet could not borrow from the frame.
-            if let Cow::Borrowed(payload) = packet.l4 {
-                return self.tunnel(raw, &packet, payload, weirds);
-            }
         }
         Some(Decoded::Ip(packet))
     }

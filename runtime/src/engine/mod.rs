@@ -278,26 +278,44 @@ impl Engine {
     pub fn packet(&mut self, raw: &RawPacket<'_>) {
         self.summary.packets += 1;
         self.summary.bytes += u64::from(raw.wire_len);
+        self.process_frame(raw, false);
+        self.flush_weirds();
+    }
+
+    /// Every packet of a frame (one, or the subframes of an 802.11 A-MSDU),
+    /// captured or found in a tunnel. Non-IP frames go to the link analyzers
+    /// when captured; inside tunnels they are not analysed.
+    fn process_frame(&mut self, raw: &RawPacket<'_>, in_tunnel: bool) {
         let mut weirds = std::mem::take(&mut self.weirds);
-        let decoded = self.decoder.decode(raw, &mut weirds);
+        let mut decoded = self.decoder.decode(raw, &mut weirds);
         self.weirds = weirds;
-        match decoded {
-            Some(crate::packet::Decoded::Ip(ip)) => self.process_ip_inner(raw.ts, &ip),
-            Some(crate::packet::Decoded::Link {
-                l2,
-                ethertype,
-                payload,
-            }) => {
-                self.advance(raw.ts);
-                for (et, _tag, a) in &mut self.link_analyzers {
-                    if *et == ethertype {
-                        a.deliver(raw.ts, &l2, payload, &mut self.events, &mut self.weirds);
+        loop {
+            // Taken before processing: a tunnel in this packet decodes with
+            // the same decoder.
+            let more = self.decoder.take_more_in_frame();
+            match decoded {
+                Some(crate::packet::Decoded::Ip(ip)) => self.process_ip_inner(raw.ts, &ip),
+                Some(crate::packet::Decoded::Link {
+                    l2,
+                    ethertype,
+                    payload,
+                }) if !in_tunnel => {
+                    self.advance(raw.ts);
+                    for (et, _tag, a) in &mut self.link_analyzers {
+                        if *et == ethertype {
+                            a.deliver(raw.ts, &l2, payload, &mut self.events, &mut self.weirds);
+                        }
                     }
                 }
+                _ => self.advance(raw.ts),
             }
-            None => self.advance(raw.ts),
+            let Some(more) = more else {
+                return;
+            };
+            let mut weirds = std::mem::take(&mut self.weirds);
+            decoded = self.decoder.decode_more(raw, more, &mut weirds);
+            self.weirds = weirds;
         }
-        self.flush_weirds();
     }
 
     /// Processes one decoded IP datagram seen at `ts` (entry point for tests
@@ -320,7 +338,9 @@ impl Engine {
             6 => self.tcp_packet(ts, ip),
             17 => self.udp_packet(ts, ip),
             1 | 58 => self.icmp_packet(ts, ip),
-            4 | 41 if self.config.decapsulate => self.ip_tunnel(ts, ip, LinkType::Raw, 0),
+            4 | 41 if self.config.decapsulate => {
+                self.ip_tunnel(ts, ip, LinkType::Raw, 0, Some(ip.proto))
+            }
             47 if self.config.decapsulate => self.gre_packet(ts, ip),
             _ => self.unknown_ip_packet(ts, ip),
         }

@@ -1,13 +1,11 @@
 //! Tunnels: IP-in-IP and GRE (no connection of their own), the UDP tunnels
-//! on their ports, and the one path an inner packet takes back into the
-//! engine (with Zeek's `Tunnel::max_depth`). Also the payload shapes the
-//! engine unwraps itself: 802.11 data frames (GRE's header is
-//! `wire::gre`).
+//! on their ports, Zeek's `Tunnel::max_depth`, and the one path an inner
+//! packet takes back into the engine: the decoder, from the link layer the
+//! tunnel names (GRE's header is `wire::gre`).
 
 use super::*;
 use crate::analyzer::Decapsulated;
-use crate::packet::LINKTYPE_IEEE802_11;
-use crate::wire::gre::gre_payload;
+use crate::wire::gre::GrePacket;
 
 impl Engine {
     /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
@@ -73,33 +71,32 @@ impl Engine {
     }
 
     /// Processes a packet found inside a tunnel whose uid is `parent` (the
-    /// tunnel analyzer checked the depth).
+    /// tunnel analyzer checked the depth): decoded from its link layer like
+    /// a captured frame, every packet of it (an 802.11 A-MSDU holds several).
     pub(super) fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
-        if link == LinkType::Other(LINKTYPE_IEEE802_11) {
-            for ip in ieee80211_ip_payloads(data) {
-                self.inner_packet(ts, LinkType::Raw, ip, parent.clone());
-            }
-            return;
-        }
         let raw = RawPacket {
             ts,
             wire_len: data.len() as u32,
             link,
             data,
         };
-        let mut weirds = std::mem::take(&mut self.weirds);
-        let decoded = self.decoder.decode(&raw, &mut weirds);
-        self.weirds = weirds;
-        if let Some(crate::packet::Decoded::Ip(inner)) = decoded {
-            self.tunnel_stack.push(parent);
-            self.process_ip_inner(ts, &inner);
-            self.tunnel_stack.pop();
-        }
+        self.tunnel_stack.push(parent);
+        self.process_frame(&raw, true);
+        self.tunnel_stack.pop();
     }
 
-    /// Zeek's IPTunnel analyzer, for IP-in-IP and GRE: the depth check, the
-    /// payload check of IP-in-IP, then the tunnel's uid, kept per address pair.
-    pub(super) fn ip_tunnel(&mut self, ts: Time, ip: &IpPacket<'_>, link: LinkType, offset: usize) {
+    /// Zeek's IPTunnel analyzer, for IP-in-IP and GRE: the depth check; for
+    /// IP-in-IP and PPTP (`strict_ip_proto`, 4 or 41) the check that the
+    /// payload is exactly one IP packet of that version; then the tunnel's
+    /// uid, kept per address pair.
+    pub(super) fn ip_tunnel(
+        &mut self,
+        ts: Time,
+        ip: &IpPacket<'_>,
+        link: LinkType,
+        offset: usize,
+        strict_ip_proto: Option<u8>,
+    ) {
         if self.tunnel_too_deep(ts, ip, "IPTUNNEL") {
             return;
         }
@@ -109,20 +106,18 @@ impl Engine {
         let Some(inner) = ip.l4.get(offset..end) else {
             return;
         };
-        if matches!(ip.proto, 4 | 41) {
-            if let Some(name) = crate::decode::ip_in_ip_problem(inner, ip.proto) {
-                self.weirds.push(Weird {
-                    ts,
-                    name,
-                    addl: String::new(),
-                    scope: WeirdScope::Flow {
-                        src: ip.src,
-                        dst: ip.dst,
-                    },
-                    source: "IPTUNNEL",
-                });
-                return;
-            }
+        if let Some(name) = strict_ip_proto.and_then(|proto| inner_ip_problem(inner, proto)) {
+            self.weirds.push(Weird {
+                ts,
+                name,
+                addl: String::new(),
+                scope: WeirdScope::Flow {
+                    src: ip.src,
+                    dst: ip.dst,
+                },
+                source: "IPTUNNEL",
+            });
+            return;
         }
         // Zeek keeps one tunnel per address pair, whichever way and whatever
         // protocol (IP-in-IP or GRE) its packets take.
@@ -143,11 +138,21 @@ impl Engine {
         self.inner_packet(ts, link, inner, uid);
     }
 
-    /// GRE (RFC 2784/2890, and PPTP's enhanced GRE) carrying IP, Ethernet or ERSPAN.
+    /// GRE (RFC 2784/2890, and PPTP's enhanced GRE) carrying IP, Ethernet,
+    /// ERSPAN or Aruba's 802.11: Zeek's GRE analyzer, then its IPTunnel.
     pub(super) fn gre_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
-        match gre_payload(&ip.l4) {
-            Ok((link, off)) => self.ip_tunnel(ts, ip, link, off),
-            Err(name) => self.flow_weird(ts, name, ip),
+        match GrePacket::new_checked(&ip.l4[..]).and_then(|gre| gre.payload()) {
+            Ok(inner) => self.ip_tunnel(ts, ip, inner.link, inner.offset, inner.pptp_ip_proto),
+            Err(weird) => self.weirds.push(Weird {
+                ts,
+                name: weird.name(),
+                addl: weird.addl(),
+                scope: WeirdScope::Flow {
+                    src: ip.src,
+                    dst: ip.dst,
+                },
+                source: "GRE",
+            }),
         }
     }
 
@@ -201,59 +206,28 @@ impl Engine {
     }
 }
 
-/// The IP packets in an unprotected 802.11 data frame (LLC/SNAP, and the
-/// subframes of an A-MSDU): (ethertype, packet).
-pub(super) fn ieee80211_ip_payloads(b: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    if b.len() < 24 {
-        return out;
-    }
-    let (fc0, fc1) = (b[0], b[1]);
-    let frame_type = (fc0 >> 2) & 0x3;
-    let subtype = fc0 >> 4;
-    if frame_type != 2 || fc1 & 0x40 != 0 {
-        return out; // not data, or encrypted
-    }
-    let mut hl = 24;
-    if fc1 & 0x03 == 0x03 {
-        hl += 6;
-    }
-    let mut amsdu = false;
-    if subtype & 0x08 != 0 {
-        amsdu = b.get(hl).is_some_and(|q| q & 0x80 != 0);
-        hl += 2;
-        if fc1 & 0x80 != 0 {
-            hl += 4;
+/// Zeek's `IP::ParsePacket` check of a tunnel payload that must be one IP
+/// packet of the protocol `proto` announces (4: IPv4, 41: IPv6): the weird
+/// when it is not exactly that.
+fn inner_ip_problem(data: &[u8], proto: u8) -> Option<&'static str> {
+    let be16 = |at: usize| usize::from(u16::from_be_bytes([data[at], data[at + 1]]));
+    let claimed = if proto == 41 {
+        if data.len() < 40 {
+            return Some("truncated_inner_IP");
         }
-    }
-    let snap = |p: &[u8]| -> Option<(u16, usize)> {
-        (p.len() >= 8 && p[..6] == [0xaa, 0xaa, 0x03, 0, 0, 0])
-            .then(|| (u16::from_be_bytes([p[6], p[7]]), 8))
+        if data[0] >> 4 != 6 {
+            return Some("invalid_inner_IP_version");
+        }
+        be16(4) + 40
+    } else {
+        if data.len() < 20 || data[0] >> 4 != 4 {
+            return Some("invalid_inner_IP_version");
+        }
+        be16(2)
     };
-    let Some(mut rest) = b.get(hl..) else {
-        return out;
-    };
-    if !amsdu {
-        if let Some((et, n)) = snap(rest) {
-            if matches!(et, 0x0800 | 0x86dd) {
-                out.push(&rest[n..]);
-            }
-        }
-        return out;
+    match data.len().cmp(&claimed) {
+        std::cmp::Ordering::Less => Some("truncated_inner_IP"),
+        std::cmp::Ordering::Greater => Some("inner_IP_payload_length_mismatch"),
+        std::cmp::Ordering::Equal => None,
     }
-    // A-MSDU: DA, SA, length, then LLC/SNAP + payload, padded to 4 bytes.
-    while rest.len() >= 14 {
-        let len = usize::from(u16::from_be_bytes([rest[12], rest[13]]));
-        let Some(sub) = rest.get(14..14 + len) else {
-            break;
-        };
-        if let Some((et, n)) = snap(sub) {
-            if matches!(et, 0x0800 | 0x86dd) {
-                out.push(&sub[n..]);
-            }
-        }
-        let step = (14 + len).div_ceil(4) * 4;
-        rest = rest.get(step..).unwrap_or(&[]);
-    }
-    out
 }

@@ -9,6 +9,7 @@
 use crate::analyzer::{Decapsulated, TunnelSpec};
 use crate::packet::LinkType;
 use crate::wire::gre::GrePacket;
+use crate::wire::ipv6::Ipv6Packet;
 
 /// VXLAN, Geneve, GTPv1-U, AYIYA, Teredo and GRE-in-UDP with Zeek's ports.
 pub fn builtin() -> Vec<TunnelSpec> {
@@ -169,9 +170,8 @@ fn teredo(payload: &[u8]) -> Decapsulated {
     if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
         p = &p[8..];
     }
-    if p.len() >= 40 && p[0] >> 4 == 6 {
-        let payload_len = usize::from(u16::from_be_bytes([p[4], p[5]]));
-        if payload_len + 40 == p.len() {
+    if let Some(ip) = Ipv6Packet::new_checked(p) {
+        if ip.version() == 6 && ip.total_len() == p.len() {
             return Decapsulated::Inner {
                 link: LinkType::Raw,
                 offset: payload.len() - p.len(),
@@ -189,10 +189,11 @@ pub(crate) fn looks_like_teredo(payload: &[u8]) -> bool {
     if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
         p = &p[8..];
     }
-    if p.len() < 40 || p[0] >> 4 != 6 {
+    let Some(ip) = Ipv6Packet::new_checked(p) else {
         return false;
-    }
-    let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
-    let teredo = |a: &[u8]| a[..4] == [0x20, 0x01, 0x00, 0x00];
-    plen + 40 == p.len() && (teredo(&p[8..24]) || teredo(&p[24..40]))
+    };
+    let teredo = |a: std::net::Ipv6Addr| a.segments()[..2] == [0x2001, 0x0000];
+    ip.version() == 6
+        && ip.total_len() == p.len()
+        && (teredo(ip.src_addr()) || teredo(ip.dst_addr()))
 }

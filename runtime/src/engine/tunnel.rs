@@ -6,6 +6,8 @@
 use super::*;
 use crate::analyzer::Decapsulated;
 use crate::wire::gre::GrePacket;
+use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::ipv6::Ipv6Packet;
 
 impl Engine {
     /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
@@ -210,20 +212,19 @@ impl Engine {
 /// packet of the protocol `proto` announces (4: IPv4, 41: IPv6): the weird
 /// when it is not exactly that.
 fn inner_ip_problem(data: &[u8], proto: u8) -> Option<&'static str> {
-    let be16 = |at: usize| usize::from(u16::from_be_bytes([data[at], data[at + 1]]));
     let claimed = if proto == 41 {
-        if data.len() < 40 {
+        let Some(ip) = Ipv6Packet::new_checked(data) else {
             return Some("truncated_inner_IP");
-        }
-        if data[0] >> 4 != 6 {
+        };
+        if ip.version() != 6 {
             return Some("invalid_inner_IP_version");
         }
-        be16(4) + 40
+        ip.total_len()
     } else {
-        if data.len() < 20 || data[0] >> 4 != 4 {
-            return Some("invalid_inner_IP_version");
+        match Ipv4Packet::new_checked(data) {
+            Some(ip) if ip.version() == 4 => usize::from(ip.total_len()),
+            _ => return Some("invalid_inner_IP_version"),
         }
-        be16(2)
     };
     match data.len().cmp(&claimed) {
         std::cmp::Ordering::Less => Some("truncated_inner_IP"),

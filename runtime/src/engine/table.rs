@@ -112,8 +112,7 @@ impl Engine {
             );
         }
         for timeout in expire_after {
-            let kind = TimerKind::AnalyzerExpire(timeout);
-            self.timers.add(ts.add(timeout), slot, gen, 0, kind);
+            self.timers.add_analyzer_expire(ts, slot, gen, timeout);
         }
         let conn = self.slots[slot as usize]
             .conn

@@ -112,7 +112,11 @@ fn dns_on_a_random_udp_port_is_detected_by_payload() {
                 "{} {} {}",
                 e["event"].as_str().unwrap_or(""),
                 a["c"]["id"]["resp_p"].as_str().unwrap_or(""),
-                a.get("atype").or(a.get("query")).or(a.get("a")).map(|v| v.to_string()).unwrap_or_default()
+                a.get("atype")
+                    .or(a.get("query"))
+                    .or(a.get("a"))
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
             )
         })
         .collect();
@@ -130,12 +134,27 @@ fn an_analyzer_is_removed_after_five_violations() {
     let mut bad = vec![0x12, 0x34, 0x01, 0x00, 0x00, 100, 0, 0, 0, 0, 0, 0];
     bad.extend_from_slice(&name("x.example"));
     bad.extend_from_slice(&[0, 1, 0, 1]);
-    let frames: Vec<Frame> = (0..7).map(|i| udp(1.0 + f64::from(i) * 0.1, c, s, &bad)).collect();
-    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(vec!["protocol_violation", "dns_message"]));
+    let frames: Vec<Frame> = (0..7)
+        .map(|i| udp(1.0 + f64::from(i) * 0.1, c, s, &bad))
+        .collect();
+    let out = run_with(
+        &frames,
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec!["protocol_violation", "dns_message"]),
+    );
     let names = event_names(&out);
-    assert_eq!(names.iter().filter(|n| *n == "protocol_violation").count(), 5, "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| *n == "protocol_violation").count(),
+        5,
+        "{names:?}"
+    );
     // After the fifth violation no DNS event comes any more.
-    assert_eq!(names.last().map(String::as_str), Some("protocol_violation"), "{names:?}");
+    assert_eq!(
+        names.last().map(String::as_str),
+        Some("protocol_violation"),
+        "{names:?}"
+    );
     assert!(conn_columns(&out, &["history"])[0].contains('X'));
 }
 
@@ -146,21 +165,76 @@ fn an_analyzer_is_removed_after_five_violations() {
 fn a_reply_first_flips_the_roles() {
     let server = Host::v4("10.3.3.53", 53);
     let client = Host::v4("10.3.3.10", 53);
-    let reply = Msg::new(0x0101, QR | RA).question(&name("flip.example"), 1, 1).rr(1, &[0xc0, 12], 1, 1, 9, &[10, 3, 3, 3]);
+    let reply = Msg::new(0x0101, QR | RA)
+        .question(&name("flip.example"), 1, 1)
+        .rr(1, &[0xc0, 12], 1, 1, 9, &[10, 3, 3, 3]);
     let mdns = Host::v4("10.3.3.20", 5353);
     let group = Host::v4("224.0.0.251", 5353);
     let announce = Msg::new(0, QR | 0x0400).rr(1, &name("host.local"), 1, 1, 120, &[10, 3, 3, 20]);
-    let frames = vec![udp(1.0, server, client, &reply.bytes()), udp(2.0, mdns, group, &announce.bytes())];
-    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(vec!["dns_message"]));
+    let frames = vec![
+        udp(1.0, server, client, &reply.bytes()),
+        udp(2.0, mdns, group, &announce.bytes()),
+    ];
+    let out = run_with(
+        &frames,
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec!["dns_message"]),
+    );
     let seen: Vec<String> = out
         .events
         .iter()
-        .map(|e| format!("{} is_orig={}", e["args"]["c"]["id"]["orig_h"].as_str().unwrap_or(""), e["args"]["is_orig"]))
+        .map(|e| {
+            format!(
+                "{} is_orig={}",
+                e["args"]["c"]["id"]["orig_h"].as_str().unwrap_or(""),
+                e["args"]["is_orig"]
+            )
+        })
         .collect();
-    assert_eq!(seen, vec!["10.3.3.10 is_orig=false", "10.3.3.20 is_orig=true"]);
+    assert_eq!(
+        seen,
+        vec!["10.3.3.10 is_orig=false", "10.3.3.20 is_orig=true"]
+    );
     assert_eq!(
         conn_columns(&out, &["id.orig_h", "id.resp_h", "history"]),
         // The datagram was recorded (`D`) before the analyzer saw it; the flip follows, as in Zeek.
         vec!["10.3.3.10\t10.3.3.53\tD^", "10.3.3.20\t224.0.0.251\tD"]
     );
+}
+
+/// Zeek's DNS analyzer arms its expire timer (`dns_session_timeout`, 10 s)
+/// when it is created, also when payload detection attached it: the flow
+/// ends ten seconds after its last packet, not at UDP's 60 s inactivity.
+#[test]
+fn dns_attached_by_payload_expires_like_dns_on_its_port() {
+    let c = Host::v4("10.1.1.10", 40000);
+    let s = Host::v4("10.1.1.53", 31337);
+    let query = Msg::new(0x4242, RD).question(&name("detect.example"), 1, 1);
+    let reply = Msg::new(0x4242, QR | RD | RA)
+        .question(&name("detect.example"), 1, 1)
+        .rr(1, &[0xc0, 12], 1, 1, 60, &[198, 51, 100, 9]);
+    // Later traffic elsewhere moves time past the DNS timer (11.1) but not
+    // past UDP's inactivity timeout (61.1); timers fire as time moves on.
+    let other = Host::v4("10.1.1.99", 31338);
+    let frames = vec![
+        udp(1.0, c, s, &query.bytes()),
+        udp(1.1, s, c, &reply.bytes()),
+        udp(30.0, c, other, b"later"),
+    ];
+    let out = run_with(
+        &frames,
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec!["connection_timeout"]),
+    );
+    let timeouts: Vec<(f64, String)> = out
+        .events
+        .iter()
+        .map(|e| {
+            let port = e["args"]["c"]["id"]["resp_p"].as_str().unwrap_or("");
+            (e["ts"].as_f64().unwrap_or(0.0), port.to_string())
+        })
+        .collect();
+    assert_eq!(timeouts, [(30.0, "31337/udp".to_string())]);
 }

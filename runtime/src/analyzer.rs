@@ -150,9 +150,9 @@ pub struct AnalyzerSpec {
     /// Payload patterns that attach the analyzer on any port (see [`crate::dpd`]).
     pub signature: Option<Signature>,
     /// The analyzer's expire timer (Zeek's DNS analyzer arms one with
-    /// `dns_session_timeout`): a connection the analyzer is attached to by
-    /// port ends (`connection_timeout`) once this long has passed without
-    /// traffic, with Zeek's one second of slack.
+    /// `dns_session_timeout`): a connection the analyzer is attached to, by
+    /// port or by payload, ends (`connection_timeout`) once this long has
+    /// passed without traffic, with Zeek's one second of slack.
     pub expire_after: Option<Interval>,
 }
 

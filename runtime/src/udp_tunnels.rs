@@ -7,6 +7,8 @@
 //! [`Registry::default`](crate::analyzer::Registry) holds.
 
 use crate::packet::LinkType;
+use crate::wire::gre::GrePacket;
+use crate::wire::ipv6::Ipv6Packet;
 
 /// What a tunnel found in one UDP payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,15 +84,16 @@ pub fn builtin() -> Vec<TunnelSpec> {
     ]
 }
 
-/// GRE in UDP (RFC 8086); a plain encapsulation, it confirms no service.
+/// GRE in UDP (RFC 8086), read by the GRE analyzer as over IP (its weirds
+/// too); a plain encapsulation, it confirms no service.
 fn gre_in_udp(payload: &[u8]) -> Decapsulated {
-    match crate::wire::gre::gre_payload(payload) {
-        Ok((link, offset)) => Decapsulated::Inner {
-            link,
-            offset,
+    match GrePacket::new_checked(payload).and_then(|gre| gre.payload()) {
+        Ok(inner) => Decapsulated::Inner {
+            link: inner.link,
+            offset: inner.offset,
             confirm: false,
         },
-        Err(_) => Decapsulated::Not,
+        Err(weird) => Decapsulated::Weird(weird.name()),
     }
 }
 
@@ -198,9 +201,8 @@ fn teredo(payload: &[u8]) -> Decapsulated {
     if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
         p = &p[8..];
     }
-    if p.len() >= 40 && p[0] >> 4 == 6 {
-        let payload_len = usize::from(u16::from_be_bytes([p[4], p[5]]));
-        if payload_len + 40 == p.len() {
+    if let Some(ip) = Ipv6Packet::new_checked(p) {
+        if ip.version() == 6 && ip.total_len() == p.len() {
             return Decapsulated::Inner {
                 link: LinkType::Raw,
                 offset: payload.len() - p.len(),
@@ -218,10 +220,11 @@ pub(crate) fn looks_like_teredo(payload: &[u8]) -> bool {
     if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
         p = &p[8..];
     }
-    if p.len() < 40 || p[0] >> 4 != 6 {
+    let Some(ip) = Ipv6Packet::new_checked(p) else {
         return false;
-    }
-    let plen = usize::from(u16::from_be_bytes([p[4], p[5]]));
-    let teredo = |a: &[u8]| a[..4] == [0x20, 0x01, 0x00, 0x00];
-    plen + 40 == p.len() && (teredo(&p[8..24]) || teredo(&p[24..40]))
+    };
+    let teredo = |a: std::net::Ipv6Addr| a.segments()[..2] == [0x2001, 0x0000];
+    ip.version() == 6
+        && ip.total_len() == p.len()
+        && (teredo(ip.src_addr()) || teredo(ip.dst_addr()))
 }

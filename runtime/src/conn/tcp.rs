@@ -4,6 +4,7 @@
 
 use super::reassembly::Reassembler;
 use super::tcp_stats::TcpStatsEndpoint;
+use crate::wire::tcp::TcpPacket;
 
 /// Zeek's TCP endpoint states (the numbers scripts see).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,20 +312,18 @@ pub struct TcpHeader {
 }
 
 impl TcpHeader {
-    /// Parses the first 20 bytes (the caller checked they are there).
+    /// Reads the fixed header (the caller checked it is there).
     pub fn parse(b: &[u8]) -> Option<TcpHeader> {
-        if b.len() < 20 {
-            return None;
-        }
+        let tcp = TcpPacket::new_checked(b)?;
         Some(TcpHeader {
-            sport: u16::from_be_bytes([b[0], b[1]]),
-            dport: u16::from_be_bytes([b[2], b[3]]),
-            seq: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
-            ack: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
-            hdr_len: usize::from(b[12] >> 4) * 4,
-            flags: Flags(b[13]),
-            window: u16::from_be_bytes([b[14], b[15]]),
-            checksum: u16::from_be_bytes([b[16], b[17]]),
+            sport: tcp.src_port(),
+            dport: tcp.dst_port(),
+            seq: tcp.seq_number(),
+            ack: tcp.ack_number(),
+            hdr_len: tcp.header_len(),
+            flags: Flags(tcp.flags()),
+            window: tcp.window_len(),
+            checksum: tcp.checksum(),
         })
     }
 }

@@ -2,22 +2,15 @@
 //! packet analyzer, in its order.
 
 use super::frag::{FragmentIn, Reassembled};
-use super::tunnel::{IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6};
-use super::{be16, flow_weird, net_weird, push_weird, Decoder};
+use super::{flow_weird, net_weird, push_weird, Decoder};
 use crate::packet::{Decoded, IpPacket, Layer2, RawPacket};
 use crate::weird::{Weird, WeirdScope};
 use crate::wire::checksum::header_checksum_ok;
+use crate::wire::ipv4::{self, Ipv4Packet};
+use crate::wire::ipv6::{self, ext, ExtHeaders, Ipv6Packet};
 use crate::zeek::Time;
-use etherparse::{IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr};
-
-const IPPROTO_HOPOPTS: u8 = 0;
-const IPPROTO_ROUTING: u8 = 43;
-const IPPROTO_FRAGMENT: u8 = 44;
-const IPPROTO_AH: u8 = 51;
-const IPPROTO_NONE: u8 = 59;
-const IPPROTO_DSTOPTS: u8 = 60;
 
 /// The result of walking an IPv6 extension header chain.
 struct Ipv6Chain {
@@ -31,72 +24,41 @@ struct Ipv6Chain {
 }
 
 /// Walks extension headers from `off` with `next` as the first header type,
-/// over `data` (the captured bytes). A header that does not fit ends the
-/// walk where it starts. The walk ends after a fragment header, at ESP, or
-/// at any non-extension protocol. Routing headers may replace `dst` with
-/// the final destination (as Zeek's connection addresses do).
+/// over `data` (the captured bytes), as [`ExtHeaders`] does. Routing headers
+/// may replace `dst` with the final destination, and a home address option
+/// `src` (as Zeek's connection addresses do).
 fn walk_ipv6_chain(
     data: &[u8],
-    mut off: usize,
-    mut next: u8,
+    off: usize,
+    next: u8,
     ts: Time,
     src: &mut IpAddr,
     dst: &mut IpAddr,
-    weirds: Option<&mut Vec<Weird>>,
+    mut weirds: Option<&mut Vec<Weird>>,
 ) -> Ipv6Chain {
     let mut fragment = None;
     let mut routed = false;
     let mut home_address = false;
-    let mut weirds = weirds;
-    loop {
-        let rest = &data[off.min(data.len())..];
-        match next {
-            IPPROTO_HOPOPTS | IPPROTO_ROUTING | IPPROTO_DSTOPTS => {
-                let Ok(ext) = Ipv6RawExtHeaderSlice::from_slice(rest) else {
-                    break;
-                };
-                let len = ext.slice().len();
-                if let Some(w) = weirds.as_deref_mut() {
-                    if next == IPPROTO_ROUTING {
-                        routing_header(ext.slice(), ts, *src, dst, &mut routed, w);
-                    } else if next == IPPROTO_DSTOPTS {
-                        destination_options(ext.slice(), ts, src, *dst, &mut home_address, w);
-                    }
-                }
-                next = ext.next_header().0;
-                off += len;
+    let mut walk = ExtHeaders::new(data, off, next);
+    while let Some(header) = walk.next() {
+        let start = walk.offset() - header.bytes.len();
+        if let Some((offset, more, id)) = header.fragment() {
+            fragment = Some((offset, more, id, start));
+        }
+        let Some(w) = weirds.as_deref_mut() else {
+            continue;
+        };
+        match header.kind {
+            ext::ROUTING => routing_header(header.bytes, ts, *src, dst, &mut routed, w),
+            ext::DEST_OPTS => {
+                destination_options(header.bytes, ts, src, *dst, &mut home_address, w)
             }
-            IPPROTO_AH => {
-                let Ok(ah) = IpAuthHeaderSlice::from_slice(rest) else {
-                    break;
-                };
-                next = ah.next_header().0;
-                off += ah.slice().len();
-            }
-            IPPROTO_FRAGMENT => {
-                // Parsed here: etherparse 0.16 reads the offset and M flag
-                // from the wrong bits (etherparse issue #150, fixed in 0.20).
-                // next header, reserved, offset (13 bits) + 2 reserved + M, id.
-                let Some(fh) = rest.get(..8) else {
-                    break;
-                };
-                let offset_and_flags = be16(fh, 2);
-                fragment = Some((
-                    (offset_and_flags & 0xfff8) as usize,
-                    offset_and_flags & 1 != 0,
-                    u32::from_be_bytes([fh[4], fh[5], fh[6], fh[7]]),
-                    off,
-                ));
-                next = fh[0];
-                off += 8;
-                break;
-            }
-            _ => break,
+            _ => {}
         }
     }
     Ipv6Chain {
-        hdr_len: off,
-        proto: next,
+        hdr_len: walk.offset(),
+        proto: walk.next_header(),
         fragment,
     }
 }
@@ -224,8 +186,10 @@ impl Decoder {
         weirds: &mut Vec<Weird>,
     ) -> Option<Decoded<'a>> {
         let ts = raw.ts;
-        let hdr_len = ((data[0] & 0x0f) as usize) * 4;
-        let mut total_len = be16(data, 2) as usize;
+        // `ip` checked that the fixed header is there.
+        let header = Ipv4Packet::new_unchecked(data);
+        let hdr_len = header.header_len();
+        let mut total_len = usize::from(header.total_len());
         if total_len == 0 {
             // TCP segmentation offload can leave the length zero.
             net_weird(weirds, ts, "ip_hdr_len_zero", "IP");
@@ -246,22 +210,17 @@ impl Decoder {
             net_weird(weirds, ts, "internally_truncated_header", "IP");
             return None;
         }
-        if hdr_len < 20 {
+        if hdr_len < ipv4::MIN_HEADER_LEN {
             net_weird(weirds, ts, "IPv4_min_header_size", "IP");
             return None;
         }
-        let Ok(header) = Ipv4HeaderSlice::from_slice(data) else {
-            // Unreachable after the checks above; a weird rather than a panic.
-            net_weird(weirds, ts, "truncated_IP", "IP");
-            return None;
-        };
-        let src = IpAddr::V4(header.source_addr());
-        let dst = IpAddr::V4(header.destination_addr());
+        let src = IpAddr::V4(header.src_addr());
+        let dst = IpAddr::V4(header.dst_addr());
         if !self.config.ignore_checksums && !header_checksum_ok(&data[..hdr_len]) {
             flow_weird(weirds, ts, "bad_IP_checksum", "IP", src, dst);
             return None;
         }
-        let offset = header.fragments_offset().value() as usize * 8;
+        let offset = header.frag_offset();
         let more = header.more_fragments();
         let l4 = &data[hdr_len..total_len.min(data.len())];
         if more || offset != 0 {
@@ -276,10 +235,10 @@ impl Decoder {
                     ts,
                     src,
                     dst,
-                    id: header.identification() as u32,
+                    id: u32::from(header.ident()),
                     v6: false,
                     header: &data[..hdr_len],
-                    next_proto: header.protocol().0,
+                    next_proto: header.protocol(),
                     hdr_len,
                     total_len,
                     offset,
@@ -300,9 +259,9 @@ impl Decoder {
                 l2,
                 src,
                 dst,
-                proto: header.protocol().0,
+                proto: header.protocol(),
                 ttl: header.ttl(),
-                ip_id: u32::from(header.identification()),
+                ip_id: u32::from(header.ident()),
                 ip_len: total_len as u32,
                 hdr_len: hdr_len as u32,
                 flow_label: 0,
@@ -320,21 +279,21 @@ impl Decoder {
         weirds: &mut Vec<Weird>,
     ) -> Option<Decoded<'a>> {
         let ts = raw.ts;
-        let Ok(header) = Ipv6HeaderSlice::from_slice(data) else {
+        let Some(header) = Ipv6Packet::new_checked(data) else {
             net_weird(weirds, ts, "truncated_IP", "IP");
             return None;
         };
-        let total_len = header.payload_length() as usize + 40;
+        let total_len = header.total_len();
         if (raw.wire_len as u64) < total_len as u64 + Self::link_header_len(raw, data) {
             net_weird(weirds, ts, "truncated_IP_len", "IP");
             return None;
         }
-        let mut src = IpAddr::V6(header.source_addr());
-        let mut dst = IpAddr::V6(header.destination_addr());
+        let mut src = IpAddr::V6(header.src_addr());
+        let mut dst = IpAddr::V6(header.dst_addr());
         let chain = walk_ipv6_chain(
             data,
-            40,
-            header.next_header().0,
+            ipv6::HEADER_LEN,
+            header.next_header(),
             ts,
             &mut src,
             &mut dst,
@@ -345,7 +304,7 @@ impl Decoder {
             return None;
         }
         let l4 = &data[chain.hdr_len..total_len.min(data.len())];
-        let flow_label = header.flow_label().value();
+        let flow_label = header.flow_label();
         if let Some((offset, more, id, frag_at)) = chain.fragment {
             if data.len() < total_len {
                 flow_weird(weirds, ts, "incompletely_captured_fragment", "IP", src, dst);
@@ -455,25 +414,16 @@ impl Decoder {
 }
 
 impl Decoder {
-    /// Hands out a decoded IP packet, or what its tunnel carries.
+    /// Hands out a decoded IP packet.
     fn deliver<'a>(
         &mut self,
         raw: &RawPacket<'a>,
         weirds: &mut Vec<Weird>,
         packet: IpPacket<'a>,
     ) -> Option<Decoded<'a>> {
-        if packet.proto == IPPROTO_NONE {
+        if packet.proto == ext::NO_NEXT {
             flow_weird(weirds, raw.ts, "ipv6_no_next", "IP", packet.src, packet.dst);
             return None;
-        }
-        if self.config.decapsulate_tunnels
-            && matches!(packet.proto, IPPROTO_IPIP | IPPROTO_IPV6 | IPPROTO_GRE)
-        {
-            // A tunnel in a reassembled datagram is not followed: the inner
-            // packet could not borrow from the frame.
-            if let Cow::Borrowed(payload) = packet.l4 {
-                return self.tunnel(raw, &packet, payload, weirds);
-            }
         }
         Some(Decoded::Ip(packet))
     }

@@ -8,8 +8,8 @@
 //! not allocate.
 
 mod frag;
+mod ieee802_11;
 mod ip;
-mod tunnel;
 
 use crate::packet::{
     Decoded, Layer2, LinkType, RawPacket, LINKTYPE_IEEE802_11, LINKTYPE_IEEE802_11_RADIOTAP,
@@ -20,7 +20,7 @@ use crate::zeek::{Interval, Time};
 use std::net::IpAddr;
 
 pub use frag::FragmentStats;
-pub use tunnel::{ip_in_ip_problem, Encapsulation, TunnelKind};
+pub use ieee802_11::MoreInFrame;
 
 /// Decoder settings; [`Default`] gives Zeek's defaults.
 #[derive(Debug, Clone)]
@@ -40,14 +40,6 @@ pub struct DecoderConfig {
     pub max_datagrams_in_flight: usize,
     /// Bytes buffered over all incomplete datagrams; oldest dropped beyond.
     pub max_fragment_bytes_total: usize,
-    /// Follow IP-in-IP and GRE tunnels to the inner packet (Zeek's
-    /// `Tunnel::enable_ip` and `Tunnel::enable_gre`). Off by default: the
-    /// connection engine decapsulates tunnels itself, because it also
-    /// tracks the tunnels' uids.
-    pub decapsulate_tunnels: bool,
-    /// Tunnels nested deeper than this are dropped with a weird (Zeek's
-    /// `Tunnel::max_depth`).
-    pub max_tunnel_depth: usize,
 }
 
 impl Default for DecoderConfig {
@@ -59,19 +51,19 @@ impl Default for DecoderConfig {
             max_datagram_bytes: 131_072,
             max_datagrams_in_flight: 4096,
             max_fragment_bytes_total: 64 << 20,
-            decapsulate_tunnels: false,
-            max_tunnel_depth: 2,
         }
     }
 }
 
-/// Turns captured frames into [`Decoded`] packets.
+/// Turns captured frames into [`Decoded`] packets. Tunnels are not
+/// followed here: the engine decapsulates them (it also keeps their uids and
+/// Zeek's depth limit) and hands the inner frame back to [`Decoder::decode`].
 #[derive(Debug)]
 pub struct Decoder {
     config: DecoderConfig,
     frags: frag::FragmentTable,
-    /// Tunnels the last decoded packet came through.
-    encap: Vec<Encapsulation>,
+    /// The rest of the frame last decoded, when it holds more packets.
+    more_in_frame: Option<MoreInFrame>,
 }
 
 /// EtherTypes the decoder follows.
@@ -147,7 +139,7 @@ impl Decoder {
         Decoder {
             config,
             frags,
-            encap: Vec::new(),
+            more_in_frame: None,
         }
     }
 
@@ -160,19 +152,15 @@ impl Decoder {
         self.frags.stats()
     }
 
-    /// The tunnels (outermost first) the packet last returned by
-    /// [`Decoder::decode`] was carried in; empty for untunnelled packets.
-    pub fn encapsulation(&self) -> &[Encapsulation] {
-        &self.encap
-    }
-
     /// Incomplete fragmented datagrams currently held.
     pub fn fragments_in_flight(&self) -> usize {
         self.frags.in_flight()
     }
 
-    /// Decodes one frame. Returns `None` when the frame is malformed (a
-    /// weird says why) or is a fragment that does not complete a datagram.
+    /// Decodes one frame, or its first packet when it holds several (see
+    /// [`Decoder::take_more_in_frame`]). Returns `None` when the frame is
+    /// malformed (a weird says why), carries nothing to analyse, or is a
+    /// fragment that does not complete a datagram.
     pub fn decode<'a>(
         &mut self,
         raw: &RawPacket<'a>,
@@ -181,7 +169,7 @@ impl Decoder {
         let data = raw.data;
         let ts = raw.ts;
         let mut l2 = Layer2::default();
-        self.encap.clear();
+        self.more_in_frame = None;
         match raw.link {
             LinkType::Ethernet => self.ethernet(raw, data, l2, weirds),
             LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => self.ip(raw, data, l2, weirds),
@@ -313,85 +301,6 @@ impl Decoder {
         }
         net_weird(weirds, ts, "undefined_ether_type", "ETHERNET");
         None
-    }
-
-    /// An 802.11 data frame carrying LLC/SNAP-encapsulated Ethernet
-    /// protocols. Of an A-MSDU only the first subframe is decoded (the
-    /// decoder returns one packet per frame).
-    fn ieee802_11<'a>(
-        &mut self,
-        raw: &RawPacket<'a>,
-        data: &'a [u8],
-        mut l2: Layer2,
-        weirds: &mut Vec<Weird>,
-    ) -> Option<Decoded<'a>> {
-        const SOURCE: &str = "IEEE802_11";
-        let ts = raw.ts;
-        let truncated =
-            |weirds: &mut Vec<Weird>| net_weird(weirds, ts, "truncated_802_11_header", SOURCE);
-        let mut header_len = 24;
-        if data.len() <= header_len {
-            truncated(weirds);
-            return None;
-        }
-        let frame_control = data[0];
-        // Management and control frames, and data subtypes without data.
-        if (frame_control >> 2) & 0x02 == 0 || (frame_control >> 4) & 0x04 != 0 {
-            return None;
-        }
-        let ds_bits = data[1] & 0x03;
-        if ds_bits == 0x03 {
-            header_len += 6;
-        }
-        if data.len() <= header_len {
-            truncated(weirds);
-            return None;
-        }
-        let mut amsdu = false;
-        if (frame_control >> 4) & 0x08 != 0 {
-            // QoS data: A-MSDU flag in the QoS control field; protected
-            // (encrypted) payloads cannot be analysed.
-            amsdu = data[header_len] & 0x80 != 0;
-            if data[1] & 0x40 != 0 {
-                return None;
-            }
-            header_len += 2;
-        }
-        if data.len() <= header_len {
-            truncated(weirds);
-            return None;
-        }
-        let (src_at, dst_at) = match ds_bits {
-            0x00 => (10, 4),
-            0x01 => (10, 16),
-            0x02 => (16, 4),
-            _ => (24, 16),
-        };
-        l2.src_mac = Some(mac(&data[src_at..src_at + 6]));
-        l2.dst_mac = Some(mac(&data[dst_at..dst_at + 6]));
-        let mut body = &data[header_len..];
-        if amsdu {
-            // Subframe header: destination, source, length.
-            if body.len() < 14 {
-                net_weird(weirds, ts, "truncated_802_11_amsdu_header", SOURCE);
-                return None;
-            }
-            let len = be16(body, 12) as usize;
-            if body.len() < len + 14 {
-                net_weird(weirds, ts, "truncated_802_11_amsdu_packet", SOURCE);
-                return None;
-            }
-            body = &body[14..14 + len];
-        }
-        if body.len() < 8 {
-            net_weird(weirds, ts, "truncated_802_11_llc_header", SOURCE);
-            return None;
-        }
-        // LLC SNAP with a zero OUI: an EtherType follows.
-        if body[..6] != [0xaa, 0xaa, 0x03, 0, 0, 0] {
-            return None;
-        }
-        self.ethertype(raw, be16(body, 6), &body[8..], l2, weirds)
     }
 
     /// A Linux NFLOG message: TLVs (in the capturing host's byte order,

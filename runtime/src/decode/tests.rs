@@ -1101,172 +1101,50 @@ fn ipv6_home_address_option_names_the_source() {
     );
 }
 
-/// An IPv4 header for `payload` with protocol `proto`, then the payload.
-fn ipv4_wrap(proto: IpNumber, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
-    let mut h = Ipv4Header::new(payload.len() as u16, 64, proto, src, dst).unwrap();
-    h.header_checksum = h.calc_header_checksum();
-    let mut out = Vec::new();
-    h.write(&mut out).unwrap();
-    out.extend_from_slice(payload);
-    out
-}
-
-fn tunnel_decoder() -> Decoder {
-    Decoder::new(DecoderConfig {
-        decapsulate_tunnels: true,
-        ..Default::default()
-    })
-}
-
-fn decode_tunnel(link: LinkType, data: &[u8]) -> (Option<Decoded<'_>>, Vec<&'static str>) {
-    let mut weirds = Vec::new();
-    let out = tunnel_decoder().decode(&raw(link, data), &mut weirds);
-    (out, weirds.iter().map(|w| w.name).collect())
-}
-
 #[test]
-fn ip_in_ip_tunnels() {
-    let inner = ipv4_tcp(b"tunnelled");
-    let outer = ipv4_wrap(IpNumber::IPV4, [1, 1, 1, 1], [2, 2, 2, 2], &inner);
-    let mut dec = tunnel_decoder();
-    let mut weirds = Vec::new();
-    let p = expect_ip(dec.decode(&raw(LinkType::Raw, &outer), &mut weirds));
-    assert!(weirds.is_empty());
-    assert_eq!(p.src, IpAddr::from(SRC4));
-    assert_eq!(&p.l4[20..], b"tunnelled");
-    assert_eq!(
-        dec.encapsulation(),
-        &[Encapsulation {
-            src: IpAddr::from([1, 1, 1, 1]),
-            dst: IpAddr::from([2, 2, 2, 2]),
-            kind: TunnelKind::Ip
-        }]
-    );
-    // IPv6 in IPv4 (6in4).
-    let outer6 = ipv4_wrap(
-        IpNumber::IPV6,
-        [1, 1, 1, 1],
-        [2, 2, 2, 2],
-        &ipv6_udp(b"6in4"),
-    );
-    assert!(expect_ip(dec.decode(&raw(LinkType::Raw, &outer6), &mut weirds)).is_ipv6());
-    // The next, untunnelled packet has no encapsulation.
-    dec.decode(&raw(LinkType::Raw, &inner), &mut weirds)
-        .unwrap();
-    assert!(dec.encapsulation().is_empty());
-
-    // Wrong inner version, inner shorter or longer than its header says.
-    let wrong = ipv4_wrap(IpNumber::IPV6, [1, 1, 1, 1], [2, 2, 2, 2], &inner);
-    assert_eq!(
-        decode_tunnel(LinkType::Raw, &wrong).1,
-        vec!["invalid_inner_IP_version"]
-    );
-    let mut long = inner.clone();
-    long.extend_from_slice(&[0; 4]);
-    let long = ipv4_wrap(IpNumber::IPV4, [1, 1, 1, 1], [2, 2, 2, 2], &long);
-    assert_eq!(
-        decode_tunnel(LinkType::Raw, &long).1,
-        vec!["inner_IP_payload_length_mismatch"]
-    );
-    let short = ipv4_wrap(IpNumber::IPV4, [1, 1, 1, 1], [2, 2, 2, 2], &inner[..30]);
-    assert_eq!(
-        decode_tunnel(LinkType::Raw, &short).1,
-        vec!["truncated_inner_IP"]
-    );
-
-    // The same check for callers that decapsulate themselves.
-    assert_eq!(ip_in_ip_problem(&inner, 4), None);
-    assert_eq!(
-        ip_in_ip_problem(&inner, 41),
-        Some("invalid_inner_IP_version")
-    );
-    assert_eq!(
-        ip_in_ip_problem(&ipv6_udp(b"x")[..45], 41),
-        Some("truncated_inner_IP")
-    );
-
-    // Three levels exceed the default depth of two.
-    let two = ipv4_wrap(IpNumber::IPV4, [3, 3, 3, 3], [4, 4, 4, 4], &outer);
-    let mut dec = tunnel_decoder();
-    assert!(dec.decode(&raw(LinkType::Raw, &two), &mut weirds).is_some());
-    assert_eq!(dec.encapsulation().len(), 2);
-    weirds.clear();
-    let three = ipv4_wrap(IpNumber::IPV4, [5, 5, 5, 5], [6, 6, 6, 6], &two);
-    assert!(dec
-        .decode(&raw(LinkType::Raw, &three), &mut weirds)
-        .is_none());
-    assert_eq!(weirds[0].name, "exceeded_tunnel_max_depth");
-
-    // Decapsulation can be turned off: the tunnel itself is the packet.
-    let mut plain = Decoder::new(DecoderConfig {
-        decapsulate_tunnels: false,
-        ..Default::default()
-    });
-    let p = expect_ip(plain.decode(&raw(LinkType::Raw, &outer), &mut weirds));
-    assert_eq!(p.proto, 4);
-}
-
-#[test]
-fn gre_tunnels() {
-    let inner = ipv4_tcp(b"gre");
-    let gre = |flags: u16, proto: u16, extra: &[u8], body: &[u8]| {
-        let mut g = flags.to_be_bytes().to_vec();
-        g.extend_from_slice(&proto.to_be_bytes());
-        g.extend_from_slice(extra);
-        g.extend_from_slice(body);
-        ipv4_wrap(IpNumber::GRE, [1, 1, 1, 1], [2, 2, 2, 2], &g)
+fn ieee802_11_amsdu_subframes_are_decoded_one_by_one() {
+    let ip = ipv4_tcp(b"amsdu");
+    // QoS data frame (no DS bits: three addresses), A-MSDU flag in QoS control.
+    let mut frame = vec![0x88, 0x00, 0, 0];
+    frame.extend_from_slice(&MAC_B);
+    frame.extend_from_slice(&MAC_A);
+    frame.extend_from_slice(&[9; 6]);
+    frame.extend_from_slice(&[0, 0, 0x80, 0]);
+    let subframe = |frame: &mut Vec<u8>, llc: &[u8], body: &[u8]| {
+        let len = llc.len() + body.len();
+        frame.extend_from_slice(&[0; 12]);
+        frame.extend_from_slice(&(len as u16).to_be_bytes());
+        frame.extend_from_slice(llc);
+        frame.extend_from_slice(body);
+        // Zeek skips `len % 4` bytes after a subframe, which is not always
+        // the padding to a multiple of four (the engine used to pad
+        // 14 + len); Zeek's rule decides.
+        frame.extend(std::iter::repeat_n(0xee, len % 4));
     };
-    // Plain GRE with a key carrying IPv4.
-    let frame = gre(0x2000, 0x0800, &[0, 0, 0, 7], &inner);
-    let mut dec = tunnel_decoder();
+    const SNAP_IPV4: [u8; 8] = [0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
+    subframe(&mut frame, &SNAP_IPV4, &ip);
+    subframe(&mut frame, &SNAP_IPV4, &ip);
+    let (_, weirds) = decode_one(LinkType::from_linktype(105), &frame);
+    assert!(weirds.is_empty());
+
+    let mut dec = decoder();
     let mut weirds = Vec::new();
-    let p = expect_ip(dec.decode(&raw(LinkType::Raw, &frame), &mut weirds));
-    assert_eq!(&p.l4[20..], b"gre");
-    assert_eq!(dec.encapsulation()[0].kind, TunnelKind::Gre);
+    let raw = raw(LinkType::from_linktype(105), &frame);
+    let first = expect_ip(dec.decode(&raw, &mut weirds));
+    assert_eq!(first.l2.src_mac, Some(MAC_A));
+    let more = dec.take_more_in_frame().expect("a second subframe");
+    let second = expect_ip(dec.decode_more(&raw, more, &mut weirds));
+    assert_eq!(&second.l4[20..], b"amsdu");
+    assert_eq!(second.l2.dst_mac, Some(MAC_B));
+    assert!(dec.take_more_in_frame().is_none());
 
-    // Transparent Ethernet bridging.
-    let eth = ether(0x0800, &inner);
-    let bridged = gre(0, 0x6558, &[], &eth);
-    let p = expect_ip(decode_tunnel(LinkType::Raw, &bridged).0);
-    assert_eq!(p.l2.src_mac, Some(MAC_A));
-
-    // ERSPAN type II: sequence number, then an 8-byte ERSPAN header.
-    let frame2 = gre(
-        0x1000,
-        0x88be,
-        &[0, 0, 0, 1, 0x10, 0, 0, 0, 0, 0, 0, 0],
-        &eth,
-    );
-    let p = expect_ip(decode_tunnel(LinkType::Raw, &frame2).0);
-    assert_eq!(&p.l4[20..], b"gre");
-
-    // PPTP (enhanced GRE, version 1) with a PPP header.
-    let mut ppp = vec![0xff, 0x03, 0x00, 0x21];
-    ppp.extend_from_slice(&inner);
-    let frame2 = gre(0x3001, 0x880b, &[0, 4, 0, 1, 0, 0, 0, 9], &ppp);
-    let p = expect_ip(decode_tunnel(LinkType::Raw, &frame2).0);
-    assert_eq!(&p.l4[20..], b"gre");
-
-    assert_eq!(
-        decode_tunnel(
-            LinkType::Raw,
-            &ipv4_wrap(IpNumber::GRE, [1, 1, 1, 1], [2, 2, 2, 2], &[0, 0])
-        )
-        .1,
-        vec!["truncated_GRE"]
-    );
-    assert_eq!(
-        decode_tunnel(LinkType::Raw, &gre(0x0003, 0x0800, &[], &inner)).1,
-        vec!["unknown_gre_version"]
-    );
-    assert_eq!(
-        decode_tunnel(LinkType::Raw, &gre(0x4000, 0x0800, &[], &inner)).1,
-        vec!["gre_routing"]
-    );
-    assert_eq!(
-        decode_tunnel(LinkType::Raw, &gre(0x0001, 0x0800, &[0; 4], &inner)).1,
-        vec!["egre_protocol_type"]
-    );
+    // A subframe that is not LLC/SNAP ends the frame, as in Zeek.
+    let mut bad = frame[..26].to_vec();
+    subframe(&mut bad, &[0x42; 8], &ip);
+    subframe(&mut bad, &SNAP_IPV4, &ip);
+    let (d, weirds) = decode_one(LinkType::from_linktype(105), &bad);
+    assert!(d.is_none());
+    assert_eq!(weirds, vec!["invalid_802_11_amsdu_inner_packet"]);
 }
 
 mod fragment_properties {

@@ -1,6 +1,9 @@
 //! ICMP and ICMPv6: counterparts, quoted contexts, neighbour discovery, the icmp_* events.
 
 use super::*;
+use crate::wire::icmp::IcmpPacket;
+use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::ipv6::{self, ExtHeaders, Ipv6Packet};
 
 /// Zeek's ICMP4_counterpart / ICMP6_counterpart: the reply type of a
 /// request/reply pair, or the code for one-way messages.
@@ -73,7 +76,9 @@ pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: 
     if remaining >= len {
         conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
     }
-    let (itype, icode) = (b[0], b[1]);
+    // The transport checked that the header is there.
+    let icmp = IcmpPacket::new_unchecked(&b[..]);
+    let (itype, icode) = (icmp.msg_type(), icmp.code());
     let body = &b[8..len.min(remaining).max(8)];
     let info = || IcmpConn {
         orig_h: ip.src,
@@ -87,8 +92,8 @@ pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: 
     let ev = &mut *cx.events;
     let ts = cx.ts;
     let c = &conn.core;
-    let echo_id = u64::from(u16::from_be_bytes([b[4], b[5]]));
-    let echo_seq = u64::from(u16::from_be_bytes([b[6], b[7]]));
+    let echo_id = u64::from(icmp.echo_ident());
+    let echo_seq = u64::from(icmp.echo_seq_no());
     let sent = |ev: &mut Events| {
         raise!(
             ev,
@@ -325,6 +330,7 @@ pub(super) fn transport_of(proto: u8) -> (Proto, u64) {
 
 pub(super) fn context_ports(v6: bool, proto: u8, l4: &[u8]) -> (u16, u16) {
     match proto {
+        // Both transports start with the two ports, all a quote needs.
         6 | 17 if l4.len() >= 4 => (
             u16::from_be_bytes([l4[0], l4[1]]),
             u16::from_be_bytes([l4[2], l4[3]]),
@@ -358,17 +364,16 @@ pub(super) fn empty_context() -> IcmpContext {
 
 /// The IPv4 packet an ICMP error quotes.
 pub(super) fn context4(data: &[u8]) -> IcmpContext {
-    if data.len() < 20 {
+    let Some(ip) = Ipv4Packet::new_checked(data) else {
         return empty_context();
-    }
-    let hl = usize::from(data[0] & 0x0f) * 4;
+    };
+    let hl = ip.header_len();
     let bad_hdr_len = hl > data.len();
     let bad_checksum = !bad_hdr_len && !checksum::header_checksum_ok(&data[..hl]);
-    let total = u64::from(u16::from_be_bytes([data[2], data[3]]));
-    let frag = u16::from_be_bytes([data[6], data[7]]);
-    let proto_num = data[9];
-    let src = IpAddr::from([data[12], data[13], data[14], data[15]]);
-    let dst = IpAddr::from([data[16], data[17], data[18], data[19]]);
+    let total = u64::from(ip.total_len());
+    let proto_num = ip.protocol();
+    let src = IpAddr::V4(ip.src_addr());
+    let dst = IpAddr::V4(ip.dst_addr());
     let (mut proto, mut pnum) = (Proto::Unknown, 0);
     let (mut sp, mut dp) = (0, 0);
     let mut bad = bad_hdr_len;
@@ -387,45 +392,34 @@ pub(super) fn context4(data: &[u8]) -> IcmpContext {
         },
         len: total,
         proto: pnum,
-        frag_offset: u64::from(frag & 0x1fff) * 8,
+        frag_offset: ip.frag_offset() as u64,
         bad_hdr_len: bad,
         bad_checksum,
-        mf: frag & 0x2000 != 0,
-        df: frag & 0x4000 != 0,
+        mf: ip.more_fragments(),
+        df: ip.dont_fragment(),
     }
 }
 
 /// The IPv6 packet an ICMPv6 error quotes.
 pub(super) fn context6(data: &[u8]) -> IcmpContext {
-    if data.len() < 40 {
+    let Some(ip) = Ipv6Packet::new_checked(data) else {
         return empty_context();
-    }
-    let src = IpAddr::from(<[u8; 16]>::try_from(&data[8..24]).unwrap_or([0; 16]));
-    let dst = IpAddr::from(<[u8; 16]>::try_from(&data[24..40]).unwrap_or([0; 16]));
-    let total = u64::from(u16::from_be_bytes([data[4], data[5]])) + 40;
-    let mut next = data[6];
-    let mut off = 40usize;
+    };
+    let src = IpAddr::V6(ip.src_addr());
+    let dst = IpAddr::V6(ip.dst_addr());
+    let total = ip.total_len() as u64;
+    // The extension headers to the transport header, walked as for any
+    // packet (Zeek builds the quoted packet's header chain the same way).
+    let mut walk = ExtHeaders::new(data, ipv6::HEADER_LEN, ip.next_header());
     let (mut frag_offset, mut mf) = (0u64, false);
-    // Walk the extension headers to the transport header.
-    loop {
-        match next {
-            0 | 43 | 60 if data.len() >= off + 2 => {
-                let hl = (usize::from(data[off + 1]) + 1) * 8;
-                next = data[off];
-                off += hl;
-            }
-            44 if data.len() >= off + 8 => {
-                let fo = u16::from_be_bytes([data[off + 2], data[off + 3]]);
-                frag_offset = u64::from(fo & 0xfff8);
-                mf = fo & 1 != 0;
-                next = data[off];
-                off += 8;
-            }
-            _ => break,
+    for header in walk.by_ref() {
+        if let Some((offset, more, _)) = header.fragment() {
+            (frag_offset, mf) = (offset as u64, more);
         }
     }
+    let (next, off) = (walk.next_header(), walk.offset());
     let (mut proto, mut pnum, mut sp, mut dp, mut bad) = (Proto::Unknown, 0, 0, 0, false);
-    if data.len() >= off + 4 {
+    if !walk.stopped_short() && data.len() >= off + 4 {
         (proto, pnum) = transport_of(next);
         (sp, dp) = context_ports(true, next, &data[off..]);
     } else {

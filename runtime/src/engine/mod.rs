@@ -40,6 +40,8 @@ mod tests;
 mod timers;
 mod transport;
 mod tunnel;
+#[cfg(test)]
+mod tunnel_tests;
 mod udp_session;
 
 pub use bifs::{ContentsDirection, ContentsFile};
@@ -122,7 +124,8 @@ pub struct Config {
     pub tcp_max_initial_window: u64,
     /// Seed of the uid generator.
     pub uid_seed: u64,
-    /// Zeek's `Tunnel::max_depth`: how many encapsulations are decapsulated.
+    /// Zeek's `Tunnel::max_depth`: a tunnel is not decapsulated when its
+    /// packet already sits in this many encapsulations (Zeek 8's default 4).
     pub tunnel_max_depth: u8,
     /// Decapsulate tunnels (IP-in-IP, GRE, AYIYA, Teredo, VXLAN, Geneve, GTPv1-U).
     pub decapsulate: bool,
@@ -157,7 +160,7 @@ impl Default for Config {
             reassembly: Limits::default(),
             tcp_max_initial_window: 16_384,
             uid_seed: 0x6e65_7470_6163,
-            tunnel_max_depth: 2,
+            tunnel_max_depth: 4,
             decapsulate: true,
             tcp_stats: false,
             max_analyzer_violations: 5,
@@ -227,8 +230,9 @@ pub struct Engine {
     link_analyzers: Vec<(u16, &'static str, Box<dyn crate::analyzer::LinkAnalyzer>)>,
     /// Uids of the tunnels the packet being processed arrived through.
     tunnel_stack: Vec<String>,
-    /// Uids of IP-level tunnels (IP-in-IP, GRE), which have no connection.
-    ip_tunnel_uids: FxHashMap<(IpAddr, IpAddr, u8), String>,
+    /// Uids of IP-level tunnels (IP-in-IP, GRE), which have no connection,
+    /// by address pair (lower address first).
+    ip_tunnel_uids: FxHashMap<(IpAddr, IpAddr), String>,
     /// Live connections (slot, generation) oldest first, for eviction at the
     /// connection limit; entries of removed connections are skipped lazily.
     creation_order: std::collections::VecDeque<(u32, u32)>,
@@ -287,26 +291,44 @@ impl Engine {
     pub fn packet(&mut self, raw: &RawPacket<'_>) {
         self.summary.packets += 1;
         self.summary.bytes += u64::from(raw.wire_len);
+        self.process_frame(raw, false);
+        self.flush_weirds();
+    }
+
+    /// Every packet of a frame (one, or the subframes of an 802.11 A-MSDU),
+    /// captured or found in a tunnel. Non-IP frames go to the link analyzers
+    /// when captured; inside tunnels they are not analysed.
+    fn process_frame(&mut self, raw: &RawPacket<'_>, in_tunnel: bool) {
         let mut weirds = std::mem::take(&mut self.weirds);
-        let decoded = self.decoder.decode(raw, &mut weirds);
+        let mut decoded = self.decoder.decode(raw, &mut weirds);
         self.weirds = weirds;
-        match decoded {
-            Some(crate::packet::Decoded::Ip(ip)) => self.process_ip_inner(raw.ts, &ip),
-            Some(crate::packet::Decoded::Link {
-                l2,
-                ethertype,
-                payload,
-            }) => {
-                self.advance(raw.ts);
-                for (et, _tag, a) in &mut self.link_analyzers {
-                    if *et == ethertype {
-                        a.deliver(raw.ts, &l2, payload, &mut self.events, &mut self.weirds);
+        loop {
+            // Taken before processing: a tunnel in this packet decodes with
+            // the same decoder.
+            let more = self.decoder.take_more_in_frame();
+            match decoded {
+                Some(crate::packet::Decoded::Ip(ip)) => self.process_ip_inner(raw.ts, &ip),
+                Some(crate::packet::Decoded::Link {
+                    l2,
+                    ethertype,
+                    payload,
+                }) if !in_tunnel => {
+                    self.advance(raw.ts);
+                    for (et, _tag, a) in &mut self.link_analyzers {
+                        if *et == ethertype {
+                            a.deliver(raw.ts, &l2, payload, &mut self.events, &mut self.weirds);
+                        }
                     }
                 }
+                _ => self.advance(raw.ts),
             }
-            None => self.advance(raw.ts),
+            let Some(more) = more else {
+                return;
+            };
+            let mut weirds = std::mem::take(&mut self.weirds);
+            decoded = self.decoder.decode_more(raw, more, &mut weirds);
+            self.weirds = weirds;
         }
-        self.flush_weirds();
     }
 
     /// Processes one decoded IP datagram seen at `ts` (entry point for tests
@@ -329,7 +351,9 @@ impl Engine {
             6 => self.tcp_packet(ts, ip),
             17 => self.udp_packet(ts, ip),
             1 | 58 => self.icmp_packet(ts, ip),
-            4 | 41 if self.config.decapsulate => self.ip_tunnel(ts, ip, LinkType::Raw, 0),
+            4 | 41 if self.config.decapsulate => {
+                self.ip_tunnel(ts, ip, LinkType::Raw, 0, Some(ip.proto))
+            }
             47 if self.config.decapsulate => self.gre_packet(ts, ip),
             _ => self.unknown_ip_packet(ts, ip),
         }

@@ -223,6 +223,9 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
         }
         if keep {
             conn.analyzers.push(a);
+            if let Some(after) = spec.expire_after {
+                cx.timers.add_analyzer_expire(cx.ts, cx.slot, cx.gen, after);
+            }
         } else {
             conn.removed.push(a.tag);
         }

@@ -110,8 +110,7 @@ impl Engine {
             );
         }
         for timeout in expire_after {
-            let kind = TimerKind::AnalyzerExpire(timeout);
-            self.timers.add(ts.add(timeout), slot, gen, 0, kind);
+            self.timers.add_analyzer_expire(ts, slot, gen, timeout);
         }
         self.drop_timers_of_removed_connections();
         let conn = self.slots[slot as usize]

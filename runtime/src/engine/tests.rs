@@ -1,9 +1,7 @@
-//! Unit tests of the engine: TCP states, timers, ICMP counterparts, tunnel payloads.
+//! Unit tests of the engine: TCP states, timers, ICMP counterparts (tunnels: `tunnel_tests.rs`).
 
-use super::tunnel::ieee80211_ip_payloads;
 use super::*;
 use crate::packet::Layer2;
-use crate::wire::gre::gre_payload;
 use std::borrow::Cow;
 
 const C: [u8; 4] = [10, 0, 0, 1];
@@ -166,40 +164,4 @@ fn counterparts_pair_icmp_requests_and_replies() {
     assert_eq!(icmp_counterpart(false, 8, 0), (0, false));
     assert_eq!(icmp_counterpart(false, 3, 1), (1, true));
     assert_eq!(icmp_counterpart(true, 135, 0), (136, false));
-}
-
-#[test]
-fn aruba_amsdu_subframes_yield_their_ip_packets() {
-    let ip1 = [
-        0x45u8, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2,
-    ];
-    let mut frame = vec![0x88, 0x02, 0, 0];
-    frame.extend_from_slice(&[0u8; 18]); // three addresses
-    frame.extend_from_slice(&[0, 0]); // sequence control
-    frame.extend_from_slice(&[0x80, 0]); // QoS control: A-MSDU present
-    for _ in 0..2 {
-        let mut sub = vec![0u8; 12];
-        sub.extend_from_slice(&28u16.to_be_bytes());
-        sub.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
-        sub.extend_from_slice(&ip1);
-        sub.resize(44, 0); // padded to a multiple of 4
-        frame.extend_from_slice(&sub);
-    }
-    let got = ieee80211_ip_payloads(&frame);
-    assert_eq!(got.len(), 2);
-    assert_eq!(&got[0][..20], &ip1[..]);
-}
-
-#[test]
-fn gre_headers_parse() {
-    assert_eq!(gre_payload(&[0, 0, 0x08, 0]), Ok((LinkType::Raw, 4)));
-    assert_eq!(
-        gre_payload(&[0x20, 0, 0x65, 0x58, 0, 0, 0, 1]),
-        Ok((LinkType::Ethernet, 8))
-    );
-    assert_eq!(
-        gre_payload(&[0x10, 0, 0x88, 0xbe, 0, 0, 0, 1]),
-        Ok((LinkType::Ethernet, 16))
-    );
-    assert_eq!(gre_payload(&[0, 0]), Err("truncated_GRE"));
 }

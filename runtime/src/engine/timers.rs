@@ -35,6 +35,19 @@ pub(super) struct Timers {
 }
 
 impl Timers {
+    /// Arms the expire timer of an analyzer attached at `now` (however it
+    /// was attached: by port or by payload, as Zeek's analyzer arms it in
+    /// its constructor).
+    pub(super) fn add_analyzer_expire(&mut self, now: Time, slot: u32, gen: u32, after: Interval) {
+        self.add(
+            now.add(after),
+            slot,
+            gen,
+            0,
+            TimerKind::AnalyzerExpire(after),
+        );
+    }
+
     pub(super) fn add(&mut self, at: Time, slot: u32, gen: u32, epoch: u32, kind: TimerKind) {
         self.seq += 1;
         self.heap.push(Reverse(Timer {

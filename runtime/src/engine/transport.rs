@@ -4,6 +4,8 @@
 //! `icmp_session.rs`).
 
 use super::*;
+use crate::wire::icmp::IcmpPacket;
+use crate::wire::udp::UdpPacket;
 
 impl Engine {
     /// Checks that the transport header fits (Zeek's CheckHeaderTrunc).
@@ -138,9 +140,9 @@ impl Engine {
         if !self.header_fits(ts, ip, 8) {
             return;
         }
-        let b = &ip.l4;
-        let sport = u16::from_be_bytes([b[0], b[1]]);
-        let dport = u16::from_be_bytes([b[2], b[3]]);
+        // header_fits checked the length.
+        let udp = UdpPacket::new_unchecked(&ip.l4[..]);
+        let (sport, dport) = (udp.src_port(), udp.dst_port());
         let key = self.key_for((ip.src, sport), (ip.dst, dport), 17, false, ip);
         let slot = match self.table.get(&key).copied() {
             Some(s) => s,
@@ -181,7 +183,8 @@ impl Engine {
             return;
         }
         let v6 = ip.proto == 58;
-        let (itype, icode) = (ip.l4[0], ip.l4[1]);
+        let icmp = IcmpPacket::new_unchecked(&ip.l4[..]);
+        let (itype, icode) = (icmp.msg_type(), icmp.code());
         let (counter, one_way) = icmp_counterpart(v6, itype, icode);
         let key = self.key_for(
             (ip.src, u16::from(itype)),

@@ -1,13 +1,13 @@
 //! Tunnels: IP-in-IP and GRE (no connection of their own), the UDP tunnels
-//! on their ports, and the one path an inner packet takes back into the
-//! engine (with Zeek's `Tunnel::max_depth`). Also the payload shapes the
-//! engine unwraps itself: 802.11 data frames (GRE's header is
-//! `wire::gre`).
+//! on their ports, Zeek's `Tunnel::max_depth`, and the one path an inner
+//! packet takes back into the engine: the decoder, from the link layer the
+//! tunnel names (GRE's header is `wire::gre`).
 
 use super::*;
 use crate::analyzer::Decapsulated;
-use crate::packet::LINKTYPE_IEEE802_11;
-use crate::wire::gre::gre_payload;
+use crate::wire::gre::GrePacket;
+use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::ipv6::Ipv6Packet;
 
 impl Engine {
     /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
@@ -39,43 +39,91 @@ impl Engine {
         );
     }
 
-    /// Processes a packet found inside a tunnel whose uid is `parent`.
+    /// Zeek's check at the top of every tunnel analyzer (IPTunnel, VXLAN,
+    /// Geneve, ...): a packet already inside `Tunnel::max_depth`
+    /// encapsulations is not decapsulated further. The weird is about the
+    /// tunnel's own packet, named as Zeek's session manager names weirds of
+    /// encapsulated packets (`_in_tunnel`), sourced by the tunnel analyzer.
+    pub(super) fn tunnel_too_deep(
+        &mut self,
+        ts: Time,
+        outer: &IpPacket<'_>,
+        source: &'static str,
+    ) -> bool {
+        let depth = self.tunnel_stack.len();
+        if depth < usize::from(self.config.tunnel_max_depth) {
+            return false;
+        }
+        let name = if depth == 0 {
+            "exceeded_tunnel_max_depth"
+        } else {
+            "exceeded_tunnel_max_depth_in_tunnel"
+        };
+        self.weirds.push(Weird {
+            ts,
+            name,
+            addl: String::new(),
+            scope: WeirdScope::Flow {
+                src: outer.src,
+                dst: outer.dst,
+            },
+            source,
+        });
+        true
+    }
+
+    /// Processes a packet found inside a tunnel whose uid is `parent` (the
+    /// tunnel analyzer checked the depth): decoded from its link layer like
+    /// a captured frame, every packet of it (an 802.11 A-MSDU holds several).
     pub(super) fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
-        if link == LinkType::Other(LINKTYPE_IEEE802_11) {
-            for ip in ieee80211_ip_payloads(data) {
-                self.inner_packet(ts, LinkType::Raw, ip, parent.clone());
-            }
-            return;
-        }
-        if self.tunnel_stack.len() > usize::from(self.config.tunnel_max_depth) {
-            self.weirds.push(Weird {
-                ts,
-                name: "exceeded_tunnel_max_depth",
-                addl: String::new(),
-                scope: WeirdScope::Net,
-                source: "TUNNEL",
-            });
-            return;
-        }
         let raw = RawPacket {
             ts,
             wire_len: data.len() as u32,
             link,
             data,
         };
-        let mut weirds = std::mem::take(&mut self.weirds);
-        let decoded = self.decoder.decode(&raw, &mut weirds);
-        self.weirds = weirds;
-        if let Some(crate::packet::Decoded::Ip(inner)) = decoded {
-            self.tunnel_stack.push(parent);
-            self.process_ip_inner(ts, &inner);
-            self.tunnel_stack.pop();
-        }
+        self.tunnel_stack.push(parent);
+        self.process_frame(&raw, true);
+        self.tunnel_stack.pop();
     }
 
-    /// IP-in-IP: the payload is the inner datagram.
-    pub(super) fn ip_tunnel(&mut self, ts: Time, ip: &IpPacket<'_>, link: LinkType, offset: usize) {
-        let key = (ip.src, ip.dst, ip.proto);
+    /// Zeek's IPTunnel analyzer, for IP-in-IP and GRE: the depth check; for
+    /// IP-in-IP and PPTP (`strict_ip_proto`, 4 or 41) the check that the
+    /// payload is exactly one IP packet of that version; then the tunnel's
+    /// uid, kept per address pair.
+    pub(super) fn ip_tunnel(
+        &mut self,
+        ts: Time,
+        ip: &IpPacket<'_>,
+        link: LinkType,
+        offset: usize,
+        strict_ip_proto: Option<u8>,
+    ) {
+        if self.tunnel_too_deep(ts, ip, "IPTUNNEL") {
+            return;
+        }
+        let end = (ip.l4_len_claimed() as usize)
+            .min(ip.l4.len())
+            .max(offset.min(ip.l4.len()));
+        let Some(inner) = ip.l4.get(offset..end) else {
+            return;
+        };
+        if let Some(name) = strict_ip_proto.and_then(|proto| inner_ip_problem(inner, proto)) {
+            self.weirds.push(Weird {
+                ts,
+                name,
+                addl: String::new(),
+                scope: WeirdScope::Flow {
+                    src: ip.src,
+                    dst: ip.dst,
+                },
+                source: "IPTUNNEL",
+            });
+            return;
+        }
+        // Zeek keeps one tunnel per address pair, whichever way and whatever
+        // protocol (IP-in-IP or GRE) its packets take.
+        let key = (ip.src.min(ip.dst), ip.src.max(ip.dst));
         if self.ip_tunnel_uids.len() >= MAX_IP_TUNNEL_KEYS {
             self.ip_tunnel_uids.clear();
         }
@@ -83,41 +131,30 @@ impl Engine {
             Some(u) => u.clone(),
             None => {
                 let mut h = rustc_hash::FxHasher::default();
-                key.hash(&mut h);
+                (ip.src, ip.dst, ip.proto).hash(&mut h);
                 let u = self.uids.next('C', ts, h.finish());
                 self.ip_tunnel_uids.insert(key, u.clone());
                 u
             }
         };
-        let end = (ip.l4_len_claimed() as usize)
-            .min(ip.l4.len())
-            .max(offset.min(ip.l4.len()));
-        let Some(inner) = ip.l4.get(offset..end) else {
-            return;
-        };
-        if matches!(ip.proto, 4 | 41) {
-            if let Some(name) = crate::decode::ip_in_ip_problem(inner, ip.proto) {
-                self.weirds.push(Weird {
-                    ts,
-                    name,
-                    addl: String::new(),
-                    scope: WeirdScope::Flow {
-                        src: ip.src,
-                        dst: ip.dst,
-                    },
-                    source: "IPTUNNEL",
-                });
-                return;
-            }
-        }
         self.inner_packet(ts, link, inner, uid);
     }
 
-    /// GRE (RFC 2784/2890, and PPTP's enhanced GRE) carrying IP, Ethernet or ERSPAN.
+    /// GRE (RFC 2784/2890, and PPTP's enhanced GRE) carrying IP, Ethernet,
+    /// ERSPAN or Aruba's 802.11: Zeek's GRE analyzer, then its IPTunnel.
     pub(super) fn gre_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
-        match gre_payload(&ip.l4) {
-            Ok((link, off)) => self.ip_tunnel(ts, ip, link, off),
-            Err(name) => self.flow_weird(ts, name, ip),
+        match GrePacket::new_checked(&ip.l4[..]).and_then(|gre| gre.payload()) {
+            Ok(inner) => self.ip_tunnel(ts, ip, inner.link, inner.offset, inner.pptp_ip_proto),
+            Err(weird) => self.weirds.push(Weird {
+                ts,
+                name: weird.name(),
+                addl: weird.addl(),
+                scope: WeirdScope::Flow {
+                    src: ip.src,
+                    dst: ip.dst,
+                },
+                source: "GRE",
+            }),
         }
     }
 
@@ -135,6 +172,9 @@ impl Engine {
         let Some(tunnel) = self.registry.tunnel_for(resp_port, payload).copied() else {
             return;
         };
+        if self.tunnel_too_deep(ts, outer, tunnel.tag) {
+            return;
+        }
         match (tunnel.decapsulate)(payload) {
             Decapsulated::Not => {}
             Decapsulated::Weird(name) => self.weirds.push(Weird {
@@ -168,59 +208,27 @@ impl Engine {
     }
 }
 
-/// The IP packets in an unprotected 802.11 data frame (LLC/SNAP, and the
-/// subframes of an A-MSDU): (ethertype, packet).
-pub(super) fn ieee80211_ip_payloads(b: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    if b.len() < 24 {
-        return out;
-    }
-    let (fc0, fc1) = (b[0], b[1]);
-    let frame_type = (fc0 >> 2) & 0x3;
-    let subtype = fc0 >> 4;
-    if frame_type != 2 || fc1 & 0x40 != 0 {
-        return out; // not data, or encrypted
-    }
-    let mut hl = 24;
-    if fc1 & 0x03 == 0x03 {
-        hl += 6;
-    }
-    let mut amsdu = false;
-    if subtype & 0x08 != 0 {
-        amsdu = b.get(hl).is_some_and(|q| q & 0x80 != 0);
-        hl += 2;
-        if fc1 & 0x80 != 0 {
-            hl += 4;
-        }
-    }
-    let snap = |p: &[u8]| -> Option<(u16, usize)> {
-        (p.len() >= 8 && p[..6] == [0xaa, 0xaa, 0x03, 0, 0, 0])
-            .then(|| (u16::from_be_bytes([p[6], p[7]]), 8))
-    };
-    let Some(mut rest) = b.get(hl..) else {
-        return out;
-    };
-    if !amsdu {
-        if let Some((et, n)) = snap(rest) {
-            if matches!(et, 0x0800 | 0x86dd) {
-                out.push(&rest[n..]);
-            }
-        }
-        return out;
-    }
-    // A-MSDU: DA, SA, length, then LLC/SNAP + payload, padded to 4 bytes.
-    while rest.len() >= 14 {
-        let len = usize::from(u16::from_be_bytes([rest[12], rest[13]]));
-        let Some(sub) = rest.get(14..14 + len) else {
-            break;
+/// Zeek's `IP::ParsePacket` check of a tunnel payload that must be one IP
+/// packet of the protocol `proto` announces (4: IPv4, 41: IPv6): the weird
+/// when it is not exactly that.
+fn inner_ip_problem(data: &[u8], proto: u8) -> Option<&'static str> {
+    let claimed = if proto == 41 {
+        let Some(ip) = Ipv6Packet::new_checked(data) else {
+            return Some("truncated_inner_IP");
         };
-        if let Some((et, n)) = snap(sub) {
-            if matches!(et, 0x0800 | 0x86dd) {
-                out.push(&sub[n..]);
-            }
+        if ip.version() != 6 {
+            return Some("invalid_inner_IP_version");
         }
-        let step = (14 + len).div_ceil(4) * 4;
-        rest = rest.get(step..).unwrap_or(&[]);
+        ip.total_len()
+    } else {
+        match Ipv4Packet::new_checked(data) {
+            Some(ip) if ip.version() == 4 => usize::from(ip.total_len()),
+            _ => return Some("invalid_inner_IP_version"),
+        }
+    };
+    match data.len().cmp(&claimed) {
+        std::cmp::Ordering::Less => Some("truncated_inner_IP"),
+        std::cmp::Ordering::Greater => Some("inner_IP_payload_length_mismatch"),
+        std::cmp::Ordering::Equal => None,
     }
-    out
 }

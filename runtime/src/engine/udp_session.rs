@@ -1,6 +1,7 @@
 //! The UDP session: length and checksum checks, delivery to analyzers.
 
 use super::*;
+use crate::wire::udp::UdpPacket;
 
 pub(super) fn udp_deliver(
     cx: &mut Cx<'_>,
@@ -12,7 +13,9 @@ pub(super) fn udp_deliver(
     let remaining = ip.l4.len();
     let len = if claimed == 0 { remaining } else { claimed };
     let b = &ip.l4;
-    let chksum = u16::from_be_bytes([b[6], b[7]]);
+    // The transport checked that the header is there.
+    let udp = UdpPacket::new_unchecked(&b[..]);
+    let chksum = udp.checksum();
     if !cx.cfg.ignore_checksums && remaining >= len {
         let bad = if ip.is_ipv6() {
             !checksum::transport_checksum_ok(ip.src, ip.dst, 17, &b[..len])
@@ -47,7 +50,7 @@ pub(super) fn udp_deliver(
             return false;
         }
     }
-    let ulen = usize::from(u16::from_be_bytes([b[4], b[5]]));
+    let ulen = usize::from(udp.length());
     if ulen != len {
         conn_weird(
             &mut conn.core,

@@ -1,7 +1,12 @@
-//! Wire formats below the analyzers, read in place: the Internet checksum
-//! and the GRE header, shared by the decoder, the engine and the UDP tunnels.
-//! (IP, TCP and UDP headers are read with `etherparse` and the engine's
-//! own views; what is here is what more than one of them needs.)
+//! Wire formats below the analyzers, read in place (smoltcp-style views:
+//! `new_checked`/`check_len`, then field accessors): IPv4, IPv6 and its
+//! extension headers, TCP, UDP, ICMP, GRE, and the Internet checksum, shared
+//! by the decoder, the engine and the UDP tunnels.
 
 pub mod checksum;
 pub mod gre;
+pub mod icmp;
+pub mod ipv4;
+pub mod ipv6;
+pub mod tcp;
+pub mod udp;

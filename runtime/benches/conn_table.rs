@@ -60,6 +60,7 @@ fn run(pkts: &[Pkt]) -> u64 {
             proto: 6,
             ttl: 64,
             ip_id: 0,
+            dont_fragment: false,
             ip_len: 20 + p.l4.len() as u32,
             hdr_len: 20,
             flow_label: 0,

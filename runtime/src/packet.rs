@@ -130,7 +130,11 @@ pub enum Decoded<'a> {
     /// An IP datagram (possibly reassembled from fragments).
     Ip(IpPacket<'a>),
     /// A non-IP frame with its EtherType (ARP is 0x0806).
-    Link { l2: Layer2, ethertype: u16, payload: &'a [u8] },
+    Link {
+        l2: Layer2,
+        ethertype: u16,
+        payload: &'a [u8],
+    },
 }
 
 /// An IP datagram, down to the start of its transport header.
@@ -145,6 +149,9 @@ pub struct IpPacket<'a> {
     /// IPv4 identification; for IPv6 the fragment header's identification,
     /// 0 without one (Zeek's `IP_Hdr::ID`).
     pub ip_id: u32,
+    /// The IPv4 "don't fragment" bit (false for IPv6 and reassembled packets),
+    /// Zeek's `IP_Hdr::DF`.
+    pub dont_fragment: bool,
     /// Total length the IP header claims (IPv4 total length; IPv6 payload
     /// length plus 40), which conn.log's `*_ip_bytes` count.
     pub ip_len: u32,

@@ -276,7 +276,7 @@ pub(super) fn tcp_deliver(
                 c: conn.core.record(),
                 pkt: SynPacket {
                     is_orig,
-                    df: false,
+                    df: ip.dont_fragment,
                     ttl: u64::from(ip.ttl),
                     size: u64::from(ip.ip_len),
                     win_size: u64::from(hdr.window),

@@ -61,4 +61,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
     events.subscribe(dns::log::DnsLogger::sink());
     events.subscribe(http::log::HttpLogger::sink());
+    events.subscribe(ftp::log::FtpLogger::sink());
 }

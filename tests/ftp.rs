@@ -179,6 +179,34 @@ fn the_first_nul_of_each_direction_is_dropped_and_reported_once() {
 }
 
 #[test]
+fn after_auth_tls_and_its_234_reply_no_line_is_ftp() {
+    let o = ftp(&[
+        orig(b"AUTH TLS\r\n"),
+        resp(b"234 AUTH TLS successful\r\n"),
+        orig(b"\x16\x03\x01 hello\n"),
+        resp(b"\x16\x03\x03 server hello\n"),
+        orig(b"USER x\r\n"),
+    ]);
+    let names: Vec<&str> = o
+        .events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    // Zeek hands the connection to its SSL analyzer after the 234: nothing is an FTP
+    // line, nothing violates.
+    assert_eq!(names, ["ftp_request", "ftp_reply"]);
+    assert_eq!(o.verdict, "Confirmed");
+    // Another AUTH argument, or a 234 to another command, starts nothing.
+    let o = ftp(&[
+        orig(b"AUTH TLS\r\n"),
+        orig(b"AUTH SSL\r\n"),
+        resp(b"234 ok\r\n"),
+        orig(b"USER x\r\n"),
+    ]);
+    assert_eq!(o.events.len(), 4);
+}
+
+#[test]
 fn every_ftp_event_is_raised() {
     let o = ftp(&[orig(b"USER x\r\n"), resp(b"331 ok\r\n")]);
     let names: Vec<&str> = o

@@ -245,8 +245,8 @@ proptest! {
         use netpac_runtime::event::{Events, Recorded, RecordingSink};
         use netpac_runtime::zeek::Time;
         let lim = netpac_analyzers::ftp::Limits::default();
-        check!(netpac_analyzers::ftp::Request<'_>, &lim, &data, pending);
-        check!(netpac_analyzers::ftp::Reply<'_>, &lim, &data, pending);
+        check!(netpac_analyzers::ftp::Request<'_>, &lim, &data, pending, 0, pending);
+        check!(netpac_analyzers::ftp::Reply<'_>, &lim, &data, pending, pending, 0);
         // The whole analyzer over lines, with multi-line reply state carried across them.
         let at = split.min(data.len());
         let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 21, "CFtp");

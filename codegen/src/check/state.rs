@@ -2,7 +2,7 @@
 //! updates, and the state passed to line units as arguments (`resp: Reply(pending)`).
 
 use super::*;
-use crate::ast::AnalyzerDecl;
+use crate::ast::{AnalyzerDecl, Expr, ExprKind};
 use crate::ir::{StateSet, StateVar};
 
 impl Checker<'_> {
@@ -34,6 +34,13 @@ impl Checker<'_> {
                 self.err(
                     s.unit.1,
                     format!("`{}` is not a unit this analyzer parses", s.unit.0),
+                );
+                continue;
+            }
+            if let Some(span) = outside_the_pdu(&s.value) {
+                self.err(
+                    span,
+                    "a `set` value reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`",
                 );
                 continue;
             }
@@ -122,5 +129,24 @@ impl Checker<'_> {
             out.push(name.clone());
         }
         Some(out)
+    }
+}
+
+/// The first part of a `set` value that reads more than the PDU (`$` builtins,
+/// records, extern fns): the update runs before the event context exists.
+fn outside_the_pdu(e: &Expr) -> Option<Span> {
+    match &e.kind {
+        ExprKind::Dollar(_) => Some(e.span),
+        ExprKind::Call(f, args) => {
+            if matches!(f.as_str(), "len" | "count" | "dec" | "trim") {
+                args.iter().find_map(outside_the_pdu)
+            } else {
+                Some(e.span)
+            }
+        }
+        ExprKind::ListComp { .. } => Some(e.span),
+        ExprKind::Member(b, _) | ExprKind::Unary(_, b) => outside_the_pdu(b),
+        ExprKind::Binary(_, a, b) => outside_the_pdu(a).or_else(|| outside_the_pdu(b)),
+        _ => None,
     }
 }

@@ -236,6 +236,43 @@ proptest! {
     }
 
     #[test]
+    fn ftp_units_and_analyzer_never_panic(
+        data in proptest::collection::vec(prop_oneof![Just(b'2'), Just(b'-'), Just(b' '), Just(b'\n'), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+        pending in prop_oneof![Just(0u64), Just(220u64), any::<u64>()],
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, Verdict};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let lim = netpac_analyzers::ftp::Limits::default();
+        check!(netpac_analyzers::ftp::Request<'_>, &lim, &data, pending, 0, pending);
+        check!(netpac_analyzers::ftp::Reply<'_>, &lim, &data, pending, pending, 0);
+        // The whole analyzer over lines, with multi-line reply state carried across them.
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 21, "CFtp");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::ftp::FTPAnalyzer::new(0, lim);
+        let mut cx = AnalyzerCx {
+            ts: Time(0),
+            conn: &conn,
+            events: &mut events,
+            weirds: &mut weirds,
+            verdict: Verdict::Undecided,
+            tag: "FTP",
+            flip: false,
+        };
+        for (is_orig, d) in [(false, &data[..at]), (true, &data[at..]), (false, &data[at..])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+        a.end_of_data(&mut cx, true);
+        a.end_of_data(&mut cx, false);
+        // A reply in progress is one of the codes a reply line can open (3 digits).
+        prop_assert!(a.state.pending == 0 || (100..1000).contains(&a.state.pending));
+    }
+
+    #[test]
     fn http_analyzer_never_panics(data in httpish(), split in 0usize..400, reply in httpish()) {
         let at = split.min(data.len());
         http_support::run(&[(true, &data[..at]), (true, &data[at..]), (false, &reply)]);

@@ -10,6 +10,7 @@ extern crate self as netpac_analyzers;
 pub mod arp;
 pub mod dns;
 pub mod finger;
+pub mod ftp;
 pub mod http;
 pub mod modbus;
 
@@ -23,6 +24,7 @@ pub fn registry() -> Registry {
     arp::register(&mut reg);
     dns::register(&mut reg);
     finger::register(&mut reg);
+    ftp::register(&mut reg);
     http::register(&mut reg);
     modbus::register(&mut reg);
     reg
@@ -36,6 +38,7 @@ pub fn event_names() -> Vec<&'static str> {
         arp::EVENT_NAMES,
         dns::EVENT_NAMES,
         finger::EVENT_NAMES,
+        ftp::EVENT_NAMES,
         http::EVENT_NAMES,
         modbus::EVENT_NAMES,
     ] {
@@ -58,4 +61,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
     events.subscribe(dns::log::DnsLogger::sink());
     events.subscribe(http::log::HttpLogger::sink());
+    events.subscribe(ftp::log::FtpLogger::sink());
 }

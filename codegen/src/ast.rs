@@ -195,6 +195,31 @@ pub struct AnalyzerDecl {
     pub expires: Vec<ExpireDecl>,
     /// `confirm never;`: parsed PDUs do not confirm the protocol.
     pub confirm_never: bool,
+    /// `confirm on Unit;`: only PDUs of these units confirm it.
+    pub confirm_on: Vec<(String, Span)>,
+    /// `state name: u64 = init;`: variables of the connection.
+    pub states: Vec<StateDecl>,
+    /// `on r: Unit set name = expr;`: how PDUs change them.
+    pub sets: Vec<SetDecl>,
+    pub span: Span,
+}
+
+/// `state pending: u64 = 0;`: a variable each connection of the analyzer keeps.
+#[derive(Debug, Clone)]
+pub struct StateDecl {
+    pub name: String,
+    pub ty: (String, Span),
+    pub init: u64,
+    pub span: Span,
+}
+
+/// `on r: Reply set pending = r.next_pending;`
+#[derive(Debug, Clone)]
+pub struct SetDecl {
+    pub binder: String,
+    pub unit: (String, Span),
+    pub var: (String, Span),
+    pub value: Expr,
     pub span: Span,
 }
 
@@ -213,6 +238,9 @@ pub struct LinesDecl {
     /// The unit of the originator's lines, and its span.
     pub orig: Option<(String, Span)>,
     pub resp: Option<(String, Span)>,
+    /// State variables passed as the units' arguments (`resp: Reply(pending)`), per direction.
+    pub orig_args: Vec<(String, Span)>,
+    pub resp_args: Vec<(String, Span)>,
     pub span: Span,
 }
 

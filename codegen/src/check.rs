@@ -19,6 +19,7 @@ mod fields;
 mod graph;
 mod lines;
 mod names;
+mod state;
 mod units;
 
 pub use graph::Boxed;

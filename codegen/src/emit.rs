@@ -14,6 +14,7 @@ mod analyzers;
 mod bind;
 mod exprs;
 mod fields;
+mod state;
 mod units;
 
 /// Where generated expressions are evaluated.

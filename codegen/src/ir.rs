@@ -132,6 +132,8 @@ pub enum Field {
         to: bool,
         at: String,
         n: Expr,
+        /// `_: skip n if (cond);`
+        cond: Option<Expr>,
     },
     Parsed(ParsedField),
 }
@@ -274,6 +276,8 @@ pub enum Action {
     Violation(String),
     Error(String),
     Halt(String),
+    /// `ignore = "why"`: the PDU fails with no weird and no violation (a line the protocol drops).
+    Ignore(String),
 }
 
 #[derive(Debug)]
@@ -463,7 +467,18 @@ pub enum ExprKind {
     LookingAt {
         lit: Vec<u8>,
         ci: bool,
+        /// `looking_at(b"..", n)`: compare `n` bytes past the cursor.
+        at: Option<Box<Expr>>,
     },
+    /// `peek_dec(n)`: the next `n` bytes as an ASCII decimal number, 0 unless all are
+    /// digits; nothing is consumed.
+    PeekDec(Box<Expr>),
+    /// `dec(b)`: the ASCII decimal number `b` starts with (saturating; 0 without digits).
+    Dec(Box<Expr>),
+    /// `upper(b)`: `b` as a Zeek string, ASCII letters uppercased.
+    Upper(Box<Expr>),
+    /// `trim(b)`: `b` without leading and trailing spaces and tabs.
+    Trim(Box<Expr>),
     /// Stands for an expression that failed to check.
     Invalid,
 }
@@ -635,6 +650,27 @@ pub struct Analyzer {
     pub has_lines: bool,
     /// Parsed PDUs confirm the protocol (no `confirm never;`).
     pub confirm: bool,
+    /// `confirm on Unit;`: only PDUs of these units confirm (empty: every unit).
+    pub confirm_on: Vec<String>,
+    /// `state name: u64 = init;`: the connection's variables, in declaration order.
+    pub states: Vec<StateVar>,
+    /// `on r: Unit set name = expr;`, in declaration order.
+    pub sets: Vec<StateSet>,
+}
+
+/// A variable of the connection (`state pending: u64 = 0;`).
+#[derive(Debug)]
+pub struct StateVar {
+    pub name: String,
+    pub init: u64,
+}
+
+/// After a PDU of `unit` parses, `var` takes `value` (a binding expression over the PDU).
+#[derive(Debug)]
+pub struct StateSet {
+    pub unit: String,
+    pub var: String,
+    pub value: Expr,
 }
 
 #[derive(Debug)]
@@ -685,6 +721,9 @@ pub enum TransportKind {
 pub struct LinesItem {
     pub orig: Option<BindTarget>,
     pub resp: Option<BindTarget>,
+    /// State variables passed as each direction's unit arguments.
+    pub orig_args: Vec<String>,
+    pub resp_args: Vec<String>,
     /// `&skip_empty`: empty lines are not PDUs.
     pub skip_empty: bool,
     /// `&nul_weird(orig, resp)`: the first NUL of those directions is a weird (index 0: orig).

@@ -183,10 +183,50 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut flips = Vec::new();
                 let mut expires = Vec::new();
                 let mut confirm_never = false;
+                let mut confirm_on = Vec::new();
+                let mut states = Vec::new();
+                let mut sets = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
+                    if ai.as_rule() == Rule::state_item {
+                        let mut parts = ai.into_inner();
+                        let name = parts.next().unwrap().as_str().to_string();
+                        let ty = parts.next().unwrap();
+                        let ty = (ty.as_str().to_string(), cx.span(&ty));
+                        let init = int_value(&cx, &parts.next().unwrap())?;
+                        states.push(StateDecl {
+                            name,
+                            ty,
+                            init,
+                            span,
+                        });
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::set_item {
+                        let mut parts = ai.into_inner();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let var = parts.next().unwrap();
+                        let var = (var.as_str().to_string(), cx.span(&var));
+                        let value = expr(&cx, parts.next().unwrap())?;
+                        sets.push(SetDecl {
+                            binder,
+                            unit,
+                            var,
+                            value,
+                            span,
+                        });
+                        continue;
+                    }
                     if ai.as_rule() == Rule::confirm_item {
-                        confirm_never = true;
+                        match ai.into_inner().next() {
+                            Some(on) => {
+                                let unit = on.into_inner().next().unwrap();
+                                confirm_on.push((unit.as_str().to_string(), cx.span(&unit)));
+                            }
+                            None => confirm_never = true,
+                        }
                         continue;
                     }
                     if ai.as_rule() == Rule::signature_item {
@@ -295,6 +335,9 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     flips,
                     expires,
                     confirm_never,
+                    confirm_on,
+                    states,
+                    sets,
                     span,
                 });
             }
@@ -584,6 +627,8 @@ fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> 
     let mut out = LinesDecl {
         orig: None,
         resp: None,
+        orig_args: Vec::new(),
+        resp_args: Vec::new(),
         span,
     };
     for d in p.into_inner() {
@@ -603,6 +648,19 @@ fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> 
             ));
         }
         *slot = Some((unit.as_str().to_string(), cx.span(&unit)));
+        let args: Vec<(String, Span)> = parts
+            .next()
+            .map(|a| {
+                a.into_inner()
+                    .map(|n| (n.as_str().to_string(), cx.span(&n)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if dir == "orig" {
+            out.orig_args = args;
+        } else {
+            out.resp_args = args;
+        }
     }
     Ok(out)
 }

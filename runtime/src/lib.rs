@@ -25,6 +25,7 @@ pub mod log;
 pub mod packet;
 pub mod parse;
 pub mod record;
+pub mod text;
 pub mod udp_tunnels;
 pub mod weird;
 pub mod wire;

@@ -254,6 +254,29 @@ impl<'a> Cursor<'a> {
             None => false,
         }
     }
+    /// Whether the input `at` bytes past the cursor starts with `lit` (grammar
+    /// `looking_at(b"..", at)`); nothing is consumed.
+    pub fn looking_at_offset(&self, at: u64, lit: &[u8], ci: bool) -> bool {
+        let hay = &self.buf[self.pos..self.end];
+        let Some(hay) = usize::try_from(at).ok().and_then(|at| hay.get(at..)) else {
+            return false;
+        };
+        match hay.get(..lit.len()) {
+            Some(h) if ci => h.eq_ignore_ascii_case(lit),
+            Some(h) => h == lit,
+            None => false,
+        }
+    }
+    /// The next `n` bytes read as an ASCII decimal number (grammar `peek_dec(n)`),
+    /// 0 unless there are `n` bytes and all are digits (Zeek's FTP/SMTP reply codes);
+    /// nothing is consumed.
+    pub fn peek_dec(&self, n: u64) -> u64 {
+        let hay = &self.buf[self.pos..self.end];
+        match usize::try_from(n).ok().and_then(|n| hay.get(..n)) {
+            Some(d) if d.iter().all(u8::is_ascii_digit) => crate::text::ascii_dec(d),
+            _ => 0,
+        }
+    }
     /// A window over the next `n` bytes; this cursor moves past them.
     pub fn sub(&mut self, n: usize, at: &'static str) -> Result<Cursor<'a>, ParseError> {
         if n > self.remaining() {

@@ -21,6 +21,8 @@ impl Checker<'_> {
             } else {
                 Vec::new()
             };
+            let (states, sets) = self.check_states(a);
+            let confirm_on = self.check_confirm_on(a);
             out.push(Analyzer {
                 name: a.name.clone(),
                 has_link,
@@ -30,6 +32,9 @@ impl Checker<'_> {
                 all_extern: a.items.iter().all(|i| i.extern_ctor.is_some()),
                 has_lines: a.items.iter().any(|i| i.lines.is_some()),
                 confirm: !a.confirm_never,
+                confirm_on,
+                states,
+                sets,
             });
         }
         out
@@ -133,7 +138,12 @@ impl Checker<'_> {
                     "an expire timer needs a `udp`/`tcp` line of the same transport in this analyzer",
                 );
             }
-            if a.expires.iter().filter(|x| x.transport == e.transport).count() > 1 {
+            if a.expires
+                .iter()
+                .filter(|x| x.transport == e.transport)
+                .count()
+                > 1
+            {
                 self.err(e.span, "only one expire timer per transport");
             }
         }
@@ -152,7 +162,7 @@ impl Checker<'_> {
                 self.err(at.span, "only `lines(...)` items take attributes");
             }
             if let Some(lines) = &item.lines {
-                if let Some(l) = self.check_lines_item(item, lines) {
+                if let Some(l) = self.check_lines_item(a, item, lines) {
                     out.push(TransportItem {
                         index: i,
                         transport: item.transport,

@@ -163,7 +163,7 @@ impl Checker<'_> {
     pub(super) fn requires_action(&mut self, a: &Attr) -> Option<Action> {
         let named: Vec<&AttrArg> = a.args.iter().filter(|x| x.name.is_some()).collect();
         if named.len() != 1 {
-            self.err(a.span, "`&requires` needs exactly one of `weird`, `error`, `violation` or `halt` = \"name\"");
+            self.err(a.span, "`&requires` needs exactly one of `weird`, `error`, `violation`, `halt` or `ignore` = \"name\"");
             return None;
         }
         let key = named[0].name.clone().unwrap_or_default();
@@ -179,10 +179,13 @@ impl Checker<'_> {
             "violation" => Some(Action::Violation(n)),
             "error" => Some(Action::Error(n)),
             "halt" => Some(Action::Halt(n)),
+            "ignore" => Some(Action::Ignore(n)),
             other => {
                 self.err(
                     named[0].span,
-                    format!("unknown action `{other}` (use weird, error, violation or halt)"),
+                    format!(
+                        "unknown action `{other}` (use weird, error, violation, halt or ignore)"
+                    ),
                 );
                 None
             }

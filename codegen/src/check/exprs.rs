@@ -358,7 +358,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            "count" if bind => {
+            "count" => {
                 if !arity(self, 1) {
                     return invalid();
                 }
@@ -402,14 +402,20 @@ impl Checker<'_> {
             }
             "format" if bind => self.format_call(args, span, sc),
             "looking_at" | "looking_at_ci" if !bind => {
-                if !arity(self, 1) {
+                if args.is_empty() || args.len() > 2 {
+                    self.err(
+                        span,
+                        format!("`{f}` takes a bytes literal and optionally an offset"),
+                    );
                     return invalid();
                 }
+                let at = (args.len() == 2).then(|| boxed(self.int(&args[1], sc)));
                 match &args[0].kind {
                     ExprKind::Bytes(b) => typed(
                         K::LookingAt {
                             lit: b.clone(),
                             ci: f == "looking_at_ci",
+                            at,
                         },
                         ExprTy::Bool,
                     ),
@@ -418,6 +424,34 @@ impl Checker<'_> {
                         invalid()
                     }
                 }
+            }
+            "peek_dec" if !bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let n = self.int(&args[0], sc);
+                typed(K::PeekDec(boxed(n)), ExprTy::Int)
+            }
+            "dec" => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                typed(K::Dec(boxed(b)), ExprTy::Int)
+            }
+            "upper" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                typed(K::Upper(boxed(b)), ExprTy::Zeek(ZTy::Str))
+            }
+            "trim" => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                typed(K::Trim(boxed(b)), ExprTy::Node(Ty::Bytes, false))
             }
             "string" if bind => {
                 if !arity(self, 1) {

@@ -1,13 +1,14 @@
 //! `tcp port N => lines(orig: A, resp: B) &attrs;`: line framing and its options.
 
 use super::*;
-use crate::ast::{AnalyzerItem, Attr, ExprKind, LinesDecl, Transport, UnitBody};
+use crate::ast::{AnalyzerDecl, AnalyzerItem, Attr, ExprKind, LinesDecl, Transport, UnitBody};
 use crate::ir::{BindTarget, LinesItem};
 
 impl Checker<'_> {
     /// A `lines(...)` item: its units (one per direction) and framing attributes.
     pub(super) fn check_lines_item(
         &mut self,
+        a: &AnalyzerDecl,
         item: &AnalyzerItem,
         lines: &LinesDecl,
     ) -> Option<LinesItem> {
@@ -18,11 +19,14 @@ impl Checker<'_> {
             );
             return None;
         }
-        let orig = self.line_unit(lines.orig.as_ref());
-        let resp = self.line_unit(lines.resp.as_ref());
+        let orig = self.line_unit(a, lines.orig.as_ref(), &lines.orig_args);
+        let resp = self.line_unit(a, lines.resp.as_ref(), &lines.resp_args);
+        let ((orig, orig_args), (resp, resp_args)) = (orig?, resp?);
         let mut out = LinesItem {
-            orig: orig?,
-            resp: resp?,
+            orig,
+            resp,
+            orig_args,
+            resp_args,
             skip_empty: false,
             nul_weird: [false, false],
             cr_is_eol: true,
@@ -34,26 +38,33 @@ impl Checker<'_> {
         Some(out)
     }
 
-    /// The unit of one direction; `Some(None)` when the direction is not parsed.
-    fn line_unit(&mut self, dir: Option<&(String, Span)>) -> Option<Option<BindTarget>> {
+    /// The unit of one direction and the state it takes; `Some((None, _))` when the
+    /// direction is not parsed.
+    fn line_unit(
+        &mut self,
+        a: &AnalyzerDecl,
+        dir: Option<&(String, Span)>,
+        args: &[(String, Span)],
+    ) -> Option<(Option<BindTarget>, Vec<String>)> {
         let Some((name, span)) = dir else {
-            return Some(None);
+            return Some((None, Vec::new()));
         };
         let Some(u) = self.w.unit(self.m, name) else {
             self.err(*span, format!("unknown unit `{name}`"));
             return None;
         };
-        if !matches!(u.body, UnitBody::Fields(_)) || !u.params.is_empty() {
-            self.err(
-                *span,
-                "a line's unit must be a unit with fields and without parameters",
-            );
+        if !matches!(u.body, UnitBody::Fields(_)) {
+            self.err(*span, "a line's unit must be a unit with fields");
             return None;
         }
-        Some(Some(BindTarget {
-            unit: name.clone(),
-            field: None,
-        }))
+        let args = self.state_args(a, &(name.clone(), *span), args)?;
+        Some((
+            Some(BindTarget {
+                unit: name.clone(),
+                field: None,
+            }),
+            args,
+        ))
     }
 
     fn lines_attr(&mut self, a: &Attr, out: &mut LinesItem) {

@@ -192,11 +192,21 @@ impl Checker<'_> {
                     value,
                 })
             }
-            FieldKind::Typed(TypeSpec::Skip { to, expr }) => Some(Field::Skip {
-                to: *to,
-                at: self.at(&u.name, &f.name),
-                n: self.int(expr, sc),
-            }),
+            FieldKind::Typed(TypeSpec::Skip { to, expr }) => {
+                // A skip has no value for attributes to constrain or shape.
+                if let Some(a) = f.attrs.first() {
+                    self.err(
+                        a.span,
+                        "`skip` takes no attributes (put them on a field that parses a value)",
+                    );
+                }
+                Some(Field::Skip {
+                    to: *to,
+                    at: self.at(&u.name, &f.name),
+                    n: self.int(expr, sc),
+                    cond: f.cond.as_ref().map(|c| self.boolean(c, sc)),
+                })
+            }
             FieldKind::Typed(ts) => {
                 let Some(fty) = self.w.spec_ty(self.m, &u.name, &f.name, ts) else {
                     if let TypeSpec::Simple {

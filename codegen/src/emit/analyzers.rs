@@ -44,6 +44,10 @@ impl Emitter<'_> {
         let mut gap_arms = Vec::new();
         let mut eof_arms = Vec::new();
         let mut line_configs = Vec::new();
+        let has_state = !a.states.is_empty();
+        let state_ty = format_ident!("{}State", camel(&a.name));
+        // Analyzers without `state` keep their exact former shape.
+        let state_arg = if has_state { quote!(, state) } else { quote!() };
         for item in &a.items {
             let i = item.index;
             let signature = signature_tokens(item.signature.as_ref());
@@ -97,19 +101,27 @@ impl Emitter<'_> {
                         }
                     };
                     let flip = self.flip_check(flip.as_ref());
+                    let state = self.state_tokens(a, unit, &[]);
                     handlers.push(pdu_handler(
-                        &h, &un, bind, &bound, &pdu_len, &flip, a.confirm,
+                        &h,
+                        &un,
+                        bind,
+                        &bound,
+                        &pdu_len,
+                        &flip,
+                        confirms(a, unit),
+                        &state,
                     ));
                     match item.transport {
                         Transport::Link => unreachable!("link items are not transport items"),
                         Transport::Udp => (
-                            quote!(#idx => #h(limits, cx, is_orig, data, first),),
+                            quote!(#idx => #h(limits, cx, is_orig, data, first #state_arg),),
                             quote!(),
                         ),
                         Transport::Tcp => (
                             quote!(#idx => {
                                 let framer = &mut framers[usize::from(!is_orig)];
-                                let r = framer.deliver(data, #un::frame_len, &mut |pdu| #h(limits, cx, is_orig, pdu, first));
+                                let r = framer.deliver(data, #un::frame_len, &mut |pdu| #h(limits, cx, is_orig, pdu, first #state_arg));
                                 if let ::std::result::Result::Err(e) = r {
                                     cx.violation(e.to_string());
                                 }
@@ -119,7 +131,7 @@ impl Emitter<'_> {
                     }
                 }
                 TransportKind::Lines(l) => {
-                    let (arm, eof, config) = self.lines_item(a, i, l, &mut handlers);
+                    let (arm, eof, config) = self.lines_item(a, i, l, &mut handlers, &state_arg);
                     eof_arms.push(eof);
                     line_configs.push(config);
                     // A gap leaves a started line as it is: Zeek's ContentLine appends what follows.
@@ -177,7 +189,7 @@ impl Emitter<'_> {
                 quote! {
                     #[allow(unused_variables)]
                     fn end_of_data(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool) {
-                        let #an { item, limits, first, lines, .. } = self;
+                        let #an { item, limits, first, lines #state_arg, .. } = self;
                         match *item {
                             #(#eof_arms)*
                             _ => {}
@@ -188,8 +200,10 @@ impl Emitter<'_> {
         } else {
             (quote!(), quote!(), quote!(), quote!())
         };
+        let (state_def, state_field, state_init) = self.state_struct(a, &state_ty);
         out.extend(quote! {
             #(#handlers)*
+            #state_def
             #[doc = #doc]
             pub struct #an {
                 item: u8,
@@ -199,6 +213,7 @@ impl Emitter<'_> {
                 /// Whether the connection's first PDU was seen (`flip` rules look at it).
                 first: bool,
                 #lines_field
+                #state_field
             }
             impl #an {
                 /// `item` is the index of the `udp`/`tcp` line of the declaration.
@@ -213,13 +228,14 @@ impl Emitter<'_> {
                         ],
                         first: false,
                         #lines_init
+                        #state_init
                     }
                 }
             }
             impl ::netpac_runtime::analyzer::Analyzer for #an {
                 #[allow(unused_variables)]
                 fn deliver(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
-                    let #an { item, limits, framers, first #lines_pat } = self;
+                    let #an { item, limits, framers, first #lines_pat #state_arg } = self;
                     match *item {
                         #(#deliver_arms)*
                         _ => {}
@@ -246,15 +262,17 @@ impl Emitter<'_> {
         i: usize,
         l: &LinesItem,
         handlers: &mut Vec<TokenStream>,
+        state_arg: &TokenStream,
     ) -> (TokenStream, TokenStream, TokenStream) {
         let idx = Literal::u8_unsuffixed(i as u8);
-        let mut dir = |d: Option<&BindTarget>, side: &str| -> TokenStream {
+        let mut dir = |d: Option<&BindTarget>, args: &[String], side: &str| -> TokenStream {
             let Some(bind) = d else {
                 return quote!({});
             };
             let h = format_ident!("handle_{}_{}_{}", snake(&a.name), i, side);
             let un = format_ident!("{}", bind.unit);
             let flip = self.flip_check(None);
+            let state = self.state_tokens(a, &bind.unit, args);
             handlers.push(pdu_handler(
                 &h,
                 &un,
@@ -262,12 +280,19 @@ impl Emitter<'_> {
                 &quote!(pdu),
                 &quote!(data.len()),
                 &flip,
-                a.confirm,
+                confirms(a, &bind.unit),
+                &state,
             ));
-            quote!(#h(limits, cx, is_orig, line, first))
+            quote!(#h(limits, cx, is_orig, line, first #state_arg))
         };
-        let orig = dir(l.orig.as_ref(), "orig");
-        let resp = dir(l.resp.as_ref(), "resp");
+        let orig = dir(l.orig.as_ref(), &l.orig_args, "orig");
+        let resp = dir(l.resp.as_ref(), &l.resp_args, "resp");
+        let state_param = if state_arg.is_empty() {
+            quote!()
+        } else {
+            let ty = format_ident!("{}State", camel(&a.name));
+            quote!(, state: &mut #ty)
+        };
         let skip_empty = if l.skip_empty {
             quote!(if line.is_empty() {
                 return;
@@ -279,7 +304,7 @@ impl Emitter<'_> {
         handlers.push(quote! {
             /// One event of the line framer: a line goes to its direction's unit.
             fn #route(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool,
-                      event: ::netpac_runtime::lines::LineEvent<'_>, first: &mut bool) {
+                      event: ::netpac_runtime::lines::LineEvent<'_>, first: &mut bool #state_param) {
                 match event {
                     ::netpac_runtime::lines::LineEvent::Line(line) => {
                         #skip_empty
@@ -307,8 +332,8 @@ impl Emitter<'_> {
                 ::netpac_runtime::lines::LineConfig { max_line: #max_line, cr_is_eol: #cr, lf_is_eol: #lf, nul_weird: #nul_resp },
             ),
         };
-        let arm = quote!(#idx => lines.deliver(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first)),);
-        let eof = quote!(#idx => lines.end_of_data(is_orig, &mut |e| #route(limits, cx, is_orig, e, first)),);
+        let arm = quote!(#idx => lines.deliver(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),);
+        let eof = quote!(#idx => lines.end_of_data(is_orig, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),);
         (arm, eof, config)
     }
 
@@ -439,6 +464,7 @@ impl Emitter<'_> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 /// The function that parses one PDU of `un`, reports its verdict and weirds and raises its events.
 fn pdu_handler(
     h: &Ident,
@@ -448,8 +474,14 @@ fn pdu_handler(
     pdu_len: &TokenStream,
     flip: &TokenStream,
     confirm: bool,
+    state: &StateTokens,
 ) -> TokenStream {
     let (bind_fn, bind_err) = bind_fns(bind);
+    let StateTokens {
+        param,
+        args,
+        update,
+    } = state;
     // `confirm never;`: a parsed PDU says nothing about the protocol (Zeek's Finger, Ident).
     let confirm = if confirm {
         quote!(else if pcx.halted().is_none() {
@@ -460,12 +492,13 @@ fn pdu_handler(
     };
     quote! {
                 #[allow(unused_mut)]
-                fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool) {
+                fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool #param) {
                     let resp_port = cx.conn.id().resp_p.number;
                     let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
                     let mut cur = ::netpac_runtime::parse::Cursor::new(data);
-                    let parsed = #un::parse(&mut cur, &mut pcx, limits);
+                    let parsed = #un::parse(&mut cur, &mut pcx, limits #args);
                     #flip
+                    #update
                     for (name, addl) in pcx.take_weirds() {
                         cx.weird(name, addl);
                     }
@@ -499,6 +532,20 @@ fn pdu_handler(
                     }
                 }
     }
+}
+
+/// What a PDU handler adds for the analyzer's `state`: its parameter, the unit's
+/// arguments and the `set` updates after a parse (all empty without state).
+#[derive(Default)]
+pub(super) struct StateTokens {
+    pub(super) param: TokenStream,
+    pub(super) args: TokenStream,
+    pub(super) update: TokenStream,
+}
+
+/// Whether parsed PDUs of `unit` confirm the protocol (`confirm never;`, `confirm on U;`).
+fn confirms(a: &Analyzer, unit: &str) -> bool {
+    a.confirm && (a.confirm_on.is_empty() || a.confirm_on.iter().any(|u| u == unit))
 }
 
 /// `bind_<unit>` and `bind_error_<unit>` of the unit events bind to.

@@ -197,10 +197,33 @@ impl Emitter<'_> {
                 let y = self.int(b, cx);
                 self.arith(*op, x, y, cx)
             }
-            ExprKind::LookingAt { lit, ci } => {
+            ExprKind::LookingAt { lit, ci, at } => {
                 let l = Literal::byte_string(lit);
                 let cur = cx.cursor();
-                quote!(#cur.looking_at(#l, #ci))
+                match at {
+                    None => quote!(#cur.looking_at(#l, #ci)),
+                    Some(at) => {
+                        let at = self.int(at, cx);
+                        quote!(#cur.looking_at_offset(#at, #l, #ci))
+                    }
+                }
+            }
+            ExprKind::PeekDec(n) => {
+                let n = self.int(n, cx);
+                let cur = cx.cursor();
+                quote!(#cur.peek_dec(#n))
+            }
+            ExprKind::Dec(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::text::ascii_dec(#b))
+            }
+            ExprKind::Upper(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::zeek::ZString::new((#b).to_ascii_uppercase()))
+            }
+            ExprKind::Trim(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::text::trim_blanks(#b))
             }
             ExprKind::Len(a) => {
                 let t = self.expr(a, cx);

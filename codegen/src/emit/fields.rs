@@ -330,5 +330,9 @@ fn action(a: &Action, at: &str, cur: &Ident) -> TokenStream {
             cx.halt(#n);
             cx.flag_violation(#n);
         },
+        Action::Ignore(n) => quote! {
+            return ::std::result::Result::Err(::netpac_runtime::parse::ParseError::invalid(
+                #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Requires(#n)).mark_reported());
+        },
     }
 }

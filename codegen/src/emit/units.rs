@@ -211,12 +211,19 @@ impl Emitter<'_> {
                             struct_fields.push(quote!(pub #local: #rt,));
                             inits.push(quote!(#local,));
                         }
-                        Field::Skip { to, at, n } => {
+                        Field::Skip { to, at, n, cond } => {
                             let n = self.int(n, &cx);
-                            stmts.push(if *to {
+                            let skip = if *to {
                                 quote!(cur.skip_to(::netpac_runtime::parse::ops::to_usize(#n, #at, cur.pos())?, #at)?;)
                             } else {
                                 quote!(cur.skip(::netpac_runtime::parse::ops::to_usize(#n, #at, cur.pos())?, #at)?;)
+                            };
+                            stmts.push(match cond {
+                                None => skip,
+                                Some(c) => {
+                                    let c = self.boolean(c, &cx);
+                                    quote!(if #c { #skip })
+                                }
                             });
                         }
                         Field::Parsed(f) => {

@@ -84,8 +84,6 @@ pub(super) fn apply_verdict(
             true
         }
         Verdict::Violation(reason) => {
-            // Zeek marks a connection whose analyzer hit a violation with `X`.
-            core.check_history(1 << 30, 'X');
             raise!(
                 events,
                 ts,
@@ -97,7 +95,14 @@ pub(super) fn apply_verdict(
                 }
             );
             a.violations += 1;
-            max_violations == 0 || a.violations < max_violations
+            let keep = max_violations == 0 || a.violations < max_violations;
+            // Zeek marks the connection `X` when DPD removes the violating analyzer,
+            // not at each violation (Zeek 8.2.2: an FTP reply with a bad code leaves
+            // the history as it is).
+            if !keep {
+                core.check_history(1 << 30, 'X');
+            }
+            keep
         }
     }
 }

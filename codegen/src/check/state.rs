@@ -1,0 +1,152 @@
+//! Connection state: `state name: u64 = init;` variables, `on r: Unit set name = expr;`
+//! updates, and the state passed to line units as arguments (`resp: Reply(pending)`).
+
+use super::*;
+use crate::ast::{AnalyzerDecl, Expr, ExprKind};
+use crate::ir::{StateSet, StateVar};
+
+impl Checker<'_> {
+    /// The analyzer's state variables and their updates.
+    pub(super) fn check_states(&mut self, a: &AnalyzerDecl) -> (Vec<StateVar>, Vec<StateSet>) {
+        let mut vars: Vec<StateVar> = Vec::new();
+        for s in &a.states {
+            if vars.iter().any(|v| v.name == s.name) {
+                self.err(s.span, format!("state `{}` is declared twice", s.name));
+                continue;
+            }
+            // One type keeps the design small: codes, counts, flags as 0/1.
+            if s.ty.0 != "u64" {
+                self.err(s.ty.1, "a state variable is a `u64`");
+                continue;
+            }
+            vars.push(StateVar {
+                name: s.name.clone(),
+                init: s.init,
+            });
+        }
+        let mut sets = Vec::new();
+        for s in &a.sets {
+            if !vars.iter().any(|v| v.name == s.var.0) {
+                self.err(s.var.1, format!("unknown state `{}`", s.var.0));
+                continue;
+            }
+            if !self.parses(a, &s.unit.0) {
+                self.err(
+                    s.unit.1,
+                    format!("`{}` is not a unit this analyzer parses", s.unit.0),
+                );
+                continue;
+            }
+            if let Some(span) = outside_the_pdu(&s.value) {
+                self.err(
+                    span,
+                    "a `set` value reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`",
+                );
+                continue;
+            }
+            let mut sc = Scope::new(Mode::Bind);
+            sc.vars.push(Var {
+                name: s.binder.clone(),
+                var: VarRef::Pdu,
+                ty: Ty::Unit(self.m, s.unit.0.clone()),
+                is_ref: true,
+            });
+            let value = self.int(&s.value, &sc);
+            sets.push(StateSet {
+                unit: s.unit.0.clone(),
+                var: s.var.0.clone(),
+                value,
+            });
+        }
+        (vars, sets)
+    }
+
+    /// `confirm on Unit;`: units of this analyzer whose PDUs alone confirm it.
+    pub(super) fn check_confirm_on(&mut self, a: &AnalyzerDecl) -> Vec<String> {
+        let mut out = Vec::new();
+        for (unit, span) in &a.confirm_on {
+            if a.confirm_never {
+                self.err(*span, "`confirm on` contradicts `confirm never`");
+            } else if !self.parses(a, unit) {
+                self.err(
+                    *span,
+                    format!("`{unit}` is not a unit this analyzer parses"),
+                );
+            } else {
+                out.push(unit.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether an item of `a` parses PDUs of `unit` (directly or as a line unit).
+    fn parses(&self, a: &AnalyzerDecl, unit: &str) -> bool {
+        a.items.iter().any(|it| {
+            it.unit == unit
+                || it.lines.as_ref().is_some_and(|l| {
+                    [&l.orig, &l.resp]
+                        .into_iter()
+                        .flatten()
+                        .any(|(u, _)| u == unit)
+                })
+        })
+    }
+
+    /// The state variables a line unit takes as arguments: declared, one per parameter.
+    pub(super) fn state_args(
+        &mut self,
+        a: &AnalyzerDecl,
+        unit: &(String, Span),
+        args: &[(String, Span)],
+    ) -> Option<Vec<String>> {
+        let u = self.w.unit(self.m, &unit.0)?;
+        let params = u.params.len();
+        if let Some(p) = u.params.iter().find(|p| p.ty != "u64") {
+            let span = p.span;
+            self.err(
+                span,
+                "a line unit's parameters take state variables, so they are `u64`",
+            );
+            return None;
+        }
+        if params != args.len() {
+            self.err(
+                unit.1,
+                format!(
+                    "`{}` takes {params} argument(s), {} given (line units take state variables)",
+                    unit.0,
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for (name, span) in args {
+            if !a.states.iter().any(|s| s.name == *name) {
+                self.err(*span, format!("unknown state `{name}`"));
+                return None;
+            }
+            out.push(name.clone());
+        }
+        Some(out)
+    }
+}
+
+/// The first part of a `set` value that reads more than the PDU (`$` builtins,
+/// records, extern fns): the update runs before the event context exists.
+fn outside_the_pdu(e: &Expr) -> Option<Span> {
+    match &e.kind {
+        ExprKind::Dollar(_) => Some(e.span),
+        ExprKind::Call(f, args) => {
+            if matches!(f.as_str(), "len" | "count" | "dec" | "trim") {
+                args.iter().find_map(outside_the_pdu)
+            } else {
+                Some(e.span)
+            }
+        }
+        ExprKind::ListComp { .. } => Some(e.span),
+        ExprKind::Member(b, _) | ExprKind::Unary(_, b) => outside_the_pdu(b),
+        ExprKind::Binary(_, a, b) => outside_the_pdu(a).or_else(|| outside_the_pdu(b)),
+        _ => None,
+    }
+}

@@ -118,3 +118,34 @@ fn replies_without_commands_log_nothing() {
     assert_eq!(log, "");
     assert!(weirds.is_empty());
 }
+
+/// A login that fails and quits logs no command Zeek 8.2.2 would keep, but
+/// today's Zeek writes one row for such a session (its last command and
+/// reply) so that brute-force attempts are visible (zeek/zeek#5570); a
+/// session that never sent USER stays out of the log.
+#[test]
+fn a_login_only_session_is_one_row_and_a_greeting_only_one_none() {
+    let (log, _) = ftp_log(&[
+        resp(b"220 ready\r\n"),
+        orig(b"USER bro\r\n"),
+        resp(b"331 Password required for bro.\r\n"),
+        orig(b"PASS 1\r\n"),
+        resp(b"530 Login incorrect.\r\n"),
+        orig(b"QUIT\r\n"),
+        resp(b"221 Goodbye.\r\n"),
+    ]);
+    let rows: Vec<&str> = log.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{log}");
+    let cols: Vec<&str> = rows[0].split('\t').collect();
+    // ts, id (4), user, password, command, arg, mime_type, file_size, reply_code, reply_msg
+    assert_eq!(
+        &cols[5..14],
+        &["bro", "<hidden>", "QUIT", "-", "-", "-", "221", "Goodbye.", "-"]
+    );
+    let (log, _) = ftp_log(&[
+        resp(b"220 ready\r\n"),
+        orig(b"SYST\r\n"),
+        resp(b"215 UNIX\r\n"),
+    ]);
+    assert_eq!(log.lines().count(), 0, "{log}");
+}

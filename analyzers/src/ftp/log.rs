@@ -89,6 +89,10 @@ struct Session {
     command_seq: u64,
     /// Script weirds already in weird.log (Zeek's weird.log shows a name once per connection).
     weirds: Vec<&'static str>,
+    /// A USER command was seen (`user` is no longer Zeek's `<unknown>` default).
+    user_seen: bool,
+    /// A row was written for this session (Zeek's `logged_command_seen`).
+    logged_command_seen: bool,
 }
 
 impl Session {
@@ -108,6 +112,8 @@ impl Session {
             pending: BTreeMap::new(),
             command_seq: 0,
             weirds: Vec::new(),
+            user_seen: false,
+            logged_command_seen: false,
         };
         s.add_pending(ts, b"<init>", b"");
         s
@@ -155,6 +161,13 @@ impl Session {
     /// `ftp_message`: the row of the current command (if it is a logged one);
     /// the per-transfer columns are cleared afterwards.
     fn message(&mut self, ts: Time, c: &Connection, logs: &mut Logs) {
+        self.write_message(ts, c, logs, false);
+    }
+
+    /// `ftp_message`, or with `always` the row of a session that logged
+    /// nothing else (a login-only session: today's Zeek writes it at the end,
+    /// `FTP::report_unlogged_sessions`).
+    fn write_message(&mut self, ts: Time, c: &Connection, logs: &mut Logs, always: bool) {
         let Some(cmd) = self.cmdarg.clone() else {
             return;
         };
@@ -178,7 +191,8 @@ impl Session {
         if cmd.cmd == b"PASS" && hidden {
             arg = b"<hidden>".to_vec();
         }
-        if LOGGED_COMMANDS.contains(&&cmd.cmd[..]) {
+        if always || LOGGED_COMMANDS.contains(&&cmd.cmd[..]) {
+            self.logged_command_seen = true;
             let password = match &self.password {
                 Some(_) if hidden => Some(&b"<hidden>"[..]),
                 p => p.as_deref(),
@@ -282,7 +296,10 @@ impl FtpLogger {
             a
         };
         match command {
-            b"USER" => s.user = clip(s, "FTP_user_too_long", MAX_USER_LENGTH, logs),
+            b"USER" => {
+                s.user = clip(s, "FTP_user_too_long", MAX_USER_LENGTH, logs);
+                s.user_seen = true;
+            }
             b"PASS" => {
                 s.password = Some(clip(s, "FTP_password_too_long", MAX_PASSWORD_LENGTH, logs))
             }
@@ -382,6 +399,11 @@ impl FtpLogger {
         for cmd in pending {
             s.cmdarg = Some(cmd);
             s.message(ts, &e.c, logs);
+        }
+        // A session of only USER/PASS/QUIT (a brute-force attempt) is still
+        // visible: one row for its last command (zeek/zeek#5570).
+        if s.user_seen && !s.logged_command_seen {
+            s.write_message(ts, &e.c, logs, true);
         }
     }
 }

@@ -311,7 +311,9 @@ fn malformed_requests_and_replies() {
     let o = Run::new().play(&[orig(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n")]);
     assert_eq!(o.verdict, "Violation(\"not a http request line\")");
     assert!(
-        names(&o).iter().all(|n| n == "http_stats" || n == "conn_weird"),
+        names(&o)
+            .iter()
+            .all(|n| n == "http_stats" || n == "conn_weird"),
         "{:?}",
         names(&o)
     );
@@ -656,15 +658,7 @@ fn throughput() {
             events.subscribe(Box::new(Count(seen.clone())));
         }
         let mut weirds = Vec::new();
-        let mut cx = AnalyzerCx {
-            ts: Time(0),
-            conn: &conn,
-            events: &mut events,
-            weirds: &mut weirds,
-            verdict: Verdict::Undecided,
-            tag: "HTTP",
-            flip: false,
-        };
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "HTTP");
         let mut a = HttpAnalyzer::default();
         a.deliver(&mut cx, true, b"GET / HTTP/1.1\r\n\r\n");
         a.deliver(
@@ -695,9 +689,22 @@ fn partial_connections_are_not_analysed() {
     let reply = b"HTTP/1.1 304 Not Modified\r\n\r\n";
     let frames = vec![
         tcp(1.0, client, server, "PA", 7001, 9001, request),
-        tcp(1.1, server, client, "PA", 9001, 7001 + request.len() as u32, reply),
+        tcp(
+            1.1,
+            server,
+            client,
+            "PA",
+            9001,
+            7001 + request.len() as u32,
+            reply,
+        ),
     ];
-    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(vec!["http_request", "http_reply", "partial_connection"]));
+    let out = run_with(
+        &frames,
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec!["http_request", "http_reply", "partial_connection"]),
+    );
     assert_eq!(event_names(&out), vec!["partial_connection"]);
     assert_eq!(conn_columns(&out, &["service", "history"]), vec!["-\tDd"]);
 }

@@ -76,7 +76,7 @@ fn httpish() -> impl Strategy<Value = Vec<u8>> {
 }
 
 mod http_support {
-    use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, ConnView, Verdict};
+    use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, ConnView};
     use netpac_runtime::event::{Events, Recorded, RecordingSink};
     use netpac_runtime::record::{Connection, Endpoint};
     use netpac_runtime::zeek::{ConnId, Interval, Port, Proto, Time};
@@ -129,15 +129,7 @@ mod http_support {
         }));
         let mut weirds = Vec::new();
         let mut a = netpac_analyzers::http::HttpAnalyzer::default();
-        let mut cx = AnalyzerCx {
-            ts: Time(0),
-            conn: &conn,
-            events: &mut events,
-            weirds: &mut weirds,
-            verdict: Verdict::Undecided,
-            tag: "HTTP",
-            flip: false,
-        };
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "HTTP");
         for (is_orig, data) in chunks {
             a.deliver(&mut cx, *is_orig, data);
         }
@@ -205,7 +197,7 @@ proptest! {
 
     #[test]
     fn finger_units_and_analyzer_never_panic(data in proptest::collection::vec(any::<u8>(), 0..3000), split in 0usize..3000) {
-        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, Verdict};
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
         use netpac_runtime::event::{Events, Recorded, RecordingSink};
         use netpac_runtime::zeek::Time;
         let lim = netpac_analyzers::finger::Limits::default();
@@ -218,21 +210,13 @@ proptest! {
         events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
         let mut weirds = Vec::new();
         let mut a = netpac_analyzers::finger::FINGERAnalyzer::new(0, lim);
-        let mut cx = AnalyzerCx {
-            ts: Time(0),
-            conn: &conn,
-            events: &mut events,
-            weirds: &mut weirds,
-            verdict: Verdict::Undecided,
-            tag: "FINGER",
-            flip: false,
-        };
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "FINGER");
         for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..])] {
             a.deliver(&mut cx, is_orig, d);
         }
         a.end_of_data(&mut cx, true);
         a.end_of_data(&mut cx, false);
-        prop_assert!(cx.verdict == Verdict::Undecided);
+        prop_assert!(cx.verdict == netpac_runtime::analyzer::Verdict::Undecided);
     }
 
     #[test]
@@ -241,7 +225,7 @@ proptest! {
         split in 0usize..3000,
         pending in prop_oneof![Just(0u64), Just(220u64), any::<u64>()],
     ) {
-        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, Verdict};
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
         use netpac_runtime::event::{Events, Recorded, RecordingSink};
         use netpac_runtime::zeek::Time;
         let lim = netpac_analyzers::ftp::Limits::default();
@@ -254,15 +238,7 @@ proptest! {
         events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
         let mut weirds = Vec::new();
         let mut a = netpac_analyzers::ftp::FTPAnalyzer::new(0, lim);
-        let mut cx = AnalyzerCx {
-            ts: Time(0),
-            conn: &conn,
-            events: &mut events,
-            weirds: &mut weirds,
-            verdict: Verdict::Undecided,
-            tag: "FTP",
-            flip: false,
-        };
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "FTP");
         for (is_orig, d) in [(false, &data[..at]), (true, &data[at..]), (false, &data[at..])] {
             a.deliver(&mut cx, is_orig, d);
         }

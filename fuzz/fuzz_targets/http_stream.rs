@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn, Verdict};
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
 use netpac_runtime::zeek::{Proto, Time};
 
@@ -16,15 +16,7 @@ fuzz_target!(|data: &[u8]| {
     }));
     let mut weirds = Vec::new();
     let mut analyzer = netpac_analyzers::http::HttpAnalyzer::default();
-    let mut cx = AnalyzerCx {
-        ts: Time(0),
-        conn: &conn,
-        events: &mut events,
-        weirds: &mut weirds,
-        verdict: Verdict::Undecided,
-        tag: "HTTP",
-        flip: false,
-    };
+    let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "HTTP");
     // Each piece: one control byte (direction, length), then that many bytes.
     let mut rest = data;
     while let Some((&ctl, tail)) = rest.split_first() {

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use netpac_analyzers::modbus;
-use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, NoConnection, Verdict};
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, NoConnection};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
 use netpac_runtime::zeek::Time;
 
@@ -22,15 +22,13 @@ fuzz_target!(|data: &[u8]| {
     let mut weirds = Vec::new();
     let mut analyzer = modbus::MODBUSAnalyzer::new(0, modbus::Limits::default());
     for (is_orig, chunk) in [(true, orig), (false, resp)] {
-        let mut cx = AnalyzerCx {
-            ts: Time::ZERO,
-            conn: &NoConnection,
-            events: &mut events,
-            weirds: &mut weirds,
-            verdict: Verdict::Undecided,
-            tag: "MODBUS",
-            flip: false,
-        };
+        let mut cx = AnalyzerCx::new(
+            Time::ZERO,
+            &NoConnection,
+            &mut events,
+            &mut weirds,
+            "MODBUS",
+        );
         analyzer.deliver(&mut cx, is_orig, chunk);
     }
 });

@@ -75,6 +75,27 @@ pub struct AnalyzerCx<'a> {
     pub flip: bool,
 }
 
+impl<'a> AnalyzerCx<'a> {
+    /// A context with nothing decided yet, for one call into an analyzer.
+    pub fn new(
+        ts: Time,
+        conn: &'a dyn ConnView,
+        events: &'a mut Events,
+        weirds: &'a mut Vec<Weird>,
+        tag: &'static str,
+    ) -> AnalyzerCx<'a> {
+        AnalyzerCx {
+            ts,
+            conn,
+            events,
+            weirds,
+            verdict: Verdict::Undecided,
+            tag,
+            flip: false,
+        }
+    }
+}
+
 impl AnalyzerCx<'_> {
     pub fn confirm(&mut self) {
         if self.verdict == Verdict::Undecided {

@@ -397,15 +397,7 @@ impl Engine {
                 core, analyzers, ..
             } = &mut conn;
             for a in analyzers.iter_mut() {
-                let mut cx = AnalyzerCx {
-                    ts,
-                    conn: &*core,
-                    events: &mut self.events,
-                    weirds: &mut self.weirds,
-                    verdict: Verdict::Undecided,
-                    tag: a.tag,
-                    flip: false,
-                };
+                let mut cx = AnalyzerCx::new(ts, &*core, &mut self.events, &mut self.weirds, a.tag);
                 a.analyzer().done(&mut cx);
                 apply_verdict(
                     core,

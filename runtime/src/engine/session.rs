@@ -125,15 +125,7 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
     let mut i = 0;
     while i < analyzers.len() {
         let a = &mut analyzers[i];
-        let mut acx = AnalyzerCx {
-            ts: cx.ts,
-            conn: &*core,
-            events: cx.events,
-            weirds: cx.weirds,
-            verdict: Verdict::Undecided,
-            tag: a.tag,
-            flip: false,
-        };
+        let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
         match feed {
             Feed::Data(d) => a.analyzer().deliver(&mut acx, is_orig, d),
             Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, n),
@@ -155,15 +147,7 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
         } else {
             let mut gone = analyzers.remove(i);
             removed.push(gone.tag);
-            let mut acx = AnalyzerCx {
-                ts: cx.ts,
-                conn: &*core,
-                events: cx.events,
-                weirds: cx.weirds,
-                verdict: Verdict::Undecided,
-                tag: gone.tag,
-                flip: false,
-            };
+            let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, gone.tag);
             gone.analyzer().done(&mut acx);
         }
     }
@@ -200,15 +184,7 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
         *cx.next_aid += 1;
         let mut keep = true;
         for (orig, bytes) in &found.replay {
-            let mut acx = AnalyzerCx {
-                ts: cx.ts,
-                conn: &conn.core,
-                events: cx.events,
-                weirds: cx.weirds,
-                verdict: Verdict::Undecided,
-                tag: a.tag,
-                flip: false,
-            };
+            let mut acx = AnalyzerCx::new(cx.ts, &conn.core, cx.events, cx.weirds, a.tag);
             a.analyzer().deliver(&mut acx, *orig, bytes);
             let (verdict, flip) = (acx.verdict, acx.flip);
             if flip {

@@ -344,7 +344,7 @@ impl Engine {
         self.advance(ts);
 
         if ip.bad_ip_checksum && !self.config.ignore_checksums {
-            self.flow_weird(ts, "bad_IP_checksum", ip);
+            self.flow_weird(ts, "bad_IP_checksum", ip, "IP");
             return;
         }
         match ip.proto {
@@ -359,7 +359,14 @@ impl Engine {
         }
     }
 
-    fn flow_weird(&mut self, ts: Time, name: &'static str, ip: &IpPacket<'_>) {
+    /// A weird about `ip`'s address pair (no connection), reported by `source`.
+    fn flow_weird(
+        &mut self,
+        ts: Time,
+        name: &'static str,
+        ip: &IpPacket<'_>,
+        source: &'static str,
+    ) {
         self.weirds.push(Weird {
             ts,
             name,
@@ -368,7 +375,7 @@ impl Engine {
                 src: ip.src,
                 dst: ip.dst,
             },
-            source: "IP",
+            source,
         });
     }
 

@@ -12,10 +12,10 @@ impl Engine {
     pub(super) fn header_fits(&mut self, ts: Time, ip: &IpPacket<'_>, min: usize) -> bool {
         let claimed = ip.l4_len_claimed() as usize;
         if claimed != 0 && claimed < min {
-            self.flow_weird(ts, "truncated_header", ip);
+            self.flow_weird(ts, "truncated_header", ip, "IP");
             false
         } else if ip.l4.len() < min {
-            self.flow_weird(ts, "internally_truncated_header", ip);
+            self.flow_weird(ts, "internally_truncated_header", ip, "IP");
             false
         } else {
             true

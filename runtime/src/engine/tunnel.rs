@@ -59,16 +59,7 @@ impl Engine {
         } else {
             "exceeded_tunnel_max_depth_in_tunnel"
         };
-        self.weirds.push(Weird {
-            ts,
-            name,
-            addl: String::new(),
-            scope: WeirdScope::Flow {
-                src: outer.src,
-                dst: outer.dst,
-            },
-            source,
-        });
+        self.flow_weird(ts, name, outer, source);
         true
     }
 
@@ -109,16 +100,7 @@ impl Engine {
             return;
         };
         if let Some(name) = strict_ip_proto.and_then(|proto| inner_ip_problem(inner, proto)) {
-            self.weirds.push(Weird {
-                ts,
-                name,
-                addl: String::new(),
-                scope: WeirdScope::Flow {
-                    src: ip.src,
-                    dst: ip.dst,
-                },
-                source: "IPTUNNEL",
-            });
+            self.flow_weird(ts, name, ip, "IPTUNNEL");
             return;
         }
         // Zeek keeps one tunnel per address pair, whichever way and whatever
@@ -177,16 +159,7 @@ impl Engine {
         }
         match (tunnel.decapsulate)(payload) {
             Decapsulated::Not => {}
-            Decapsulated::Weird(name) => self.weirds.push(Weird {
-                ts,
-                name,
-                addl: String::new(),
-                scope: WeirdScope::Flow {
-                    src: outer.src,
-                    dst: outer.dst,
-                },
-                source: tunnel.tag,
-            }),
+            Decapsulated::Weird(name) => self.flow_weird(ts, name, outer, tunnel.tag),
             Decapsulated::Inner {
                 link,
                 offset,

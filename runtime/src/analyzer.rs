@@ -213,7 +213,7 @@ impl ConnView for NoConnection {
             duration: crate::zeek::Interval(0),
             service: Vec::new(),
             history: String::new(),
-            uid: String::new(),
+            uid: "".into(),
             vlan: None,
             inner_vlan: None,
             extra: Default::default(),

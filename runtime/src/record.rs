@@ -1,7 +1,7 @@
 //! Zeek's `connection` record and its parts, as events carry them.
 //! Built on demand (only when an event that carries it is subscribed).
 
-use crate::zeek::{ConnId, Interval, Time, ZString};
+use crate::zeek::{ConnId, Interval, MacAddr, Time, ZString};
 use serde::Serialize;
 
 /// One side of a connection (Zeek's `endpoint`).
@@ -14,7 +14,7 @@ pub struct Endpoint {
     pub num_pkts: Option<u64>,
     pub num_bytes_ip: Option<u64>,
     pub flow_label: u64,
-    pub l2_addr: Option<String>,
+    pub l2_addr: Option<MacAddr>,
 }
 
 /// Zeek's `connection` record.
@@ -28,7 +28,8 @@ pub struct Connection {
     /// Confirmed analyzers, lower-case (`set[string]`).
     pub service: Vec<String>,
     pub history: String,
-    pub uid: String,
+    /// Shared with the connection: records are built per event.
+    pub uid: std::sync::Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]

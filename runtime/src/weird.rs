@@ -50,7 +50,7 @@ impl WeirdSink for Vec<Weird> {
 #[derive(Default)]
 pub struct WeirdLog {
     /// Names already logged per connection uid, forgotten at removal.
-    per_conn: FxHashMap<String, Vec<String>>,
+    per_conn: FxHashMap<std::sync::Arc<str>, Vec<String>>,
     per_flow: FxHashMap<(IpAddr, IpAddr, String), ()>,
     per_net: FxHashMap<String, ()>,
 }
@@ -140,7 +140,7 @@ pub fn conn_weird_row(
 ) -> Vec<Value> {
     let id = &c.id;
     let where_ = [
-        Value::str(&c.uid),
+        Value::str(c.uid.as_bytes()),
         Value::Addr(id.orig_h),
         Value::Port(id.orig_p.number),
         Value::Addr(id.resp_h),

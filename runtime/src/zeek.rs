@@ -138,6 +138,24 @@ impl Serialize for Port {
     }
 }
 
+/// A MAC address, printed as Zeek prints one (`aa:bb:cc:dd:ee:ff`) only when
+/// written: every `connection` record carries two, so they stay six bytes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &self.0;
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+    }
+}
+
+impl Serialize for MacAddr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// Zeek's `string`: arbitrary bytes. Shares the packet buffer where it can.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ZString(pub Bytes);

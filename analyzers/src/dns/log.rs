@@ -80,7 +80,7 @@ struct Info {
 /// The connection columns every row repeats.
 #[derive(Debug, Clone)]
 struct ConnKeyCols {
-    uid: String,
+    uid: std::sync::Arc<str>,
     id: netpac_runtime::zeek::ConnId,
 }
 
@@ -132,7 +132,7 @@ impl State {
 /// Writes `dns.log` from the DNS events it subscribes to.
 #[derive(Default)]
 pub struct DnsLogger {
-    conns: FxHashMap<String, State>,
+    conns: FxHashMap<std::sync::Arc<str>, State>,
 }
 
 impl DnsLogger {
@@ -381,7 +381,7 @@ impl LogRecord for Info {
         let id = &i.conn.id;
         vec![
             Value::Time(i.ts),
-            Value::str(&i.conn.uid),
+            Value::str(i.conn.uid.as_bytes()),
             Value::Addr(id.orig_h),
             Value::Port(id.orig_p.number),
             Value::Addr(id.resp_h),

@@ -74,7 +74,7 @@ struct DataChannel {
 
 /// `c$ftp`: the session of one control connection.
 struct Session {
-    uid: String,
+    uid: std::sync::Arc<str>,
     id: ConnId,
     user: Vec<u8>,
     password: Option<Vec<u8>>,
@@ -201,7 +201,7 @@ impl Session {
             let id = &self.id;
             let row = [
                 Value::Time(cmd.ts),
-                Value::str(&self.uid),
+                Value::str(self.uid.as_bytes()),
                 Value::Addr(id.orig_h),
                 Value::Port(id.orig_p.number),
                 Value::Addr(id.resp_h),
@@ -250,7 +250,7 @@ impl Session {
 /// Writes `ftp.log` from the FTP events it subscribes to.
 #[derive(Default)]
 pub struct FtpLogger {
-    conns: FxHashMap<String, Session>,
+    conns: FxHashMap<std::sync::Arc<str>, Session>,
 }
 
 impl FtpLogger {

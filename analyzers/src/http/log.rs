@@ -163,7 +163,7 @@ impl State {
 /// The `http.log` writer: pairs requests with replies per connection.
 #[derive(Default)]
 pub struct HttpLogger {
-    conns: HashMap<String, State>,
+    conns: HashMap<std::sync::Arc<str>, State>,
 }
 
 impl HttpLogger {

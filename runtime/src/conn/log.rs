@@ -216,7 +216,7 @@ fn conn_log_row(c: &Connection, local_nets: &[(IpAddr, u8)], cols: ConnColumns) 
     let local = !local_nets.is_empty();
     let mut row = vec![
         Value::Time(c.start_time),
-        Value::str(&c.uid),
+        Value::str(c.uid.as_bytes()),
         Value::Addr(c.id.orig_h),
         Value::Port(c.id.orig_p.number),
         Value::Addr(c.id.resp_h),
@@ -271,8 +271,8 @@ fn conn_log_row(c: &Connection, local_nets: &[(IpAddr, u8)], cols: ConnColumns) 
         row.push(Value::opt(c.inner_vlan, Value::Int));
     }
     if cols.l2_addrs {
-        row.push(Value::opt(c.orig.l2_addr.as_ref(), Value::str));
-        row.push(Value::opt(c.resp.l2_addr.as_ref(), Value::str));
+        row.push(Value::opt(c.orig.l2_addr, |m| Value::str(m.to_string())));
+        row.push(Value::opt(c.resp.l2_addr, |m| Value::str(m.to_string())));
     }
     if cols.speculative_service {
         row.push(if c.extra.speculative_service.is_empty() {

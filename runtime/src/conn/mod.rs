@@ -10,7 +10,7 @@ pub mod tcp_stats;
 
 use crate::analyzer::{Analyzer, ConnView};
 use crate::record::{ConnExtra, Connection, Endpoint};
-use crate::zeek::{ConnId, Interval, Proto, Time};
+use crate::zeek::{ConnId, Interval, MacAddr, Proto, Time};
 use std::net::IpAddr;
 
 pub use log::{community_id, conn_log_schema, ConnColumns, ConnLog, ConnRecord};
@@ -106,7 +106,7 @@ pub struct SizeCounter {
 pub struct ConnCore {
     pub id: ConnId,
     pub ip_proto: u8,
-    pub uid: String,
+    pub uid: std::sync::Arc<str>,
     pub start_time: Time,
     pub last_time: Time,
     pub history: String,
@@ -189,7 +189,7 @@ impl ConnCore {
         ConnCore {
             id,
             ip_proto,
-            uid,
+            uid: uid.into(),
             start_time: ts,
             last_time: ts,
             history: String::new(),
@@ -304,24 +304,9 @@ impl ConnCore {
             num_pkts: Some(counter.pkts),
             num_bytes_ip: Some(counter.ip_bytes),
             flow_label: self.flow_labels[if is_orig { 0 } else { 1 }] as u64,
-            l2_addr: l2.map(|m| mac_string(&m)),
+            l2_addr: l2.map(MacAddr),
         }
     }
-}
-
-/// `aa:bb:cc:dd:ee:ff`, as Zeek prints MAC addresses (built for every
-/// connection record, so without `fmt`).
-pub fn mac_string(m: &[u8; 6]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(17);
-    for (i, b) in m.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 0xf)] as char);
-    }
-    s
 }
 
 impl ConnView for ConnCore {

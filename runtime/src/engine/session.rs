@@ -27,7 +27,7 @@ pub(super) fn conn_weird(
         addl,
         scope: WeirdScope::Conn {
             id: core.id,
-            uid: core.uid.clone(),
+            uid: core.uid.to_string(),
         },
         source,
     });

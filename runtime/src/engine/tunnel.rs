@@ -171,7 +171,7 @@ impl Engine {
                 let Some(outer_conn) = self.slots[slot as usize].conn.as_ref() else {
                     return;
                 };
-                let uid = outer_conn.core.uid.clone();
+                let uid = outer_conn.core.uid.to_string();
                 self.inner_packet(ts, link, inner, uid);
                 if confirm {
                     self.confirm_tunnel(ts, slot, tunnel.tag);

@@ -9,6 +9,7 @@ extern crate self as netpac_analyzers;
 
 pub mod arp;
 pub mod dns;
+pub mod file;
 pub mod finger;
 pub mod ftp;
 pub mod http;
@@ -23,6 +24,7 @@ pub fn registry() -> Registry {
     let mut reg = Registry::default();
     arp::register(&mut reg);
     dns::register(&mut reg);
+    file::register(&mut reg);
     finger::register(&mut reg);
     ftp::register(&mut reg);
     http::register(&mut reg);
@@ -37,6 +39,7 @@ pub fn event_names() -> Vec<&'static str> {
     for list in [
         arp::EVENT_NAMES,
         dns::EVENT_NAMES,
+        file::EVENT_NAMES,
         finger::EVENT_NAMES,
         ftp::EVENT_NAMES,
         http::EVENT_NAMES,

@@ -23,6 +23,7 @@ pub struct Module {
     pub analyzers: Vec<AnalyzerDecl>,
     pub records: Vec<RecordDecl>,
     pub events: Vec<EventDecl>,
+    pub expects: Vec<ExpectDecl>,
     /// Source files the module came from (indices into the file table).
     pub files: Vec<u32>,
 }
@@ -315,6 +316,22 @@ pub struct EventDecl {
     pub args: Vec<Named>,
     pub trigger: Trigger,
     pub done: bool,
+    pub cond: Option<Expr>,
+    pub span: Span,
+}
+
+/// `expect ANALYZER tcp from ORIG to ENDPOINT for Ns service "..." on r: Unit where cond;`
+#[derive(Debug, Clone)]
+pub struct ExpectDecl {
+    pub analyzer: String,
+    pub analyzer_span: Span,
+    pub transport: Transport,
+    /// `None`: from any originator.
+    pub from: Option<Expr>,
+    pub to: Expr,
+    pub secs: u32,
+    pub service: Option<String>,
+    pub binders: Vec<Named>,
     pub cond: Option<Expr>,
     pub span: Span,
 }

@@ -503,6 +503,8 @@ pub enum FormatArg {
 #[derive(Debug, Clone)]
 pub enum ExternArg {
     Count(Expr),
+    /// An address (`$orig_h`, `$resp_h`, an `ipv4` field).
+    Addr(ZValue),
     Bool(Expr),
     Bytes(Expr),
     /// A unit passed by reference.
@@ -526,6 +528,9 @@ pub enum Builtin {
     Pdu,
     EventRespPort,
     Ts,
+    /// `$orig_h`, `$resp_h`: the connection's addresses.
+    OrigH,
+    RespH,
 }
 
 /// An expression converted to a Zeek value.
@@ -614,6 +619,21 @@ pub struct UnitBindings {
 pub enum BindItem {
     Raise(Raise),
     Loop(BindLoop),
+    Expect(Expect),
+}
+
+/// Announcing a connection (`expect`): raised whether or not anything subscribes.
+#[derive(Debug)]
+pub struct Expect {
+    pub analyzer: String,
+    pub udp: bool,
+    /// The originator's address; `None` for any.
+    pub from: Option<ZValue>,
+    /// An `endpoint` expression (`Option<Endpoint>`).
+    pub to: Expr,
+    pub secs: u32,
+    pub service: Option<String>,
+    pub cond: Option<Expr>,
 }
 
 /// `for var in iter { items }`, run only if one of `wants` is subscribed.

@@ -174,6 +174,7 @@ fn merge(into: &mut Module, m: Module) {
     into.analyzers.extend(m.analyzers);
     into.records.extend(m.records);
     into.events.extend(m.events);
+    into.expects.extend(m.expects);
     into.files.extend(m.files);
 }
 

@@ -292,6 +292,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                                 lines = Some(lines_target(&cx, p, lspan)?);
                             }
                             Rule::attr => attrs.push(attr(&cx, p)?),
+                            Rule::expected_kw => {}
                             Rule::extern_ctor => {
                                 let path = p.into_inner().next().unwrap();
                                 extern_ctor = Some(path.as_str().split_whitespace().collect());
@@ -358,6 +359,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 });
             }
             Rule::event_decl => module.events.push(event_decl(&cx, item)?),
+            Rule::expect_decl => module.expects.push(expect_decl(&cx, item)?),
             Rule::EOI => {}
             r => unreachable!("unexpected item {r:?}"),
         }
@@ -751,6 +753,61 @@ fn event_decl(cx: &Cx, p: P<'_>) -> Result<EventDecl, Diagnostic> {
         args,
         trigger: trigger.unwrap(),
         done,
+        cond,
+        span,
+    })
+}
+
+fn expect_decl(cx: &Cx, p: P<'_>) -> Result<ExpectDecl, Diagnostic> {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let n = it.next().unwrap();
+    let analyzer_span = cx.span(&n);
+    let analyzer = n.as_str().to_string();
+    let transport = if it.next().unwrap().as_str() == "udp" {
+        Transport::Udp
+    } else {
+        Transport::Tcp
+    };
+    let from_part = it.next().unwrap();
+    let from = match from_part.as_rule() {
+        Rule::any_kw => None,
+        _ => Some(expr(cx, from_part)?),
+    };
+    let to = expr(cx, it.next().unwrap())?;
+    let lit = it.next().unwrap();
+    let secs = u32::try_from(int_value(cx, &lit)?)
+        .ok()
+        .filter(|&s| s > 0)
+        .ok_or_else(|| Diagnostic::new(cx.span(&lit), "expect time out of range (1 to 2^32-1 seconds)"))?;
+    let mut service = None;
+    let mut binders = Vec::new();
+    let mut cond = None;
+    for part in it {
+        match part.as_rule() {
+            Rule::str_lit => {
+                let raw = part.as_str();
+                service = Some(raw[1..raw.len() - 1].to_string());
+            }
+            Rule::binders => {
+                binders = part
+                    .into_inner()
+                    .map(|b| named(cx, b))
+                    .collect::<Result<_, _>>()?
+            }
+            Rule::expr => cond = Some(expr(cx, part)?),
+            r => unreachable!("expect part {r:?}"),
+        }
+    }
+    Ok(ExpectDecl {
+        analyzer,
+        analyzer_span,
+        transport,
+        from,
+        to,
+        secs,
+        service,
+        binders,
         cond,
         span,
     })

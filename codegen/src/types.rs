@@ -383,6 +383,9 @@ pub enum ZTy {
     Interval,
     Time,
     Conn,
+    /// An address and port an extern fn found in a payload, if any
+    /// (`Option<netpac_runtime::expected::Endpoint>`): what `expect ... to` takes.
+    Endpoint,
     Vec(Box<ZTy>),
     Record(String),
 }
@@ -399,6 +402,7 @@ impl ZTy {
             "interval" => ZTy::Interval,
             "time" => ZTy::Time,
             "connection" => ZTy::Conn,
+            "endpoint" => ZTy::Endpoint,
             "string_vec" => ZTy::Vec(Box::new(ZTy::Str)),
             "index_vec" => ZTy::Vec(Box::new(ZTy::Count)),
             // Zeek's vector type aliases (init-bare.zeek).
@@ -422,6 +426,7 @@ impl ZTy {
             ZTy::Interval => "interval".into(),
             ZTy::Time => "time".into(),
             ZTy::Conn => "connection".into(),
+            ZTy::Endpoint => "endpoint".into(),
             ZTy::Vec(t) => format!("vector of {}", t.name()),
             ZTy::Record(r) => r.clone(),
         }

@@ -280,6 +280,12 @@ impl Registry {
                 .find(|t| t.detect.is_some_and(|looks_like| looks_like(payload)))
         })
     }
+    /// The analyzer of a transport with this tag (an expected connection's).
+    pub fn by_tag(&self, proto: Proto, tag: &str) -> Option<&AnalyzerSpec> {
+        self.analyzers
+            .iter()
+            .find(|a| a.proto == proto && a.tag == tag)
+    }
     /// Analyzers registered for a responder port.
     pub fn for_port(&self, proto: Proto, port: u16) -> impl Iterator<Item = &AnalyzerSpec> {
         self.analyzers

@@ -123,6 +123,8 @@ pub struct Events {
     interest: Vec<u64>,
     sinks: Vec<Box<dyn EventSink>>,
     logs: Logs,
+    /// Connections announced since the engine last looked (`expect` in a grammar).
+    scheduled: Vec<crate::expected::Expectation>,
 }
 
 impl Default for Events {
@@ -143,6 +145,7 @@ impl Events {
             interest: vec![0; EVENT_COUNT.div_ceil(64)],
             sinks: Vec::new(),
             logs,
+            scheduled: Vec::new(),
         }
     }
 
@@ -161,6 +164,21 @@ impl Events {
         self.interest
             .get(i / 64)
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Announces a connection that will come (Zeek's `Analyzer::schedule_analyzer`);
+    /// the engine takes it before the next connection starts. At most
+    /// [`crate::expected::MAX_EXPECTED`] wait here; past that the newest is dropped
+    /// (the engine's table keeps the newest of what it takes).
+    pub fn schedule(&mut self, e: crate::expected::Expectation) {
+        if self.scheduled.len() < crate::expected::MAX_EXPECTED {
+            self.scheduled.push(e);
+        }
+    }
+
+    /// The announced connections not yet taken, oldest first.
+    pub fn take_scheduled(&mut self) -> std::vec::Drain<'_, crate::expected::Expectation> {
+        self.scheduled.drain(..)
     }
 
     pub fn raise(&mut self, ts: Time, ev: &dyn Event) {

@@ -19,6 +19,7 @@ pub mod decode;
 pub mod dpd;
 pub mod engine;
 pub mod event;
+pub mod expected;
 pub mod framer;
 pub mod lines;
 pub mod log;

@@ -6,6 +6,7 @@
 use crate::ftp::commands::{best_pending, CmdArg};
 use crate::ftp::paths::{build_path_compressed, extract_path, last_count};
 use crate::ftp::ports::{parse_eftp_port, parse_ftp_epsv, parse_ftp_pasv, parse_ftp_port};
+use crate::file::FileTransferred;
 use crate::ftp::{FtpReply, FtpRequest};
 use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{EventHandlers, EventSink};
@@ -82,6 +83,8 @@ struct Session {
     reply_code: Option<u64>,
     reply_msg: Option<Vec<u8>>,
     data_channel: Option<DataChannel>,
+    /// The type of the file on the data connection (`file_transferred`).
+    mime_type: Option<Vec<u8>>,
     cwd: Vec<u8>,
     cmdarg: Option<CmdArg>,
     /// `pending_commands`, by sequence number (bounded by `MAX_PENDING_COMMANDS`).
@@ -107,6 +110,7 @@ impl Session {
             reply_code: None,
             reply_msg: None,
             data_channel: None,
+            mime_type: None,
             cwd: b".".to_vec(),
             cmdarg: None,
             pending: BTreeMap::new(),
@@ -214,8 +218,7 @@ impl Session {
                 } else {
                     Value::str(&arg)
                 },
-                // mime_type and fuid come from the data connection's file analysis (not built).
-                Value::Unset,
+                Value::opt(self.mime_type.as_ref(), Value::str),
                 Value::opt(self.file_size, Value::Count),
                 Value::opt(self.reply_code, Value::Count),
                 Value::opt(self.reply_msg.as_ref(), Value::str),
@@ -223,10 +226,12 @@ impl Session {
                 Value::opt(dc, |d| Value::Addr(d.orig_h)),
                 Value::opt(dc, |d| Value::Addr(d.resp_h)),
                 Value::opt(dc, |d| Value::Port(d.resp_p)),
+                // fuid comes from file analysis (not built).
                 Value::Unset,
             ];
             logs.write(&FTP_LOG, &row);
         }
+        self.mime_type = None;
         self.file_size = None;
         self.data_channel = None;
     }
@@ -251,7 +256,15 @@ impl Session {
 #[derive(Default)]
 pub struct FtpLogger {
     conns: FxHashMap<std::sync::Arc<str>, Session>,
+    /// `ftp_data_expected`: the control session (uid) of each announced data
+    /// channel, by its responder address and port. Entries leave with the data
+    /// connection or their session; at most `MAX_EXPECTED_DATA` are kept.
+    data_expected: FxHashMap<(IpAddr, u16), std::sync::Arc<str>>,
 }
+
+/// How many announced data channels `ftp_data_expected` keeps (Zeek expires
+/// them after 5 minutes; a flood of PORT commands must not grow it for that long).
+const MAX_EXPECTED_DATA: usize = 65_536;
 
 impl FtpLogger {
     /// The `ftp.log` writer as an event consumer.
@@ -260,7 +273,8 @@ impl FtpLogger {
             EventHandlers::new(FtpLogger::default())
                 .on::<FtpRequest>(FtpLogger::request)
                 .on::<FtpReply>(FtpLogger::reply)
-                .on::<ConnectionStateRemove>(FtpLogger::remove),
+                .on::<ConnectionStateRemove>(FtpLogger::remove)
+                .on::<FileTransferred>(FtpLogger::file_transferred),
         )
     }
 
@@ -311,12 +325,15 @@ impl FtpLogger {
                 };
                 if p.valid {
                     // The server connects to the client's address and port.
-                    s.data_channel = Some(DataChannel {
+                    let dc = DataChannel {
                         passive: false,
                         orig_h: s.id.resp_h,
                         resp_h: p.h,
                         resp_p: p.p,
-                    });
+                    };
+                    s.data_channel = Some(dc);
+                    let uid = s.uid.clone();
+                    self.expect_data(&uid, &dc);
                 }
             }
             _ => {}
@@ -325,25 +342,38 @@ impl FtpLogger {
 
     /// main.zeek's `ftp_reply`.
     fn reply(&mut self, ts: Time, e: &FtpReply, logs: &mut Logs) {
+        if let Some((uid, dc)) = self.pair_reply(ts, e, logs) {
+            self.expect_data(&uid, &dc);
+        }
+    }
+
+    /// Pairs a reply with its command; the data channel it announces, if any.
+    fn pair_reply(
+        &mut self,
+        ts: Time,
+        e: &FtpReply,
+        logs: &mut Logs,
+    ) -> Option<(std::sync::Arc<str>, DataChannel)> {
         let c = &e.c;
+        let mut announced = None;
         let (code, msg) = (e.code, e.msg.as_bytes());
         let s = self.session(ts, c);
         // Lines inside a multi-line reply pair with nothing, unless they look like a
         // reply of their own (servers that never close a `230-` reply).
         if e.cont_resp && code == 0 && s.reply_code.is_some() && !looks_like_reply(msg) {
-            return;
+            return None;
         }
         let Some(cmd) = best_pending(s.pending.values(), code, msg).cloned() else {
-            return;
+            return None;
         };
         s.cmdarg = Some(cmd);
         s.reply_code = Some(code);
         s.reply_msg = Some(msg.to_vec());
         if e.cont_resp {
-            return;
+            return None;
         }
         let Some(cmd) = s.cmdarg.as_mut() else {
-            return;
+            return None;
         };
         if (code == 150 && cmd.cmd == b"RETR") || (code == 213 && cmd.cmd == b"SIZE") {
             s.file_size = Some(last_count(msg));
@@ -357,12 +387,14 @@ impl FtpLogger {
                 if code == 229 && p.h == IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) {
                     p.h = s.id.resp_h;
                 }
-                s.data_channel = Some(DataChannel {
+                let dc = DataChannel {
                     passive: true,
                     orig_h: s.id.orig_h,
                     resp_h: p.h,
                     resp_p: p.p,
-                });
+                };
+                s.data_channel = Some(dc);
+                announced = Some((s.uid.clone(), dc));
             }
         }
         // The working directory, from the first reply that confirms a move.
@@ -388,13 +420,41 @@ impl FtpLogger {
             s.remove_current();
             s.message(ts, c, logs);
         }
+        announced
+    }
+
+    /// main.zeek's `file_transferred`: the data connection's type goes to the
+    /// session that announced it, up to the first `;`.
+    fn file_transferred(&mut self, _ts: Time, e: &FileTransferred, _logs: &mut Logs) {
+        let key = (e.c.id.resp_h, e.c.id.resp_p.number);
+        let Some(uid) = self.data_expected.get(&key) else {
+            return;
+        };
+        if let Some(s) = self.conns.get_mut(uid) {
+            let mime = e.mime_type.as_bytes();
+            let end = mime.iter().position(|&b| b == b';').unwrap_or(mime.len());
+            s.mime_type = Some(mime[..end].to_vec());
+        }
+    }
+
+    /// An announced data channel, remembered for `file_transferred`.
+    fn expect_data(&mut self, uid: &std::sync::Arc<str>, dc: &DataChannel) {
+        if self.data_expected.len() >= MAX_EXPECTED_DATA {
+            self.data_expected.clear();
+        }
+        self.data_expected.insert((dc.resp_h, dc.resp_p), uid.clone());
     }
 
     /// `finalize_ftp`: every command still pending is written at the end.
+    /// (`finalize_ftp_data`: a data connection's channel is forgotten.)
     fn remove(&mut self, ts: Time, e: &ConnectionStateRemove, logs: &mut Logs) {
+        if e.c.service.iter().any(|s| s == "ftp-data") {
+            self.data_expected.remove(&(e.c.id.resp_h, e.c.id.resp_p.number));
+        }
         let Some(mut s) = self.conns.remove(&e.c.uid) else {
             return;
         };
+        self.data_expected.retain(|_, uid| *uid != s.uid);
         let pending: Vec<CmdArg> = s.pending.values().cloned().collect();
         for cmd in pending {
             s.cmdarg = Some(cmd);

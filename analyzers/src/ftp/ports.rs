@@ -2,6 +2,8 @@
 //! `parse_ftp_pasv`, `parse_ftp_epsv` in ftp/functions.bif), which its ftp
 //! scripts call on PORT/EPRT arguments and 227/229 reply messages.
 
+use netpac_runtime::expected::Endpoint;
+use netpac_runtime::parse::Pdu;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Zeek's `ftp_port` record.
@@ -160,6 +162,37 @@ pub fn parse_ftp_epsv(s: &[u8]) -> FtpPort {
         Some(i) => parse_eftp_port(&s[i + 1..]),
         None => FtpPort::invalid(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
     }
+}
+
+/// The data channel endpoints the grammar's `expect` items read (`grammars/ftp.evt`):
+/// what a `PORT`/`EPRT` argument or a `227`/`229` reply names, if valid.
+fn endpoint(p: FtpPort) -> Option<Endpoint> {
+    p.valid.then_some(Endpoint { h: p.h, p: p.p })
+}
+
+/// `PORT h1,h2,h3,h4,p1,p2`.
+pub fn port_endpoint(_pdu: &Pdu<'_>, arg: &[u8]) -> Option<Endpoint> {
+    endpoint(parse_ftp_port(arg))
+}
+
+/// `EPRT |proto|addr|port|`.
+pub fn eprt_endpoint(_pdu: &Pdu<'_>, arg: &[u8]) -> Option<Endpoint> {
+    endpoint(parse_eftp_port(arg))
+}
+
+/// A `227` reply: `Entering Passive Mode (h1,h2,h3,h4,p1,p2)`.
+pub fn pasv_endpoint(_pdu: &Pdu<'_>, msg: &[u8]) -> Option<Endpoint> {
+    endpoint(parse_ftp_pasv(msg))
+}
+
+/// A `229` reply: `(|||port|)`; without an address the data connection goes to
+/// the server (main.zeek: `data$h == [::]` becomes the control connection's responder).
+pub fn epsv_endpoint(_pdu: &Pdu<'_>, msg: &[u8], server: IpAddr) -> Option<Endpoint> {
+    let mut p = parse_ftp_epsv(msg);
+    if p.h == IpAddr::V6(Ipv6Addr::UNSPECIFIED) {
+        p.h = server;
+    }
+    endpoint(p)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ast::{Expr, ExprKind, Transport, Trigger, UnitBody};
-use crate::ir::{BindItem, BindLoop, EventStruct, Raise, Record, UnitBindings, ZValue};
+use crate::ir::{BindItem, BindLoop, EventStruct, Expect, Raise, Record, UnitBindings, ZValue};
 use crate::types::TypeDef;
 
 /// A node of the binding tree: one binder (`q: m.question`) shared by every
@@ -18,6 +18,8 @@ struct Node {
 enum Item {
     Event(usize),
     Done(usize),
+    /// An `expect` (index into the module's expects).
+    Expect(usize),
     Child(Node),
 }
 
@@ -202,6 +204,46 @@ impl Checker<'_> {
         })
     }
 
+    /// An `expect`: the originator an address (or any), the responder an
+    /// `endpoint` (what an extern fn found in the payload, if anything).
+    fn check_expect(&mut self, idx: usize, sc: &Scope) -> Option<Expect> {
+        let x = &self.module().expects[idx];
+        if x.transport == Transport::Link {
+            return None;
+        }
+        let from = x.from.as_ref().map(|f| {
+            let v = self.expr(f, sc);
+            let conv = self.convert_z(&v.ty, &ZTy::Addr, f.span);
+            ZValue { expr: v, conv }
+        });
+        let to = self.expr(&x.to, sc);
+        if !matches!(to.ty, ExprTy::Zeek(ZTy::Endpoint) | ExprTy::Unknown) {
+            self.err(
+                x.to.span,
+                format!(
+                    "`to` takes an endpoint (an extern fn returning `endpoint`), found {}",
+                    expr_ty_name(&to.ty)
+                ),
+            );
+        }
+        let cond = x.cond.as_ref().map(|c| self.boolean(c, sc));
+        if !x.analyzer.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+            self.err(
+                x.analyzer_span,
+                format!("`{}` is no analyzer tag; tags are upper case, like `FTP_DATA`", x.analyzer),
+            );
+        }
+        Some(Expect {
+            analyzer: x.analyzer.clone(),
+            udp: x.transport == Transport::Udp,
+            from,
+            to,
+            secs: x.secs,
+            service: x.service.clone(),
+            cond,
+        })
+    }
+
     /// The events (in the table) raised under a node.
     fn node_ids(&self, n: &Node, out: &mut Vec<String>) {
         for i in &n.items {
@@ -213,6 +255,7 @@ impl Checker<'_> {
                     }
                 }
                 Item::Child(c) => self.node_ids(c, out),
+                Item::Expect(_) => {}
             }
         }
     }
@@ -226,6 +269,7 @@ impl Checker<'_> {
                 Item::Event(e) => body.extend(self.check_raise(*e, sc).map(BindItem::Raise)),
                 Item::Done(e) => dones.push(*e),
                 Item::Child(c) => body.extend(self.check_child(c, sc).map(BindItem::Loop)),
+                Item::Expect(x) => body.extend(self.check_expect(*x, sc).map(BindItem::Expect)),
             }
         }
         for e in dones {
@@ -313,6 +357,43 @@ impl Checker<'_> {
                     });
                 }
             }
+        }
+        for (i, x) in self.module().expects.iter().enumerate() {
+            let [first] = &x.binders[..] else {
+                self.err(
+                    x.binders[1].span,
+                    "an `expect` binds one unit: `on r: Request`",
+                );
+                continue;
+            };
+            let ExprKind::Path(unit) = &first.expr.kind else {
+                self.err(first.expr.span, "the binder names a unit: `on r: Request`");
+                continue;
+            };
+            match self.w.unit(self.m, unit) {
+                Some(u) if matches!(u.body, UnitBody::Fields(_)) => {}
+                _ => {
+                    self.err(first.expr.span, format!("unknown unit `{unit}`"));
+                    continue;
+                }
+            }
+            let key = format!("{}:{}", first.name, unit);
+            let pos = match roots.iter().position(|(_, n)| n.key == key) {
+                Some(p) => p,
+                None => {
+                    roots.push((
+                        unit.clone(),
+                        Node {
+                            var: first.name.clone(),
+                            src: first.expr.clone(),
+                            key,
+                            items: Vec::new(),
+                        },
+                    ));
+                    roots.len() - 1
+                }
+            };
+            roots[pos].1.items.push(Item::Expect(i));
         }
         let link_units = self.link_units();
         let mut out = Vec::new();

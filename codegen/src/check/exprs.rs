@@ -248,7 +248,7 @@ impl Checker<'_> {
             (Mode::Parse, "eod") => builtin(Builtin::Eod, ExprTy::Bool),
             (Mode::Parse, "is_orig") => builtin(Builtin::ParseIsOrig, ExprTy::Bool),
             (Mode::Parse, "resp_port") => builtin(Builtin::ParseRespPort, ExprTy::Int),
-            (Mode::Bind, "conn" | "resp_port" | "is_orig") if sc.link => {
+            (Mode::Bind, "conn" | "resp_port" | "is_orig" | "orig_h" | "resp_h") if sc.link => {
                 self.err(
                     span,
                     format!("`${d}` is not available here: a link-layer PDU (`ethertype ... =>`) has no connection"),
@@ -271,6 +271,8 @@ impl Checker<'_> {
             (Mode::Bind, "pdu") => builtin(Builtin::Pdu, ExprTy::Zeek(ZTy::Str)),
             (Mode::Bind, "resp_port") => builtin(Builtin::EventRespPort, ExprTy::Int),
             (Mode::Bind, "ts") => builtin(Builtin::Ts, ExprTy::Zeek(ZTy::Time)),
+            (Mode::Bind, "orig_h") => builtin(Builtin::OrigH, ExprTy::Zeek(ZTy::Addr)),
+            (Mode::Bind, "resp_h") => builtin(Builtin::RespH, ExprTy::Zeek(ZTy::Addr)),
             (_, "limit") => {
                 self.err(span, "`$limit` needs a limit name: `$limit.name`");
                 invalid()
@@ -613,6 +615,11 @@ impl Checker<'_> {
         for (p, e) in x.params.iter().zip(args) {
             a.push(match p.ty.as_str() {
                 "count" => ExternArg::Count(self.int(e, sc)),
+                "addr" => {
+                    let v = self.expr(e, sc);
+                    let conv = self.convert_z(&v.ty, &ZTy::Addr, e.span);
+                    ExternArg::Addr(ZValue { expr: v, conv })
+                }
                 "bool" => ExternArg::Bool(self.boolean(e, sc)),
                 "bytes" => {
                     let v = self.expr(e, sc);

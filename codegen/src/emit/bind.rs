@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ident::{camel, ident, snake, upper_ident};
-use crate::ir::{BindItem, BindLoop, Raise};
+use crate::ir::{BindItem, BindLoop, Expect, Raise};
 
 impl Emitter<'_> {
     pub(super) fn gen_records(&mut self) -> TokenStream {
@@ -85,8 +85,53 @@ impl Emitter<'_> {
         let body = items.iter().map(|item| match item {
             BindItem::Raise(r) => self.event_raise(r),
             BindItem::Loop(l) => self.bind_loop(l),
+            BindItem::Expect(x) => self.expect(x),
         });
         quote!(#(#body)*)
+    }
+
+    /// Announcing a connection: scheduled whether or not anything subscribes,
+    /// when the condition holds and the payload names an endpoint.
+    fn expect(&self, x: &Expect) -> TokenStream {
+        let cond = match &x.cond {
+            Some(c) => self.boolean(c, &Cx::Bind),
+            None => quote!(true),
+        };
+        let to = self.expr(&x.to, &Cx::Bind);
+        let orig = match &x.from {
+            Some(v) => {
+                let t = self.expr(&v.expr, &Cx::Bind);
+                let a = self.convert_z(t, &v.expr.ty, &v.conv);
+                quote!(::std::option::Option::Some(#a))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        let proto = if x.udp {
+            quote!(::netpac_runtime::zeek::Proto::Udp)
+        } else {
+            quote!(::netpac_runtime::zeek::Proto::Tcp)
+        };
+        let analyzer = &x.analyzer;
+        let service = match &x.service {
+            Some(s) => quote!(::std::option::Option::Some(#s)),
+            None => quote!(::std::option::Option::None),
+        };
+        let secs = i64::from(x.secs);
+        quote! {
+            if #cond {
+                if let ::std::option::Option::Some(to) = #to {
+                    events.schedule(::netpac_runtime::expected::Expectation {
+                        orig_h: #orig,
+                        resp_h: to.h,
+                        resp_p: to.p,
+                        proto: #proto,
+                        analyzer: #analyzer,
+                        service: #service,
+                        expires: ecx.ts.add(::netpac_runtime::zeek::Interval::from_secs(#secs)),
+                    });
+                }
+            }
+        }
     }
 
     /// A loop over a binder, run only if an event below it is subscribed.

@@ -108,6 +108,8 @@ impl Emitter<'_> {
             Builtin::Pdu => quote!(ecx.pdu.string(ecx.pdu.data())),
             Builtin::EventRespPort => quote!(u64::from(ecx.conn.id().resp_p.number)),
             Builtin::Ts => quote!(ecx.ts),
+            Builtin::OrigH => quote!(ecx.conn.id().orig_h),
+            Builtin::RespH => quote!(ecx.conn.id().resp_h),
         }
     }
 
@@ -289,6 +291,10 @@ impl Emitter<'_> {
             ExprKind::ExternFn(path, args) => {
                 let a = args.iter().map(|x| match x {
                     ExternArg::Count(x) => self.int(x, cx),
+                    ExternArg::Addr(v) => {
+                        let t = self.expr(&v.expr, cx);
+                        self.convert_z(t, &v.expr.ty, &v.conv)
+                    }
                     ExternArg::Bool(x) => self.boolean(x, cx),
                     ExternArg::Bytes(x) => self.expr(x, cx),
                     ExternArg::Node(x) => self.node_arg(x, cx),
@@ -369,6 +375,7 @@ impl Emitter<'_> {
             ZTy::Interval => quote!(::netpac_runtime::zeek::Interval),
             ZTy::Time => quote!(::netpac_runtime::zeek::Time),
             ZTy::Conn => quote!(::netpac_runtime::record::Connection),
+            ZTy::Endpoint => quote!(::std::option::Option<::netpac_runtime::expected::Endpoint>),
             ZTy::Vec(t) => {
                 let i = self.zty_rust(t);
                 quote!(::std::vec::Vec<#i>)

@@ -236,6 +236,8 @@ pub struct Engine {
     /// Live connections (slot, generation) oldest first, for eviction at the
     /// connection limit; entries of removed connections are skipped lazily.
     creation_order: std::collections::VecDeque<(u32, u32)>,
+    /// Connections analyzers announced (`expect`), for the next ones to start.
+    expected: crate::expected::ExpectedConns,
 }
 
 impl Engine {
@@ -273,6 +275,7 @@ impl Engine {
             decoder,
             link_analyzers,
             tunnel_stack: Vec::new(),
+            expected: Default::default(),
             ip_tunnel_uids: FxHashMap::default(),
             creation_order: std::collections::VecDeque::new(),
         }
@@ -293,6 +296,10 @@ impl Engine {
         self.summary.bytes += u64::from(raw.wire_len);
         self.process_frame(raw, false);
         self.flush_weirds();
+        let now = self.now;
+        for e in self.events.take_scheduled() {
+            self.expected.add(e, now);
+        }
     }
 
     /// Every packet of a frame (one, or the subframes of an 802.11 A-MSDU),

@@ -73,7 +73,29 @@ impl Engine {
         // Expire timers the analyzers attached by port ask for.
         let mut expire_after = Vec::new();
         if matches!(proto, Proto::Tcp | Proto::Udp) {
-            for spec in self.registry.for_port(proto, core.id.resp_p.number) {
+            // An expected connection gets the analyzers announced for it and
+            // not those of its port (Zeek's BuildInitialAnalyzerTree).
+            let expected = if self.expected.is_empty() {
+                Vec::new()
+            } else {
+                let id = core.id;
+                self.expected
+                    .lookup(ts, id.orig_h, id.resp_h, id.resp_p.number, proto)
+            };
+            for applied in &expected {
+                if let Some(service) = applied.service {
+                    if !core.service.iter().any(|s| s == service) {
+                        core.service.push(service.to_string());
+                    }
+                }
+            }
+            let by_port = expected
+                .is_empty()
+                .then(|| self.registry.for_port(proto, core.id.resp_p.number));
+            let by_expectation = expected
+                .iter()
+                .filter_map(|a| self.registry.by_tag(proto, a.analyzer));
+            for spec in by_port.into_iter().flatten().chain(by_expectation) {
                 expire_after.extend(spec.expire_after);
                 analyzers.push(Attached::new(spec.tag, self.next_aid, spec.new));
                 self.next_aid += 1;

@@ -363,18 +363,14 @@ impl FtpLogger {
         if e.cont_resp && code == 0 && s.reply_code.is_some() && !looks_like_reply(msg) {
             return None;
         }
-        let Some(cmd) = best_pending(s.pending.values(), code, msg).cloned() else {
-            return None;
-        };
+        let cmd = best_pending(s.pending.values(), code, msg).cloned()?;
         s.cmdarg = Some(cmd);
         s.reply_code = Some(code);
         s.reply_msg = Some(msg.to_vec());
         if e.cont_resp {
             return None;
         }
-        let Some(cmd) = s.cmdarg.as_mut() else {
-            return None;
-        };
+        let cmd = s.cmdarg.as_mut()?;
         if (code == 150 && cmd.cmd == b"RETR") || (code == 213 && cmd.cmd == b"SIZE") {
             s.file_size = Some(last_count(msg));
         } else if (code == 227 || code == 229) && (cmd.cmd == b"PASV" || cmd.cmd == b"EPSV") {

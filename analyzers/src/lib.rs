@@ -65,4 +65,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(dns::log::DnsLogger::sink());
     events.subscribe(http::log::HttpLogger::sink());
     events.subscribe(ftp::log::FtpLogger::sink());
+    events.subscribe(modbus::log::ModbusLogger::sink());
 }

@@ -68,6 +68,11 @@ impl Detector {
     }
 
     /// Detection state for a new connection, if any signature could apply.
+    /// Whether any signature is for this transport.
+    pub fn has_signatures(&self, proto: Proto) -> bool {
+        self.sigs.iter().any(|s| s.spec.proto == proto)
+    }
+
     pub fn start(&self, proto: Proto) -> Option<Box<Dpd>> {
         let candidates: Vec<Candidate> = self
             .sigs

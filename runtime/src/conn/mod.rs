@@ -161,11 +161,22 @@ impl Attached {
 }
 
 /// A connection: its state plus its analyzers.
+/// Where payload detection stands on a connection. Its state is built on the
+/// first payload, so a connection that never carries any (a SYN flood) does
+/// not pay for it.
+pub enum Detection {
+    /// Signatures may match; nothing arrived yet.
+    NotStarted,
+    Running(Box<crate::dpd::Dpd>),
+    /// Decided, or no signature for this transport.
+    Done,
+}
+
 pub struct Conn {
     pub core: ConnCore,
     pub analyzers: Vec<Attached>,
-    /// Payload detection while the connection is young (`None` once decided).
-    pub dpd: Option<Box<crate::dpd::Dpd>>,
+    /// Payload detection while the connection is young.
+    pub dpd: Detection,
     /// Tags of analyzers that were attached and removed (not attached again).
     pub removed: Vec<&'static str>,
     /// Bumped to cancel the pending inactivity timer.

@@ -71,7 +71,7 @@ impl Default for Reassembler {
 }
 
 impl Reassembler {
-    pub fn new() -> Reassembler {
+    pub const fn new() -> Reassembler {
         Reassembler {
             last_reassem_seq: 1,
             trim_seq: 1,

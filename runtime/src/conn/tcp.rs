@@ -78,8 +78,13 @@ pub struct TcpEndpoint {
     pub win0: (u32, u32),
     pub gap: (u32, u32),
     pub last_time: crate::zeek::Time,
-    pub reasm: Reassembler,
+    /// Built on the first data or acknowledgement: a SYN that is never
+    /// answered (a flood) does not pay for it. Read through `reasm()`.
+    reasm: Option<Box<Reassembler>>,
 }
+
+/// What an endpoint without a reassembler reads.
+static NO_REASSEMBLER: Reassembler = Reassembler::new();
 
 impl TcpEndpoint {
     pub fn new(is_orig: bool) -> TcpEndpoint {
@@ -108,8 +113,16 @@ impl TcpEndpoint {
             win0: (0, 1),
             gap: (0, 1),
             last_time: crate::zeek::Time::ZERO,
-            reasm: Reassembler::new(),
+            reasm: None,
         }
+    }
+
+    pub fn reasm(&self) -> &Reassembler {
+        self.reasm.as_deref().unwrap_or(&NO_REASSEMBLER)
+    }
+
+    pub fn reasm_mut(&mut self) -> &mut Reassembler {
+        self.reasm.get_or_insert_with(|| Box::new(Reassembler::new()))
     }
 
     pub fn full_seq(seq: u32, wraps: u32) -> u64 {
@@ -167,10 +180,10 @@ impl TcpEndpoint {
     }
     /// Zeek's DataPending for this endpoint's reassembler.
     pub fn data_pending(&self, peer: &TcpEndpoint) -> bool {
-        if self.reasm.skip_deliveries {
+        if self.reasm().skip_deliveries {
             return false;
         }
-        let delivered = u64::from(self.start_seq).wrapping_add(self.reasm.data_seq());
+        let delivered = u64::from(self.start_seq).wrapping_add(self.reasm().data_seq());
         let last = Self::full_seq(self.last_seq, self.seq_wraps);
         if last < delivered {
             return false;
@@ -178,7 +191,7 @@ impl TcpEndpoint {
         if delivered != last.wrapping_sub(1) && delivered != last {
             return true;
         }
-        self.state != EndpointState::Reset && peer.reasm.has_blocks()
+        self.state != EndpointState::Reset && peer.reasm().has_blocks()
     }
 }
 

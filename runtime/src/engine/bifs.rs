@@ -8,7 +8,7 @@ pub use crate::conn::contents::{ContentsDirection, ContentsFile};
 impl Engine {
     pub(super) fn find(&self, cid: &ConnId) -> Option<&Conn> {
         self.table.values().copied().find_map(|s| {
-            let c = self.slots[s as usize].conn.as_ref()?;
+            let c = self.slots[s as usize].conn.as_deref()?;
             (c.core.id == *cid).then_some(c)
         })
     }
@@ -22,7 +22,7 @@ impl Engine {
                     .find(cid)
                     .map(|c| c.key)
                     .and_then(|k| self.table.get(&k).copied())
-                    .and_then(|s| self.slots[s as usize].conn.as_mut())
+                    .and_then(|s| self.slots[s as usize].conn.as_deref_mut())
             }
         };
         let key = ConnKey::new(
@@ -41,7 +41,7 @@ impl Engine {
         };
         self.slots[slot as usize]
             .conn
-            .as_mut()
+            .as_deref_mut()
             .filter(|c| c.core.id == *cid)
     }
 

@@ -15,7 +15,7 @@ use crate::analyzer::{AnalyzerCx, ConnView, Registry, Verdict};
 use crate::conn::events::*;
 use crate::conn::reassembly::{Limits, Overflow, Piece};
 use crate::conn::tcp::{self, hist, EndpointState as S, Flags, TcpConn, TcpEndpoint, TcpHeader};
-use crate::conn::{self, Attached, Conn, ConnCore, ConnKey, FlowState, Transport, UidGenerator};
+use crate::conn::{self, Attached, Conn, ConnCore, ConnKey, Detection, FlowState, Transport, UidGenerator};
 use crate::dpd::Detector;
 use crate::event::Events;
 use crate::packet::{IpPacket, LinkType, RawPacket};
@@ -409,7 +409,7 @@ impl Engine {
         {
             let Conn {
                 core, analyzers, ..
-            } = &mut conn;
+            } = &mut *conn;
             for a in analyzers.iter_mut() {
                 let mut cx = AnalyzerCx::new(ts, &*core, &mut self.events, &mut self.weirds, a.tag);
                 a.analyzer().done(&mut cx);

@@ -156,7 +156,15 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
 /// Payload detection: attaches analyzers whose signature this delivery
 /// completes, replaying the bytes they missed, before `drive` hands it on.
 pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>) {
-    let Some(st) = conn.dpd.as_mut() else { return };
+    if let Detection::NotStarted = conn.dpd {
+        conn.dpd = match cx.detector.start(conn.core.proto()) {
+            Some(st) => Detection::Running(st),
+            None => Detection::Done,
+        };
+    }
+    let Detection::Running(st) = &mut conn.dpd else {
+        return;
+    };
     let found = match feed {
         Feed::Data(d) => {
             let (analyzers, removed) = (&conn.analyzers, &conn.removed);
@@ -171,7 +179,7 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
         Feed::Eof => crate::dpd::Found::default(),
     };
     if st.finished() {
-        conn.dpd = None;
+        conn.dpd = Detection::Done;
     }
     for tag in found.late {
         let svc = tag.to_ascii_lowercase();

@@ -8,7 +8,9 @@ use super::*;
 /// connection a stale timer was set for.
 pub(super) struct Slot {
     pub(super) gen: u32,
-    pub(super) conn: Option<Conn>,
+    /// Boxed: the slot vector grows by doubling, and a SYN flood of a million
+    /// connections would otherwise copy (and keep spare) whole connections.
+    pub(super) conn: Option<Box<Conn>>,
 }
 
 impl Engine {
@@ -95,16 +97,24 @@ impl Engine {
             let by_expectation = expected
                 .iter()
                 .filter_map(|a| self.registry.by_tag(proto, a.analyzer));
+            // Exactly as many as attach: a push into an empty vector reserves
+            // four, which every connection of a SYN flood would keep.
+            let count = if expected.is_empty() {
+                self.registry.for_port(proto, core.id.resp_p.number).count()
+            } else {
+                expected.len()
+            };
+            analyzers.reserve_exact(count);
             for spec in by_port.into_iter().flatten().chain(by_expectation) {
                 expire_after.extend(spec.expire_after);
                 analyzers.push(Attached::new(spec.tag, self.next_aid, spec.new));
                 self.next_aid += 1;
             }
         }
-        let dpd = if matches!(proto, Proto::Tcp | Proto::Udp) {
-            self.detector.start(proto)
+        let dpd = if matches!(proto, Proto::Tcp | Proto::Udp) && self.detector.has_signatures(proto) {
+            Detection::NotStarted
         } else {
-            None
+            Detection::Done
         };
         let conn = Conn {
             core,
@@ -115,7 +125,7 @@ impl Engine {
             analyzer_epoch: 0,
             key,
         };
-        self.slots[slot as usize].conn = Some(conn);
+        self.slots[slot as usize].conn = Some(Box::new(conn));
         self.table.insert(key, slot);
         self.creation_order.push_back((slot, gen));
         self.summary.connections += 1;

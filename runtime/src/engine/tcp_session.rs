@@ -807,7 +807,7 @@ pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, da
         let ep = &mut t.eps[e];
         let acked = ep.relative(ep.ack_seq, ep.ack_wraps);
         let no_acks = ep.no_data_acked();
-        ep.reasm
+        ep.reasm_mut()
             .data_sent(seq, data, acked, no_acks, &limits, cx.scratch)
     };
     deliver_pieces(cx, conn, e, data);
@@ -837,9 +837,9 @@ pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, da
             (&mut b[0], &a[0])
         };
         if ep.no_data_acked() && max_window > 0 && ep.size(peer) > max_window {
-            ep.reasm.trim_delivered();
+            ep.reasm_mut().trim_delivered();
         }
-        std::mem::take(&mut ep.reasm.inconsistent)
+        std::mem::take(&mut ep.reasm_mut().inconsistent)
     };
     if inconsistent {
         conn_weird(
@@ -861,7 +861,7 @@ pub(super) fn ack_received(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, rel_ack: 
         if ep.fin_cnt > 0 && seq >= ep.fin_seq {
             seq = ep.fin_seq.wrapping_sub(1);
         }
-        ep.reasm.trim_to(seq, partial, cx.scratch);
+        ep.reasm_mut().trim_to(seq, partial, cx.scratch);
     }
     deliver_pieces(cx, conn, e, &[]);
     check_eof(cx, conn, e);
@@ -874,13 +874,13 @@ pub(super) fn data_pending(conn: &Conn, e: usize) -> bool {
 
 pub(super) fn check_eof(cx: &mut Cx<'_>, conn: &mut Conn, e: usize) {
     let ep = &tcp_ref(&conn.core).eps[e];
-    if ep.reasm.did_eof
+    if ep.reasm().did_eof
         || !(ep.fin_cnt > 0 || ep.state == S::Closed || ep.state == S::Reset)
         || data_pending(conn, e)
     {
         return;
     }
-    tcp_of(&mut conn.core).eps[e].reasm.did_eof = true;
+    tcp_of(&mut conn.core).eps[e].reasm_mut().did_eof = true;
     let is_orig = tcp_ref(&conn.core).eps[e].is_orig;
     raise!(
         cx.events,

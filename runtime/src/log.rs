@@ -80,6 +80,8 @@ pub struct Logs {
     streams: BTreeMap<&'static str, Stream>,
     failed: BTreeMap<&'static str, io::Error>,
     opened: String,
+    /// The row being formatted, reused from row to row.
+    line: Vec<u8>,
 }
 
 const SEP: u8 = b'\t';
@@ -95,6 +97,7 @@ impl Logs {
             streams: BTreeMap::new(),
             failed: BTreeMap::new(),
             opened: now_stamp(),
+            line: Vec::with_capacity(512),
         }
     }
 
@@ -123,23 +126,26 @@ impl Logs {
     }
 
     fn try_write(&mut self, schema: &'static Schema, row: &[Value]) -> io::Result<()> {
-        if !self.streams.contains_key(schema.path) {
-            let dir = self.dir.as_ref().expect("checked by write");
-            let file = File::create(dir.join(format!("{}.log", schema.path)))?;
-            let mut out = BufWriter::new(file);
-            if self.format == Format::Tsv {
-                write_header(&mut out, schema, &self.opened)?;
+        let stream = match self.streams.entry(schema.path) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                let dir = self.dir.as_ref().expect("checked by write");
+                let file = File::create(dir.join(format!("{}.log", schema.path)))?;
+                let mut out = BufWriter::new(file);
+                if self.format == Format::Tsv {
+                    write_header(&mut out, schema, &self.opened)?;
+                }
+                v.insert(Stream { out, schema })
             }
-            self.streams.insert(schema.path, Stream { out, schema });
-        }
-        let stream = self.streams.get_mut(schema.path).expect("opened above");
-        let mut line = Vec::with_capacity(256);
+        };
+        let line = &mut self.line;
+        line.clear();
         match self.format {
-            Format::Tsv => tsv_row(&mut line, row),
-            Format::Json => json_row(&mut line, stream.schema, row),
+            Format::Tsv => tsv_row(line, row),
+            Format::Json => json_row(line, stream.schema, row),
         }
         line.push(b'\n');
-        stream.out.write_all(&line)
+        stream.out.write_all(line)
     }
 
     /// Appends a typed record to its log.
@@ -255,6 +261,15 @@ fn tsv_cell(line: &mut Vec<u8>, v: &Value, in_set: bool) {
         }
         Value::Time(t) => crate::zeek::push_fixed6(line, t.0),
         Value::Interval(t) => crate::zeek::push_fixed6(line, t.0),
+        // IPv4 addresses are in every row, twice: without `fmt`.
+        Value::Addr(std::net::IpAddr::V4(a)) => {
+            for (i, o) in a.octets().iter().enumerate() {
+                if i > 0 {
+                    line.push(b'.');
+                }
+                line.extend_from_slice(digits.format(*o).as_bytes());
+            }
+        }
         Value::Addr(a) => {
             let _ = write!(line, "{a}");
         }

@@ -55,6 +55,11 @@ struct Args {
     /// evicted (logged, with the weird connection_evicted_at_limit). 0: no limit.
     #[arg(long, value_name = "N", default_value_t = Config::default().max_connections)]
     max_connections: usize,
+    /// Most bytes all TCP reassembly may buffer out of order; a direction
+    /// that would pass it stops being reassembled (weird
+    /// reassembly_memcap_reached). 0: no limit.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::default().reassembly_memcap)]
+    reassembly_memcap: u64,
 }
 
 fn main() -> ExitCode {
@@ -107,6 +112,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let mut config = Config {
         ignore_checksums: args.ignore_checksums,
         max_connections: args.max_connections,
+        reassembly_memcap: args.reassembly_memcap,
         ..Config::default()
     };
     if !args.base_columns {
@@ -182,6 +188,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         summary.bytes as f64 / 1e6 / secs.max(1e-9),
         summary.packets as f64 / secs.max(1e-9),
     );
+    if summary.reassembly_memcap_hits > 0 {
+        eprintln!(
+            "netpac: reassembly stopped in {} directions at the reassembly memory limit",
+            summary.reassembly_memcap_hits
+        );
+    }
     if summary.evicted > 0 {
         eprintln!("netpac: {} connections evicted at --max-connections {}", summary.evicted, args.max_connections);
     }

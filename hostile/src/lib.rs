@@ -36,6 +36,10 @@ pub enum Kind {
     DnsCompressionBomb,
     /// One HTTP connection with `count` pipelined requests and no reply.
     HttpPipelineFlood,
+    /// `count` connections, each holding 64 full segments (about 90 KB)
+    /// above a one-byte hole, acknowledged only up to the hole: buffered
+    /// until the connections end, the load a global reassembly limit is for.
+    BufferedHoles,
 }
 
 impl Kind {
@@ -46,6 +50,7 @@ impl Kind {
         "fragment-flood",
         "dns-compression-bomb",
         "http-pipeline-flood",
+        "buffered-holes",
     ];
 
     pub fn by_name(name: &str) -> Option<Kind> {
@@ -56,6 +61,7 @@ impl Kind {
             "fragment-flood" => Kind::FragmentFlood,
             "dns-compression-bomb" => Kind::DnsCompressionBomb,
             "http-pipeline-flood" => Kind::HttpPipelineFlood,
+            "buffered-holes" => Kind::BufferedHoles,
             _ => return None,
         })
     }
@@ -70,6 +76,7 @@ pub fn generate(kind: Kind, count: u64, span_secs: f64) -> Box<dyn Iterator<Item
         Kind::FragmentFlood => Box::new((0..count).map(move |i| first_fragment(clock.at(i), i))),
         Kind::DnsCompressionBomb => Box::new(dns_bomb(count, clock)),
         Kind::HttpPipelineFlood => Box::new(http_pipeline(count, clock)),
+        Kind::BufferedHoles => Box::new(buffered_holes(count, clock)),
     }
 }
 
@@ -171,6 +178,31 @@ fn reassembly_holes(count: u64, reverse: bool, clock: Clock) -> impl Iterator<It
         .chain(body)
         .enumerate()
         .map(move |(i, f)| (clock.at(i as u64 / 2), f))
+}
+
+/// Segments above the hole per connection of `buffered-holes`.
+const HELD_SEGMENTS: u32 = 64;
+
+fn buffered_holes(count: u64, clock: Clock) -> impl Iterator<Item = Frame> {
+    const MSS: usize = 1400;
+    let body = [b'x'; MSS];
+    (0..count).flat_map(move |i| {
+        let c = client(i);
+        let (cs, ss) = (1000u32, 5000u32);
+        let mut frames = vec![
+            tcp(true, c, 80, cs, None, true, b""),
+            tcp(false, c, 80, ss, Some(cs + 1), true, b""),
+            tcp(true, c, 80, cs + 1, Some(ss + 1), false, b"a"),
+            tcp(false, c, 80, ss + 1, Some(cs + 2), false, b""),
+        ];
+        // Byte cs + 2 never comes; everything above it waits for it.
+        for k in 0..HELD_SEGMENTS {
+            let seq = cs + 3 + k * MSS as u32;
+            frames.push(tcp(true, c, 80, seq, Some(ss + 1), false, &body));
+            frames.push(tcp(false, c, 80, ss + 1, Some(cs + 2), false, b""));
+        }
+        frames.into_iter().map(move |f| (clock.at(i), f))
+    })
 }
 
 /// The first fragment (offset 0, more fragments) of datagram `i`: 512 of

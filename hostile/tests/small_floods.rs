@@ -134,3 +134,24 @@ fn unanswered_pipelined_requests_are_bounded_and_logged() {
         .any(|w| w == "HTTP_too_many_pending_requests"));
     assert_eq!(run.rows("http").len(), 5_000);
 }
+
+#[test]
+fn the_reassembly_memcap_stops_the_directions_that_would_pass_it() {
+    // 100 connections each hold 64 segments of 1400 bytes (89,600 bytes) above a
+    // hole; 1 MB fits 11 of them, each later one gives up at its 12th segment.
+    let config = Config {
+        reassembly_memcap: 1_000_000,
+        ..Config::default()
+    };
+    let run = Run::with(Kind::BufferedHoles, 100, 1.0, config);
+    assert_eq!(run.rows("conn").len(), 100);
+    let hits = run
+        .weirds()
+        .iter()
+        .filter(|w| *w == "reassembly_memcap_reached")
+        .count();
+    assert_eq!(hits, 89);
+    // Without the limit every connection keeps its data until it ends.
+    let run = Run::new(Kind::BufferedHoles, 100, 1.0);
+    assert!(!run.weirds().iter().any(|w| w == "reassembly_memcap_reached"));
+}

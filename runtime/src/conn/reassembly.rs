@@ -154,6 +154,13 @@ impl Reassembler {
         Ok(true)
     }
 
+    /// Stops reassembling: what is buffered is dropped, nothing more is
+    /// delivered (a memory limit was reached).
+    pub fn abandon(&mut self) {
+        self.clear();
+        self.skip_deliveries = true;
+    }
+
     fn clear(&mut self) {
         self.blocks.clear();
         self.buffered = 0;

@@ -139,8 +139,14 @@ pub struct Config {
     /// connection first evicts an old one, preferring one idle for a second
     /// or more: it is logged as if it had timed out, with the weird
     /// `connection_evicted_at_limit`. Zeek has no such limit; a sensor needs
-    /// one against floods (a half-open TCP connection costs about 1.4 KB).
+    /// one against floods (a half-open TCP connection costs about 1.2 KB).
     pub max_connections: usize,
+    /// Most bytes buffered out of order by all TCP reassemblers together (0: no
+    /// limit). A direction whose data would pass it stops being reassembled
+    /// (what it buffered is dropped, later data is a gap), with the weird
+    /// `reassembly_memcap_reached`; the per-connection limit is
+    /// `reassembly.max_buffered`. Zeek has no global limit (zeek/zeek#575).
+    pub reassembly_memcap: u64,
 }
 
 impl Default for Config {
@@ -165,6 +171,8 @@ impl Default for Config {
             tcp_stats: false,
             max_analyzer_violations: 5,
             max_connections: 1_000_000,
+            // A quarter of a 4 GB sensor.
+            reassembly_memcap: 1 << 30,
         }
     }
 }
@@ -192,6 +200,8 @@ pub struct Summary {
     pub weirds: u64,
     /// Connections evicted at `Config::max_connections`.
     pub evicted: u64,
+    /// Directions whose reassembly stopped at `Config::reassembly_memcap`.
+    pub reassembly_memcap_hits: u64,
 }
 
 /// What one packet handler needs besides the connection.
@@ -204,6 +214,9 @@ struct Cx<'a> {
     scratch: &'a mut Vec<Piece>,
     detector: &'a Detector,
     next_aid: &'a mut u64,
+    /// Bytes all reassemblers buffer, and the run's totals.
+    reassembly_buffered: &'a mut u64,
+    summary: &'a mut Summary,
     slot: u32,
     gen: u32,
 }
@@ -238,6 +251,8 @@ pub struct Engine {
     creation_order: std::collections::VecDeque<(u32, u32)>,
     /// Connections analyzers announced (`expect`), for the next ones to start.
     expected: crate::expected::ExpectedConns,
+    /// Bytes all TCP reassemblers buffer (bounded by `Config::reassembly_memcap`).
+    reassembly_buffered: u64,
 }
 
 impl Engine {
@@ -276,6 +291,7 @@ impl Engine {
             link_analyzers,
             tunnel_stack: Vec::new(),
             expected: Default::default(),
+            reassembly_buffered: 0,
             ip_tunnel_uids: FxHashMap::default(),
             creation_order: std::collections::VecDeque::new(),
         }
@@ -395,6 +411,10 @@ impl Engine {
             return;
         };
         let ts = self.now;
+        if let Transport::Tcp(t) = &conn.core.transport {
+            let held: u64 = t.eps.iter().map(|e| e.reasm().buffered_bytes()).sum();
+            self.reassembly_buffered = self.reassembly_buffered.saturating_sub(held);
+        }
         if let Transport::Tcp(t) = &conn.core.transport {
             if terminating && t.is_active && !t.both_closed() {
                 raise!(

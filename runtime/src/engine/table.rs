@@ -181,6 +181,8 @@ impl Engine {
                 scratch: &mut self.scratch,
                 detector: &self.detector,
                 next_aid: &mut self.next_aid,
+                reassembly_buffered: &mut self.reassembly_buffered,
+                summary: &mut self.summary,
                 slot,
                 gen,
             },

@@ -802,6 +802,7 @@ fn record_contents(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, data: &[u8], gap:
 pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, data: &[u8]) {
     let limits = cx.cfg.reassembly;
     let max_window = cx.cfg.tcp_max_initial_window;
+    let before = buffered(conn, e);
     let result = {
         let t = tcp_of(&mut conn.core);
         let ep = &mut t.eps[e];
@@ -810,6 +811,21 @@ pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, da
         ep.reasm_mut()
             .data_sent(seq, data, acked, no_acks, &limits, cx.scratch)
     };
+    account_buffered(cx, conn, e, before);
+    if cx.cfg.reassembly_memcap > 0 && *cx.reassembly_buffered > cx.cfg.reassembly_memcap {
+        // Over the global limit: this direction, the one growing, gives up.
+        let before = buffered(conn, e);
+        tcp_of(&mut conn.core).eps[e].reasm_mut().abandon();
+        account_buffered(cx, conn, e, before);
+        cx.summary.reassembly_memcap_hits += 1;
+        conn_weird(
+            &mut conn.core,
+            cx,
+            "reassembly_memcap_reached",
+            String::new(),
+            "TCP",
+        );
+    }
     deliver_pieces(cx, conn, e, data);
     match result {
         Err(Overflow::AboveHoleWithoutAcks) => conn_weird(
@@ -828,6 +844,7 @@ pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, da
         ),
         Ok(_) => {}
     }
+    let before = buffered(conn, e);
     let inconsistent = {
         let t = tcp_of(&mut conn.core);
         let (a, b) = t.eps.split_at_mut(1);
@@ -841,6 +858,7 @@ pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, da
         }
         std::mem::take(&mut ep.reasm_mut().inconsistent)
     };
+    account_buffered(cx, conn, e, before);
     if inconsistent {
         conn_weird(
             &mut conn.core,
@@ -852,7 +870,19 @@ pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, da
     }
 }
 
+/// What one direction's reassembler buffers.
+fn buffered(conn: &Conn, e: usize) -> u64 {
+    tcp_ref(&conn.core).eps[e].reasm().buffered_bytes()
+}
+
+/// Brings the engine's total up to date after a direction's buffer changed.
+fn account_buffered(cx: &mut Cx<'_>, conn: &Conn, e: usize, before: u64) {
+    let after = buffered(conn, e);
+    *cx.reassembly_buffered = cx.reassembly_buffered.saturating_sub(before) + after;
+}
+
 pub(super) fn ack_received(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, rel_ack: u64) {
+    let before = buffered(conn, e);
     {
         let t = tcp_of(&mut conn.core);
         let partial = t.is_partial;
@@ -863,6 +893,7 @@ pub(super) fn ack_received(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, rel_ack: 
         }
         ep.reasm_mut().trim_to(seq, partial, cx.scratch);
     }
+    account_buffered(cx, conn, e, before);
     deliver_pieces(cx, conn, e, &[]);
     check_eof(cx, conn, e);
 }

@@ -143,10 +143,30 @@ impl Serialize for Port {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct MacAddr(pub [u8; 6]);
 
+/// A MAC address as text, without `fmt` (conn.log writes two per row).
+pub struct MacText([u8; 17]);
+
+impl MacText {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits and colons")
+    }
+}
+
+impl MacAddr {
+    pub fn text(&self) -> MacText {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [b':'; 17];
+        for (i, b) in self.0.iter().enumerate() {
+            t[3 * i] = HEX[usize::from(b >> 4)];
+            t[3 * i + 1] = HEX[usize::from(b & 0xf)];
+        }
+        MacText(t)
+    }
+}
+
 impl fmt::Display for MacAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let m = &self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+        f.write_str(self.text().as_str())
     }
 }
 

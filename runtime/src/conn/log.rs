@@ -271,8 +271,8 @@ fn conn_log_row(c: &Connection, local_nets: &[(IpAddr, u8)], cols: ConnColumns) 
         row.push(Value::opt(c.inner_vlan, Value::Int));
     }
     if cols.l2_addrs {
-        row.push(Value::opt(c.orig.l2_addr, |m| Value::str(m.to_string())));
-        row.push(Value::opt(c.resp.l2_addr, |m| Value::str(m.to_string())));
+        row.push(Value::opt(c.orig.l2_addr, |m| Value::str(m.text().as_str())));
+        row.push(Value::opt(c.resp.l2_addr, |m| Value::str(m.text().as_str())));
     }
     if cols.speculative_service {
         row.push(if c.extra.speculative_service.is_empty() {

@@ -55,7 +55,8 @@ struct Args {
     /// evicted (logged, with the weird connection_evicted_at_limit). 0: no limit.
     #[arg(long, value_name = "N", default_value_t = Config::default().max_connections)]
     max_connections: usize,
-    /// Most bytes all TCP reassembly may buffer out of order; a direction
+    /// Most memory all TCP reassembly may hold out of order (its bytes and 64
+    /// per buffered segment); a direction
     /// that would pass it stops being reassembled (weird
     /// reassembly_memcap_reached). 0: no limit.
     #[arg(long, value_name = "BYTES", default_value_t = Config::default().reassembly_memcap)]

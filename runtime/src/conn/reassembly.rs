@@ -99,6 +99,14 @@ impl Reassembler {
         self.buffered
     }
 
+    /// What the buffer costs in memory: its bytes and, for each block, the
+    /// map entry and allocation around them (one-byte segments above holes
+    /// cost a hundred times their data).
+    pub fn memory(&self) -> u64 {
+        const PER_BLOCK: u64 = 64;
+        self.buffered + PER_BLOCK * self.blocks.len() as u64
+    }
+
     fn undelivered_bytes(&self) -> u64 {
         match self.blocks.iter().next_back() {
             Some((s, d)) => (s + d.len() as u64).saturating_sub(self.last_reassem_seq),

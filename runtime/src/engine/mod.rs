@@ -141,8 +141,8 @@ pub struct Config {
     /// `connection_evicted_at_limit`. Zeek has no such limit; a sensor needs
     /// one against floods (a half-open TCP connection costs about 1.2 KB).
     pub max_connections: usize,
-    /// Most bytes buffered out of order by all TCP reassemblers together (0: no
-    /// limit). A direction whose data would pass it stops being reassembled
+    /// Most memory all TCP reassemblers together hold out of order (their bytes
+    /// and 64 bytes per buffered block; 0: no limit). A direction whose data would pass it stops being reassembled
     /// (what it buffered is dropped, later data is a gap), with the weird
     /// `reassembly_memcap_reached`; the per-connection limit is
     /// `reassembly.max_buffered`. Zeek has no global limit (zeek/zeek#575).
@@ -412,7 +412,7 @@ impl Engine {
         };
         let ts = self.now;
         if let Transport::Tcp(t) = &conn.core.transport {
-            let held: u64 = t.eps.iter().map(|e| e.reasm().buffered_bytes()).sum();
+            let held: u64 = t.eps.iter().map(|e| e.reasm().memory()).sum();
             self.reassembly_buffered = self.reassembly_buffered.saturating_sub(held);
         }
         if let Transport::Tcp(t) = &conn.core.transport {

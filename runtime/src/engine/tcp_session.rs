@@ -870,9 +870,9 @@ pub(super) fn data_sent(cx: &mut Cx<'_>, conn: &mut Conn, e: usize, seq: u64, da
     }
 }
 
-/// What one direction's reassembler buffers.
+/// What one direction's reassembler holds in memory.
 fn buffered(conn: &Conn, e: usize) -> u64 {
-    tcp_ref(&conn.core).eps[e].reasm().buffered_bytes()
+    tcp_ref(&conn.core).eps[e].reasm().memory()
 }
 
 /// Brings the engine's total up to date after a direction's buffer changed.

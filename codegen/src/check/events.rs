@@ -316,35 +316,8 @@ impl Checker<'_> {
                 }
                 Trigger::Binders(bs) => {
                     let first = &bs[0];
-                    let ExprKind::Path(unit) = &first.expr.kind else {
-                        self.err(
-                            first.expr.span,
-                            "the first binder names a unit: `m: Message`",
-                        );
+                    let Some(pos) = self.root_node(&mut roots, first, "the first binder names a unit: `m: Message`") else {
                         continue;
-                    };
-                    match self.w.unit(self.m, unit) {
-                        Some(u) if matches!(u.body, UnitBody::Fields(_)) => {}
-                        _ => {
-                            self.err(first.expr.span, format!("unknown unit `{unit}`"));
-                            continue;
-                        }
-                    }
-                    let key = format!("{}:{}", first.name, unit);
-                    let pos = match roots.iter().position(|(_, n)| n.key == key) {
-                        Some(p) => p,
-                        None => {
-                            roots.push((
-                                unit.clone(),
-                                Node {
-                                    var: first.name.clone(),
-                                    src: first.expr.clone(),
-                                    key,
-                                    items: Vec::new(),
-                                },
-                            ));
-                            roots.len() - 1
-                        }
                     };
                     let mut node = &mut roots[pos].1;
                     for b in &bs[1..] {
@@ -366,32 +339,8 @@ impl Checker<'_> {
                 );
                 continue;
             };
-            let ExprKind::Path(unit) = &first.expr.kind else {
-                self.err(first.expr.span, "the binder names a unit: `on r: Request`");
+            let Some(pos) = self.root_node(&mut roots, first, "the binder names a unit: `on r: Request`") else {
                 continue;
-            };
-            match self.w.unit(self.m, unit) {
-                Some(u) if matches!(u.body, UnitBody::Fields(_)) => {}
-                _ => {
-                    self.err(first.expr.span, format!("unknown unit `{unit}`"));
-                    continue;
-                }
-            }
-            let key = format!("{}:{}", first.name, unit);
-            let pos = match roots.iter().position(|(_, n)| n.key == key) {
-                Some(p) => p,
-                None => {
-                    roots.push((
-                        unit.clone(),
-                        Node {
-                            var: first.name.clone(),
-                            src: first.expr.clone(),
-                            key,
-                            items: Vec::new(),
-                        },
-                    ));
-                    roots.len() - 1
-                }
             };
             roots[pos].1.items.push(Item::Expect(i));
         }
@@ -432,6 +381,41 @@ impl Checker<'_> {
             });
         }
         out
+    }
+
+    /// The root of the binder tree for a first binder (`m: Message`), made on
+    /// first use; `None` (reported) if it names no unit with fields.
+    fn root_node(
+        &mut self,
+        roots: &mut Vec<(String, Node)>,
+        first: &crate::ast::Named,
+        not_a_unit: &str,
+    ) -> Option<usize> {
+        let ExprKind::Path(unit) = &first.expr.kind else {
+            self.err(first.expr.span, not_a_unit);
+            return None;
+        };
+        match self.w.unit(self.m, unit) {
+            Some(u) if matches!(u.body, UnitBody::Fields(_)) => {}
+            _ => {
+                self.err(first.expr.span, format!("unknown unit `{unit}`"));
+                return None;
+            }
+        }
+        let key = format!("{}:{}", first.name, unit);
+        if let Some(p) = roots.iter().position(|(_, n)| n.key == key) {
+            return Some(p);
+        }
+        roots.push((
+            unit.clone(),
+            Node {
+                var: first.name.clone(),
+                src: first.expr.clone(),
+                key,
+                items: Vec::new(),
+            },
+        ));
+        Some(roots.len() - 1)
     }
 
     /// Units whose events are bound from link-layer PDUs (`ethertype ... => Unit[.field]`).

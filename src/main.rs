@@ -61,6 +61,12 @@ struct Args {
     /// reassembly_memcap_reached). 0: no limit.
     #[arg(long, value_name = "BYTES", default_value_t = Config::default().reassembly_memcap)]
     reassembly_memcap: u64,
+    /// Rotate every log each SECONDS of network time, at multiples of it since
+    /// midnight UTC: the file is closed and renamed <path>.<open time>.log
+    /// (Zeek's Log::default_rotation_interval and file names); the files open
+    /// at the end keep their plain names.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
+    rotate: Option<u32>,
 }
 
 fn main() -> ExitCode {
@@ -124,7 +130,10 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     }
 
     std::fs::create_dir_all(&args.out_dir).map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
-    let logs = Logs::new(&args.out_dir, if args.json { Format::Json } else { Format::Tsv });
+    let mut logs = Logs::new(&args.out_dir, if args.json { Format::Json } else { Format::Tsv });
+    if let Some(secs) = args.rotate {
+        logs.rotate_every(netpac_runtime::zeek::Interval::from_secs(secs as i64));
+    }
     let mut events = Events::with_logs(logs);
     match args.events.as_deref() {
         None => {}

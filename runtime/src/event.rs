@@ -149,6 +149,11 @@ impl Events {
         }
     }
 
+    /// The logs the sinks write (for rotation).
+    pub fn logs_mut(&mut self) -> &mut Logs {
+        &mut self.logs
+    }
+
     pub fn subscribe(&mut self, sink: Box<dyn EventSink>) {
         for i in 0..EVENT_COUNT {
             if sink.wants(EventId(i as u16)) {

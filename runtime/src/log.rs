@@ -68,6 +68,16 @@ pub enum Format {
 struct Stream {
     out: BufWriter<File>,
     schema: &'static Schema,
+    /// Network time the file was opened (the name it gets when rotated).
+    opened_at: Time,
+}
+
+/// Rotation of every log on a fixed interval of network time (Zeek's
+/// `Log::default_rotation_interval`).
+struct Rotation {
+    interval: i64,
+    /// When the current files are closed; `None` until the first packet.
+    next: Option<Time>,
 }
 
 /// All log streams of a run, shared by every log writer (one `#open` time).
@@ -82,6 +92,9 @@ pub struct Logs {
     opened: String,
     /// The row being formatted, reused from row to row.
     line: Vec<u8>,
+    rotation: Option<Rotation>,
+    /// Network time of the packet being processed (set by `advance`).
+    now: Time,
 }
 
 const SEP: u8 = b'\t';
@@ -98,6 +111,8 @@ impl Logs {
             failed: BTreeMap::new(),
             opened: now_stamp(),
             line: Vec::with_capacity(512),
+            rotation: None,
+            now: Time::ZERO,
         }
     }
 
@@ -135,7 +150,11 @@ impl Logs {
                 if self.format == Format::Tsv {
                     write_header(&mut out, schema, &self.opened)?;
                 }
-                v.insert(Stream { out, schema })
+                v.insert(Stream {
+                    out,
+                    schema,
+                    opened_at: self.now,
+                })
             }
         };
         let line = &mut self.line;
@@ -153,19 +172,68 @@ impl Logs {
         self.write(record.schema(), &record.values())
     }
 
+    /// Rotates every log each `interval` of network time, at multiples of it
+    /// since midnight UTC (Zeek's rotation with `Log::default_rotation_interval`
+    /// and base time 0:00): a file is closed with its footer and renamed
+    /// `<path>.<open time>.log` (Zeek's default name, `%Y-%m-%d-%H-%M-%S` of the
+    /// network time its first row was written); the next row opens a new one. The files
+    /// open at the end keep their plain names (`conn.log`), as Zeek leaves them.
+    pub fn rotate_every(&mut self, interval: Interval) {
+        if interval.0 > 0 {
+            self.rotation = Some(Rotation {
+                interval: interval.0,
+                next: None,
+            });
+        }
+    }
+
+    /// Network time is `network_time` (the packet being processed) and the
+    /// engine's timers have run up to `upto`: rotates if that passed the next
+    /// boundary. Files are opened when their first row is written after a
+    /// rotation and named after the network time then, as Zeek's are.
+    #[inline]
+    pub fn advance(&mut self, network_time: Time, upto: Time) {
+        self.now = network_time;
+        let Some(r) = &mut self.rotation else {
+            return;
+        };
+        match r.next {
+            None => r.next = Some(next_boundary(upto, r.interval)),
+            Some(due) if upto >= due => {
+                r.next = Some(next_boundary(upto, r.interval));
+                self.rotate();
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Closes every open file and renames it after its open time.
+    fn rotate(&mut self) {
+        for (path, stream) in std::mem::take(&mut self.streams) {
+            let opened = stamp(stream.opened_at.0.div_euclid(1_000_000_000));
+            if let Err(e) = self.close_stream(path, stream, Some(&opened)) {
+                self.failed.entry(path).or_insert(e);
+            }
+        }
+    }
+
+    fn close_stream(&self, path: &str, mut stream: Stream, rename_to: Option<&str>) -> io::Result<()> {
+        if self.format == Format::Tsv {
+            writeln!(stream.out, "#close\t{}", now_stamp())?;
+        }
+        stream.out.flush()?;
+        drop(stream);
+        if let (Some(dir), Some(opened)) = (&self.dir, rename_to) {
+            std::fs::rename(dir.join(format!("{path}.log")), dir.join(format!("{path}.{opened}.log")))?;
+        }
+        Ok(())
+    }
+
     /// Writes the `#close` footers and flushes every stream; reports the
     /// first failure of the run, naming its log (`writing dns.log: ...`).
     pub fn close(&mut self) -> io::Result<()> {
-        let closed = now_stamp();
-        let format = self.format;
-        for (path, mut stream) in std::mem::take(&mut self.streams) {
-            let done = if format == Format::Tsv {
-                writeln!(stream.out, "#close\t{closed}")
-            } else {
-                Ok(())
-            }
-            .and_then(|()| stream.out.flush());
-            if let Err(e) = done {
+        for (path, stream) in std::mem::take(&mut self.streams) {
+            if let Err(e) = self.close_stream(path, stream, None) {
                 self.failed.entry(path).or_insert(e);
             }
         }
@@ -174,6 +242,14 @@ impl Logs {
             None => Ok(()),
         }
     }
+}
+
+/// The first multiple of `interval` nanoseconds since midnight UTC after `now`.
+fn next_boundary(now: Time, interval: i64) -> Time {
+    const DAY: i64 = 86_400_000_000_000;
+    let midnight = now.0 - now.0.rem_euclid(DAY);
+    let since = now.0 - midnight;
+    Time(midnight + (since / interval + 1) * interval)
 }
 
 impl Drop for Logs {
@@ -188,6 +264,11 @@ fn now_stamp() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
+    stamp(secs)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD-HH-MM-SS` (UTC).
+fn stamp(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
     format!(

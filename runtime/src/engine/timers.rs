@@ -71,9 +71,15 @@ impl Engine {
             if t.at > self.now {
                 break;
             }
+            // Log rotation is a timer too: what a timer after it logs goes
+            // to the next file.
+            let now = self.now;
+            self.events.logs_mut().advance(now, t.at);
             self.timers.heap.pop();
             self.fire(t);
         }
+        let now = self.now;
+        self.events.logs_mut().advance(now, now);
     }
 
     /// Runs one timer. Like Zeek's timers, handlers see the current network

@@ -195,7 +195,8 @@ impl Engine {
     /// (a flood's connections are all young: then simply the oldest), so
     /// that eviction costs O(1) per new connection.
     fn evict_one(&mut self, ts: Time) {
-        const TRIES: usize = 32;
+        // Few: in a flood every connection is recent, and each try is a cache miss.
+        const TRIES: usize = 8;
         let idle = Interval::from_secs(1);
         let mut oldest_live = None;
         for _ in 0..TRIES {

@@ -138,6 +138,14 @@ impl Serialize for Port {
     }
 }
 
+/// Zeek's `string_set` from a vector of strings: each string once, in the order
+/// first seen (Zeek's sets have no order; this one is deterministic).
+pub fn string_set(mut v: Vec<ZString>) -> Vec<ZString> {
+    let mut seen = std::collections::HashSet::with_capacity(v.len());
+    v.retain(|s| seen.insert(s.clone()));
+    v
+}
+
 /// Zeek's `string`: arbitrary bytes. Shares the packet buffer where it can.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ZString(pub Bytes);

@@ -161,7 +161,7 @@ impl Checker<'_> {
             let mut fields = Vec::new();
             for (n, t) in &sig.args {
                 let z = ZTy::parse(t);
-                if let ZTy::Record(r) = &z {
+                if let Some(r) = z.record() {
                     if !self.module().records.iter().any(|d| &d.name == r) {
                         self.err(ev.span, format!("event `{}` needs record `{r}`; declare it with `record {r}(...) = {{ ... }}`", ev.name));
                         continue;

@@ -139,11 +139,34 @@ impl Checker<'_> {
                     );
                     return invalid();
                 }
-                let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
-                    return invalid();
-                };
                 let mut inner = sc.clone();
-                inner.vars.push(Var::named(var, elem_ty, true));
+                let iter = if let ExprKind::Call(f, args) = &src.kind {
+                    if f != "split" || args.len() != 2 {
+                        self.err(
+                            src.span,
+                            "a comprehension iterates a path (`m.answer`) or `split(bytes, b\",\")`",
+                        );
+                        return invalid();
+                    }
+                    let b = self.bytes_arg(&args[0], sc);
+                    let ExprKind::Bytes(sep) = &args[1].kind else {
+                        self.err(args[1].span, "`split` takes a one-byte separator literal here (`b\",\"`)");
+                        return invalid();
+                    };
+                    if sep.len() != 1 {
+                        self.err(args[1].span, "`split` takes a one-byte separator literal here (`b\",\"`)");
+                        return invalid();
+                    }
+                    // The words are byte slices, not references into the tree.
+                    inner.vars.push(Var::named(var, Ty::Bytes, false));
+                    crate::ir::BinderIter::Split(Box::new(b), sep[0])
+                } else {
+                    let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
+                        return invalid();
+                    };
+                    inner.vars.push(Var::named(var, elem_ty, true));
+                    iter
+                };
                 let x = self.expr(elem, &inner);
                 let Some(zt) = self.infer_z(&x.ty, elem.span) else {
                     return invalid();
@@ -453,6 +476,34 @@ impl Checker<'_> {
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::Trim(boxed(b)), ExprTy::Node(Ty::Bytes, false))
             }
+            "eq_ci" | "word" | "words" | "skip_words" | "before" | "after" | "contains"
+            | "starts_with" | "lstrip" | "drop_prefix" | "drop_suffix" | "digits"
+            | "dec_before" => self.text_call(f, args, span, sc),
+            "join_words" if bind => self.text_call(f, args, span, sc),
+            "choose" => {
+                if !arity(self, 3) {
+                    return invalid();
+                }
+                let c = self.boolean(&args[0], sc);
+                let a = self.expr(&args[1], sc);
+                let b = self.expr(&args[2], sc);
+                let is_bytes = |t: &ExprTy| matches!(t, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit);
+                let ty = if is_bytes(&a.ty) && is_bytes(&b.ty) {
+                    ExprTy::Node(Ty::Bytes, false)
+                } else if self.need_int(&a, args[1].span) && self.need_int(&b, args[2].span) {
+                    ExprTy::Int
+                } else {
+                    return invalid();
+                };
+                typed(K::Choose(boxed(c), boxed(a), boxed(b)), ty)
+            }
+            "ipv4" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let n = self.int(&args[0], sc);
+                typed(K::Ipv4(boxed(n)), ExprTy::Zeek(ZTy::Addr))
+            }
             "string" if bind => {
                 if !arity(self, 1) {
                     return invalid();
@@ -480,7 +531,7 @@ impl Checker<'_> {
     }
 
     /// A `bytes` argument of a builtin.
-    fn bytes_arg(&mut self, e: &Expr, sc: &Scope) -> IrExpr {
+    pub(super) fn bytes_arg(&mut self, e: &Expr, sc: &Scope) -> IrExpr {
         let x = self.expr(e, sc);
         match &x.ty {
             ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Unknown => x,
@@ -492,6 +543,61 @@ impl Checker<'_> {
                 invalid()
             }
         }
+    }
+
+    /// A text builtin of `netpac_runtime::text`: checks its arguments against the
+    /// function's shape (bytes, a one-byte separator literal, a bytes literal, an integer).
+    fn text_call(&mut self, f: &str, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
+        use crate::ir::{TextArg, TextFn};
+        // B: bytes, S: separator literal, L: bytes literal, I: integer.
+        let (func, shape, ty) = match f {
+            "eq_ci" => (TextFn::EqCi, "BL", ExprTy::Bool),
+            "word" => (TextFn::Word, "BSI", ExprTy::Node(Ty::Bytes, false)),
+            "words" => (TextFn::Words, "BS", ExprTy::Int),
+            "skip_words" => (TextFn::SkipWords, "BSI", ExprTy::Node(Ty::Bytes, false)),
+            "join_words" => (TextFn::JoinWords, "BS", ExprTy::Zeek(ZTy::Str)),
+            "before" => (TextFn::Before, "BL", ExprTy::Node(Ty::Bytes, false)),
+            "after" => (TextFn::After, "BL", ExprTy::Node(Ty::Bytes, false)),
+            "contains" => (TextFn::Contains, "BL", ExprTy::Bool),
+            "starts_with" => (TextFn::StartsWith, "BL", ExprTy::Bool),
+            "lstrip" => (TextFn::Lstrip, "BL", ExprTy::Node(Ty::Bytes, false)),
+            "drop_prefix" => (TextFn::DropPrefix, "BL", ExprTy::Node(Ty::Bytes, false)),
+            "drop_suffix" => (TextFn::DropSuffix, "BL", ExprTy::Node(Ty::Bytes, false)),
+            "digits" => (TextFn::Digits, "B", ExprTy::Int),
+            "dec_before" => (TextFn::DecBefore, "BL", ExprTy::Int),
+            _ => unreachable!("`{f}` is a text builtin"),
+        };
+        if args.len() != shape.len() {
+            let what: Vec<&str> = shape
+                .chars()
+                .map(|c| match c {
+                    'B' => "bytes",
+                    'S' => "a one-byte separator literal",
+                    'L' => "a bytes literal",
+                    _ => "an integer",
+                })
+                .collect();
+            self.err(span, format!("`{f}` takes {}", what.join(", ")));
+            return invalid();
+        }
+        let mut out = Vec::new();
+        for (c, a) in shape.chars().zip(args) {
+            out.push(match (c, &a.kind) {
+                ('B', _) => TextArg::Bytes(self.bytes_arg(a, sc)),
+                ('S', ExprKind::Bytes(b)) if b.len() == 1 => TextArg::Sep(b[0]),
+                ('L', ExprKind::Bytes(b)) => TextArg::Lit(b.clone()),
+                ('I', _) => TextArg::Int(self.int(a, sc)),
+                ('S', _) => {
+                    self.err(a.span, format!("`{f}` takes a one-byte separator literal here (`b\" \"`)"));
+                    return invalid();
+                }
+                _ => {
+                    self.err(a.span, format!("`{f}` takes a bytes literal here"));
+                    return invalid();
+                }
+            });
+        }
+        typed(K::Text(func, out), ty)
     }
 
     /// `format("text {} more {}", a, b)`: a Zeek string; `{}` takes integers (decimal) or strings.
@@ -628,7 +734,7 @@ impl Checker<'_> {
             });
         }
         let ret = ZTy::parse(&x.ret);
-        if let ZTy::Record(r) = &ret {
+        if let Some(r) = ret.record() {
             if !self.module().records.iter().any(|d| &d.name == r) {
                 self.err(x.ret_span, format!("unknown return type `{r}`"));
             }
@@ -683,6 +789,10 @@ impl Checker<'_> {
             (ZTy::Str, ExprTy::Node(Ty::Bytes, _)) => ZConv::StrFromBytes,
             (ZTy::Addr, ExprTy::Zeek(ZTy::Addr)) => ZConv::Same,
             (ZTy::Addr, ExprTy::Node(Ty::Ipv4 | Ty::Ipv6, _)) => ZConv::Addr,
+            // A set from a comprehension: duplicates dropped, first occurrence kept.
+            (ZTy::Set(inner), ExprTy::Zeek(ZTy::Vec(el))) if inner == el && **inner == ZTy::Str => {
+                ZConv::Set
+            }
             (ZTy::Vec(inner), ExprTy::Node(Ty::Array(el), _)) => {
                 let elem = self.convert_z(&ExprTy::Node((**el).clone(), true), inner, span);
                 ZConv::Vec(Box::new(elem))

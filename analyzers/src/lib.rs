@@ -12,6 +12,7 @@ pub mod dns;
 pub mod finger;
 pub mod ftp;
 pub mod http;
+pub mod irc;
 pub mod modbus;
 
 use netpac_runtime::analyzer::Registry;
@@ -26,6 +27,7 @@ pub fn registry() -> Registry {
     finger::register(&mut reg);
     ftp::register(&mut reg);
     http::register(&mut reg);
+    irc::register(&mut reg);
     modbus::register(&mut reg);
     reg
 }
@@ -40,6 +42,7 @@ pub fn event_names() -> Vec<&'static str> {
         finger::EVENT_NAMES,
         ftp::EVENT_NAMES,
         http::EVENT_NAMES,
+        irc::EVENT_NAMES,
         modbus::EVENT_NAMES,
     ] {
         names.extend_from_slice(list);
@@ -55,11 +58,12 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`). They write to the `Logs` the
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `irc.log`). They write to the `Logs` the
 /// events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
     events.subscribe(dns::log::DnsLogger::sink());
     events.subscribe(http::log::HttpLogger::sink());
     events.subscribe(ftp::log::FtpLogger::sink());
+    events.subscribe(irc::log::IrcLogger::sink());
 }

@@ -14,6 +14,7 @@ pub mod ftp;
 pub mod http;
 pub mod irc;
 pub mod modbus;
+pub mod pop3;
 
 use netpac_runtime::analyzer::Registry;
 use netpac_runtime::engine::Config;
@@ -29,6 +30,7 @@ pub fn registry() -> Registry {
     http::register(&mut reg);
     irc::register(&mut reg);
     modbus::register(&mut reg);
+    pop3::register(&mut reg);
     reg
 }
 
@@ -44,6 +46,7 @@ pub fn event_names() -> Vec<&'static str> {
         http::EVENT_NAMES,
         irc::EVENT_NAMES,
         modbus::EVENT_NAMES,
+        pop3::EVENT_NAMES,
     ] {
         names.extend_from_slice(list);
     }

@@ -276,6 +276,28 @@ proptest! {
     }
 
     #[test]
+    fn pop3_analyzer_never_panics(
+        data in proptest::collection::vec(prop_oneof![Just(b'+'), Just(b'.'), Just(b' '), Just(b'\n'), Just(b'O'), Just(b'K'), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 110, "CPop3");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::pop3::Pop3Analyzer::new(netpac_analyzers::pop3::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "POP3");
+        for (is_orig, d) in [(false, &data[..at]), (true, &data[at..]), (false, &data[at..]), (true, &data[..at])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+        a.end_of_data(&mut cx, true);
+        a.end_of_data(&mut cx, false);
+    }
+
+    #[test]
     fn http_analyzer_never_panics(data in httpish(), split in 0usize..400, reply in httpish()) {
         let at = split.min(data.len());
         http_support::run(&[(true, &data[..at]), (true, &data[at..]), (false, &reply)]);

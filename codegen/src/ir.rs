@@ -461,6 +461,8 @@ pub enum ExprKind {
     ExternFn(String, Vec<ExternArg>),
     ListComp {
         iter: BinderIter,
+        /// `for i, x in ...`: the element's position, as a u64.
+        index: Option<String>,
         var: String,
         elem: Box<ZValue>,
     },
@@ -590,8 +592,8 @@ pub enum ZConv {
     Addr,
     /// An array, element by element.
     Vec(Box<ZConv>),
-    /// A vector of strings to a set: duplicates dropped.
-    Set,
+    /// A vector to a set: duplicates dropped (strings hashed, records compared).
+    Set { strings: bool },
 }
 
 /// The values a binder path selects: arrays flattened, absent fields and

@@ -146,6 +146,18 @@ pub fn string_set(mut v: Vec<ZString>) -> Vec<ZString> {
     v
 }
 
+/// A Zeek set of other values (records) from a vector: each value once, in the
+/// order first seen. Quadratic: the vectors come from one PDU's fields.
+pub fn set_of<T: PartialEq>(v: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    for x in v {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
 /// Zeek's `string`: arbitrary bytes. Shares the packet buffer where it can.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ZString(pub Bytes);

@@ -64,6 +64,8 @@ impl Checker<'_> {
             let mut params = Vec::new();
             for p in &r.params {
                 let ty = match self.w.lookup(self.m, &p.ty) {
+                    // A slice of the PDU (or a literal): `irc_join_info(nick: bytes, ...)`.
+                    _ if p.ty == "bytes" => Ty::Bytes,
                     Some(TypeDef::Unit(m, u)) => match u.body {
                         UnitBody::Fields(_) => Ty::Unit(m, u.name.clone()),
                         UnitBody::Switch(_) => Ty::Union(m, u.name.clone()),
@@ -72,7 +74,7 @@ impl Checker<'_> {
                     _ => {
                         self.err(
                             p.span,
-                            format!("record parameters are units; unknown unit `{}`", p.ty),
+                            format!("record parameters are units or bytes; unknown unit `{}`", p.ty),
                         );
                         continue;
                     }

@@ -131,7 +131,12 @@ impl Checker<'_> {
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, sc),
             ExprKind::Call(f, args) => self.call(f, args, e.span, sc),
-            ExprKind::ListComp { elem, var, src } => {
+            ExprKind::ListComp {
+                elem,
+                index,
+                var,
+                src,
+            } => {
                 if sc.mode != Mode::Bind {
                     self.err(
                         e.span,
@@ -140,6 +145,16 @@ impl Checker<'_> {
                     return invalid();
                 }
                 let mut inner = sc.clone();
+                if let Some(i) = index {
+                    inner.vars.push(Var::named(
+                        i,
+                        Ty::Int {
+                            bits: 64,
+                            signed: false,
+                        },
+                        false,
+                    ));
+                }
                 let iter = if let ExprKind::Call(f, args) = &src.kind {
                     if f != "split" || args.len() != 2 {
                         self.err(
@@ -175,6 +190,7 @@ impl Checker<'_> {
                 typed(
                     K::ListComp {
                         iter,
+                        index: index.clone(),
                         var: var.clone(),
                         elem: Box::new(ZValue { expr: x, conv }),
                     },
@@ -694,7 +710,13 @@ impl Checker<'_> {
             .params
             .iter()
             .zip(args)
-            .map(|(p, e)| self.node_arg(e, &p.ty, sc))
+            .map(|(p, e)| {
+                if p.ty == "bytes" {
+                    self.bytes_arg(e, sc)
+                } else {
+                    self.node_arg(e, &p.ty, sc)
+                }
+            })
             .collect();
         typed(
             K::Record(r.name.clone(), a),
@@ -790,9 +812,9 @@ impl Checker<'_> {
             (ZTy::Addr, ExprTy::Zeek(ZTy::Addr)) => ZConv::Same,
             (ZTy::Addr, ExprTy::Node(Ty::Ipv4 | Ty::Ipv6, _)) => ZConv::Addr,
             // A set from a comprehension: duplicates dropped, first occurrence kept.
-            (ZTy::Set(inner), ExprTy::Zeek(ZTy::Vec(el))) if inner == el && **inner == ZTy::Str => {
-                ZConv::Set
-            }
+            (ZTy::Set(inner), ExprTy::Zeek(ZTy::Vec(el))) if inner == el => ZConv::Set {
+                strings: **inner == ZTy::Str,
+            },
             (ZTy::Vec(inner), ExprTy::Node(Ty::Array(el), _)) => {
                 let elem = self.convert_z(&ExprTy::Node((**el).clone(), true), inner, span);
                 ZConv::Vec(Box::new(elem))

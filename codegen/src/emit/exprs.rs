@@ -341,7 +341,13 @@ impl Emitter<'_> {
                 self.convert_z(t, &v.expr.ty, &v.conv)
             }
             ExprKind::Record(name, args) => {
-                let a = args.iter().map(|x| self.node_arg(x, cx));
+                let a = args.iter().map(|x| match &x.ty {
+                    ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit => {
+                        let b = self.bytes_arg(x, cx);
+                        quote!(&#b)
+                    }
+                    _ => self.node_arg(x, cx),
+                });
                 let f = format_ident!("build_{}", name.to_lowercase());
                 quote!(#f(#(#a,)* ecx, lim))
             }
@@ -355,7 +361,12 @@ impl Emitter<'_> {
                 let path = path_tokens(path);
                 quote!(#path(&ecx.pdu, #(#a),*))
             }
-            ExprKind::ListComp { iter, var, elem } => {
+            ExprKind::ListComp {
+                iter,
+                index,
+                var,
+                elem,
+            } => {
                 let iter = match iter {
                     BinderIter::Split(bytes, sep) => {
                         let b = self.bytes_arg(bytes, cx);
@@ -367,7 +378,16 @@ impl Emitter<'_> {
                 let v = ident(var);
                 let t = self.expr(&elem.expr, cx);
                 let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
-                quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>())
+                match index {
+                    None => quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>()),
+                    Some(ix) => {
+                        let ix = ident(ix);
+                        quote!(#iter.enumerate().map(|(#ix, #v)| {
+                            let #ix = #ix as u64;
+                            #conv
+                        }).collect::<::std::vec::Vec<_>>())
+                    }
+                }
             }
             ExprKind::Invalid => {
                 unreachable!("an invalid expression was reported by the check pass")
@@ -421,7 +441,8 @@ impl Emitter<'_> {
                 let conv = self.convert_z(quote!(x), &ExprTy::Node((**el).clone(), true), inner);
                 quote!(#v.iter().map(|x| #conv).collect::<::std::vec::Vec<_>>())
             }
-            (ZConv::Set, _) => quote!(::netpac_runtime::zeek::string_set(#t)),
+            (ZConv::Set { strings: true }, _) => quote!(::netpac_runtime::zeek::string_set(#t)),
+            (ZConv::Set { strings: false }, _) => quote!(::netpac_runtime::zeek::set_of(#t)),
             (conv, ty) => unreachable!("conversion {conv:?} of {ty:?} was checked"),
         }
     }

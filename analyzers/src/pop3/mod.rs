@@ -14,7 +14,7 @@ mod generated {
 pub use events::*;
 pub use generated::pop3::{register, Limits};
 
-use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, Verdict};
 use netpac_runtime::lines::{LineConfig, LineEvent, Lines};
 use netpac_runtime::raise;
 use netpac_runtime::zeek::ZString;
@@ -83,7 +83,17 @@ pub struct Pop3Analyzer {
     /// POP3.cc's `cmds`: the command being answered first, pipelined ones after it.
     cmds: VecDeque<Vec<u8>>,
     unknown_client_commands: u64,
+    /// Stream bytes seen in both directions (Zeek's `c$orig$size + c$resp$size`).
+    seen: u64,
+    /// Zeek's dpd.zeek disabled the analyzer: it saw a violation early in the connection.
+    disabled: bool,
 }
+
+/// dpd.zeek's `DPD::ignore_violations_after`: a violation within the first this
+/// many bytes of a connection disables the analyzer at once (later ones are ignored).
+/// The engine keeps an analyzer until several violations; Zeek 8's default scripts
+/// drop it at the first, and its later lines (and weirds) never happen.
+const IGNORE_VIOLATIONS_AFTER: u64 = 10 * 1024;
 
 fn zs(b: &[u8]) -> ZString {
     ZString::copy_from(b)
@@ -109,6 +119,8 @@ impl Pop3Analyzer {
             password: Vec::new(),
             cmds: VecDeque::new(),
             unknown_client_commands: 0,
+            seen: 0,
+            disabled: false,
         }
     }
 
@@ -506,13 +518,16 @@ impl Pop3Analyzer {
         }
         let mut weirds = weirds.into_iter();
         for (is_line, l) in out {
-            if self.tls {
+            if self.tls || self.disabled {
                 return;
             }
             if is_line {
                 self.line(cx, is_orig, &l);
             } else if let Some(w) = weirds.next() {
                 cx.weird_from(netpac_runtime::lines::WEIRD_SOURCE, w, "");
+            }
+            if matches!(cx.verdict, Verdict::Violation(_)) && self.seen <= IGNORE_VIOLATIONS_AFTER {
+                self.disabled = true;
             }
         }
     }
@@ -521,14 +536,15 @@ impl Pop3Analyzer {
 impl Analyzer for Pop3Analyzer {
     fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
         // As Zeek: nothing after STARTTLS, nothing of a connection picked up mid-stream.
-        if self.tls || cx.conn.is_partial() {
+        if self.tls || self.disabled || cx.conn.is_partial() {
             return;
         }
+        self.seen = self.seen.saturating_add(data.len() as u64);
         self.feed(cx, is_orig, data, false);
     }
 
     fn end_of_data(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool) {
-        if !self.tls {
+        if !self.tls && !self.disabled {
             self.feed(cx, is_orig, &[], true);
         }
     }

@@ -136,8 +136,15 @@ fn over_long_lines_are_bounded() {
     pieces.push(orig(b"\r\nNICK b\r\n"));
     let o = irc(&pieces);
     assert_eq!(names(&o), ["irc_nick_message"]);
-    assert!(o.weirds.contains(&"contentline_size_exceeded [] (CONTENTLINE)".to_string()), "{:?}", o.weirds);
-    assert!(o.weirds.contains(&"irc_line_size_exceeded [] (IRC)".to_string()));
+    assert!(
+        o.weirds
+            .contains(&"contentline_size_exceeded [] (CONTENTLINE)".to_string()),
+        "{:?}",
+        o.weirds
+    );
+    assert!(o
+        .weirds
+        .contains(&"irc_line_size_exceeded [] (IRC)".to_string()));
 }
 
 /// Over-long commands: a weird each; the 21st on is also irc_too_many_invalid and a violation.
@@ -149,7 +156,9 @@ fn a_flood_of_invalid_commands_violates() {
     assert!(!o.verdict.contains("Violation"), "{}", o.verdict);
     let o = irc(&(0..21).map(|_| orig(line)).collect::<Vec<_>>());
     assert!(o.verdict.contains("too many long lines"), "{}", o.verdict);
-    assert!(o.weirds.contains(&"irc_too_many_invalid [] (IRC)".to_string()));
+    assert!(o
+        .weirds
+        .contains(&"irc_too_many_invalid [] (IRC)".to_string()));
     // A flood of valid lines: one event each, nothing kept between them.
     let flood: Vec<u8> = b"PRIVMSG #a :hi\r\n".repeat(100_000);
     let o = irc(&[orig(&flood)]);
@@ -171,7 +180,21 @@ fn hostile_numbers() {
 /// irc.log (uid left out) and conn.log's service through the engine, on a port
 /// of Zeek's IRC::ports and, by signature, on another.
 fn through_the_engine(port: u16, pieces: &[Piece]) -> (Vec<String>, String) {
-    let frames = session(1.0, Host::v4("10.0.0.1", 40001), Host::v4("10.0.0.2", port), pieces);
+    let (rows, service, _) = through_the_engine_with_weirds(port, pieces);
+    (rows, service)
+}
+
+/// irc.log rows, conn.log's service and weird.log's rows (from `name` on).
+fn through_the_engine_with_weirds(
+    port: u16,
+    pieces: &[Piece],
+) -> (Vec<String>, String, Vec<String>) {
+    let frames = session(
+        1.0,
+        Host::v4("10.0.0.1", 40001),
+        Host::v4("10.0.0.2", port),
+        pieces,
+    );
     let dir = scratch_dir();
     let mut events = Events::with_logs(Logs::new(&dir, Format::Tsv));
     netpac_analyzers::subscribe_logs(&mut events, &Config::default());
@@ -179,7 +202,7 @@ fn through_the_engine(port: u16, pieces: &[Piece]) -> (Vec<String>, String) {
     play(&mut engine, &frames);
     engine.finish().unwrap();
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-    let (irc, conn) = (read("irc.log"), read("conn.log"));
+    let (irc, conn, weird) = (read("irc.log"), read("conn.log"), read("weird.log"));
     let _ = std::fs::remove_dir_all(&dir);
     let rows = irc
         .lines()
@@ -200,7 +223,12 @@ fn through_the_engine(port: u16, pieces: &[Piece]) -> (Vec<String>, String) {
         .and_then(|l| l.split('\t').nth(7))
         .unwrap_or("")
         .to_string();
-    (rows, service)
+    let weirds = weird
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').skip(6).collect::<Vec<_>>().join("\t"))
+        .collect();
+    (rows, service, weirds)
 }
 
 #[test]
@@ -231,5 +259,37 @@ fn irc_is_found_by_its_signature_on_any_port() {
     assert_eq!(service, "irc");
     // The rows carry the time of the server's reply, when the signature matched (as in Zeek).
     assert_eq!(rows.len(), 3, "{rows:?}");
-    assert!(rows[1].starts_with("1.040000\t") && rows[1].contains("\tNICK\talice\t"), "{rows:?}");
+    assert!(
+        rows[1].starts_with("1.040000\t") && rows[1].contains("\tNICK\talice\t"),
+        "{rows:?}"
+    );
+}
+
+/// dcc-send.zeek keeps at most 5000 offered transfers: the next offer is a weird
+/// (once per connection) and leaves the session's `dcc_*` columns as they were.
+#[test]
+fn dcc_offers_past_the_limit_are_a_weird() {
+    let mut lines = Vec::new();
+    for i in 0..5003 {
+        lines.extend_from_slice(
+            format!(
+                "PRIVMSG v :\x01DCC SEND f{i}.txt 3232235876 {} 10\x01\r\n",
+                1000 + i % 60000
+            )
+            .as_bytes(),
+        );
+    }
+    let mut pieces = vec![orig(b"NICK a\r\nUSER a b c :d\r\n")];
+    pieces.extend(lines.chunks(60_000).map(orig));
+    pieces.push(orig(b"NICK z\r\n"));
+    let (rows, _, weirds) = through_the_engine_with_weirds(6667, &pieces);
+    assert_eq!(
+        weirds,
+        ["irc_max_dcc_expected_transfers_exceeded\t-\tF\tzeek\t-"]
+    );
+    let last = rows.last().unwrap();
+    assert!(
+        last.contains("\tNICK\tz\t") && last.contains("\tf4999.txt\t10\t"),
+        "{last}"
+    );
 }

@@ -4,15 +4,24 @@
 //! row each, its JOIN a row per channel. A DCC SEND offer fills the `dcc_*`
 //! columns of the rows that follow (Zeek writes its own DCC row only when the
 //! transfer's file is sniffed, which needs the data connection's file analysis:
-//! not built, so no such row is written).
+//! not built, so no such row is written). The offers wait, as in dcc-send.zeek,
+//! in a table bounded by `max_dcc_expected_transfers` (weird
+//! `irc_max_dcc_expected_transfers_exceeded`) whose entries expire after 5 minutes.
 
 use crate::irc::{IrcDccMessage, IrcJoinMessage, IrcNickMessage, IrcUserMessage};
 use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{EventHandlers, EventSink};
 use netpac_runtime::log::{Logs, Schema, Value};
 use netpac_runtime::record::Connection;
-use netpac_runtime::zeek::{ConnId, Time};
+use netpac_runtime::weird::{conn_weird_row, WEIRD_LOG};
+use netpac_runtime::zeek::{ConnId, Interval, Time};
 use rustc_hash::FxHashMap;
+use std::net::IpAddr;
+
+/// dcc-send.zeek's `IRC::max_dcc_expected_transfers`.
+const MAX_DCC_EXPECTED_TRANSFERS: usize = 5000;
+/// `dcc_expected_transfers`' `&read_expire`.
+const DCC_EXPECTED_EXPIRE: Interval = Interval(300_000_000_000);
 
 /// Zeek's `IRC::Info` columns (main.zeek, dcc-send.zeek, files.zeek).
 pub static IRC_LOG: Schema = Schema {
@@ -48,6 +57,8 @@ struct Session {
     addl: Option<Vec<u8>>,
     dcc_file_name: Option<Vec<u8>>,
     dcc_file_size: Option<u64>,
+    /// The script weird already in weird.log (Zeek logs a name once per connection).
+    dcc_weird_logged: bool,
 }
 
 impl Session {
@@ -79,6 +90,8 @@ impl Session {
 #[derive(Default)]
 pub struct IrcLogger {
     conns: FxHashMap<String, Session>,
+    /// `dcc_expected_transfers`: offered DCC SEND endpoints, when they were offered.
+    dcc_expected: FxHashMap<(IpAddr, u16), Time>,
 }
 
 impl IrcLogger {
@@ -108,6 +121,7 @@ impl IrcLogger {
             addl: None,
             dcc_file_name: None,
             dcc_file_size: None,
+            dcc_weird_logged: false,
         });
         s.ts = ts;
         s
@@ -163,13 +177,29 @@ impl IrcLogger {
     }
 
     /// A DCC SEND offer (from either side) names the file of the rows that follow.
-    fn dcc(&mut self, ts: Time, e: &IrcDccMessage, _logs: &mut Logs) {
-        let s = self.session(ts, &e.c);
+    /// Past `max_dcc_expected_transfers` offers waiting, a new one is only a weird.
+    fn dcc(&mut self, ts: Time, e: &IrcDccMessage, logs: &mut Logs) {
+        self.session(ts, &e.c);
         if e.dcc_type.as_bytes() != b"SEND" {
+            return;
+        }
+        self.dcc_expected
+            .retain(|_, at| ts.0.saturating_sub(at.0) < DCC_EXPECTED_EXPIRE.0);
+        let full = self.dcc_expected.len() >= MAX_DCC_EXPECTED_TRANSFERS;
+        let s = self.session(ts, &e.c);
+        if full {
+            if !s.dcc_weird_logged {
+                s.dcc_weird_logged = true;
+                let row =
+                    conn_weird_row(ts, &e.c, "irc_max_dcc_expected_transfers_exceeded", b"", "");
+                logs.write(&WEIRD_LOG, &row);
+            }
             return;
         }
         s.dcc_file_name = Some(e.argument.as_bytes().to_vec());
         s.dcc_file_size = Some(e.size);
+        let port = u16::try_from(e.dest_port).unwrap_or(u16::MAX);
+        self.dcc_expected.insert((e.address, port), ts);
     }
 
     fn remove(&mut self, _ts: Time, e: &ConnectionStateRemove, _logs: &mut Logs) {

@@ -11,7 +11,12 @@ use lines_support::{orig, resp, run, session, Outcome, Piece};
 use netpac_analyzers::pop3::{Limits, Pop3Analyzer};
 
 fn pop3(pieces: &[Piece]) -> Outcome {
-    run(Box::new(Pop3Analyzer::new(Limits::default())), "POP3", 110, pieces)
+    run(
+        Box::new(Pop3Analyzer::new(Limits::default())),
+        "POP3",
+        110,
+        pieces,
+    )
 }
 
 fn names(o: &Outcome) -> Vec<String> {
@@ -77,15 +82,30 @@ fn every_pop3_event_is_raised() {
         resp(b"+OK\r\n"),
     ]));
     for pieces in [
-        vec![resp(b"+OK\r\n"), orig(b"USER a\r\n"), resp(b"+OK\r\n"), orig(b"PASS b\r\n"), resp(b"+OK\r\n")],
-        vec![resp(b"+OK\r\n"), orig(b"USER a\r\n"), resp(b"+OK\r\n"), orig(b"PASS b\r\n"), resp(b"-ERR\r\n")],
+        vec![
+            resp(b"+OK\r\n"),
+            orig(b"USER a\r\n"),
+            resp(b"+OK\r\n"),
+            orig(b"PASS b\r\n"),
+            resp(b"+OK\r\n"),
+        ],
+        vec![
+            resp(b"+OK\r\n"),
+            orig(b"USER a\r\n"),
+            resp(b"+OK\r\n"),
+            orig(b"PASS b\r\n"),
+            resp(b"-ERR\r\n"),
+        ],
         vec![resp(b"+OK\r\n"), orig(b"STLS\r\n"), resp(b"+OK\r\n")],
     ] {
         seen.extend(names(&pop3(&pieces)));
     }
     seen.sort();
     seen.dedup();
-    let mut all: Vec<String> = netpac_analyzers::pop3::EVENT_NAMES.iter().map(|s| s.to_string()).collect();
+    let mut all: Vec<String> = netpac_analyzers::pop3::EVENT_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     all.sort();
     assert_eq!(seen, all);
 }
@@ -104,9 +124,19 @@ fn unexpected_commands_and_bad_lines() {
     ]);
     insta::assert_json_snapshot!(o);
     // Inside an AUTH exchange a line that is not base64 is a weird.
-    let o = pop3(&[resp(b"+OK\r\n"), orig(b"AUTH PLAIN\r\n"), resp(b"+ \r\n"), orig(b"!!notbase64\r\n")]);
+    let o = pop3(&[
+        resp(b"+OK\r\n"),
+        orig(b"AUTH PLAIN\r\n"),
+        resp(b"+ \r\n"),
+        orig(b"!!notbase64\r\n"),
+    ]);
     assert_eq!(o.weirds, ["pop3_bad_base64_encoding [] (POP3)"]);
-    let o = pop3(&[resp(b"+OK\r\n"), orig(b"AUTH PLAIN\r\n"), resp(b"+ \r\n"), orig(b"AGJvYg==\r\n")]);
+    let o = pop3(&[
+        resp(b"+OK\r\n"),
+        orig(b"AUTH PLAIN\r\n"),
+        resp(b"+ \r\n"),
+        orig(b"AGJvYg==\r\n"),
+    ]);
     assert_eq!(o.weirds, ["pop3_malformed_auth_plain [] (POP3)"]);
 }
 
@@ -120,12 +150,19 @@ fn pipelined_floods_are_bounded() {
     }
     let o = pop3(&[resp(b"+OK\r\n"), orig(&flood)]);
     assert_eq!(o.weirds.len(), 990);
-    assert!(o.weirds.iter().all(|w| w == "pop3_client_too_many_pending_commands [] (POP3)"));
+    assert!(o
+        .weirds
+        .iter()
+        .all(|w| w == "pop3_client_too_many_pending_commands [] (POP3)"));
     let unknown: Vec<Piece> = (0..11)
         .flat_map(|_| [orig(b"*2\r\n"), resp(b"+OK\r\n")])
         .collect();
     let o = pop3(&unknown);
-    assert!(o.verdict.contains("too many unknown client commands"), "{}", o.verdict);
+    assert!(
+        o.verdict.contains("too many unknown client commands"),
+        "{}",
+        o.verdict
+    );
     let o = pop3(&unknown[..20]);
     assert!(!o.verdict.contains("Violation"), "{}", o.verdict);
 }
@@ -138,7 +175,13 @@ fn a_100_mb_line_is_bounded() {
     pieces.extend((0..100).map(|_| orig(&chunk)));
     pieces.push(orig(b"\r\nQUIT\r\n"));
     let o = pop3(&pieces);
-    assert!(o.weirds.iter().any(|w| w.starts_with("contentline_size_exceeded")), "{:?}", o.weirds);
+    assert!(
+        o.weirds
+            .iter()
+            .any(|w| w.starts_with("contentline_size_exceeded")),
+        "{:?}",
+        o.weirds
+    );
 }
 
 /// conn.log's service through the engine: by port 110 and by signature on another port.
@@ -150,9 +193,20 @@ fn pop3_service_by_port_and_signature() {
             1.0,
             Host::v4("10.0.0.1", 40001),
             Host::v4("10.0.0.2", port),
-            &[resp(b"+OK ready\r\n"), orig(b"CAPA\r\n"), resp(b"+OK\r\nUSER\r\n.\r\n"), orig(b"QUIT\r\n"), resp(b"+OK\r\n")],
+            &[
+                resp(b"+OK ready\r\n"),
+                orig(b"CAPA\r\n"),
+                resp(b"+OK\r\nUSER\r\n.\r\n"),
+                orig(b"QUIT\r\n"),
+                resp(b"+OK\r\n"),
+            ],
         );
-        let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), None);
+        let out = run_with(
+            &frames,
+            Config::default(),
+            netpac_analyzers::registry(),
+            None,
+        );
         assert_eq!(conn_columns(&out, &["service"]), ["pop3"], "port {port}");
     }
 }

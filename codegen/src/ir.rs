@@ -593,7 +593,9 @@ pub enum ZConv {
     /// An array, element by element.
     Vec(Box<ZConv>),
     /// A vector to a set: duplicates dropped (strings hashed, records compared).
-    Set { strings: bool },
+    Set {
+        strings: bool,
+    },
 }
 
 /// The values a binder path selects: arrays flattened, absent fields and

@@ -898,7 +898,11 @@ fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
             // `for i, x in src`: two names before the source.
             let (index, var, src) = if next.as_rule() == Rule::name {
                 let src = it.next().unwrap();
-                (Some(first.as_str().to_string()), next.as_str().to_string(), src)
+                (
+                    Some(first.as_str().to_string()),
+                    next.as_str().to_string(),
+                    src,
+                )
             } else {
                 (None, first.as_str().to_string(), next)
             };

@@ -418,7 +418,8 @@ impl ZTy {
             _ => {
                 if let Some(inner) = s.strip_prefix("vector of ") {
                     ZTy::Vec(Box::new(ZTy::parse(inner)))
-                } else if let Some(inner) = s.strip_prefix("set[").and_then(|x| x.strip_suffix(']')) {
+                } else if let Some(inner) = s.strip_prefix("set[").and_then(|x| x.strip_suffix(']'))
+                {
                     ZTy::Set(Box::new(ZTy::parse(inner)))
                 } else {
                     ZTy::Record(s.to_string())

@@ -164,7 +164,10 @@ mod tests {
     #[test]
     fn words_split_as_zeeks_split_words() {
         let b = b"  a  bb c ";
-        assert_eq!(split_words(b, b' ').collect::<Vec<_>>(), vec![&b"a"[..], b"bb", b"c"]);
+        assert_eq!(
+            split_words(b, b' ').collect::<Vec<_>>(),
+            vec![&b"a"[..], b"bb", b"c"]
+        );
         assert_eq!(word(b, b' ', 1), b"bb");
         assert_eq!(word(b, b' ', 3), b"");
         assert_eq!(word(b, b' ', u64::MAX), b"");
@@ -188,7 +191,10 @@ mod tests {
         assert_eq!(drop_suffix(b"x\x01", b"\x01"), b"x");
         assert_eq!(leading_digits(b"12a"), 2);
         assert!(eq_ci(b"PrivMsg", b"PRIVMSG"));
-        assert_eq!(dec_before(b"There are 5 users and 0 services on 2 servers", b"users"), 5);
+        assert_eq!(
+            dec_before(b"There are 5 users and 0 services on 2 servers", b"users"),
+            5
+        );
         assert_eq!(dec_before(b"x users", b"servers"), 0);
     }
 }

@@ -130,21 +130,29 @@ impl Pop3Analyzer {
     }
 
     fn unexpected(cx: &mut AnalyzerCx<'_>, is_orig: bool, msg: &[u8], detail: &[u8]) {
-        raise!(cx.events, cx.ts, Pop3Unexpected {
-            c: cx.conn.record(),
-            is_orig,
-            msg: zs(msg),
-            detail: zs(detail)
-        });
+        raise!(
+            cx.events,
+            cx.ts,
+            Pop3Unexpected {
+                c: cx.conn.record(),
+                is_orig,
+                msg: zs(msg),
+                detail: zs(detail)
+            }
+        );
     }
 
     fn request_event(cx: &mut AnalyzerCx<'_>, cmd: &str, arg: &[u8]) {
-        raise!(cx.events, cx.ts, Pop3Request {
-            c: cx.conn.record(),
-            is_orig: true,
-            command: ZString::from(cmd.to_string()),
-            arg: zs(arg)
-        });
+        raise!(
+            cx.events,
+            cx.ts,
+            Pop3Request {
+                c: cx.conn.record(),
+                is_orig: true,
+                command: ZString::from(cmd.to_string()),
+                arg: zs(arg)
+            }
+        );
     }
 
     fn not_allowed(cx: &mut AnalyzerCx<'_>, cmd: &str, state: &str) {
@@ -158,9 +166,27 @@ impl Pop3Analyzer {
         }
         let (user, password) = (zs(&self.user), zs(&self.password));
         if success {
-            raise!(cx.events, cx.ts, Pop3LoginSuccess { c: cx.conn.record(), is_orig: false, user, password });
+            raise!(
+                cx.events,
+                cx.ts,
+                Pop3LoginSuccess {
+                    c: cx.conn.record(),
+                    is_orig: false,
+                    user,
+                    password
+                }
+            );
         } else {
-            raise!(cx.events, cx.ts, Pop3LoginFailure { c: cx.conn.record(), is_orig: false, user, password });
+            raise!(
+                cx.events,
+                cx.ts,
+                Pop3LoginFailure {
+                    c: cx.conn.record(),
+                    is_orig: false,
+                    user,
+                    password
+                }
+            );
         }
     }
 
@@ -226,7 +252,10 @@ impl Pop3Analyzer {
             State::AuthCramMd5 => {
                 // "user password-hash": only the user is kept.
                 let s = decoded.split(|c| *c == 0).next().unwrap_or(&[]);
-                let end = s.iter().position(|c| *c == b' ' || *c == b'\t').unwrap_or(s.len());
+                let end = s
+                    .iter()
+                    .position(|c| *c == b' ' || *c == b'\t')
+                    .unwrap_or(s.len());
                 self.user = self.credential(&s[..end]);
                 self.password.clear();
             }
@@ -243,7 +272,10 @@ impl Pop3Analyzer {
         let (word, message) = tokenize(&s);
         let Some(code) = word.and_then(parse_cmd) else {
             if !self.waiting_for_auth {
-                cx.weird("pop3_client_command_unknown", String::from_utf8_lossy(word.unwrap_or(b"")));
+                cx.weird(
+                    "pop3_client_command_unknown",
+                    String::from_utf8_lossy(word.unwrap_or(b"")),
+                );
                 self.unknown_client_commands += 1;
                 if self.unknown_client_commands > self.limits.max_unknown_client_commands {
                     cx.violation("too many unknown client commands");
@@ -285,14 +317,22 @@ impl Pop3Analyzer {
                     self.state = State::Pass;
                     self.password = self.credential(&message);
                 } else {
-                    Self::unexpected(cx, true, cmd.as_bytes(), b"pass must follow the command 'USER'");
+                    Self::unexpected(
+                        cx,
+                        true,
+                        cmd.as_bytes(),
+                        b"pass must follow the command 'USER'",
+                    );
                 }
             }
             "APOP" => {
                 if in_auth {
                     Self::request_event(cx, cmd, &message);
                     self.state = State::Apop;
-                    let end = message.iter().position(|c| *c == b' ' || *c == b'\t').unwrap_or(message.len());
+                    let end = message
+                        .iter()
+                        .position(|c| *c == b' ' || *c == b'\t')
+                        .unwrap_or(message.len());
                     self.user = self.credential(&message[..end]);
                 } else {
                     Self::not_allowed(cx, cmd, "authorization");
@@ -300,7 +340,12 @@ impl Pop3Analyzer {
             }
             "AUTH" => {
                 if !in_auth {
-                    Self::unexpected(cx, true, cmd.as_bytes(), b"pass must follow the command 'USER'");
+                    Self::unexpected(
+                        cx,
+                        true,
+                        cmd.as_bytes(),
+                        b"pass must follow the command 'USER'",
+                    );
                 } else {
                     Self::request_event(cx, cmd, &message);
                     if message.is_empty() {
@@ -330,12 +375,20 @@ impl Pop3Analyzer {
                 if message.is_empty() {
                     self.request_multi_line = true;
                 }
-                let st = if cmd == "LIST" { State::List } else { State::Uidl };
+                let st = if cmd == "LIST" {
+                    State::List
+                } else {
+                    State::Uidl
+                };
                 transaction_cmd(self, cx, st);
             }
             "RETR" | "TOP" => {
                 self.request_multi_line = true;
-                let st = if cmd == "RETR" { State::Retr } else { State::Top };
+                let st = if cmd == "RETR" {
+                    State::Retr
+                } else {
+                    State::Top
+                };
                 transaction_cmd(self, cx, st);
             }
             "DELE" => transaction_cmd(self, cx, State::Dele),
@@ -350,7 +403,10 @@ impl Pop3Analyzer {
                 }
             }
             "QUIT" => {
-                if matches!(self.master, Master::Authorization | Master::Transaction | Master::Start) {
+                if matches!(
+                    self.master,
+                    Master::Authorization | Master::Transaction | Master::Start
+                ) {
                     Self::request_event(cx, cmd, &message);
                     self.state = State::Quit;
                 } else {
@@ -389,7 +445,15 @@ impl Pop3Analyzer {
                 self.multi_line = false;
                 self.finish_client_cmd(cx);
             } else {
-                raise!(cx.events, cx.ts, Pop3Data { c: cx.conn.record(), is_orig: false, data: zs(&s) });
+                raise!(
+                    cx.events,
+                    cx.ts,
+                    Pop3Data {
+                        c: cx.conn.record(),
+                        is_orig: false,
+                        data: zs(&s)
+                    }
+                );
             }
             return;
         }
@@ -409,7 +473,12 @@ impl Pop3Analyzer {
                     self.master = Master::Transaction;
                     self.guessing = false;
                     self.state = self.last_state;
-                    Self::unexpected(cx, false, b"OK", b"no auth required -> state changed to 'transaction'");
+                    Self::unexpected(
+                        cx,
+                        false,
+                        b"OK",
+                        b"no auth required -> state changed to 'transaction'",
+                    );
                 }
                 match self.state {
                     State::Start => self.master = Master::Authorization,
@@ -417,8 +486,14 @@ impl Pop3Analyzer {
                         self.master = Master::Authorization;
                         cx.confirm();
                     }
-                    State::Pass | State::Apop | State::Noop | State::Last | State::Stat
-                    | State::Rset | State::Dele | State::Xsender => {
+                    State::Pass
+                    | State::Apop
+                    | State::Noop
+                    | State::Last
+                    | State::Stat
+                    | State::Rset
+                    | State::Dele
+                    | State::Xsender => {
                         if self.master == Master::Authorization {
                             self.login(cx, true);
                         }
@@ -451,7 +526,13 @@ impl Pop3Analyzer {
                         // The connection continues in TLS (Zeek's SSL analyzer; not built).
                         cx.confirm();
                         self.tls = true;
-                        raise!(cx.events, cx.ts, Pop3Starttls { c: cx.conn.record() });
+                        raise!(
+                            cx.events,
+                            cx.ts,
+                            Pop3Starttls {
+                                c: cx.conn.record()
+                            }
+                        );
                         return;
                     }
                     State::Quit => {
@@ -462,7 +543,16 @@ impl Pop3Analyzer {
                         }
                     }
                 }
-                raise!(cx.events, cx.ts, Pop3Reply { c: cx.conn.record(), is_orig: false, cmd: ZString::from("OK"), msg: zs(&message) });
+                raise!(
+                    cx.events,
+                    cx.ts,
+                    Pop3Reply {
+                        c: cx.conn.record(),
+                        is_orig: false,
+                        cmd: ZString::from("OK"),
+                        msg: zs(&message)
+                    }
+                );
                 if !self.multi_line {
                     self.finish_client_cmd(cx);
                 }
@@ -473,24 +563,49 @@ impl Pop3Analyzer {
                 self.guessing = false;
                 self.waiting_for_auth = false;
                 match self.state {
-                    State::User | State::Pass | State::Apop | State::Auth | State::AuthLogin
-                    | State::AuthPlain | State::AuthCramMd5 => {
+                    State::User
+                    | State::Pass
+                    | State::Apop
+                    | State::Auth
+                    | State::AuthLogin
+                    | State::AuthPlain
+                    | State::AuthCramMd5 => {
                         self.master = Master::Authorization;
                         self.state = State::Start;
                         self.login(cx, false);
                     }
-                    State::Noop | State::Last | State::Stat | State::Rset | State::Dele
-                    | State::List | State::Retr | State::Uidl | State::Top | State::Xsender => {
+                    State::Noop
+                    | State::Last
+                    | State::Stat
+                    | State::Rset
+                    | State::Dele
+                    | State::List
+                    | State::Retr
+                    | State::Uidl
+                    | State::Top
+                    | State::Xsender => {
                         self.master = Master::Transaction;
                     }
                     State::Quit => {
-                        if matches!(self.master, Master::Authorization | Master::Transaction | Master::Start) {
+                        if matches!(
+                            self.master,
+                            Master::Authorization | Master::Transaction | Master::Start
+                        ) {
                             self.master = Master::Finished;
                         }
                     }
                     State::Start | State::Capa | State::Stls => {}
                 }
-                raise!(cx.events, cx.ts, Pop3Reply { c: cx.conn.record(), is_orig: false, cmd: ZString::from("ERR"), msg: zs(&message) });
+                raise!(
+                    cx.events,
+                    cx.ts,
+                    Pop3Reply {
+                        c: cx.conn.record(),
+                        is_orig: false,
+                        cmd: ZString::from("ERR"),
+                        msg: zs(&message)
+                    }
+                );
                 if !self.multi_line {
                     self.finish_client_cmd(cx);
                 }

@@ -96,7 +96,10 @@ mod tests {
 
     #[test]
     fn trimming_squeezes_inner_spaces() {
-        assert_eq!(trim_whitespace(b" \t USER  bob  smith  "), b"USER bob smith");
+        assert_eq!(
+            trim_whitespace(b" \t USER  bob  smith  "),
+            b"USER bob smith"
+        );
         assert_eq!(trim_whitespace(b"   "), b"");
         assert_eq!(trim_whitespace(b"a\t b"), b"a\t b");
     }
@@ -116,7 +119,10 @@ mod tests {
 
     #[test]
     fn base64_of_auth_lines() {
-        assert_eq!(decode_base64(b"AGJvYgBzZWNyZXQ=").unwrap(), b"\0bob\0secret");
+        assert_eq!(
+            decode_base64(b"AGJvYgBzZWNyZXQ=").unwrap(),
+            b"\0bob\0secret"
+        );
         assert_eq!(decode_base64(b"Ym9i").unwrap(), b"bob");
         assert!(decode_base64(b"Ym9i*").is_none());
     }

@@ -74,7 +74,10 @@ impl Checker<'_> {
                     _ => {
                         self.err(
                             p.span,
-                            format!("record parameters are units or bytes; unknown unit `{}`", p.ty),
+                            format!(
+                                "record parameters are units or bytes; unknown unit `{}`",
+                                p.ty
+                            ),
                         );
                         continue;
                     }

@@ -165,11 +165,17 @@ impl Checker<'_> {
                     }
                     let b = self.bytes_arg(&args[0], sc);
                     let ExprKind::Bytes(sep) = &args[1].kind else {
-                        self.err(args[1].span, "`split` takes a one-byte separator literal here (`b\",\"`)");
+                        self.err(
+                            args[1].span,
+                            "`split` takes a one-byte separator literal here (`b\",\"`)",
+                        );
                         return invalid();
                     };
                     if sep.len() != 1 {
-                        self.err(args[1].span, "`split` takes a one-byte separator literal here (`b\",\"`)");
+                        self.err(
+                            args[1].span,
+                            "`split` takes a one-byte separator literal here (`b\",\"`)",
+                        );
                         return invalid();
                     }
                     // The words are byte slices, not references into the tree.
@@ -503,7 +509,8 @@ impl Checker<'_> {
                 let c = self.boolean(&args[0], sc);
                 let a = self.expr(&args[1], sc);
                 let b = self.expr(&args[2], sc);
-                let is_bytes = |t: &ExprTy| matches!(t, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit);
+                let is_bytes =
+                    |t: &ExprTy| matches!(t, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit);
                 let ty = if is_bytes(&a.ty) && is_bytes(&b.ty) {
                     ExprTy::Node(Ty::Bytes, false)
                 } else if self.need_int(&a, args[1].span) && self.need_int(&b, args[2].span) {

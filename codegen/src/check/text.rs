@@ -49,7 +49,10 @@ impl Checker<'_> {
                 ('L', ExprKind::Bytes(b)) => TextArg::Lit(b.clone()),
                 ('I', _) => TextArg::Int(self.int(a, sc)),
                 ('S', _) => {
-                    self.err(a.span, format!("`{f}` takes a one-byte separator literal here (`b\" \"`)"));
+                    self.err(
+                        a.span,
+                        format!("`{f}` takes a one-byte separator literal here (`b\" \"`)"),
+                    );
                     return invalid();
                 }
                 _ => {

@@ -475,7 +475,9 @@ impl Emitter<'_> {
     /// An iterator over the values a binder path selects.
     pub(super) fn binder_iter(&self, b: &BinderIter) -> TokenStream {
         let (root, root_is_ref, steps) = match b {
-            BinderIter::Split(..) => unreachable!("`split` is checked to appear in comprehensions only"),
+            BinderIter::Split(..) => {
+                unreachable!("`split` is checked to appear in comprehensions only")
+            }
             BinderIter::Chain(a, b) => {
                 let ia = self.binder_iter(a);
                 let ib = self.binder_iter(b);

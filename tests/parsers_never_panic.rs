@@ -249,6 +249,55 @@ proptest! {
     }
 
     #[test]
+    fn irc_units_and_analyzer_never_panic(
+        data in proptest::collection::vec(prop_oneof![Just(b':'), Just(b' '), Just(b'\n'), Just(b'3'), Just(b','), Just(1u8), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+        invalid in prop_oneof![Just(0u64), Just(20u64), any::<u64>()],
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let lim = netpac_analyzers::irc::Limits::default();
+        check!(netpac_analyzers::irc::Line<'_>, &lim, &data, 0, invalid);
+        // The whole analyzer with every event subscribed (the bindings' word cuts run).
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 6667, "CIrc");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::irc::IRCAnalyzer::new(0, lim);
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "IRC");
+        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+        a.end_of_data(&mut cx, true);
+        a.end_of_data(&mut cx, false);
+        prop_assert!(a.state.starttls <= 1);
+    }
+
+    #[test]
+    fn pop3_analyzer_never_panics(
+        data in proptest::collection::vec(prop_oneof![Just(b'+'), Just(b'.'), Just(b' '), Just(b'\n'), Just(b'O'), Just(b'K'), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 110, "CPop3");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::pop3::Pop3Analyzer::new(netpac_analyzers::pop3::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "POP3");
+        for (is_orig, d) in [(false, &data[..at]), (true, &data[at..]), (false, &data[at..]), (true, &data[..at])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+        a.end_of_data(&mut cx, true);
+        a.end_of_data(&mut cx, false);
+    }
+
+    #[test]
     fn http_analyzer_never_panics(data in httpish(), split in 0usize..400, reply in httpish()) {
         let at = split.min(data.len());
         http_support::run(&[(true, &data[..at]), (true, &data[at..]), (false, &reply)]);

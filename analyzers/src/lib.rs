@@ -13,7 +13,9 @@ pub mod file;
 pub mod finger;
 pub mod ftp;
 pub mod http;
+pub mod irc;
 pub mod modbus;
+pub mod pop3;
 
 use netpac_runtime::analyzer::Registry;
 use netpac_runtime::engine::Config;
@@ -28,7 +30,9 @@ pub fn registry() -> Registry {
     finger::register(&mut reg);
     ftp::register(&mut reg);
     http::register(&mut reg);
+    irc::register(&mut reg);
     modbus::register(&mut reg);
+    pop3::register(&mut reg);
     reg
 }
 
@@ -43,7 +47,9 @@ pub fn event_names() -> Vec<&'static str> {
         finger::EVENT_NAMES,
         ftp::EVENT_NAMES,
         http::EVENT_NAMES,
+        irc::EVENT_NAMES,
         modbus::EVENT_NAMES,
+        pop3::EVENT_NAMES,
     ] {
         names.extend_from_slice(list);
     }
@@ -58,7 +64,7 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`). They write to the `Logs` the
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `irc.log`). They write to the `Logs` the
 /// events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
@@ -66,4 +72,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(http::log::HttpLogger::sink());
     events.subscribe(ftp::log::FtpLogger::sink());
     events.subscribe(modbus::log::ModbusLogger::sink());
+    events.subscribe(irc::log::IrcLogger::sink());
 }

@@ -386,6 +386,8 @@ pub enum ExprKind {
     Unary(UnOp, Box<Expr>),
     ListComp {
         elem: Box<Expr>,
+        /// `for i, x in ...`: the element's position (from 0).
+        index: Option<String>,
         var: String,
         src: Box<Expr>,
     },
@@ -409,8 +411,14 @@ impl Expr {
             ),
             ExprKind::Binary(op, a, b) => format!("({} {:?} {})", a.text(), op, b.text()),
             ExprKind::Unary(op, a) => format!("{op:?}({})", a.text()),
-            ExprKind::ListComp { elem, var, src } => {
-                format!("[{} for {var} in {}]", elem.text(), src.text())
+            ExprKind::ListComp {
+                elem,
+                index,
+                var,
+                src,
+            } => {
+                let i = index.as_ref().map(|i| format!("{i}, ")).unwrap_or_default();
+                format!("[{} for {i}{var} in {}]", elem.text(), src.text())
             }
         }
     }

@@ -20,6 +20,7 @@ mod graph;
 mod lines;
 mod names;
 mod state;
+mod text;
 mod units;
 
 pub use graph::Boxed;

@@ -142,6 +142,8 @@ pub enum Field {
 pub enum LetValue {
     Bool(Expr),
     U64(Expr),
+    /// `let x: bytes = ...`: a slice of the input (or a literal).
+    Bytes(Expr),
     /// An integer narrowed to the declared type (fails as `Arithmetic`).
     Narrowed {
         value: Expr,
@@ -459,6 +461,8 @@ pub enum ExprKind {
     ExternFn(String, Vec<ExternArg>),
     ListComp {
         iter: BinderIter,
+        /// `for i, x in ...`: the element's position, as a u64.
+        index: Option<String>,
         var: String,
         elem: Box<ZValue>,
     },
@@ -479,8 +483,44 @@ pub enum ExprKind {
     Upper(Box<Expr>),
     /// `trim(b)`: `b` without leading and trailing spaces and tabs.
     Trim(Box<Expr>),
+    /// A text builtin over bytes (`word`, `before`, `drop_prefix`, ...; runtime `text.rs`).
+    Text(TextFn, Vec<TextArg>),
+    /// `choose(c, a, b)`: `a` when `c` holds, else `b` (both bytes or both integers).
+    Choose(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `ipv4(n)`: the IPv4 address whose 32 bits are the low bits of `n` (IRC DCC hosts).
+    Ipv4(Box<Expr>),
     /// Stands for an expression that failed to check.
     Invalid,
+}
+
+/// The text builtins that call one function of `netpac_runtime::text`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TextFn {
+    EqCi,
+    Word,
+    Words,
+    SkipWords,
+    JoinWords,
+    Before,
+    After,
+    Contains,
+    StartsWith,
+    Lstrip,
+    DropPrefix,
+    DropSuffix,
+    Digits,
+    DecBefore,
+}
+
+/// An argument of a text builtin.
+#[derive(Debug, Clone)]
+pub enum TextArg {
+    Bytes(Expr),
+    /// A one-byte separator literal (`b" "`).
+    Sep(u8),
+    /// A bytes literal.
+    Lit(Vec<u8>),
+    Int(Expr),
 }
 
 /// What a comparison compares.
@@ -557,6 +597,10 @@ pub enum ZConv {
     Addr,
     /// An array, element by element.
     Vec(Box<ZConv>),
+    /// A vector to a set: duplicates dropped (strings hashed, records compared).
+    Set {
+        strings: bool,
+    },
 }
 
 /// The values a binder path selects: arrays flattened, absent fields and
@@ -564,6 +608,8 @@ pub enum ZConv {
 #[derive(Debug, Clone)]
 pub enum BinderIter {
     Chain(Box<BinderIter>, Box<BinderIter>),
+    /// `split(b, b",")` in a list comprehension: the words of `b` (byte slices).
+    Split(Box<Expr>, u8),
     Path {
         root: VarRef,
         root_is_ref: bool,

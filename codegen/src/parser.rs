@@ -950,10 +950,23 @@ fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
         Rule::list_comp => {
             let mut it = p.into_inner();
             let elem = expr(cx, it.next().unwrap())?;
-            let var = it.next().unwrap().as_str().to_string();
-            let src = expr(cx, it.next().unwrap())?;
+            let first = it.next().unwrap();
+            let next = it.next().unwrap();
+            // `for i, x in src`: two names before the source.
+            let (index, var, src) = if next.as_rule() == Rule::name {
+                let src = it.next().unwrap();
+                (
+                    Some(first.as_str().to_string()),
+                    next.as_str().to_string(),
+                    src,
+                )
+            } else {
+                (None, first.as_str().to_string(), next)
+            };
+            let src = expr(cx, src)?;
             ExprKind::ListComp {
                 elem: Box::new(elem),
+                index,
                 var,
                 src: Box::new(src),
             }

@@ -206,6 +206,7 @@ impl<'w> World<'w> {
         let f = fields.iter().find(|f| f.name == field && f.name != "_")?;
         match &f.kind {
             FieldKind::Let { ty, expr } => match ty {
+                Some((t, _)) if t == "bytes" => Some(Ty::Bytes),
                 Some((t, _)) => self.scalar_named(m, t),
                 None => Some(self.let_infer(expr)),
             },
@@ -313,6 +314,11 @@ impl<'w> World<'w> {
                                 if f.name == "_" {
                                     continue;
                                 }
+                                // `let x: bytes = ...` keeps a slice of the input.
+                                if matches!(&f.kind, FieldKind::Let { ty: Some((t, _)), .. } if t == "bytes")
+                                {
+                                    uses = true;
+                                }
                                 if let FieldKind::Typed(ts) = &f.kind {
                                     if let TypeSpec::Switch(s) = ts {
                                         let key = (mi, inner_type_name(&u.name, &f.name));
@@ -387,6 +393,8 @@ pub enum ZTy {
     /// (`Option<netpac_runtime::expected::Endpoint>`): what `expect ... to` takes.
     Endpoint,
     Vec(Box<ZTy>),
+    /// A Zeek set: a vector without duplicates (first occurrence kept, in order).
+    Set(Box<ZTy>),
     Record(String),
 }
 
@@ -408,10 +416,19 @@ impl ZTy {
             // Zeek's vector type aliases (init-bare.zeek).
             "ModbusCoils" => ZTy::Vec(Box::new(ZTy::Bool)),
             "ModbusRegisters" => ZTy::Vec(Box::new(ZTy::Count)),
-            _ => match s.strip_prefix("vector of ") {
-                Some(inner) => ZTy::Vec(Box::new(ZTy::parse(inner))),
-                None => ZTy::Record(s.to_string()),
-            },
+            // Zeek's set type aliases (init-bare.zeek).
+            "string_set" => ZTy::Set(Box::new(ZTy::Str)),
+            "irc_join_list" => ZTy::Set(Box::new(ZTy::Record("irc_join_info".into()))),
+            _ => {
+                if let Some(inner) = s.strip_prefix("vector of ") {
+                    ZTy::Vec(Box::new(ZTy::parse(inner)))
+                } else if let Some(inner) = s.strip_prefix("set[").and_then(|x| x.strip_suffix(']'))
+                {
+                    ZTy::Set(Box::new(ZTy::parse(inner)))
+                } else {
+                    ZTy::Record(s.to_string())
+                }
+            }
         }
     }
 
@@ -428,7 +445,17 @@ impl ZTy {
             ZTy::Conn => "connection".into(),
             ZTy::Endpoint => "endpoint".into(),
             ZTy::Vec(t) => format!("vector of {}", t.name()),
+            ZTy::Set(t) => format!("set[{}]", t.name()),
             ZTy::Record(r) => r.clone(),
+        }
+    }
+
+    /// The record this type is or holds (`dns_msg`, `irc_join_list`'s `irc_join_info`).
+    pub fn record(&self) -> Option<&str> {
+        match self {
+            ZTy::Record(r) => Some(r),
+            ZTy::Vec(t) | ZTy::Set(t) => t.record(),
+            _ => None,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Text builtins of the grammar language for ASCII line protocols (FTP, SMTP, ...):
-//! decimal numbers and blank trimming. Never panics, never allocates.
+//! Text builtins of the grammar language for ASCII line protocols (FTP, IRC, SMTP, ...):
+//! decimal numbers, blank trimming, words split on a separator and cuts at a
+//! delimiter. Never panics; only `join_words` allocates.
 
 /// The decimal number `b` starts with (grammar `dec(b)`): leading ASCII digits,
 /// saturating at `u64::MAX` as a numeric text longer than any real value is still
@@ -21,6 +22,124 @@ pub fn trim_blanks(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
+/// `a` equals the literal `lit` ignoring ASCII case (grammar `eq_ci(a, b"LIT")`):
+/// commands compared after Zeek's `toupper`.
+pub fn eq_ci(a: &[u8], lit: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(lit)
+}
+
+/// The pieces of `b` between `sep` bytes, empty pieces left out (grammar
+/// `split(b, b" ")`): Zeek's IRC `SplitWords`.
+pub fn split_words(b: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    b.split(move |c| *c == sep).filter(|w| !w.is_empty())
+}
+
+/// The `i`-th word (from 0) of `b` split on `sep`, empty when there are fewer
+/// (grammar `word(b, b" ", i)`).
+pub fn word(b: &[u8], sep: u8, i: u64) -> &[u8] {
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| split_words(b, sep).nth(i))
+        .unwrap_or(&[])
+}
+
+/// How many words `b` splits into on `sep` (grammar `words(b, b" ")`).
+pub fn word_count(b: &[u8], sep: u8) -> u64 {
+    split_words(b, sep).count() as u64
+}
+
+/// `b` from its `n`-th word (from 0) on, separators inside kept; empty when
+/// there are no more than `n` words (grammar `skip_words(b, b" ", n)`): the
+/// rest of an IRC line after its leading parameters.
+pub fn skip_words(b: &[u8], sep: u8, n: u64) -> &[u8] {
+    let mut seen = 0u64;
+    let mut in_word = false;
+    for (i, c) in b.iter().enumerate() {
+        if *c == sep {
+            in_word = false;
+        } else if !in_word {
+            if seen == n {
+                return &b[i..];
+            }
+            seen += 1;
+            in_word = true;
+        }
+    }
+    &[]
+}
+
+/// The words of `b` joined by single `sep` bytes (grammar `join_words(b, b" ")`):
+/// Zeek rebuilds texts such as a WHOIS real name from their words.
+pub fn join_words(b: &[u8], sep: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    for (i, w) in split_words(b, sep).enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        out.extend_from_slice(w);
+    }
+    out
+}
+
+fn find(b: &[u8], lit: &[u8]) -> Option<usize> {
+    if lit.is_empty() {
+        return Some(0);
+    }
+    b.windows(lit.len()).position(|w| w == lit)
+}
+
+/// `b` up to the first `lit`, all of `b` without one (grammar `before(b, b" ")`).
+pub fn before<'a>(b: &'a [u8], lit: &[u8]) -> &'a [u8] {
+    find(b, lit).map_or(b, |i| &b[..i])
+}
+
+/// `b` after the first `lit`, empty without one (grammar `after(b, b" ")`).
+pub fn after<'a>(b: &'a [u8], lit: &[u8]) -> &'a [u8] {
+    find(b, lit).map_or(&[], |i| &b[i + lit.len()..])
+}
+
+/// `b` contains `lit` (grammar `contains(b, b"!")`).
+pub fn contains(b: &[u8], lit: &[u8]) -> bool {
+    find(b, lit).is_some()
+}
+
+/// `b` without its leading bytes that are in `set` (grammar `lstrip(b, b" ")`):
+/// Zeek's IRC `SkipLeadingWhitespace` strips spaces only.
+pub fn lstrip<'a>(b: &'a [u8], set: &[u8]) -> &'a [u8] {
+    let start = b.iter().position(|c| !set.contains(c)).unwrap_or(b.len());
+    &b[start..]
+}
+
+/// `b` without `lit` at its start, if it starts with it (grammar `drop_prefix(b, b":")`).
+pub fn drop_prefix<'a>(b: &'a [u8], lit: &[u8]) -> &'a [u8] {
+    b.strip_prefix(lit).unwrap_or(b)
+}
+
+/// `b` without `lit` at its end, if it ends with it (grammar `drop_suffix(b, b"\x01")`).
+pub fn drop_suffix<'a>(b: &'a [u8], lit: &[u8]) -> &'a [u8] {
+    b.strip_suffix(lit).unwrap_or(b)
+}
+
+/// How many ASCII digits `b` starts with (grammar `digits(b)`): tells "0" from "no number".
+pub fn leading_digits(b: &[u8]) -> u64 {
+    b.iter().take_while(|c| c.is_ascii_digit()).count() as u64
+}
+
+/// The decimal number (as `ascii_dec`) of the word before the last word equal to
+/// `lit`, words split on spaces; 0 without one (grammar `dec_before(b, b"users")`):
+/// Zeek's IRC reads "`42 users on 3 servers`" this way.
+pub fn dec_before(b: &[u8], lit: &[u8]) -> u64 {
+    let mut prev: &[u8] = &[];
+    let mut found = 0;
+    for w in split_words(b, b' ') {
+        if w == lit {
+            found = ascii_dec(prev);
+        }
+        prev = w;
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +159,42 @@ mod tests {
         assert_eq!(trim_blanks(b"   "), b"");
         assert_eq!(trim_blanks(b""), b"");
         assert_eq!(trim_blanks(b"\r x\r"), b"\r x\r");
+    }
+
+    #[test]
+    fn words_split_as_zeeks_split_words() {
+        let b = b"  a  bb c ";
+        assert_eq!(
+            split_words(b, b' ').collect::<Vec<_>>(),
+            vec![&b"a"[..], b"bb", b"c"]
+        );
+        assert_eq!(word(b, b' ', 1), b"bb");
+        assert_eq!(word(b, b' ', 3), b"");
+        assert_eq!(word(b, b' ', u64::MAX), b"");
+        assert_eq!(word_count(b, b' '), 3);
+        assert_eq!(skip_words(b, b' ', 1), b"bb c ");
+        assert_eq!(skip_words(b, b' ', 3), b"");
+        assert_eq!(skip_words(b, b' ', 0), b"a  bb c ");
+        assert_eq!(join_words(b, b' '), b"a bb c");
+        assert_eq!(word_count(b"", b','), 0);
+    }
+
+    #[test]
+    fn cuts_at_delimiters() {
+        assert_eq!(before(b"a b c", b" "), b"a");
+        assert_eq!(before(b"abc", b" "), b"abc");
+        assert_eq!(after(b"a b c", b" "), b"b c");
+        assert_eq!(after(b"abc", b" "), b"");
+        assert!(contains(b"n!u@h", b"!"));
+        assert_eq!(lstrip(b"  :x ", b" "), b":x ");
+        assert_eq!(drop_prefix(b"::x", b":"), b":x");
+        assert_eq!(drop_suffix(b"x\x01", b"\x01"), b"x");
+        assert_eq!(leading_digits(b"12a"), 2);
+        assert!(eq_ci(b"PrivMsg", b"PRIVMSG"));
+        assert_eq!(
+            dec_before(b"There are 5 users and 0 services on 2 servers", b"users"),
+            5
+        );
+        assert_eq!(dec_before(b"x users", b"servers"), 0);
     }
 }

@@ -176,6 +176,26 @@ impl Serialize for MacAddr {
     }
 }
 
+/// Zeek's `string_set` from a vector of strings: each string once, in the order
+/// first seen (Zeek's sets have no order; this one is deterministic).
+pub fn string_set(mut v: Vec<ZString>) -> Vec<ZString> {
+    let mut seen = std::collections::HashSet::with_capacity(v.len());
+    v.retain(|s| seen.insert(s.clone()));
+    v
+}
+
+/// A Zeek set of other values (records) from a vector: each value once, in the
+/// order first seen. Quadratic: the vectors come from one PDU's fields.
+pub fn set_of<T: PartialEq>(v: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    for x in v {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
 /// Zeek's `string`: arbitrary bytes. Shares the packet buffer where it can.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ZString(pub Bytes);

@@ -66,6 +66,8 @@ impl Checker<'_> {
             let mut params = Vec::new();
             for p in &r.params {
                 let ty = match self.w.lookup(self.m, &p.ty) {
+                    // A slice of the PDU (or a literal): `irc_join_info(nick: bytes, ...)`.
+                    _ if p.ty == "bytes" => Ty::Bytes,
                     Some(TypeDef::Unit(m, u)) => match u.body {
                         UnitBody::Fields(_) => Ty::Unit(m, u.name.clone()),
                         UnitBody::Switch(_) => Ty::Union(m, u.name.clone()),
@@ -74,7 +76,10 @@ impl Checker<'_> {
                     _ => {
                         self.err(
                             p.span,
-                            format!("record parameters are units; unknown unit `{}`", p.ty),
+                            format!(
+                                "record parameters are units or bytes; unknown unit `{}`",
+                                p.ty
+                            ),
                         );
                         continue;
                     }
@@ -163,7 +168,7 @@ impl Checker<'_> {
             let mut fields = Vec::new();
             for (n, t) in &sig.args {
                 let z = ZTy::parse(t);
-                if let ZTy::Record(r) = &z {
+                if let Some(r) = z.record() {
                     if !self.module().records.iter().any(|d| &d.name == r) {
                         self.err(ev.span, format!("event `{}` needs record `{r}`; declare it with `record {r}(...) = {{ ... }}`", ev.name));
                         continue;

@@ -5,15 +5,15 @@ use crate::ast::{BinOp, Expr, ExprKind, ExternFn, RecordDecl, UnOp};
 use crate::ir::{BinderIter, Builtin, CompareAs, ExternArg, FormatArg, Step, ZConv, ZValue};
 use crate::types::TypeDef;
 
-type IrExpr = ir::Expr;
-type K = ir::ExprKind;
+pub(super) type IrExpr = ir::Expr;
+pub(super) type K = ir::ExprKind;
 
-fn typed(kind: K, ty: ExprTy) -> IrExpr {
+pub(super) fn typed(kind: K, ty: ExprTy) -> IrExpr {
     IrExpr { kind, ty }
 }
 
 /// An expression that failed to check (its error is already reported).
-fn invalid() -> IrExpr {
+pub(super) fn invalid() -> IrExpr {
     typed(K::Invalid, ExprTy::Unknown)
 }
 
@@ -131,7 +131,12 @@ impl Checker<'_> {
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, sc),
             ExprKind::Call(f, args) => self.call(f, args, e.span, sc),
-            ExprKind::ListComp { elem, var, src } => {
+            ExprKind::ListComp {
+                elem,
+                index,
+                var,
+                src,
+            } => {
                 if sc.mode != Mode::Bind {
                     self.err(
                         e.span,
@@ -139,11 +144,50 @@ impl Checker<'_> {
                     );
                     return invalid();
                 }
-                let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
-                    return invalid();
-                };
                 let mut inner = sc.clone();
-                inner.vars.push(Var::named(var, elem_ty, true));
+                if let Some(i) = index {
+                    inner.vars.push(Var::named(
+                        i,
+                        Ty::Int {
+                            bits: 64,
+                            signed: false,
+                        },
+                        false,
+                    ));
+                }
+                let iter = if let ExprKind::Call(f, args) = &src.kind {
+                    if f != "split" || args.len() != 2 {
+                        self.err(
+                            src.span,
+                            "a comprehension iterates a path (`m.answer`) or `split(bytes, b\",\")`",
+                        );
+                        return invalid();
+                    }
+                    let b = self.bytes_arg(&args[0], sc);
+                    let ExprKind::Bytes(sep) = &args[1].kind else {
+                        self.err(
+                            args[1].span,
+                            "`split` takes a one-byte separator literal here (`b\",\"`)",
+                        );
+                        return invalid();
+                    };
+                    if sep.len() != 1 {
+                        self.err(
+                            args[1].span,
+                            "`split` takes a one-byte separator literal here (`b\",\"`)",
+                        );
+                        return invalid();
+                    }
+                    // The words are byte slices, not references into the tree.
+                    inner.vars.push(Var::named(var, Ty::Bytes, false));
+                    crate::ir::BinderIter::Split(Box::new(b), sep[0])
+                } else {
+                    let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
+                        return invalid();
+                    };
+                    inner.vars.push(Var::named(var, elem_ty, true));
+                    iter
+                };
                 let x = self.expr(elem, &inner);
                 let Some(zt) = self.infer_z(&x.ty, elem.span) else {
                     return invalid();
@@ -152,6 +196,7 @@ impl Checker<'_> {
                 typed(
                     K::ListComp {
                         iter,
+                        index: index.clone(),
                         var: var.clone(),
                         elem: Box::new(ZValue { expr: x, conv }),
                     },
@@ -455,6 +500,35 @@ impl Checker<'_> {
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::Trim(boxed(b)), ExprTy::Node(Ty::Bytes, false))
             }
+            "eq_ci" | "word" | "words" | "skip_words" | "before" | "after" | "contains"
+            | "starts_with" | "lstrip" | "drop_prefix" | "drop_suffix" | "digits"
+            | "dec_before" => self.text_call(f, args, span, sc),
+            "join_words" if bind => self.text_call(f, args, span, sc),
+            "choose" => {
+                if !arity(self, 3) {
+                    return invalid();
+                }
+                let c = self.boolean(&args[0], sc);
+                let a = self.expr(&args[1], sc);
+                let b = self.expr(&args[2], sc);
+                let is_bytes =
+                    |t: &ExprTy| matches!(t, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit);
+                let ty = if is_bytes(&a.ty) && is_bytes(&b.ty) {
+                    ExprTy::Node(Ty::Bytes, false)
+                } else if self.need_int(&a, args[1].span) && self.need_int(&b, args[2].span) {
+                    ExprTy::Int
+                } else {
+                    return invalid();
+                };
+                typed(K::Choose(boxed(c), boxed(a), boxed(b)), ty)
+            }
+            "ipv4" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let n = self.int(&args[0], sc);
+                typed(K::Ipv4(boxed(n)), ExprTy::Zeek(ZTy::Addr))
+            }
             "string" if bind => {
                 if !arity(self, 1) {
                     return invalid();
@@ -482,7 +556,7 @@ impl Checker<'_> {
     }
 
     /// A `bytes` argument of a builtin.
-    fn bytes_arg(&mut self, e: &Expr, sc: &Scope) -> IrExpr {
+    pub(super) fn bytes_arg(&mut self, e: &Expr, sc: &Scope) -> IrExpr {
         let x = self.expr(e, sc);
         match &x.ty {
             ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Unknown => x,
@@ -590,7 +664,13 @@ impl Checker<'_> {
             .params
             .iter()
             .zip(args)
-            .map(|(p, e)| self.node_arg(e, &p.ty, sc))
+            .map(|(p, e)| {
+                if p.ty == "bytes" {
+                    self.bytes_arg(e, sc)
+                } else {
+                    self.node_arg(e, &p.ty, sc)
+                }
+            })
             .collect();
         typed(
             K::Record(r.name.clone(), a),
@@ -635,7 +715,7 @@ impl Checker<'_> {
             });
         }
         let ret = ZTy::parse(&x.ret);
-        if let ZTy::Record(r) = &ret {
+        if let Some(r) = ret.record() {
             if !self.module().records.iter().any(|d| &d.name == r) {
                 self.err(x.ret_span, format!("unknown return type `{r}`"));
             }
@@ -690,6 +770,10 @@ impl Checker<'_> {
             (ZTy::Str, ExprTy::Node(Ty::Bytes, _)) => ZConv::StrFromBytes,
             (ZTy::Addr, ExprTy::Zeek(ZTy::Addr)) => ZConv::Same,
             (ZTy::Addr, ExprTy::Node(Ty::Ipv4 | Ty::Ipv6, _)) => ZConv::Addr,
+            // A set from a comprehension: duplicates dropped, first occurrence kept.
+            (ZTy::Set(inner), ExprTy::Zeek(ZTy::Vec(el))) if inner == el => ZConv::Set {
+                strings: **inner == ZTy::Str,
+            },
             (ZTy::Vec(inner), ExprTy::Node(Ty::Array(el), _)) => {
                 let elem = self.convert_z(&ExprTy::Node((**el).clone(), true), inner, span);
                 ZConv::Vec(Box::new(elem))

@@ -65,9 +65,15 @@ impl Checker<'_> {
     pub(super) fn check_confirm_on(&mut self, a: &AnalyzerDecl) -> Vec<String> {
         let mut out = Vec::new();
         for (unit, span) in &a.confirm_on {
+            let is_side = unit == "orig" || unit == "resp";
             if a.confirm_never {
                 self.err(*span, "`confirm on` contradicts `confirm never`");
-            } else if !self.parses(a, unit) {
+            } else if is_side && !a.items.iter().any(|it| it.lines.is_some()) {
+                self.err(
+                    *span,
+                    format!("`confirm on {unit};` needs a `lines(...)` item: only line framing has directions of its own units"),
+                );
+            } else if !is_side && !self.parses(a, unit) {
                 self.err(
                     *span,
                     format!("`{unit}` is not a unit this analyzer parses"),

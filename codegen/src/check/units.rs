@@ -162,12 +162,14 @@ impl Checker<'_> {
         match &f.kind {
             FieldKind::Let { ty, expr } => {
                 let fty = match ty {
+                    // A slice of the input the PDU borrows (`before(params, b" ")`).
+                    Some((t, _)) if t == "bytes" => Ty::Bytes,
                     Some((t, span)) => match self.w.scalar_named(self.m, t) {
                         Some(t) => t,
                         None => {
                             self.err(
                                 *span,
-                                format!("`let` type must be an integer or bool, not `{t}`"),
+                                format!("`let` type must be an integer, bool or bytes, not `{t}`"),
                             );
                             return None;
                         }
@@ -176,6 +178,7 @@ impl Checker<'_> {
                 };
                 let value = match &fty {
                     Ty::Bool => LetValue::Bool(self.boolean(expr, sc)),
+                    Ty::Bytes => LetValue::Bytes(self.bytes_arg(expr, sc)),
                     Ty::Int {
                         bits: 64,
                         signed: false,

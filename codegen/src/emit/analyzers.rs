@@ -280,7 +280,7 @@ impl Emitter<'_> {
                 &quote!(pdu),
                 &quote!(data.len()),
                 &flip,
-                confirms(a, &bind.unit),
+                confirms(a, &bind.unit) || (a.confirm && a.confirm_on.iter().any(|u| u == side)),
                 &state,
             ));
             quote!(#h(limits, cx, is_orig, line, first #state_arg))
@@ -543,7 +543,8 @@ pub(super) struct StateTokens {
     pub(super) update: TokenStream,
 }
 
-/// Whether parsed PDUs of `unit` confirm the protocol (`confirm never;`, `confirm on U;`).
+/// Whether parsed PDUs of `unit` confirm the protocol (`confirm never;`, `confirm on U;`;
+/// `confirm on orig;` is decided per direction by the lines item).
 fn confirms(a: &Analyzer, unit: &str) -> bool {
     a.confirm && (a.confirm_on.is_empty() || a.confirm_on.iter().any(|u| u == unit))
 }

@@ -28,7 +28,7 @@ impl Emitter<'_> {
             let doc = format!(" Zeek's `{}` record.", r.name);
             out.extend(quote! {
                 #[doc = #doc]
-                #[derive(Debug, Clone, serde::Serialize)]
+                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
                 pub struct #sn { #(#fields)* }
                 #[allow(unused_variables)]
                 pub fn #f<'a>(#(#params,)* ecx: &::netpac_runtime::parse::EmitCx<'_>, lim: &Limits) -> #sn {

@@ -227,6 +227,65 @@ impl Emitter<'_> {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::text::trim_blanks(#b))
             }
+            ExprKind::Text(f, args) => {
+                use crate::ir::{TextArg, TextFn};
+                let a: Vec<TokenStream> = args
+                    .iter()
+                    .map(|x| match x {
+                        TextArg::Bytes(e) => self.bytes_arg(e, cx),
+                        TextArg::Sep(b) => {
+                            let l = proc_macro2::Literal::u8_suffixed(*b);
+                            quote!(#l)
+                        }
+                        TextArg::Lit(b) => {
+                            let l = Literal::byte_string(b);
+                            quote!(&#l[..])
+                        }
+                        TextArg::Int(e) => self.int(e, cx),
+                    })
+                    .collect();
+                let name = match f {
+                    TextFn::EqCi => "eq_ci",
+                    TextFn::Word => "word",
+                    TextFn::Words => "word_count",
+                    TextFn::SkipWords => "skip_words",
+                    TextFn::JoinWords => "join_words",
+                    TextFn::Before => "before",
+                    TextFn::After => "after",
+                    TextFn::Contains => "contains",
+                    TextFn::StartsWith => {
+                        let (b, l) = (&a[0], &a[1]);
+                        return quote!((#b).starts_with(#l));
+                    }
+                    TextFn::Lstrip => "lstrip",
+                    TextFn::DropPrefix => "drop_prefix",
+                    TextFn::DropSuffix => "drop_suffix",
+                    TextFn::Digits => "leading_digits",
+                    TextFn::DecBefore => "dec_before",
+                };
+                let func = format_ident!("{}", name);
+                let call = quote!(::netpac_runtime::text::#func(#(#a),*));
+                if *f == TextFn::JoinWords {
+                    quote!(::netpac_runtime::zeek::ZString::from(#call))
+                } else {
+                    call
+                }
+            }
+            ExprKind::Choose(c, a, b) => {
+                let c = self.boolean(c, cx);
+                if matches!(e.ty, ExprTy::Int) {
+                    let (x, y) = (self.int(a, cx), self.int(b, cx));
+                    quote!((if #c { #x } else { #y }))
+                } else {
+                    let (x, y) = (self.bytes_arg(a, cx), self.bytes_arg(b, cx));
+                    quote!((if #c { #x } else { #y }))
+                }
+            }
+            ExprKind::Ipv4(n) => {
+                let n = self.int(n, cx);
+                // The low 32 bits, as Zeek's IRC analyzer builds a DCC host in a uint32_t.
+                quote!(::std::net::IpAddr::from(::std::net::Ipv4Addr::from((#n & 0xffff_ffff) as u32)))
+            }
             ExprKind::Len(a) => {
                 let t = self.expr(a, cx);
                 quote!((#t.len() as u64))
@@ -284,7 +343,13 @@ impl Emitter<'_> {
                 self.convert_z(t, &v.expr.ty, &v.conv)
             }
             ExprKind::Record(name, args) => {
-                let a = args.iter().map(|x| self.node_arg(x, cx));
+                let a = args.iter().map(|x| match &x.ty {
+                    ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit => {
+                        let b = self.bytes_arg(x, cx);
+                        quote!(&#b)
+                    }
+                    _ => self.node_arg(x, cx),
+                });
                 let f = format_ident!("build_{}", name.to_lowercase());
                 quote!(#f(#(#a,)* ecx, lim))
             }
@@ -302,12 +367,33 @@ impl Emitter<'_> {
                 let path = path_tokens(path);
                 quote!(#path(&ecx.pdu, #(#a),*))
             }
-            ExprKind::ListComp { iter, var, elem } => {
-                let iter = self.binder_iter(iter);
+            ExprKind::ListComp {
+                iter,
+                index,
+                var,
+                elem,
+            } => {
+                let iter = match iter {
+                    BinderIter::Split(bytes, sep) => {
+                        let b = self.bytes_arg(bytes, cx);
+                        let l = proc_macro2::Literal::u8_suffixed(*sep);
+                        quote!(::netpac_runtime::text::split_words(#b, #l))
+                    }
+                    other => self.binder_iter(other),
+                };
                 let v = ident(var);
                 let t = self.expr(&elem.expr, cx);
                 let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
-                quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>())
+                match index {
+                    None => quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>()),
+                    Some(ix) => {
+                        let ix = ident(ix);
+                        quote!(#iter.enumerate().map(|(#ix, #v)| {
+                            let #ix = #ix as u64;
+                            #conv
+                        }).collect::<::std::vec::Vec<_>>())
+                    }
+                }
             }
             ExprKind::Invalid => {
                 unreachable!("an invalid expression was reported by the check pass")
@@ -316,7 +402,7 @@ impl Emitter<'_> {
     }
 
     /// A `bytes` argument of a builtin, as a `&[u8]` expression.
-    fn bytes_arg(&self, e: &Expr, cx: &Cx) -> TokenStream {
+    pub(super) fn bytes_arg(&self, e: &Expr, cx: &Cx) -> TokenStream {
         let t = self.expr(e, cx);
         match &e.ty {
             ExprTy::Node(Ty::Bytes, true) => quote!((*#t)),
@@ -361,6 +447,8 @@ impl Emitter<'_> {
                 let conv = self.convert_z(quote!(x), &ExprTy::Node((**el).clone(), true), inner);
                 quote!(#v.iter().map(|x| #conv).collect::<::std::vec::Vec<_>>())
             }
+            (ZConv::Set { strings: true }, _) => quote!(::netpac_runtime::zeek::string_set(#t)),
+            (ZConv::Set { strings: false }, _) => quote!(::netpac_runtime::zeek::set_of(#t)),
             (conv, ty) => unreachable!("conversion {conv:?} of {ty:?} was checked"),
         }
     }
@@ -380,6 +468,10 @@ impl Emitter<'_> {
                 let i = self.zty_rust(t);
                 quote!(::std::vec::Vec<#i>)
             }
+            ZTy::Set(t) => {
+                let i = self.zty_rust(t);
+                quote!(::std::vec::Vec<#i>)
+            }
             ZTy::Record(r) => {
                 let n = format_ident!("{}", camel(r));
                 quote!(#n)
@@ -390,6 +482,9 @@ impl Emitter<'_> {
     /// An iterator over the values a binder path selects.
     pub(super) fn binder_iter(&self, b: &BinderIter) -> TokenStream {
         let (root, root_is_ref, steps) = match b {
+            BinderIter::Split(..) => {
+                unreachable!("`split` is checked to appear in comprehensions only")
+            }
             BinderIter::Chain(a, b) => {
                 let ia = self.binder_iter(a);
                 let ib = self.binder_iter(b);

@@ -202,6 +202,7 @@ impl Emitter<'_> {
                             let v = match value {
                                 LetValue::Bool(e) => self.boolean(e, &cx),
                                 LetValue::U64(e) => self.int(e, &cx),
+                                LetValue::Bytes(e) => self.bytes_arg(e, &cx),
                                 LetValue::Narrowed { value, at } => {
                                     let x = self.int(value, &cx);
                                     quote!(<#rt>::try_from(#x).map_err(|_| ::netpac_runtime::parse::ParseError::invalid(cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Arithmetic))?)

@@ -12,7 +12,9 @@ pub mod dns;
 pub mod finger;
 pub mod ftp;
 pub mod http;
+pub mod mime;
 pub mod modbus;
+pub mod smtp;
 
 use netpac_runtime::analyzer::Registry;
 use netpac_runtime::engine::Config;
@@ -27,6 +29,7 @@ pub fn registry() -> Registry {
     ftp::register(&mut reg);
     http::register(&mut reg);
     modbus::register(&mut reg);
+    smtp::register(&mut reg);
     reg
 }
 
@@ -41,6 +44,7 @@ pub fn event_names() -> Vec<&'static str> {
         ftp::EVENT_NAMES,
         http::EVENT_NAMES,
         modbus::EVENT_NAMES,
+        smtp::EVENT_NAMES,
     ] {
         names.extend_from_slice(list);
     }
@@ -55,11 +59,12 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`). They write to the `Logs` the
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `smtp.log`). They write to the `Logs` the
 /// events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
     events.subscribe(dns::log::DnsLogger::sink());
     events.subscribe(http::log::HttpLogger::sink());
     events.subscribe(ftp::log::FtpLogger::sink());
+    events.subscribe(smtp::log::SmtpLogger::sink());
 }

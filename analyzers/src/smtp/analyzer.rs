@@ -1,0 +1,696 @@
+//! SMTP's stream state machine, as Zeek's `SMTP_Analyzer`
+//! (src/analyzer/protocol/smtp/SMTP.cc) keeps it: commands wait in a bounded
+//! queue until replies pair with them, each <command, reply> pair moves the
+//! session state, DATA hands message lines to the MIME parser until `.`, BDAT
+//! switches the client direction to raw chunks of the announced size, and a
+//! 220 answer to STARTTLS ends the analysis (the rest is TLS).
+//!
+//! The line formats (command, reply) are the grammar's (`grammars/smtp.npac`).
+
+use super::bdat::{parse_bdat_arg, BdatChunks};
+use super::events::*;
+use super::{Command, Limits, Reply};
+use crate::mime::MimeMail;
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+use netpac_runtime::lines::{LineConfig, LineEvent, Lines, WEIRD_SOURCE};
+use netpac_runtime::parse::{Cursor, ParseCx};
+use netpac_runtime::raise;
+use netpac_runtime::zeek::ZString;
+use std::collections::VecDeque;
+
+/// Zeek's `SMTP_Cmd` (SMTP_cmd.def), in its order: `ParseCmd` matches the words
+/// case-insensitively, and `smtp_reply` names the command by the word.
+const COMMAND_WORDS: &[&str] = &[
+    "EHLO", "HELO", "MAIL", "RCPT", "DATA", "QUIT", "RSET", "VRFY", "EXPN", "HELP", "NOOP",
+    "STARTTLS", "X_ANONYMOUSTLS", "CONN_ESTABLISHMENT", "END_OF_DATA", "SEND", "SOML", "SAML",
+    "TURN", "BDAT", "ETRN", "AUTH", "AUTH_ANSWER",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Cmd {
+    Ehlo = 0,
+    Helo,
+    Mail,
+    Rcpt,
+    Data,
+    Quit,
+    Rset,
+    Vrfy,
+    Expn,
+    Help,
+    Noop,
+    Starttls,
+    XAnonymousTls,
+    ConnEstablishment,
+    EndOfData,
+    Send,
+    Soml,
+    Saml,
+    Turn,
+    Bdat,
+    Etrn,
+    Auth,
+    AuthAnswer,
+}
+
+impl Cmd {
+    const ALL: [Cmd; 23] = [
+        Cmd::Ehlo, Cmd::Helo, Cmd::Mail, Cmd::Rcpt, Cmd::Data, Cmd::Quit, Cmd::Rset, Cmd::Vrfy,
+        Cmd::Expn, Cmd::Help, Cmd::Noop, Cmd::Starttls, Cmd::XAnonymousTls,
+        Cmd::ConnEstablishment, Cmd::EndOfData, Cmd::Send, Cmd::Soml, Cmd::Saml, Cmd::Turn,
+        Cmd::Bdat, Cmd::Etrn, Cmd::Auth, Cmd::AuthAnswer,
+    ];
+
+    fn word(self) -> &'static str {
+        COMMAND_WORDS[self as usize]
+    }
+
+    /// `ParseCmd` (with its special case for the dash of X-ANONYMOUSTLS).
+    fn parse(word: &[u8]) -> Option<Cmd> {
+        if word.eq_ignore_ascii_case(b"X-ANONYMOUSTLS") {
+            return Some(Cmd::XAnonymousTls);
+        }
+        Cmd::ALL
+            .into_iter()
+            .find(|c| word.eq_ignore_ascii_case(c.word().as_bytes()))
+    }
+}
+
+/// `smtp_reply`'s name for the command a reply answers (-1 in Zeek: none known).
+fn reply_cmd_name(cmd: Option<Cmd>) -> &'static str {
+    match cmd {
+        Some(Cmd::ConnEstablishment) => ">",
+        Some(Cmd::EndOfData) => ".",
+        Some(c) => c.word(),
+        None => "(UNKNOWN)",
+    }
+}
+
+/// Zeek's `SMTP_State`; the numbers show in `smtp_unexpected` details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum State {
+    Connected = 0,
+    Initiated = 1,
+    NotAvailable = 2,
+    Ready = 3,
+    MailOk = 4,
+    RcptOk = 5,
+    InData = 6,
+    AfterData = 7,
+    InAuth = 8,
+    InTls = 9,
+    Quit = 10,
+    AfterGap = 11,
+    GapRecovery = 12,
+    InBdat = 13,
+}
+
+/// The SMTP analyzer of one connection.
+pub struct SmtpAnalyzer {
+    lines: Lines,
+    s: Session,
+}
+
+/// Everything but the line framer, so that framing can call into it.
+struct Session {
+    limits: Limits,
+    state: State,
+    /// After TURN the responder sends the commands.
+    orig_is_sender: bool,
+    first_cmd: Option<Cmd>,
+    last_replied_cmd: Option<Cmd>,
+    /// The code of the multi-line reply in progress, 0 if none.
+    pending_reply: u64,
+    /// Commands after `first_cmd` not yet answered (bounded by `max_pending_cmds`).
+    pending_cmds: VecDeque<Cmd>,
+    mail: Option<MimeMail>,
+    bdat: Option<BdatChunks>,
+    /// Stream offsets of both directions, for the details of content gaps.
+    seq: [u64; 2],
+    eof: [bool; 2],
+}
+
+fn ix(is_orig: bool) -> usize {
+    usize::from(!is_orig)
+}
+
+impl SmtpAnalyzer {
+    pub fn new(limits: Limits) -> SmtpAnalyzer {
+        // SMTP.cc: both directions through ContentLine analyzers that report the first NUL.
+        let cfg = LineConfig {
+            nul_weird: true,
+            ..LineConfig::default()
+        };
+        let mut s = Session {
+            limits,
+            state: State::Connected,
+            orig_is_sender: true,
+            first_cmd: Some(Cmd::ConnEstablishment),
+            last_replied_cmd: None,
+            pending_reply: 0,
+            pending_cmds: VecDeque::new(),
+            mail: None,
+            bdat: None,
+            seq: [0; 2],
+            eof: [false; 2],
+        };
+        // The constructor's UpdateState(CONN_ESTABLISHMENT, 0): only the state moves.
+        s.state = State::Initiated;
+        SmtpAnalyzer {
+            lines: Lines::new(cfg, cfg),
+            s,
+        }
+    }
+
+    /// Whether the analysis stopped for TLS.
+    pub fn in_tls(&self) -> bool {
+        self.s.state == State::InTls
+    }
+}
+
+impl Analyzer for SmtpAnalyzer {
+    fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
+        if self.s.state == State::InTls {
+            return;
+        }
+        self.s.seq[ix(is_orig)] += data.len() as u64;
+        let s = &mut self.s;
+        self.lines.deliver_switching(is_orig, data, &mut |ev| match ev {
+            LineEvent::Line(line) => {
+                if s.state == State::InTls {
+                    return 0;
+                }
+                s.deliver_line(cx, line, is_orig)
+            }
+            LineEvent::Raw(raw) => {
+                s.bdat_data(cx, raw);
+                0
+            }
+            LineEvent::Weird(name) => {
+                cx.weird_from(WEIRD_SOURCE, name, String::new());
+                0
+            }
+        });
+    }
+
+    fn undelivered(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, len: u64) {
+        if len == 0 || self.s.state == State::InTls {
+            return;
+        }
+        self.lines.skip_plain(is_orig, len);
+        // ContentLine's SetSkipPartial: the line the gap interrupted is dropped.
+        self.lines.drop_partial(is_orig);
+        let seq = self.s.seq[ix(is_orig)];
+        self.s.seq[ix(is_orig)] += len;
+        self.s.undelivered(cx, is_orig, seq, len);
+    }
+
+    fn end_of_data(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool) {
+        if self.s.state != State::InTls {
+            let s = &mut self.s;
+            self.lines.end_of_data(is_orig, &mut |ev| match ev {
+                LineEvent::Line(line) => {
+                    if s.state != State::InTls {
+                        s.deliver_line(cx, line, is_orig);
+                    }
+                }
+                LineEvent::Raw(raw) => s.bdat_data(cx, raw),
+                LineEvent::Weird(name) => cx.weird_from(WEIRD_SOURCE, name, String::new()),
+            });
+        }
+        // ConnectionFinished: once both sides closed, the mail in progress ends.
+        self.s.eof[ix(is_orig)] = true;
+        if self.s.eof == [true, true] && self.s.mail.is_some() {
+            self.s.end_data(cx);
+        }
+    }
+
+    fn done(&mut self, cx: &mut AnalyzerCx<'_>) {
+        if self.s.mail.is_some() {
+            self.s.end_data(cx);
+        }
+    }
+}
+
+impl Session {
+    /// `DeliverStream` of one line: CRs before the end are dropped, then the
+    /// line is processed. Returns the bytes that follow raw (a BDAT chunk).
+    fn deliver_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], orig: bool) -> u64 {
+        let is_sender = if self.orig_is_sender { orig } else { !orig };
+        let mut line = line;
+        if line.last() == Some(&b'\r') {
+            self.unexpected(cx, is_sender, "more than one <CR> at the end of line", line);
+            while let Some((b'\r', rest)) = line.split_last() {
+                line = rest;
+            }
+        }
+        if line.iter().any(|&c| c == b'\r' || c == b'\n') {
+            self.unexpected(cx, is_sender, "Bare <CR> or <LF> appears in the middle of line", line);
+        }
+        if is_sender {
+            self.sender_line(cx, line, orig)
+        } else {
+            self.reply_line(cx, line, orig);
+            0
+        }
+    }
+
+    fn sender_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], orig: bool) -> u64 {
+        let cmd_word: &[u8];
+        let mut arg: &[u8] = b"";
+        let cmd;
+        if self.state == State::AfterGap {
+            // Command or message line? Zeek keeps it and waits for a reply.
+            return 0;
+        } else if self.state == State::InData && line == b"." {
+            cmd_word = b".";
+            cmd = Cmd::EndOfData;
+            self.new_cmd(cx, cmd);
+        } else if self.state == State::InData {
+            let data = line.strip_prefix(b".").unwrap_or(line);
+            if self.mail.is_none() {
+                // Lines after a RST that was ignored.
+                self.begin_data(cx, orig, State::InData);
+            }
+            if let Some(mail) = &mut self.mail {
+                mail.deliver(cx, data, true);
+            }
+            raise!(cx.events, cx.ts, SmtpData {
+                c: cx.conn.record(),
+                is_orig: orig,
+                data: ZString::from(data.to_vec())
+            });
+            return 0;
+        } else if self.state == State::InAuth {
+            cmd_word = b"***";
+            cmd = Cmd::AuthAnswer;
+            self.new_cmd(cx, cmd);
+        } else {
+            let mut pcx = ParseCx::new(orig, cx.conn.id().resp_p.number);
+            let parsed = Command::parse(&mut Cursor::new(line), &mut pcx, &self.limits);
+            let (word, rest) = match &parsed {
+                Ok(c) => (c.command, c.arg),
+                Err(_) => (line, &b""[..]),
+            };
+            cmd_word = word;
+            arg = rest;
+            match Cmd::parse(word) {
+                Some(c) => {
+                    cmd = c;
+                    self.new_cmd(cx, cmd);
+                }
+                None => {
+                    self.unexpected(cx, true, "unknown command", word);
+                    return 0;
+                }
+            }
+        }
+        if cmd == Cmd::EndOfData {
+            // The mail ends (its MIME events) before the `.` request.
+            self.update_state(cx, cmd, 0, orig);
+        }
+        if !cmd_word.is_empty() || !arg.is_empty() {
+            self.request_event(cx, cmd_word, arg);
+        }
+        let mut plain = 0;
+        let mut update = cmd != Cmd::EndOfData;
+        if cmd == Cmd::Bdat {
+            match self.bdat_arg(cx, arg, orig) {
+                Some(size) => plain = size,
+                None => update = false,
+            }
+        } else if self.bdat.is_some() {
+            // Other commands while BDAT chunks are open: the last chunk never came.
+            cx.weird("smtp_missing_bdat_last_chunk", String::new());
+            self.end_data(cx);
+        }
+        if update {
+            self.update_state(cx, cmd, 0, orig);
+        }
+        plain
+    }
+
+    fn reply_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], orig: bool) {
+        let mut pcx = ParseCx::new(orig, cx.conn.id().resp_p.number);
+        let Ok(r) = Reply::parse(&mut Cursor::new(line), &mut pcx, &self.limits) else {
+            return;
+        };
+        if !r.valid {
+            let code = -1;
+            self.unexpected(cx, false, "reply code out of range", line);
+            cx.violation(format!("reply code {code} out of range"));
+            return;
+        }
+        let code = r.code;
+        if self.pending_reply != 0 && code != self.pending_reply {
+            self.unexpected(cx, false, "reply code does not match the continuing reply", line);
+            self.pending_reply = 0;
+        }
+        if self.pending_reply == 0 {
+            self.new_reply(cx, code, orig);
+        }
+        self.pending_reply = if r.continued { code } else { 0 };
+        raise!(cx.events, cx.ts, SmtpReply {
+            c: cx.conn.record(),
+            is_orig: orig,
+            code,
+            cmd: ZString::from(reply_cmd_name(self.last_replied_cmd)),
+            msg: ZString::from(r.msg.to_vec()),
+            cont_resp: self.pending_reply > 0
+        });
+        // ProcessExtension only ever turns pipelining on, and it starts on: nothing to do.
+    }
+
+    /// `NewCmd`: the first unanswered command, or queued behind it.
+    fn new_cmd(&mut self, cx: &mut AnalyzerCx<'_>, cmd: Cmd) {
+        if self.first_cmd.is_none() {
+            self.first_cmd = Some(cmd);
+            return;
+        }
+        let max = usize::try_from(self.limits.max_pending_cmds).unwrap_or(usize::MAX);
+        if self.pending_cmds.len() >= max {
+            cx.weird("smtp_excessive_pending_cmds", String::new());
+            self.pending_cmds.clear();
+        }
+        self.pending_cmds.push_back(cmd);
+    }
+
+    /// `NewReply`: the reply answers the first pending command.
+    fn new_reply(&mut self, cx: &mut AnalyzerCx<'_>, code: u64, orig: bool) {
+        if self.state == State::AfterGap && code > 0 {
+            self.state = State::GapRecovery;
+            self.request_event(cx, b"(UNKNOWN)", b"");
+        }
+        let cmd = self.first_cmd;
+        self.last_replied_cmd = cmd;
+        self.first_cmd = self.pending_cmds.pop_front();
+        match cmd {
+            Some(cmd) => self.update_state(cx, cmd, code, orig),
+            None => {
+                // UpdateState(-1, code): only the gap recovery of the default case applies.
+                if self.state == State::GapRecovery && code == 354 {
+                    self.begin_data(cx, orig, State::InData);
+                }
+            }
+        }
+    }
+
+    fn request_event(&mut self, cx: &mut AnalyzerCx<'_>, cmd: &[u8], arg: &[u8]) {
+        cx.confirm();
+        raise!(cx.events, cx.ts, SmtpRequest {
+            c: cx.conn.record(),
+            is_orig: self.orig_is_sender,
+            command: ZString::from(cmd.to_ascii_uppercase()),
+            arg: ZString::from(arg.to_vec())
+        });
+    }
+
+    fn unexpected(&mut self, cx: &mut AnalyzerCx<'_>, is_sender: bool, msg: &'static str, detail: &[u8]) {
+        let is_orig = if self.orig_is_sender { is_sender } else { !is_sender };
+        raise!(cx.events, cx.ts, SmtpUnexpected {
+            c: cx.conn.record(),
+            is_orig,
+            msg: ZString::from(msg),
+            detail: ZString::from(detail.to_vec())
+        });
+    }
+
+    fn unexpected_command(&mut self, cx: &mut AnalyzerCx<'_>, cmd: Cmd, code: u64) {
+        let detail = format!("{} reply = {} state = {}", cmd.word(), code, self.state as u8);
+        self.unexpected(cx, true, "unexpected command", detail.as_bytes());
+    }
+
+    fn unexpected_reply(&mut self, cx: &mut AnalyzerCx<'_>, cmd: Cmd, code: u64) {
+        let detail = format!("{} state = {}, last command = {}", code, self.state as u8, cmd.word());
+        self.unexpected(cx, true, "unexpected reply", detail.as_bytes());
+    }
+
+    /// `UpdateState`: a command (`code` 0: not answered yet) or its reply moves the state.
+    fn update_state(&mut self, cx: &mut AnalyzerCx<'_>, cmd: Cmd, code: u64, orig: bool) {
+        use State as S;
+        let st = self.state;
+        if st == S::Quit && code == 0 {
+            self.unexpected_command(cx, cmd, code);
+        }
+        match cmd {
+            Cmd::ConnEstablishment => match code {
+                0 => {
+                    if st != S::Connected {
+                        self.unexpected_command(cx, cmd, code);
+                    }
+                    self.state = S::Initiated;
+                }
+                220 => {}
+                421 | 554 => self.state = S::NotAvailable,
+                _ => self.unexpected_reply(cx, cmd, code),
+            },
+            Cmd::Ehlo | Cmd::Helo => match code {
+                0 => {
+                    if st != S::Initiated {
+                        self.unexpected_command(cx, cmd, code);
+                    }
+                    self.state = S::Ready;
+                }
+                250 => {}
+                421 | 500 | 501 | 504 | 550 => self.state = S::Initiated,
+                _ => self.unexpected_reply(cx, cmd, code),
+            },
+            Cmd::Mail | Cmd::Send | Cmd::Soml | Cmd::Saml => match code {
+                0 => {
+                    if st != S::Ready {
+                        self.unexpected_command(cx, cmd, code);
+                    }
+                    self.state = S::MailOk;
+                }
+                250 => {}
+                421 | 451 | 452 | 500 | 501 | 503 | 550 | 552 | 553 => {
+                    if self.state != S::InData {
+                        self.state = S::Ready;
+                    }
+                }
+                _ => self.unexpected_reply(cx, cmd, code),
+            },
+            Cmd::Rcpt => match code {
+                0 => {
+                    if st != S::MailOk && st != S::RcptOk {
+                        self.unexpected_command(cx, cmd, code);
+                    }
+                    self.state = S::RcptOk;
+                }
+                250 | 251 | 421 | 450 | 451 | 452 | 500 | 501 | 503 | 550 | 551 | 552 | 553
+                | 554 => {}
+                _ => self.unexpected_reply(cx, cmd, code),
+            },
+            Cmd::Data => match code {
+                0 => {
+                    if self.state != S::RcptOk {
+                        self.unexpected_command(cx, cmd, code);
+                    }
+                    self.begin_data(cx, orig, S::InData);
+                }
+                354 => {}
+                421 => {
+                    if self.state == S::InData {
+                        self.end_data(cx);
+                    }
+                    self.state = S::Quit;
+                }
+                500 | 501 | 503 | 451 | 554 => {
+                    if self.state == S::InData {
+                        self.end_data(cx);
+                    }
+                    self.state = S::Ready;
+                }
+                _ => {
+                    self.unexpected_reply(cx, cmd, code);
+                    if self.state == S::InData {
+                        self.end_data(cx);
+                    }
+                    self.state = S::Ready;
+                }
+            },
+            Cmd::Bdat => match code {
+                0 => {
+                    if st != S::RcptOk {
+                        self.unexpected_command(cx, cmd, code);
+                    }
+                    self.state = S::InBdat;
+                }
+                // Whatever the server says, the client completes the chunk in flight.
+                250 | 421 | 500 | 501 | 503 | 451 | 554 => {}
+                _ => self.unexpected_reply(cx, cmd, code),
+            },
+            Cmd::EndOfData => {
+                match code {
+                    0 => {
+                        if st != S::InData && st != S::InBdat {
+                            self.unexpected_command(cx, cmd, code);
+                        }
+                        self.end_data(cx);
+                        self.state = S::AfterData;
+                    }
+                    250 | 421 | 451 | 452 | 552 | 554 => {}
+                    _ => self.unexpected_reply(cx, cmd, code),
+                }
+                if code > 0 {
+                    self.state = S::Ready;
+                }
+            }
+            Cmd::Rset => match code {
+                0 => self.state = S::Ready,
+                250 => {}
+                _ => self.unexpected_reply(cx, cmd, code),
+            },
+            Cmd::Quit => match code {
+                0 => self.state = S::Quit,
+                221 => {}
+                _ => self.unexpected_reply(cx, cmd, code),
+            },
+            Cmd::Auth => {
+                if st != S::Ready {
+                    self.unexpected_command(cx, cmd, code);
+                }
+                match code {
+                    0 => {}
+                    334 => self.state = S::InAuth,
+                    _ => self.state = S::Initiated,
+                }
+            }
+            Cmd::AuthAnswer => {
+                if st != S::InAuth {
+                    self.unexpected_command(cx, cmd, code);
+                }
+                match code {
+                    0 => {}
+                    334 => self.state = S::InAuth,
+                    _ => self.state = S::Initiated,
+                }
+            }
+            Cmd::Turn => {
+                if st != S::Ready {
+                    self.unexpected_command(cx, cmd, code);
+                }
+                if code == 250 {
+                    self.orig_is_sender = !self.orig_is_sender;
+                    self.state = S::Connected;
+                }
+            }
+            Cmd::Starttls | Cmd::XAnonymousTls => {
+                if st != S::Ready {
+                    self.unexpected_command(cx, cmd, code);
+                }
+                if code == 220 {
+                    // StartTLS: the rest of the connection is TLS (Zeek's SSL analyzer);
+                    // the event comes before the smtp_reply of the 220.
+                    self.state = S::InTls;
+                    raise!(cx.events, cx.ts, SmtpStarttls { c: cx.conn.record() });
+                }
+            }
+            _ => {
+                if st == S::GapRecovery && code == 354 {
+                    self.begin_data(cx, orig, S::InData);
+                }
+            }
+        }
+    }
+
+    /// `ProcessBdatArg`: a valid BDAT opens a chunk of that size (the mail begins
+    /// with the first one); returns the chunk size, or `None` for a bad argument.
+    fn bdat_arg(&mut self, cx: &mut AnalyzerCx<'_>, arg: &[u8], orig: bool) -> Option<u64> {
+        let b = match parse_bdat_arg(arg) {
+            Ok(b) => b,
+            Err(why) => {
+                cx.weird("smtp_invalid_bdat_command", why);
+                return None;
+            }
+        };
+        // Zeek's ContentLine counts plain bytes in an int64_t.
+        if b.chunk_size > i64::MAX as u64 {
+            cx.weird("smtp_huge_bdat_chunk", b.chunk_size.to_string());
+            return None;
+        }
+        if self.bdat.is_none() {
+            self.begin_data(cx, orig, State::InBdat);
+            self.bdat = Some(BdatChunks::new(self.limits.bdat_max_line_length));
+        }
+        if let Some(bdat) = &mut self.bdat {
+            bdat.next_chunk(b.chunk_size, b.last);
+        }
+        if b.chunk_size == 0 && b.last {
+            self.end_data(cx);
+        }
+        Some(b.chunk_size)
+    }
+
+    /// Raw bytes of a BDAT chunk: cut into lines for the mail; the last chunk,
+    /// once complete, ends the mail.
+    fn bdat_data(&mut self, cx: &mut AnalyzerCx<'_>, raw: &[u8]) {
+        let (Some(bdat), Some(mail)) = (&mut self.bdat, &mut self.mail) else {
+            return;
+        };
+        let mut weirds = Vec::new();
+        bdat.deliver(
+            raw,
+            &mut |(line, crlf)| mail.deliver(cx, line, crlf),
+            &mut |name, addl| weirds.push((name, addl)),
+        );
+        for (name, addl) in weirds {
+            cx.weird_from("SMTP_BDAT", name, addl);
+        }
+        if bdat.is_last() && bdat.remaining() == 0 {
+            self.end_data(cx);
+        }
+    }
+
+    /// `BeginData`: a new mail (a mail still open ends first, with a weird).
+    fn begin_data(&mut self, cx: &mut AnalyzerCx<'_>, _orig: bool, state: State) {
+        self.state = state;
+        if let Some(mail) = self.mail.take() {
+            cx.weird("smtp_nested_mail_transaction", String::new());
+            mail.done(cx);
+        }
+        self.mail = Some(MimeMail::new(
+            cx,
+            self.limits.mime_segment_length,
+            self.limits.max_mime_depth,
+        ));
+    }
+
+    /// `EndData`: the mail ends (BDAT chunks still buffered are delivered first).
+    fn end_data(&mut self, cx: &mut AnalyzerCx<'_>) {
+        let Some(mut mail) = self.mail.take() else {
+            cx.weird("smtp_unmatched_end_of_data", String::new());
+            return;
+        };
+        if let Some(mut bdat) = self.bdat.take() {
+            if bdat.remaining() > 0 {
+                cx.weird("smtp_bdat_remaining_at_end_data", String::new());
+            }
+            let mut weirds = Vec::new();
+            bdat.done(
+                &mut |(line, crlf)| mail.deliver(cx, line, crlf),
+                &mut |name, addl| weirds.push((name, addl)),
+            );
+            for (name, addl) in weirds {
+                cx.weird_from("SMTP_BDAT", name, addl);
+            }
+        }
+        mail.done(cx);
+    }
+
+    /// `Undelivered`: a content gap ends the mail in progress and the session
+    /// state is unknown until the next reply.
+    fn undelivered(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, seq: u64, len: u64) {
+        let detail = format!("seq = {seq}, len = {len}");
+        self.unexpected(cx, is_orig, "content gap", detail.as_bytes());
+        if self.state == State::InData || self.state == State::InBdat {
+            self.end_data(cx);
+        }
+        self.pending_cmds.clear();
+        self.first_cmd = None;
+        self.last_replied_cmd = None;
+        self.state = State::AfterGap;
+    }
+}

@@ -168,6 +168,21 @@ impl SmtpAnalyzer {
     pub fn in_tls(&self) -> bool {
         self.s.state == State::InTls
     }
+
+    /// Commands waiting for a reply (bounded by `max_pending_cmds`).
+    pub fn pending_commands(&self) -> usize {
+        self.s.pending_cmds.len() + usize::from(self.s.first_cmd.is_some())
+    }
+
+    /// Open MIME entities of the mail in progress (bounded by `max_mime_depth`).
+    pub fn mime_depth(&self) -> usize {
+        self.s.mail.as_ref().map_or(0, MimeMail::depth)
+    }
+
+    /// Bytes the line framer holds for a line that straddles segments.
+    pub fn buffered(&self, is_orig: bool) -> usize {
+        self.lines.buffered(is_orig)
+    }
 }
 
 impl Analyzer for SmtpAnalyzer {

@@ -201,6 +201,9 @@ pub struct AnalyzerDecl {
     pub states: Vec<StateDecl>,
     /// `on r: Unit set name = expr;`: how PDUs change them.
     pub sets: Vec<SetDecl>,
+    /// `on c: Unit raw = expr;`: after a line of `Unit`, that many bytes of its
+    /// direction are raw (`var` is unused: `("raw", span)`).
+    pub raws: Vec<SetDecl>,
     pub span: Span,
 }
 
@@ -241,6 +244,11 @@ pub struct LinesDecl {
     /// State variables passed as the units' arguments (`resp: Reply(pending)`), per direction.
     pub orig_args: Vec<(String, Span)>,
     pub resp_args: Vec<(String, Span)>,
+    /// `orig raw: Chunk`: the unit of each direction's raw bytes, and its state arguments.
+    pub orig_raw: Option<(String, Span)>,
+    pub resp_raw: Option<(String, Span)>,
+    pub orig_raw_args: Vec<(String, Span)>,
+    pub resp_raw_args: Vec<(String, Span)>,
     pub span: Span,
 }
 

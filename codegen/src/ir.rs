@@ -656,6 +656,16 @@ pub struct Analyzer {
     pub states: Vec<StateVar>,
     /// `on r: Unit set name = expr;`, in declaration order.
     pub sets: Vec<StateSet>,
+    /// `on c: Unit raw = expr;`: bytes of raw delivery after a line of `Unit`.
+    pub raws: Vec<RawSet>,
+}
+
+/// After a line of `unit` parses, the next `value` bytes of its direction are
+/// raw: PDUs of the direction's raw unit (`lines(orig raw: Chunk)`).
+#[derive(Debug)]
+pub struct RawSet {
+    pub unit: String,
+    pub value: Expr,
 }
 
 /// A variable of the connection (`state pending: u64 = 0;`).
@@ -724,6 +734,11 @@ pub struct LinesItem {
     /// State variables passed as each direction's unit arguments.
     pub orig_args: Vec<String>,
     pub resp_args: Vec<String>,
+    /// `orig raw: Chunk`: the unit of each direction's raw bytes and its state arguments.
+    pub orig_raw: Option<BindTarget>,
+    pub resp_raw: Option<BindTarget>,
+    pub orig_raw_args: Vec<String>,
+    pub resp_raw_args: Vec<String>,
     /// `&skip_empty`: empty lines are not PDUs.
     pub skip_empty: bool,
     /// `&nul_weird(orig, resp)`: the first NUL of those directions is a weird (index 0: orig).

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ast::{AnalyzerDecl, Expr, ExprKind};
-use crate::ir::{StateSet, StateVar};
+use crate::ir::{RawSet, StateSet, StateVar};
 
 impl Checker<'_> {
     /// The analyzer's state variables and their updates.
@@ -61,6 +61,62 @@ impl Checker<'_> {
         (vars, sets)
     }
 
+    /// `on c: Unit raw = expr;`: `Unit` is a line unit whose direction has a raw
+    /// unit, at most one per unit; the value reads only the PDU, like a `set`.
+    pub(super) fn check_raws(&mut self, a: &AnalyzerDecl) -> Vec<RawSet> {
+        let mut out: Vec<RawSet> = Vec::new();
+        for r in &a.raws {
+            let (unit, span) = (&r.unit.0, r.unit.1);
+            let dir = a.items.iter().filter_map(|it| it.lines.as_ref()).find_map(|l| {
+                if l.orig.as_ref().is_some_and(|(u, _)| u == unit) {
+                    Some((l.orig_raw.is_some(), "orig"))
+                } else if l.resp.as_ref().is_some_and(|(u, _)| u == unit) {
+                    Some((l.resp_raw.is_some(), "resp"))
+                } else {
+                    None
+                }
+            });
+            match dir {
+                None => {
+                    self.err(span, format!("`{unit}` is not a line unit of this analyzer"));
+                    continue;
+                }
+                Some((false, dir)) => {
+                    self.err(
+                        span,
+                        format!("`{unit}` switches `{dir}` to raw bytes, but `lines(...)` has no `{dir} raw: Unit` for them"),
+                    );
+                    continue;
+                }
+                Some((true, _)) => {}
+            }
+            if out.iter().any(|o| o.unit == *unit) {
+                self.err(r.span, format!("`{unit}` has a `raw` already"));
+                continue;
+            }
+            if let Some(span) = outside_the_pdu(&r.value) {
+                self.err(
+                    span,
+                    "a `raw` value reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`",
+                );
+                continue;
+            }
+            let mut sc = Scope::new(Mode::Bind);
+            sc.vars.push(Var {
+                name: r.binder.clone(),
+                var: VarRef::Pdu,
+                ty: Ty::Unit(self.m, unit.clone()),
+                is_ref: true,
+            });
+            let value = self.int(&r.value, &sc);
+            out.push(RawSet {
+                unit: unit.clone(),
+                value,
+            });
+        }
+        out
+    }
+
     /// `confirm on Unit;`: units of this analyzer whose PDUs alone confirm it.
     pub(super) fn check_confirm_on(&mut self, a: &AnalyzerDecl) -> Vec<String> {
         let mut out = Vec::new();
@@ -84,7 +140,7 @@ impl Checker<'_> {
         a.items.iter().any(|it| {
             it.unit == unit
                 || it.lines.as_ref().is_some_and(|l| {
-                    [&l.orig, &l.resp]
+                    [&l.orig, &l.resp, &l.orig_raw, &l.resp_raw]
                         .into_iter()
                         .flatten()
                         .any(|(u, _)| u == unit)

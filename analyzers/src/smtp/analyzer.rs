@@ -274,13 +274,15 @@ impl Session {
 
     fn sender_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], orig: bool) -> u64 {
         let cmd_word: &[u8];
-        let mut arg: &[u8] = b"";
+        let arg: &[u8];
         let cmd;
         if self.state == State::AfterGap {
             // Command or message line? Zeek keeps it and waits for a reply.
             return 0;
         } else if self.state == State::InData && line == b"." {
+            // Zeek leaves the line as the argument: the request is `.` with argument `.`.
             cmd_word = b".";
+            arg = line;
             cmd = Cmd::EndOfData;
             self.new_cmd(cx, cmd);
         } else if self.state == State::InData {
@@ -299,7 +301,9 @@ impl Session {
             });
             return 0;
         } else if self.state == State::InAuth {
-            cmd_word = b"***";
+            // SMTP.cc passes "***" with length 2, and the whole line as the argument.
+            cmd_word = b"**";
+            arg = line;
             cmd = Cmd::AuthAnswer;
             self.new_cmd(cx, cmd);
         } else {

@@ -6,6 +6,8 @@
 mod common;
 mod lines_support;
 
+// The test grammars' registration helpers are not used here.
+#[allow(dead_code)]
 mod grammars {
     include!(concat!(env!("OUT_DIR"), "/test_grammars/test_grammars.rs"));
 }

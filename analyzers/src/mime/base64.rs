@@ -119,9 +119,16 @@ mod tests {
 
     #[test]
     fn skips_foreign_characters_once_reported() {
-        let (out, w) = run(&[b"aGVs bG8*"]);
+        let (out, w) = run(&[b"aGVs bG8*", b"!"]);
         assert_eq!(out, b"hello");
-        assert_eq!(w, vec!["character 32 ignored by Base64 decoding"]);
+        // Only the first ignored character is reported; the unfinished group is padded.
+        assert_eq!(
+            w,
+            vec![
+                "character 32 ignored by Base64 decoding",
+                "incomplete base64 group, padding with 6 bits of 0"
+            ]
+        );
     }
 
     #[test]

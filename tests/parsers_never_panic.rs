@@ -262,6 +262,9 @@ proptest! {
         let lim = netpac_analyzers::smtp::Limits::default();
         check!(netpac_analyzers::smtp::Command<'_>, &lim, &data);
         check!(netpac_analyzers::smtp::Reply<'_>, &lim, &data);
+        for mode in 0..4 {
+            check!(netpac_analyzers::smtp::ClientLine<'_>, &lim, &data, mode);
+        }
         // The analyzer, after a prefix that puts it into DATA, BDAT, AUTH or nothing.
         let prefix: &[u8] = [
             &b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"[..],

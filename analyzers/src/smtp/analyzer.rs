@@ -9,7 +9,7 @@
 
 use super::bdat::{parse_bdat_arg, BdatChunks};
 use super::events::*;
-use super::{Command, Limits, Reply};
+use super::{ClientLine, Limits, Reply};
 use crate::mime::MimeMail;
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
 use netpac_runtime::lines::{LineConfig, LineEvent, Lines, WEIRD_SOURCE};
@@ -273,20 +273,25 @@ impl Session {
     }
 
     fn sender_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], orig: bool) -> u64 {
-        let cmd_word: &[u8];
-        let arg: &[u8];
-        let cmd;
         if self.state == State::AfterGap {
             // Command or message line? Zeek keeps it and waits for a reply.
             return 0;
-        } else if self.state == State::InData && line == b"." {
-            // Zeek leaves the line as the argument: the request is `.` with argument `.`.
-            cmd_word = b".";
-            arg = line;
-            cmd = Cmd::EndOfData;
-            self.new_cmd(cx, cmd);
-        } else if self.state == State::InData {
-            let data = line.strip_prefix(b".").unwrap_or(line);
+        }
+        // What the line is, by the state: the grammar's ClientLine reads it.
+        let mode = match self.state {
+            State::InData => 1,
+            State::InAuth => 2,
+            _ => 0,
+        };
+        let mut pcx = ParseCx::new(orig, cx.conn.id().resp_p.number);
+        let Ok(client) = ClientLine::parse(&mut Cursor::new(line), &mut pcx, &self.limits, mode)
+        else {
+            return 0;
+        };
+        let cmd_word: &[u8];
+        let arg: &[u8];
+        let cmd;
+        if let Some(data) = client.data {
             if self.mail.is_none() {
                 // Lines after a RST that was ignored.
                 self.begin_data(cx, orig, State::InData);
@@ -300,31 +305,33 @@ impl Session {
                 data: ZString::from(data.to_vec())
             });
             return 0;
-        } else if self.state == State::InAuth {
+        } else if client.end_of_data {
+            // Zeek leaves the line as the argument: the request is `.` with argument `.`.
+            cmd_word = b".";
+            arg = line;
+            cmd = Cmd::EndOfData;
+            self.new_cmd(cx, cmd);
+        } else if let Some(answer) = client.answer {
             // SMTP.cc passes "***" with length 2, and the whole line as the argument.
             cmd_word = b"**";
-            arg = line;
+            arg = answer;
             cmd = Cmd::AuthAnswer;
             self.new_cmd(cx, cmd);
-        } else {
-            let mut pcx = ParseCx::new(orig, cx.conn.id().resp_p.number);
-            let parsed = Command::parse(&mut Cursor::new(line), &mut pcx, &self.limits);
-            let (word, rest) = match &parsed {
-                Ok(c) => (c.command, c.arg),
-                Err(_) => (line, &b""[..]),
-            };
-            cmd_word = word;
-            arg = rest;
-            match Cmd::parse(word) {
+        } else if let Some(c) = &client.cmd {
+            cmd_word = c.command;
+            arg = c.arg;
+            match Cmd::parse(cmd_word) {
                 Some(c) => {
                     cmd = c;
                     self.new_cmd(cx, cmd);
                 }
                 None => {
-                    self.unexpected(cx, true, "unknown command", word);
+                    self.unexpected(cx, true, "unknown command", cmd_word);
                     return 0;
                 }
             }
+        } else {
+            return 0;
         }
         if cmd == Cmd::EndOfData {
             // The mail ends (its MIME events) before the `.` request.

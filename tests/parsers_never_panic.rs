@@ -261,7 +261,8 @@ proptest! {
         use netpac_runtime::zeek::Time;
         let lim = netpac_analyzers::smtp::Limits::default();
         check!(netpac_analyzers::smtp::Command<'_>, &lim, &data);
-        check!(netpac_analyzers::smtp::Reply<'_>, &lim, &data);
+        check!(netpac_analyzers::smtp::Reply<'_>, &lim, &data, 0);
+        check!(netpac_analyzers::smtp::Reply<'_>, &lim, &data, 250);
         for mode in 0..4 {
             check!(netpac_analyzers::smtp::ClientLine<'_>, &lim, &data, mode);
         }

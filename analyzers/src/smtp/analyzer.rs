@@ -360,7 +360,8 @@ impl Session {
 
     fn reply_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], orig: bool) {
         let mut pcx = ParseCx::new(orig, cx.conn.id().resp_p.number);
-        let Ok(r) = Reply::parse(&mut Cursor::new(line), &mut pcx, &self.limits) else {
+        let parsed = Reply::parse(&mut Cursor::new(line), &mut pcx, &self.limits, self.pending_reply);
+        let Ok(r) = parsed else {
             return;
         };
         if !r.valid {
@@ -370,14 +371,13 @@ impl Session {
             return;
         }
         let code = r.code;
-        if self.pending_reply != 0 && code != self.pending_reply {
+        if r.mismatch {
             self.unexpected(cx, false, "reply code does not match the continuing reply", line);
-            self.pending_reply = 0;
         }
-        if self.pending_reply == 0 {
+        if r.new_reply {
             self.new_reply(cx, code, orig);
         }
-        self.pending_reply = if r.continued { code } else { 0 };
+        self.pending_reply = r.next_pending;
         raise!(cx.events, cx.ts, SmtpReply {
             c: cx.conn.record(),
             is_orig: orig,

@@ -213,7 +213,20 @@ pub struct StateDecl {
     pub name: String,
     pub ty: (String, Span),
     pub init: u64,
+    /// `state q: queue(N) &attrs;`: a FIFO of at most N values (then `ty` is `queue`, `init` 0).
+    pub queue: Option<(u64, Vec<Attr>)>,
     pub span: Span,
+}
+
+/// What an `on r: Unit ...` item does to a state variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOp {
+    /// `set x = e`
+    Set,
+    /// `push q = e`
+    Push,
+    /// `pop q`
+    Pop,
 }
 
 /// `on r: Reply set pending = r.next_pending;`
@@ -223,6 +236,10 @@ pub struct SetDecl {
     pub unit: (String, Span),
     pub var: (String, Span),
     pub value: Expr,
+    /// `set`, `push` or `pop` (`pop` has no value: `value` is `0`).
+    pub op: SetOp,
+    /// `where cond` (`push` and `pop` only).
+    pub cond: Option<Expr>,
     pub span: Span,
 }
 

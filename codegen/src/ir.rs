@@ -673,6 +673,15 @@ pub struct RawSet {
 pub struct StateVar {
     pub name: String,
     pub init: u64,
+    /// `queue(N)`: a FIFO of at most `cap` values; when full, a push clears it
+    /// first (SMTP.cc's pending commands), reporting `overflow_weird` if named.
+    pub queue: Option<QueueSpec>,
+}
+
+#[derive(Debug)]
+pub struct QueueSpec {
+    pub cap: u64,
+    pub overflow_weird: Option<String>,
 }
 
 /// After a PDU of `unit` parses, `var` takes `value` (a binding expression over the PDU).
@@ -681,6 +690,10 @@ pub struct StateSet {
     pub unit: String,
     pub var: String,
     pub value: Expr,
+    /// `set`, `push` or `pop`.
+    pub op: crate::ast::SetOp,
+    /// `where cond`: the update only happens when it holds.
+    pub cond: Option<Expr>,
 }
 
 #[derive(Debug)]

@@ -199,6 +199,60 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             name,
                             ty,
                             init,
+                            queue: None,
+                            span,
+                        });
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::queue_item {
+                        let mut parts = ai.into_inner();
+                        let name = parts.next().unwrap().as_str().to_string();
+                        let cap = int_value(&cx, &parts.next().unwrap())?;
+                        let mut attrs = Vec::new();
+                        for p in parts {
+                            attrs.push(attr(&cx, p)?);
+                        }
+                        states.push(StateDecl {
+                            name,
+                            ty: ("queue".to_string(), span),
+                            init: 0,
+                            queue: Some((cap, attrs)),
+                            span,
+                        });
+                        continue;
+                    }
+                    if matches!(ai.as_rule(), Rule::push_item | Rule::pop_item) {
+                        let op = if ai.as_rule() == Rule::push_item {
+                            SetOp::Push
+                        } else {
+                            SetOp::Pop
+                        };
+                        let mut parts = ai.into_inner();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let var = parts.next().unwrap();
+                        let var = (var.as_str().to_string(), cx.span(&var));
+                        let mut exprs = Vec::new();
+                        for p in parts {
+                            exprs.push(expr(&cx, p)?);
+                        }
+                        let mut exprs = exprs.into_iter();
+                        let value = if op == SetOp::Push {
+                            exprs.next().unwrap()
+                        } else {
+                            Expr {
+                                kind: ExprKind::Int(0),
+                                span,
+                            }
+                        };
+                        sets.push(SetDecl {
+                            binder,
+                            unit,
+                            var,
+                            value,
+                            op,
+                            cond: exprs.next(),
                             span,
                         });
                         continue;
@@ -216,6 +270,8 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             unit,
                             var,
                             value,
+                            op: SetOp::Set,
+                            cond: None,
                             span,
                         });
                         continue;
@@ -231,6 +287,8 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             unit,
                             var: ("raw".to_string(), span),
                             value,
+                            op: SetOp::Set,
+                            cond: None,
                             span,
                         });
                         continue;

@@ -134,3 +134,19 @@ fn unanswered_pipelined_requests_are_bounded_and_logged() {
         .any(|w| w == "HTTP_too_many_pending_requests"));
     assert_eq!(run.rows("http").len(), 5_000);
 }
+
+#[test]
+fn unanswered_smtp_commands_are_bounded() {
+    let run = Run::new(Kind::SmtpPipelineFlood, 5_000, 1.0);
+    assert_eq!(run.rows("conn").len(), 1);
+    assert!(run.weirds().iter().any(|w| w == "smtp_excessive_pending_cmds"));
+    // RCPT without MAIL FROM: one transaction, logged at the end.
+    assert_eq!(run.rows("smtp").len(), 1);
+}
+
+#[test]
+fn mime_nested_past_the_limit_is_not_opened() {
+    let run = Run::new(Kind::SmtpMimeNesting, 1_000, 1.0);
+    assert!(run.weirds().iter().any(|w| w == "mime_excessive_nesting"));
+    assert_eq!(run.rows("smtp").len(), 1);
+}

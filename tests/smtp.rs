@@ -176,6 +176,30 @@ fn every_smtp_and_mime_event_is_raised() {
 }
 
 #[test]
+fn too_many_invalid_transactions_stop_the_analyzer_after_their_packet() {
+    // main.zeek disables the analyzer once more than 25 transactions were invalid
+    // (RCPT without MAIL FROM); what the same packet holds is still analysed.
+    let mut pieces = vec![orig(b"HELO c\r\n")];
+    for i in 0..26 {
+        pieces.push(orig(format!("RCPT TO:<x{i}@y.z>\r\n").as_bytes()));
+    }
+    pieces.push(orig(b"NOOP\r\n"));
+    let o = smtp(&pieces);
+    let requests: Vec<&str> = o
+        .events
+        .iter()
+        .filter(|e| e["event"] == "smtp_request")
+        .map(|e| e["args"]["command"].as_str().unwrap())
+        .collect();
+    // HELO and the 26 RCPTs; the NOOP after the 26th packet is not seen.
+    assert_eq!(requests.len(), 27);
+    assert_eq!(requests.last(), Some(&"RCPT"));
+    let mut a = SmtpAnalyzer::new(Limits::default());
+    quiet(&mut a, &pieces);
+    assert!(a.stopped());
+}
+
+#[test]
 fn a_100_mb_line_is_cut_by_the_line_framer() {
     let mut a = SmtpAnalyzer::new(Limits::default());
     let chunk = vec![b'A'; 1 << 20];

@@ -37,7 +37,7 @@ pub enum Kind {
     DnsCompressionBomb,
     /// One HTTP connection with `count` pipelined requests and no reply.
     HttpPipelineFlood,
-    /// One SMTP connection with `count` pipelined commands and no reply.
+    /// One SMTP connection with a MAIL FROM and `count` pipelined RCPTs, no reply.
     SmtpPipelineFlood,
     /// One SMTP mail whose body nests `count` multipart entities, each inside the last.
     SmtpMimeNesting,
@@ -79,10 +79,12 @@ pub fn generate(kind: Kind, count: u64, span_secs: f64) -> Box<dyn Iterator<Item
         Kind::FragmentFlood => Box::new((0..count).map(move |i| first_fragment(clock.at(i), i))),
         Kind::DnsCompressionBomb => Box::new(dns_bomb(count, clock)),
         Kind::HttpPipelineFlood => Box::new(http_pipeline(count, clock)),
+        // RCPTs after a MAIL FROM: valid, so Zeek's script does not disable the analyzer.
         Kind::SmtpPipelineFlood => Box::new(client_stream(
             12,
             25,
-            (0..count).map(|_| b"RCPT TO:<a@b.c>\r\n".to_vec()),
+            std::iter::once(b"MAIL FROM:<a@b.c>\r\n".to_vec())
+                .chain((0..count).map(|_| b"RCPT TO:<a@b.c>\r\n".to_vec())),
             clock,
         )),
         Kind::SmtpMimeNesting => Box::new(client_stream(13, 25, mime_nesting(count), clock)),

@@ -140,7 +140,7 @@ fn unanswered_smtp_commands_are_bounded() {
     let run = Run::new(Kind::SmtpPipelineFlood, 5_000, 1.0);
     assert_eq!(run.rows("conn").len(), 1);
     assert!(run.weirds().iter().any(|w| w == "smtp_excessive_pending_cmds"));
-    // RCPT without MAIL FROM: one transaction, logged at the end.
+    // One transaction, logged at the end.
     assert_eq!(run.rows("smtp").len(), 1);
 }
 

@@ -130,6 +130,16 @@ struct Session {
     /// Stream offsets of both directions, for the details of content gaps.
     seq: [u64; 2],
     eof: [bool; 2],
+    /// main.zeek's mail-transaction validation, mirrored: its script disables the
+    /// analyzer after `max_invalid_mail_transactions` invalid transactions.
+    trans_mail_from_seen: bool,
+    trans_rcpt_to_seen: bool,
+    invalid_transactions: u64,
+    /// The limit was passed in this delivery: the analyzer stops after it (the
+    /// script's `disable_analyzer` takes effect once the packet's events ran).
+    disable_pending: bool,
+    /// Disabled: nothing more is analysed.
+    disabled: bool,
 }
 
 fn ix(is_orig: bool) -> usize {
@@ -155,6 +165,11 @@ impl SmtpAnalyzer {
             bdat: None,
             seq: [0; 2],
             eof: [false; 2],
+            trans_mail_from_seen: false,
+            trans_rcpt_to_seen: false,
+            invalid_transactions: 0,
+            disable_pending: false,
+            disabled: false,
         };
         // The constructor's UpdateState(CONN_ESTABLISHMENT, 0): only the state moves.
         s.state = State::Initiated;
@@ -167,6 +182,11 @@ impl SmtpAnalyzer {
     /// Whether the analysis stopped for TLS.
     pub fn in_tls(&self) -> bool {
         self.s.state == State::InTls
+    }
+
+    /// Whether the analysis stopped (TLS, or disabled after too many invalid transactions).
+    pub fn stopped(&self) -> bool {
+        self.s.stopped()
     }
 
     /// Commands waiting for a reply (bounded by `max_pending_cmds`).
@@ -187,7 +207,7 @@ impl SmtpAnalyzer {
 
 impl Analyzer for SmtpAnalyzer {
     fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
-        if self.s.state == State::InTls {
+        if self.s.stopped() {
             return;
         }
         self.s.seq[ix(is_orig)] += data.len() as u64;
@@ -208,10 +228,13 @@ impl Analyzer for SmtpAnalyzer {
                 0
             }
         });
+        if self.s.disable_pending {
+            self.s.disable(cx);
+        }
     }
 
     fn undelivered(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, len: u64) {
-        if len == 0 || self.s.state == State::InTls {
+        if len == 0 || self.s.stopped() {
             return;
         }
         self.lines.skip_plain(is_orig, len);
@@ -223,7 +246,7 @@ impl Analyzer for SmtpAnalyzer {
     }
 
     fn end_of_data(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool) {
-        if self.s.state != State::InTls {
+        if !self.s.stopped() {
             let s = &mut self.s;
             self.lines.end_of_data(is_orig, &mut |ev| match ev {
                 LineEvent::Line(line) => {
@@ -250,6 +273,50 @@ impl Analyzer for SmtpAnalyzer {
 }
 
 impl Session {
+    fn stopped(&self) -> bool {
+        self.state == State::InTls || self.disabled
+    }
+
+    /// The script's `disable_analyzer`: the analyzer is removed (`Done`: a mail in
+    /// progress ends) and sees nothing more.
+    fn disable(&mut self, cx: &mut AnalyzerCx<'_>) {
+        self.disable_pending = false;
+        self.disabled = true;
+        if self.mail.is_some() {
+            self.end_data(cx);
+        }
+    }
+
+    /// main.zeek's `smtp_request` handler, as far as it decides to disable the
+    /// analyzer (`mail_transaction_invalid`; the weirds are smtp.log's).
+    fn validate_transaction(&mut self, cmd: &[u8], arg: &[u8]) {
+        let prefix_ci = |p: &[u8]| arg.len() >= p.len() && arg[..p.len()].eq_ignore_ascii_case(p);
+        let mut invalid = false;
+        if cmd == b"RCPT" && prefix_ci(b"TO:") {
+            self.trans_rcpt_to_seen = true;
+            invalid = !self.trans_mail_from_seen;
+        } else if cmd == b"MAIL" && prefix_ci(b"FROM:") {
+            self.trans_mail_from_seen = true;
+            self.trans_rcpt_to_seen = false;
+        } else if cmd == b"DATA" || cmd == b"BDAT" {
+            invalid = !self.trans_rcpt_to_seen;
+            if cmd == b"BDAT" && arg.ends_with(b" LAST") {
+                self.trans_mail_from_seen = false;
+                self.trans_rcpt_to_seen = false;
+            }
+        } else if cmd == b"." {
+            self.trans_mail_from_seen = false;
+            self.trans_rcpt_to_seen = false;
+        }
+        let max = self.limits.max_invalid_mail_transactions;
+        if invalid {
+            self.invalid_transactions += 1;
+            if max > 0 && self.invalid_transactions > max {
+                self.disable_pending = true;
+            }
+        }
+    }
+
     /// `DeliverStream` of one line: CRs before the end are dropped, then the
     /// line is processed. Returns the bytes that follow raw (a BDAT chunk).
     fn deliver_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], orig: bool) -> u64 {
@@ -425,10 +492,12 @@ impl Session {
 
     fn request_event(&mut self, cx: &mut AnalyzerCx<'_>, cmd: &[u8], arg: &[u8]) {
         cx.confirm();
+        let upper = cmd.to_ascii_uppercase();
+        self.validate_transaction(&upper, arg);
         raise!(cx.events, cx.ts, SmtpRequest {
             c: cx.conn.record(),
             is_orig: self.orig_is_sender,
-            command: ZString::from(cmd.to_ascii_uppercase()),
+            command: ZString::from(upper),
             arg: ZString::from(arg.to_vec())
         });
     }

@@ -24,12 +24,3 @@ define_event!(
     SmtpUnexpected = SMTP_UNEXPECTED { c: Connection, is_orig: bool, msg: ZString, detail: ZString }
 );
 define_event!(SmtpStarttls = SMTP_STARTTLS { c: Connection });
-
-/// The events of the SMTP analyzer (the MIME parser adds `crate::mime::events::EVENT_NAMES`).
-pub const EVENT_NAMES: &[&str] = &[
-    "smtp_request",
-    "smtp_reply",
-    "smtp_data",
-    "smtp_unexpected",
-    "smtp_starttls",
-];

@@ -53,9 +53,6 @@ pub static SMTP_LOG: Schema = Schema {
     ],
 };
 
-/// `SMTP::max_invalid_mail_transactions`.
-const MAX_INVALID_MAIL_TRANSACTIONS: u64 = 25;
-
 /// A set column: insertion order, no duplicates, bounded.
 fn add_to_set(set: &mut Vec<Vec<u8>>, v: Vec<u8>) {
     if !set.contains(&v) {
@@ -147,11 +144,12 @@ impl Session {
         }
     }
 
-    fn mail_transaction_invalid(&mut self, ts: Time, c: &Connection, addl: &str, logs: &mut Logs) {
+    /// `mail_transaction_invalid`; the analyzer disables itself at the same count.
+    fn mail_transaction_invalid(&mut self, ts: Time, c: &Connection, addl: &str, max: u64, logs: &mut Logs) {
         self.weird(ts, c, "smtp_mail_transaction_invalid", addl, "SMTP", logs);
         self.invalid_transactions += 1;
-        if self.invalid_transactions > MAX_INVALID_MAIL_TRANSACTIONS {
-            let addl = format!("{} > {}", self.invalid_transactions, MAX_INVALID_MAIL_TRANSACTIONS);
+        if max > 0 && self.invalid_transactions > max {
+            let addl = format!("{} > {}", self.invalid_transactions, max);
             self.weird(ts, c, "smtp_excessive_invalid_mail_transactions", &addl, "SMTP", logs);
         }
     }
@@ -241,6 +239,7 @@ impl SmtpLogger {
 
     fn request(&mut self, ts: Time, e: &SmtpRequest, logs: &mut Logs) {
         let max_rcptto = self.limits.max_rcptto_addresses as usize;
+        let max_invalid = self.limits.max_invalid_mail_transactions;
         let c = &e.c;
         let s = self.session(ts, c);
         let cmd = e.command.as_bytes();
@@ -265,7 +264,7 @@ impl SmtpLogger {
             s.info.has_client_activity = true;
             s.trans_rcpt_to_seen = true;
             if !s.trans_mail_from_seen {
-                s.mail_transaction_invalid(ts, c, "rcpt to missing mail from", logs);
+                s.mail_transaction_invalid(ts, c, "rcpt to missing mail from", max_invalid, logs);
             }
         } else if cmd == b"MAIL" && prefix_ci(b"FROM:") {
             // The last message, in case the server's answer was not seen.
@@ -278,7 +277,7 @@ impl SmtpLogger {
             s.trans_rcpt_to_seen = false;
         } else if cmd == b"DATA" || cmd == b"BDAT" {
             if !s.trans_rcpt_to_seen {
-                s.mail_transaction_invalid(ts, c, "data missing rcpt to", logs);
+                s.mail_transaction_invalid(ts, c, "data missing rcpt to", max_invalid, logs);
             }
             if cmd == b"BDAT" && arg.ends_with(b" LAST") {
                 s.trans_mail_from_seen = false;

@@ -23,8 +23,9 @@ pub mod log;
 pub use analyzer::SmtpAnalyzer;
 pub use events::*;
 
-/// The events the SMTP analyzer raises: its own and the MIME parser's. The
-/// grammar binds none itself (the generated `EVENT_NAMES` is empty).
+/// The events the SMTP analyzer raises: its own (`events`) and the MIME
+/// parser's (`crate::mime::events::EVENT_NAMES`). The grammar binds none
+/// itself (the generated `EVENT_NAMES` is empty).
 pub const EVENT_NAMES: &[&str] = &[
     "smtp_request",
     "smtp_reply",

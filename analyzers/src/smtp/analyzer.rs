@@ -140,6 +140,9 @@ struct Session {
     disable_pending: bool,
     /// Disabled: nothing more is analysed.
     disabled: bool,
+    /// `BDAT 0 LAST`: the mail ends after the next line (Zeek 8.2.2 ends it after
+    /// the server's answer to that command, not at the command).
+    bdat_end_after_next_line: bool,
 }
 
 fn ix(is_orig: bool) -> usize {
@@ -170,6 +173,7 @@ impl SmtpAnalyzer {
             invalid_transactions: 0,
             disable_pending: false,
             disabled: false,
+            bdat_end_after_next_line: false,
         };
         // The constructor's UpdateState(CONN_ESTABLISHMENT, 0): only the state moves.
         s.state = State::Initiated;
@@ -240,7 +244,8 @@ impl Analyzer for SmtpAnalyzer {
         self.lines.skip_plain(is_orig, len);
         // ContentLine's SetSkipPartial: the line the gap interrupted is dropped.
         self.lines.drop_partial(is_orig);
-        let seq = self.s.seq[ix(is_orig)];
+        // Zeek's relative sequence numbers start at 1 (the SYN takes 0).
+        let seq = self.s.seq[ix(is_orig)] + 1;
         self.s.seq[ix(is_orig)] += len;
         self.s.undelivered(cx, is_orig, seq, len);
     }
@@ -331,12 +336,18 @@ impl Session {
         if line.iter().any(|&c| c == b'\r' || c == b'\n') {
             self.unexpected(cx, is_sender, "Bare <CR> or <LF> appears in the middle of line", line);
         }
-        if is_sender {
+        let ends_bdat = self.bdat_end_after_next_line;
+        let plain = if is_sender {
             self.sender_line(cx, line, orig)
         } else {
             self.reply_line(cx, line, orig);
             0
+        };
+        if ends_bdat && self.bdat_end_after_next_line {
+            self.bdat_end_after_next_line = false;
+            self.end_bdat(cx);
         }
+        plain
     }
 
     fn sender_line(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], orig: bool) -> u64 {
@@ -714,7 +725,7 @@ impl Session {
             bdat.next_chunk(b.chunk_size, b.last);
         }
         if b.chunk_size == 0 && b.last {
-            self.end_data(cx);
+            self.bdat_end_after_next_line = true;
         }
         Some(b.chunk_size)
     }
@@ -735,8 +746,15 @@ impl Session {
             cx.weird_from("SMTP_BDAT", name, addl);
         }
         if bdat.is_last() && bdat.remaining() == 0 {
-            self.end_data(cx);
+            self.end_bdat(cx);
         }
+    }
+
+    /// The last BDAT chunk is complete: the mail ends, as after the `.` of DATA
+    /// (state AFTER_DATA, which `smtp_unexpected` details show).
+    fn end_bdat(&mut self, cx: &mut AnalyzerCx<'_>) {
+        self.end_data(cx);
+        self.state = State::AfterData;
     }
 
     /// `BeginData`: a new mail (a mail still open ends first, with a weird).

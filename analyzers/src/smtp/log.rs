@@ -17,7 +17,7 @@ use netpac_runtime::log::{Logs, Schema, Value};
 use netpac_runtime::record::Connection;
 use netpac_runtime::weird::{conn_weird_row, WEIRD_LOG};
 use netpac_runtime::zeek::{ConnId, Time};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::IpAddr;
 
 /// Zeek's `SMTP::Info` columns (with `fuids` of base/protocols/smtp/files.zeek).
@@ -53,10 +53,23 @@ pub static SMTP_LOG: Schema = Schema {
     ],
 };
 
-/// A set column: insertion order, no duplicates, bounded.
-fn add_to_set(set: &mut Vec<Vec<u8>>, v: Vec<u8>) {
-    if !set.contains(&v) {
-        set.push(v);
+/// A `set[string]` column: insertion order for output, a hash for membership
+/// (thousands of recipients must not cost a scan each).
+#[derive(Default)]
+struct StringSet {
+    items: Vec<Vec<u8>>,
+    seen: FxHashSet<Vec<u8>>,
+}
+
+impl StringSet {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn insert(&mut self, v: Vec<u8>) {
+        if self.seen.insert(v.clone()) {
+            self.items.push(v);
+        }
     }
 }
 
@@ -67,11 +80,11 @@ struct Info {
     trans_depth: u64,
     helo: Option<Vec<u8>>,
     mailfrom: Option<Vec<u8>>,
-    rcptto: Option<Vec<Vec<u8>>>,
+    rcptto: Option<StringSet>,
     date: Option<Vec<u8>>,
     from: Option<Vec<u8>>,
-    to: Option<Vec<Vec<u8>>>,
-    cc: Option<Vec<Vec<u8>>>,
+    to: Option<StringSet>,
+    cc: Option<StringSet>,
     reply_to: Option<Vec<u8>>,
     msg_id: Option<Vec<u8>>,
     in_reply_to: Option<Vec<u8>>,
@@ -165,8 +178,8 @@ impl Session {
     fn write(&self, logs: &mut Logs) {
         let i = &self.info;
         let s = |v: &Option<Vec<u8>>| Value::opt(v.as_ref(), Value::str);
-        let set = |v: &Option<Vec<Vec<u8>>>| {
-            Value::opt(v.as_ref(), |v| Value::Set(v.iter().map(Value::str).collect()))
+        let set = |v: &Option<StringSet>| {
+            Value::opt(v.as_ref(), |v| Value::Set(v.items.iter().map(Value::str).collect()))
         };
         let id = &self.id;
         let row = [
@@ -249,14 +262,14 @@ impl SmtpLogger {
             s.helo = Some(arg.to_vec());
             s.info.helo = Some(arg.to_vec());
         } else if cmd == b"RCPT" && prefix_ci(b"TO:") {
-            let rcptto = s.info.rcptto.get_or_insert_with(Vec::new);
+            let rcptto = s.info.rcptto.get_or_insert_with(StringSet::default);
             let mut too_many = false;
             for a in extract_email_addrs(arg) {
                 if max_rcptto > 0 && rcptto.len() >= max_rcptto {
                     too_many = true;
                     break;
                 }
-                add_to_set(rcptto, strip_orcpt(&a));
+                rcptto.insert(strip_orcpt(&a));
             }
             if too_many {
                 s.weird(ts, c, "smtp_too_many_rcptto_addresses", "", "", logs);
@@ -336,16 +349,16 @@ impl SmtpLogger {
             b"DATE" => i.date = Some(value.to_vec()),
             b"TO" | b"CC" => {
                 let (set, max, name) = if name == b"TO" {
-                    (i.to.get_or_insert_with(Vec::new), max_to, "smtp_too_many_to_addresses")
+                    (i.to.get_or_insert_with(StringSet::default), max_to, "smtp_too_many_to_addresses")
                 } else {
-                    (i.cc.get_or_insert_with(Vec::new), max_cc, "smtp_too_many_cc_addresses")
+                    (i.cc.get_or_insert_with(StringSet::default), max_cc, "smtp_too_many_cc_addresses")
                 };
                 for a in split_mime_email_addresses(value) {
                     if max > 0 && set.len() >= max {
                         weird = Some(name);
                         break;
                     }
-                    add_to_set(set, a);
+                    set.insert(a);
                 }
             }
             b"X-ORIGINATING-IP" => {

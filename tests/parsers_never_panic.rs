@@ -249,6 +249,51 @@ proptest! {
     }
 
     #[test]
+    fn smtp_units_and_analyzer_never_panic(
+        data in proptest::collection::vec(prop_oneof![
+            Just(b'\n'), Just(b'.'), Just(b'-'), Just(b' '), Just(b'2'), any::<u8>()
+        ], 0..3000),
+        split in 0usize..3000,
+        script in 0usize..4,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let lim = netpac_analyzers::smtp::Limits::default();
+        check!(netpac_analyzers::smtp::Command<'_>, &lim, &data);
+        check!(netpac_analyzers::smtp::Reply<'_>, &lim, &data, 0);
+        check!(netpac_analyzers::smtp::Reply<'_>, &lim, &data, 250);
+        for mode in 0..4 {
+            check!(netpac_analyzers::smtp::ClientLine<'_>, &lim, &data, mode);
+        }
+        // The analyzer, after a prefix that puts it into DATA, BDAT, AUTH or nothing.
+        let prefix: &[u8] = [
+            &b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"[..],
+            b"BDAT 100\r\n",
+            b"AUTH LOGIN\r\n",
+            b"",
+        ][script];
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 25, "CSmtp");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::smtp::SmtpAnalyzer::new(lim);
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "SMTP");
+        a.deliver(&mut cx, true, prefix);
+        a.deliver(&mut cx, false, b"334 go\r\n");
+        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+        a.undelivered(&mut cx, true, 10);
+        a.end_of_data(&mut cx, true);
+        a.end_of_data(&mut cx, false);
+        a.done(&mut cx);
+        prop_assert!(a.pending_commands() <= 1001);
+        prop_assert_eq!(a.mime_depth(), 0);
+    }
+
+    #[test]
     fn irc_units_and_analyzer_never_panic(
         data in proptest::collection::vec(prop_oneof![Just(b':'), Just(b' '), Just(b'\n'), Just(b'3'), Just(b','), Just(1u8), any::<u8>()], 0..3000),
         split in 0usize..3000,

@@ -14,8 +14,10 @@ pub mod finger;
 pub mod ftp;
 pub mod http;
 pub mod irc;
+pub mod mime;
 pub mod modbus;
 pub mod pop3;
+pub mod smtp;
 
 use netpac_runtime::analyzer::Registry;
 use netpac_runtime::engine::Config;
@@ -33,6 +35,7 @@ pub fn registry() -> Registry {
     irc::register(&mut reg);
     modbus::register(&mut reg);
     pop3::register(&mut reg);
+    smtp::register(&mut reg);
     reg
 }
 
@@ -50,6 +53,7 @@ pub fn event_names() -> Vec<&'static str> {
         irc::EVENT_NAMES,
         modbus::EVENT_NAMES,
         pop3::EVENT_NAMES,
+        smtp::EVENT_NAMES,
     ] {
         names.extend_from_slice(list);
     }
@@ -64,8 +68,8 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `irc.log`). They write to the `Logs` the
-/// events were made with.
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`). They
+/// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
     events.subscribe(dns::log::DnsLogger::sink());
@@ -73,4 +77,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(ftp::log::FtpLogger::sink());
     events.subscribe(modbus::log::ModbusLogger::sink());
     events.subscribe(irc::log::IrcLogger::sink());
+    events.subscribe(smtp::log::SmtpLogger::sink());
 }

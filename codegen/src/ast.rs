@@ -202,6 +202,9 @@ pub struct AnalyzerDecl {
     pub states: Vec<StateDecl>,
     /// `on r: Unit set name = expr;`: how PDUs change them.
     pub sets: Vec<SetDecl>,
+    /// `on c: Unit raw = expr;`: after a line of `Unit`, that many bytes of its
+    /// direction are raw (`var` is unused: `("raw", span)`).
+    pub raws: Vec<SetDecl>,
     pub span: Span,
 }
 
@@ -211,7 +214,20 @@ pub struct StateDecl {
     pub name: String,
     pub ty: (String, Span),
     pub init: u64,
+    /// `state q: queue(N) &attrs;`: a FIFO of at most N values (then `ty` is `queue`, `init` 0).
+    pub queue: Option<(u64, Vec<Attr>)>,
     pub span: Span,
+}
+
+/// What an `on r: Unit ...` item does to a state variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetOp {
+    /// `set x = e`
+    Set,
+    /// `push q = e`
+    Push,
+    /// `pop q`
+    Pop,
 }
 
 /// `on r: Reply set pending = r.next_pending;`
@@ -221,6 +237,10 @@ pub struct SetDecl {
     pub unit: (String, Span),
     pub var: (String, Span),
     pub value: Expr,
+    /// `set`, `push` or `pop` (`pop` has no value: `value` is `0`).
+    pub op: SetOp,
+    /// `where cond` (`push` and `pop` only).
+    pub cond: Option<Expr>,
     pub span: Span,
 }
 
@@ -242,6 +262,11 @@ pub struct LinesDecl {
     /// State variables passed as the units' arguments (`resp: Reply(pending)`), per direction.
     pub orig_args: Vec<(String, Span)>,
     pub resp_args: Vec<(String, Span)>,
+    /// `orig raw: Chunk`: the unit of each direction's raw bytes, and its state arguments.
+    pub orig_raw: Option<(String, Span)>,
+    pub resp_raw: Option<(String, Span)>,
+    pub orig_raw_args: Vec<(String, Span)>,
+    pub resp_raw_args: Vec<(String, Span)>,
     pub span: Span,
 }
 

@@ -722,6 +722,16 @@ pub struct Analyzer {
     pub states: Vec<StateVar>,
     /// `on r: Unit set name = expr;`, in declaration order.
     pub sets: Vec<StateSet>,
+    /// `on c: Unit raw = expr;`: bytes of raw delivery after a line of `Unit`.
+    pub raws: Vec<RawSet>,
+}
+
+/// After a line of `unit` parses, the next `value` bytes of its direction are
+/// raw: PDUs of the direction's raw unit (`lines(orig raw: Chunk)`).
+#[derive(Debug)]
+pub struct RawSet {
+    pub unit: String,
+    pub value: Expr,
 }
 
 /// A variable of the connection (`state pending: u64 = 0;`).
@@ -729,6 +739,15 @@ pub struct Analyzer {
 pub struct StateVar {
     pub name: String,
     pub init: u64,
+    /// `queue(N)`: a FIFO of at most `cap` values; when full, a push clears it
+    /// first (SMTP.cc's pending commands), reporting `overflow_weird` if named.
+    pub queue: Option<QueueSpec>,
+}
+
+#[derive(Debug)]
+pub struct QueueSpec {
+    pub cap: u64,
+    pub overflow_weird: Option<String>,
 }
 
 /// After a PDU of `unit` parses, `var` takes `value` (a binding expression over the PDU).
@@ -737,6 +756,10 @@ pub struct StateSet {
     pub unit: String,
     pub var: String,
     pub value: Expr,
+    /// `set`, `push` or `pop`.
+    pub op: crate::ast::SetOp,
+    /// `where cond`: the update only happens when it holds.
+    pub cond: Option<Expr>,
 }
 
 #[derive(Debug)]
@@ -790,6 +813,11 @@ pub struct LinesItem {
     /// State variables passed as each direction's unit arguments.
     pub orig_args: Vec<String>,
     pub resp_args: Vec<String>,
+    /// `orig raw: Chunk`: the unit of each direction's raw bytes and its state arguments.
+    pub orig_raw: Option<BindTarget>,
+    pub resp_raw: Option<BindTarget>,
+    pub orig_raw_args: Vec<String>,
+    pub resp_raw_args: Vec<String>,
     /// `&skip_empty`: empty lines are not PDUs.
     pub skip_empty: bool,
     /// `&nul_weird(orig, resp)`: the first NUL of those directions is a weird (index 0: orig).

@@ -186,6 +186,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut confirm_on = Vec::new();
                 let mut states = Vec::new();
                 let mut sets = Vec::new();
+                let mut raws = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
                     if ai.as_rule() == Rule::state_item {
@@ -198,6 +199,60 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             name,
                             ty,
                             init,
+                            queue: None,
+                            span,
+                        });
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::queue_item {
+                        let mut parts = ai.into_inner();
+                        let name = parts.next().unwrap().as_str().to_string();
+                        let cap = int_value(&cx, &parts.next().unwrap())?;
+                        let mut attrs = Vec::new();
+                        for p in parts {
+                            attrs.push(attr(&cx, p)?);
+                        }
+                        states.push(StateDecl {
+                            name,
+                            ty: ("queue".to_string(), span),
+                            init: 0,
+                            queue: Some((cap, attrs)),
+                            span,
+                        });
+                        continue;
+                    }
+                    if matches!(ai.as_rule(), Rule::push_item | Rule::pop_item) {
+                        let op = if ai.as_rule() == Rule::push_item {
+                            SetOp::Push
+                        } else {
+                            SetOp::Pop
+                        };
+                        let mut parts = ai.into_inner();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let var = parts.next().unwrap();
+                        let var = (var.as_str().to_string(), cx.span(&var));
+                        let mut exprs = Vec::new();
+                        for p in parts {
+                            exprs.push(expr(&cx, p)?);
+                        }
+                        let mut exprs = exprs.into_iter();
+                        let value = if op == SetOp::Push {
+                            exprs.next().unwrap()
+                        } else {
+                            Expr {
+                                kind: ExprKind::Int(0),
+                                span,
+                            }
+                        };
+                        sets.push(SetDecl {
+                            binder,
+                            unit,
+                            var,
+                            value,
+                            op,
+                            cond: exprs.next(),
                             span,
                         });
                         continue;
@@ -215,6 +270,25 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             unit,
                             var,
                             value,
+                            op: SetOp::Set,
+                            cond: None,
+                            span,
+                        });
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::raw_item {
+                        let mut parts = ai.into_inner();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let value = expr(&cx, parts.next().unwrap())?;
+                        raws.push(SetDecl {
+                            binder,
+                            unit,
+                            var: ("raw".to_string(), span),
+                            value,
+                            op: SetOp::Set,
+                            cond: None,
                             span,
                         });
                         continue;
@@ -339,6 +413,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     confirm_on,
                     states,
                     sets,
+                    raws,
                     span,
                 });
             }
@@ -624,33 +699,43 @@ fn switch(cx: &Cx, p: P<'_>) -> Result<Switch, Diagnostic> {
     })
 }
 
-/// `lines(orig: A, resp: B)`: each direction at most once.
+/// `lines(orig: A, resp: B, orig raw: C)`: each direction (and its raw unit) at most once.
 fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> {
     let mut out = LinesDecl {
         orig: None,
         resp: None,
         orig_args: Vec::new(),
         resp_args: Vec::new(),
+        orig_raw: None,
+        resp_raw: None,
+        orig_raw_args: Vec::new(),
+        resp_raw_args: Vec::new(),
         span,
     };
     for d in p.into_inner() {
         let dspan = cx.span(&d);
-        let mut parts = d.into_inner();
+        let mut parts = d.into_inner().peekable();
         let dir = parts.next().unwrap().as_str();
+        let raw = parts.peek().is_some_and(|p| p.as_rule() == Rule::raw_kw);
+        if raw {
+            parts.next();
+        }
         let unit = parts.next().unwrap();
-        let slot = if dir == "orig" {
-            &mut out.orig
-        } else {
-            &mut out.resp
+        let (slot, args_slot) = match (dir == "orig", raw) {
+            (true, false) => (&mut out.orig, &mut out.orig_args),
+            (false, false) => (&mut out.resp, &mut out.resp_args),
+            (true, true) => (&mut out.orig_raw, &mut out.orig_raw_args),
+            (false, true) => (&mut out.resp_raw, &mut out.resp_raw_args),
         };
         if slot.is_some() {
+            let what = if raw { format!("{dir} raw") } else { dir.to_string() };
             return Err(Diagnostic::new(
                 dspan,
-                format!("`{dir}` is given twice in `lines(...)`"),
+                format!("`{what}` is given twice in `lines(...)`"),
             ));
         }
         *slot = Some((unit.as_str().to_string(), cx.span(&unit)));
-        let args: Vec<(String, Span)> = parts
+        *args_slot = parts
             .next()
             .map(|a| {
                 a.into_inner()
@@ -658,11 +743,6 @@ fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> 
                     .collect()
             })
             .unwrap_or_default();
-        if dir == "orig" {
-            out.orig_args = args;
-        } else {
-            out.resp_args = args;
-        }
     }
     Ok(out)
 }

@@ -3,8 +3,9 @@
 //! Each generator yields Ethernet frames with their capture times, cheaply
 //! and deterministically, so a run can be repeated at any size: a SYN flood,
 //! a reassembly flood (small segments held above holes), a fragment flood
-//! (first fragments never completed), a DNS compression bomb and an HTTP
-//! pipeline flood (requests never answered). `hostile/run.sh` writes them as
+//! (first fragments never completed), a DNS compression bomb, an HTTP
+//! pipeline flood (requests never answered), an SMTP command flood and a mail
+//! whose MIME entities nest as deep as asked. `hostile/run.sh` writes them as
 //! captures and reports what netpac does with them (time, peak memory,
 //! the weirds that tell which limits were hit).
 
@@ -40,6 +41,10 @@ pub enum Kind {
     /// above a one-byte hole, acknowledged only up to the hole: buffered
     /// until the connections end, the load a global reassembly limit is for.
     BufferedHoles,
+    /// One SMTP connection with a MAIL FROM and `count` pipelined RCPTs, no reply.
+    SmtpPipelineFlood,
+    /// One SMTP mail whose body nests `count` multipart entities, each inside the last.
+    SmtpMimeNesting,
 }
 
 impl Kind {
@@ -51,6 +56,8 @@ impl Kind {
         "dns-compression-bomb",
         "http-pipeline-flood",
         "buffered-holes",
+        "smtp-pipeline-flood",
+        "smtp-mime-nesting",
     ];
 
     pub fn by_name(name: &str) -> Option<Kind> {
@@ -62,6 +69,8 @@ impl Kind {
             "dns-compression-bomb" => Kind::DnsCompressionBomb,
             "http-pipeline-flood" => Kind::HttpPipelineFlood,
             "buffered-holes" => Kind::BufferedHoles,
+            "smtp-pipeline-flood" => Kind::SmtpPipelineFlood,
+            "smtp-mime-nesting" => Kind::SmtpMimeNesting,
             _ => return None,
         })
     }
@@ -77,6 +86,15 @@ pub fn generate(kind: Kind, count: u64, span_secs: f64) -> Box<dyn Iterator<Item
         Kind::DnsCompressionBomb => Box::new(dns_bomb(count, clock)),
         Kind::HttpPipelineFlood => Box::new(http_pipeline(count, clock)),
         Kind::BufferedHoles => Box::new(buffered_holes(count, clock)),
+        // RCPTs after a MAIL FROM: valid, so Zeek's script does not disable the analyzer.
+        Kind::SmtpPipelineFlood => Box::new(client_stream(
+            12,
+            25,
+            std::iter::once(b"MAIL FROM:<a@b.c>\r\n".to_vec())
+                .chain((0..count).map(|_| b"RCPT TO:<a@b.c>\r\n".to_vec())),
+            clock,
+        )),
+        Kind::SmtpMimeNesting => Box::new(client_stream(13, 25, mime_nesting(count), clock)),
     }
 }
 
@@ -268,6 +286,49 @@ fn http_pipeline(count: u64, clock: Clock) -> impl Iterator<Item = Frame> {
         [
             tcp(true, c, 80, seq, Some(ss + 1), false, request),
             tcp(false, c, 80, ss + 1, Some(seq + len), false, b""),
+        ]
+    });
+    handshake
+        .into_iter()
+        .chain(body)
+        .enumerate()
+        .map(move |(i, f)| (clock.at(i as u64), f))
+}
+
+/// The segments of a mail whose multipart entities nest `depth` deep, one boundary
+/// per level, then the end of data.
+fn mime_nesting(depth: u64) -> impl Iterator<Item = Vec<u8>> {
+    let head = [b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n".to_vec()];
+    let levels = (0..depth).map(|i| {
+        format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").into_bytes()
+    });
+    head.into_iter()
+        .chain(levels)
+        .chain([b"deepest\r\n.\r\nQUIT\r\n".to_vec()])
+}
+
+/// One connection to `port` on which the client sends `segments`; the server
+/// only acknowledges.
+fn client_stream(
+    i: u64,
+    port: u16,
+    segments: impl Iterator<Item = Vec<u8>> + 'static,
+    clock: Clock,
+) -> impl Iterator<Item = Frame> {
+    let c = client(i);
+    let (cs, ss) = (1000u32, 5000u32);
+    let handshake = [
+        tcp(true, c, port, cs, None, true, b""),
+        tcp(false, c, port, ss, Some(cs + 1), true, b""),
+        tcp(true, c, port, cs + 1, Some(ss + 1), false, b""),
+    ];
+    let mut seq = cs + 1;
+    let body = segments.flat_map(move |data| {
+        let at = seq;
+        seq = seq.wrapping_add(data.len() as u32);
+        [
+            tcp(true, c, port, at, Some(ss + 1), false, &data),
+            tcp(false, c, port, ss + 1, Some(seq), false, b""),
         ]
     });
     handshake

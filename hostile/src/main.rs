@@ -15,7 +15,7 @@ use std::process::ExitCode;
 )]
 struct Args {
     /// syn-flood, reassembly-holes, reassembly-holes-reverse, fragment-flood,
-    /// dns-compression-bomb, http-pipeline-flood
+    /// dns-compression-bomb, http-pipeline-flood, smtp-pipeline-flood, smtp-mime-nesting
     kind: String,
     /// How many SYNs, segments, fragments, pointers or requests.
     #[arg(long)]

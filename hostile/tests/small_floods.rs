@@ -156,3 +156,19 @@ fn the_reassembly_memcap_stops_the_directions_that_would_pass_it() {
     let run = Run::new(Kind::BufferedHoles, 100, 1.0);
     assert!(!run.weirds().iter().any(|w| w == "reassembly_memcap_reached"));
 }
+
+#[test]
+fn unanswered_smtp_commands_are_bounded() {
+    let run = Run::new(Kind::SmtpPipelineFlood, 5_000, 1.0);
+    assert_eq!(run.rows("conn").len(), 1);
+    assert!(run.weirds().iter().any(|w| w == "smtp_excessive_pending_cmds"));
+    // One transaction, logged at the end.
+    assert_eq!(run.rows("smtp").len(), 1);
+}
+
+#[test]
+fn mime_nested_past_the_limit_is_not_opened() {
+    let run = Run::new(Kind::SmtpMimeNesting, 1_000, 1.0);
+    assert!(run.weirds().iter().any(|w| w == "mime_excessive_nesting"));
+    assert_eq!(run.rows("smtp").len(), 1);
+}

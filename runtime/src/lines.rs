@@ -125,8 +125,42 @@ impl Lines {
         self.sides[ix(is_orig)].plain = n;
     }
 
+    /// Bytes of a direction still to be handed out unframed.
+    pub fn plain_remaining(&self, is_orig: bool) -> u64 {
+        self.sides[ix(is_orig)].plain
+    }
+
+    /// `len` bytes of a direction were lost: they count against what is still
+    /// to be handed out unframed (Zeek's ContentLine on a gap in plain mode).
+    pub fn skip_plain(&mut self, is_orig: bool, len: u64) {
+        let side = &mut self.sides[ix(is_orig)];
+        side.plain = side.plain.saturating_sub(len);
+    }
+
+    /// Forgets the started line of a direction (Zeek's `SetSkipPartial` after a gap).
+    pub fn drop_partial(&mut self, is_orig: bool) {
+        self.sides[ix(is_orig)].pending.clear();
+    }
+
     /// Feeds in-order stream bytes of one direction.
     pub fn deliver(&mut self, is_orig: bool, data: &[u8], on: &mut dyn FnMut(LineEvent<'_>)) {
+        self.deliver_switching(is_orig, data, &mut |ev| {
+            on(ev);
+            0
+        });
+    }
+
+    /// Like [`Lines::deliver`], but the consumer may switch the direction to plain
+    /// delivery right after a line: `on` returns how many of the bytes that follow
+    /// the line are to be handed out unframed (0: keep framing lines). This is
+    /// Zeek's `SetPlainDelivery` called from inside `DeliverStream` (SMTP's BDAT:
+    /// the chunk starts right after the command line, in the same segment).
+    pub fn deliver_switching(
+        &mut self,
+        is_orig: bool,
+        data: &[u8],
+        on: &mut dyn FnMut(LineEvent<'_>) -> u64,
+    ) {
         let flagged = &mut self.flagged;
         let side = &mut self.sides[ix(is_orig)];
         let mut s = Scan { data, run: 0 };
@@ -147,13 +181,13 @@ impl Lines {
                     .min(data.len() - i);
                 side.plain -= n as u64;
                 side.last_char = 0;
-                on(LineEvent::Raw(&data[i..i + n]));
+                let _ = on(LineEvent::Raw(&data[i..i + n]));
                 i += n;
                 s.run = i;
                 continue;
             }
             if s.len(side, i) >= side.cfg.max_line {
-                on(LineEvent::Weird("contentline_size_exceeded"));
+                let _ = on(LineEvent::Weird("contentline_size_exceeded"));
                 s.emit(side, i, on);
                 side.last_char = c;
                 i += 1;
@@ -252,34 +286,37 @@ impl Scan<'_> {
     }
 
     /// Delivers the line ending before `data[i]`: in place when it lies in this chunk.
-    fn emit(&self, side: &mut Side, i: usize, on: &mut dyn FnMut(LineEvent<'_>)) {
+    fn emit(&self, side: &mut Side, i: usize, on: &mut dyn FnMut(LineEvent<'_>) -> u64) {
         let here = &self.data[self.run.min(i)..i];
-        if side.pending.is_empty() {
-            on(LineEvent::Line(here));
+        let plain = if side.pending.is_empty() {
+            on(LineEvent::Line(here))
         } else {
             side.pending.extend_from_slice(here);
-            on(LineEvent::Line(&side.pending));
+            let plain = on(LineEvent::Line(&side.pending));
             side.pending.clear();
-        }
+            plain
+        };
+        side.plain = side.plain.max(plain);
     }
 
     /// Like [`Scan::emit`], without the CR that ends the line so far.
-    fn emit_without_cr(&self, side: &mut Side, i: usize, on: &mut dyn FnMut(LineEvent<'_>)) {
+    fn emit_without_cr(&self, side: &mut Side, i: usize, on: &mut dyn FnMut(LineEvent<'_>) -> u64) {
         if i > self.run {
             self.emit(side, i - 1, on);
         } else {
             side.pending.pop();
-            on(LineEvent::Line(&side.pending));
+            let plain = on(LineEvent::Line(&side.pending));
             side.pending.clear();
+            side.plain = side.plain.max(plain);
         }
     }
 }
 
 /// Reports a once-per-connection weird the first time.
-fn flag(flagged: &mut u8, bit: u8, name: &'static str, on: &mut dyn FnMut(LineEvent<'_>)) {
+fn flag(flagged: &mut u8, bit: u8, name: &'static str, on: &mut dyn FnMut(LineEvent<'_>) -> u64) {
     if *flagged & bit == 0 {
         *flagged |= bit;
-        on(LineEvent::Weird(name));
+        let _ = on(LineEvent::Weird(name));
     }
 }
 

@@ -22,6 +22,7 @@ impl Checker<'_> {
                 Vec::new()
             };
             let (states, sets) = self.check_states(a);
+            let raws = self.check_raws(a);
             let confirm_on = self.check_confirm_on(a);
             out.push(Analyzer {
                 name: a.name.clone(),
@@ -35,6 +36,7 @@ impl Checker<'_> {
                 confirm_on,
                 states,
                 sets,
+                raws,
             });
         }
         out

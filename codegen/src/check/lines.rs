@@ -21,12 +21,31 @@ impl Checker<'_> {
         }
         let orig = self.line_unit(a, lines.orig.as_ref(), &lines.orig_args);
         let resp = self.line_unit(a, lines.resp.as_ref(), &lines.resp_args);
+        let orig_raw = self.line_unit(a, lines.orig_raw.as_ref(), &lines.orig_raw_args);
+        let resp_raw = self.line_unit(a, lines.resp_raw.as_ref(), &lines.resp_raw_args);
         let ((orig, orig_args), (resp, resp_args)) = (orig?, resp?);
+        let ((orig_raw, orig_raw_args), (resp_raw, resp_raw_args)) = (orig_raw?, resp_raw?);
+        for (raw, line, dir) in [
+            (&lines.orig_raw, &lines.orig, "orig"),
+            (&lines.resp_raw, &lines.resp, "resp"),
+        ] {
+            if let (Some((_, span)), None) = (raw, line) {
+                self.err(
+                    *span,
+                    format!("`{dir} raw` needs a line unit for `{dir}`: raw bytes follow its lines"),
+                );
+                return None;
+            }
+        }
         let mut out = LinesItem {
             orig,
             resp,
             orig_args,
             resp_args,
+            orig_raw,
+            resp_raw,
+            orig_raw_args,
+            resp_raw_args,
             skip_empty: false,
             nul_weird: [false, false],
             cr_is_eol: true,

@@ -2,8 +2,8 @@
 //! updates, and the state passed to line units as arguments (`resp: Reply(pending)`).
 
 use super::*;
-use crate::ast::{AnalyzerDecl, Expr, ExprKind};
-use crate::ir::{StateSet, StateVar};
+use crate::ast::{AnalyzerDecl, Expr, ExprKind, SetOp};
+use crate::ir::{QueueSpec, RawSet, StateSet, StateVar};
 
 impl Checker<'_> {
     /// The analyzer's state variables and their updates.
@@ -14,21 +14,46 @@ impl Checker<'_> {
                 self.err(s.span, format!("state `{}` is declared twice", s.name));
                 continue;
             }
-            // One type keeps the design small: codes, counts, flags as 0/1.
-            if s.ty.0 != "u64" {
-                self.err(s.ty.1, "a state variable is a `u64`");
-                continue;
-            }
+            let queue = match &s.queue {
+                Some((cap, attrs)) => {
+                    if *cap == 0 {
+                        self.err(s.span, "a queue holds at least one value: `queue(1)` or more");
+                        continue;
+                    }
+                    Some(QueueSpec {
+                        cap: *cap,
+                        overflow_weird: self.queue_overflow(attrs),
+                    })
+                }
+                // One type keeps the design small: codes, counts, flags as 0/1.
+                None if s.ty.0 != "u64" => {
+                    self.err(s.ty.1, "a state variable is a `u64` or a `queue(N)`");
+                    continue;
+                }
+                None => None,
+            };
             vars.push(StateVar {
                 name: s.name.clone(),
                 init: s.init,
+                queue,
             });
         }
         let mut sets = Vec::new();
         for s in &a.sets {
-            if !vars.iter().any(|v| v.name == s.var.0) {
+            let Some(var) = vars.iter().find(|v| v.name == s.var.0) else {
                 self.err(s.var.1, format!("unknown state `{}`", s.var.0));
                 continue;
+            };
+            match (s.op, var.queue.is_some()) {
+                (SetOp::Set, true) => {
+                    self.err(s.var.1, format!("`{}` is a queue: `push` to it or `pop` it", s.var.0));
+                    continue;
+                }
+                (SetOp::Push | SetOp::Pop, false) => {
+                    self.err(s.var.1, format!("`{}` is not a queue: `set` it", s.var.0));
+                    continue;
+                }
+                _ => {}
             }
             if !self.parses(a, &s.unit.0) {
                 self.err(
@@ -37,10 +62,17 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            if let Some(span) = outside_the_pdu(&s.value) {
+            if let Some(span) = outside_the_pdu(&s.value)
+                .or_else(|| s.cond.as_ref().and_then(outside_the_pdu))
+            {
+                let what = match s.op {
+                    SetOp::Set => "a `set` value",
+                    SetOp::Push => "a `push` value or condition",
+                    SetOp::Pop => "a `pop` condition",
+                };
                 self.err(
                     span,
-                    "a `set` value reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`",
+                    format!("{what} reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`"),
                 );
                 continue;
             }
@@ -52,13 +84,94 @@ impl Checker<'_> {
                 is_ref: true,
             });
             let value = self.int(&s.value, &sc);
+            let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
             sets.push(StateSet {
                 unit: s.unit.0.clone(),
                 var: s.var.0.clone(),
                 value,
+                op: s.op,
+                cond,
             });
         }
         (vars, sets)
+    }
+
+    /// `&overflow(weird = "name")` on a queue: the weird reported when a full queue is cleared.
+    fn queue_overflow(&mut self, attrs: &[crate::ast::Attr]) -> Option<String> {
+        let mut out = None;
+        for at in attrs {
+            let weird = (at.name == "overflow" && at.value.is_none() && at.args.len() == 1)
+                .then(|| &at.args[0])
+                .filter(|arg| arg.name.as_deref() == Some("weird"))
+                .and_then(|arg| match &arg.expr.kind {
+                    ExprKind::Str(s) => Some(s.clone()),
+                    _ => None,
+                });
+            match weird {
+                Some(w) => out = Some(w),
+                None => self.err(
+                    at.span,
+                    "a queue takes only `&overflow(weird = \"name\")`",
+                ),
+            }
+        }
+        out
+    }
+
+    /// `on c: Unit raw = expr;`: `Unit` is a line unit whose direction has a raw
+    /// unit, at most one per unit; the value reads only the PDU, like a `set`.
+    pub(super) fn check_raws(&mut self, a: &AnalyzerDecl) -> Vec<RawSet> {
+        let mut out: Vec<RawSet> = Vec::new();
+        for r in &a.raws {
+            let (unit, span) = (&r.unit.0, r.unit.1);
+            let dir = a.items.iter().filter_map(|it| it.lines.as_ref()).find_map(|l| {
+                if l.orig.as_ref().is_some_and(|(u, _)| u == unit) {
+                    Some((l.orig_raw.is_some(), "orig"))
+                } else if l.resp.as_ref().is_some_and(|(u, _)| u == unit) {
+                    Some((l.resp_raw.is_some(), "resp"))
+                } else {
+                    None
+                }
+            });
+            match dir {
+                None => {
+                    self.err(span, format!("`{unit}` is not a line unit of this analyzer"));
+                    continue;
+                }
+                Some((false, dir)) => {
+                    self.err(
+                        span,
+                        format!("`{unit}` switches `{dir}` to raw bytes, but `lines(...)` has no `{dir} raw: Unit` for them"),
+                    );
+                    continue;
+                }
+                Some((true, _)) => {}
+            }
+            if out.iter().any(|o| o.unit == *unit) {
+                self.err(r.span, format!("`{unit}` has a `raw` already"));
+                continue;
+            }
+            if let Some(span) = outside_the_pdu(&r.value) {
+                self.err(
+                    span,
+                    "a `raw` value reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`",
+                );
+                continue;
+            }
+            let mut sc = Scope::new(Mode::Bind);
+            sc.vars.push(Var {
+                name: r.binder.clone(),
+                var: VarRef::Pdu,
+                ty: Ty::Unit(self.m, unit.clone()),
+                is_ref: true,
+            });
+            let value = self.int(&r.value, &sc);
+            out.push(RawSet {
+                unit: unit.clone(),
+                value,
+            });
+        }
+        out
     }
 
     /// `confirm on Unit;`: units of this analyzer whose PDUs alone confirm it.
@@ -90,7 +203,7 @@ impl Checker<'_> {
         a.items.iter().any(|it| {
             it.unit == unit
                 || it.lines.as_ref().is_some_and(|l| {
-                    [&l.orig, &l.resp]
+                    [&l.orig, &l.resp, &l.orig_raw, &l.resp_raw]
                         .into_iter()
                         .flatten()
                         .any(|(u, _)| u == unit)

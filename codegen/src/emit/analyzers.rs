@@ -111,6 +111,7 @@ impl Emitter<'_> {
                         &flip,
                         confirms(a, unit),
                         &state,
+                        None,
                     ));
                     match item.transport {
                         Transport::Link => unreachable!("link items are not transport items"),
@@ -265,14 +266,22 @@ impl Emitter<'_> {
         state_arg: &TokenStream,
     ) -> (TokenStream, TokenStream, TokenStream) {
         let idx = Literal::u8_unsuffixed(i as u8);
-        let mut dir = |d: Option<&BindTarget>, args: &[String], side: &str| -> TokenStream {
+        // With a raw unit (`orig raw: Chunk`) the router tells the framer how many
+        // bytes follow a line raw (`on c: Unit raw = expr;`).
+        let has_raw = l.orig_raw.is_some() || l.resp_raw.is_some();
+        let mut dir = |d: Option<&BindTarget>, args: &[String], side: &str, input: TokenStream| -> TokenStream {
             let Some(bind) = d else {
-                return quote!({});
+                return if has_raw { quote!(0) } else { quote!({}) };
             };
             let h = format_ident!("handle_{}_{}_{}", snake(&a.name), i, side);
             let un = format_ident!("{}", bind.unit);
             let flip = self.flip_check(None);
             let state = self.state_tokens(a, &bind.unit, args);
+            let raw = a
+                .raws
+                .iter()
+                .find(|r| r.unit == bind.unit && !side.ends_with("raw"))
+                .map(|r| self.int(&r.value, &Cx::Bind));
             handlers.push(pdu_handler(
                 &h,
                 &un,
@@ -282,41 +291,83 @@ impl Emitter<'_> {
                 &flip,
                 confirms(a, &bind.unit) || (a.confirm && a.confirm_on.iter().any(|u| u == side)),
                 &state,
+                raw.as_ref(),
             ));
-            quote!(#h(limits, cx, is_orig, line, first #state_arg))
+            let call = quote!(#h(limits, cx, is_orig, #input, first #state_arg));
+            match (has_raw, raw.is_some()) {
+                (true, false) => quote!({
+                    #call;
+                    0
+                }),
+                _ => call,
+            }
         };
-        let orig = dir(l.orig.as_ref(), &l.orig_args, "orig");
-        let resp = dir(l.resp.as_ref(), &l.resp_args, "resp");
+        let orig = dir(l.orig.as_ref(), &l.orig_args, "orig", quote!(line));
+        let resp = dir(l.resp.as_ref(), &l.resp_args, "resp", quote!(line));
+        let orig_raw = dir(l.orig_raw.as_ref(), &l.orig_raw_args, "orig_raw", quote!(raw));
+        let resp_raw = dir(l.resp_raw.as_ref(), &l.resp_raw_args, "resp_raw", quote!(raw));
         let state_param = if state_arg.is_empty() {
             quote!()
         } else {
             let ty = format_ident!("{}State", camel(&a.name));
             quote!(, state: &mut #ty)
         };
-        let skip_empty = if l.skip_empty {
-            quote!(if line.is_empty() {
-                return;
-            })
-        } else {
-            quote!()
-        };
         let route = format_ident!("lines_{}_{}", snake(&a.name), i);
-        handlers.push(quote! {
-            /// One event of the line framer: a line goes to its direction's unit.
-            fn #route(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool,
-                      event: ::netpac_runtime::lines::LineEvent<'_>, first: &mut bool #state_param) {
-                match event {
-                    ::netpac_runtime::lines::LineEvent::Line(line) => {
-                        #skip_empty
-                        if is_orig { #orig } else { #resp }
-                    }
-                    ::netpac_runtime::lines::LineEvent::Raw(_) => {}
-                    ::netpac_runtime::lines::LineEvent::Weird(name) => {
-                        cx.weird_from(::netpac_runtime::lines::WEIRD_SOURCE, name, ::std::string::String::new());
+        if has_raw {
+            let skip_empty = if l.skip_empty {
+                quote!(if line.is_empty() {
+                    return 0;
+                })
+            } else {
+                quote!()
+            };
+            handlers.push(quote! {
+                /// One event of the line framer: a line goes to its direction's unit, which
+                /// may switch the direction to raw bytes (the count returned); raw bytes go to
+                /// the direction's raw unit.
+                fn #route(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool,
+                          event: ::netpac_runtime::lines::LineEvent<'_>, first: &mut bool #state_param) -> u64 {
+                    match event {
+                        ::netpac_runtime::lines::LineEvent::Line(line) => {
+                            #skip_empty
+                            if is_orig { #orig } else { #resp }
+                        }
+                        ::netpac_runtime::lines::LineEvent::Raw(raw) => {
+                            if is_orig { #orig_raw } else { #resp_raw };
+                            0
+                        }
+                        ::netpac_runtime::lines::LineEvent::Weird(name) => {
+                            cx.weird_from(::netpac_runtime::lines::WEIRD_SOURCE, name, ::std::string::String::new());
+                            0
+                        }
                     }
                 }
-            }
-        });
+            });
+        } else {
+            let skip_empty = if l.skip_empty {
+                quote!(if line.is_empty() {
+                    return;
+                })
+            } else {
+                quote!()
+            };
+            handlers.push(quote! {
+                /// One event of the line framer: a line goes to its direction's unit.
+                fn #route(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool,
+                          event: ::netpac_runtime::lines::LineEvent<'_>, first: &mut bool #state_param) {
+                    match event {
+                        ::netpac_runtime::lines::LineEvent::Line(line) => {
+                            #skip_empty
+                            if is_orig { #orig } else { #resp }
+                        }
+                        ::netpac_runtime::lines::LineEvent::Raw(_) => {}
+                        ::netpac_runtime::lines::LineEvent::Weird(name) => {
+                            cx.weird_from(::netpac_runtime::lines::WEIRD_SOURCE, name, ::std::string::String::new());
+                        }
+                    }
+                }
+            });
+        }
         let max_line = if self.module.grammar_max_line {
             quote!(usize::try_from(limits.max_line)
                 .unwrap_or(usize::MAX)
@@ -332,8 +383,19 @@ impl Emitter<'_> {
                 ::netpac_runtime::lines::LineConfig { max_line: #max_line, cr_is_eol: #cr, lf_is_eol: #lf, nul_weird: #nul_resp },
             ),
         };
-        let arm = quote!(#idx => lines.deliver(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),);
-        let eof = quote!(#idx => lines.end_of_data(is_orig, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),);
+        let (arm, eof) = if has_raw {
+            (
+                quote!(#idx => lines.deliver_switching(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),),
+                quote!(#idx => lines.end_of_data(is_orig, &mut |e| {
+                    #route(limits, cx, is_orig, e, first #state_arg);
+                }),),
+            )
+        } else {
+            (
+                quote!(#idx => lines.deliver(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),),
+                quote!(#idx => lines.end_of_data(is_orig, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),),
+            )
+        };
         (arm, eof, config)
     }
 
@@ -475,8 +537,27 @@ fn pdu_handler(
     flip: &TokenStream,
     confirm: bool,
     state: &StateTokens,
+    raw: Option<&TokenStream>,
 ) -> TokenStream {
     let (bind_fn, bind_err) = bind_fns(bind);
+    // `on c: Unit raw = expr;`: the handler returns how many bytes of its
+    // direction follow raw (0 when the line did not parse).
+    let (ret_ty, raw_let, raw_ret) = match raw {
+        Some(v) => (
+            quote!(-> u64),
+            quote! {
+                let raw: u64 = match &parsed {
+                    ::std::result::Result::Ok(pdu) => {
+                        let _ = pdu;
+                        #v
+                    }
+                    ::std::result::Result::Err(_) => 0,
+                };
+            },
+            quote!(raw),
+        ),
+        None => (quote!(), quote!(), quote!()),
+    };
     let StateTokens {
         param,
         args,
@@ -492,13 +573,14 @@ fn pdu_handler(
     };
     quote! {
                 #[allow(unused_mut)]
-                fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool #param) {
+                fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool #param) #ret_ty {
                     let resp_port = cx.conn.id().resp_p.number;
                     let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
                     let mut cur = ::netpac_runtime::parse::Cursor::new(data);
                     let parsed = #un::parse(&mut cur, &mut pcx, limits #args);
                     #flip
                     #update
+                    #raw_let
                     for (name, addl) in pcx.take_weirds() {
                         cx.weird(name, addl);
                     }
@@ -530,6 +612,7 @@ fn pdu_handler(
                         ::std::result::Result::Ok(pdu) => #bind_fn(#bound, cx.events, &ecx, limits),
                         ::std::result::Result::Err(_) => #bind_err(cx.events, &ecx, limits),
                     }
+                    #raw_ret
                 }
     }
 }

@@ -251,3 +251,44 @@ fn multipart_bodies_end_at_their_close_delimiter() {
     ];
     insta::assert_snapshot!(logs(&cases(&borrow(&list))));
 }
+
+#[test]
+fn http_09_request_after_a_versioned_one() {
+    // "T / HTTP" has no version: Zeek sets 0.9 (HTTP_version_mismatch after 1.0) before it
+    // rejects an HTTP/0.9 request without a GET-like method; on a connection that is not
+    // keep-alive the line is trailing crud, not a violation.
+    let list: Vec<(Vec<&[u8]>, Vec<&[u8]>)> = vec![(
+        vec![b"GET / HTTP/1.0\r\nHost: x\r\n\r\n", b"T / HTTP\r\n\r\n"],
+        vec![b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"],
+    )];
+    insta::assert_snapshot!(logs(&cases(&borrow(&list))));
+}
+
+#[test]
+fn http_is_found_on_any_port_by_either_side() {
+    // Zeek's two DPD signatures match independently: a method the client signature does
+    // not list answered by a status line, a lower-case status line, a request unanswered.
+    let client = Host::v4("10.0.0.1", 41000);
+    let mut frames = session(
+        1.0,
+        client,
+        Host::v4("10.0.0.80", 4711),
+        &[b"QUERY /users HTTP/1.1\r\nHost: example.com\r\n\r\n"],
+        &[OK],
+    );
+    frames.extend(session(
+        2.0,
+        client.port(41001),
+        Host::v4("10.0.0.80", 1234),
+        &[b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"],
+        &[b"http/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"],
+    ));
+    frames.extend(session(
+        3.0,
+        client.port(41002),
+        Host::v4("10.0.0.80", 4712),
+        &[b"GET /alone HTTP/1.1\r\nHost: x\r\n\r\n"],
+        &[],
+    ));
+    insta::assert_snapshot!(logs(&frames));
+}

@@ -26,9 +26,24 @@ impl HttpAnalyzer {
             (Ok(r), None) if r.method.iter().all(|&c| is_token_char(c)) => Some(r),
             _ => None,
         };
+        let mut req = req;
+        // Zeek's ParseRequest runs for any line with a method: it finds a lower-case
+        // version and sets the version (0.9 without one, with HTTP_version_mismatch after
+        // 1.1) before an HTTP/0.9 request is checked for a GET-like method and a URI.
+        if let Some(r) = req.as_mut() {
+            if r.version.is_empty() {
+                split_lowercase_version(cx, r);
+            }
+        }
         let http09 = req.as_ref().is_some_and(|r| r.version.is_empty());
-        // HTTP/0.9 needs a GET-like method and a URI.
-        let req = req.filter(|r| !http09 || (r.method.len() >= 3 && !trim(r.uri).is_empty()));
+        if http09
+            && !req
+                .as_ref()
+                .is_some_and(|r| r.method.len() >= 3 && !trim(r.uri).is_empty())
+        {
+            self.set_version(cx, true, (0, 9));
+            req = None;
+        }
         let Some(req) = req else {
             let no_method = !line.first().is_some_and(|&c| is_token_char(c));
             if no_method
@@ -49,10 +64,6 @@ impl HttpAnalyzer {
             }
             return;
         };
-        let mut req = req;
-        if req.version.is_empty() {
-            split_lowercase_version(cx, &mut req);
-        }
         let http09 = req.version.is_empty();
         let uri = trim_start(req.uri);
         if http09 {

@@ -66,8 +66,13 @@ fn logs(frames: &[Frame]) -> String {
     format!("{}\n{}", out.weird_log, http)
 }
 
+/// One connection's client segments and server segments.
+type Case<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+/// The same, borrowed.
+type CaseRef<'a> = (&'a [&'a [u8]], &'a [&'a [u8]]);
+
 /// Each case on a connection of its own (client ports 40000 up).
-fn cases(list: &[(&[&[u8]], &[&[u8]])]) -> Vec<Frame> {
+fn cases(list: &[CaseRef<'_>]) -> Vec<Frame> {
     let server = Host::v4("10.0.0.80", 80);
     let mut frames = Vec::new();
     for (i, (req, rep)) in list.iter().enumerate() {
@@ -97,7 +102,7 @@ fn content_length_as_zeek_reads_it() {
         post("\"5\"", "hello"),
         post("0000000000000000000000000005", "hello"),
     ];
-    let list: Vec<(Vec<&[u8]>, Vec<&[u8]>)> = list
+    let list: Vec<Case> = list
         .iter()
         .map(|r| (vec![r.as_slice()], vec![OK]))
         .collect();
@@ -105,7 +110,7 @@ fn content_length_as_zeek_reads_it() {
 }
 
 /// `cases` wants slices of slices; this lends them from owned lists.
-fn borrow<'a>(list: &'a [(Vec<&'a [u8]>, Vec<&'a [u8]>)]) -> Vec<(&'a [&'a [u8]], &'a [&'a [u8]])> {
+fn borrow<'a>(list: &'a [Case<'a>]) -> Vec<CaseRef<'a>> {
     list.iter()
         .map(|(a, b)| (a.as_slice(), b.as_slice()))
         .collect()
@@ -138,7 +143,7 @@ fn transfer_encoding_against_content_length() {
         mk("Transfer-Encoding: chunked;q=1", "1.1"),
         mk("Transfer-encoding: chunked\r\nContent-Length: 10", "1.1"),
     ];
-    let mut list: Vec<(Vec<&[u8]>, Vec<&[u8]>)> = variants
+    let mut list: Vec<Case> = variants
         .iter()
         .map(|r| (vec![r.as_slice()], vec![OK]))
         .collect();
@@ -153,7 +158,7 @@ fn transfer_encoding_against_content_length() {
 fn lines_ended_by_a_bare_cr() {
     // Zeek's ContentLine ends a line at a CR alone too (weird once per connection); a
     // CR ending one segment and an LF starting the next are one CRLF.
-    let list: Vec<(Vec<&[u8]>, Vec<&[u8]>)> = vec![
+    let list: Vec<Case> = vec![
         (
             vec![b"GET /cr HTTP/1.1\rHost: x\r\r"],
             vec![b"HTTP/1.1 200 OK\rContent-Length: 2\r\rok"],
@@ -178,7 +183,7 @@ fn lines_ended_by_a_bare_cr() {
 fn unknown_methods_and_bad_requests() {
     // Methods outside HTTP::http_methods are reported by Zeek's script; a request
     // line that does not parse is bad_HTTP_request (and a violation).
-    let list: Vec<(Vec<&[u8]>, Vec<&[u8]>)> = vec![
+    let list: Vec<Case> = vec![
         (vec![b"FOO /m HTTP/1.1\r\nHost: x\r\n\r\n"], vec![OK]),
         (vec![b"get /m HTTP/1.1\r\nHost: x\r\n\r\n"], vec![OK]),
         (vec![b"SEARCH /m HTTP/1.1\r\nHost: x\r\n\r\n"], vec![OK]),
@@ -231,7 +236,7 @@ fn excessive_pipelining_logs_the_oldest_requests() {
 fn multipart_bodies_end_at_their_close_delimiter() {
     // Whatever the framing headers say: a Content-Length past the end, chunked
     // (ignored with a weird), none. A Transfer-Encoding inside a part is a weird.
-    let list: Vec<(Vec<&[u8]>, Vec<&[u8]>)> = vec![
+    let list: Vec<Case> = vec![
         (
             vec![b"POST /mp HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=AB\r\nContent-Length: 70\r\n\r\n--AB\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n--AB--\r\n"],
             vec![OK],
@@ -257,7 +262,7 @@ fn http_09_request_after_a_versioned_one() {
     // "T / HTTP" has no version: Zeek sets 0.9 (HTTP_version_mismatch after 1.0) before it
     // rejects an HTTP/0.9 request without a GET-like method; on a connection that is not
     // keep-alive the line is trailing crud, not a violation.
-    let list: Vec<(Vec<&[u8]>, Vec<&[u8]>)> = vec![(
+    let list: Vec<Case> = vec![(
         vec![b"GET / HTTP/1.0\r\nHost: x\r\n\r\n", b"T / HTTP\r\n\r\n"],
         vec![b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"],
     )];

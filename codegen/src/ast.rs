@@ -288,6 +288,9 @@ pub struct SignatureDecl {
     /// Pattern source (between the slashes, `\/` unescaped) and its span.
     pub orig: Option<(String, Span)>,
     pub resp: Option<(String, Span)>,
+    /// `orig /a/ or resp /b/`: either side's match attaches (Zeek's separate client and
+    /// server signatures); with `,` every pattern given must match.
+    pub either: bool,
     pub span: Span,
 }
 

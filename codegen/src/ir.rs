@@ -832,4 +832,6 @@ pub struct LinesItem {
 pub struct Signature {
     pub orig: Option<String>,
     pub resp: Option<String>,
+    /// Either side's match is enough.
+    pub either: bool,
 }

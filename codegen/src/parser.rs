@@ -1056,7 +1056,7 @@ fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
     Ok(Expr { kind, span })
 }
 
-/// `signature tcp orig /re/, resp /re/;`
+/// `signature tcp orig /re/, resp /re/;` (both must match) or `orig /re/ or resp /re/` (either).
 fn signature_item(cx: &Cx, item: P<'_>, span: Span) -> Result<SignatureDecl, Diagnostic> {
     let mut parts = item.into_inner();
     let transport = if parts.next().unwrap().as_str() == "udp" {
@@ -1068,9 +1068,14 @@ fn signature_item(cx: &Cx, item: P<'_>, span: Span) -> Result<SignatureDecl, Dia
         transport,
         orig: None,
         resp: None,
+        either: false,
         span,
     };
     for side in parts {
+        if side.as_rule() == Rule::sig_join {
+            sig.either |= side.as_str() == "or";
+            continue;
+        }
         let side_span = cx.span(&side);
         let mut it = side.into_inner();
         let dir = it.next().unwrap().as_str();

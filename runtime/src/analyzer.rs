@@ -356,4 +356,7 @@ impl ConnView for TestConn {
 pub struct Signature {
     pub orig: Option<&'static str>,
     pub resp: Option<&'static str>,
+    /// Either direction's match attaches the analyzer (Zeek's separate client and
+    /// server signatures, as HTTP's); otherwise every pattern given must match.
+    pub either: bool,
 }

@@ -4,7 +4,7 @@
 //! Grammars declare signatures in their `analyzer` block
 //! (`signature tcp orig /^GET /, resp /^HTTP\//;`): one anchored pattern per
 //! direction, all of which must match the start of that direction's stream
-//! (TCP) or of one datagram (UDP). While a connection is young its first
+//! (TCP) or of one datagram (UDP); with `or` instead of `,` either one does. While a connection is young its first
 //! bytes are kept (at most [`BUFFER_SIZE`] for both directions together, like
 //! Zeek's `dpd_buffer_size`); when a signature matches then, its analyzer is
 //! attached and handed the kept bytes in their original order. A match after
@@ -27,6 +27,7 @@ pub use crate::analyzer::Signature;
 
 struct Compiled {
     spec: AnalyzerSpec,
+    either: bool,
     /// Index 0: originator, 1: responder.
     pats: [Option<Regex>; 2],
 }
@@ -61,6 +62,7 @@ impl Detector {
             };
             sigs.push(Compiled {
                 spec: *spec,
+                either: sig.either,
                 pats: [compile(sig.orig)?, compile(sig.resp)?],
             });
         }
@@ -81,13 +83,14 @@ impl Detector {
             .filter(|(_, s)| s.spec.proto == proto)
             .map(|(i, s)| Candidate {
                 sig: i as u16,
-                side: s.pats.each_ref().map(|p| {
-                    if p.is_none() {
-                        Side::Matched
-                    } else {
-                        Side::Open
-                    }
+                // A direction without a pattern: nothing to wait for (all must match),
+                // or nothing it can contribute (either may match).
+                side: s.pats.each_ref().map(|p| match (p, s.either) {
+                    (None, false) => Side::Matched,
+                    (None, true) => Side::Failed,
+                    (Some(_), _) => Side::Open,
                 }),
+                either: s.either,
             })
             .collect();
         if candidates.is_empty() {
@@ -131,9 +134,20 @@ impl Detector {
             let sig = &self.sigs[usize::from(c.sig)];
             let pat = sig.pats[d].as_ref().expect("open sides have a pattern");
             if pat.is_match(window) {
-                c.side[d] = Side::Matched;
-                if c.side[1 - d] == Side::Matched {
-                    c.side = [Side::Done, Side::Done];
+                // With `or` each direction is a signature of its own, as in Zeek: its
+                // match attaches, or is late, whatever the other direction does.
+                let complete = if c.either {
+                    c.side[d] = Side::Done;
+                    true
+                } else {
+                    c.side[d] = Side::Matched;
+                    let both = c.side[1 - d] == Side::Matched;
+                    if both {
+                        c.side = [Side::Done, Side::Done];
+                    }
+                    both
+                };
+                if complete {
                     let spec = sig.spec;
                     if st.buffering && !attached(spec.tag) {
                         found.attach.push(spec);
@@ -146,8 +160,7 @@ impl Detector {
                 c.side[d] = Side::Failed;
             }
         }
-        st.candidates
-            .retain(|c| !c.side.contains(&Side::Failed) && c.side != [Side::Done, Side::Done]);
+        st.candidates.retain(|c| !c.decided());
         if !found.attach.is_empty() {
             found.replay = st
                 .chunks
@@ -178,7 +191,7 @@ impl Detector {
                 c.side[d] = Side::Failed;
             }
         }
-        st.candidates.retain(|c| !c.side.contains(&Side::Failed));
+        st.candidates.retain(|c| !c.decided());
         st.buffering = false;
         st.replay = Vec::new();
         st.chunks = Vec::new();
@@ -196,6 +209,18 @@ enum Side {
 struct Candidate {
     sig: u16,
     side: [Side; 2],
+    either: bool,
+}
+
+impl Candidate {
+    /// Nothing more can come of it: matched, or no match can come any more.
+    fn decided(&self) -> bool {
+        if self.either {
+            !self.side.contains(&Side::Open)
+        } else {
+            self.side.contains(&Side::Failed) || self.side == [Side::Done, Side::Done]
+        }
+    }
 }
 
 /// Detection state of one connection.
@@ -245,9 +270,37 @@ mod tests {
             signature: Some(Signature {
                 orig: Some(orig),
                 resp: Some(resp),
+                either: false,
             }),
             expire_after: None,
         }
+    }
+
+    #[test]
+    fn with_or_either_direction_attaches() {
+        let mut s = spec("GET ", r"HTTP/[0-9]");
+        s.signature = Some(Signature {
+            orig: Some("GET "),
+            resp: Some(r"HTTP/[0-9]"),
+            either: true,
+        });
+        let det = Detector::new(&[s]).unwrap();
+        // The server's side alone: the client's bytes are replayed first.
+        let mut st = det.start(Proto::Tcp).unwrap();
+        let f = det.data(&mut st, true, b"QUERY / HTTP/1.1\r\n", |_| false);
+        assert!(f.attach.is_empty());
+        let f = det.data(&mut st, false, b"HTTP/1.1 200 OK\r\n", |_| false);
+        assert_eq!(f.attach.len(), 1);
+        assert_eq!(f.replay, vec![(true, b"QUERY / HTTP/1.1\r\n".to_vec())]);
+        // The client's side alone.
+        let mut st = det.start(Proto::Tcp).unwrap();
+        assert_eq!(det.data(&mut st, true, b"GET / HTTP/1.1\r\n", |_| false).attach.len(), 1);
+        // Neither: decided once both windows are past hope.
+        let mut st = det.start(Proto::Tcp).unwrap();
+        det.data(&mut st, true, &[b'x'; MATCH_WINDOW], |_| false);
+        assert!(!st.finished());
+        det.data(&mut st, false, &[b'y'; MATCH_WINDOW], |_| false);
+        assert!(st.finished());
     }
 
     #[test]

@@ -99,7 +99,33 @@ struct Info {
     orig_mime_types: Vec<&'static str>,
     resp_fuids: Vec<String>,
     resp_mime_types: Vec<&'static str>,
+    /// Zeek's `current_entity` is set: between `http_begin_entity` and `http_end_entity`.
+    in_entity: bool,
 }
+
+/// Zeek's `HTTP::http_methods`: a request with another method is the weird `unknown_HTTP_method`.
+const HTTP_METHODS: &[&[u8]] = &[
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"OPTIONS",
+    b"PUT",
+    b"DELETE",
+    b"TRACE",
+    b"CONNECT",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"POLL",
+    b"REPORT",
+    b"SUBSCRIBE",
+    b"BMOVE",
+    b"SEARCH",
+];
 
 /// An entity (file) being received, for its id and MIME type.
 #[derive(Default)]
@@ -123,8 +149,11 @@ struct State {
     trans_depth: u64,
     entities: [Entity; 2],
     files: u64,
-    /// `HTTP_excessive_pipelining` was logged (once per connection, as weird.log does).
-    excessive_pipelining: bool,
+    /// The weirds the scripts reported on this connection (weird.log logs each name once per connection).
+    weirds: Vec<&'static str>,
+    /// The key of the record `c$http` last pointed to (Zeek's handlers that do not call
+    /// `set_state` act on it).
+    last: u64,
 }
 
 impl State {
@@ -137,8 +166,29 @@ impl State {
             trans_depth: 0,
             entities: Default::default(),
             files: 0,
-            excessive_pipelining: false,
+            weirds: Vec::new(),
+            last: 0,
         }
+    }
+
+    /// A weird Zeek's http scripts report (`Reporter::conn_weird`), once per connection and name.
+    fn weird(
+        &mut self,
+        logs: &mut Logs,
+        ts: Time,
+        c: &Connection,
+        name: &'static str,
+        addl: &[u8],
+        source: &str,
+    ) {
+        if self.weirds.contains(&name) {
+            return;
+        }
+        self.weirds.push(name);
+        logs.write(
+            &netpac_runtime::weird::WEIRD_LOG,
+            &netpac_runtime::weird::conn_weird_row(ts, c, name, addl, source),
+        );
     }
 
     /// Zeek's `set_state`: the record the current request or response fills.
@@ -148,6 +198,7 @@ impl State {
         } else {
             self.current_response
         };
+        self.last = at;
         let depth = &mut self.trans_depth;
         self.pending.entry(at).or_insert_with(|| {
             *depth += 1;
@@ -330,24 +381,13 @@ impl HttpLogger {
             .or_insert_with(|| State::new(e.c.id));
         // A reply seen before its request: later requests pair with later replies.
         if st.current_request < st.current_response {
+            st.weird(logs, ts, &e.c, "HTTP_response_before_request", b"", "");
             st.current_request = st.current_response;
         }
         // Too many unanswered requests: log the oldest ones (Zeek's max_pending_requests),
         // with the weird Zeek's script reports then.
         if st.pending.len() > MAX_PENDING_REQUESTS {
-            if !st.excessive_pipelining {
-                st.excessive_pipelining = true;
-                logs.write(
-                    &netpac_runtime::weird::WEIRD_LOG,
-                    &netpac_runtime::weird::conn_weird_row(
-                        ts,
-                        &e.c,
-                        "HTTP_excessive_pipelining",
-                        b"",
-                        "",
-                    ),
-                );
-            }
+            st.weird(logs, ts, &e.c, "HTTP_excessive_pipelining", b"", "");
             if st.current_response == 0 {
                 st.current_response += 1;
             }
@@ -362,6 +402,10 @@ impl HttpLogger {
         let info = st.info(ts, true);
         info.method = Some(e.method.as_bytes().to_vec());
         info.uri = Some(e.unescaped_URI.as_bytes().to_vec());
+        let method = e.method.as_bytes();
+        if !HTTP_METHODS.contains(&method) {
+            st.weird(logs, ts, &e.c, "unknown_HTTP_method", method, "");
+        }
     }
 
     fn reply(&mut self, ts: Time, e: &HttpReply, _logs: &mut Logs) {
@@ -384,20 +428,28 @@ impl HttpLogger {
         }
     }
 
-    fn header_event(&mut self, ts: Time, e: &HttpHeader, _logs: &mut Logs) {
+    fn header_event(&mut self, ts: Time, e: &HttpHeader, logs: &mut Logs) {
         let st = self.state(&e.c);
         let (name, value) = (e.name.as_bytes(), e.value.as_bytes());
+        let info = st.info(ts, e.is_orig);
+        Self::header(info, e.is_orig, name, value);
+        // The header belongs to a record no entity began on (its own was logged already):
+        // Zeek's entities script reports it and looks no further.
+        if !info.in_entity {
+            st.weird(logs, ts, &e.c, "missing_HTTP_entity", b"", "HTTP");
+            return;
+        }
         let names_file = (name == b"CONTENT-DISPOSITION" && contains_ci(value, b"filename"))
             || (name == b"CONTENT-TYPE" && contains_ci(value, b"name="));
         if names_file {
             st.entities[usize::from(!e.is_orig)].filename = Some(filename_of(value));
         }
-        let info = st.info(ts, e.is_orig);
-        Self::header(info, e.is_orig, name, value);
     }
 
-    fn begin_entity(&mut self, _ts: Time, e: &HttpBeginEntity, _logs: &mut Logs) {
-        self.state(&e.c).entities[usize::from(!e.is_orig)] = Entity::default();
+    fn begin_entity(&mut self, ts: Time, e: &HttpBeginEntity, _logs: &mut Logs) {
+        let st = self.state(&e.c);
+        st.info(ts, e.is_orig).in_entity = true;
+        st.entities[usize::from(!e.is_orig)] = Entity::default();
     }
 
     fn entity_data(&mut self, ts: Time, e: &HttpEntityData, _logs: &mut Logs) {
@@ -430,6 +482,10 @@ impl HttpLogger {
 
     fn end_entity(&mut self, ts: Time, e: &HttpEndEntity, _logs: &mut Logs) {
         let st = self.state(&e.c);
+        // Zeek deletes `current_entity` of whatever record `c$http` is.
+        if let Some(info) = st.pending.get_mut(&st.last) {
+            info.in_entity = false;
+        }
         let ent = std::mem::take(&mut st.entities[usize::from(!e.is_orig)]);
         if ent.logged {
             let info = st.info(ts, e.is_orig);

@@ -1,7 +1,7 @@
 //! multipart bodies (RFC 2046): each part an entity of its own, as Zeek's MIME analysis splits them.
 
-use super::lines::{cap, crlf_end, strip_cr};
 use super::events::*;
+use super::lines::{cap, crlf_end, strip_cr};
 use super::uri::trim;
 use super::{Header, Limits};
 use netpac_runtime::analyzer::AnalyzerCx;
@@ -69,6 +69,8 @@ impl Multipart {
         }
     }
 
+    /// Takes body bytes; returns how many of them reached the close delimiter's line end
+    /// when that line is in `data`: the message ends there, as Zeek's top-level entity does.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn feed(
         &mut self,
@@ -79,8 +81,10 @@ impl Multipart {
         body_length: &mut u64,
         deliver: bool,
         limits: &Limits,
-    ) {
+    ) -> Option<usize> {
+        let total = data.len();
         while !data.is_empty() {
+            let was_done = self.state == PartState::Done;
             // Inside a part only CRLF ends a line (Zeek turns bare CR/LF off there).
             let end = if self.state == PartState::Body {
                 crlf_end(&self.line, data)
@@ -114,6 +118,9 @@ impl Multipart {
                             limits,
                         );
                     }
+                    if !was_done && self.state == PartState::Done {
+                        return Some(total - data.len());
+                    }
                 }
                 None => {
                     self.line.extend_from_slice(data);
@@ -125,10 +132,11 @@ impl Multipart {
                             self.data(cx, is_orig, &line, buf, deliver);
                         }
                     }
-                    return;
+                    return None;
                 }
             }
         }
+        None
     }
 
     #[allow(clippy::too_many_arguments)]

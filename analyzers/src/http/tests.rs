@@ -2,7 +2,7 @@
 
 use super::analyzer::{content_range, http_version};
 use super::decode::gzip_header_len;
-use super::uri::decimal;
+use super::uri::{atoi_prefix, mime_token};
 use super::*;
 
 #[test]
@@ -27,8 +27,15 @@ fn unescape_decodes_and_reports_bad_escapes() {
 fn versions_and_numbers() {
     assert_eq!(http_version(b"1.1"), Some((1, 1)));
     assert_eq!(http_version(b"x"), None);
-    assert_eq!(decimal(b"4294967296"), Some(4_294_967_296));
-    assert_eq!(decimal(b"99999999999999999999"), None);
+    // Content-Length as Zeek reads it: the first MIME token's leading digits.
+    assert_eq!(atoi_prefix(b"4294967296"), Some(4_294_967_296));
+    assert_eq!(atoi_prefix(b"12abc"), Some(12));
+    assert_eq!(atoi_prefix(b"-5"), Some(-5));
+    assert_eq!(atoi_prefix(b"+5"), None);
+    assert_eq!(atoi_prefix(b""), None);
+    assert_eq!(atoi_prefix(b"000000000000000000000000005"), Some(5));
+    assert_eq!(mime_token(b"  57, 65"), b"57");
+    assert_eq!(mime_token(b"\t5/6"), b"5");
 }
 
 #[test]

@@ -56,11 +56,62 @@ pub(super) fn hex(c: u8) -> u8 {
     }
 }
 
-pub(super) fn decimal(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+/// Zeek's `util::atoi_n` in base 10: an optional `-`, then the leading digits (at least
+/// one; what follows them is ignored), with Zeek's wrapping 64-bit arithmetic.
+pub(super) fn atoi_prefix(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    let n = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+    if n == 0 {
         return None;
     }
-    Some(s.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
+    let v = digits[..n].iter().fold(0i64, |v, &d| {
+        v.wrapping_mul(10).wrapping_add(i64::from(d - b'0'))
+    });
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// The first token of a header value as Zeek's MIME code reads it (`MIME_get_token`):
+/// whitespace, comments in parentheses and any other non-token byte before it are
+/// skipped (`"chunked"` reads as `chunked`); it runs to the next space, control byte or
+/// tspecial.
+pub(super) fn mime_token(value: &[u8]) -> &[u8] {
+    mime_token_and_rest(value).0
+}
+
+/// The first token and what follows it (Zeek's `get_value_after_token`).
+pub(super) fn mime_token_and_rest(value: &[u8]) -> (&[u8], &[u8]) {
+    let is_token = |b: u8| (33..=126).contains(&b) && !b"()<>@,;:\\\"/[]?=".contains(&b);
+    let mut i = 0;
+    while i < value.len() {
+        if is_token(value[i]) {
+            let end = value[i..]
+                .iter()
+                .position(|&b| !is_token(b))
+                .map_or(value.len(), |n| i + n);
+            return (&value[i..end], &value[end..]);
+        }
+        if value[i] == b'(' {
+            // A comment, nested ones included.
+            let mut depth = 0usize;
+            while i < value.len() {
+                match value[i] {
+                    b'(' => depth += 1,
+                    b')' => depth -= 1,
+                    _ => {}
+                }
+                i += 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            continue;
+        }
+        i += 1;
+    }
+    (&value[value.len()..], &value[value.len()..])
 }
 
 pub(super) fn trim(s: &[u8]) -> &[u8] {

@@ -257,6 +257,7 @@ fn signature_of(a: &AnalyzerDecl, i: usize) -> Option<Signature> {
         Some(sig) if first_of_transport => Some(Signature {
             orig: sig.orig.as_ref().map(|(p, _)| p.clone()),
             resp: sig.resp.as_ref().map(|(p, _)| p.clone()),
+            either: sig.either,
         }),
         _ => None,
     }

@@ -659,8 +659,8 @@ fn signature_tokens(sig: Option<&Signature>) -> TokenStream {
                 Some(p) => quote!(::std::option::Option::Some(#p)),
                 None => quote!(::std::option::Option::None),
             };
-            let (o, r) = (side(&sig.orig), side(&sig.resp));
-            quote!(::std::option::Option::Some(::netpac_runtime::dpd::Signature { orig: #o, resp: #r }))
+            let (o, r, e) = (side(&sig.orig), side(&sig.resp), sig.either);
+            quote!(::std::option::Option::Some(::netpac_runtime::dpd::Signature { orig: #o, resp: #r, either: #e }))
         }
         None => quote!(::std::option::Option::None),
     }

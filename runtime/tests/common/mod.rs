@@ -331,6 +331,8 @@ pub struct Output {
     pub weird_log: String,
     /// Every recorded event: `{"ts", "event", "args"}`.
     pub events: Vec<serde_json::Value>,
+    /// Every other log written (`http.log`, ...) by file name, same treatment.
+    pub logs: std::collections::BTreeMap<String, String>,
 }
 
 /// Runs `frames` through an engine with `config` and no protocol analyzers,
@@ -364,6 +366,16 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(config: Config, registry: Registry, events: Option<Vec<&'static str>>) -> Harness {
+        Harness::with_sinks(config, registry, events, Vec::new())
+    }
+
+    /// As [`Harness::new`], with more event consumers (log writers such as http.log's).
+    pub fn with_sinks(
+        config: Config,
+        registry: Registry,
+        events: Option<Vec<&'static str>>,
+        sinks: Vec<Box<dyn netpac_runtime::event::EventSink>>,
+    ) -> Harness {
         let dir = scratch_dir();
         let recorded = Recorded::default();
         let mut ev = Events::with_logs(Logs::new(&dir, Format::Tsv));
@@ -372,6 +384,9 @@ impl Harness {
             filter: events,
         }));
         netpac_runtime::engine::subscribe_logs(&mut ev, &config);
+        for sink in sinks {
+            ev.subscribe(sink);
+        }
         let engine = Engine::new(config, registry, ev);
         Harness {
             engine,
@@ -408,10 +423,19 @@ impl Harness {
                 .map(|l| format!("{l}\n"))
                 .collect()
         };
+        let mut logs = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".log") && name != "conn.log" && name != "weird.log" {
+                let text = read(&name);
+                logs.insert(name, text);
+            }
+        }
         let out = Output {
             conn_log: read("conn.log"),
             weird_log: read("weird.log"),
             events: recorded.0.borrow().clone(),
+            logs,
         };
         let _ = std::fs::remove_dir_all(&dir);
         out

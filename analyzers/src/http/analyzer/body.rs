@@ -63,7 +63,11 @@ impl HttpAnalyzer {
         if let Some(b) = next {
             side.body = b;
         }
-        self.entity_data(cx, is_orig, &data[..take]);
+        if let Some(used) = self.entity_data(cx, is_orig, &data[..take]) {
+            // A multipart body's close delimiter ends the message; what follows is parsed anew.
+            self.end_message(cx, is_orig, false, NORMAL_END);
+            return used;
+        }
         if self.sides[ix(is_orig)].body == Body::None
             && self.sides[ix(is_orig)].phase == Phase::Body
         {
@@ -72,14 +76,18 @@ impl HttpAnalyzer {
         take
     }
 
-    pub(super) fn entity_data(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
+    /// Hands body bytes to the message; `Some(n)` when a multipart body ended after `n` of them.
+    pub(super) fn entity_data(
+        &mut self,
+        cx: &mut AnalyzerCx<'_>,
+        is_orig: bool,
+        data: &[u8],
+    ) -> Option<usize> {
         if data.is_empty() {
-            return;
+            return None;
         }
         let max_decoded = self.limits.max_decoded;
-        let Some(msg) = self.sides[ix(is_orig)].msg.as_mut() else {
-            return;
-        };
+        let msg = self.sides[ix(is_orig)].msg.as_mut()?;
         let deliver = !msg.skip_data && cx.events.wants(HttpEntityData::ID);
         if let Some(last) = msg.by_lines.as_mut() {
             let mut prev = *last;
@@ -93,7 +101,7 @@ impl HttpAnalyzer {
         }
         if msg.decoder.is_none() {
             if let Some(mp) = msg.multipart.as_mut() {
-                mp.feed(
+                return mp.feed(
                     cx,
                     is_orig,
                     data,
@@ -102,7 +110,6 @@ impl HttpAnalyzer {
                     deliver,
                     &self.limits,
                 );
-                return;
             }
         }
         let Message {
@@ -127,6 +134,7 @@ impl HttpAnalyzer {
             Some(_) => {}
             None => submit(data),
         }
+        None
     }
 
     pub(super) fn end_message(

@@ -26,9 +26,24 @@ impl HttpAnalyzer {
             (Ok(r), None) if r.method.iter().all(|&c| is_token_char(c)) => Some(r),
             _ => None,
         };
+        let mut req = req;
+        // Zeek's ParseRequest runs for any line with a method: it finds a lower-case
+        // version and sets the version (0.9 without one, with HTTP_version_mismatch after
+        // 1.1) before an HTTP/0.9 request is checked for a GET-like method and a URI.
+        if let Some(r) = req.as_mut() {
+            if r.version.is_empty() {
+                split_lowercase_version(cx, r);
+            }
+        }
         let http09 = req.as_ref().is_some_and(|r| r.version.is_empty());
-        // HTTP/0.9 needs a GET-like method and a URI.
-        let req = req.filter(|r| !http09 || (r.method.len() >= 3 && !trim(r.uri).is_empty()));
+        if http09
+            && !req
+                .as_ref()
+                .is_some_and(|r| r.method.len() >= 3 && !trim(r.uri).is_empty())
+        {
+            self.set_version(cx, true, (0, 9));
+            req = None;
+        }
         let Some(req) = req else {
             let no_method = !line.first().is_some_and(|&c| is_token_char(c));
             if no_method
@@ -49,10 +64,6 @@ impl HttpAnalyzer {
             }
             return;
         };
-        let mut req = req;
-        if req.version.is_empty() {
-            split_lowercase_version(cx, &mut req);
-        }
         let http09 = req.version.is_empty();
         let uri = trim_start(req.uri);
         if http09 {
@@ -353,21 +364,23 @@ impl HttpAnalyzer {
             if msg.chunked {
                 cx.weird("HTTP_content_length_and_chunked", String::new());
             }
-            match decimal(token).filter(|n| i64::try_from(*n).is_ok()) {
+            // Zeek reads the first token's leading digits: "12abc" is 12, "+5" and "-5" are bad.
+            let token = mime_token(value);
+            match atoi_prefix(token).filter(|n| *n >= 0).map(|n| n as u64) {
                 Some(n) => {
-                    if n == 0 && msg.expect_100 {
-                        cx.weird("HTTP_content_length_0_and_expect_100_cont", String::new());
+                    if n > 0 && token.first() == Some(&b'0') {
+                        cx.weird(
+                            "HTTP_content_length_leading_zeros",
+                            String::from_utf8_lossy(token).into_owned(),
+                        );
                     }
                     if let Some(range) = msg.range_length.filter(|r| *r != n) {
                         cx.weird("HTTP_range_not_matching_len", String::new());
                         msg.content_length = Some(n.max(range));
                         return self.raise_header(cx, is_orig, name, value);
                     }
-                    if n > 0 && token.first() == Some(&b'0') {
-                        cx.weird(
-                            "HTTP_content_length_leading_zeros",
-                            String::from_utf8_lossy(token).into_owned(),
-                        );
+                    if n == 0 && msg.expect_100 {
+                        cx.weird("HTTP_content_length_0_and_expect_100_cont", String::new());
                     }
                     msg.content_length = Some(n);
                 }
@@ -407,13 +420,10 @@ impl HttpAnalyzer {
                 Err(None) => {}
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            if token.eq_ignore_ascii_case(b"chunked") && version == (1, 1) {
+            // Zeek's MIME token: `"chunked"` and `chunked;q=1` are chunked too.
+            let (te, rest) = mime_token_and_rest(value);
+            if te.eq_ignore_ascii_case(b"chunked") && version == (1, 1) {
                 msg.chunked = true;
-                let rest = trim(
-                    &value[value
-                        .len()
-                        .min(token.len() + (value.len() - trim_start(value).len()))..],
-                );
                 if !rest.is_empty() {
                     cx.weird(
                         "HTTP_chunked_multi",
@@ -529,8 +539,13 @@ impl HttpAnalyzer {
         let Some(msg) = self.sides[ix(is_orig)].msg.as_ref() else {
             return;
         };
-        let (chunked, length, coding, status) =
-            (msg.chunked, msg.content_length, msg.coding, msg.status);
+        let (chunked, length, coding, status, multipart) = (
+            msg.chunked,
+            msg.content_length,
+            msg.coding,
+            msg.status,
+            msg.multipart.is_some(),
+        );
         let expect_body = if is_orig {
             false // a request has a body only when it announces one
         } else {
@@ -542,8 +557,19 @@ impl HttpAnalyzer {
             self.stop_all();
             return;
         }
+        // A multipart body is read by lines up to its close delimiter, whatever the
+        // message announces; Zeek ignores chunking there, with a weird.
+        if multipart && chunked {
+            cx.weird("HTTP_chunked_transfer_for_multipart_message", String::new());
+        }
         let body = if !expect_body && !is_orig {
             Body::None
+        } else if multipart {
+            match length {
+                Some(0) => Body::None,
+                Some(n) => Body::Length(n),
+                None => Body::UntilClose,
+            }
         } else if chunked {
             Body::ChunkSize
         } else {
@@ -558,7 +584,8 @@ impl HttpAnalyzer {
             self.end_message(cx, is_orig, false, NORMAL_END);
             return;
         }
-        let line_mode = body == Body::UntilClose && !self.connection_close && coding.is_none();
+        let line_mode =
+            body == Body::UntilClose && !self.connection_close && coding.is_none() && !multipart;
         let side = &mut self.sides[ix(is_orig)];
         side.phase = Phase::Body;
         side.body = body;

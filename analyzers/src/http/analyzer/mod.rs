@@ -14,7 +14,7 @@ use super::decode::{decode, Coding, Decoder};
 use super::events::*;
 use super::lines::{cap, strip_cr};
 use super::multipart::{boundary_param, buffer_entity_data, Multipart};
-use super::uri::{decimal, hex, trim, unescape_uri};
+use super::uri::{atoi_prefix, hex, mime_token, mime_token_and_rest, trim, unescape_uri};
 use super::{Header, Limits, RequestLine, StatusLine};
 use flate2::Decompress;
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
@@ -128,6 +128,9 @@ struct Side {
     msg: Option<Message>,
     /// The next message's entity data is skipped (`skip_http_entity_data`).
     skip_next: bool,
+    /// The last line ended with a CR that was the last byte delivered: an LF first
+    /// in the next delivery completes the CRLF, anything else makes it a bare CR.
+    after_cr: bool,
 }
 
 impl Side {
@@ -139,7 +142,55 @@ impl Side {
             overlong: false,
             msg: None,
             skip_next: false,
+            after_cr: false,
         }
+    }
+}
+
+/// Where the line at the start of some data ends.
+enum LineEnd {
+    /// `len` bytes of line, the next line starting at `next`; `bare_cr`: ended by a CR
+    /// that is followed by something other than LF.
+    Line {
+        len: usize,
+        next: usize,
+        bare_cr: bool,
+        cr_last: bool,
+    },
+    /// No terminator yet.
+    Open,
+}
+
+fn line_end(data: &[u8]) -> LineEnd {
+    match data.iter().position(|&b| b == b'\n' || b == b'\r') {
+        None => LineEnd::Open,
+        Some(p) if data[p] == b'\n' => LineEnd::Line {
+            len: p,
+            next: p + 1,
+            bare_cr: false,
+            cr_last: false,
+        },
+        Some(p) => match data.get(p + 1) {
+            Some(b'\n') => LineEnd::Line {
+                len: p,
+                next: p + 2,
+                bare_cr: false,
+                cr_last: false,
+            },
+            Some(_) => LineEnd::Line {
+                len: p,
+                next: p + 1,
+                bare_cr: true,
+                cr_last: false,
+            },
+            // The last byte: the next segment tells (see `Side::after_cr`).
+            None => LineEnd::Line {
+                len: p,
+                next: p + 1,
+                bare_cr: false,
+                cr_last: true,
+            },
+        },
     }
 }
 
@@ -160,6 +211,8 @@ pub struct HttpAnalyzer {
     http09_reply: bool,
     /// `pending` was full once (its weird is reported once per connection).
     pending_overflowed: bool,
+    /// `line_terminated_with_single_CR` was reported.
+    single_cr_seen: bool,
 }
 
 impl Default for HttpAnalyzer {
@@ -187,6 +240,7 @@ impl HttpAnalyzer {
             connect_request: false,
             http09_reply: false,
             pending_overflowed: false,
+            single_cr_seen: false,
         }
     }
 
@@ -248,6 +302,12 @@ impl HttpAnalyzer {
                 Phase::Body
                     if !matches!(side.body, Body::ChunkSize | Body::ChunkEnd | Body::Trailer) =>
                 {
+                    // Zeek's ContentLine drops the LF of a CRLF split across segments
+                    // even when the body (plain delivery) starts after the CR.
+                    if std::mem::take(&mut side.after_cr) && data[0] == b'\n' {
+                        data = &data[1..];
+                        continue;
+                    }
                     let n = self.body_bytes(cx, is_orig, data);
                     if n == 0 && self.sides[ix(is_orig)].phase == Phase::Body {
                         // Defensive: a body state that takes nothing would loop forever.
@@ -257,25 +317,45 @@ impl HttpAnalyzer {
                     data = &data[n..];
                 }
                 _ => {
-                    // A line: up to LF (a preceding CR is dropped).
-                    match data.iter().position(|&b| b == b'\n') {
-                        Some(nl) => {
-                            let (head, rest) = (&data[..nl], &data[nl + 1..]);
+                    // A line ends at CRLF, at a bare LF and at a bare CR, as in Zeek's
+                    // ContentLine analyzer. A CR ending a segment ends its line at once;
+                    // an LF starting the next segment then completes that CRLF.
+                    let side = &mut self.sides[ix(is_orig)];
+                    if std::mem::take(&mut side.after_cr) {
+                        if data[0] == b'\n' {
+                            data = &data[1..];
+                            continue;
+                        }
+                        self.single_cr(cx);
+                    }
+                    match line_end(data) {
+                        LineEnd::Line {
+                            len,
+                            next,
+                            bare_cr,
+                            cr_last,
+                        } => {
+                            let (head, rest) = (&data[..len], &data[next..]);
                             data = rest;
+                            if bare_cr {
+                                self.single_cr(cx);
+                            }
                             let side = &mut self.sides[ix(is_orig)];
+                            // A CR as the last byte: what follows decides whether it was bare.
+                            side.after_cr = cr_last;
                             if side.overlong {
                                 side.overlong = false;
                                 continue;
                             }
                             if side.line.is_empty() {
-                                self.line(cx, is_orig, strip_cr(head), rest.first().copied());
+                                self.line(cx, is_orig, head, rest.first().copied());
                             } else if side.line.len() + head.len() > cap(self.limits.max_line) {
                                 side.line.clear();
                                 self.too_long(cx);
                             } else {
                                 let mut line = std::mem::take(&mut side.line);
                                 line.extend_from_slice(head);
-                                self.line(cx, is_orig, strip_cr(&line), rest.first().copied());
+                                self.line(cx, is_orig, &line, rest.first().copied());
                                 line.clear();
                                 // Keep the allocation for the next straddling line.
                                 let side = &mut self.sides[ix(is_orig)];
@@ -284,7 +364,7 @@ impl HttpAnalyzer {
                                 }
                             }
                         }
-                        None => {
+                        LineEnd::Open => {
                             let side = &mut self.sides[ix(is_orig)];
                             if !side.overlong {
                                 if side.line.len() + data.len() > cap(self.limits.max_line) {
@@ -300,6 +380,18 @@ impl HttpAnalyzer {
                     }
                 }
             }
+        }
+    }
+
+    /// A line ended by a CR alone (Zeek's ContentLine reports it; weird.log keeps the first).
+    fn single_cr(&mut self, cx: &mut AnalyzerCx<'_>) {
+        if !self.single_cr_seen {
+            self.single_cr_seen = true;
+            cx.weird_from(
+                netpac_runtime::lines::WEIRD_SOURCE,
+                "line_terminated_with_single_CR",
+                String::new(),
+            );
         }
     }
 

@@ -8,6 +8,7 @@
 extern crate self as netpac_analyzers;
 
 pub mod arp;
+pub mod dhcp;
 pub mod dns;
 pub mod file;
 pub mod finger;
@@ -23,6 +24,7 @@ use netpac_runtime::event::Events;
 pub fn registry() -> Registry {
     let mut reg = Registry::default();
     arp::register(&mut reg);
+    dhcp::register(&mut reg);
     dns::register(&mut reg);
     file::register(&mut reg);
     finger::register(&mut reg);
@@ -38,6 +40,7 @@ pub fn event_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     for list in [
         arp::EVENT_NAMES,
+        dhcp::EVENT_NAMES,
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
         finger::EVENT_NAMES,
@@ -66,4 +69,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(http::log::HttpLogger::sink());
     events.subscribe(ftp::log::FtpLogger::sink());
     events.subscribe(modbus::log::ModbusLogger::sink());
+    events.subscribe(dhcp::log::DhcpLogger::sink());
 }

@@ -462,6 +462,15 @@ pub enum ExprKind {
         var: String,
         elem: Box<ZValue>,
     },
+    /// `first([e for x in path])` / `last(...)`: the value for the first / last selected
+    /// element; unset (`None`) when nothing is selected, or `default` when given.
+    Pick {
+        last: bool,
+        iter: BinderIter,
+        var: String,
+        elem: Box<ZValue>,
+        default: Option<Box<ZValue>>,
+    },
     /// `looking_at(b"..")` / `looking_at_ci(b"..")`: the input at the cursor starts with the
     /// literal (ASCII case-insensitively); nothing is consumed.
     LookingAt {

@@ -388,6 +388,9 @@ pub enum ZTy {
     Endpoint,
     Vec(Box<ZTy>),
     Record(String),
+    /// A record field that may be unset (`&optional` in Zeek): `first(...)` / `last(...)`
+    /// of a list comprehension that selects nothing.
+    Opt(Box<ZTy>),
 }
 
 impl ZTy {
@@ -429,6 +432,17 @@ impl ZTy {
             ZTy::Endpoint => "endpoint".into(),
             ZTy::Vec(t) => format!("vector of {}", t.name()),
             ZTy::Record(r) => r.clone(),
+            ZTy::Opt(t) => format!("{} &optional", t.name()),
         }
     }
+}
+
+/// The Rust struct of a Zeek record: `DHCP::Msg` → `DHCPMsg`, `dns_msg` → `DnsMsg`.
+pub fn record_rust_name(r: &str) -> String {
+    r.split("::").map(crate::ident::camel).collect()
+}
+
+/// The function building a record: `DHCP::Msg` → `build_dhcp_msg`.
+pub fn record_builder_name(r: &str) -> String {
+    format!("build_{}", r.to_lowercase().replace("::", "_"))
 }

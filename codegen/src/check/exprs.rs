@@ -403,6 +403,7 @@ impl Checker<'_> {
                 )
             }
             "format" if bind => self.format_call(args, span, sc),
+            "first" | "last" if bind => self.pick_call(f == "last", args, span, sc),
             "looking_at" | "looking_at_ci" if !bind => {
                 if args.is_empty() || args.len() > 2 {
                     self.err(
@@ -479,6 +480,55 @@ impl Checker<'_> {
                 invalid()
             }
         }
+    }
+
+    /// `first([e for x in path])`, `last(...)`, optionally with a default value: the
+    /// value for the first / last element the path selects. Without a default the
+    /// result is an optional Zeek value (a record field left unset when nothing is
+    /// selected, Zeek's `&optional`).
+    fn pick_call(&mut self, last: bool, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
+        let f = if last { "last" } else { "first" };
+        let comp = match args.first().map(|a| &a.kind) {
+            Some(ExprKind::ListComp { elem, var, src }) if args.len() <= 2 => (elem, var, src),
+            _ => {
+                self.err(
+                    span,
+                    format!("`{f}` takes a list comprehension and optionally a default: `{f}([x.v for x in m.items])`"),
+                );
+                return invalid();
+            }
+        };
+        let (elem, var, src) = comp;
+        let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
+            return invalid();
+        };
+        let mut inner = sc.clone();
+        inner.vars.push(Var::named(var, elem_ty, true));
+        let x = self.expr(elem, &inner);
+        let Some(zt) = self.infer_z(&x.ty, elem.span) else {
+            return invalid();
+        };
+        let conv = self.convert_z(&x.ty, &zt, elem.span);
+        let default = args.get(1).map(|d| {
+            let dx = self.expr(d, sc);
+            let dconv = self.convert_z(&dx.ty, &zt, d.span);
+            Box::new(ZValue { expr: dx, conv: dconv })
+        });
+        let ty = if default.is_some() {
+            zt
+        } else {
+            ZTy::Opt(Box::new(zt))
+        };
+        typed(
+            K::Pick {
+                last,
+                iter,
+                var: var.clone(),
+                elem: Box::new(ZValue { expr: x, conv }),
+                default,
+            },
+            ExprTy::Zeek(ty),
+        )
     }
 
     /// A `bytes` argument of a builtin.

@@ -285,7 +285,7 @@ impl Emitter<'_> {
             }
             ExprKind::Record(name, args) => {
                 let a = args.iter().map(|x| self.node_arg(x, cx));
-                let f = format_ident!("build_{}", name.to_lowercase());
+                let f = format_ident!("{}", crate::types::record_builder_name(name));
                 quote!(#f(#(#a,)* ecx, lim))
             }
             ExprKind::ExternFn(path, args) => {
@@ -301,6 +301,31 @@ impl Emitter<'_> {
                 });
                 let path = path_tokens(path);
                 quote!(#path(&ecx.pdu, #(#a),*))
+            }
+            ExprKind::Pick {
+                last,
+                iter,
+                var,
+                elem,
+                default,
+            } => {
+                let iter = self.binder_iter(iter);
+                let v = ident(var);
+                let t = self.expr(&elem.expr, cx);
+                let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
+                let pick = if *last {
+                    quote!(#iter.map(|#v| #conv).last())
+                } else {
+                    quote!(#iter.map(|#v| #conv).next())
+                };
+                match default {
+                    Some(d) => {
+                        let t = self.expr(&d.expr, cx);
+                        let dv = self.convert_z(t, &d.expr.ty, &d.conv);
+                        quote!(#pick.unwrap_or_else(|| #dv))
+                    }
+                    None => pick,
+                }
             }
             ExprKind::ListComp { iter, var, elem } => {
                 let iter = self.binder_iter(iter);
@@ -381,8 +406,12 @@ impl Emitter<'_> {
                 quote!(::std::vec::Vec<#i>)
             }
             ZTy::Record(r) => {
-                let n = format_ident!("{}", camel(r));
+                let n = format_ident!("{}", crate::types::record_rust_name(r));
                 quote!(#n)
+            }
+            ZTy::Opt(t) => {
+                let i = self.zty_rust(t);
+                quote!(::std::option::Option<#i>)
             }
         }
     }

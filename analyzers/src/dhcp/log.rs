@@ -50,6 +50,10 @@ const MAX_TXID_WATCH_TIME: i64 = 30 * SEC;
 /// `DHCP::max_uids_per_log_entry`, `DHCP::max_msg_types_per_log_entry`.
 const MAX_UIDS: usize = 10;
 const MAX_MSG_TYPES: usize = 50;
+/// `DHCP::max_tracked_transactions`: at this many open rows the oldest is written
+/// to make room (Zeek also reports the net weird `DHCP_max_tracked_transactions_exceeded`,
+/// which a log writer here cannot raise yet).
+const MAX_TRACKED: usize = 100_000;
 
 /// One row of `dhcp.log` (`DHCP::Info`).
 #[derive(Debug, Clone, Default)]
@@ -73,6 +77,8 @@ pub struct DhcpInfo {
     last_message_ts: Time,
     /// When the table entry expires (its access time plus the expire interval).
     expire_at: i64,
+    /// Insertion order (`join_data_ordered`).
+    seq: u64,
 }
 
 impl LogRecord for DhcpInfo {
@@ -130,10 +136,20 @@ pub fn message_type_name(t: u64) -> String {
     }
 }
 
+/// `write_log`: without a client identifier or a server's chaddr, the client's chaddr is the MAC.
+fn fill_mac(info: &mut DhcpInfo) {
+    if info.mac.is_none() && info.client_chaddr.is_some() {
+        info.mac = info.client_chaddr.take();
+    }
+}
+
 /// Writes `dhcp.log` from `dhcp_message`.
 #[derive(Default)]
 pub struct DhcpLogger {
     join_data: FxHashMap<u64, DhcpInfo>,
+    /// Insertion order of the open rows: sequence number → xid.
+    order: std::collections::BTreeMap<u64, u64>,
+    next_seq: u64,
     /// The next run of Zeek's table expiration (unset before the first packet).
     next_expire: Option<i64>,
 }
@@ -190,11 +206,12 @@ impl DhcpLogger {
         }
         // Written in the order the transactions started.
         let mut rows: Vec<DhcpInfo> = done.iter().filter_map(|x| self.join_data.remove(x)).collect();
+        for r in &rows {
+            self.order.remove(&r.seq);
+        }
         rows.sort_by_key(|r| r.ts.0);
         for mut info in rows {
-            if info.mac.is_none() && info.client_chaddr.is_some() {
-                info.mac = info.client_chaddr.take();
-            }
+            fill_mac(&mut info);
             logs.write_record(&info);
         }
     }
@@ -204,12 +221,32 @@ impl DhcpLogger {
         let msg: &DHCPMsg = &e.msg;
         let options: &DHCPOptions = &e.options;
         let id = &e.c.id;
-        let info = self.join_data.entry(msg.xid).or_insert_with(|| DhcpInfo {
-            ts,
-            uids: vec![e.c.uid.clone()],
-            expire_at: ts.0 + CREATE_EXPIRE,
-            ..DhcpInfo::default()
-        });
+        if !self.join_data.contains_key(&msg.xid) {
+            if self.join_data.len() >= MAX_TRACKED {
+                if let Some((_, oldest)) = self.order.pop_first() {
+                    if let Some(mut info) = self.join_data.remove(&oldest) {
+                        fill_mac(&mut info);
+                        logs.write_record(&info);
+                    }
+                }
+            }
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.order.insert(seq, msg.xid);
+            self.join_data.insert(
+                msg.xid,
+                DhcpInfo {
+                    ts,
+                    uids: vec![e.c.uid.clone()],
+                    expire_at: ts.0 + CREATE_EXPIRE,
+                    seq,
+                    ..DhcpInfo::default()
+                },
+            );
+        }
+        let Some(info) = self.join_data.get_mut(&msg.xid) else {
+            return;
+        };
         info.duration = Interval(ts.0 - info.ts.0);
         if !info.uids.iter().any(|u| **u == *e.c.uid) {
             info.uids.push(e.c.uid.clone());
@@ -268,6 +305,7 @@ impl DhcpLogger {
 
         if info.uids.len() >= MAX_UIDS || info.msg_types.len() >= MAX_MSG_TYPES {
             if let Some(info) = self.join_data.remove(&msg.xid) {
+                self.order.remove(&info.seq);
                 logs.write_record(&info);
             }
         }

@@ -1,6 +1,7 @@
 //! DHCP: `dhcp_message` (with `DHCP::Msg` and every `DHCP::Options` field) from
 //! datagrams built here, through the engine; `dhcp.log`'s joining of a
-//! transaction; and malformed messages (no End option, bad cookie, truncation).
+//! transaction; and malformed messages as Zeek 8.2.2 reads them (no End option:
+//! the options up to the end; bad cookie, truncation: violations).
 
 mod common;
 
@@ -192,7 +193,7 @@ fn ten_uids_write_a_row_early() {
 }
 
 #[test]
-fn malformed_messages_are_violations_not_events() {
+fn malformed_messages_as_zeek_reads_them() {
     let no_end = message(1, 1, [0; 4], [0; 4], &opt(53, &[1]));
     let mut bad_cookie = message(1, 2, [0; 4], [0; 4], &[opt(53, &[1]), vec![255]].concat());
     bad_cookie[236] = 0;

@@ -9,6 +9,7 @@ extern crate self as netpac_analyzers;
 
 pub mod arp;
 pub mod dhcp;
+pub mod ntp;
 pub mod dns;
 pub mod file;
 pub mod finger;
@@ -25,6 +26,7 @@ pub fn registry() -> Registry {
     let mut reg = Registry::default();
     arp::register(&mut reg);
     dhcp::register(&mut reg);
+    ntp::register(&mut reg);
     dns::register(&mut reg);
     file::register(&mut reg);
     finger::register(&mut reg);
@@ -41,6 +43,7 @@ pub fn event_names() -> Vec<&'static str> {
     for list in [
         arp::EVENT_NAMES,
         dhcp::EVENT_NAMES,
+        ntp::EVENT_NAMES,
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
         finger::EVENT_NAMES,
@@ -70,4 +73,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(ftp::log::FtpLogger::sink());
     events.subscribe(modbus::log::ModbusLogger::sink());
     events.subscribe(dhcp::log::DhcpLogger::sink());
+    events.subscribe(ntp::log::NtpLogger::sink());
 }

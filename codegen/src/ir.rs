@@ -450,6 +450,17 @@ pub enum ExprKind {
     Len(Box<Expr>),
     Count(Box<Expr>),
     Seconds(Box<Expr>),
+    /// `pow2(n)`: an interval of 2^n seconds, `n` a signed exponent (NTP's poll and precision).
+    Pow2(Box<ZValue>),
+    /// `fixed(i, f, bits)`: the fixed-point number `i + f / 2^bits` (both signed or
+    /// unsigned as parsed) as an interval; `fixed_time(i, f, bits, epoch)` the time
+    /// `epoch` seconds before it (NTP counts from 1900), all-zero fields giving time 0.
+    Fixed {
+        int: Box<ZValue>,
+        frac: Box<ZValue>,
+        bits: u64,
+        epoch: Option<u64>,
+    },
     Time(Box<Expr>, Option<Box<Expr>>),
     Mac(Box<Expr>),
     Bits(Box<Expr>, Option<Box<Expr>>),

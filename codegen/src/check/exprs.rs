@@ -374,6 +374,58 @@ impl Checker<'_> {
                 let x = self.int(&args[0], sc);
                 typed(K::Seconds(boxed(x)), ExprTy::Zeek(ZTy::Interval))
             }
+            "pow2" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let x = self.expr(&args[0], sc);
+                let conv = self.convert_z(&x.ty, &ZTy::Int, args[0].span);
+                typed(
+                    K::Pow2(Box::new(ZValue { expr: x, conv })),
+                    ExprTy::Zeek(ZTy::Interval),
+                )
+            }
+            "fixed" | "fixed_time" if bind => {
+                let want = if f == "fixed" { 3 } else { 4 };
+                if args.len() != want {
+                    self.err(
+                        span,
+                        if f == "fixed" {
+                            "`fixed` takes the integer part, the fraction and the fraction's bits: `fixed(t.secs, t.frac, 16)`"
+                        } else {
+                            "`fixed_time` takes the integer part, the fraction, the fraction's bits and the epoch's offset in seconds: `fixed_time(t.secs, t.frac, 32, 2208988800)`"
+                        },
+                    );
+                    return invalid();
+                }
+                let part = |me: &mut Self, e: &Expr| {
+                    let x = me.expr(e, sc);
+                    let conv = me.convert_z(&x.ty, &ZTy::Int, e.span);
+                    Box::new(ZValue { expr: x, conv })
+                };
+                let int = part(self, &args[0]);
+                let frac = part(self, &args[1]);
+                let constant = |me: &mut Self, e: &Expr, what: &str, max: u64| match &e.kind {
+                    ExprKind::Int(v) if *v <= max => Some(*v),
+                    _ => {
+                        me.err(e.span, format!("{what} is an integer constant up to {max}"));
+                        None
+                    }
+                };
+                let Some(bits) = constant(self, &args[2], "the number of fraction bits", 63) else {
+                    return invalid();
+                };
+                let epoch = if want == 4 {
+                    let Some(e) = constant(self, &args[3], "the epoch's offset", u64::from(u32::MAX)) else {
+                        return invalid();
+                    };
+                    Some(e)
+                } else {
+                    None
+                };
+                let ty = if epoch.is_some() { ZTy::Time } else { ZTy::Interval };
+                typed(K::Fixed { int, frac, bits, epoch }, ExprTy::Zeek(ty))
+            }
             "time" if bind => {
                 if args.is_empty() || args.len() > 2 {
                     self.err(span, "`time` takes seconds and optionally milliseconds");

@@ -239,6 +239,38 @@ impl Emitter<'_> {
                 let x = self.int(a, cx);
                 quote!(::netpac_runtime::zeek::Interval(i64::try_from(#x).unwrap_or(i64::MAX).saturating_mul(1_000_000_000)))
             }
+            ExprKind::Pow2(n) => {
+                let t = self.expr(&n.expr, cx);
+                let n = self.convert_z(t, &n.expr.ty, &n.conv);
+                quote!(::netpac_runtime::zeek::Interval::from_secs_f64(2f64.powi(i32::try_from(#n).unwrap_or(i32::MAX))))
+            }
+            ExprKind::Fixed {
+                int,
+                frac,
+                bits,
+                epoch,
+            } => {
+                let t = self.expr(&int.expr, cx);
+                let i = self.convert_z(t, &int.expr.ty, &int.conv);
+                let t = self.expr(&frac.expr, cx);
+                let f = self.convert_z(t, &frac.expr.ty, &frac.conv);
+                let scale = Literal::f64_suffixed(2f64.powi(-(*bits as i32)));
+                match epoch {
+                    None => quote!(::netpac_runtime::zeek::Interval::from_secs_f64((#i) as f64 + (#f) as f64 * #scale)),
+                    Some(e) => {
+                        let e = Literal::f64_suffixed(*e as f64);
+                        quote!({
+                            let (i, f) = (#i, #f);
+                            if i == 0 && f == 0 {
+                                ::netpac_runtime::zeek::Time(0)
+                            } else {
+                                // As Zeek computes it: the seconds since the epoch, then the fraction.
+                                ::netpac_runtime::zeek::Time::from_secs_f64_exact((i as f64 - #e) + f as f64 * #scale)
+                            }
+                        })
+                    }
+                }
+            }
             ExprKind::Time(s, ms) => {
                 let s = self.int(s, cx);
                 let ms = match ms {

@@ -10,6 +10,7 @@ extern crate self as netpac_analyzers;
 pub mod arp;
 pub mod dhcp;
 pub mod ntp;
+pub mod syslog;
 pub mod dns;
 pub mod file;
 pub mod finger;
@@ -27,6 +28,7 @@ pub fn registry() -> Registry {
     arp::register(&mut reg);
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
+    syslog::register(&mut reg);
     dns::register(&mut reg);
     file::register(&mut reg);
     finger::register(&mut reg);
@@ -44,6 +46,7 @@ pub fn event_names() -> Vec<&'static str> {
         arp::EVENT_NAMES,
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
+        syslog::EVENT_NAMES,
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
         finger::EVENT_NAMES,
@@ -74,4 +77,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(modbus::log::ModbusLogger::sink());
     events.subscribe(dhcp::log::DhcpLogger::sink());
     events.subscribe(ntp::log::NtpLogger::sink());
+    events.subscribe(syslog::log::SyslogLogger::sink());
 }

@@ -10,6 +10,7 @@ extern crate self as netpac_analyzers;
 pub mod arp;
 pub mod dhcp;
 pub mod ntp;
+pub mod radius;
 pub mod syslog;
 pub mod dns;
 pub mod file;
@@ -28,6 +29,7 @@ pub fn registry() -> Registry {
     arp::register(&mut reg);
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
+    radius::register(&mut reg);
     syslog::register(&mut reg);
     dns::register(&mut reg);
     file::register(&mut reg);
@@ -46,6 +48,7 @@ pub fn event_names() -> Vec<&'static str> {
         arp::EVENT_NAMES,
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
+        radius::EVENT_NAMES,
         syslog::EVENT_NAMES,
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
@@ -77,5 +80,6 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(modbus::log::ModbusLogger::sink());
     events.subscribe(dhcp::log::DhcpLogger::sink());
     events.subscribe(ntp::log::NtpLogger::sink());
+    events.subscribe(radius::log::RadiusLogger::sink());
     events.subscribe(syslog::log::SyslogLogger::sink());
 }

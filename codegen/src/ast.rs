@@ -385,6 +385,8 @@ pub enum ExprKind {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Unary(UnOp, Box<Expr>),
     ListComp {
+        /// `[k => v for x in path]`: a table of the values grouped by key.
+        key: Option<Box<Expr>>,
         elem: Box<Expr>,
         var: String,
         src: Box<Expr>,
@@ -409,9 +411,10 @@ impl Expr {
             ),
             ExprKind::Binary(op, a, b) => format!("({} {:?} {})", a.text(), op, b.text()),
             ExprKind::Unary(op, a) => format!("{op:?}({})", a.text()),
-            ExprKind::ListComp { elem, var, src } => {
-                format!("[{} for {var} in {}]", elem.text(), src.text())
-            }
+            ExprKind::ListComp { key, elem, var, src } => match key {
+                Some(k) => format!("[{} => {} for {var} in {}]", k.text(), elem.text(), src.text()),
+                None => format!("[{} for {var} in {}]", elem.text(), src.text()),
+            },
         }
     }
 }

@@ -473,6 +473,16 @@ pub enum ExprKind {
         var: String,
         elem: Box<ZValue>,
     },
+    /// `[k => e for x in path]`: the values grouped by key, in order (Zeek's
+    /// `table[count] of vector of T`).
+    TableComp {
+        iter: BinderIter,
+        var: String,
+        key: Box<ZValue>,
+        elem: Box<ZValue>,
+    },
+    /// `nonempty(list)`: unset when the list or table is empty.
+    NonEmpty(Box<Expr>),
     /// `first([e for x in path])` / `last(...)`: the value for the first / last selected
     /// element; unset (`None`) when nothing is selected, or `default` when given.
     Pick {

@@ -948,11 +948,18 @@ fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
             ExprKind::Call(f, args)
         }
         Rule::list_comp => {
-            let mut it = p.into_inner();
-            let elem = expr(cx, it.next().unwrap())?;
+            let parts: Vec<_> = p.into_inner().collect();
+            let mut it = parts.into_iter();
+            let (key, elem) = if it.len() == 4 {
+                let k = expr(cx, it.next().unwrap())?;
+                (Some(Box::new(k)), expr(cx, it.next().unwrap())?)
+            } else {
+                (None, expr(cx, it.next().unwrap())?)
+            };
             let var = it.next().unwrap().as_str().to_string();
             let src = expr(cx, it.next().unwrap())?;
             ExprKind::ListComp {
+                key,
                 elem: Box::new(elem),
                 var,
                 src: Box::new(src),

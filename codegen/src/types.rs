@@ -388,6 +388,8 @@ pub enum ZTy {
     Endpoint,
     Vec(Box<ZTy>),
     Record(String),
+    /// `table[K] of V` (a table comprehension groups values by key).
+    Table(Box<ZTy>, Box<ZTy>),
     /// A record field that may be unset (`&optional` in Zeek): `first(...)` / `last(...)`
     /// of a list comprehension that selects nothing.
     Opt(Box<ZTy>),
@@ -433,6 +435,7 @@ impl ZTy {
             ZTy::Vec(t) => format!("vector of {}", t.name()),
             ZTy::Record(r) => r.clone(),
             ZTy::Opt(t) => format!("{} &optional", t.name()),
+            ZTy::Table(k, v) => format!("table[{}] of {}", k.name(), v.name()),
         }
     }
 }

@@ -131,7 +131,7 @@ impl Checker<'_> {
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, sc),
             ExprKind::Call(f, args) => self.call(f, args, e.span, sc),
-            ExprKind::ListComp { elem, var, src } => {
+            ExprKind::ListComp { key, elem, var, src } => {
                 if sc.mode != Mode::Bind {
                     self.err(
                         e.span,
@@ -149,6 +149,23 @@ impl Checker<'_> {
                     return invalid();
                 };
                 let conv = self.convert_z(&x.ty, &zt, elem.span);
+                if let ZTy::Opt(_) = zt {
+                    self.err(elem.span, "a list's elements cannot be unset; `first`/`last` give optional values for record fields only");
+                    return invalid();
+                }
+                if let Some(k) = key {
+                    let kx = self.expr(k, &inner);
+                    let kconv = self.convert_z(&kx.ty, &ZTy::Count, k.span);
+                    return typed(
+                        K::TableComp {
+                            iter,
+                            var: var.clone(),
+                            key: Box::new(ZValue { expr: kx, conv: kconv }),
+                            elem: Box::new(ZValue { expr: x, conv }),
+                        },
+                        ExprTy::Zeek(ZTy::Table(Box::new(ZTy::Count), Box::new(ZTy::Vec(Box::new(zt))))),
+                    );
+                }
                 typed(
                     K::ListComp {
                         iter,
@@ -456,6 +473,26 @@ impl Checker<'_> {
             }
             "format" if bind => self.format_call(args, span, sc),
             "first" | "last" if bind => self.pick_call(f == "last", args, span, sc),
+            "nonempty" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let x = self.expr(&args[0], sc);
+                match &x.ty {
+                    ExprTy::Zeek(z @ (ZTy::Vec(_) | ZTy::Table(..))) => {
+                        let ty = ZTy::Opt(Box::new(z.clone()));
+                        typed(K::NonEmpty(boxed(x)), ExprTy::Zeek(ty))
+                    }
+                    ExprTy::Unknown => invalid(),
+                    other => {
+                        self.err(
+                            args[0].span,
+                            format!("`nonempty` takes a list or table comprehension, found {}", expr_ty_name(other)),
+                        );
+                        invalid()
+                    }
+                }
+            }
             "looking_at" | "looking_at_ci" if !bind => {
                 if args.is_empty() || args.len() > 2 {
                     self.err(
@@ -541,7 +578,7 @@ impl Checker<'_> {
     fn pick_call(&mut self, last: bool, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
         let f = if last { "last" } else { "first" };
         let comp = match args.first().map(|a| &a.kind) {
-            Some(ExprKind::ListComp { elem, var, src }) if args.len() <= 2 => (elem, var, src),
+            Some(ExprKind::ListComp { key: None, elem, var, src }) if args.len() <= 2 => (elem, var, src),
             _ => {
                 self.err(
                     span,
@@ -935,7 +972,9 @@ fn uses_conn(e: &Expr) -> Option<String> {
         ExprKind::Member(b, _) | ExprKind::Unary(_, b) => uses_conn(b),
         ExprKind::Binary(_, a, b) => uses_conn(a).or_else(|| uses_conn(b)),
         ExprKind::Call(_, args) => args.iter().find_map(uses_conn),
-        ExprKind::ListComp { elem, src, .. } => uses_conn(elem).or_else(|| uses_conn(src)),
+        ExprKind::ListComp { key, elem, src, .. } => uses_conn(elem)
+            .or_else(|| uses_conn(src))
+            .or_else(|| key.as_deref().and_then(uses_conn)),
         _ => None,
     }
 }

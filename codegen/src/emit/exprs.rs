@@ -359,6 +359,33 @@ impl Emitter<'_> {
                     None => pick,
                 }
             }
+            ExprKind::TableComp {
+                iter,
+                var,
+                key,
+                elem,
+            } => {
+                let iter = self.binder_iter(iter);
+                let v = ident(var);
+                let t = self.expr(&key.expr, cx);
+                let k = self.convert_z(t, &key.expr.ty, &key.conv);
+                let t = self.expr(&elem.expr, cx);
+                let e = self.convert_z(t, &elem.expr.ty, &elem.conv);
+                quote!({
+                    let mut table = ::std::collections::BTreeMap::new();
+                    for #v in #iter {
+                        table.entry(#k).or_insert_with(::std::vec::Vec::new).push(#e);
+                    }
+                    table
+                })
+            }
+            ExprKind::NonEmpty(x) => {
+                let t = self.expr(x, cx);
+                quote!({
+                    let v = #t;
+                    if v.is_empty() { ::std::option::Option::None } else { ::std::option::Option::Some(v) }
+                })
+            }
             ExprKind::ListComp { iter, var, elem } => {
                 let iter = self.binder_iter(iter);
                 let v = ident(var);
@@ -444,6 +471,11 @@ impl Emitter<'_> {
             ZTy::Opt(t) => {
                 let i = self.zty_rust(t);
                 quote!(::std::option::Option<#i>)
+            }
+            ZTy::Table(k, v) => {
+                let k = self.zty_rust(k);
+                let v = self.zty_rust(v);
+                quote!(::std::collections::BTreeMap<#k, #v>)
             }
         }
     }

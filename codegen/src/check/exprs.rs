@@ -834,6 +834,13 @@ impl Checker<'_> {
                 ZConv::Vec(Box::new(elem))
             }
             (w, ExprTy::Zeek(z)) if w == z => ZConv::Same,
+            (w, ExprTy::Zeek(ZTy::Opt(z))) if **z == *w => {
+                self.err(
+                    span,
+                    format!("expected {}, found a value that may be unset; only record fields can be unset (give `first`/`last` a default)", w.name()),
+                );
+                ZConv::Same
+            }
             (w, other) => {
                 self.err(
                     span,

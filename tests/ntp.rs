@@ -113,6 +113,19 @@ fn a_server_reply_seen_first_flips_the_connection() {
 }
 
 #[test]
+fn a_flipped_udp_connection_keeps_its_counts_where_they_were_counted() {
+    // Zeek 8.2.2: the reply seen first is counted for the side that sent it, then
+    // the roles flip without moving the counts: the client's request adds to them.
+    let frames = vec![
+        udp(1.0, server(), client(), &standard(4, 1, *b"GPSs", false)),
+        udp(2.0, client(), server(), &standard(3, 2, [1, 2, 3, 4], false)),
+    ];
+    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(vec![]));
+    let cols = conn_columns(&out, &["id.orig_h", "history", "orig_pkts", "orig_bytes", "resp_pkts", "conn_state", "service"]);
+    assert_eq!(cols, ["192.168.1.10\tD^\t2\t96\t0\tS0\tntp"]);
+}
+
+#[test]
 fn ntp_log_rows() {
     let dir = scratch_dir();
     let mut events = Events::with_logs(Logs::new(&dir, Format::Tsv));

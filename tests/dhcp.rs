@@ -61,7 +61,10 @@ fn exchange() -> Vec<Frame> {
         opt(55, &[1, 3, 6, 42]),
         opt(12, b"laptop"),
         opt(60, b"MSFT 5.0"),
-        opt(81, &[0, 0, 0, b'l', b'a', b'p', b't', b'o', b'p', b'.', b'x']),
+        opt(
+            81,
+            &[0, 0, 0, b'l', b'a', b'p', b't', b'o', b'p', b'.', b'x'],
+        ),
         opt(57, &1500u16.to_be_bytes()),
         opt(77, b"class"),
         opt(116, &[1]),
@@ -94,7 +97,13 @@ fn exchange() -> Vec<Frame> {
         vec![0, 0, 0], // after End: ignored
     ]
     .concat();
-    let request = [opt(53, &[3]), opt(50, &[192, 168, 0, 10]), opt(54, &[192, 168, 0, 1]), vec![255]].concat();
+    let request = [
+        opt(53, &[3]),
+        opt(50, &[192, 168, 0, 10]),
+        opt(54, &[192, 168, 0, 1]),
+        vec![255],
+    ]
+    .concat();
     let ack = [
         opt(53, &[5]),
         opt(51, &7200u32.to_be_bytes()),
@@ -105,10 +114,30 @@ fn exchange() -> Vec<Frame> {
     ]
     .concat();
     vec![
-        udp(1.0, client(), broadcast(), &message(1, xid, [0; 4], [0; 4], &discover)),
-        udp(1.1, Host::v4("192.168.0.1", 67), Host::v4("255.255.255.255", 68), &message(2, xid, [0; 4], [192, 168, 0, 10], &offer)),
-        udp(1.2, client(), broadcast(), &message(1, xid, [0; 4], [0; 4], &request)),
-        udp(1.3, Host::v4("192.168.0.1", 67), Host::v4("255.255.255.255", 68), &message(2, xid, [0; 4], [192, 168, 0, 10], &ack)),
+        udp(
+            1.0,
+            client(),
+            broadcast(),
+            &message(1, xid, [0; 4], [0; 4], &discover),
+        ),
+        udp(
+            1.1,
+            Host::v4("192.168.0.1", 67),
+            Host::v4("255.255.255.255", 68),
+            &message(2, xid, [0; 4], [192, 168, 0, 10], &offer),
+        ),
+        udp(
+            1.2,
+            client(),
+            broadcast(),
+            &message(1, xid, [0; 4], [0; 4], &request),
+        ),
+        udp(
+            1.3,
+            Host::v4("192.168.0.1", 67),
+            Host::v4("255.255.255.255", 68),
+            &message(2, xid, [0; 4], [192, 168, 0, 10], &ack),
+        ),
     ]
 }
 
@@ -118,7 +147,11 @@ fn dhcp_events(frames: &[Frame]) -> Vec<Value> {
         frames,
         Config::default(),
         netpac_analyzers::registry(),
-        Some(vec!["dhcp_message", "protocol_violation", "protocol_confirmation"]),
+        Some(vec![
+            "dhcp_message",
+            "protocol_violation",
+            "protocol_confirmation",
+        ]),
     );
     out.events
         .into_iter()
@@ -170,11 +203,25 @@ fn an_exchange_is_one_row() {
 fn transactions_expire_on_zeeks_table_timer() {
     // The same xid again after 20 s of silence: the first row has expired.
     let mut frames = exchange();
-    let inform = message(1, 0x3903_f326, [192, 168, 0, 10], [0; 4], &[opt(53, &[8]), vec![255]].concat());
-    frames.push(udp(25.0, Host::v4("192.168.0.10", 68), Host::v4("192.168.0.1", 67), &inform));
+    let inform = message(
+        1,
+        0x3903_f326,
+        [192, 168, 0, 10],
+        [0; 4],
+        &[opt(53, &[8]), vec![255]].concat(),
+    );
+    frames.push(udp(
+        25.0,
+        Host::v4("192.168.0.10", 68),
+        Host::v4("192.168.0.1", 67),
+        &inform,
+    ));
     let rows = dhcp_log(&frames);
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(rows[1].starts_with("25.000000 <uids> 192.168.0.10 - 00:0b:82:01:fc:42 "), "{rows:?}");
+    assert!(
+        rows[1].starts_with("25.000000 <uids> 192.168.0.10 - 00:0b:82:01:fc:42 "),
+        "{rows:?}"
+    );
     assert!(rows[1].ends_with(" INFORM 0.000000"), "{rows:?}");
 }
 
@@ -183,13 +230,26 @@ fn ten_uids_write_a_row_early() {
     // INFORMs of one xid from ten clients: the tenth uid writes the row.
     let frames: Vec<Frame> = (0..11)
         .map(|i| {
-            let m = message(1, 7, [10, 0, 0, i], [0; 4], &[opt(53, &[8]), vec![255]].concat());
-            udp(1.0 + f64::from(i) * 0.01, Host::v4(&format!("10.0.0.{i}"), 68), Host::v4("10.0.0.254", 67), &m)
+            let m = message(
+                1,
+                7,
+                [10, 0, 0, i],
+                [0; 4],
+                &[opt(53, &[8]), vec![255]].concat(),
+            );
+            udp(
+                1.0 + f64::from(i) * 0.01,
+                Host::v4(&format!("10.0.0.{i}"), 68),
+                Host::v4("10.0.0.254", 67),
+                &m,
+            )
         })
         .collect();
     let rows = dhcp_log(&frames);
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(rows[0].contains(" INFORM,INFORM,INFORM,INFORM,INFORM,INFORM,INFORM,INFORM,INFORM,INFORM "));
+    assert!(
+        rows[0].contains(" INFORM,INFORM,INFORM,INFORM,INFORM,INFORM,INFORM,INFORM,INFORM,INFORM ")
+    );
 }
 
 #[test]
@@ -200,11 +260,31 @@ fn malformed_messages_as_zeek_reads_them() {
     let truncated = message(1, 3, [0; 4], [0; 4], &[]);
     let short = vec![1u8, 1, 6];
     let overlong_option = message(1, 4, [0; 4], [0; 4], &[53, 200, 1]);
-    let client_id_of_length_0 = message(1, 5, [0; 4], [0; 4], &[opt(53, &[1]), vec![61, 0], vec![255]].concat());
-    let frames: Vec<Frame> = [no_end, bad_cookie, truncated, short, overlong_option, client_id_of_length_0]
-        .iter()
-        .enumerate()
-        .map(|(i, m)| udp(1.0 + i as f64, Host::v4("10.0.0.1", 1000 + i as u16), Host::v4("10.0.0.2", 67), m))
-        .collect();
+    let client_id_of_length_0 = message(
+        1,
+        5,
+        [0; 4],
+        [0; 4],
+        &[opt(53, &[1]), vec![61, 0], vec![255]].concat(),
+    );
+    let frames: Vec<Frame> = [
+        no_end,
+        bad_cookie,
+        truncated,
+        short,
+        overlong_option,
+        client_id_of_length_0,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, m)| {
+        udp(
+            1.0 + i as f64,
+            Host::v4("10.0.0.1", 1000 + i as u16),
+            Host::v4("10.0.0.2", 67),
+            m,
+        )
+    })
+    .collect();
     insta::assert_json_snapshot!(dhcp_events(&frames));
 }

@@ -17,7 +17,12 @@ fn standard(mode: u8, stratum: u8, refid: [u8; 4], mac: bool) -> Vec<u8> {
     v.extend_from_slice(&[0x00, 0x01, 0x80, 0x00]); // root dispersion: 1.5 s
     v.extend_from_slice(&refid);
     // Reference, origin (zero: time 0), receive, transmit timestamps.
-    for (s, f) in [(0xe09d_7c5cu32, 0x12d6_f000u32), (0, 0), (0xe09d_7d46, 0x8000_0000), (0xe09d_7d46, 0xc000_0000)] {
+    for (s, f) in [
+        (0xe09d_7c5cu32, 0x12d6_f000u32),
+        (0, 0),
+        (0xe09d_7d46, 0x8000_0000),
+        (0xe09d_7d46, 0xc000_0000),
+    ] {
         v.extend_from_slice(&s.to_be_bytes());
         v.extend_from_slice(&f.to_be_bytes());
     }
@@ -61,10 +66,30 @@ fn frames() -> Vec<Frame> {
     vec![
         udp(1.0, client(), server(), &standard(3, 0, *b"INIT", false)),
         udp(1.1, server(), client(), &standard(4, 1, *b"GPSs", true)),
-        udp(2.0, client(), server(), &standard(3, 2, [85, 199, 214, 99], false)),
-        udp(3.0, Host::v4("10.0.0.1", 40000), Host::v4("10.0.0.2", 123), &control()),
-        udp(4.0, Host::v4("10.0.0.1", 40001), Host::v4("10.0.0.2", 123), &mode7()),
-        udp(5.0, Host::v4("10.0.0.1", 40002), Host::v4("10.0.0.2", 123), &[4 << 3, 1, 2, 3]),
+        udp(
+            2.0,
+            client(),
+            server(),
+            &standard(3, 2, [85, 199, 214, 99], false),
+        ),
+        udp(
+            3.0,
+            Host::v4("10.0.0.1", 40000),
+            Host::v4("10.0.0.2", 123),
+            &control(),
+        ),
+        udp(
+            4.0,
+            Host::v4("10.0.0.1", 40001),
+            Host::v4("10.0.0.2", 123),
+            &mode7(),
+        ),
+        udp(
+            5.0,
+            Host::v4("10.0.0.1", 40002),
+            Host::v4("10.0.0.2", 123),
+            &[4 << 3, 1, 2, 3],
+        ),
     ]
 }
 
@@ -97,8 +122,18 @@ fn truncated_messages_are_violations() {
     let full = standard(3, 2, [1, 2, 3, 4], false);
     let frames = vec![
         udp(1.0, client(), server(), &full[..30]),
-        udp(2.0, Host::v4("10.0.0.1", 1), Host::v4("10.0.0.2", 123), &control()[..14]),
-        udp(3.0, Host::v4("10.0.0.1", 2), Host::v4("10.0.0.2", 123), &mode7()[..10]),
+        udp(
+            2.0,
+            Host::v4("10.0.0.1", 1),
+            Host::v4("10.0.0.2", 123),
+            &control()[..14],
+        ),
+        udp(
+            3.0,
+            Host::v4("10.0.0.1", 2),
+            Host::v4("10.0.0.2", 123),
+            &mode7()[..10],
+        ),
         udp(4.0, Host::v4("10.0.0.1", 3), Host::v4("10.0.0.2", 123), &[]),
     ];
     insta::assert_json_snapshot!(ntp_events(&frames));
@@ -106,7 +141,12 @@ fn truncated_messages_are_violations() {
 
 #[test]
 fn a_server_reply_seen_first_flips_the_connection() {
-    let frames = vec![udp(1.0, server(), client(), &standard(4, 1, *b"GPSs", false))];
+    let frames = vec![udp(
+        1.0,
+        server(),
+        client(),
+        &standard(4, 1, *b"GPSs", false),
+    )];
     let ev = ntp_events(&frames);
     assert_eq!(ev[0]["args"]["c"]["id"]["orig_h"], "192.168.1.10");
     assert_eq!(ev[0]["args"]["is_orig"], false);
@@ -118,10 +158,31 @@ fn a_flipped_udp_connection_keeps_its_counts_where_they_were_counted() {
     // the roles flip without moving the counts: the client's request adds to them.
     let frames = vec![
         udp(1.0, server(), client(), &standard(4, 1, *b"GPSs", false)),
-        udp(2.0, client(), server(), &standard(3, 2, [1, 2, 3, 4], false)),
+        udp(
+            2.0,
+            client(),
+            server(),
+            &standard(3, 2, [1, 2, 3, 4], false),
+        ),
     ];
-    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), Some(vec![]));
-    let cols = conn_columns(&out, &["id.orig_h", "history", "orig_pkts", "orig_bytes", "resp_pkts", "conn_state", "service"]);
+    let out = run_with(
+        &frames,
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec![]),
+    );
+    let cols = conn_columns(
+        &out,
+        &[
+            "id.orig_h",
+            "history",
+            "orig_pkts",
+            "orig_bytes",
+            "resp_pkts",
+            "conn_state",
+            "service",
+        ],
+    );
     assert_eq!(cols, ["192.168.1.10\tD^\t2\t96\t0\tS0\tntp"]);
 }
 

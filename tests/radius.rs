@@ -35,8 +35,29 @@ fn server() -> Host {
 
 fn exchange() -> Vec<Frame> {
     vec![
-        udp(1.0, nas(5000), server(), &pdu(1, 7, &[attr(1, b"steve"), attr(31, b"00-0B-82-01-FC-42"), attr(66, b"192.0.2.1"), attr(77, b"CONNECT 54Mbps"), attr(79, b"eap1"), attr(79, b"eap2")])),
-        udp(1.5, server(), nas(5000), &pdu(11, 7, &[attr(8, &[172, 16, 3, 33]), attr(18, b"challenge")])),
+        udp(
+            1.0,
+            nas(5000),
+            server(),
+            &pdu(
+                1,
+                7,
+                &[
+                    attr(1, b"steve"),
+                    attr(31, b"00-0B-82-01-FC-42"),
+                    attr(66, b"192.0.2.1"),
+                    attr(77, b"CONNECT 54Mbps"),
+                    attr(79, b"eap1"),
+                    attr(79, b"eap2"),
+                ],
+            ),
+        ),
+        udp(
+            1.5,
+            server(),
+            nas(5000),
+            &pdu(11, 7, &[attr(8, &[172, 16, 3, 33]), attr(18, b"challenge")]),
+        ),
         udp(2.0, nas(5000), server(), &pdu(1, 8, &[attr(1, b"steve")])),
         udp(2.25, server(), nas(5000), &pdu(2, 8, &[])),
         // A second attempt on another port never gets its answer.
@@ -49,7 +70,11 @@ fn radius_events(frames: &[Frame]) -> Vec<Value> {
         frames,
         Config::default(),
         netpac_analyzers::registry(),
-        Some(vec!["radius_message", "radius_attribute", "protocol_violation"]),
+        Some(vec![
+            "radius_message",
+            "radius_attribute",
+            "protocol_violation",
+        ]),
     );
     out.events
         .into_iter()

@@ -20,7 +20,14 @@ fn frames() -> Vec<Frame> {
     ];
     msgs.iter()
         .enumerate()
-        .map(|(i, m)| udp(1.0 + i as f64, Host::v4("192.168.0.49", 514), Host::v4("192.168.0.38", 514), m))
+        .map(|(i, m)| {
+            udp(
+                1.0 + i as f64,
+                Host::v4("192.168.0.49", 514),
+                Host::v4("192.168.0.38", 514),
+                m,
+            )
+        })
         .collect()
 }
 
@@ -29,7 +36,11 @@ fn syslog_events(frames: &[Frame]) -> Vec<Value> {
         frames,
         Config::default(),
         netpac_analyzers::registry(),
-        Some(vec!["syslog_message", "protocol_violation", "protocol_confirmation"]),
+        Some(vec![
+            "syslog_message",
+            "protocol_violation",
+            "protocol_confirmation",
+        ]),
     );
     out.events
         .into_iter()

@@ -19,6 +19,12 @@ fuzz_target!(|data: &[u8]| {
     }));
     let mut weirds = Vec::new();
     let mut analyzer = radius::RADIUSAnalyzer::new(0, radius::Limits::default());
-    let mut cx = AnalyzerCx::new(Time::ZERO, &NoConnection, &mut events, &mut weirds, "RADIUS");
+    let mut cx = AnalyzerCx::new(
+        Time::ZERO,
+        &NoConnection,
+        &mut events,
+        &mut weirds,
+        "RADIUS",
+    );
     analyzer.deliver(&mut cx, dir % 2 == 0, datagram);
 });

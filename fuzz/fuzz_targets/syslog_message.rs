@@ -19,6 +19,12 @@ fuzz_target!(|data: &[u8]| {
     }));
     let mut weirds = Vec::new();
     let mut analyzer = syslog::SYSLOGAnalyzer::new(0, syslog::Limits::default());
-    let mut cx = AnalyzerCx::new(Time::ZERO, &NoConnection, &mut events, &mut weirds, "SYSLOG");
+    let mut cx = AnalyzerCx::new(
+        Time::ZERO,
+        &NoConnection,
+        &mut events,
+        &mut weirds,
+        "SYSLOG",
+    );
     analyzer.deliver(&mut cx, dir % 2 == 0, datagram);
 });

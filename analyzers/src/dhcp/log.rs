@@ -205,7 +205,10 @@ impl DhcpLogger {
             }
         }
         // Written in the order the transactions started.
-        let mut rows: Vec<DhcpInfo> = done.iter().filter_map(|x| self.join_data.remove(x)).collect();
+        let mut rows: Vec<DhcpInfo> = done
+            .iter()
+            .filter_map(|x| self.join_data.remove(x))
+            .collect();
         for r in &rows {
             self.order.remove(&r.seq);
         }

@@ -46,16 +46,24 @@ mod tests {
     #[test]
     fn conversions_as_zeek_makes_them() {
         let pdu = Pdu::new(b"");
-        let chaddr = [0x00, 0x0b, 0x82, 0x01, 0xfc, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let chaddr = [
+            0x00, 0x0b, 0x82, 0x01, 0xfc, 0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
         assert_eq!(fmt_mac(&pdu, &chaddr).as_bytes(), b"00:0b:82:01:fc:42");
-        assert_eq!(fmt_mac(&pdu, &[1, 2, 3, 4, 5, 6, 7, 8]).as_bytes(), b"01:02:03:04:05:06:07:08");
+        assert_eq!(
+            fmt_mac(&pdu, &[1, 2, 3, 4, 5, 6, 7, 8]).as_bytes(),
+            b"01:02:03:04:05:06:07:08"
+        );
         assert_eq!(fmt_mac(&pdu, &[1, 2, 3]).as_bytes(), b"");
         assert_eq!(fmt_mac(&pdu, &[1, 2, 3, 4, 5, 6, 7]).as_bytes(), b"");
         assert_eq!(nul_trimmed(&pdu, b"abc\0\0").as_bytes(), b"abc");
         assert_eq!(nul_trimmed(&pdu, b"a\0\0").as_bytes(), b"");
         assert_eq!(nul_trimmed(&pdu, b"\0\0").as_bytes(), b"");
         assert_eq!(nul_trimmed(&pdu, b"a\0b").as_bytes(), b"a\0b");
-        assert_eq!(without_newline(&pdu, b"http://wpad/\n").as_bytes(), b"http://wpad/");
+        assert_eq!(
+            without_newline(&pdu, b"http://wpad/\n").as_bytes(),
+            b"http://wpad/"
+        );
         assert_eq!(without_newline(&pdu, b"").as_bytes(), b"");
     }
 }

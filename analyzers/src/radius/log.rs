@@ -49,7 +49,11 @@ struct Info {
 /// Zeek's `normalize_mac`: the hex digits of `a`, lower case, as six or eight
 /// colon-separated octets; "" for any other count of digits.
 pub fn normalize_mac(a: &[u8]) -> Vec<u8> {
-    let hex: Vec<u8> = a.iter().filter(|b| b.is_ascii_hexdigit()).map(|b| b.to_ascii_lowercase()).collect();
+    let hex: Vec<u8> = a
+        .iter()
+        .filter(|b| b.is_ascii_hexdigit())
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
     if hex.len() != 12 && hex.len() != 16 {
         return Vec::new();
     }
@@ -93,7 +97,11 @@ impl RadiusLogger {
             reply_msg: None,
         });
         let first = |code: u64| -> Option<&ZString> {
-            e.result.attributes.as_ref().and_then(|a| a.get(&code)).and_then(|v| v.first())
+            e.result
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get(&code))
+                .and_then(|v| v.first())
         };
         let mut result = None;
         match e.result.code {
@@ -173,7 +181,10 @@ mod tests {
     #[test]
     fn macs_as_zeek_normalizes_them() {
         assert_eq!(normalize_mac(b"00-0B-82-01-FC-42"), b"00:0b:82:01:fc:42");
-        assert_eq!(normalize_mac(b"000b8201fc42aabb"), b"00:0b:82:01:fc:42:aa:bb");
+        assert_eq!(
+            normalize_mac(b"000b8201fc42aabb"),
+            b"00:0b:82:01:fc:42:aa:bb"
+        );
         assert_eq!(normalize_mac(b"00:0b"), b"");
     }
 }

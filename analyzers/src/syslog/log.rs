@@ -27,8 +27,9 @@ pub static SYSLOG_LOG: Schema = Schema {
 /// `Syslog::facility_codes`.
 pub fn facility_name(code: u64) -> String {
     const NAMES: [&str; 24] = [
-        "KERN", "USER", "MAIL", "DAEMON", "AUTH", "SYSLOG", "LPR", "NEWS", "UUCP", "CRON", "AUTHPRIV", "FTP", "NTP",
-        "AUDIT", "ALERT", "CLOCK", "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4", "LOCAL5", "LOCAL6", "LOCAL7",
+        "KERN", "USER", "MAIL", "DAEMON", "AUTH", "SYSLOG", "LPR", "NEWS", "UUCP", "CRON",
+        "AUTHPRIV", "FTP", "NTP", "AUDIT", "ALERT", "CLOCK", "LOCAL0", "LOCAL1", "LOCAL2",
+        "LOCAL3", "LOCAL4", "LOCAL5", "LOCAL6", "LOCAL7",
     ];
     match code {
         0..=23 => NAMES[code as usize].to_string(),
@@ -39,7 +40,9 @@ pub fn facility_name(code: u64) -> String {
 
 /// `Syslog::severity_codes`.
 pub fn severity_name(code: u64) -> String {
-    const NAMES: [&str; 8] = ["EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG"];
+    const NAMES: [&str; 8] = [
+        "EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG",
+    ];
     match code {
         0..=7 => NAMES[code as usize].to_string(),
         999 => "UNSPECIFIED".to_string(),

@@ -356,4 +356,38 @@ proptest! {
         check!(shapes::Records, &lim, &data);
         check!(shapes::Tagged, &lim, &data);
     }
+
+    #[test]
+    fn udp_service_analyzers_never_panic(
+        // A DHCP header's worth of noise then option-like bytes, so options get parsed.
+        data in proptest::collection::vec(prop_oneof![Just(0x63u8), Just(0x82), Just(0x53), Just(0xff), Just(0), any::<u8>()], 0..600),
+        is_orig in any::<bool>(),
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        use netpac_analyzers::{dhcp, ntp, radius, syslog};
+        check!(dhcp::Message, &dhcp::Limits::default(), &data);
+        check!(ntp::Message, &ntp::Limits::default(), &data);
+        check!(radius::Pdu, &radius::Limits::default(), &data);
+        check!(syslog::Message, &syslog::Limits::default(), &data);
+        // With a real DHCP cookie at its place, the options are read.
+        let mut dhcp_data = vec![0u8; 236];
+        dhcp_data.extend_from_slice(&[0x63, 0x82, 0x53, 0x63]);
+        dhcp_data.extend_from_slice(&data);
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Udp, 67, "CUdp");
+        let mut analyzers: Vec<(Box<dyn Analyzer>, &'static str, &[u8])> = vec![
+            (Box::new(dhcp::DHCPAnalyzer::new(0, dhcp::Limits::default())), "DHCP", &dhcp_data),
+            (Box::new(ntp::NTPAnalyzer::new(0, ntp::Limits::default())), "NTP", &data),
+            (Box::new(radius::RADIUSAnalyzer::new(0, radius::Limits::default())), "RADIUS", &data),
+            (Box::new(syslog::SYSLOGAnalyzer::new(0, syslog::Limits::default())), "SYSLOG", &data),
+        ];
+        for (a, tag, d) in analyzers.iter_mut() {
+            let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, tag);
+            a.deliver(&mut cx, is_orig, d);
+        }
+    }
 }

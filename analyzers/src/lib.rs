@@ -8,6 +8,7 @@
 extern crate self as netpac_analyzers;
 
 pub mod arp;
+pub mod dhcp;
 pub mod dns;
 pub mod file;
 pub mod finger;
@@ -16,8 +17,11 @@ pub mod http;
 pub mod irc;
 pub mod mime;
 pub mod modbus;
+pub mod ntp;
 pub mod pop3;
+pub mod radius;
 pub mod smtp;
+pub mod syslog;
 
 use netpac_runtime::analyzer::Registry;
 use netpac_runtime::engine::Config;
@@ -27,6 +31,10 @@ use netpac_runtime::event::Events;
 pub fn registry() -> Registry {
     let mut reg = Registry::default();
     arp::register(&mut reg);
+    dhcp::register(&mut reg);
+    ntp::register(&mut reg);
+    radius::register(&mut reg);
+    syslog::register(&mut reg);
     dns::register(&mut reg);
     file::register(&mut reg);
     finger::register(&mut reg);
@@ -45,6 +53,10 @@ pub fn event_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     for list in [
         arp::EVENT_NAMES,
+        dhcp::EVENT_NAMES,
+        ntp::EVENT_NAMES,
+        radius::EVENT_NAMES,
+        syslog::EVENT_NAMES,
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
         finger::EVENT_NAMES,
@@ -78,4 +90,8 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(modbus::log::ModbusLogger::sink());
     events.subscribe(irc::log::IrcLogger::sink());
     events.subscribe(smtp::log::SmtpLogger::sink());
+    events.subscribe(dhcp::log::DhcpLogger::sink());
+    events.subscribe(ntp::log::NtpLogger::sink());
+    events.subscribe(radius::log::RadiusLogger::sink());
+    events.subscribe(syslog::log::SyslogLogger::sink());
 }

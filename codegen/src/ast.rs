@@ -413,6 +413,8 @@ pub enum ExprKind {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Unary(UnOp, Box<Expr>),
     ListComp {
+        /// `[k => v for x in path]`: a table of the values grouped by key.
+        key: Option<Box<Expr>>,
         elem: Box<Expr>,
         /// `for i, x in ...`: the element's position (from 0).
         index: Option<String>,
@@ -440,13 +442,15 @@ impl Expr {
             ExprKind::Binary(op, a, b) => format!("({} {:?} {})", a.text(), op, b.text()),
             ExprKind::Unary(op, a) => format!("{op:?}({})", a.text()),
             ExprKind::ListComp {
+                key,
                 elem,
                 index,
                 var,
                 src,
             } => {
                 let i = index.as_ref().map(|i| format!("{i}, ")).unwrap_or_default();
-                format!("[{} for {i}{var} in {}]", elem.text(), src.text())
+                let k = key.as_ref().map(|k| format!("{} => ", k.text())).unwrap_or_default();
+                format!("[{k}{} for {i}{var} in {}]", elem.text(), src.text())
             }
         }
     }

@@ -452,6 +452,17 @@ pub enum ExprKind {
     Len(Box<Expr>),
     Count(Box<Expr>),
     Seconds(Box<Expr>),
+    /// `pow2(n)`: an interval of 2^n seconds, `n` a signed exponent (NTP's poll and precision).
+    Pow2(Box<ZValue>),
+    /// `fixed(i, f, bits)`: the fixed-point number `i + f / 2^bits` (both signed or
+    /// unsigned as parsed) as an interval; `fixed_time(i, f, bits, epoch)` the time
+    /// `epoch` seconds before it (NTP counts from 1900), all-zero fields giving time 0.
+    Fixed {
+        int: Box<ZValue>,
+        frac: Box<ZValue>,
+        bits: u64,
+        epoch: Option<u64>,
+    },
     Time(Box<Expr>, Option<Box<Expr>>),
     Mac(Box<Expr>),
     Bits(Box<Expr>, Option<Box<Expr>>),
@@ -465,6 +476,25 @@ pub enum ExprKind {
         index: Option<String>,
         var: String,
         elem: Box<ZValue>,
+    },
+    /// `[k => e for x in path]`: the values grouped by key, in order (Zeek's
+    /// `table[count] of vector of T`).
+    TableComp {
+        iter: BinderIter,
+        var: String,
+        key: Box<ZValue>,
+        elem: Box<ZValue>,
+    },
+    /// `nonempty(list)`: unset when the list or table is empty.
+    NonEmpty(Box<Expr>),
+    /// `first([e for x in path])` / `last(...)`: the value for the first / last selected
+    /// element; unset (`None`) when nothing is selected, or `default` when given.
+    Pick {
+        last: bool,
+        iter: BinderIter,
+        var: String,
+        elem: Box<ZValue>,
+        default: Option<Box<ZValue>>,
     },
     /// `looking_at(b"..")` / `looking_at_ci(b"..")`: the input at the cursor starts with the
     /// literal (ASCII case-insensitively); nothing is consumed.

@@ -1028,8 +1028,15 @@ fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
             ExprKind::Call(f, args)
         }
         Rule::list_comp => {
-            let mut it = p.into_inner();
-            let elem = expr(cx, it.next().unwrap())?;
+            let mut it = p.into_inner().peekable();
+            let first = expr(cx, it.next().unwrap())?;
+            // `[k => v for ...]`: the first expression is the key.
+            let (key, elem) = if it.peek().map(|n| n.as_rule()) == Some(Rule::table_arrow) {
+                it.next();
+                (Some(Box::new(first)), expr(cx, it.next().unwrap())?)
+            } else {
+                (None, first)
+            };
             let first = it.next().unwrap();
             let next = it.next().unwrap();
             // `for i, x in src`: two names before the source.
@@ -1045,6 +1052,7 @@ fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
             };
             let src = expr(cx, src)?;
             ExprKind::ListComp {
+                key,
                 elem: Box::new(elem),
                 index,
                 var,

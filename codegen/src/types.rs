@@ -396,6 +396,11 @@ pub enum ZTy {
     /// A Zeek set: a vector without duplicates (first occurrence kept, in order).
     Set(Box<ZTy>),
     Record(String),
+    /// `table[K] of V` (a table comprehension groups values by key).
+    Table(Box<ZTy>, Box<ZTy>),
+    /// A record field that may be unset (`&optional` in Zeek): `first(...)` / `last(...)`
+    /// of a list comprehension that selects nothing.
+    Opt(Box<ZTy>),
 }
 
 impl ZTy {
@@ -447,6 +452,8 @@ impl ZTy {
             ZTy::Vec(t) => format!("vector of {}", t.name()),
             ZTy::Set(t) => format!("set[{}]", t.name()),
             ZTy::Record(r) => r.clone(),
+            ZTy::Opt(t) => format!("{} &optional", t.name()),
+            ZTy::Table(k, v) => format!("table[{}] of {}", k.name(), v.name()),
         }
     }
 
@@ -458,4 +465,14 @@ impl ZTy {
             _ => None,
         }
     }
+}
+
+/// The Rust struct of a Zeek record: `DHCP::Msg` → `DHCPMsg`, `dns_msg` → `DnsMsg`.
+pub fn record_rust_name(r: &str) -> String {
+    r.split("::").map(crate::ident::camel).collect()
+}
+
+/// The function building a record: `DHCP::Msg` → `build_dhcp_msg`.
+pub fn record_builder_name(r: &str) -> String {
+    format!("build_{}", r.to_lowercase().replace("::", "_"))
 }

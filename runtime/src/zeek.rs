@@ -25,6 +25,12 @@ impl Time {
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
     }
+    /// A time computed as a double (Zeek's value), to the nearest nanosecond: the
+    /// whole seconds and the fraction are converted apart, so a time near 2^31 s
+    /// keeps the precision `from_secs_f64` loses in `s * 1e9`.
+    pub fn from_secs_f64_exact(s: f64) -> Time {
+        Time(secs_f64_to_nanos(s))
+    }
     /// `self - earlier`, never negative (captures are not always in order).
     pub fn since(self, earlier: Time) -> Interval {
         Interval(self.0.saturating_sub(earlier.0).max(0))
@@ -44,6 +50,23 @@ impl Interval {
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
     }
+    /// An interval computed as a double, to the nearest nanosecond (saturating).
+    pub fn from_secs_f64(s: f64) -> Interval {
+        Interval(secs_f64_to_nanos(s))
+    }
+}
+
+/// Seconds as a double → nanoseconds, whole seconds and fraction apart; NaN is 0,
+/// out-of-range values saturate.
+fn secs_f64_to_nanos(s: f64) -> i64 {
+    if !s.is_finite() {
+        return if s.is_nan() { 0 } else if s > 0.0 { i64::MAX } else { i64::MIN };
+    }
+    let whole = s.floor();
+    let frac = s - whole;
+    let secs = whole as i64; // saturates
+    secs.saturating_mul(1_000_000_000)
+        .saturating_add((frac * 1e9).round() as i64)
 }
 
 /// Zeek prints times and intervals with exactly six decimals in its logs.
@@ -291,6 +314,20 @@ impl ConnId {
             resp_h: self.orig_h,
             resp_p: self.orig_p,
         }
+    }
+}
+
+#[cfg(test)]
+mod double_tests {
+    use super::*;
+
+    #[test]
+    fn doubles_to_nanoseconds() {
+        assert_eq!(Time::from_secs_f64_exact(1559246556.073681).to_string(), "1559246556.073681");
+        assert_eq!(Interval::from_secs_f64(2f64.powi(-20)).0, 954);
+        assert_eq!(Interval::from_secs_f64(-0.5).0, -500_000_000);
+        assert_eq!(Interval::from_secs_f64(f64::NAN).0, 0);
+        assert_eq!(Interval::from_secs_f64(1e30).0, i64::MAX);
     }
 }
 

@@ -132,6 +132,7 @@ impl Checker<'_> {
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, sc),
             ExprKind::Call(f, args) => self.call(f, args, e.span, sc),
             ExprKind::ListComp {
+                key,
                 elem,
                 index,
                 var,
@@ -193,6 +194,23 @@ impl Checker<'_> {
                     return invalid();
                 };
                 let conv = self.convert_z(&x.ty, &zt, elem.span);
+                if let ZTy::Opt(_) = zt {
+                    self.err(elem.span, "a list's elements cannot be unset; `first`/`last` give optional values for record fields only");
+                    return invalid();
+                }
+                if let Some(k) = key {
+                    let kx = self.expr(k, &inner);
+                    let kconv = self.convert_z(&kx.ty, &ZTy::Count, k.span);
+                    return typed(
+                        K::TableComp {
+                            iter,
+                            var: var.clone(),
+                            key: Box::new(ZValue { expr: kx, conv: kconv }),
+                            elem: Box::new(ZValue { expr: x, conv }),
+                        },
+                        ExprTy::Zeek(ZTy::Table(Box::new(ZTy::Count), Box::new(ZTy::Vec(Box::new(zt))))),
+                    );
+                }
                 typed(
                     K::ListComp {
                         iter,
@@ -419,6 +437,58 @@ impl Checker<'_> {
                 let x = self.int(&args[0], sc);
                 typed(K::Seconds(boxed(x)), ExprTy::Zeek(ZTy::Interval))
             }
+            "pow2" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let x = self.expr(&args[0], sc);
+                let conv = self.convert_z(&x.ty, &ZTy::Int, args[0].span);
+                typed(
+                    K::Pow2(Box::new(ZValue { expr: x, conv })),
+                    ExprTy::Zeek(ZTy::Interval),
+                )
+            }
+            "fixed" | "fixed_time" if bind => {
+                let want = if f == "fixed" { 3 } else { 4 };
+                if args.len() != want {
+                    self.err(
+                        span,
+                        if f == "fixed" {
+                            "`fixed` takes the integer part, the fraction and the fraction's bits: `fixed(t.secs, t.frac, 16)`"
+                        } else {
+                            "`fixed_time` takes the integer part, the fraction, the fraction's bits and the epoch's offset in seconds: `fixed_time(t.secs, t.frac, 32, 2208988800)`"
+                        },
+                    );
+                    return invalid();
+                }
+                let part = |me: &mut Self, e: &Expr| {
+                    let x = me.expr(e, sc);
+                    let conv = me.convert_z(&x.ty, &ZTy::Int, e.span);
+                    Box::new(ZValue { expr: x, conv })
+                };
+                let int = part(self, &args[0]);
+                let frac = part(self, &args[1]);
+                let constant = |me: &mut Self, e: &Expr, what: &str, max: u64| match &e.kind {
+                    ExprKind::Int(v) if *v <= max => Some(*v),
+                    _ => {
+                        me.err(e.span, format!("{what} is an integer constant up to {max}"));
+                        None
+                    }
+                };
+                let Some(bits) = constant(self, &args[2], "the number of fraction bits", 63) else {
+                    return invalid();
+                };
+                let epoch = if want == 4 {
+                    let Some(e) = constant(self, &args[3], "the epoch's offset", u64::from(u32::MAX)) else {
+                        return invalid();
+                    };
+                    Some(e)
+                } else {
+                    None
+                };
+                let ty = if epoch.is_some() { ZTy::Time } else { ZTy::Interval };
+                typed(K::Fixed { int, frac, bits, epoch }, ExprTy::Zeek(ty))
+            }
             "time" if bind => {
                 if args.is_empty() || args.len() > 2 {
                     self.err(span, "`time` takes seconds and optionally milliseconds");
@@ -448,6 +518,27 @@ impl Checker<'_> {
                 )
             }
             "format" if bind => self.format_call(args, span, sc),
+            "first" | "last" if bind => self.pick_call(f == "last", args, span, sc),
+            "nonempty" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let x = self.expr(&args[0], sc);
+                match &x.ty {
+                    ExprTy::Zeek(z @ (ZTy::Vec(_) | ZTy::Table(..))) => {
+                        let ty = ZTy::Opt(Box::new(z.clone()));
+                        typed(K::NonEmpty(boxed(x)), ExprTy::Zeek(ty))
+                    }
+                    ExprTy::Unknown => invalid(),
+                    other => {
+                        self.err(
+                            args[0].span,
+                            format!("`nonempty` takes a list or table comprehension, found {}", expr_ty_name(other)),
+                        );
+                        invalid()
+                    }
+                }
+            }
             "looking_at" | "looking_at_ci" if !bind => {
                 if args.is_empty() || args.len() > 2 {
                     self.err(
@@ -553,6 +644,55 @@ impl Checker<'_> {
                 invalid()
             }
         }
+    }
+
+    /// `first([e for x in path])`, `last(...)`, optionally with a default value: the
+    /// value for the first / last element the path selects. Without a default the
+    /// result is an optional Zeek value (a record field left unset when nothing is
+    /// selected, Zeek's `&optional`).
+    fn pick_call(&mut self, last: bool, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
+        let f = if last { "last" } else { "first" };
+        let comp = match args.first().map(|a| &a.kind) {
+            Some(ExprKind::ListComp { key: None, index: None, elem, var, src }) if args.len() <= 2 => (elem, var, src),
+            _ => {
+                self.err(
+                    span,
+                    format!("`{f}` takes a list comprehension and optionally a default: `{f}([x.v for x in m.items])`"),
+                );
+                return invalid();
+            }
+        };
+        let (elem, var, src) = comp;
+        let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
+            return invalid();
+        };
+        let mut inner = sc.clone();
+        inner.vars.push(Var::named(var, elem_ty, true));
+        let x = self.expr(elem, &inner);
+        let Some(zt) = self.infer_z(&x.ty, elem.span) else {
+            return invalid();
+        };
+        let conv = self.convert_z(&x.ty, &zt, elem.span);
+        let default = args.get(1).map(|d| {
+            let dx = self.expr(d, sc);
+            let dconv = self.convert_z(&dx.ty, &zt, d.span);
+            Box::new(ZValue { expr: dx, conv: dconv })
+        });
+        let ty = if default.is_some() {
+            zt
+        } else {
+            ZTy::Opt(Box::new(zt))
+        };
+        typed(
+            K::Pick {
+                last,
+                iter,
+                var: var.clone(),
+                elem: Box::new(ZValue { expr: x, conv }),
+                default,
+            },
+            ExprTy::Zeek(ty),
+        )
     }
 
     /// A `bytes` argument of a builtin.
@@ -779,6 +919,13 @@ impl Checker<'_> {
                 ZConv::Vec(Box::new(elem))
             }
             (w, ExprTy::Zeek(z)) if w == z => ZConv::Same,
+            (w, ExprTy::Zeek(ZTy::Opt(z))) if **z == *w => {
+                self.err(
+                    span,
+                    format!("expected {}, found a value that may be unset; only record fields can be unset (give `first`/`last` a default)", w.name()),
+                );
+                ZConv::Same
+            }
             (w, other) => {
                 self.err(
                     span,
@@ -917,7 +1064,9 @@ fn uses_conn(e: &Expr) -> Option<String> {
         ExprKind::Member(b, _) | ExprKind::Unary(_, b) => uses_conn(b),
         ExprKind::Binary(_, a, b) => uses_conn(a).or_else(|| uses_conn(b)),
         ExprKind::Call(_, args) => args.iter().find_map(uses_conn),
-        ExprKind::ListComp { elem, src, .. } => uses_conn(elem).or_else(|| uses_conn(src)),
+        ExprKind::ListComp { key, elem, src, .. } => uses_conn(elem)
+            .or_else(|| uses_conn(src))
+            .or_else(|| key.as_deref().and_then(uses_conn)),
         _ => None,
     }
 }

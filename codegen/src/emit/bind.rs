@@ -20,11 +20,16 @@ impl Emitter<'_> {
                 let v = self.convert_z(t, &value.expr.ty, &value.conv);
                 let rt = self.zty_rust(z);
                 let n = ident(name);
-                fields.push(quote!(pub #n: #rt,));
+                if matches!(z, crate::types::ZTy::Opt(_)) {
+                    // Unset fields are left out, as Zeek leaves out unset `&optional` fields.
+                    fields.push(quote!(#[serde(skip_serializing_if = "::std::option::Option::is_none")] pub #n: #rt,));
+                } else {
+                    fields.push(quote!(pub #n: #rt,));
+                }
                 inits.push(quote!(#n: #v,));
             }
-            let sn = format_ident!("{}", camel(&r.name));
-            let f = format_ident!("build_{}", r.name.to_lowercase());
+            let sn = format_ident!("{}", crate::types::record_rust_name(&r.name));
+            let f = format_ident!("{}", crate::types::record_builder_name(&r.name));
             let doc = format!(" Zeek's `{}` record.", r.name);
             out.extend(quote! {
                 #[doc = #doc]

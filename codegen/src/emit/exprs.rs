@@ -298,6 +298,38 @@ impl Emitter<'_> {
                 let x = self.int(a, cx);
                 quote!(::netpac_runtime::zeek::Interval(i64::try_from(#x).unwrap_or(i64::MAX).saturating_mul(1_000_000_000)))
             }
+            ExprKind::Pow2(n) => {
+                let t = self.expr(&n.expr, cx);
+                let n = self.convert_z(t, &n.expr.ty, &n.conv);
+                quote!(::netpac_runtime::zeek::Interval::from_secs_f64(2f64.powi(i32::try_from(#n).unwrap_or(i32::MAX))))
+            }
+            ExprKind::Fixed {
+                int,
+                frac,
+                bits,
+                epoch,
+            } => {
+                let t = self.expr(&int.expr, cx);
+                let i = self.convert_z(t, &int.expr.ty, &int.conv);
+                let t = self.expr(&frac.expr, cx);
+                let f = self.convert_z(t, &frac.expr.ty, &frac.conv);
+                let scale = Literal::f64_suffixed(2f64.powi(-(*bits as i32)));
+                match epoch {
+                    None => quote!(::netpac_runtime::zeek::Interval::from_secs_f64((#i) as f64 + (#f) as f64 * #scale)),
+                    Some(e) => {
+                        let e = Literal::f64_suffixed(*e as f64);
+                        quote!({
+                            let (i, f) = (#i, #f);
+                            if i == 0 && f == 0 {
+                                ::netpac_runtime::zeek::Time(0)
+                            } else {
+                                // As Zeek computes it: the seconds since the epoch, then the fraction.
+                                ::netpac_runtime::zeek::Time::from_secs_f64_exact((i as f64 - #e) + f as f64 * #scale)
+                            }
+                        })
+                    }
+                }
+            }
             ExprKind::Time(s, ms) => {
                 let s = self.int(s, cx);
                 let ms = match ms {
@@ -350,7 +382,7 @@ impl Emitter<'_> {
                     }
                     _ => self.node_arg(x, cx),
                 });
-                let f = format_ident!("build_{}", name.to_lowercase());
+                let f = format_ident!("{}", crate::types::record_builder_name(name));
                 quote!(#f(#(#a,)* ecx, lim))
             }
             ExprKind::ExternFn(path, args) => {
@@ -367,20 +399,65 @@ impl Emitter<'_> {
                 let path = path_tokens(path);
                 quote!(#path(&ecx.pdu, #(#a),*))
             }
+            ExprKind::Pick {
+                last,
+                iter,
+                var,
+                elem,
+                default,
+            } => {
+                let iter = self.comp_iter(iter, cx);
+                let v = ident(var);
+                let t = self.expr(&elem.expr, cx);
+                let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
+                let pick = if *last {
+                    quote!(#iter.map(|#v| #conv).last())
+                } else {
+                    quote!(#iter.map(|#v| #conv).next())
+                };
+                match default {
+                    Some(d) => {
+                        let t = self.expr(&d.expr, cx);
+                        let dv = self.convert_z(t, &d.expr.ty, &d.conv);
+                        quote!(#pick.unwrap_or_else(|| #dv))
+                    }
+                    None => pick,
+                }
+            }
+            ExprKind::TableComp {
+                iter,
+                var,
+                key,
+                elem,
+            } => {
+                let iter = self.comp_iter(iter, cx);
+                let v = ident(var);
+                let t = self.expr(&key.expr, cx);
+                let k = self.convert_z(t, &key.expr.ty, &key.conv);
+                let t = self.expr(&elem.expr, cx);
+                let e = self.convert_z(t, &elem.expr.ty, &elem.conv);
+                quote!({
+                    let mut table = ::std::collections::BTreeMap::new();
+                    for #v in #iter {
+                        table.entry(#k).or_insert_with(::std::vec::Vec::new).push(#e);
+                    }
+                    table
+                })
+            }
+            ExprKind::NonEmpty(x) => {
+                let t = self.expr(x, cx);
+                quote!({
+                    let v = #t;
+                    if v.is_empty() { ::std::option::Option::None } else { ::std::option::Option::Some(v) }
+                })
+            }
             ExprKind::ListComp {
                 iter,
                 index,
                 var,
                 elem,
             } => {
-                let iter = match iter {
-                    BinderIter::Split(bytes, sep) => {
-                        let b = self.bytes_arg(bytes, cx);
-                        let l = proc_macro2::Literal::u8_suffixed(*sep);
-                        quote!(::netpac_runtime::text::split_words(#b, #l))
-                    }
-                    other => self.binder_iter(other),
-                };
+                let iter = self.comp_iter(iter, cx);
                 let v = ident(var);
                 let t = self.expr(&elem.expr, cx);
                 let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
@@ -398,6 +475,18 @@ impl Emitter<'_> {
             ExprKind::Invalid => {
                 unreachable!("an invalid expression was reported by the check pass")
             }
+        }
+    }
+
+    /// What a comprehension iterates: a binder path, or the words `split` cuts.
+    fn comp_iter(&self, iter: &BinderIter, cx: &Cx) -> TokenStream {
+        match iter {
+            BinderIter::Split(bytes, sep) => {
+                let b = self.bytes_arg(bytes, cx);
+                let l = proc_macro2::Literal::u8_suffixed(*sep);
+                quote!(::netpac_runtime::text::split_words(#b, #l))
+            }
+            other => self.binder_iter(other),
         }
     }
 
@@ -473,8 +562,17 @@ impl Emitter<'_> {
                 quote!(::std::vec::Vec<#i>)
             }
             ZTy::Record(r) => {
-                let n = format_ident!("{}", camel(r));
+                let n = format_ident!("{}", crate::types::record_rust_name(r));
                 quote!(#n)
+            }
+            ZTy::Opt(t) => {
+                let i = self.zty_rust(t);
+                quote!(::std::option::Option<#i>)
+            }
+            ZTy::Table(k, v) => {
+                let k = self.zty_rust(k);
+                let v = self.zty_rust(v);
+                quote!(::std::collections::BTreeMap<#k, #v>)
             }
         }
     }

@@ -257,6 +257,24 @@ impl ConnCore {
         }
     }
 
+    /// Zeek's FlipRoles when an analyzer calls it on a UDP or ICMP connection, after the
+    /// packet was counted: the addresses, ports, link-layer addresses and flow labels
+    /// swap, but Zeek's UDP adapter (`request_len`/`reply_len`) and the packet and byte
+    /// counters stay with the side they were counted for (Zeek 8.2.2's conn.log of an
+    /// NTP reply seen first: history `D^`, both packets on the originator). TCP flips
+    /// everything, as Zeek's TCP analyzer swaps its endpoints.
+    pub fn flip_roles_by_analyzer(&mut self) {
+        match self.transport {
+            Transport::Tcp(_) => self.flip_roles(),
+            _ => {
+                self.id = self.id.flipped();
+                std::mem::swap(&mut self.orig_l2, &mut self.resp_l2);
+                self.flow_labels.swap(0, 1);
+                self.add_history('^');
+            }
+        }
+    }
+
     /// Swaps originator and responder (Zeek's FlipRoles), recording `^`.
     pub fn flip_roles(&mut self) {
         self.id = self.id.flipped();

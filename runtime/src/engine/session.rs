@@ -133,7 +133,7 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
         }
         let (verdict, flip) = (acx.verdict, acx.flip);
         if flip {
-            core.flip_roles();
+            core.flip_roles_by_analyzer();
         }
         if apply_verdict(
             core,
@@ -196,7 +196,7 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
             a.analyzer().deliver(&mut acx, *orig, bytes);
             let (verdict, flip) = (acx.verdict, acx.flip);
             if flip {
-                conn.core.flip_roles();
+                conn.core.flip_roles_by_analyzer();
             }
             if !apply_verdict(
                 &mut conn.core,

@@ -143,26 +143,7 @@ fn exchange() -> Vec<Frame> {
 
 /// The DHCP events (and violations) of a run; connection records shortened.
 fn dhcp_events(frames: &[Frame]) -> Vec<Value> {
-    let out = run_with(
-        frames,
-        Config::default(),
-        netpac_analyzers::registry(),
-        Some(vec![
-            "dhcp_message",
-            "protocol_violation",
-            "protocol_confirmation",
-        ]),
-    );
-    out.events
-        .into_iter()
-        .map(|mut e| {
-            if let Some(c) = e["args"].get_mut("c") {
-                let id = c["id"].clone();
-                *c = serde_json::json!({ "id": id });
-            }
-            e
-        })
-        .collect()
+    analyzer_events(frames, vec!["dhcp_message", "protocol_violation", "protocol_confirmation"])
 }
 
 #[test]

@@ -94,22 +94,7 @@ fn frames() -> Vec<Frame> {
 }
 
 fn ntp_events(frames: &[Frame]) -> Vec<Value> {
-    let out = run_with(
-        frames,
-        Config::default(),
-        netpac_analyzers::registry(),
-        Some(vec!["ntp_message", "protocol_violation"]),
-    );
-    out.events
-        .into_iter()
-        .map(|mut e| {
-            if let Some(c) = e["args"].get_mut("c") {
-                let id = c["id"].clone();
-                *c = serde_json::json!({ "id": id });
-            }
-            e
-        })
-        .collect()
+    analyzer_events(frames, vec!["ntp_message", "protocol_violation"])
 }
 
 #[test]

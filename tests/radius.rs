@@ -66,26 +66,7 @@ fn exchange() -> Vec<Frame> {
 }
 
 fn radius_events(frames: &[Frame]) -> Vec<Value> {
-    let out = run_with(
-        frames,
-        Config::default(),
-        netpac_analyzers::registry(),
-        Some(vec![
-            "radius_message",
-            "radius_attribute",
-            "protocol_violation",
-        ]),
-    );
-    out.events
-        .into_iter()
-        .map(|mut e| {
-            if let Some(c) = e["args"].get_mut("c") {
-                let id = c["id"].clone();
-                *c = serde_json::json!({ "id": id });
-            }
-            e
-        })
-        .collect()
+    analyzer_events(frames, vec!["radius_message", "radius_attribute", "protocol_violation"])
 }
 
 #[test]

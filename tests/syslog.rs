@@ -32,26 +32,7 @@ fn frames() -> Vec<Frame> {
 }
 
 fn syslog_events(frames: &[Frame]) -> Vec<Value> {
-    let out = run_with(
-        frames,
-        Config::default(),
-        netpac_analyzers::registry(),
-        Some(vec![
-            "syslog_message",
-            "protocol_violation",
-            "protocol_confirmation",
-        ]),
-    );
-    out.events
-        .into_iter()
-        .map(|mut e| {
-            if let Some(c) = e["args"].get_mut("c") {
-                let id = c["id"].clone();
-                *c = serde_json::json!({ "id": id });
-            }
-            e
-        })
-        .collect()
+    analyzer_events(frames, vec!["syslog_message", "protocol_violation", "protocol_confirmation"])
 }
 
 #[test]

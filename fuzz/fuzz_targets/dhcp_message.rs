@@ -1,25 +1,14 @@
-//! DHCP: the input is one datagram (from the originator if its first byte is
-//! even), delivered to the generated analyzer with every event subscribed, so
-//! every option's record field is built.
+//! DHCP: one datagram through the generated analyzer, every event subscribed
+//! (the input: a direction byte, then the datagram; see `one_datagram.rs`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use netpac_analyzers::dhcp;
-use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, NoConnection};
-use netpac_runtime::event::{Events, Recorded, RecordingSink};
-use netpac_runtime::zeek::Time;
+
+#[path = "one_datagram.rs"]
+mod one_datagram;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&dir, datagram)) = data.split_first() else {
-        return;
-    };
-    let mut events = Events::new();
-    events.subscribe(Box::new(RecordingSink {
-        into: Recorded::default(),
-        filter: None,
-    }));
-    let mut weirds = Vec::new();
     let mut analyzer = dhcp::DHCPAnalyzer::new(0, dhcp::Limits::default());
-    let mut cx = AnalyzerCx::new(Time::ZERO, &NoConnection, &mut events, &mut weirds, "DHCP");
-    analyzer.deliver(&mut cx, dir % 2 == 0, datagram);
+    one_datagram::drive(&mut analyzer, "DHCP", data);
 });

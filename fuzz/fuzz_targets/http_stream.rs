@@ -31,5 +31,5 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn buffers_bounded(a: &netpac_analyzers::http::HttpAnalyzer) {
-    assert!(a.buffered() <= netpac_analyzers::http::Limits::default().max_line);
+    assert!(a.buffered() as u64 <= netpac_analyzers::http::Limits::default().max_line);
 }

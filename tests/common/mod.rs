@@ -7,3 +7,24 @@
 #[path = "../../runtime/tests/common/mod.rs"]
 mod runtime_common;
 pub use runtime_common::*;
+
+/// The named events of a run through every analyzer, each connection record
+/// shortened to its id (what snapshots of a protocol's events compare).
+pub fn analyzer_events(frames: &[Frame], names: Vec<&'static str>) -> Vec<serde_json::Value> {
+    let out = run_with(
+        frames,
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(names),
+    );
+    out.events
+        .into_iter()
+        .map(|mut e| {
+            if let Some(c) = e["args"].get_mut("c") {
+                let id = c["id"].clone();
+                *c = serde_json::json!({ "id": id });
+            }
+            e
+        })
+        .collect()
+}

@@ -2,26 +2,11 @@
 //! directions with `confirm on orig;`, bytes lets (word cuts of the line), sets
 //! from comprehensions (review generator changes here).
 
-use netpac_codegen::diag::SourceFile;
-use std::collections::HashMap;
-use std::path::Path;
+mod support;
 
 #[test]
 fn irc_grammar_generates_word_cuts_sets_and_one_confirming_direction() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut events = HashMap::new();
-    netpac_codegen::parse_event_table(
-        &std::fs::read_to_string(root.join("grammars/zeek/events.tsv")).unwrap(),
-        &mut events,
-    );
-    let files: Vec<SourceFile> = ["grammars/irc.npac", "grammars/irc.evt"]
-        .iter()
-        .map(|f| SourceFile {
-            name: f.to_string(),
-            text: std::fs::read_to_string(root.join(f)).unwrap(),
-        })
-        .collect();
-    let out = netpac_codegen::compile_sources(&files, &events).unwrap_or_else(|e| panic!("{e}"));
+    let out = support::compile(&["grammars/irc.npac", "grammars/irc.evt"], &["grammars/zeek/events.tsv"]);
     let code = &out[0].code;
     assert!(!code.contains("unsafe"));
     // `confirm on orig;`: the client's handler confirms, the server's does not.

@@ -6,6 +6,7 @@ use netpac_runtime::conn::ConnColumns;
 use netpac_runtime::engine::{Config, Engine};
 use netpac_runtime::event::{Events, JsonLinesSink};
 use netpac_runtime::log::{Format, Logs};
+use netpac_runtime::zeek::Proto;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -67,6 +68,11 @@ struct Args {
     /// at the end keep their plain names.
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
     rotate: Option<u32>,
+    /// Attach an analyzer to more responder ports, as Zeek's
+    /// Analyzer::register_for_ports does: TAG=PORT[/tcp|/udp][,PORT...], e.g.
+    /// IDENT=113 (Zeek registers no port for Ident) or HTTP=8888. Repeatable.
+    #[arg(long = "analyzer-port", value_name = "TAG=PORTS")]
+    analyzer_ports: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -96,6 +102,25 @@ fn parse_cidr(s: &str) -> Result<(std::net::IpAddr, u8), String> {
         return Err(format!("prefix length too long in --local-nets: {s}"));
     }
     Ok((addr, len))
+}
+
+/// `--analyzer-port TAG=PORT[/proto][,PORT...]` (TCP unless `/udp`).
+fn register_ports(registry: &mut netpac_runtime::analyzer::Registry, spec: &str) -> Result<(), String> {
+    let bad = || format!("bad --analyzer-port {spec:?}: expected TAG=PORT[/tcp|/udp][,PORT...]");
+    let (tag, ports) = spec.split_once('=').ok_or_else(bad)?;
+    for port in ports.split(',') {
+        let (number, proto) = match port.trim().split_once('/') {
+            None => (port.trim(), Proto::Tcp),
+            Some((n, "tcp")) => (n, Proto::Tcp),
+            Some((n, "udp")) => (n, Proto::Udp),
+            Some(_) => return Err(bad()),
+        };
+        let number: u16 = number.parse().map_err(|_| bad())?;
+        registry
+            .register_port(tag.trim(), proto, number)
+            .map_err(|e| format!("--analyzer-port {spec:?}: {e}"))?;
+    }
+    Ok(())
 }
 
 fn run(args: &Args) -> Result<ExitCode, String> {
@@ -144,7 +169,11 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         }
     }
     netpac_analyzers::subscribe_logs(&mut events, &config);
-    let mut engine = Engine::new(config, netpac_analyzers::registry(), events);
+    let mut registry = netpac_analyzers::registry();
+    for spec in &args.analyzer_ports {
+        register_ports(&mut registry, spec)?;
+    }
+    let mut engine = Engine::new(config, registry, events);
 
     let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(reader.file_len().unwrap_or(0));

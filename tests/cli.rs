@@ -273,3 +273,24 @@ fn a_termination_signal_flushes_and_closes_the_logs() {
     assert!(conn.lines().filter(|l| !l.starts_with('#')).count() >= 1, "{conn}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn analyzer_ports_are_checked_before_reading() {
+    let dir = scratch("analyzer-port");
+    let out_dir = dir.to_str().unwrap();
+    let sample = sample();
+    let sample = sample.to_str().unwrap();
+    let ok = netpac(&["-r", sample, "-o", out_dir, "--analyzer-port", "IDENT=113", "--analyzer-port", "http=8001/tcp,8002"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    for (spec, says) in [
+        ("NOPE=113", "no tcp analyzer `NOPE`"),
+        ("IDENT=113/udp", "no udp analyzer `IDENT`"),
+        ("IDENT=70000", "bad --analyzer-port"),
+        ("IDENT", "bad --analyzer-port"),
+    ] {
+        let out = netpac(&["-r", sample, "-o", out_dir, "--analyzer-port", spec]);
+        assert_eq!(out.status.code(), Some(1), "{spec}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{spec}: {err}");
+    }
+}

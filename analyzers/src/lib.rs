@@ -14,6 +14,7 @@ pub mod file;
 pub mod finger;
 pub mod ftp;
 pub mod http;
+pub mod ident;
 pub mod irc;
 pub mod mime;
 pub mod modbus;
@@ -40,6 +41,7 @@ pub fn registry() -> Registry {
     finger::register(&mut reg);
     ftp::register(&mut reg);
     http::register(&mut reg);
+    ident::register(&mut reg);
     irc::register(&mut reg);
     modbus::register(&mut reg);
     pop3::register(&mut reg);
@@ -62,6 +64,7 @@ pub fn event_names() -> Vec<&'static str> {
         finger::EVENT_NAMES,
         ftp::EVENT_NAMES,
         http::EVENT_NAMES,
+        ident::EVENT_NAMES,
         irc::EVENT_NAMES,
         modbus::EVENT_NAMES,
         pop3::EVENT_NAMES,

@@ -244,6 +244,7 @@ pub struct FieldParse {
     pub parse: Parse,
     pub requires: Option<Requires>,
     /// `&weird("name", addl)`.
+    /// `&weird("name", addl)`: the addl an integer or bytes.
     pub weird: Option<(String, Option<Expr>)>,
     /// What leftover bytes of an exact window do.
     pub trailing: Trailing,
@@ -269,7 +270,8 @@ pub enum Trailing {
 /// `&requires(cond, action = "name")` checks on the parsed value.
 #[derive(Debug)]
 pub struct Requires {
-    pub checks: Vec<(Expr, Action)>,
+    /// The condition, what its failure does, and the weird's `addl` (`addl = e`).
+    pub checks: Vec<(Expr, Action, Option<Expr>)>,
 }
 
 #[derive(Debug)]
@@ -519,6 +521,8 @@ pub enum ExprKind {
     Choose(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `ipv4(n)`: the IPv4 address whose 32 bits are the low bits of `n` (IRC DCC hosts).
     Ipv4(Box<Expr>),
+    /// `tcp_port(n)` / `udp_port(n)`: Zeek's `port` (0 when `n` is past 65535).
+    Port(Box<Expr>, Transport),
     /// Stands for an expression that failed to check.
     Invalid,
 }
@@ -540,6 +544,7 @@ pub enum TextFn {
     DropSuffix,
     Digits,
     DecBefore,
+    Head,
 }
 
 /// An argument of a text builtin.
@@ -585,6 +590,10 @@ pub enum ExternArg {
 #[derive(Debug, Clone, Copy)]
 pub enum Builtin {
     Offset,
+    /// `$pdu` while parsing: the whole PDU (a line of a line protocol).
+    ParsePdu,
+    /// `$rest`: the input from the cursor to the end of the window, not consumed.
+    Rest,
     Remaining,
     Eod,
     ParseIsOrig,

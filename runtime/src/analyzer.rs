@@ -247,6 +247,9 @@ pub struct Registry {
     pub analyzers: Vec<AnalyzerSpec>,
     pub link_analyzers: Vec<LinkAnalyzerSpec>,
     pub tunnels: Vec<TunnelSpec>,
+    /// Ports given at run time (`--analyzer-port`, Zeek's
+    /// `Analyzer::register_for_ports`), by index into `analyzers`.
+    pub extra_ports: Vec<(usize, u16)>,
 }
 
 /// No protocol analyzers, and the runtime's own UDP tunnels
@@ -257,6 +260,7 @@ impl Default for Registry {
             analyzers: Vec::new(),
             link_analyzers: Vec::new(),
             tunnels: crate::udp_tunnels::builtin(),
+            extra_ports: Vec::new(),
         }
     }
 }
@@ -286,11 +290,38 @@ impl Registry {
             .iter()
             .find(|a| a.proto == proto && a.tag == tag)
     }
+    /// Attaches the analyzer `tag` of `proto` to a responder port besides its
+    /// own (Zeek's `Analyzer::register_for_ports`): how analyzers that Zeek
+    /// registers for no port (Ident) are put on one. Unknown tags are an error.
+    pub fn register_port(&mut self, tag: &str, proto: Proto, port: u16) -> Result<(), String> {
+        let Some(i) = self
+            .analyzers
+            .iter()
+            .position(|a| a.proto == proto && a.tag.eq_ignore_ascii_case(tag))
+        else {
+            let known: Vec<&str> = self
+                .analyzers
+                .iter()
+                .filter(|a| a.proto == proto)
+                .map(|a| a.tag)
+                .collect();
+            return Err(format!(
+                "no {} analyzer `{tag}` (known: {})",
+                proto.as_str(),
+                known.join(", ")
+            ));
+        };
+        if !self.analyzers[i].ports.contains(&port) && !self.extra_ports.contains(&(i, port)) {
+            self.extra_ports.push((i, port));
+        }
+        Ok(())
+    }
     /// Analyzers registered for a responder port.
     pub fn for_port(&self, proto: Proto, port: u16) -> impl Iterator<Item = &AnalyzerSpec> {
-        self.analyzers
-            .iter()
-            .filter(move |a| a.proto == proto && a.ports.contains(&port))
+        self.analyzers.iter().enumerate().filter_map(move |(i, a)| {
+            let registered = a.ports.contains(&port) || self.extra_ports.contains(&(i, port));
+            (a.proto == proto && registered).then_some(a)
+        })
     }
 }
 

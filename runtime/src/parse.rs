@@ -344,6 +344,11 @@ impl<'a> Cursor<'a> {
     pub fn before_from_origin(&self) -> &'a [u8] {
         &self.buf[self.origin.min(self.pos)..self.pos]
     }
+    /// The input from the cursor to the end of the window, not consumed
+    /// (a grammar's `$rest`).
+    pub fn peek_rest(&self) -> &'a [u8] {
+        &self.buf[self.pos..self.end]
+    }
     /// The whole input buffer (extern units resolve backward pointers in it).
     pub fn input(&self) -> &'a [u8] {
         self.buf

@@ -125,6 +125,11 @@ pub fn leading_digits(b: &[u8]) -> u64 {
     b.iter().take_while(|c| c.is_ascii_digit()).count() as u64
 }
 
+/// The first `n` bytes of `b` (all of it if shorter; grammar `head(b, n)`).
+pub fn head(b: &[u8], n: u64) -> &[u8] {
+    &b[..usize::try_from(n).unwrap_or(usize::MAX).min(b.len())]
+}
+
 /// The decimal number (as `ascii_dec`) of the word before the last word equal to
 /// `lit`, words split on spaces; 0 without one (grammar `dec_before(b, b"users")`):
 /// Zeek's IRC reads "`42 users on 3 servers`" this way.

@@ -161,9 +161,13 @@ impl Checker<'_> {
 
     /// The action of `&requires(cond, action = "name")`.
     pub(super) fn requires_action(&mut self, a: &Attr) -> Option<Action> {
-        let named: Vec<&AttrArg> = a.args.iter().filter(|x| x.name.is_some()).collect();
+        let named: Vec<&AttrArg> = a
+            .args
+            .iter()
+            .filter(|x| x.name.is_some() && x.name.as_deref() != Some("addl"))
+            .collect();
         if named.len() != 1 {
-            self.err(a.span, "`&requires` needs exactly one of `weird`, `error`, `violation`, `halt` or `ignore` = \"name\"");
+            self.err(a.span, "`&requires` needs exactly one of `weird`, `error`, `violation`, `halt` or `ignore` = \"name\" (and optionally `addl = value`)");
             return None;
         }
         let key = named[0].name.clone().unwrap_or_default();
@@ -187,6 +191,20 @@ impl Checker<'_> {
                         "unknown action `{other}` (use weird, error, violation, halt or ignore)"
                     ),
                 );
+                None
+            }
+        }
+    }
+
+    /// A weird's `addl`: an integer (printed in decimal) or bytes (the text).
+    pub(super) fn addl(&mut self, e: &Expr, sc: &Scope) -> Option<crate::ir::Expr> {
+        let x = self.expr(e, sc);
+        match x.ty {
+            ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit => Some(x),
+            ExprTy::Unknown => None,
+            ExprTy::Int | ExprTy::Node(Ty::Int { .. } | Ty::Enum(..), _) => Some(self.int(e, sc)),
+            _ => {
+                self.err(e.span, "a weird's `addl` is an integer or bytes");
                 None
             }
         }

@@ -307,6 +307,8 @@ impl Checker<'_> {
                 }
             },
             (Mode::Parse, "offset") => builtin(Builtin::Offset, ExprTy::Int),
+            (Mode::Parse, "pdu") => builtin(Builtin::ParsePdu, bytes()),
+            (Mode::Parse, "rest") => builtin(Builtin::Rest, bytes()),
             (Mode::Parse, "remaining") => builtin(Builtin::Remaining, ExprTy::Int),
             (Mode::Parse, "eod") => builtin(Builtin::Eod, ExprTy::Bool),
             (Mode::Parse, "is_orig") => builtin(Builtin::ParseIsOrig, ExprTy::Bool),
@@ -593,7 +595,8 @@ impl Checker<'_> {
             }
             "eq_ci" | "word" | "words" | "skip_words" | "before" | "after" | "contains"
             | "starts_with" | "lstrip" | "drop_prefix" | "drop_suffix" | "digits"
-            | "dec_before" => self.text_call(f, args, span, sc),
+            | "dec_before"
+            | "head" => self.text_call(f, args, span, sc),
             "join_words" if bind => self.text_call(f, args, span, sc),
             "choose" => {
                 if !arity(self, 3) {
@@ -619,6 +622,14 @@ impl Checker<'_> {
                 }
                 let n = self.int(&args[0], sc);
                 typed(K::Ipv4(boxed(n)), ExprTy::Zeek(ZTy::Addr))
+            }
+            "tcp_port" | "udp_port" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let n = self.int(&args[0], sc);
+                let proto = if f == "tcp_port" { crate::ast::Transport::Tcp } else { crate::ast::Transport::Udp };
+                typed(K::Port(boxed(n), proto), ExprTy::Zeek(ZTy::Port))
             }
             "string" if bind => {
                 if !arity(self, 1) {

@@ -91,8 +91,16 @@ impl Checker<'_> {
                     continue;
                 };
                 let c = self.boolean(&cond, &rsc);
+                let addl = a
+                    .args
+                    .iter()
+                    .find(|x| x.name.as_deref() == Some("addl"))
+                    .and_then(|x| self.addl(&x.expr, &rsc));
                 if let Some(act) = self.requires_action(a) {
-                    checks.push((c, act));
+                    if addl.is_some() && matches!(act, crate::ir::Action::Violation(_) | crate::ir::Action::Ignore(_)) {
+                        self.err(a.span, "`addl` goes with a weird: `weird`, `error` or `halt` = \"name\"");
+                    }
+                    checks.push((c, act, addl));
                 }
             }
             requires = Some(Requires { checks });
@@ -108,7 +116,7 @@ impl Checker<'_> {
                 .map(|e| e.kind.clone());
             match name {
                 Some(ExprKind::Str(w)) => {
-                    let addl = a.args.get(1).map(|x| self.int(&x.expr, sc));
+                    let addl = a.args.get(1).and_then(|x| self.addl(&x.expr, sc));
                     weird = Some((w, addl));
                 }
                 _ => self.err(

@@ -26,6 +26,7 @@ impl Checker<'_> {
             "drop_suffix" => (TextFn::DropSuffix, "BL", ExprTy::Node(Ty::Bytes, false)),
             "digits" => (TextFn::Digits, "B", ExprTy::Int),
             "dec_before" => (TextFn::DecBefore, "BL", ExprTy::Int),
+            "head" => (TextFn::Head, "BI", ExprTy::Node(Ty::Bytes, false)),
             _ => unreachable!("`{f}` is a text builtin"),
         };
         if args.len() != shape.len() {

@@ -572,7 +572,7 @@ fn pdu_handler(
         quote!()
     };
     quote! {
-                #[allow(unused_mut)]
+                #[allow(unused_mut, unused_variables)]
                 fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool #param) #ret_ty {
                     let resp_port = cx.conn.id().resp_p.number;
                     let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);

@@ -1,7 +1,7 @@
 //! Expressions, Zeek value conversions and binder iterators.
 
 use super::*;
-use crate::ast::BinOp;
+use crate::ast::{BinOp, Transport};
 use crate::ident::{camel, ident, path_tokens};
 use crate::ir::{
     BinderIter, Builtin, CompareAs, Expr, ExprKind, ExprTy, ExternArg, FormatArg, Step, VarRef,
@@ -95,6 +95,8 @@ impl Emitter<'_> {
         let cur = cx.cursor();
         match b {
             Builtin::Offset => quote!((#cur.pos() as u64)),
+            Builtin::ParsePdu => quote!(#cur.input()),
+            Builtin::Rest => quote!(#cur.peek_rest()),
             Builtin::Remaining => quote!((#cur.remaining() as u64)),
             Builtin::Eod => quote!(#cur.is_empty()),
             Builtin::ParseIsOrig => quote!(cx.is_orig),
@@ -262,6 +264,7 @@ impl Emitter<'_> {
                     TextFn::DropSuffix => "drop_suffix",
                     TextFn::Digits => "leading_digits",
                     TextFn::DecBefore => "dec_before",
+                    TextFn::Head => "head",
                 };
                 let func = format_ident!("{}", name);
                 let call = quote!(::netpac_runtime::text::#func(#(#a),*));
@@ -285,6 +288,15 @@ impl Emitter<'_> {
                 let n = self.int(n, cx);
                 // The low 32 bits, as Zeek's IRC analyzer builds a DCC host in a uint32_t.
                 quote!(::std::net::IpAddr::from(::std::net::Ipv4Addr::from((#n & 0xffff_ffff) as u32)))
+            }
+            ExprKind::Port(n, proto) => {
+                let n = self.int(n, cx);
+                let proto = match proto {
+                    Transport::Tcp => quote!(::netpac_runtime::zeek::Proto::Tcp),
+                    Transport::Udp | Transport::Link => quote!(::netpac_runtime::zeek::Proto::Udp),
+                };
+                // A number past 65535 is port 0, as Zeek's Ident analyzer makes it.
+                quote!(::netpac_runtime::zeek::Port::new(u16::try_from(#n).unwrap_or(0), #proto))
             }
             ExprKind::Len(a) => {
                 let t = self.expr(a, cx);
@@ -491,6 +503,17 @@ impl Emitter<'_> {
     }
 
     /// A `bytes` argument of a builtin, as a `&[u8]` expression.
+    /// A weird's `addl` as a `String`: an integer in decimal, bytes as text.
+    pub(super) fn addl(&self, e: &Expr, cx: &Cx) -> TokenStream {
+        if matches!(e.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit) {
+            let b = self.bytes_arg(e, cx);
+            quote!(::std::string::String::from_utf8_lossy(#b).into_owned())
+        } else {
+            let v = self.int(e, cx);
+            quote!(::std::format!("{}", #v))
+        }
+    }
+
     pub(super) fn bytes_arg(&self, e: &Expr, cx: &Cx) -> TokenStream {
         let t = self.expr(e, cx);
         match &e.ty {
@@ -549,6 +572,7 @@ impl Emitter<'_> {
             ZTy::Bool => quote!(bool),
             ZTy::Str => quote!(::netpac_runtime::zeek::ZString),
             ZTy::Addr => quote!(::std::net::IpAddr),
+            ZTy::Port => quote!(::netpac_runtime::zeek::Port),
             ZTy::Interval => quote!(::netpac_runtime::zeek::Interval),
             ZTy::Time => quote!(::netpac_runtime::zeek::Time),
             ZTy::Conn => quote!(::netpac_runtime::record::Connection),

@@ -37,9 +37,10 @@ impl Emitter<'_> {
             let checks: Vec<TokenStream> = req
                 .checks
                 .iter()
-                .map(|(c, act)| {
+                .map(|(c, act, addl)| {
                     let c = self.boolean(c, cx);
-                    let act = action(act, at, &cur);
+                    let addl = addl.as_ref().map(|e| self.addl(e, cx));
+                    let act = action(act, at, &cur, addl);
                     quote!(if !#c { #act })
                 })
                 .collect();
@@ -47,10 +48,7 @@ impl Emitter<'_> {
         }
         if let Some((w, addl)) = &fp.weird {
             let addl = match addl {
-                Some(e) => {
-                    let v = self.int(e, cx);
-                    quote!(::std::format!("{}", #v))
-                }
+                Some(e) => self.addl(e, cx),
                 None => quote!(::std::string::String::new()),
             };
             value = quote!({ cx.weird(#w, #addl); #value });
@@ -313,20 +311,21 @@ impl Emitter<'_> {
 }
 
 /// What a failed `&requires` does.
-fn action(a: &Action, at: &str, cur: &Ident) -> TokenStream {
+fn action(a: &Action, at: &str, cur: &Ident, addl: Option<TokenStream>) -> TokenStream {
+    let addl = addl.unwrap_or_else(|| quote!(::std::string::String::new()));
     match a {
-        Action::Weird(n) => quote!(cx.weird(#n, ::std::string::String::new());),
+        Action::Weird(n) => quote!(cx.weird(#n, #addl);),
         Action::Violation(n) => quote! {
             return ::std::result::Result::Err(::netpac_runtime::parse::ParseError::invalid(
                 #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Requires(#n)));
         },
         Action::Error(n) => quote! {
-            cx.weird(#n, ::std::string::String::new());
+            cx.weird(#n, #addl);
             return ::std::result::Result::Err(::netpac_runtime::parse::ParseError::invalid(
                 #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Requires(#n)).mark_reported());
         },
         Action::Halt(n) => quote! {
-            cx.weird(#n, ::std::string::String::new());
+            cx.weird(#n, #addl);
             cx.halt(#n);
             cx.flag_violation(#n);
         },

@@ -15,6 +15,7 @@ pub mod finger;
 pub mod ftp;
 pub mod http;
 pub mod ident;
+pub mod imap;
 pub mod irc;
 pub mod mime;
 pub mod modbus;
@@ -42,6 +43,7 @@ pub fn registry() -> Registry {
     ftp::register(&mut reg);
     http::register(&mut reg);
     ident::register(&mut reg);
+    imap::register(&mut reg);
     irc::register(&mut reg);
     modbus::register(&mut reg);
     pop3::register(&mut reg);
@@ -65,6 +67,7 @@ pub fn event_names() -> Vec<&'static str> {
         ftp::EVENT_NAMES,
         http::EVENT_NAMES,
         ident::EVENT_NAMES,
+        imap::EVENT_NAMES,
         irc::EVENT_NAMES,
         modbus::EVENT_NAMES,
         pop3::EVENT_NAMES,

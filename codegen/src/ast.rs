@@ -216,6 +216,8 @@ pub struct StateDecl {
     pub init: u64,
     /// `state q: queue(N) &attrs;`: a FIFO of at most N values (then `ty` is `queue`, `init` 0).
     pub queue: Option<(u64, Vec<Attr>)>,
+    /// `state tag: bytes(N);`: at most N bytes (then `ty` is `bytes`, `init` 0).
+    pub bytes: Option<u64>,
     pub span: Span,
 }
 
@@ -228,6 +230,10 @@ pub enum SetOp {
     Push,
     /// `pop q`
     Pop,
+    /// `stop` / `handoff TAG` (`var` is `("", span)` / the tag): no more parsing.
+    Stop,
+    /// `confirm on r: Unit where cond;` (`var` is unused): the PDU confirms the protocol.
+    Confirm,
 }
 
 /// `on r: Reply set pending = r.next_pending;`
@@ -239,7 +245,7 @@ pub struct SetDecl {
     pub value: Expr,
     /// `set`, `push` or `pop` (`pop` has no value: `value` is `0`).
     pub op: SetOp,
-    /// `where cond` (`push` and `pop` only).
+    /// `where cond`.
     pub cond: Option<Expr>,
     pub span: Span,
 }

@@ -329,6 +329,7 @@ pub enum Parse {
 #[derive(Debug)]
 pub enum ParamArg {
     Bool(Expr),
+    Bytes(Expr),
     Int {
         value: Expr,
         ty: Ty,
@@ -763,6 +764,9 @@ pub struct Analyzer {
     pub sets: Vec<StateSet>,
     /// `on c: Unit raw = expr;`: bytes of raw delivery after a line of `Unit`.
     pub raws: Vec<RawSet>,
+    /// Some `on r: Unit stop|handoff ..;`: the state holds `stopped` and the
+    /// analyzer parses nothing once it is set.
+    pub stops: bool,
 }
 
 /// After a line of `unit` parses, the next `value` bytes of its direction are
@@ -781,6 +785,8 @@ pub struct StateVar {
     /// `queue(N)`: a FIFO of at most `cap` values; when full, a push clears it
     /// first (SMTP.cc's pending commands), reporting `overflow_weird` if named.
     pub queue: Option<QueueSpec>,
+    /// `bytes(N)`: at most `N` bytes (`netpac_runtime::text::ShortBytes<N>`); longer values are cut.
+    pub bytes: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -794,6 +800,7 @@ pub struct QueueSpec {
 pub struct StateSet {
     pub unit: String,
     pub var: String,
+    /// An integer, or bytes for a `bytes(N)` variable.
     pub value: Expr,
     /// `set`, `push` or `pop`.
     pub op: crate::ast::SetOp,

@@ -200,6 +200,21 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             ty,
                             init,
                             queue: None,
+                            bytes: None,
+                            span,
+                        });
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::bytes_state_item {
+                        let mut parts = ai.into_inner();
+                        let name = parts.next().unwrap().as_str().to_string();
+                        let cap = int_value(&cx, &parts.next().unwrap())?;
+                        states.push(StateDecl {
+                            name,
+                            ty: ("bytes".to_string(), span),
+                            init: 0,
+                            queue: None,
+                            bytes: Some(cap),
                             span,
                         });
                         continue;
@@ -217,6 +232,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             ty: ("queue".to_string(), span),
                             init: 0,
                             queue: Some((cap, attrs)),
+                            bytes: None,
                             span,
                         });
                         continue;
@@ -265,13 +281,47 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         let var = parts.next().unwrap();
                         let var = (var.as_str().to_string(), cx.span(&var));
                         let value = expr(&cx, parts.next().unwrap())?;
+                        let cond = match parts.next() {
+                            Some(c) => Some(expr(&cx, c)?),
+                            None => None,
+                        };
                         sets.push(SetDecl {
                             binder,
                             unit,
                             var,
                             value,
                             op: SetOp::Set,
-                            cond: None,
+                            cond,
+                            span,
+                        });
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::stop_item {
+                        let mut parts = ai.into_inner();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let kw = parts.next().unwrap();
+                        let var = if kw.as_rule() == Rule::handoff_kw {
+                            let tag = parts.next().unwrap();
+                            (tag.as_str().to_string(), cx.span(&tag))
+                        } else {
+                            (String::new(), cx.span(&kw))
+                        };
+                        let cond = match parts.next() {
+                            Some(c) => Some(expr(&cx, c)?),
+                            None => None,
+                        };
+                        sets.push(SetDecl {
+                            binder,
+                            unit,
+                            var,
+                            value: Expr {
+                                kind: ExprKind::Int(0),
+                                span,
+                            },
+                            op: SetOp::Stop,
+                            cond,
                             span,
                         });
                         continue;
@@ -296,8 +346,26 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     if ai.as_rule() == Rule::confirm_item {
                         match ai.into_inner().next() {
                             Some(on) => {
-                                let unit = on.into_inner().next().unwrap();
-                                confirm_on.push((unit.as_str().to_string(), cx.span(&unit)));
+                                let mut parts = on.into_inner();
+                                let first = parts.next().unwrap();
+                                match parts.next() {
+                                    None => confirm_on.push((first.as_str().to_string(), cx.span(&first))),
+                                    Some(unit) => {
+                                        let cond = expr(&cx, parts.next().unwrap())?;
+                                        sets.push(SetDecl {
+                                            binder: first.as_str().to_string(),
+                                            unit: (unit.as_str().to_string(), cx.span(&unit)),
+                                            var: (String::new(), span),
+                                            value: Expr {
+                                                kind: ExprKind::Int(0),
+                                                span,
+                                            },
+                                            op: SetOp::Confirm,
+                                            cond: Some(cond),
+                                            span,
+                                        });
+                                    }
+                                }
                             }
                             None => confirm_never = true,
                         }

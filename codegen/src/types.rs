@@ -128,6 +128,14 @@ impl<'w> World<'w> {
         self.modules[m].enums.iter().find(|e| e.name == name)
     }
 
+    /// The type of a unit parameter: a scalar, or `bytes` (a line unit's bytes state).
+    pub fn param_named(&self, m: usize, name: &str) -> Option<Ty> {
+        if name == "bytes" {
+            return Some(Ty::Bytes);
+        }
+        self.scalar_named(m, name)
+    }
+
     /// The type named by a parameter or enum base (`u8`, `bool`, an enum).
     pub fn scalar_named(&self, m: usize, name: &str) -> Option<Ty> {
         if let Some((bits, signed, _)) = builtin_int(name) {
@@ -307,7 +315,8 @@ impl<'w> World<'w> {
             guard += 1;
             for (mi, module) in self.modules.iter().enumerate() {
                 for u in &module.units {
-                    let mut uses = false;
+                    // A `bytes` parameter is kept in the unit like a field.
+                    let mut uses = u.params.iter().any(|p| p.ty == "bytes");
                     match &u.body {
                         UnitBody::Fields(fields) => {
                             for f in fields {

@@ -203,3 +203,34 @@ mod tests {
         assert_eq!(dec_before(b"x users", b"servers"), 0);
     }
 }
+
+/// Up to `N` bytes kept in place (a grammar's `state tag: bytes(N);`): set from
+/// a PDU, read by later ones, never allocating; a longer value is cut to `N`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ShortBytes<const N: usize> {
+    len: usize,
+    buf: [u8; N],
+}
+
+impl<const N: usize> Default for ShortBytes<N> {
+    fn default() -> Self {
+        ShortBytes { len: 0, buf: [0; N] }
+    }
+}
+
+impl<const N: usize> ShortBytes<N> {
+    pub fn set(&mut self, b: &[u8]) {
+        let n = b.len().min(N);
+        self.buf[..n].copy_from_slice(&b[..n]);
+        self.len = n;
+    }
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for ShortBytes<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
+    }
+}

@@ -34,6 +34,7 @@ impl Checker<'_> {
                 has_lines: a.items.iter().any(|i| i.lines.is_some()),
                 confirm: !a.confirm_never,
                 confirm_on,
+                stops: sets.iter().any(|s| s.op == crate::ast::SetOp::Stop),
                 states,
                 sets,
                 raws,

@@ -309,8 +309,9 @@ impl Checker<'_> {
 
     /// Converts an argument to a parameter of type `ty`.
     fn param_arg(&mut self, e: &Expr, ty: &str, sc: &Scope) -> Option<ParamArg> {
-        match self.w.scalar_named(self.m, ty) {
+        match self.w.param_named(self.m, ty) {
             Some(Ty::Bool) => Some(ParamArg::Bool(self.boolean(e, sc))),
+            Some(Ty::Bytes) => Some(ParamArg::Bytes(self.bytes_arg(e, sc))),
             Some(t @ Ty::Int { .. }) => Some(ParamArg::Int {
                 value: self.int(e, sc),
                 ty: t,
@@ -336,7 +337,7 @@ impl Checker<'_> {
             _ => {
                 self.err(
                     e.span,
-                    format!("parameter type `{ty}` must be an integer, bool or enum"),
+                    format!("parameter type `{ty}` must be an integer, bool, enum or bytes"),
                 );
                 None
             }

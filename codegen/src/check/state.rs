@@ -25,21 +25,62 @@ impl Checker<'_> {
                         overflow_weird: self.queue_overflow(attrs),
                     })
                 }
-                // One type keeps the design small: codes, counts, flags as 0/1.
-                None if s.ty.0 != "u64" => {
-                    self.err(s.ty.1, "a state variable is a `u64` or a `queue(N)`");
+                // Few types keep the design small: codes, counts, flags as 0/1, and short texts.
+                None if s.ty.0 != "u64" && s.bytes.is_none() => {
+                    self.err(s.ty.1, "a state variable is a `u64`, a `queue(N)` or `bytes(N)`");
                     continue;
                 }
                 None => None,
             };
+            if let Some(cap) = s.bytes {
+                if cap == 0 || cap > 4096 {
+                    self.err(s.span, "a bytes state holds 1 to 4096 bytes: `bytes(64)`");
+                    continue;
+                }
+            }
             vars.push(StateVar {
                 name: s.name.clone(),
                 init: s.init,
                 queue,
+                bytes: s.bytes,
             });
         }
         let mut sets = Vec::new();
         for s in &a.sets {
+            if matches!(s.op, SetOp::Stop | SetOp::Confirm) {
+                if s.op == SetOp::Confirm && a.confirm_never {
+                    self.err(s.span, "`confirm on` contradicts `confirm never`");
+                    continue;
+                }
+                if !self.parses(a, &s.unit.0) {
+                    self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
+                    continue;
+                }
+                if !s.var.0.is_empty() && !s.var.0.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+                    self.err(s.var.1, "`handoff` names an analyzer tag in upper case: `handoff SSL`");
+                    continue;
+                }
+                if let Some(span) = s.cond.as_ref().and_then(outside_the_pdu) {
+                    self.err(span, "a `stop`/`handoff`/`confirm on` condition reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`");
+                    continue;
+                }
+                let mut sc = Scope::new(Mode::Bind);
+                sc.vars.push(Var {
+                    name: s.binder.clone(),
+                    var: VarRef::Pdu,
+                    ty: Ty::Unit(self.m, s.unit.0.clone()),
+                    is_ref: true,
+                });
+                let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
+                sets.push(StateSet {
+                    unit: s.unit.0.clone(),
+                    var: s.var.0.clone(),
+                    value: crate::ir::Expr { kind: crate::ir::ExprKind::Int(0), ty: ExprTy::Int },
+                    op: s.op,
+                    cond,
+                });
+                continue;
+            }
             let Some(var) = vars.iter().find(|v| v.name == s.var.0) else {
                 self.err(s.var.1, format!("unknown state `{}`", s.var.0));
                 continue;
@@ -49,7 +90,7 @@ impl Checker<'_> {
                     self.err(s.var.1, format!("`{}` is a queue: `push` to it or `pop` it", s.var.0));
                     continue;
                 }
-                (SetOp::Push | SetOp::Pop, false) => {
+                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm, false) => {
                     self.err(s.var.1, format!("`{}` is not a queue: `set` it", s.var.0));
                     continue;
                 }
@@ -68,7 +109,7 @@ impl Checker<'_> {
                 let what = match s.op {
                     SetOp::Set => "a `set` value",
                     SetOp::Push => "a `push` value or condition",
-                    SetOp::Pop => "a `pop` condition",
+                    SetOp::Pop | SetOp::Stop | SetOp::Confirm => "a `pop` condition",
                 };
                 self.err(
                     span,
@@ -83,7 +124,11 @@ impl Checker<'_> {
                 ty: Ty::Unit(self.m, s.unit.0.clone()),
                 is_ref: true,
             });
-            let value = self.int(&s.value, &sc);
+            let value = if var.bytes.is_some() {
+                self.bytes_arg(&s.value, &sc)
+            } else {
+                self.int(&s.value, &sc)
+            };
             let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
             sets.push(StateSet {
                 unit: s.unit.0.clone(),
@@ -220,14 +265,15 @@ impl Checker<'_> {
     ) -> Option<Vec<String>> {
         let u = self.w.unit(self.m, &unit.0)?;
         let params = u.params.len();
-        if let Some(p) = u.params.iter().find(|p| p.ty != "u64") {
+        if let Some(p) = u.params.iter().find(|p| p.ty != "u64" && p.ty != "bytes") {
             let span = p.span;
             self.err(
                 span,
-                "a line unit's parameters take state variables, so they are `u64`",
+                "a line unit's parameters take state variables, so they are `u64` or `bytes`",
             );
             return None;
         }
+        let param_tys: Vec<(String, Span)> = u.params.iter().map(|p| (p.ty.clone(), p.span)).collect();
         if params != args.len() {
             self.err(
                 unit.1,
@@ -240,9 +286,15 @@ impl Checker<'_> {
             return None;
         }
         let mut out = Vec::new();
-        for (name, span) in args {
-            if !a.states.iter().any(|s| s.name == *name) {
+        for ((name, span), (pty, _)) in args.iter().zip(&param_tys) {
+            let Some(s) = a.states.iter().find(|s| s.name == *name) else {
                 self.err(*span, format!("unknown state `{name}`"));
+                return None;
+            };
+            let is_bytes = s.bytes.is_some();
+            if is_bytes != (pty == "bytes") {
+                let (have, want) = if is_bytes { ("bytes", "u64") } else { ("an integer", "bytes") };
+                self.err(*span, format!("state `{name}` is {have}, but the parameter is `{want}`"));
                 return None;
             }
             out.push(name.clone());

@@ -78,10 +78,10 @@ impl Checker<'_> {
             if !names.insert(p.name.clone()) {
                 self.err(p.span, format!("duplicate name `{}`", p.name));
             }
-            if self.w.scalar_named(self.m, &p.ty).is_none() {
+            if self.w.param_named(self.m, &p.ty).is_none() {
                 self.err(
                     p.span,
-                    format!("parameter type `{}` must be an integer, bool or enum", p.ty),
+                    format!("parameter type `{}` must be an integer, bool, enum or bytes", p.ty),
                 );
             }
         }
@@ -105,7 +105,7 @@ impl Checker<'_> {
         let mut sc = Scope::new(Mode::Parse);
         let mut params = Vec::new();
         for p in &u.params {
-            let Some(t) = self.w.scalar_named(self.m, &p.ty) else {
+            let Some(t) = self.w.param_named(self.m, &p.ty) else {
                 continue;
             };
             params.push((p.name.clone(), t.clone()));

@@ -44,7 +44,13 @@ impl Emitter<'_> {
         let mut gap_arms = Vec::new();
         let mut eof_arms = Vec::new();
         let mut line_configs = Vec::new();
-        let has_state = !a.states.is_empty();
+        let has_state = !a.states.is_empty() || !a.sets.is_empty();
+        // After `stop`/`handoff` nothing more of the connection is parsed.
+        let stop_check = if a.stops {
+            quote!(if state.stopped.is_some() { return; })
+        } else {
+            quote!()
+        };
         let state_ty = format_ident!("{}State", camel(&a.name));
         // Analyzers without `state` keep their exact former shape.
         let state_arg = if has_state { quote!(, state) } else { quote!() };
@@ -191,6 +197,7 @@ impl Emitter<'_> {
                     #[allow(unused_variables)]
                     fn end_of_data(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool) {
                         let #an { item, limits, first, lines #state_arg, .. } = self;
+                        #stop_check
                         match *item {
                             #(#eof_arms)*
                             _ => {}
@@ -237,6 +244,7 @@ impl Emitter<'_> {
                 #[allow(unused_variables)]
                 fn deliver(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
                     let #an { item, limits, framers, first #lines_pat #state_arg } = self;
+                    #stop_check
                     match *item {
                         #(#deliver_arms)*
                         _ => {}
@@ -558,10 +566,17 @@ fn pdu_handler(
         ),
         None => (quote!(), quote!(), quote!()),
     };
+    let stop_guard = match (state.stops, raw.is_some()) {
+        (false, _) => quote!(),
+        (true, true) => quote!(if state.stopped.is_some() { return 0; }),
+        (true, false) => quote!(if state.stopped.is_some() { return; }),
+    };
     let StateTokens {
+        prelude,
         param,
         args,
         update,
+        ..
     } = state;
     // `confirm never;`: a parsed PDU says nothing about the protocol (Zeek's Finger, Ident).
     let confirm = if confirm {
@@ -574,9 +589,11 @@ fn pdu_handler(
     quote! {
                 #[allow(unused_mut, unused_variables)]
                 fn #h(limits: &Limits, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, mut is_orig: bool, data: &[u8], first: &mut bool #param) #ret_ty {
+                    #stop_guard
                     let resp_port = cx.conn.id().resp_p.number;
                     let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
                     let mut cur = ::netpac_runtime::parse::Cursor::new(data);
+                    #prelude
                     let parsed = #un::parse(&mut cur, &mut pcx, limits #args);
                     #flip
                     #update
@@ -621,6 +638,10 @@ fn pdu_handler(
 /// arguments and the `set` updates after a parse (all empty without state).
 #[derive(Default)]
 pub(super) struct StateTokens {
+    /// The analyzer can stop (`stop`/`handoff`): the handler parses nothing after.
+    pub(super) stops: bool,
+    /// Statements before the parse (copies of bytes state passed as arguments).
+    pub(super) prelude: TokenStream,
     pub(super) param: TokenStream,
     pub(super) args: TokenStream,
     pub(super) update: TokenStream,
@@ -629,7 +650,9 @@ pub(super) struct StateTokens {
 /// Whether parsed PDUs of `unit` confirm the protocol (`confirm never;`, `confirm on U;`;
 /// `confirm on orig;` is decided per direction by the lines item).
 fn confirms(a: &Analyzer, unit: &str) -> bool {
-    a.confirm && (a.confirm_on.is_empty() || a.confirm_on.iter().any(|u| u == unit))
+    // `confirm on r: Unit where cond;` confirms from the state updates instead.
+    let conditional = a.sets.iter().any(|s| s.op == crate::ast::SetOp::Confirm);
+    a.confirm && !conditional && (a.confirm_on.is_empty() || a.confirm_on.iter().any(|u| u == unit))
 }
 
 /// `bind_<unit>` and `bind_error_<unit>` of the unit events bind to.

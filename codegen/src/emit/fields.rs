@@ -163,6 +163,7 @@ impl Emitter<'_> {
         let cur = cx.cursor();
         match a {
             ParamArg::Bool(e) => self.boolean(e, cx),
+            ParamArg::Bytes(e) => self.bytes_arg(e, cx),
             ParamArg::Int { value, ty } => {
                 let v = self.int(value, cx);
                 let t = self.rust_ty(ty);

@@ -15,32 +15,44 @@ impl Emitter<'_> {
         a: &Analyzer,
         ty: &Ident,
     ) -> (TokenStream, TokenStream, TokenStream) {
-        if a.states.is_empty() {
+        if a.states.is_empty() && a.sets.is_empty() {
             return (quote!(), quote!(), quote!());
         }
-        let names: Vec<Ident> = a.states.iter().map(|s| ident(&s.name)).collect();
-        // A queue is a FIFO of u64 values; every other variable is a u64.
-        let types: Vec<TokenStream> = a
+        let mut names: Vec<Ident> = a.states.iter().map(|s| ident(&s.name)).collect();
+        // A queue is a FIFO of u64 values; a bytes variable holds up to N bytes in place;
+        // every other variable is a u64.
+        let mut types: Vec<TokenStream> = a
             .states
             .iter()
-            .map(|s| match s.queue {
-                Some(_) => quote!(::std::collections::VecDeque<u64>),
-                None => quote!(u64),
+            .map(|s| match (&s.queue, s.bytes) {
+                (Some(_), _) => quote!(::std::collections::VecDeque<u64>),
+                (None, Some(cap)) => {
+                    let cap = Literal::usize_unsuffixed(cap as usize);
+                    quote!(::netpac_runtime::text::ShortBytes<#cap>)
+                }
+                (None, None) => quote!(u64),
             })
             .collect();
-        let inits: Vec<TokenStream> = a
+        let mut inits: Vec<TokenStream> = a
             .states
             .iter()
-            .map(|s| match s.queue {
-                Some(_) => quote!(::std::collections::VecDeque::new()),
-                None => {
+            .map(|s| match (&s.queue, s.bytes) {
+                (Some(_), _) => quote!(::std::collections::VecDeque::new()),
+                (None, Some(_)) => quote!(::netpac_runtime::text::ShortBytes::default()),
+                (None, None) => {
                     let v = Literal::u64_unsuffixed(s.init);
                     quote!(#v)
                 }
             })
             .collect();
+        // `stop` / `handoff TAG`: `Some("")` / `Some("TAG")` once the analyzer stopped parsing.
+        if a.stops {
+            names.push(format_ident!("stopped"));
+            types.push(quote!(::std::option::Option<&'static str>));
+            inits.push(quote!(::std::option::Option::None));
+        }
         let doc = format!(
-            " The `{}` analyzer's connection state (`state` items).",
+            " The `{}` analyzer's connection state (`state` items; `stopped` is the analyzer tag a `handoff` named, or empty after a `stop`).",
             a.name
         );
         (
@@ -66,28 +78,55 @@ impl Emitter<'_> {
     /// variables) as the unit's arguments, and the `on x: unit set ..` updates,
     /// applied in declaration order after a parse that succeeded.
     pub(super) fn state_tokens(&self, a: &Analyzer, unit: &str, args: &[String]) -> StateTokens {
-        if a.states.is_empty() {
+        if a.states.is_empty() && a.sets.is_empty() {
             return StateTokens::default();
         }
         let ty = format_ident!("{}State", crate::ident::camel(&a.name));
-        // A queue passed to a line unit is its oldest value (0 when empty).
-        let args = args.iter().map(|n| {
-            let is_queue = a.states.iter().any(|s| s.name == *n && s.queue.is_some());
-            let n = ident(n);
-            if is_queue {
-                quote!(state.#n.front().copied().unwrap_or(0))
-            } else {
-                quote!(state.#n)
-            }
-        });
+        // A queue passed to a line unit is its oldest value (0 when empty). A bytes
+        // variable is copied out first: the PDU may keep it while `set`s change the state.
+        let mut prelude = TokenStream::new();
+        let args: Vec<TokenStream> = args
+            .iter()
+            .map(|n| {
+                let var = a.states.iter().find(|s| s.name == *n);
+                let is_queue = var.is_some_and(|s| s.queue.is_some());
+                let is_bytes = var.is_some_and(|s| s.bytes.is_some());
+                let id = ident(n);
+                if is_queue {
+                    quote!(state.#id.front().copied().unwrap_or(0))
+                } else if is_bytes {
+                    let copy = format_ident!("state_{}", n);
+                    prelude.extend(quote!(let #copy = state.#id;));
+                    quote!(#copy.as_slice())
+                } else {
+                    quote!(state.#id)
+                }
+            })
+            .collect();
         let sets: Vec<TokenStream> = a
             .sets
             .iter()
             .filter(|s| s.unit == unit)
             .map(|s| {
-                let var = ident(&s.var);
-                let value = self.int(&s.value, &Cx::Bind);
+                // `stop`, `handoff` and `confirm on` name no variable.
+                let var = if matches!(s.op, SetOp::Stop | SetOp::Confirm) {
+                    format_ident!("stopped")
+                } else {
+                    ident(&s.var)
+                };
+                let is_bytes = a.states.iter().any(|v| v.name == s.var && v.bytes.is_some());
+                let value = if is_bytes {
+                    self.bytes_arg(&s.value, &Cx::Bind)
+                } else {
+                    self.int(&s.value, &Cx::Bind)
+                };
                 let update = match s.op {
+                    SetOp::Confirm => quote!(cx.confirm();),
+                    SetOp::Stop => {
+                        let tag = &s.var;
+                        quote!(state.stopped = ::std::option::Option::Some(#tag);)
+                    }
+                    SetOp::Set if is_bytes => quote!(state.#var.set(#value);),
                     SetOp::Set => quote!(state.#var = #value;),
                     SetOp::Pop => quote!(state.#var.pop_front();),
                     SetOp::Push => {
@@ -131,6 +170,8 @@ impl Emitter<'_> {
             }
         };
         StateTokens {
+            stops: a.stops,
+            prelude,
             param: quote!(, state: &mut #ty),
             args: quote!(#(, #args)*),
             update,

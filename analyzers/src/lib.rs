@@ -24,6 +24,7 @@ pub mod pop3;
 pub mod radius;
 pub mod smtp;
 pub mod syslog;
+pub mod xmpp;
 
 use netpac_runtime::analyzer::Registry;
 use netpac_runtime::engine::Config;
@@ -48,6 +49,7 @@ pub fn registry() -> Registry {
     modbus::register(&mut reg);
     pop3::register(&mut reg);
     smtp::register(&mut reg);
+    xmpp::register(&mut reg);
     reg
 }
 
@@ -72,6 +74,7 @@ pub fn event_names() -> Vec<&'static str> {
         modbus::EVENT_NAMES,
         pop3::EVENT_NAMES,
         smtp::EVENT_NAMES,
+        xmpp::EVENT_NAMES,
     ] {
         names.extend_from_slice(list);
     }

@@ -871,6 +871,10 @@ pub struct LinesItem {
     /// `&eol(...)`: which bare terminators end a line (CRLF always does).
     pub cr_is_eol: bool,
     pub lf_is_eol: bool,
+    /// `&delimiter(b">")`: pieces end at that byte instead of at line ends.
+    pub delimiter: Option<u8>,
+    /// `&skip_partial`: connections whose start was not seen are not parsed.
+    pub skip_partial: bool,
 }
 
 /// DPD patterns (orig, resp).

@@ -37,6 +37,9 @@ pub struct LineConfig {
     pub lf_is_eol: bool,
     /// The first NUL is dropped with weird `NUL_in_line` (Zeek's `SetIsNULSensitive`).
     pub nul_weird: bool,
+    /// Pieces end at this byte instead (dropped like a line end); CR, LF and NUL are
+    /// data (a grammar's `&delimiter(b">")`: XMPP's XML tokens).
+    pub delimiter: Option<u8>,
 }
 
 impl Default for LineConfig {
@@ -46,6 +49,7 @@ impl Default for LineConfig {
             cr_is_eol: true,
             lf_is_eol: true,
             nul_weird: false,
+            delimiter: None,
         }
     }
 }
@@ -163,6 +167,9 @@ impl Lines {
     ) {
         let flagged = &mut self.flagged;
         let side = &mut self.sides[ix(is_orig)];
+        if let Some(delimiter) = side.cfg.delimiter {
+            return deliver_delimited(side, delimiter, data, on);
+        }
         let mut s = Scan { data, run: 0 };
         let mut i = 0;
         while i < data.len() {
@@ -269,10 +276,46 @@ impl Lines {
 
     /// The direction ended: a partial line is delivered as if an LF followed (Zeek's `EndpointEOF`).
     pub fn end_of_data(&mut self, is_orig: bool, on: &mut dyn FnMut(LineEvent<'_>)) {
-        if self.has_partial_line(is_orig) {
-            self.deliver(is_orig, b"\n", on);
+        if !self.has_partial_line(is_orig) {
+            return;
+        }
+        let side = &mut self.sides[ix(is_orig)];
+        match side.cfg.delimiter {
+            Some(d) => self.deliver(is_orig, &[d], on),
+            None => self.deliver(is_orig, b"\n", on),
         }
     }
+}
+
+/// Delimiter framing: a piece ends at `delimiter` (not included) or at `max_line`
+/// bytes (weird `contentline_size_exceeded`, the piece delivered cut, as lines are).
+fn deliver_delimited(
+    side: &mut Side,
+    delimiter: u8,
+    data: &[u8],
+    on: &mut dyn FnMut(LineEvent<'_>) -> u64,
+) {
+    let mut s = Scan { data, run: 0 };
+    let mut i = 0;
+    while i < data.len() {
+        let room = side.cfg.max_line.saturating_sub(s.len(side, i));
+        if room == 0 {
+            let _ = on(LineEvent::Weird("contentline_size_exceeded"));
+            s.emit(side, i, on);
+            s.run = i;
+            continue;
+        }
+        let end = data.len().min(i.saturating_add(room));
+        match data[i..end].iter().position(|&b| b == delimiter) {
+            Some(n) => {
+                s.emit(side, i + n, on);
+                i += n + 1;
+                s.run = i;
+            }
+            None => i = end,
+        }
+    }
+    side.pending.extend_from_slice(&data[s.run.min(data.len())..]);
 }
 
 impl Scan<'_> {

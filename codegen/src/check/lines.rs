@@ -50,9 +50,14 @@ impl Checker<'_> {
             nul_weird: [false, false],
             cr_is_eol: true,
             lf_is_eol: true,
+            delimiter: None,
+            skip_partial: false,
         };
         for a in &item.attrs {
             self.lines_attr(a, &mut out);
+        }
+        if out.delimiter.is_some() && (out.orig_raw.is_some() || out.resp_raw.is_some()) {
+            self.err(item.span, "`&delimiter` pieces cannot switch to raw bytes: leave out `raw:` units");
         }
         Some(out)
     }
@@ -129,9 +134,22 @@ impl Checker<'_> {
                     out.lf_is_eol = ends.iter().any(|e| e == "lf");
                 }
             }
+            "skip_partial" => {
+                if a.value.is_some() || !a.args.is_empty() {
+                    self.err(a.span, "`&skip_partial` takes no value");
+                }
+                out.skip_partial = true;
+            }
+            "delimiter" => match (a.args.as_slice(), a.value.is_some()) {
+                ([arg], false) if arg.name.is_none() => match &arg.expr.kind {
+                    ExprKind::Bytes(b) if b.len() == 1 => out.delimiter = Some(b[0]),
+                    _ => self.err(arg.span, "`&delimiter` takes one byte: `&delimiter(b\">\")`"),
+                },
+                _ => self.err(a.span, "`&delimiter` takes one byte: `&delimiter(b\">\")`"),
+            },
             other => self.err(
                 a.span,
-                format!("unknown attribute `&{other}` for `lines(...)`: expected `&skip_empty`, `&nul_weird(..)` or `&eol(..)`"),
+                format!("unknown attribute `&{other}` for `lines(...)`: expected `&skip_empty`, `&skip_partial`, `&nul_weird(..)`, `&eol(..)` or `&delimiter(..)`"),
             ),
         }
     }

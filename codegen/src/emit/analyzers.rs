@@ -385,23 +385,36 @@ impl Emitter<'_> {
         };
         let (cr, lf) = (l.cr_is_eol, l.lf_is_eol);
         let [nul_orig, nul_resp] = l.nul_weird;
+        let delimiter = match l.delimiter {
+            Some(b) => {
+                let b = Literal::u8_suffixed(b);
+                quote!(::std::option::Option::Some(#b))
+            }
+            None => quote!(::std::option::Option::None),
+        };
         let config = quote! {
             #idx => ::netpac_runtime::lines::Lines::new(
-                ::netpac_runtime::lines::LineConfig { max_line: #max_line, cr_is_eol: #cr, lf_is_eol: #lf, nul_weird: #nul_orig },
-                ::netpac_runtime::lines::LineConfig { max_line: #max_line, cr_is_eol: #cr, lf_is_eol: #lf, nul_weird: #nul_resp },
+                ::netpac_runtime::lines::LineConfig { max_line: #max_line, cr_is_eol: #cr, lf_is_eol: #lf, nul_weird: #nul_orig, delimiter: #delimiter },
+                ::netpac_runtime::lines::LineConfig { max_line: #max_line, cr_is_eol: #cr, lf_is_eol: #lf, nul_weird: #nul_resp, delimiter: #delimiter },
             ),
+        };
+        // `&skip_partial`: a connection whose start was not seen is not parsed (Zeek's IMAP, XMPP).
+        let partial = if l.skip_partial {
+            quote!(if cx.conn.is_partial() { return; })
+        } else {
+            quote!()
         };
         let (arm, eof) = if has_raw {
             (
-                quote!(#idx => lines.deliver_switching(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),),
-                quote!(#idx => lines.end_of_data(is_orig, &mut |e| {
+                quote!(#idx => { #partial lines.deliver_switching(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)) }),
+                quote!(#idx => { #partial lines.end_of_data(is_orig, &mut |e| {
                     #route(limits, cx, is_orig, e, first #state_arg);
-                }),),
+                }) }),
             )
         } else {
             (
-                quote!(#idx => lines.deliver(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),),
-                quote!(#idx => lines.end_of_data(is_orig, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)),),
+                quote!(#idx => { #partial lines.deliver(is_orig, data, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)) }),
+                quote!(#idx => { #partial lines.end_of_data(is_orig, &mut |e| #route(limits, cx, is_orig, e, first #state_arg)) }),
             )
         };
         (arm, eof, config)

@@ -224,3 +224,38 @@ fn directions_are_framed_apart_and_flags_are_per_connection() {
         ]
     );
 }
+
+#[test]
+fn a_delimiter_ends_pieces_and_crlf_and_nul_are_data() {
+    let cfg = LineConfig {
+        delimiter: Some(b'>'),
+        ..LineConfig::default()
+    };
+    assert_eq!(
+        frame_with(cfg, &[b"<a x='1'>\r\n<b", b"/><c\0>tail"], true),
+        [
+            "line \"<a x='1'\"",
+            "line \"\\r\\n<b/\"",
+            "line \"<c\\0\"",
+            "line \"tail\""
+        ]
+    );
+}
+
+#[test]
+fn a_delimited_piece_is_cut_at_the_limit() {
+    let cfg = LineConfig {
+        delimiter: Some(b'>'),
+        max_line: 4,
+        ..LineConfig::default()
+    };
+    assert_eq!(
+        frame_with(cfg, &[b"abcdef>", b"gh>"], false),
+        [
+            "weird contentline_size_exceeded",
+            "line \"abcd\"",
+            "line \"ef\"",
+            "line \"gh\""
+        ]
+    );
+}

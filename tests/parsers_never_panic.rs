@@ -229,8 +229,8 @@ proptest! {
         use netpac_runtime::event::{Events, Recorded, RecordingSink};
         use netpac_runtime::zeek::Time;
         let lim = netpac_analyzers::ftp::Limits::default();
-        check!(netpac_analyzers::ftp::Request<'_>, &lim, &data, pending, 0, pending);
-        check!(netpac_analyzers::ftp::Reply<'_>, &lim, &data, pending, pending, 0);
+        check!(netpac_analyzers::ftp::Request<'_>, &lim, &data, pending, pending);
+        check!(netpac_analyzers::ftp::Reply<'_>, &lim, &data, pending, pending);
         // The whole analyzer over lines, with multi-line reply state carried across them.
         let at = split.min(data.len());
         let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 21, "CFtp");
@@ -303,7 +303,7 @@ proptest! {
         use netpac_runtime::event::{Events, Recorded, RecordingSink};
         use netpac_runtime::zeek::Time;
         let lim = netpac_analyzers::irc::Limits::default();
-        check!(netpac_analyzers::irc::Line<'_>, &lim, &data, 0, invalid);
+        check!(netpac_analyzers::irc::Line<'_>, &lim, &data, invalid);
         // The whole analyzer with every event subscribed (the bindings' word cuts run).
         let at = split.min(data.len());
         let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 6667, "CIrc");
@@ -317,7 +317,7 @@ proptest! {
         }
         a.end_of_data(&mut cx, true);
         a.end_of_data(&mut cx, false);
-        prop_assert!(a.state.starttls <= 1);
+        prop_assert!(a.state.stopped.is_none_or(|tag| tag == "SSL"));
     }
 
     #[test]
@@ -388,6 +388,35 @@ proptest! {
         for (a, tag, d) in analyzers.iter_mut() {
             let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, tag);
             a.deliver(&mut cx, is_orig, d);
+        }
+    }
+
+    #[test]
+    fn ident_imap_and_xmpp_analyzers_never_panic(
+        data in proptest::collection::vec(prop_oneof![Just(b'<'), Just(b'>'), Just(b':'), Just(b','), Just(b' '), Just(b'\n'), Just(b'*'), Just(b'/'), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_analyzers::{ident, imap, xmpp};
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 143, "CText");
+        let analyzers: Vec<(&'static str, Box<dyn Analyzer>)> = vec![
+            ("IDENT", Box::new(ident::IDENTAnalyzer::new(0, ident::Limits::default()))),
+            ("IMAP", Box::new(imap::IMAPAnalyzer::new(0, imap::Limits::default()))),
+            ("XMPP", Box::new(xmpp::XMPPAnalyzer::new(0, xmpp::Limits::default()))),
+        ];
+        for (tag, mut a) in analyzers {
+            let mut events = Events::new();
+            events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+            let mut weirds = Vec::new();
+            let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, tag);
+            for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..]), (false, &data[..at])] {
+                a.deliver(&mut cx, is_orig, d);
+            }
+            a.end_of_data(&mut cx, true);
+            a.end_of_data(&mut cx, false);
         }
     }
 }

@@ -524,6 +524,8 @@ pub enum ExprKind {
     Ipv4(Box<Expr>),
     /// `tcp_port(n)` / `udp_port(n)`: Zeek's `port` (0 when `n` is past 65535).
     Port(Box<Expr>, Transport),
+    /// `endpoint(addr, n)`: an address and port for `expect ... to` (none when `n` is past 65535).
+    Endpoint(Box<ZValue>, Box<Expr>),
     /// Stands for an expression that failed to check.
     Invalid,
 }

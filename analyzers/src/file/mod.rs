@@ -2,7 +2,7 @@
 //! 1024 bytes of the stream (both directions, in arrival order) are kept, and
 //! `file_transferred` reports them with the MIME type their magic gives, once
 //! the buffer is full or, if it never fills, when the connection ends.
-//! `grammars/file.evt` declares the analyzers (FTP_DATA) that use it.
+//! `grammars/file.evt` declares the analyzers (FTP_DATA, IRC_DATA) that use it.
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/npac_file.rs"));
@@ -78,5 +78,10 @@ impl Analyzer for FileAnalyzer {
 
 /// Constructor named by `grammars/file.evt` for FTP_DATA.
 pub fn new_ftp_data() -> Box<dyn Analyzer> {
+    Box::new(FileAnalyzer::default())
+}
+
+/// Zeek's IRC_Data: the same File_Analyzer on a DCC transfer.
+pub fn new_irc_data() -> Box<dyn Analyzer> {
     Box::new(FileAnalyzer::default())
 }

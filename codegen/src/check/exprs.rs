@@ -623,6 +623,18 @@ impl Checker<'_> {
                 let n = self.int(&args[0], sc);
                 typed(K::Ipv4(boxed(n)), ExprTy::Zeek(ZTy::Addr))
             }
+            "endpoint" if bind => {
+                if !arity(self, 2) {
+                    return invalid();
+                }
+                let a = self.expr(&args[0], sc);
+                let conv = self.convert_z(&a.ty, &ZTy::Addr, args[0].span);
+                let p = self.int(&args[1], sc);
+                typed(
+                    K::Endpoint(Box::new(ZValue { expr: a, conv }), boxed(p)),
+                    ExprTy::Zeek(ZTy::Endpoint),
+                )
+            }
             "tcp_port" | "udp_port" if bind => {
                 if !arity(self, 1) {
                     return invalid();

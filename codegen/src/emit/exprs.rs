@@ -289,6 +289,12 @@ impl Emitter<'_> {
                 // The low 32 bits, as Zeek's IRC analyzer builds a DCC host in a uint32_t.
                 quote!(::std::net::IpAddr::from(::std::net::Ipv4Addr::from((#n & 0xffff_ffff) as u32)))
             }
+            ExprKind::Endpoint(a, p) => {
+                let t = self.expr(&a.expr, cx);
+                let a = self.convert_z(t, &a.expr.ty, &a.conv);
+                let p = self.int(p, cx);
+                quote!(u16::try_from(#p).ok().map(|p| ::netpac_runtime::expected::Endpoint { h: #a, p }))
+            }
             ExprKind::Port(n, proto) => {
                 let n = self.int(n, cx);
                 let proto = match proto {

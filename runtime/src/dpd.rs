@@ -13,10 +13,82 @@
 //!
 //! Everything is bounded: matching looks at most [`MATCH_WINDOW`] bytes of
 //! each direction, and the state is dropped once every signature is decided.
+//!
+//! Each pattern is a DFA run over a direction's bytes as they arrive: a
+//! connection keeps one DFA state per open pattern, so every byte is looked at
+//! once per pattern, and a pattern is given up at the first byte that rules it
+//! out (most connections fail every signature within a few bytes).
 
 use crate::analyzer::AnalyzerSpec;
 use crate::zeek::Proto;
-use regex::bytes::Regex;
+use regex_automata::dfa::{dense, Automaton, StartKind};
+use regex_automata::util::primitives::StateID;
+use regex_automata::util::{start, syntax};
+use regex_automata::Anchored;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// An anchored pattern as a DFA, and the state it starts in.
+struct Pattern {
+    dfa: Arc<dense::DFA<Vec<u32>>>,
+    start: StateID,
+}
+
+/// Every pattern is compiled once per process (engines are made often in tests).
+fn compiled(p: &'static str) -> Result<Arc<dense::DFA<Vec<u32>>>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, Arc<dense::DFA<Vec<u32>>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(d) = cache.lock().map_err(|e| e.to_string())?.get(p) {
+        return Ok(Arc::clone(d));
+    }
+    // `(?s-u)`: `.` matches any byte, classes are bytes, not UTF-8.
+    let dfa = dense::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(dense::Config::new().start_kind(StartKind::Anchored))
+        .build(&format!("(?s-u)(?:{p})"))
+        .map_err(|e| e.to_string())?;
+    let dfa = Arc::new(dfa);
+    cache
+        .lock()
+        .map_err(|e| e.to_string())?
+        .insert(p, Arc::clone(&dfa));
+    Ok(dfa)
+}
+
+impl Pattern {
+    fn new(p: &'static str) -> Result<Pattern, String> {
+        let dfa = compiled(p)?;
+        let start = dfa
+            .start_state(&start::Config::new().anchored(Anchored::Yes))
+            .map_err(|e| e.to_string())?;
+        Ok(Pattern { dfa, start })
+    }
+
+    /// Runs `data` from `state`: whether a match ended in it (or at its end),
+    /// else the state reached (`None` once no match can come any more).
+    fn run(&self, mut state: StateID, data: &[u8]) -> Step {
+        for &b in data {
+            state = self.dfa.next_state(state, b);
+            // Match states come one byte after the match ends.
+            if self.dfa.is_match_state(state) {
+                return Step::Matched;
+            }
+            if self.dfa.is_dead_state(state) {
+                return Step::Failed;
+            }
+        }
+        if self.dfa.is_match_state(self.dfa.next_eoi_state(state)) {
+            return Step::Matched;
+        }
+        Step::Open(state)
+    }
+}
+
+enum Step {
+    Matched,
+    Failed,
+    Open(StateID),
+}
 
 /// Zeek's `dpd_buffer_size`: bytes kept (both directions) for replay.
 pub const BUFFER_SIZE: usize = 1024;
@@ -29,7 +101,7 @@ struct Compiled {
     spec: AnalyzerSpec,
     either: bool,
     /// Index 0: originator, 1: responder.
-    pats: [Option<Regex>; 2],
+    pats: [Option<Pattern>; 2],
 }
 
 /// The compiled signatures of every registered analyzer.
@@ -50,12 +122,11 @@ impl Detector {
         let mut sigs = Vec::new();
         for spec in specs {
             let Some(sig) = spec.signature else { continue };
-            let compile = |p: Option<&'static str>| -> Result<Option<Regex>, BadSignature> {
+            let compile = |p: Option<&'static str>| -> Result<Option<Pattern>, BadSignature> {
                 p.map(|p| {
-                    // `(?s-u)`: `.` matches any byte, classes are bytes, not UTF-8.
-                    Regex::new(&format!("(?s-u)\\A(?:{p})")).map_err(|e| BadSignature {
+                    Pattern::new(p).map_err(|error| BadSignature {
                         tag: spec.tag,
-                        error: e.to_string(),
+                        error,
                     })
                 })
                 .transpose()
@@ -88,7 +159,7 @@ impl Detector {
                 side: s.pats.each_ref().map(|p| match (p, s.either) {
                     (None, false) => Side::Matched,
                     (None, true) => Side::Failed,
-                    (Some(_), _) => Side::Open,
+                    (Some(p), _) => Side::Open(p.start),
                 }),
                 either: s.either,
             })
@@ -99,7 +170,7 @@ impl Detector {
         Some(Box::new(Dpd {
             proto,
             candidates,
-            prefix: [Vec::new(), Vec::new()],
+            seen: [0, 0],
             replay: Vec::new(),
             chunks: Vec::new(),
             buffering: true,
@@ -118,46 +189,55 @@ impl Detector {
     ) -> Found {
         let d = usize::from(!is_orig);
         let mut found = Found::default();
-        // The window to match: the direction's stream prefix (TCP) or this datagram (UDP).
-        let window: &[u8] = if st.proto == Proto::Tcp {
-            let room = MATCH_WINDOW.saturating_sub(st.prefix[d].len());
-            st.prefix[d].extend_from_slice(&data[..data.len().min(room)]);
-            &st.prefix[d]
+        // What a pattern may look at: the rest of the direction's window (TCP; the
+        // state carries over between deliveries) or this datagram (UDP, from the start).
+        let (window, window_full) = if st.proto == Proto::Tcp {
+            let room = MATCH_WINDOW.saturating_sub(st.seen[d]);
+            let n = data.len().min(room);
+            st.seen[d] += n;
+            (&data[..n], st.seen[d] >= MATCH_WINDOW)
         } else {
-            &data[..data.len().min(MATCH_WINDOW)]
+            (&data[..data.len().min(MATCH_WINDOW)], true)
         };
-        let window_full = st.proto == Proto::Udp || window.len() >= MATCH_WINDOW;
         for c in st.candidates.iter_mut() {
-            if c.side[d] != Side::Open {
+            let Side::Open(state) = c.side[d] else {
                 continue;
-            }
+            };
             let sig = &self.sigs[usize::from(c.sig)];
             let pat = sig.pats[d].as_ref().expect("open sides have a pattern");
-            if pat.is_match(window) {
-                // With `or` each direction is a signature of its own, as in Zeek: its
-                // match attaches, or is late, whatever the other direction does.
-                let complete = if c.either {
-                    c.side[d] = Side::Done;
-                    true
-                } else {
-                    c.side[d] = Side::Matched;
-                    let both = c.side[1 - d] == Side::Matched;
-                    if both {
-                        c.side = [Side::Done, Side::Done];
-                    }
-                    both
-                };
-                if complete {
-                    let spec = sig.spec;
-                    if st.buffering && !attached(spec.tag) {
-                        found.attach.push(spec);
-                    } else if !st.buffering {
-                        found.late.push(spec.tag);
+            let from = if st.proto == Proto::Udp { pat.start } else { state };
+            match pat.run(from, window) {
+                Step::Matched => {
+                    // With `or` each direction is a signature of its own, as in Zeek: its
+                    // match attaches, or is late, whatever the other direction does.
+                    let complete = if c.either {
+                        c.side[d] = Side::Done;
+                        true
+                    } else {
+                        c.side[d] = Side::Matched;
+                        let both = c.side[1 - d] == Side::Matched;
+                        if both {
+                            c.side = [Side::Done, Side::Done];
+                        }
+                        both
+                    };
+                    if complete {
+                        let spec = sig.spec;
+                        if st.buffering && !attached(spec.tag) {
+                            found.attach.push(spec);
+                        } else if !st.buffering {
+                            found.late.push(spec.tag);
+                        }
                     }
                 }
-            } else if window_full {
                 // More bytes cannot help an anchored pattern past the window.
-                c.side[d] = Side::Failed;
+                Step::Failed => c.side[d] = Side::Failed,
+                Step::Open(_) if window_full => c.side[d] = Side::Failed,
+                Step::Open(next) => {
+                    if st.proto == Proto::Tcp {
+                        c.side[d] = Side::Open(next);
+                    }
+                }
             }
         }
         st.candidates.retain(|c| !c.decided());
@@ -187,7 +267,7 @@ impl Detector {
     pub fn gap(&self, st: &mut Dpd, is_orig: bool) {
         let d = usize::from(!is_orig);
         for c in st.candidates.iter_mut() {
-            if c.side[d] == Side::Open {
+            if matches!(c.side[d], Side::Open(_)) {
                 c.side[d] = Side::Failed;
             }
         }
@@ -200,7 +280,8 @@ impl Detector {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
-    Open,
+    /// Still possible; the pattern's DFA state after the bytes seen so far.
+    Open(StateID),
     Matched,
     Failed,
     Done,
@@ -216,7 +297,7 @@ impl Candidate {
     /// Nothing more can come of it: matched, or no match can come any more.
     fn decided(&self) -> bool {
         if self.either {
-            !self.side.contains(&Side::Open)
+            !self.side.iter().any(|s| matches!(s, Side::Open(_)))
         } else {
             self.side.contains(&Side::Failed) || self.side == [Side::Done, Side::Done]
         }
@@ -227,7 +308,8 @@ impl Candidate {
 pub struct Dpd {
     proto: Proto,
     candidates: Vec<Candidate>,
-    prefix: [Vec<u8>; 2],
+    /// Bytes of each direction the patterns have looked at (TCP).
+    seen: [usize; 2],
     replay: Vec<u8>,
     /// (is_orig, start, end) into `replay`, in arrival order.
     chunks: Vec<(bool, usize, usize)>,

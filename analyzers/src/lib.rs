@@ -20,6 +20,7 @@ pub mod modbus;
 pub mod ntp;
 pub mod pop3;
 pub mod radius;
+pub mod sip;
 pub mod smtp;
 pub mod syslog;
 
@@ -34,6 +35,7 @@ pub fn registry() -> Registry {
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
     radius::register(&mut reg);
+    sip::register(&mut reg);
     syslog::register(&mut reg);
     dns::register(&mut reg);
     file::register(&mut reg);
@@ -56,6 +58,7 @@ pub fn event_names() -> Vec<&'static str> {
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
         radius::EVENT_NAMES,
+        sip::EVENT_NAMES,
         syslog::EVENT_NAMES,
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
@@ -94,4 +97,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(ntp::log::NtpLogger::sink());
     events.subscribe(radius::log::RadiusLogger::sink());
     events.subscribe(syslog::log::SyslogLogger::sink());
+    events.subscribe(sip::log::SipLogger::sink());
 }

@@ -91,6 +91,10 @@ impl Flow {
             let (stage, asked) = *self.unit.get_or_insert((Stage::StartLine, false));
             if !asked {
                 match stage {
+                    // binpac checks a body's length before it asks for the bytes.
+                    Stage::Body if self.content_length < 0 => {
+                        return Err(format!("invalid length for string: {}", self.content_length))
+                    }
                     Stage::Body => self.fb.new_frame(data, self.content_length),
                     _ => self.fb.new_line(data),
                 }

@@ -358,6 +358,43 @@ proptest! {
     }
 
     #[test]
+    fn sip_analyzer_never_panics(
+        // SIP-like lines, cut into datagrams at arbitrary points.
+        pieces in proptest::collection::vec(
+            proptest::collection::vec(prop_oneof![
+                Just(b"INVITE sip:a@b SIP/2.0\r\n".to_vec()),
+                Just(b"SIP/2.0 200 OK\r\n".to_vec()),
+                Just(b"Content-Length: 5\r\n".to_vec()),
+                Just(b"L: -3\r\n".to_vec()),
+                Just(b"Via: x;branch=1\r\n".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(b"\r".to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..20),
+            ], 0..12),
+            0..8),
+        dirs in proptest::collection::vec(any::<bool>(), 8),
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        use netpac_analyzers::sip;
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Udp, 5060, "CSip");
+        let mut a = sip::SipAnalyzer::new(sip::Limits::default());
+        for (i, p) in pieces.iter().enumerate() {
+            let datagram = p.concat();
+            let lim = sip::Limits::default();
+            check!(sip::RequestLine, &lim, &datagram);
+            check!(sip::ReplyLine, &lim, &datagram);
+            check!(sip::Header, &lim, &datagram);
+            let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "SIP");
+            a.deliver(&mut cx, dirs[i % dirs.len()], &datagram);
+        }
+    }
+
+    #[test]
     fn udp_service_analyzers_never_panic(
         // A DHCP header's worth of noise then option-like bytes, so options get parsed.
         data in proptest::collection::vec(prop_oneof![Just(0x63u8), Just(0x82), Just(0x53), Just(0xff), Just(0), any::<u8>()], 0..600),

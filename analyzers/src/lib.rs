@@ -22,6 +22,7 @@ pub mod modbus;
 pub mod ntp;
 pub mod pop3;
 pub mod radius;
+pub mod sip;
 pub mod smtp;
 pub mod syslog;
 pub mod xmpp;
@@ -37,6 +38,7 @@ pub fn registry() -> Registry {
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
     radius::register(&mut reg);
+    sip::register(&mut reg);
     syslog::register(&mut reg);
     dns::register(&mut reg);
     file::register(&mut reg);
@@ -62,6 +64,7 @@ pub fn event_names() -> Vec<&'static str> {
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
         radius::EVENT_NAMES,
+        sip::EVENT_NAMES,
         syslog::EVENT_NAMES,
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
@@ -89,7 +92,7 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`). They
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
@@ -103,4 +106,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(ntp::log::NtpLogger::sink());
     events.subscribe(radius::log::RadiusLogger::sink());
     events.subscribe(syslog::log::SyslogLogger::sink());
+    events.subscribe(sip::log::SipLogger::sink());
 }

@@ -121,7 +121,7 @@ fn lines_that_are_no_commands_are_ignored_with_a_weird_once_confirmed() {
         o.weirds,
         [
             "FTP_invalid_command [] (FTP)",
-            "FTP_max_command_length_exceeded [] (FTP)"
+            "FTP_max_command_length_exceeded [101] (FTP)"
         ]
     );
     assert_eq!(o.verdict, "Confirmed");
@@ -149,7 +149,7 @@ fn a_100_mb_line_is_cut_by_the_line_framer() {
     // is not confirmed, so without a weird); only the framer reports.
     assert!(o.events.is_empty());
     o.weirds.dedup();
-    assert_eq!(o.weirds, ["contentline_size_exceeded [] (CONTENTLINE)"]);
+    assert_eq!(o.weirds, ["contentline_size_exceeded [] (NVT)"]);
 }
 
 #[test]
@@ -170,7 +170,7 @@ fn the_first_nul_of_each_direction_is_dropped_and_reported_once() {
     let o = ftp(&[orig(b"USER a\0b\r\n"), resp(b"331 x\0y\r\n")]);
     // Both directions are NUL-sensitive (Zeek's NVT analyzers): the line framer drops
     // each direction's first NUL and reports the connection's first.
-    assert_eq!(o.weirds, ["NUL_in_line [] (CONTENTLINE)"]);
+    assert_eq!(o.weirds, ["NUL_in_line [] (NVT)"]);
     assert_eq!(o.events[0]["args"]["arg"], "ab");
     assert_eq!(o.events[1]["args"]["msg"], "xy");
     // Later NULs are data.

@@ -877,6 +877,8 @@ pub struct LinesItem {
     pub delimiter: Option<u8>,
     /// `&skip_partial`: connections whose start was not seen are not parsed.
     pub skip_partial: bool,
+    /// `&weird_source("NVT")`: the source the framing's weirds name (default `CONTENTLINE`).
+    pub weird_source: Option<String>,
 }
 
 /// DPD patterns (orig, resp).

@@ -633,11 +633,15 @@ impl Pop3Analyzer {
         }
         let mut weirds = weirds.into_iter();
         for (is_line, l) in out {
-            if self.tls || self.disabled {
+            if self.tls {
                 return;
             }
+            // A violation disables the analyzer, but Zeek's ContentLine still finishes the
+            // segment it was cutting: its weirds come, its lines go nowhere.
             if is_line {
-                self.line(cx, is_orig, &l);
+                if !self.disabled {
+                    self.line(cx, is_orig, &l);
+                }
             } else if let Some(w) = weirds.next() {
                 cx.weird_from(netpac_runtime::lines::WEIRD_SOURCE, w, "");
             }

@@ -52,6 +52,7 @@ impl Checker<'_> {
             lf_is_eol: true,
             delimiter: None,
             skip_partial: false,
+            weird_source: None,
         };
         for a in &item.attrs {
             self.lines_attr(a, &mut out);
@@ -134,6 +135,13 @@ impl Checker<'_> {
                     out.lf_is_eol = ends.iter().any(|e| e == "lf");
                 }
             }
+            "weird_source" => match (a.args.as_slice(), a.value.is_some()) {
+                ([arg], false) if arg.name.is_none() => match &arg.expr.kind {
+                    ExprKind::Str(s) if !s.is_empty() => out.weird_source = Some(s.clone()),
+                    _ => self.err(arg.span, "`&weird_source` takes a name: `&weird_source(\"NVT\")`"),
+                },
+                _ => self.err(a.span, "`&weird_source` takes a name: `&weird_source(\"NVT\")`"),
+            },
             "skip_partial" => {
                 if a.value.is_some() || !a.args.is_empty() {
                     self.err(a.span, "`&skip_partial` takes no value");
@@ -149,7 +157,7 @@ impl Checker<'_> {
             },
             other => self.err(
                 a.span,
-                format!("unknown attribute `&{other}` for `lines(...)`: expected `&skip_empty`, `&skip_partial`, `&nul_weird(..)`, `&eol(..)` or `&delimiter(..)`"),
+                format!("unknown attribute `&{other}` for `lines(...)`: expected `&skip_empty`, `&skip_partial`, `&nul_weird(..)`, `&eol(..)`, `&delimiter(..)` or `&weird_source(..)`"),
             ),
         }
     }

@@ -277,6 +277,11 @@ impl Emitter<'_> {
         // With a raw unit (`orig raw: Chunk`) the router tells the framer how many
         // bytes follow a line raw (`on c: Unit raw = expr;`).
         let has_raw = l.orig_raw.is_some() || l.resp_raw.is_some();
+        // Zeek names the support analyzer that cut the lines (FTP's is its NVT analyzer).
+        let framing_source = match &l.weird_source {
+            Some(s) => quote!(#s),
+            None => quote!(::netpac_runtime::lines::WEIRD_SOURCE),
+        };
         let mut dir = |d: Option<&BindTarget>, args: &[String], side: &str, input: TokenStream| -> TokenStream {
             let Some(bind) = d else {
                 return if has_raw { quote!(0) } else { quote!({}) };
@@ -345,7 +350,7 @@ impl Emitter<'_> {
                             0
                         }
                         ::netpac_runtime::lines::LineEvent::Weird(name) => {
-                            cx.weird_from(::netpac_runtime::lines::WEIRD_SOURCE, name, ::std::string::String::new());
+                            cx.weird_from(#framing_source, name, ::std::string::String::new());
                             0
                         }
                     }
@@ -370,7 +375,7 @@ impl Emitter<'_> {
                         }
                         ::netpac_runtime::lines::LineEvent::Raw(_) => {}
                         ::netpac_runtime::lines::LineEvent::Weird(name) => {
-                            cx.weird_from(::netpac_runtime::lines::WEIRD_SOURCE, name, ::std::string::String::new());
+                            cx.weird_from(#framing_source, name, ::std::string::String::new());
                         }
                     }
                 }

@@ -320,12 +320,13 @@ pub(super) fn tcp_deliver(
                 && matches!(t.eps[e].state, S::SynSent | S::SynAckSent | S::Established)
                 && !conn.core.did_weird
             {
+                // Zeek reports it on the connection, not from its TCP analyzer: no source.
                 conn_weird(
                     &mut conn.core,
                     cx,
                     "possible_split_routing",
                     String::new(),
-                    "TCP",
+                    "",
                 );
             }
             let s = ack_seq.wrapping_sub(1);

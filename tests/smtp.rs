@@ -296,3 +296,56 @@ fn smtp_log_through_the_engine() {
     assert_eq!(&cols[1][6..10], ["2", "client", "x@y.z", "-"]);
     assert_eq!(cols[1][21], "221 bye");
 }
+
+/// `skip_smtp_data` between packets: the rest of the mail in progress raises no
+/// `smtp_data` and reaches no MIME parser; the next mail is analysed again.
+#[test]
+fn skip_smtp_data_skips_the_rest_of_the_mail() {
+    use common::{Config, Harness, Host};
+    use netpac_runtime::zeek::{ConnId, Port};
+    let (c, s) = (Host::v4("10.0.0.1", 40001), Host::v4("10.0.0.2", 25));
+    let frames = session(
+        1.0,
+        c,
+        s,
+        &[
+            resp(b"220 mx ESMTP\r\n"),
+            orig(b"HELO me\r\n"),
+            resp(b"250 ok\r\n"),
+            orig(b"MAIL FROM:<a@b>\r\n"),
+            resp(b"250 ok\r\n"),
+            orig(b"RCPT TO:<c@d>\r\n"),
+            resp(b"250 ok\r\n"),
+            orig(b"DATA\r\n"),
+            resp(b"354 go\r\n"),
+            orig(b"Subject: one\r\n\r\nfirst line\r\n"),
+            orig(b"second line\r\n.\r\n"),
+            resp(b"250 queued\r\n"),
+            orig(b"MAIL FROM:<a@b>\r\n"),
+            resp(b"250 ok\r\n"),
+            orig(b"RCPT TO:<c@d>\r\n"),
+            resp(b"250 ok\r\n"),
+            orig(b"DATA\r\n"),
+            resp(b"354 go\r\n"),
+            orig(b"Subject: two\r\n\r\nbody\r\n.\r\n"),
+            resp(b"250 queued\r\n"),
+        ],
+    );
+    // Up to the segment with the first mail's headers (handshake 3, then 10 pieces).
+    let split = 3 + 10;
+    let mut h = Harness::new(Config::default(), netpac_analyzers::registry(), Some(vec!["smtp_data"]));
+    h.play(&frames[..split]);
+    let cid = ConnId {
+        orig_h: "10.0.0.1".parse().unwrap(),
+        orig_p: Port::new(40001, Proto::Tcp),
+        resp_h: "10.0.0.2".parse().unwrap(),
+        resp_p: Port::new(25, Proto::Tcp),
+    };
+    assert!(smtp::skip_smtp_data(&mut h.engine, &cid));
+    let other = ConnId { orig_p: Port::new(1, Proto::Tcp), ..cid.clone() };
+    assert!(!smtp::skip_smtp_data(&mut h.engine, &other));
+    h.play(&frames[split..]);
+    let out = h.finish();
+    let data: Vec<&str> = out.events.iter().map(|e| e["args"]["data"].as_str().unwrap()).collect();
+    assert_eq!(data, ["Subject: one", "", "first line", "Subject: two", "", "body"]);
+}

@@ -157,6 +157,11 @@ pub trait Analyzer {
     fn end_of_data(&mut self, _cx: &mut AnalyzerCx<'_>, _is_orig: bool) {}
     /// The connection is gone; raise whatever is still pending.
     fn done(&mut self, _cx: &mut AnalyzerCx<'_>) {}
+    /// The analyzer as `Any`, for the functions of its protocol that change it
+    /// from outside the packet path (SMTP's `skip_smtp_data`); `None` for most.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// How to make an analyzer and where it attaches by port.

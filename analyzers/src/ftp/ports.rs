@@ -170,6 +170,18 @@ fn endpoint(p: FtpPort) -> Option<Endpoint> {
     p.valid.then_some(Endpoint { h: p.h, p: p.p })
 }
 
+/// Zeek's `fmt_ftp_port(a, p)`: `h1,h2,h3,h4,p1,p2` for an IPv4 address, as a
+/// PORT command writes it; empty for IPv6 (Zeek reports the conversion error).
+pub fn fmt_ftp_port(a: IpAddr, p: u16) -> String {
+    match a {
+        IpAddr::V4(v4) => {
+            let [h1, h2, h3, h4] = v4.octets();
+            format!("{h1},{h2},{h3},{h4},{},{}", p >> 8, p & 0xff)
+        }
+        IpAddr::V6(_) => String::new(),
+    }
+}
+
 /// `PORT h1,h2,h3,h4,p1,p2`.
 pub fn port_endpoint(_pdu: &Pdu<'_>, arg: &[u8]) -> Option<Endpoint> {
     endpoint(parse_ftp_port(arg))
@@ -201,6 +213,14 @@ mod tests {
 
     fn v4(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn fmt_ftp_port_writes_what_parse_ftp_port_reads() {
+        assert_eq!(fmt_ftp_port(v4("141.142.220.235"), 33582), "141,142,220,235,131,46");
+        let p = parse_ftp_port(fmt_ftp_port(v4("10.0.0.1"), 1025).as_bytes());
+        assert_eq!((p.h, p.p, p.valid), (v4("10.0.0.1"), 1025, true));
+        assert_eq!(fmt_ftp_port(v4("::1"), 21), "");
     }
 
     #[test]

@@ -119,6 +119,8 @@ struct Session {
     state: State,
     /// After TURN the responder sends the commands.
     orig_is_sender: bool,
+    /// SMTP.cc's `skip_data`: `skip_smtp_data` was called during this mail.
+    skip_data: bool,
     first_cmd: Option<Cmd>,
     last_replied_cmd: Option<Cmd>,
     /// The code of the multi-line reply in progress, 0 if none.
@@ -160,6 +162,7 @@ impl SmtpAnalyzer {
             limits,
             state: State::Connected,
             orig_is_sender: true,
+            skip_data: false,
             first_cmd: Some(Cmd::ConnEstablishment),
             last_replied_cmd: None,
             pending_reply: 0,
@@ -209,7 +212,19 @@ impl SmtpAnalyzer {
     }
 }
 
+impl SmtpAnalyzer {
+    /// Zeek's `skip_smtp_data`: the rest of the mail in progress is not handed
+    /// to MIME and raises no `smtp_data` (the next mail is analysed again).
+    pub fn skip_data(&mut self) {
+        self.s.skip_data = true;
+    }
+}
+
 impl Analyzer for SmtpAnalyzer {
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+
     fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
         if self.s.stopped() {
             return;
@@ -373,6 +388,10 @@ impl Session {
             if self.mail.is_none() {
                 // Lines after a RST that was ignored.
                 self.begin_data(cx, orig, State::InData);
+            }
+            // `skip_smtp_data`: the rest of this mail is neither parsed nor reported.
+            if self.skip_data {
+                return 0;
             }
             if let Some(mail) = &mut self.mail {
                 mail.deliver(cx, data, true);
@@ -760,6 +779,7 @@ impl Session {
     /// `BeginData`: a new mail (a mail still open ends first, with a weird).
     fn begin_data(&mut self, cx: &mut AnalyzerCx<'_>, _orig: bool, state: State) {
         self.state = state;
+        self.skip_data = false;
         if let Some(mail) = self.mail.take() {
             cx.weird("smtp_nested_mail_transaction", String::new());
             mail.done(cx);

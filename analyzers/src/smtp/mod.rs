@@ -47,3 +47,19 @@ pub const EVENT_NAMES: &[&str] = &[
 pub fn new_analyzer() -> Box<dyn netpac_runtime::analyzer::Analyzer> {
     Box::new(SmtpAnalyzer::new(Limits::default()))
 }
+
+/// Zeek's `skip_smtp_data(c)`: the SMTP analyzer of connection `cid` skips the
+/// rest of the mail it is reading (no more `smtp_data`, no MIME). False when the
+/// connection has no SMTP analyzer.
+pub fn skip_smtp_data(engine: &mut netpac_runtime::engine::Engine, cid: &netpac_runtime::zeek::ConnId) -> bool {
+    let Some(a) = engine.analyzer_mut(cid, "SMTP") else {
+        return false;
+    };
+    match a.as_any_mut().and_then(|a| a.downcast_mut::<SmtpAnalyzer>()) {
+        Some(smtp) => {
+            smtp.skip_data();
+            true
+        }
+        None => false,
+    }
+}

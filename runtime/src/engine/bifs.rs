@@ -4,6 +4,7 @@
 
 use super::*;
 pub use crate::conn::contents::{ContentsDirection, ContentsFile};
+use crate::analyzer::Analyzer;
 
 impl Engine {
     pub(super) fn find(&self, cid: &ConnId) -> Option<&Conn> {
@@ -43,6 +44,14 @@ impl Engine {
             .conn
             .as_deref_mut()
             .filter(|c| c.core.id == *cid)
+    }
+
+    /// The running analyzer `tag` of a connection, for its protocol's functions
+    /// (Zeek's `analyzer_mgr` lookups in BIFs such as `skip_smtp_data`).
+    pub fn analyzer_mut(&mut self, cid: &ConnId, tag: &str) -> Option<&mut dyn Analyzer> {
+        let conn = self.find_mut(cid)?;
+        let a = conn.analyzers.iter_mut().find(|a| a.tag == tag)?;
+        Some(a.analyzer())
     }
 
     /// `get_orig_seq`: the originator's highest sequence number, 0 if unknown.

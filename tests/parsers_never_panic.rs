@@ -105,7 +105,7 @@ mod http_support {
                 start_time: Time(0),
                 duration: Interval(0),
                 service: vec![],
-                history: String::new(),
+                history: Default::default(),
                 uid: "Cfuzz".into(),
                 vlan: None,
                 inner_vlan: None,

@@ -25,9 +25,10 @@ pub struct Connection {
     pub resp: Endpoint,
     pub start_time: Time,
     pub duration: Interval,
-    /// Confirmed analyzers, lower-case (`set[string]`).
-    pub service: Vec<String>,
-    pub history: String,
+    /// Confirmed analyzers, lower-case (`set[string]`); static names, so that a
+    /// record built for an event copies no strings.
+    pub service: Vec<&'static str>,
+    pub history: compact_str::CompactString,
     /// Shared with the connection: records are built per event.
     pub uid: std::sync::Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -358,3 +358,22 @@ mod tests {
         assert_eq!(Port::new(53, Proto::Udp).to_string(), "53/udp");
     }
 }
+
+/// The `service` name of an analyzer tag: the tag in lower case (`FTP_DATA` is
+/// `ftp_data`), made once per tag and shared from then on, so that recording a
+/// confirmed service allocates nothing per connection. Tags are a fixed set.
+pub fn service_name(tag: &'static str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    if !tag.bytes().any(|b| b.is_ascii_uppercase()) {
+        return tag;
+    }
+    static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    names
+        .entry(tag)
+        .or_insert_with(|| Box::leak(tag.to_ascii_lowercase().into_boxed_str()))
+}

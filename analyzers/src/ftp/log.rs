@@ -444,7 +444,7 @@ impl FtpLogger {
     /// `finalize_ftp`: every command still pending is written at the end.
     /// (`finalize_ftp_data`: a data connection's channel is forgotten.)
     fn remove(&mut self, ts: Time, e: &ConnectionStateRemove, logs: &mut Logs) {
-        if e.c.service.iter().any(|s| s == "ftp-data") {
+        if e.c.service.contains(&"ftp-data") {
             self.data_expected.remove(&(e.c.id.resp_h, e.c.id.resp_p.number));
         }
         let Some(mut s) = self.conns.remove(&e.c.uid) else {

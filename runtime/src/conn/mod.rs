@@ -109,9 +109,11 @@ pub struct ConnCore {
     pub uid: std::sync::Arc<str>,
     pub start_time: Time,
     pub last_time: Time,
-    pub history: String,
+    /// Inline up to 24 letters (a real history is a handful), so that records
+    /// built per event copy it without allocating.
+    pub history: compact_str::CompactString,
     hist_seen: u32,
-    pub service: Vec<String>,
+    pub service: Vec<&'static str>,
     /// Analyzers whose signature matched too late to attach them (see `dpd`).
     pub speculative_service: Vec<String>,
     pub missed_bytes: u64,
@@ -203,7 +205,7 @@ impl ConnCore {
             uid: uid.into(),
             start_time: ts,
             last_time: ts,
-            history: String::new(),
+            history: compact_str::CompactString::default(),
             hist_seen: 0,
             service: Vec::new(),
             speculative_service: Vec::new(),

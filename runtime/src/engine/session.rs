@@ -67,7 +67,7 @@ pub(super) fn apply_verdict(
         Verdict::Confirmed => {
             if !a.confirmed {
                 a.confirmed = true;
-                let svc = a.tag.to_ascii_lowercase();
+                let svc = crate::zeek::service_name(a.tag);
                 if !core.service.contains(&svc) {
                     core.service.push(svc);
                 }

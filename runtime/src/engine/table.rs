@@ -86,8 +86,8 @@ impl Engine {
             };
             for applied in &expected {
                 if let Some(service) = applied.service {
-                    if !core.service.iter().any(|s| s == service) {
-                        core.service.push(service.to_string());
+                    if !core.service.contains(&service) {
+                        core.service.push(service);
                     }
                 }
             }

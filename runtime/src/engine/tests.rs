@@ -50,7 +50,7 @@ fn states(e: &Engine) -> (S, S, String) {
     let slot = *e.table.values().next().expect("one connection");
     let conn = e.slots[slot as usize].conn.as_ref().expect("live");
     let t = tcp_ref(&conn.core);
-    (t.orig().state, t.resp().state, conn.core.history.clone())
+    (t.orig().state, t.resp().state, conn.core.history.to_string())
 }
 
 const SYN: u8 = 0x02;

@@ -21,7 +21,7 @@ impl Engine {
         else {
             return;
         };
-        let service = tag.to_ascii_lowercase();
+        let service = crate::zeek::service_name(tag);
         if conn.core.service.contains(&service) {
             return;
         }

@@ -132,3 +132,18 @@ fn imap_through_the_engine() {
     // The third connection is HTTP, found by its signature once IMAP gave up.
     assert_eq!(conn_columns(&out, &["id.orig_p", "service"]), ["40001\timap", "40002\timap", "40003\thttp"]);
 }
+
+#[test]
+fn a_huge_line_is_bounded() {
+    let mut pieces = vec![resp(b"* OK hi\r\n")];
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..20 {
+        pieces.push(orig(&chunk));
+    }
+    pieces.push(orig(b"\r\n"));
+    let o = imap(&pieces);
+    // 20 MiB without a line end: cut into lines of the limit, each a weird once framed.
+    assert!(!o.weirds.is_empty());
+    assert!(o.weirds.iter().all(|w| w.starts_with("contentline_size_exceeded")), "{:?}", o.weirds);
+    assert!(o.events.is_empty());
+}

@@ -99,3 +99,23 @@ fn xmpp_through_the_engine() {
         ["40001\txmpp", "40002\txmpp", "40003\t-", "40004\txmpp"]
     );
 }
+
+#[test]
+fn nothing_is_parsed_after_a_content_gap() {
+    use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn};
+    use netpac_runtime::event::Events;
+    use netpac_runtime::zeek::{Proto, Time};
+    let conn = TestConn::new(Proto::Tcp, 5222, "CGap");
+    let mut events = Events::new();
+    let mut weirds = Vec::new();
+    let mut a = XMPPAnalyzer::new(0, Limits::default());
+    let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "XMPP");
+    a.deliver(&mut cx, true, b"<stream:stream xmlns='jabber:client'><starttls/>");
+    a.undelivered(&mut cx, false, 100);
+    assert_eq!(a.state.stopped, Some(""));
+    // Zeek's XMPP (and IMAP) deliver nothing more once a side had a gap.
+    a.deliver(&mut cx, false, b"<proceed/>");
+    assert_eq!(a.state.stopped, Some(""), "the <proceed/> after the gap was parsed");
+    assert!(weirds.is_empty());
+    assert_eq!(a.state.client_starttls, 1);
+}

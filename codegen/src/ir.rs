@@ -879,6 +879,8 @@ pub struct LinesItem {
     pub skip_partial: bool,
     /// `&weird_source("NVT")`: the source the framing's weirds name (default `CONTENTLINE`).
     pub weird_source: Option<String>,
+    /// `&stop_after_gap`: after a content gap in either direction nothing more is parsed.
+    pub stop_after_gap: bool,
 }
 
 /// DPD patterns (orig, resp).

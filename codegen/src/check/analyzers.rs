@@ -23,6 +23,11 @@ impl Checker<'_> {
             };
             let (states, sets) = self.check_states(a);
             let raws = self.check_raws(a);
+            // `&stop_after_gap` stops the analyzer too.
+            let stops = sets.iter().any(|s| s.op == crate::ast::SetOp::Stop)
+                || items.iter().any(|it| {
+                    matches!(&it.kind, crate::ir::TransportKind::Lines(l) if l.stop_after_gap)
+                });
             let confirm_on = self.check_confirm_on(a);
             out.push(Analyzer {
                 name: a.name.clone(),
@@ -34,7 +39,7 @@ impl Checker<'_> {
                 has_lines: a.items.iter().any(|i| i.lines.is_some()),
                 confirm: !a.confirm_never,
                 confirm_on,
-                stops: sets.iter().any(|s| s.op == crate::ast::SetOp::Stop),
+                stops,
                 states,
                 sets,
                 raws,

@@ -53,6 +53,7 @@ impl Checker<'_> {
             delimiter: None,
             skip_partial: false,
             weird_source: None,
+            stop_after_gap: false,
         };
         for a in &item.attrs {
             self.lines_attr(a, &mut out);
@@ -142,6 +143,12 @@ impl Checker<'_> {
                 },
                 _ => self.err(a.span, "`&weird_source` takes a name: `&weird_source(\"NVT\")`"),
             },
+            "stop_after_gap" => {
+                if a.value.is_some() || !a.args.is_empty() {
+                    self.err(a.span, "`&stop_after_gap` takes no value");
+                }
+                out.stop_after_gap = true;
+            }
             "skip_partial" => {
                 if a.value.is_some() || !a.args.is_empty() {
                     self.err(a.span, "`&skip_partial` takes no value");
@@ -157,7 +164,7 @@ impl Checker<'_> {
             },
             other => self.err(
                 a.span,
-                format!("unknown attribute `&{other}` for `lines(...)`: expected `&skip_empty`, `&skip_partial`, `&nul_weird(..)`, `&eol(..)`, `&delimiter(..)` or `&weird_source(..)`"),
+                format!("unknown attribute `&{other}` for `lines(...)`: expected `&skip_empty`, `&skip_partial`, `&stop_after_gap`, `&nul_weird(..)`, `&eol(..)`, `&delimiter(..)` or `&weird_source(..)`"),
             ),
         }
     }

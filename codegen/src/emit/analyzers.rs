@@ -44,7 +44,7 @@ impl Emitter<'_> {
         let mut gap_arms = Vec::new();
         let mut eof_arms = Vec::new();
         let mut line_configs = Vec::new();
-        let has_state = !a.states.is_empty() || !a.sets.is_empty();
+        let has_state = !a.states.is_empty() || !a.sets.is_empty() || a.stops;
         // After `stop`/`handoff` nothing more of the connection is parsed.
         let stop_check = if a.stops {
             quote!(if state.stopped.is_some() { return; })
@@ -141,8 +141,14 @@ impl Emitter<'_> {
                     let (arm, eof, config) = self.lines_item(a, i, l, &mut handlers, &state_arg);
                     eof_arms.push(eof);
                     line_configs.push(config);
-                    // A gap leaves a started line as it is: Zeek's ContentLine appends what follows.
-                    (arm, quote!())
+                    // A gap leaves a started line as it is: Zeek's ContentLine appends what
+                    // follows; with `&stop_after_gap` (Zeek's IMAP, XMPP) parsing ends there.
+                    let gap = if l.stop_after_gap {
+                        quote!(#idx => state.stopped = ::std::option::Option::Some(""),)
+                    } else {
+                        quote!()
+                    };
+                    (arm, gap)
                 }
             };
             deliver_arms.push(arm);
@@ -209,6 +215,7 @@ impl Emitter<'_> {
             (quote!(), quote!(), quote!(), quote!())
         };
         let (state_def, state_field, state_init) = self.state_struct(a, &state_ty);
+        let gap_state = if a.stops { quote!(, state) } else { quote!() };
         out.extend(quote! {
             #(#handlers)*
             #state_def
@@ -252,7 +259,7 @@ impl Emitter<'_> {
                 }
                 #[allow(unused_variables)]
                 fn undelivered(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, len: u64) {
-                    let #an { item, framers, .. } = self;
+                    let #an { item, framers #gap_state, .. } = self;
                     match *item {
                         #(#gap_arms)*
                         _ => {}

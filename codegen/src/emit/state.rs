@@ -15,7 +15,7 @@ impl Emitter<'_> {
         a: &Analyzer,
         ty: &Ident,
     ) -> (TokenStream, TokenStream, TokenStream) {
-        if a.states.is_empty() && a.sets.is_empty() {
+        if a.states.is_empty() && a.sets.is_empty() && !a.stops {
             return (quote!(), quote!(), quote!());
         }
         let mut names: Vec<Ident> = a.states.iter().map(|s| ident(&s.name)).collect();
@@ -78,7 +78,7 @@ impl Emitter<'_> {
     /// variables) as the unit's arguments, and the `on x: unit set ..` updates,
     /// applied in declaration order after a parse that succeeded.
     pub(super) fn state_tokens(&self, a: &Analyzer, unit: &str, args: &[String]) -> StateTokens {
-        if a.states.is_empty() && a.sets.is_empty() {
+        if a.states.is_empty() && a.sets.is_empty() && !a.stops {
             return StateTokens::default();
         }
         let ty = format_ident!("{}State", crate::ident::camel(&a.name));

@@ -104,7 +104,7 @@ mod http_support {
                 resp: ep,
                 start_time: Time(0),
                 duration: Interval(0),
-                service: vec![],
+                service: Default::default(),
                 history: Default::default(),
                 uid: "Cfuzz".into(),
                 vlan: None,

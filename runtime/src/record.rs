@@ -17,6 +17,10 @@ pub struct Endpoint {
     pub l2_addr: Option<MacAddr>,
 }
 
+/// A connection's services: one fits in place, as big as an empty `Vec` (a second
+/// spills to the heap).
+pub type Services = smallvec::SmallVec<[&'static str; 1]>;
+
 /// Zeek's `connection` record.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Connection {
@@ -25,9 +29,9 @@ pub struct Connection {
     pub resp: Endpoint,
     pub start_time: Time,
     pub duration: Interval,
-    /// Confirmed analyzers, lower-case (`set[string]`); static names, so that a
-    /// record built for an event copies no strings.
-    pub service: Vec<&'static str>,
+    /// Confirmed analyzers, lower-case (`set[string]`); static names held in
+    /// place, so that a record built for an event allocates nothing for them.
+    pub service: Services,
     pub history: compact_str::CompactString,
     /// Shared with the connection: records are built per event.
     pub uid: std::sync::Arc<str>,

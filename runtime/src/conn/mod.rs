@@ -113,7 +113,7 @@ pub struct ConnCore {
     /// built per event copy it without allocating.
     pub history: compact_str::CompactString,
     hist_seen: u32,
-    pub service: Vec<&'static str>,
+    pub service: crate::record::Services,
     /// Analyzers whose signature matched too late to attach them (see `dpd`).
     pub speculative_service: Vec<String>,
     pub missed_bytes: u64,
@@ -207,7 +207,7 @@ impl ConnCore {
             last_time: ts,
             history: compact_str::CompactString::default(),
             hist_seen: 0,
-            service: Vec::new(),
+            service: Default::default(),
             speculative_service: Vec::new(),
             missed_bytes: 0,
             orig_l2: None,

@@ -244,9 +244,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             SetOp::Pop
                         };
                         let mut parts = ai.into_inner();
-                        let binder = parts.next().unwrap().as_str().to_string();
-                        let unit = parts.next().unwrap();
-                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let (binder, unit) = on_head(&cx, &mut parts);
                         let var = parts.next().unwrap();
                         let var = (var.as_str().to_string(), cx.span(&var));
                         let mut exprs = Vec::new();
@@ -275,16 +273,11 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     }
                     if ai.as_rule() == Rule::set_item {
                         let mut parts = ai.into_inner();
-                        let binder = parts.next().unwrap().as_str().to_string();
-                        let unit = parts.next().unwrap();
-                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let (binder, unit) = on_head(&cx, &mut parts);
                         let var = parts.next().unwrap();
                         let var = (var.as_str().to_string(), cx.span(&var));
                         let value = expr(&cx, parts.next().unwrap())?;
-                        let cond = match parts.next() {
-                            Some(c) => Some(expr(&cx, c)?),
-                            None => None,
-                        };
+                        let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
                         sets.push(SetDecl {
                             binder,
                             unit,
@@ -298,9 +291,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     }
                     if ai.as_rule() == Rule::stop_item {
                         let mut parts = ai.into_inner();
-                        let binder = parts.next().unwrap().as_str().to_string();
-                        let unit = parts.next().unwrap();
-                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let (binder, unit) = on_head(&cx, &mut parts);
                         let kw = parts.next().unwrap();
                         let var = if kw.as_rule() == Rule::handoff_kw {
                             let tag = parts.next().unwrap();
@@ -308,10 +299,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         } else {
                             (String::new(), cx.span(&kw))
                         };
-                        let cond = match parts.next() {
-                            Some(c) => Some(expr(&cx, c)?),
-                            None => None,
-                        };
+                        let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
                         sets.push(SetDecl {
                             binder,
                             unit,
@@ -328,9 +316,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     }
                     if ai.as_rule() == Rule::raw_item {
                         let mut parts = ai.into_inner();
-                        let binder = parts.next().unwrap().as_str().to_string();
-                        let unit = parts.next().unwrap();
-                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let (binder, unit) = on_head(&cx, &mut parts);
                         let value = expr(&cx, parts.next().unwrap())?;
                         raws.push(SetDecl {
                             binder,
@@ -508,6 +494,14 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
         }
     }
     Ok(())
+}
+
+/// `on binder: Unit ...`: the binder and the unit (with its span) every `on` item of
+/// an analyzer block starts with.
+fn on_head(cx: &Cx, parts: &mut Pairs<'_, Rule>) -> (String, (String, Span)) {
+    let binder = parts.next().unwrap().as_str().to_string();
+    let unit = parts.next().unwrap();
+    (binder, (unit.as_str().to_string(), cx.span(&unit)))
 }
 
 fn int_value(cx: &Cx, p: &P<'_>) -> Result<u64, Diagnostic> {

@@ -225,21 +225,7 @@ fn emit_cx<'e>(cx: &AnalyzerCx<'e>, line: &'e [u8], is_orig: bool) -> EmitCx<'e>
 /// a sign, digits; saturating at the range of a 64-bit `long`) stored in an `int`.
 pub fn strtol_int(v: &[u8]) -> i64 {
     let v = v.split(|&c| c == 0).next().unwrap_or(&[]);
-    let mut i = 0;
-    while i < v.len() && matches!(v[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        i += 1;
-    }
-    let neg = match v.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (mut i, neg) = c_number_start(v);
     let mut n: i128 = 0;
     while let Some(d) = v.get(i).filter(|c| c.is_ascii_digit()) {
         n = (n * 10 + i128::from(d - b'0')).min(i128::from(i64::MAX) + 1);
@@ -251,6 +237,20 @@ pub fn strtol_int(v: &[u8]) -> i64 {
         n.min(i128::from(i64::MAX)) as i64
     };
     i64::from(long as i32)
+}
+
+/// Where C's `strtol`/`strtoull` start reading digits: after leading white space
+/// (`isspace`) and one sign, and whether that sign was `-`.
+pub fn c_number_start(v: &[u8]) -> (usize, bool) {
+    let mut i = 0;
+    while i < v.len() && matches!(v[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    match v.get(i) {
+        Some(b'-') => (i + 1, true),
+        Some(b'+') => (i + 1, false),
+        _ => (i, false),
+    }
 }
 
 /// Zeek's `String::Render()`: printable ASCII as is, other bytes as `\xNN`.

@@ -366,21 +366,7 @@ fn before_param<'v>(value: &'v [u8], name: &[u8]) -> &'v [u8] {
 /// number and trailing white space; anything else is an error and 0.
 pub fn to_count(v: &[u8]) -> u64 {
     let space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
-    let mut i = 0;
-    while i < v.len() && space(v[i]) {
-        i += 1;
-    }
-    let neg = match v.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (mut i, neg) = crate::sip::analyzer::c_number_start(v);
     let start = i;
     let mut n: u64 = 0;
     let mut overflow = false;

@@ -64,13 +64,7 @@ impl Checker<'_> {
                     self.err(span, "a `stop`/`handoff`/`confirm on` condition reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`");
                     continue;
                 }
-                let mut sc = Scope::new(Mode::Bind);
-                sc.vars.push(Var {
-                    name: s.binder.clone(),
-                    var: VarRef::Pdu,
-                    ty: Ty::Unit(self.m, s.unit.0.clone()),
-                    is_ref: true,
-                });
+                let sc = self.pdu_scope(&s.binder, &s.unit.0);
                 let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
                 sets.push(StateSet {
                     unit: s.unit.0.clone(),
@@ -117,13 +111,7 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let mut sc = Scope::new(Mode::Bind);
-            sc.vars.push(Var {
-                name: s.binder.clone(),
-                var: VarRef::Pdu,
-                ty: Ty::Unit(self.m, s.unit.0.clone()),
-                is_ref: true,
-            });
+            let sc = self.pdu_scope(&s.binder, &s.unit.0);
             let value = if var.bytes.is_some() {
                 self.bytes_arg(&s.value, &sc)
             } else {
@@ -139,6 +127,18 @@ impl Checker<'_> {
             });
         }
         (vars, sets)
+    }
+
+    /// The scope of a value or condition that reads one parsed PDU of `unit` as `binder`.
+    fn pdu_scope(&self, binder: &str, unit: &str) -> Scope {
+        let mut sc = Scope::new(Mode::Bind);
+        sc.vars.push(Var {
+            name: binder.to_string(),
+            var: VarRef::Pdu,
+            ty: Ty::Unit(self.m, unit.to_string()),
+            is_ref: true,
+        });
+        sc
     }
 
     /// `&overflow(weird = "name")` on a queue: the weird reported when a full queue is cleared.
@@ -203,13 +203,7 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let mut sc = Scope::new(Mode::Bind);
-            sc.vars.push(Var {
-                name: r.binder.clone(),
-                var: VarRef::Pdu,
-                ty: Ty::Unit(self.m, unit.clone()),
-                is_ref: true,
-            });
+            let sc = self.pdu_scope(&r.binder, unit);
             let value = self.int(&r.value, &sc);
             out.push(RawSet {
                 unit: unit.clone(),

@@ -18,6 +18,10 @@ use crate::zeek::{ConnId, Interval, Proto, Time};
 pub trait ConnView {
     fn id(&self) -> ConnId;
     fn uid(&self) -> &str;
+    /// The uid as the connection shares it (no copy for a real connection).
+    fn uid_shared(&self) -> std::sync::Arc<str> {
+        std::sync::Arc::from(self.uid())
+    }
     /// The full `connection` record (allocates: call only to build an event).
     fn record(&self) -> Connection;
     /// A TCP connection whose start (SYN) was not seen.
@@ -37,6 +41,9 @@ impl ConnView for FlippedConn<'_> {
     }
     fn uid(&self) -> &str {
         self.0.uid()
+    }
+    fn uid_shared(&self) -> std::sync::Arc<str> {
+        self.0.uid_shared()
     }
     fn record(&self) -> Connection {
         let mut c = self.0.record();
@@ -128,7 +135,7 @@ impl AnalyzerCx<'_> {
             self.events,
             self.ts,
             ConnWeird {
-                name: name.to_string(),
+                name,
                 c: self.conn.record(),
                 addl: crate::zeek::ZString::from(addl.clone()),
                 source
@@ -140,7 +147,7 @@ impl AnalyzerCx<'_> {
             addl,
             scope: WeirdScope::Conn {
                 id: self.conn.id(),
-                uid: self.conn.uid().to_string(),
+                uid: self.conn.uid_shared(),
             },
             source,
         });

@@ -18,7 +18,7 @@ pub enum WeirdScope {
     /// Tied to a pair of addresses but no connection (e.g. fragments).
     Flow { src: IpAddr, dst: IpAddr },
     /// Tied to a connection.
-    Conn { id: ConnId, uid: String },
+    Conn { id: ConnId, uid: std::sync::Arc<str> },
 }
 
 /// One weird, as `weird.log` records it.
@@ -50,7 +50,7 @@ impl WeirdSink for Vec<Weird> {
 #[derive(Default)]
 pub struct WeirdLog {
     /// Names already logged per connection uid, forgotten at removal.
-    per_conn: FxHashMap<std::sync::Arc<str>, Vec<String>>,
+    per_conn: FxHashMap<std::sync::Arc<str>, Vec<&'static str>>,
     per_flow: FxHashMap<(IpAddr, IpAddr, String), ()>,
     per_net: FxHashMap<String, ()>,
 }
@@ -75,7 +75,7 @@ impl WeirdLog {
         if seen.contains(&e.name) {
             return;
         }
-        seen.push(e.name.clone());
+        seen.push(e.name);
         logs.write(
             &WEIRD_LOG,
             &conn_weird_row(ts, &e.c, &e.name, e.addl.as_bytes(), e.source),

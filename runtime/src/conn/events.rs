@@ -26,7 +26,7 @@ define_event!(
 );
 define_event!(
     ConnWeird = CONN_WEIRD {
-        name: String,
+        name: &'static str,
         c: Connection,
         addl: ZString,
         /// Which analyzer saw it (Zeek 8's `source` argument; weird.log's

@@ -350,6 +350,9 @@ impl ConnView for ConnCore {
     fn uid(&self) -> &str {
         &self.uid
     }
+    fn uid_shared(&self) -> std::sync::Arc<str> {
+        self.uid.clone()
+    }
     fn record(&self) -> Connection {
         Connection {
             id: self.id,

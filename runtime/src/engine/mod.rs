@@ -464,7 +464,9 @@ impl Engine {
         if self.weirds.is_empty() {
             return;
         }
-        for w in std::mem::take(&mut self.weirds) {
+        // Drained, not taken: the vector keeps its capacity for the next packet.
+        let mut weirds = std::mem::take(&mut self.weirds);
+        for w in weirds.drain(..) {
             self.summary.weirds += 1;
             match &w.scope {
                 WeirdScope::Net => raise!(
@@ -490,6 +492,7 @@ impl Engine {
                 WeirdScope::Conn { .. } => {}
             }
         }
+        self.weirds = weirds;
     }
 
     /// End of input: every remaining connection is removed (Zeek's drain at

@@ -15,7 +15,7 @@ pub(super) fn conn_weird(
         cx.events,
         cx.ts,
         ConnWeird {
-            name: name.to_string(),
+            name,
             c: core.record(),
             addl: ZString::from(addl.clone()),
             source
@@ -27,7 +27,7 @@ pub(super) fn conn_weird(
         addl,
         scope: WeirdScope::Conn {
             id: core.id,
-            uid: core.uid.to_string(),
+            uid: core.uid.clone(),
         },
         source,
     });

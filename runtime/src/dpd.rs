@@ -4,7 +4,7 @@
 //! Grammars declare signatures in their `analyzer` block
 //! (`signature tcp orig /^GET /, resp /^HTTP\//;`): one anchored pattern per
 //! direction, all of which must match the start of that direction's stream
-//! (TCP) or of one datagram (UDP); with `or` instead of `,` either one does. While a connection is young its first
+//! (TCP) or of a datagram (UDP: each one while bytes are still kept); with `or` instead of `,` either one does. While a connection is young its first
 //! bytes are kept (at most [`BUFFER_SIZE`] for both directions together, like
 //! Zeek's `dpd_buffer_size`); when a signature matches then, its analyzer is
 //! attached and handed the kept bytes in their original order. A match after
@@ -199,6 +199,10 @@ impl Detector {
         } else {
             (&data[..data.len().min(MATCH_WINDOW)], true)
         };
+        // UDP: every datagram is matched from its start while the connection's first
+        // bytes are still kept (Zeek's PIA_UDP matches each packet until its buffer is full).
+        let udp_again =
+            st.proto == Proto::Udp && st.buffering && st.replay.len() + data.len() <= BUFFER_SIZE;
         for c in st.candidates.iter_mut() {
             let Side::Open(state) = c.side[d] else {
                 continue;
@@ -230,6 +234,7 @@ impl Detector {
                         }
                     }
                 }
+                Step::Failed | Step::Open(_) if udp_again => c.side[d] = Side::Open(pat.start),
                 // More bytes cannot help an anchored pattern past the window.
                 Step::Failed => c.side[d] = Side::Failed,
                 Step::Open(_) if window_full => c.side[d] = Side::Failed,
@@ -394,6 +399,23 @@ mod tests {
         let f = det.data(&mut st, false, b"HTTP/1.1 200 OK\r\n", |_| false);
         assert_eq!(f.attach.len(), 1);
         assert_eq!(f.replay, vec![(true, b"GET / HTTP/1.1\r\n".to_vec())]);
+        assert!(st.finished());
+    }
+
+    #[test]
+    fn udp_datagrams_are_each_matched_from_their_start_while_bytes_are_kept() {
+        let mut s = spec("INVITE ", "SIP/2");
+        s.proto = Proto::Udp;
+        s.signature = Some(Signature { orig: Some("INVITE "), resp: None, either: true });
+        let det = Detector::new(&[s]).unwrap();
+        let mut st = det.start(Proto::Udp).unwrap();
+        // Neither datagram's start is the pattern's, then the third's is.
+        assert!(det.data(&mut st, true, b"junk INVITE x", |_| false).attach.is_empty());
+        assert!(det.data(&mut st, true, b"more", |_| false).attach.is_empty());
+        assert_eq!(det.data(&mut st, true, b"INVITE sip:x SIP/2.0", |_| false).attach.len(), 1);
+        // Past the kept bytes no datagram is matched any more.
+        let mut st = det.start(Proto::Udp).unwrap();
+        det.data(&mut st, true, &[b'x'; BUFFER_SIZE + 1], |_| false);
         assert!(st.finished());
     }
 

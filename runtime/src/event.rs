@@ -121,6 +121,9 @@ pub trait EventSink {
 /// sinks write.
 pub struct Events {
     interest: Vec<u64>,
+    /// For each event id, the sinks that want it, in subscription order: an
+    /// event goes straight to them instead of asking every sink each time.
+    routes: Vec<Vec<u16>>,
     sinks: Vec<Box<dyn EventSink>>,
     logs: Logs,
     /// Connections announced since the engine last looked (`expect` in a grammar).
@@ -143,6 +146,7 @@ impl Events {
     pub fn with_logs(logs: Logs) -> Events {
         Events {
             interest: vec![0; EVENT_COUNT.div_ceil(64)],
+            routes: vec![Vec::new(); EVENT_COUNT],
             sinks: Vec::new(),
             logs,
             scheduled: Vec::new(),
@@ -155,9 +159,11 @@ impl Events {
     }
 
     pub fn subscribe(&mut self, sink: Box<dyn EventSink>) {
+        let index = u16::try_from(self.sinks.len()).expect("fewer than 65536 sinks");
         for i in 0..EVENT_COUNT {
             if sink.wants(EventId(i as u16)) {
                 self.interest[i / 64] |= 1 << (i % 64);
+                self.routes[i].push(index);
             }
         }
         self.sinks.push(sink);
@@ -187,11 +193,11 @@ impl Events {
     }
 
     pub fn raise(&mut self, ts: Time, ev: &dyn Event) {
-        let id = ev.id();
-        for s in &mut self.sinks {
-            if s.wants(id) {
-                s.raise(ts, ev, &mut self.logs);
-            }
+        let Some(route) = self.routes.get(usize::from(ev.id().0)) else {
+            return;
+        };
+        for &i in route {
+            self.sinks[usize::from(i)].raise(ts, ev, &mut self.logs);
         }
     }
 

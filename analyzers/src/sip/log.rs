@@ -204,7 +204,7 @@ impl ConnState {
 /// Writes `sip.log` from the SIP events.
 #[derive(Default)]
 pub struct SipLogger {
-    conns: FxHashMap<String, ConnState>,
+    conns: FxHashMap<std::sync::Arc<str>, ConnState>,
 }
 
 impl SipLogger {
@@ -221,7 +221,7 @@ impl SipLogger {
     }
 
     fn conn(&mut self, c: &Connection) -> &mut ConnState {
-        self.conns.entry(c.uid.to_string()).or_default()
+        self.conns.entry(c.uid.clone()).or_default()
     }
 
     fn request(&mut self, ts: Time, e: &SipRequest, logs: &mut Logs) {
@@ -335,7 +335,7 @@ impl SipLogger {
 
     /// `finalize_sip`: what is still pending is written when the connection goes.
     fn remove(&mut self, _ts: Time, e: &ConnectionStateRemove, logs: &mut Logs) {
-        let Some(cs) = self.conns.remove(&e.c.uid.to_string()) else {
+        let Some(cs) = self.conns.remove(&e.c.uid) else {
             return;
         };
         if let Some(st) = cs.state {

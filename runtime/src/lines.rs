@@ -15,7 +15,8 @@
 //!   reported (`NUL_in_line`); later NULs are data. Without it NULs are data.
 //! - At the end of a direction a partial line is delivered as if an LF followed.
 //! - `set_plain(n)` hands the next `n` bytes out unframed ([`LineEvent::Raw`]),
-//!   then line framing resumes (Zeek's `SetPlainDelivery`).
+//!   then line framing resumes (Zeek's `SetPlainDelivery`); the consumer may end
+//!   it early from inside a raw piece (see [`Lines::deliver_switching`]).
 //!
 //! A line inside one delivered chunk is handed out in place; only a line
 //! that straddles chunks is copied, and never more than `max_line` bytes.
@@ -159,6 +160,9 @@ impl Lines {
     /// the line are to be handed out unframed (0: keep framing lines). This is
     /// Zeek's `SetPlainDelivery` called from inside `DeliverStream` (SMTP's BDAT:
     /// the chunk starts right after the command line, in the same segment).
+    /// For a [`LineEvent::Raw`] piece `on` returns how many of its last bytes it did
+    /// not use (0: all): plain delivery then ends and those bytes are framed as lines
+    /// (an HTTP multipart body whose close delimiter ends the message early).
     pub fn deliver_switching(
         &mut self,
         is_orig: bool,
@@ -188,8 +192,15 @@ impl Lines {
                     .min(data.len() - i);
                 side.plain -= n as u64;
                 side.last_char = 0;
-                let _ = on(LineEvent::Raw(&data[i..i + n]));
-                i += n;
+                // The consumer may leave plain delivery inside the piece: the bytes it
+                // did not use are framed as lines again (Zeek's `SetPlainDelivery(0)`).
+                let unused = usize::try_from(on(LineEvent::Raw(&data[i..i + n])))
+                    .unwrap_or(usize::MAX)
+                    .min(n);
+                if unused > 0 {
+                    side.plain = 0;
+                }
+                i += n - unused;
                 s.run = i;
                 continue;
             }

@@ -188,6 +188,32 @@ fn plain_delivery_switches_to_raw_bytes_and_back() {
 }
 
 #[test]
+fn a_raw_consumer_may_leave_plain_delivery_early() {
+    // The consumer takes "ab" of a raw piece and hands back the rest, which is framed as
+    // lines again (with the bytes after the piece), in stream order.
+    let mut lines = Lines::new(LineConfig::default(), LineConfig::default());
+    let mut out = Vec::new();
+    lines.deliver_switching(true, b"GO\r\nabX\nY\n", &mut |e| {
+        out.push(format!("{e:?}"));
+        match e {
+            LineEvent::Line(b"GO") => u64::MAX,
+            LineEvent::Raw(r) => r.len() as u64 - 2,
+            _ => 0,
+        }
+    });
+    assert_eq!(
+        out,
+        [
+            "Line([71, 79])",
+            "Raw([97, 98, 88, 10, 89, 10])",
+            "Line([88])",
+            "Line([89])"
+        ]
+    );
+    assert_eq!(lines.plain_remaining(true), 0);
+}
+
+#[test]
 fn lines_inside_a_chunk_are_not_copied() {
     let data = b"first\nsecond\n".to_vec();
     let mut lines = Lines::new(LineConfig::default(), LineConfig::default());

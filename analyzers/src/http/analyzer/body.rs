@@ -2,7 +2,7 @@
 //! and the end of a message.
 
 use super::*;
-impl HttpAnalyzer {
+impl Session {
     pub(super) fn chunk_size(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8]) {
         let field = trim_start(line);
         let digits = field.iter().take_while(|b| b.is_ascii_hexdigit()).count();

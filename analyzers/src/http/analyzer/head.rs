@@ -2,7 +2,10 @@
 //! the headers Zeek acts on.
 
 use super::*;
-impl HttpAnalyzer {
+/// The largest header buffer kept for the next header (a longer header line gets a new one).
+const REUSED_HEADER_BUF: usize = 64 * 1024;
+
+impl Session {
     pub(super) fn set_version(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, v: (u8, u8)) {
         let slot = if is_orig {
             &mut self.request_version
@@ -236,7 +239,6 @@ impl HttpAnalyzer {
         let side = &mut self.sides[1];
         side.phase = Phase::Body;
         side.body = Body::UntilClose;
-        side.line.clear();
     }
 
     pub(super) fn begin_message(
@@ -270,7 +272,6 @@ impl HttpAnalyzer {
         cx: &mut AnalyzerCx<'_>,
         is_orig: bool,
         line: &[u8],
-        next: Option<u8>,
     ) {
         let max_headers = cap(self.limits.max_headers);
         let max_line = cap(self.limits.max_line);
@@ -293,6 +294,10 @@ impl HttpAnalyzer {
         let folded = std::mem::take(&mut msg.folded);
         if let Some(prev) = prev {
             self.submit_header(cx, is_orig, &prev, folded);
+            // Reused unless a huge header made it big.
+            if prev.capacity() <= REUSED_HEADER_BUF {
+                self.sides[ix(is_orig)].header_buf = prev;
+            }
         }
         if line.is_empty() {
             self.end_headers(cx, is_orig);
@@ -307,10 +312,14 @@ impl HttpAnalyzer {
             self.violation(cx, "HTTP message exceeds max_headers");
             return;
         }
-        // Kept (copied) only while a folded continuation may still follow in a later segment.
-        match next {
-            Some(b) if b != b' ' && b != b'\t' => self.submit_header(cx, is_orig, line, false),
-            _ => msg.last_header = Some(line.to_vec()),
+        // Kept until the next line tells whether a folded continuation follows (in
+        // a buffer reused from header to header: no allocation per header).
+        let side = &mut self.sides[ix(is_orig)];
+        let mut buf = std::mem::take(&mut side.header_buf);
+        buf.clear();
+        buf.extend_from_slice(line);
+        if let Some(msg) = side.msg.as_mut() {
+            msg.last_header = Some(buf);
         }
     }
 

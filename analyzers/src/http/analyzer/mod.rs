@@ -1,8 +1,10 @@
 //! The HTTP/1.x stream state machine: lines and bodies per direction, replies paired with requests.
 //!
-//! This file holds the per-direction state, the line framing and the analyzer
-//! interface; `head.rs` parses start lines and headers, `body.rs` bodies
-//! (lengths, chunks, decoding) and the end of each message.
+//! Lines come from the runtime's ContentLine framing (`netpac_runtime::lines`, as
+//! for every line protocol), which hands bodies of a known length out unframed.
+//! This file holds the per-direction state and the analyzer interface; `head.rs`
+//! parses start lines and headers, `body.rs` bodies (lengths, chunks, decoding)
+//! and the end of each message.
 
 mod body;
 mod head;
@@ -12,12 +14,13 @@ pub(super) use head::{content_range, http_version};
 
 use super::decode::{decode, Coding, Decoder};
 use super::events::*;
-use super::lines::{cap, strip_cr};
+use super::lines::cap;
 use super::multipart::{boundary_param, buffer_entity_data, Multipart};
 use super::uri::{atoi_prefix, hex, mime_token, mime_token_and_rest, trim, unescape_uri};
 use super::{Header, Limits, RequestLine, StatusLine};
 use flate2::Decompress;
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+use netpac_runtime::lines::{LineConfig, LineEvent, Lines};
 use netpac_runtime::event::TypedEvent;
 use netpac_runtime::parse::{Cursor, ParseCx};
 use netpac_runtime::raise;
@@ -63,7 +66,8 @@ struct Message {
     gap_length: u64,
     headers: Vec<(ZString, ZString)>,
     header_count: usize,
-    /// The last header line, kept until the next line shows it is not folded.
+    /// The last header line, kept until the next line shows it is not folded
+    /// (as Zeek's MIME parser does); its buffer is the side's `header_buf`.
     last_header: Option<Vec<u8>>,
     /// The last header was folded over several lines.
     folded: bool,
@@ -121,16 +125,11 @@ impl Message {
 struct Side {
     phase: Phase,
     body: Body,
-    /// A line that straddles segments.
-    line: Vec<u8>,
-    /// The current line was too long: drop bytes until its end.
-    overlong: bool,
     msg: Option<Message>,
     /// The next message's entity data is skipped (`skip_http_entity_data`).
     skip_next: bool,
-    /// The last line ended with a CR that was the last byte delivered: an LF first
-    /// in the next delivery completes the CRLF, anything else makes it a bare CR.
-    after_cr: bool,
+    /// The buffer of the header line kept for folding, reused from header to header.
+    header_buf: Vec<u8>,
 }
 
 impl Side {
@@ -138,65 +137,22 @@ impl Side {
         Side {
             phase: Phase::FirstLine,
             body: Body::None,
-            line: Vec::new(),
-            overlong: false,
             msg: None,
             skip_next: false,
-            after_cr: false,
+            header_buf: Vec::new(),
         }
     }
 }
 
-/// Where the line at the start of some data ends.
-enum LineEnd {
-    /// `len` bytes of line, the next line starting at `next`; `bare_cr`: ended by a CR
-    /// that is followed by something other than LF.
-    Line {
-        len: usize,
-        next: usize,
-        bare_cr: bool,
-        cr_last: bool,
-    },
-    /// No terminator yet.
-    Open,
-}
-
-fn line_end(data: &[u8]) -> LineEnd {
-    match data.iter().position(|&b| b == b'\n' || b == b'\r') {
-        None => LineEnd::Open,
-        Some(p) if data[p] == b'\n' => LineEnd::Line {
-            len: p,
-            next: p + 1,
-            bare_cr: false,
-            cr_last: false,
-        },
-        Some(p) => match data.get(p + 1) {
-            Some(b'\n') => LineEnd::Line {
-                len: p,
-                next: p + 2,
-                bare_cr: false,
-                cr_last: false,
-            },
-            Some(_) => LineEnd::Line {
-                len: p,
-                next: p + 1,
-                bare_cr: true,
-                cr_last: false,
-            },
-            // The last byte: the next segment tells (see `Side::after_cr`).
-            None => LineEnd::Line {
-                len: p,
-                next: p + 1,
-                bare_cr: false,
-                cr_last: true,
-            },
-        },
-    }
-}
-
-/// The HTTP analyzer of one connection; `G` supplies the grammar's line parsers.
+/// The HTTP analyzer of one connection: the line framing and the HTTP state.
 pub struct HttpAnalyzer {
-    pub limits: Limits,
+    lines: Lines,
+    s: Session,
+}
+
+/// The HTTP state of one connection, fed by the line framing.
+struct Session {
+    limits: Limits,
     sides: [Side; 2],
     /// Methods of the requests not yet answered, oldest first.
     pending: VecDeque<Method>,
@@ -211,8 +167,6 @@ pub struct HttpAnalyzer {
     http09_reply: bool,
     /// `pending` was full once (its weird is reported once per connection).
     pending_overflowed: bool,
-    /// `line_terminated_with_single_CR` was reported.
-    single_cr_seen: bool,
 }
 
 impl Default for HttpAnalyzer {
@@ -227,7 +181,58 @@ fn ix(is_orig: bool) -> usize {
 
 impl HttpAnalyzer {
     pub fn new(limits: Limits) -> Self {
+        // Zeek's HTTP reads both directions through ContentLine analyzers with their
+        // defaults; `max_line` is the grammar's (Zeek's default length).
+        let cfg = LineConfig {
+            max_line: cap(limits.max_line).max(1),
+            ..LineConfig::default()
+        };
         HttpAnalyzer {
+            lines: Lines::new(cfg, cfg),
+            s: Session::new(limits),
+        }
+    }
+
+    /// Zeek's `skip_http_entity_data(c, is_orig)`: the rest of the current (or
+    /// the next) entity of that side is not delivered as `http_entity_data`;
+    /// it is still counted in `body_length`.
+    pub fn skip_entity_data(&mut self, is_orig: bool) {
+        let side = &mut self.s.sides[ix(is_orig)];
+        match &mut side.msg {
+            Some(m) => m.skip_data = true,
+            None => side.skip_next = true,
+        }
+    }
+
+    /// Bytes held for lines that straddle segments, both directions (each bounded by `max_line`).
+    pub fn buffered(&self) -> usize {
+        self.lines.buffered(true) + self.lines.buffered(false)
+    }
+
+    /// Whether parsing of this direction has stopped (after CONNECT, an upgrade or a violation).
+    pub fn stopped(&self, is_orig: bool) -> bool {
+        self.s.sides[ix(is_orig)].phase == Phase::Stopped
+    }
+
+    /// Frames a direction's bytes; the session switches the framing to plain bytes for bodies.
+    fn feed(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
+        let s = &mut self.s;
+        if !is_orig && s.http09_reply && s.sides[1].msg.is_none() && !data.is_empty() {
+            // The reply to an HTTP/0.9 request is all body, unframed.
+            s.start_http09_reply(cx);
+            self.lines.set_plain(false, u64::MAX);
+        }
+        if s.sides[ix(is_orig)].phase == Phase::Stopped {
+            return;
+        }
+        self.lines
+            .deliver_switching(is_orig, data, &mut |ev| s.framed(cx, is_orig, ev));
+    }
+}
+
+impl Session {
+    fn new(limits: Limits) -> Self {
+        Session {
             limits,
             sides: [Side::new(), Side::new()],
             pending: VecDeque::new(),
@@ -240,35 +245,12 @@ impl HttpAnalyzer {
             connect_request: false,
             http09_reply: false,
             pending_overflowed: false,
-            single_cr_seen: false,
         }
-    }
-
-    /// Zeek's `skip_http_entity_data(c, is_orig)`: the rest of the current (or
-    /// the next) entity of that side is not delivered as `http_entity_data`;
-    /// it is still counted in `body_length`.
-    pub fn skip_entity_data(&mut self, is_orig: bool) {
-        let side = &mut self.sides[ix(is_orig)];
-        match &mut side.msg {
-            Some(m) => m.skip_data = true,
-            None => side.skip_next = true,
-        }
-    }
-
-    /// Bytes held for lines that straddle segments (bounded by `max_line`).
-    pub fn buffered(&self) -> usize {
-        self.sides.iter().map(|s| s.line.capacity()).sum()
-    }
-
-    /// Whether parsing of this direction has stopped (after CONNECT, an upgrade or a violation).
-    pub fn stopped(&self, is_orig: bool) -> bool {
-        self.sides[ix(is_orig)].phase == Phase::Stopped
     }
 
     fn stop_all(&mut self) {
         for s in &mut self.sides {
             s.phase = Phase::Stopped;
-            s.line = Vec::new();
         }
     }
 
@@ -291,124 +273,47 @@ impl HttpAnalyzer {
 
     // ------------------------------------------------------------ framing
 
-    fn feed(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, mut data: &[u8]) {
-        if !is_orig && self.http09_reply && self.sides[1].msg.is_none() && !data.is_empty() {
-            self.start_http09_reply(cx);
+    /// One event of the line framing; returns how many bytes after a line are body
+    /// bytes to be handed out unframed, or after body bytes how many of them were
+    /// not used (a multipart body ended inside them: the rest is lines again).
+    fn framed(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, ev: LineEvent<'_>) -> u64 {
+        if self.sides[ix(is_orig)].phase == Phase::Stopped {
+            return 0;
         }
-        while !data.is_empty() {
-            let side = &mut self.sides[ix(is_orig)];
-            match side.phase {
-                Phase::Stopped => return,
-                Phase::Body
-                    if !matches!(side.body, Body::ChunkSize | Body::ChunkEnd | Body::Trailer) =>
-                {
-                    // Zeek's ContentLine drops the LF of a CRLF split across segments
-                    // even when the body (plain delivery) starts after the CR.
-                    if std::mem::take(&mut side.after_cr) && data[0] == b'\n' {
-                        data = &data[1..];
-                        continue;
-                    }
-                    let n = self.body_bytes(cx, is_orig, data);
-                    if n == 0 && self.sides[ix(is_orig)].phase == Phase::Body {
-                        // Defensive: a body state that takes nothing would loop forever.
-                        self.sides[ix(is_orig)].phase = Phase::Stopped;
-                        return;
-                    }
-                    data = &data[n..];
-                }
-                _ => {
-                    // A line ends at CRLF, at a bare LF and at a bare CR, as in Zeek's
-                    // ContentLine analyzer. A CR ending a segment ends its line at once;
-                    // an LF starting the next segment then completes that CRLF.
-                    let side = &mut self.sides[ix(is_orig)];
-                    if std::mem::take(&mut side.after_cr) {
-                        if data[0] == b'\n' {
-                            data = &data[1..];
-                            continue;
-                        }
-                        self.single_cr(cx);
-                    }
-                    match line_end(data) {
-                        LineEnd::Line {
-                            len,
-                            next,
-                            bare_cr,
-                            cr_last,
-                        } => {
-                            let (head, rest) = (&data[..len], &data[next..]);
-                            data = rest;
-                            if bare_cr {
-                                self.single_cr(cx);
-                            }
-                            let side = &mut self.sides[ix(is_orig)];
-                            // A CR as the last byte: what follows decides whether it was bare.
-                            side.after_cr = cr_last;
-                            if side.overlong {
-                                side.overlong = false;
-                                continue;
-                            }
-                            if side.line.is_empty() {
-                                self.line(cx, is_orig, head, rest.first().copied());
-                            } else if side.line.len() + head.len() > cap(self.limits.max_line) {
-                                side.line.clear();
-                                self.too_long(cx);
-                            } else {
-                                let mut line = std::mem::take(&mut side.line);
-                                line.extend_from_slice(head);
-                                self.line(cx, is_orig, &line, rest.first().copied());
-                                line.clear();
-                                // Keep the allocation for the next straddling line.
-                                let side = &mut self.sides[ix(is_orig)];
-                                if side.line.is_empty() {
-                                    side.line = line;
-                                }
-                            }
-                        }
-                        LineEnd::Open => {
-                            let side = &mut self.sides[ix(is_orig)];
-                            if !side.overlong {
-                                if side.line.len() + data.len() > cap(self.limits.max_line) {
-                                    side.line.clear();
-                                    side.overlong = true;
-                                    self.too_long(cx);
-                                } else {
-                                    side.line.extend_from_slice(data);
-                                }
-                            }
-                            return;
-                        }
-                    }
-                }
+        match ev {
+            LineEvent::Line(line) => {
+                self.line(cx, is_orig, line);
+                self.plain_after(is_orig)
+            }
+            LineEvent::Raw(data) => {
+                let used = self.body_bytes(cx, is_orig, data);
+                (data.len() - used.min(data.len())) as u64
+            }
+            LineEvent::Weird(name) => {
+                cx.weird_from(netpac_runtime::lines::WEIRD_SOURCE, name, String::new());
+                0
             }
         }
     }
 
-    /// A line ended by a CR alone (Zeek's ContentLine reports it; weird.log keeps the first).
-    fn single_cr(&mut self, cx: &mut AnalyzerCx<'_>) {
-        if !self.single_cr_seen {
-            self.single_cr_seen = true;
-            cx.weird_from(
-                netpac_runtime::lines::WEIRD_SOURCE,
-                "line_terminated_with_single_CR",
-                String::new(),
-            );
+    /// How many bytes of a direction are body bytes now, to be delivered unframed.
+    fn plain_after(&self, is_orig: bool) -> u64 {
+        let side = &self.sides[ix(is_orig)];
+        match (side.phase, side.body) {
+            (Phase::Body, Body::Length(n) | Body::ChunkData(n)) => n,
+            (Phase::Body, Body::UntilClose) => u64::MAX,
+            _ => 0,
         }
     }
 
-    fn too_long(&mut self, cx: &mut AnalyzerCx<'_>) {
-        cx.weird("HTTP_line_too_long", String::new());
-        self.violation(cx, "HTTP line exceeds max_line");
-    }
-
-    /// One complete line (terminator removed); `next` is the byte after it when the
-    /// same segment holds one (a header line is then complete without copying it).
-    fn line(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8], next: Option<u8>) {
+    /// One complete line (terminator removed).
+    fn line(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, line: &[u8]) {
         let side = &mut self.sides[ix(is_orig)];
         match (side.phase, side.body) {
             (Phase::FirstLine, _) if is_orig => self.request_line(cx, line),
             // Empty lines between replies are ignored.
             (Phase::FirstLine, _) if !line.is_empty() => self.status_line(cx, line),
-            (Phase::Headers, _) => self.header_line(cx, is_orig, line, next),
+            (Phase::Headers, _) => self.header_line(cx, is_orig, line),
             (Phase::Body, Body::ChunkSize) => self.chunk_size(cx, is_orig, line),
             (Phase::Body, Body::ChunkEnd) => {
                 if !line.is_empty() {
@@ -471,8 +376,54 @@ impl Analyzer for HttpAnalyzer {
     }
 
     fn undelivered(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, len: u64) {
+        if self.s.gap(cx, is_orig, len) {
+            // Inside a body of known length: the framing counts the gap against it.
+            self.lines.skip_plain(is_orig, len);
+        } else {
+            self.lines.drop_partial(is_orig);
+        }
+    }
+
+    fn end_of_data(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool) {
+        // A partial last line is still a line.
+        if !matches!(self.s.sides[ix(is_orig)].phase, Phase::Stopped | Phase::Body) {
+            let s = &mut self.s;
+            self.lines.end_of_data(is_orig, &mut |ev| {
+                s.framed(cx, is_orig, ev);
+            });
+        }
+        if self.s.sides[ix(is_orig)].msg.is_some() {
+            self.s.end_message(cx, is_orig, false, EOF_END);
+        }
+    }
+
+    fn done(&mut self, cx: &mut AnalyzerCx<'_>) {
+        let s = &mut self.s;
+        s.end_message(cx, true, true, DONE_END);
+        s.end_message(cx, false, true, DONE_END);
+        raise!(
+            cx.events,
+            cx.ts,
+            HttpStats {
+                c: cx.conn.record(),
+                stats: HttpStatsRec {
+                    num_requests: s.num_requests,
+                    num_replies: s.num_replies,
+                    request_version: version_f64(s.request_version),
+                    reply_version: version_f64(s.reply_version),
+                },
+            }
+        );
+    }
+}
+
+impl Session {
+    /// A content gap of `len` bytes: `true` when it lies inside a body of known length,
+    /// which is counted and skipped; otherwise the message ends and the direction stops
+    /// (a request gap ends the reply too: whether a reply has a body depends on its request).
+    fn gap(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, len: u64) -> bool {
         let side = &mut self.sides[ix(is_orig)];
-        // A gap inside a body of known length is counted and skipped (once the body has begun).
+        // Once the body has begun.
         if let (Phase::Body, Some(msg)) = (side.phase, side.msg.as_mut()) {
             if msg.body_length > 0 {
                 let next = match side.body {
@@ -491,7 +442,7 @@ impl Analyzer for HttpAnalyzer {
                     if next == Body::Length(0) {
                         self.end_message(cx, is_orig, false, NORMAL_END);
                     }
-                    return;
+                    return true;
                 }
             }
         }
@@ -501,38 +452,7 @@ impl Analyzer for HttpAnalyzer {
         } else {
             self.end_message(cx, false, true, GAP_END);
         }
-        let side = &mut self.sides[ix(is_orig)];
-        side.line.clear();
-        side.phase = Phase::Stopped;
-    }
-
-    fn end_of_data(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool) {
-        let side = &mut self.sides[ix(is_orig)];
-        // A partial last line is still a line.
-        if !side.line.is_empty() && side.phase != Phase::Stopped && side.phase != Phase::Body {
-            let line = std::mem::take(&mut side.line);
-            self.line(cx, is_orig, strip_cr(&line), None);
-        }
-        if self.sides[ix(is_orig)].msg.is_some() {
-            self.end_message(cx, is_orig, false, EOF_END);
-        }
-    }
-
-    fn done(&mut self, cx: &mut AnalyzerCx<'_>) {
-        self.end_message(cx, true, true, DONE_END);
-        self.end_message(cx, false, true, DONE_END);
-        raise!(
-            cx.events,
-            cx.ts,
-            HttpStats {
-                c: cx.conn.record(),
-                stats: HttpStatsRec {
-                    num_requests: self.num_requests,
-                    num_replies: self.num_replies,
-                    request_version: version_f64(self.request_version),
-                    reply_version: version_f64(self.reply_version),
-                },
-            }
-        );
+        self.sides[ix(is_orig)].phase = Phase::Stopped;
+        false
     }
 }

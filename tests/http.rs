@@ -709,3 +709,12 @@ fn partial_connections_are_not_analysed() {
     assert_eq!(event_names(&out), vec!["partial_connection"]);
     assert_eq!(conn_columns(&out, &["service", "history"]), vec!["-\tDd"]);
 }
+
+#[test]
+fn framing_weirds_of_the_segment_that_stops_the_analyzer_are_reported() {
+    // The bad request line ends at a bare CR; the byte after it (same segment) makes
+    // the CR a single one, which Zeek's ContentLine reports before HTTP is removed.
+    let mut run = Run::only(&["http_request"]);
+    let o = run.play(&[orig(b"\x16\x03\x01\x02\x00\rmore\r\n"), orig(b"x\ry\r\n")]);
+    insta::assert_json_snapshot!(o);
+}

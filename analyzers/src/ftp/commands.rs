@@ -106,7 +106,7 @@ fn expected(cmd: &[u8], code: u64) -> bool {
 /// Zeek's `strstr(big, little) > 0`: `little` occurs in `big` (an empty
 /// `little` is found at position 1, as Zeek's strstr says).
 fn contains(big: &[u8], little: &[u8]) -> bool {
-    little.is_empty() || big.windows(little.len()).any(|w| w == little)
+    little.is_empty() || memchr::memmem::find(big, little).is_some()
 }
 
 /// `get_pending_cmd`: the pending command that best explains a reply: an

@@ -159,7 +159,7 @@ impl Session {
     }
 
     fn hide_password(&self) -> bool {
-        !GUEST_IDS.contains(&&self.user.to_ascii_lowercase()[..])
+        !GUEST_IDS.iter().any(|g| g.eq_ignore_ascii_case(&self.user))
     }
 
     /// `ftp_message`: the row of the current command (if it is a logged one);
@@ -172,17 +172,29 @@ impl Session {
     /// nothing else (a login-only session: today's Zeek writes it at the end,
     /// `FTP::report_unlogged_sessions`).
     fn write_message(&mut self, ts: Time, c: &Connection, logs: &mut Logs, always: bool) {
-        let Some(cmd) = self.cmdarg.clone() else {
+        // Taken out while the row borrows it (no copy of the command per row).
+        let Some(cmd) = self.cmdarg.take() else {
             return;
         };
-        let mut arg = cmd.arg.clone();
-        if FILE_COMMANDS.contains(&&cmd.cmd[..]) {
-            arg = self.url(&arg);
-        }
+        self.write_row(ts, c, logs, always, &cmd);
+        self.cmdarg = Some(cmd);
+        self.mime_type = None;
+        self.file_size = None;
+        self.data_channel = None;
+    }
+
+    fn write_row(&mut self, ts: Time, c: &Connection, logs: &mut Logs, always: bool, cmd: &CmdArg) {
+        let url;
+        let mut arg: &[u8] = if FILE_COMMANDS.contains(&&cmd.cmd[..]) {
+            url = self.url(&cmd.arg);
+            &url
+        } else {
+            &cmd.arg
+        };
         if arg.len() > MAX_ARG_LENGTH {
             let len = arg.len().to_string();
             self.weird(ts, c, "FTP_arg_too_long", &len, logs);
-            arg.truncate(MAX_ARG_LENGTH);
+            arg = &arg[..MAX_ARG_LENGTH];
         }
         if let Some(m) = &mut self.reply_msg {
             if m.len() > MAX_REPLY_MSG_LENGTH {
@@ -193,7 +205,7 @@ impl Session {
         }
         let hidden = self.hide_password();
         if cmd.cmd == b"PASS" && hidden {
-            arg = b"<hidden>".to_vec();
+            arg = b"<hidden>";
         }
         if always || LOGGED_COMMANDS.contains(&&cmd.cmd[..]) {
             self.logged_command_seen = true;
@@ -216,7 +228,7 @@ impl Session {
                 if arg.is_empty() {
                     Value::Unset
                 } else {
-                    Value::str(&arg)
+                    Value::str(arg)
                 },
                 Value::opt(self.mime_type.as_ref(), Value::str),
                 Value::opt(self.file_size, Value::Count),
@@ -231,22 +243,22 @@ impl Session {
             ];
             logs.write(&FTP_LOG, &row);
         }
-        self.mime_type = None;
-        self.file_size = None;
-        self.data_channel = None;
     }
 
     /// `build_url_ftp`: `ftp://<server><path under cwd>`.
     fn url(&self, arg: &[u8]) -> Vec<u8> {
-        let mut path = build_path_compressed(&self.cwd, arg);
-        if path.first() != Some(&b'/') {
-            path.insert(0, b'/');
-        }
-        let host = match self.id.resp_h {
-            IpAddr::V4(a) => a.to_string(),
-            IpAddr::V6(a) => format!("[{a}]"),
+        use std::io::Write;
+        let path = build_path_compressed(&self.cwd, arg);
+        let mut out = Vec::with_capacity(48 + path.len());
+        out.extend_from_slice(b"ftp://");
+        // Writing into a Vec cannot fail.
+        let _ = match self.id.resp_h {
+            IpAddr::V4(a) => write!(out, "{a}"),
+            IpAddr::V6(a) => write!(out, "[{a}]"),
         };
-        let mut out = format!("ftp://{host}").into_bytes();
+        if path.first() != Some(&b'/') {
+            out.push(b'/');
+        }
         out.extend_from_slice(&path);
         out
     }
@@ -451,8 +463,7 @@ impl FtpLogger {
             return;
         };
         self.data_expected.retain(|_, uid| *uid != s.uid);
-        let pending: Vec<CmdArg> = s.pending.values().cloned().collect();
-        for cmd in pending {
+        for cmd in std::mem::take(&mut s.pending).into_values() {
             s.cmdarg = Some(cmd);
             s.message(ts, &e.c, logs);
         }

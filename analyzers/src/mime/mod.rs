@@ -255,17 +255,23 @@ impl MimeMail {
                 e.encoding = enc;
             }
         }
+        for what in illegal {
+            self.illegal_format(cx, what);
+        }
+        // The header record is built only for a subscriber, and copied only for two.
+        let keep = cx.events.wants(MimeAllHeaders::ID) && self.stack[level].headers.len() < MAX_HEADERS;
+        if !keep && !cx.events.wants(MimeOneHeader::ID) {
+            return;
+        }
         let rec = MimeHeaderRec {
             name: ZString::from(name.to_ascii_uppercase()),
             value: ZString::from(value.to_vec()),
         };
-        for what in illegal {
-            self.illegal_format(cx, what);
-        }
-        raise!(cx.events, cx.ts, MimeOneHeader { c: cx.conn.record(), h: rec.clone() });
-        let e = &mut self.stack[level];
-        if cx.events.wants(MimeAllHeaders::ID) && e.headers.len() < MAX_HEADERS {
-            e.headers.push(rec);
+        if keep {
+            raise!(cx.events, cx.ts, MimeOneHeader { c: cx.conn.record(), h: rec.clone() });
+            self.stack[level].headers.push(rec);
+        } else {
+            raise!(cx.events, cx.ts, MimeOneHeader { c: cx.conn.record(), h: rec });
         }
     }
 

@@ -277,7 +277,9 @@ impl Session {
     /// bytes to be handed out unframed, or after body bytes how many of them were
     /// not used (a multipart body ended inside them: the rest is lines again).
     fn framed(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, ev: LineEvent<'_>) -> u64 {
-        if self.sides[ix(is_orig)].phase == Phase::Stopped {
+        // Framing weirds of the delivery that stopped the analyzer are still reported:
+        // Zeek's ContentLine runs over the whole segment before the analyzer is removed.
+        if self.sides[ix(is_orig)].phase == Phase::Stopped && !matches!(ev, LineEvent::Weird(_)) {
             return 0;
         }
         match ev {

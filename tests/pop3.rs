@@ -210,3 +210,25 @@ fn pop3_service_by_port_and_signature() {
         assert_eq!(conn_columns(&out, &["service"]), ["pop3"], "port {port}");
     }
 }
+
+/// The messages of RETR and TOP replies go to the MIME parser (POP3.cc's `MIME_Mail`):
+/// the `+OK` line first, then the message lines as they are, up to the lone `.`;
+/// a message still open when the connection ends is finished.
+#[test]
+fn retr_and_top_messages_go_to_mime() {
+    use common::{conn_columns, run_with};
+    let pieces = [
+        resp(b"+OK ready\r\n"),
+        orig(b"USER bob\r\nPASS x\r\n"),
+        resp(b"+OK\r\n+OK\r\n"),
+        orig(b"RETR 1\r\n"),
+        resp(b"+OK 120 octets\r\nSubject: hi\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n--b--\r\n.\r\n"),
+        orig(b"TOP 1 0\r\n"),
+        resp(b"+OK\r\nSubject: again\r\n\r\n..dotted\r\n"),
+    ];
+    insta::assert_json_snapshot!(pop3(&pieces));
+    // The same session through the engine (`NETPAC_TEST_PCAPS=DIR` keeps its pcap for Zeek).
+    let frames = session(1.0, Host::v4("10.0.0.1", 40002), Host::v4("10.0.0.2", 110), &pieces);
+    let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), None);
+    assert_eq!(conn_columns(&out, &["service"]), ["pop3"]);
+}

@@ -3,7 +3,8 @@
 //! attaches it and holds its limits; the state lives here because the
 //! language cannot yet keep strings (user, password) or a queue of deferred
 //! lines (pipelined commands are processed when the reply before them ends).
-//! Message bodies (RETR/TOP) are not handed to MIME yet.
+//! The messages of RETR/TOP replies go to the shared MIME parser
+//! (`analyzers/src/mime/`), as POP3.cc hands them to its `MIME_Mail`.
 
 mod events;
 pub mod text;
@@ -14,6 +15,7 @@ mod generated {
 pub use events::*;
 pub use generated::pop3::{register, Limits};
 
+use crate::mime::MimeMail;
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, Verdict};
 use netpac_runtime::lines::{LineConfig, LineEvent, Lines};
 use netpac_runtime::raise;
@@ -87,6 +89,8 @@ pub struct Pop3Analyzer {
     seen: u64,
     /// Zeek's dpd.zeek disabled the analyzer: it saw a violation early in the connection.
     disabled: bool,
+    /// The message of the RETR/TOP reply being read (POP3.cc's `mail`).
+    mail: Option<MimeMail>,
 }
 
 /// dpd.zeek's `DPD::ignore_violations_after`: a violation within the first this
@@ -121,6 +125,7 @@ impl Pop3Analyzer {
             unknown_client_commands: 0,
             seen: 0,
             disabled: false,
+            mail: None,
         }
     }
 
@@ -429,6 +434,20 @@ impl Pop3Analyzer {
     }
 
     /// `FinishClientCmd`: the head command is answered; the next one is processed.
+    /// `ProcessData`: a line of the message being read.
+    fn process_data(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8]) {
+        if let Some(mail) = self.mail.as_mut() {
+            mail.deliver(cx, line, true);
+        }
+    }
+
+    /// `EndData`: the message ends.
+    fn end_data(&mut self, cx: &mut AnalyzerCx<'_>) {
+        if let Some(mail) = self.mail.take() {
+            mail.done(cx);
+        }
+    }
+
     fn finish_client_cmd(&mut self, cx: &mut AnalyzerCx<'_>) {
         if self.cmds.pop_front().is_some() {
             self.client_cmd(cx);
@@ -443,8 +462,13 @@ impl Pop3Analyzer {
             if line == b"." {
                 self.request_multi_line = false;
                 self.multi_line = false;
+                self.end_data(cx);
                 self.finish_client_cmd(cx);
             } else {
+                // The message's lines as they are (no dot-unstuffing, as POP3.cc).
+                if matches!(self.state, State::Retr | State::Top) {
+                    self.process_data(cx, line);
+                }
                 raise!(
                     cx.events,
                     cx.ts,
@@ -510,6 +534,15 @@ impl Pop3Analyzer {
                         self.login(cx, true);
                     }
                     State::Top | State::Retr => {
+                        // POP3.cc hands the `+OK` line itself to the new mail first.
+                        if self.mail.is_none() {
+                            self.mail = Some(MimeMail::new(
+                                cx,
+                                self.limits.mime_segment_length,
+                                self.limits.max_mime_depth,
+                            ));
+                        }
+                        self.process_data(cx, line);
                         if self.request_multi_line {
                             self.multi_line = true;
                         }
@@ -666,5 +699,10 @@ impl Analyzer for Pop3Analyzer {
         if !self.tls && !self.disabled {
             self.feed(cx, is_orig, &[], true);
         }
+    }
+
+    /// POP3.cc's `Done`: a message still being read ends.
+    fn done(&mut self, cx: &mut AnalyzerCx<'_>) {
+        self.end_data(cx);
     }
 }

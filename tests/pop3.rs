@@ -9,6 +9,10 @@ mod lines_support;
 use common::*;
 use lines_support::{orig, resp, run, session, Outcome, Piece};
 use netpac_analyzers::pop3::{Limits, Pop3Analyzer};
+use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn};
+use netpac_runtime::event::Events;
+use netpac_runtime::weird::Weird;
+use netpac_runtime::zeek::{Proto, Time};
 
 fn pop3(pieces: &[Piece]) -> Outcome {
     run(
@@ -231,4 +235,32 @@ fn retr_and_top_messages_go_to_mime() {
     let frames = session(1.0, Host::v4("10.0.0.1", 40002), Host::v4("10.0.0.2", 110), &pieces);
     let out = run_with(&frames, Config::default(), netpac_analyzers::registry(), None);
     assert_eq!(conn_columns(&out, &["service"]), ["pop3"]);
+}
+
+/// A RETR message nested a thousand multipart levels deep: the MIME parser keeps
+/// at most `max_mime_depth` entities open (weird `mime_excessive_nesting` once), and
+/// the lone dot closes them all.
+#[test]
+fn a_message_nested_a_thousand_deep_is_bounded() {
+    let mut a = Pop3Analyzer::new(Limits::default());
+    let mut msg = b"+OK\r\n".to_vec();
+    for i in 0..1000 {
+        msg.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").as_bytes(),
+        );
+    }
+    let conn = TestConn::new(Proto::Tcp, 110, "CPop3Deep");
+    let mut events = Events::new();
+    let mut weirds: Vec<Weird> = Vec::new();
+    let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "POP3");
+    a.deliver(&mut cx, false, b"+OK ready\r\n");
+    a.deliver(&mut cx, true, b"USER u\r\nPASS p\r\n");
+    a.deliver(&mut cx, false, b"+OK\r\n+OK\r\n");
+    a.deliver(&mut cx, true, b"RETR 1\r\n");
+    a.deliver(&mut cx, false, &msg);
+    assert_eq!(a.mime_depth(), Limits::default().max_mime_depth as usize);
+    a.deliver(&mut cx, false, b".\r\n");
+    assert_eq!(a.mime_depth(), 0);
+    let names: Vec<&str> = weirds.iter().map(|w| w.name).collect();
+    assert_eq!(names, ["mime_excessive_nesting"]);
 }

@@ -129,6 +129,11 @@ impl Pop3Analyzer {
         }
     }
 
+    /// Entities open in the message being read (bounded by `max_mime_depth`).
+    pub fn mime_depth(&self) -> usize {
+        self.mail.as_ref().map_or(0, MimeMail::depth)
+    }
+
     fn credential(&self, b: &[u8]) -> Vec<u8> {
         let max = usize::try_from(self.limits.max_credential).unwrap_or(usize::MAX);
         b[..b.len().min(max)].to_vec()

@@ -406,6 +406,20 @@ fn request_body_until_gap_is_interrupted() {
     insta::assert_json_snapshot!(o);
 }
 
+/// A gap inside a multipart body ends the message even with a Content-Length: Zeek reads
+/// such a body by lines, with no length to count the gap against.
+#[test]
+fn a_gap_in_a_multipart_body_interrupts_the_message() {
+    let o = Run::only(&["http_message_done"]).play(&[
+        orig(b"POST /u HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b\r\n"),
+        Step::Gap(true, 100),
+    ]);
+    let stat = &of(&o, "http_message_done")[0]["stat"];
+    assert_eq!(stat["interrupted"], true);
+    assert_eq!(stat["finish_msg"], "message interrupted by a content gap");
+    assert_eq!(stat["content_gap_length"], 0);
+}
+
 // ---------------------------------------------------------------- through the engine
 
 use common::*;

@@ -425,9 +425,10 @@ impl Session {
     /// (a request gap ends the reply too: whether a reply has a body depends on its request).
     fn gap(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, len: u64) -> bool {
         let side = &mut self.sides[ix(is_orig)];
-        // Once the body has begun.
+        // Once the body has begun; never inside a multipart body, which Zeek reads by
+        // lines without a length to count the gap against (it ends the message).
         if let (Phase::Body, Some(msg)) = (side.phase, side.msg.as_mut()) {
-            if msg.body_length > 0 {
+            if msg.body_length > 0 && msg.multipart.is_none() {
                 let next = match side.body {
                     Body::Length(n) if n >= len => Some(Body::Length(n - len)),
                     Body::ChunkData(n) if n >= len => Some(if n == len {

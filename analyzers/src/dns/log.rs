@@ -71,6 +71,8 @@ struct Info {
     ttls: Vec<Interval>,
     rejected: bool,
     opcode: u64,
+    /// The message came from NetBIOS name service (`dns_msg$is_netbios`): its opcodes have names of their own.
+    netbios: bool,
     saw_query: bool,
     saw_reply: bool,
     /// Written at its message's end, never paired (mDNS with id 0).
@@ -238,6 +240,7 @@ impl DnsLogger {
         let flushed: Vec<Info> = flushed.into_iter().filter_map(|s| st.take(s)).collect();
         if let Some(info) = st.current() {
             info.opcode = msg.opcode;
+            info.netbios = msg.is_netbios;
             if !is_query {
                 info.rcode = Some(msg.rcode);
                 if msg.rcode != 0 && msg.num_queries == 0 {
@@ -365,6 +368,7 @@ impl Info {
             ttls: Vec::new(),
             rejected: false,
             opcode: 0,
+            netbios: false,
             saw_query: false,
             saw_reply: false,
             unpaired: false,
@@ -413,7 +417,11 @@ impl LogRecord for Info {
             },
             Value::Bool(i.rejected),
             Value::Count(i.opcode),
-            Value::str(opcode_name(i.opcode)),
+            Value::str(if i.netbios {
+                netbios_opcode_name(i.opcode)
+            } else {
+                opcode_name(i.opcode)
+            }),
         ]
     }
 }
@@ -630,6 +638,19 @@ fn rcode_name(r: u64) -> String {
     name.to_string()
 }
 
+/// `DNS::netbios_opcodes` (base/protocols/dns/consts.zeek).
+fn netbios_opcode_name(o: u64) -> String {
+    let name = match o {
+        0 => "netbios-query",
+        5 => "netbios-registration",
+        6 => "netbios-release",
+        7 => "netbios-wack",
+        8 => "netbios-refresh",
+        _ => return format!("netbios-opcode-{o}"),
+    };
+    name.to_string()
+}
+
 fn opcode_name(o: u64) -> String {
     let name = match o {
         0 => "query",
@@ -662,5 +683,7 @@ mod tests {
         assert_eq!(class_name(9), "qclass-9");
         assert_eq!(rcode_name(12), "unassigned-12");
         assert_eq!(opcode_name(3), "opcode-3");
+        assert_eq!(netbios_opcode_name(5), "netbios-registration");
+        assert_eq!(netbios_opcode_name(3), "netbios-opcode-3");
     }
 }

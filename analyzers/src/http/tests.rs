@@ -46,6 +46,17 @@ fn sniffing() {
     assert_eq!(sniff_mime(b"{ \"a\": 1}"), Some("text/json"));
     assert_eq!(sniff_mime(b"[{\"name\": \"Alice\"}]"), Some("text/json"));
     assert_eq!(sniff_mime(b"\x00\x01\x02"), None);
+    // Zeek's JSON rule wants a key and a value: a brace and a quote alone are plain text.
+    assert_eq!(sniff_mime(b"{\"unterminated and long"), Some("text/plain"));
+    assert_eq!(sniff_mime(b"{}"), Some("text/json"));
+    // OCSP over HTTP: a DER request naming SHA-1, a response naming id-pkix-ocsp-basic.
+    let req = b"\x30\x45\x30\x43\x30\x41\x30\x3f\x30\x3d\x30\x09\x06\x05\x2b\x0e\x03\x02\x1a\x05\x00";
+    assert_eq!(sniff_mime(req), Some("application/ocsp-request"));
+    let resp = b"\x30\x82\x01\xd3\x0a\x01\x00\xa0\x82\x01\xcc\x30\x82\x01\xc8\x06\x09\x2b\x06\x01\x05\x05\x07\x30\x01\x01";
+    assert_eq!(sniff_mime(resp), Some("application/ocsp-response"));
+    // An icon; `MZ` executables outrank the plain text their header may look like.
+    assert_eq!(sniff_mime(b"\x00\x00\x01\x00\x01\x00\x10\x10"), Some("image/x-icon"));
+    assert_eq!(sniff_mime(b"MZ plain-looking header"), Some("application/x-dosexec"));
 }
 
 #[test]

@@ -95,6 +95,8 @@ pub struct Logs {
     rotation: Option<Rotation>,
     /// Network time of the packet being processed (set by `advance`).
     now: Time,
+    /// Zeek's weird framework: what reaches `weird.log`, whoever reports the weird.
+    pub weirds: crate::weird::WeirdPolicy,
 }
 
 const SEP: u8 = b'\t';
@@ -113,6 +115,7 @@ impl Logs {
             line: Vec::with_capacity(512),
             rotation: None,
             now: Time::ZERO,
+            weirds: crate::weird::WeirdPolicy::default(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! [`WeirdSink`]; the engine raises them as `conn_weird`, `flow_weird` and
 //! `net_weird`, and [`WeirdLog`] writes `weird.log` from those events.
 
-use crate::conn::events::{ConnWeird, ConnectionStateRemove, FlowWeird, NetWeird};
+use crate::conn::events::{ConnWeird, FlowWeird, NetWeird};
 use crate::event::{EventHandlers, EventSink};
 use crate::log::{Logs, Value};
 use crate::record::Connection;
@@ -43,56 +43,248 @@ impl WeirdSink for Vec<Weird> {
     }
 }
 
-/// The `weird.log` writer, as a consumer of `conn_weird`, `flow_weird` and
-/// `net_weird`. Zeek's `base/frameworks/notice/weird.zeek` logs a weird once
-/// per connection (connection weirds), per address pair (flow weirds) or at
-/// all (network weirds); so does this.
-#[derive(Default)]
-pub struct WeirdLog {
-    /// Names already logged per connection uid, forgotten at removal.
-    per_conn: FxHashMap<std::sync::Arc<str>, Vec<&'static str>>,
-    per_flow: FxHashMap<(IpAddr, IpAddr, String), ()>,
-    per_net: FxHashMap<String, ()>,
+/// What Zeek's `base/frameworks/notice/weird.zeek` does with a weird of that
+/// name (`Weird::actions`): names it does not list are logged every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Ignore,
+    Log,
+    LogPerConn,
+    LogPerOrig,
+    /// Logged (with `notice` T) the first time per originator; Zeek also raises a notice.
+    NoticePerOrig,
 }
 
-/// Address pairs remembered for flow-weird deduplication before the table
-/// starts over (a flood of flow weirds must not grow it without bound).
-const MAX_FLOW_KEYS: usize = 100_000;
+/// `Weird::actions` for the names it does not leave at `ACTION_LOG`.
+pub fn action(name: &str) -> Action {
+    match name {
+        "unsolicited_SYN_response" | "FIN_after_reset" | "spontaneous_FIN" | "spontaneous_RST" => {
+            Action::Ignore
+        }
+        "FTP_max_command_length_exceeded"
+        | "FTP_too_many_pending_commands"
+        | "FTP_user_too_long"
+        | "FTP_reply_msg_too_long"
+        | "FTP_arg_too_long"
+        | "FTP_password_too_long"
+        | "simultaneous_open"
+        | "smtp_mail_transaction_invalid"
+        | "smtp_excessive_invalid_mail_transactions"
+        | "smb_tree_connect_andx_response_without_tree" => Action::LogPerConn,
+        "bad_ICMP_checksum"
+        | "bad_RPC"
+        | "bad_TCP_checksum"
+        | "bad_UDP_checksum"
+        | "bad_IP_checksum"
+        | "connection_originator_SYN_ack"
+        | "DNS_label_forward_compress_offset"
+        | "DNS_label_len_gt_name_len"
+        | "DNS_label_len_gt_pkt"
+        | "DNS_label_too_long"
+        | "excess_RPC"
+        | "originator_RPC_reply"
+        | "partial_RPC"
+        | "responder_RPC_call"
+        | "SYN_with_data"
+        | "UDP_datagram_length_mismatch"
+        | "excessively_small_fragment"
+        | "fragment_inconsistency"
+        | "fragment_overlap"
+        | "fragment_size_inconsistency"
+        | "SSH_max_packet_length_exceeded"
+        | "SSH_max_string_length_exceeded" => Action::LogPerOrig,
+        "FIN_storm" | "successful_RPC_reply_to_invalid_request" | "SYN_after_partial" => {
+            Action::NoticePerOrig
+        }
+        _ => Action::Log,
+    }
+}
+
+/// Where a weird happened, as `weird.zeek` identifies it for deduplication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WeirdAt {
+    /// A connection weird: `id_string(c$id)`, the addresses and ports without the
+    /// protocol, so a later connection on the same ports is the same place.
+    Conn {
+        orig_h: IpAddr,
+        orig_p: u16,
+        resp_h: IpAddr,
+        resp_p: u16,
+    },
+    /// A flow weird: `flow_id_string(src, dst)`.
+    Flow { src: IpAddr, dst: IpAddr },
+    /// A network weird: no identifier.
+    Net,
+}
+
+impl WeirdAt {
+    fn of(id: &ConnId) -> WeirdAt {
+        WeirdAt::Conn {
+            orig_h: id.orig_h,
+            orig_p: id.orig_p.number,
+            resp_h: id.resp_h,
+            resp_p: id.resp_p.number,
+        }
+    }
+
+    /// The originator (`w$id$orig_h`), for the once-per-originator actions.
+    fn orig(&self) -> Option<IpAddr> {
+        match *self {
+            WeirdAt::Conn { orig_h, .. } => Some(orig_h),
+            WeirdAt::Flow { src, .. } => Some(src),
+            WeirdAt::Net => None,
+        }
+    }
+}
+
+/// The deduplication keys of `weird.zeek`'s sets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    At(WeirdAt),
+    Orig(Option<IpAddr>),
+}
+
+/// `weird_ignore`: a name and place logged in the last 10 minutes are not logged again.
+const IGNORE_REPEATS_FOR: i64 = 600_000_000_000;
+/// `did_log` / `did_notice` (the once-per-connection and per-originator actions): one day.
+const LIMITED_FOR: i64 = 86_400_000_000_000;
+/// Entries kept in each set before expired ones are swept out (and, if none are,
+/// the set starts over): a flood of distinct weirds must not grow them without bound.
+const MAX_KEYS: usize = 100_000;
+
+/// A set whose entries expire a fixed time after they were added (`&create_expire`).
+#[derive(Debug, Default)]
+struct ExpiringSet {
+    added: FxHashMap<(Box<str>, Key), Time>,
+}
+
+impl ExpiringSet {
+    fn contains(&self, now: Time, name: &str, key: &Key, ttl: i64) -> bool {
+        // Looked up by a borrowed name would need a second map type; weirds are rare enough.
+        self.added
+            .get(&(Box::from(name), key.clone()))
+            .is_some_and(|&t| now.0.saturating_sub(t.0) < ttl)
+    }
+
+    fn insert(&mut self, now: Time, name: &str, key: Key, ttl: i64) {
+        if self.added.len() >= MAX_KEYS {
+            self.added.retain(|_, t| now.0.saturating_sub(t.0) < ttl);
+            if self.added.len() >= MAX_KEYS {
+                self.added.clear();
+            }
+        }
+        self.added.insert((Box::from(name), key), now);
+    }
+}
+
+/// Zeek's weird framework (`base/frameworks/notice/weird.zeek`, `do_weird`): which
+/// weirds reach `weird.log`. One policy for every writer of `weird.log` (the core's
+/// weirds and those the protocol scripts report), kept with the logs.
+#[derive(Debug, Default)]
+pub struct WeirdPolicy {
+    weird_ignore: ExpiringSet,
+    did_log: ExpiringSet,
+    did_notice: ExpiringSet,
+}
+
+impl WeirdPolicy {
+    /// Whether a weird is logged now, and then its `notice` column.
+    pub fn admit(&mut self, now: Time, name: &str, at: WeirdAt) -> Option<bool> {
+        let action = action(name);
+        let place = Key::At(at);
+        if action == Action::Ignore
+            || self
+                .weird_ignore
+                .contains(now, name, &place, IGNORE_REPEATS_FOR)
+        {
+            return None;
+        }
+        let mut notice = false;
+        match action {
+            Action::LogPerConn | Action::LogPerOrig => {
+                let key = if action == Action::LogPerOrig {
+                    Key::Orig(at.orig())
+                } else {
+                    place.clone()
+                };
+                if self.did_log.contains(now, name, &key, LIMITED_FOR) {
+                    return None;
+                }
+                self.did_log.insert(now, name, key, LIMITED_FOR);
+            }
+            Action::NoticePerOrig => {
+                let key = Key::Orig(at.orig());
+                if self.did_notice.contains(now, name, &key, LIMITED_FOR) {
+                    return None;
+                }
+                self.did_notice.insert(now, name, key, LIMITED_FOR);
+                notice = true;
+            }
+            Action::Ignore | Action::Log => {}
+        }
+        // `weird_do_not_ignore_repeats`: checksum errors are logged each time.
+        if !matches!(
+            name,
+            "bad_IP_checksum" | "bad_TCP_checksum" | "bad_UDP_checksum" | "bad_ICMP_checksum"
+        ) {
+            self.weird_ignore
+                .insert(now, name, place, IGNORE_REPEATS_FOR);
+        }
+        Some(notice)
+    }
+}
+
+/// Writes a connection weird to `weird.log` if Zeek's weird framework would
+/// (a protocol script's `Reporter::conn_weird` goes through `do_weird` too).
+pub fn log_conn_weird(
+    logs: &mut Logs,
+    ts: Time,
+    c: &Connection,
+    name: &str,
+    addl: &[u8],
+    source: &str,
+) {
+    let Some(notice) = logs.weirds.admit(ts, name, WeirdAt::of(&c.id)) else {
+        return;
+    };
+    let id = &c.id;
+    let where_ = [
+        Value::str(c.uid.as_bytes()),
+        Value::Addr(id.orig_h),
+        Value::Port(id.orig_p.number),
+        Value::Addr(id.resp_h),
+        Value::Port(id.resp_p.number),
+    ];
+    logs.write(&WEIRD_LOG, &row(ts, where_, name, addl, notice, source));
+}
+
+/// The `weird.log` writer, as a consumer of `conn_weird`, `flow_weird` and
+/// `net_weird`, with Zeek's weird framework deciding what is logged.
+#[derive(Default)]
+pub struct WeirdLog;
 
 impl WeirdLog {
     pub fn sink() -> Box<dyn EventSink> {
         Box::new(
-            EventHandlers::new(WeirdLog::default())
+            EventHandlers::new(WeirdLog)
                 .on::<ConnWeird>(WeirdLog::conn)
                 .on::<FlowWeird>(WeirdLog::flow)
-                .on::<NetWeird>(WeirdLog::net)
-                .on::<ConnectionStateRemove>(WeirdLog::remove),
+                .on::<NetWeird>(WeirdLog::net),
         )
     }
 
     fn conn(&mut self, ts: Time, e: &ConnWeird, logs: &mut Logs) {
-        let seen = self.per_conn.entry(e.c.uid.clone()).or_default();
-        if seen.contains(&e.name) {
-            return;
-        }
-        seen.push(e.name);
-        logs.write(
-            &WEIRD_LOG,
-            &conn_weird_row(ts, &e.c, &e.name, e.addl.as_bytes(), e.source),
-        );
+        log_conn_weird(logs, ts, &e.c, e.name, e.addl.as_bytes(), e.source);
     }
 
     fn flow(&mut self, ts: Time, e: &FlowWeird, logs: &mut Logs) {
-        if self.per_flow.len() >= MAX_FLOW_KEYS {
-            self.per_flow.clear();
-        }
-        if self
-            .per_flow
-            .insert((e.src, e.dst, e.name.clone()), ())
-            .is_some()
-        {
+        let at = WeirdAt::Flow {
+            src: e.src,
+            dst: e.dst,
+        };
+        let Some(notice) = logs.weirds.admit(ts, &e.name, at) else {
             return;
-        }
+        };
         // Zeek logs a flow weird's addresses with ports 0.
         let where_ = [
             Value::Unset,
@@ -103,14 +295,14 @@ impl WeirdLog {
         ];
         logs.write(
             &WEIRD_LOG,
-            &row(ts, where_, &e.name, e.addl.as_bytes(), e.source),
+            &row(ts, where_, &e.name, e.addl.as_bytes(), notice, e.source),
         );
     }
 
     fn net(&mut self, ts: Time, e: &NetWeird, logs: &mut Logs) {
-        if self.per_net.insert(e.name.clone(), ()).is_some() {
+        let Some(notice) = logs.weirds.admit(ts, &e.name, WeirdAt::Net) else {
             return;
-        }
+        };
         let where_ = [
             Value::Unset,
             Value::Unset,
@@ -120,37 +312,20 @@ impl WeirdLog {
         ];
         logs.write(
             &WEIRD_LOG,
-            &row(ts, where_, &e.name, e.addl.as_bytes(), e.source),
+            &row(ts, where_, &e.name, e.addl.as_bytes(), notice, e.source),
         );
     }
-
-    fn remove(&mut self, _ts: Time, e: &ConnectionStateRemove, _logs: &mut Logs) {
-        self.per_conn.remove(&e.c.uid);
-    }
-}
-
-/// The `weird.log` row of a connection weird, for a log writer that reports
-/// one itself, as Zeek's scripts call `Reporter::conn_weird`.
-pub fn conn_weird_row(
-    ts: Time,
-    c: &Connection,
-    name: &str,
-    addl: &[u8],
-    source: &str,
-) -> Vec<Value> {
-    let id = &c.id;
-    let where_ = [
-        Value::str(c.uid.as_bytes()),
-        Value::Addr(id.orig_h),
-        Value::Port(id.orig_p.number),
-        Value::Addr(id.resp_h),
-        Value::Port(id.resp_p.number),
-    ];
-    row(ts, where_, name, addl, source)
 }
 
 /// One `weird.log` row; `where_` is uid and the four `id` columns.
-fn row(ts: Time, where_: [Value; 5], name: &str, addl: &[u8], source: &str) -> Vec<Value> {
+fn row(
+    ts: Time,
+    where_: [Value; 5],
+    name: &str,
+    addl: &[u8],
+    notice: bool,
+    source: &str,
+) -> Vec<Value> {
     let unset_if_empty = |s: &[u8]| {
         if s.is_empty() {
             Value::Unset
@@ -164,7 +339,7 @@ fn row(ts: Time, where_: [Value; 5], name: &str, addl: &[u8], source: &str) -> V
     row.extend([
         Value::str(name),
         unset_if_empty(addl),
-        Value::Bool(false),
+        Value::Bool(notice),
         Value::str("zeek"),
         unset_if_empty(source.as_bytes()),
     ]);
@@ -188,3 +363,75 @@ pub static WEIRD_LOG: crate::log::Schema = crate::log::Schema {
         ("source", "string"),
     ],
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(orig_p: u16) -> WeirdAt {
+        WeirdAt::Conn {
+            orig_h: "10.0.0.1".parse().unwrap(),
+            orig_p,
+            resp_h: "10.0.0.2".parse().unwrap(),
+            resp_p: 80,
+        }
+    }
+
+    const MIN: i64 = 60_000_000_000;
+
+    #[test]
+    fn zeek_ignores_some_names_and_repeats_at_one_place_for_ten_minutes() {
+        let mut p = WeirdPolicy::default();
+        assert_eq!(p.admit(Time(0), "spontaneous_FIN", at(1)), None);
+        assert_eq!(p.admit(Time(0), "data_before_established", at(1)), Some(false));
+        // A later connection on the same ports is the same place (`id_string`).
+        assert_eq!(p.admit(Time(9 * MIN), "data_before_established", at(1)), None);
+        assert_eq!(p.admit(Time(9 * MIN), "data_before_established", at(2)), Some(false));
+        assert_eq!(p.admit(Time(11 * MIN), "data_before_established", at(1)), Some(false));
+        // Checksum errors are logged every time.
+        assert_eq!(p.admit(Time(0), "bad_TCP_checksum", at(1)), Some(false));
+        let flow = WeirdAt::Flow {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.3".parse().unwrap(),
+        };
+        assert_eq!(p.admit(Time(0), "bad_IP_checksum", flow), Some(false));
+        assert_eq!(p.admit(Time(1), "bad_IP_checksum", flow), None, "once per originator");
+    }
+
+    #[test]
+    fn per_originator_and_notice_actions() {
+        let mut p = WeirdPolicy::default();
+        assert_eq!(p.admit(Time(0), "SYN_with_data", at(1)), Some(false));
+        // Another connection of the same originator, past the ten minutes: still once a day.
+        assert_eq!(p.admit(Time(20 * MIN), "SYN_with_data", at(2)), None);
+        assert_eq!(p.admit(Time(0), "SYN_after_partial", at(1)), Some(true));
+        assert_eq!(p.admit(Time(20 * MIN), "SYN_after_partial", at(3)), None);
+        assert_eq!(p.admit(Time(0), "FTP_arg_too_long", at(1)), Some(false));
+        assert_eq!(p.admit(Time(20 * MIN), "FTP_arg_too_long", at(1)), None);
+        assert_eq!(p.admit(Time(20 * MIN), "FTP_arg_too_long", at(4)), Some(false));
+    }
+
+    #[test]
+    fn a_flood_of_distinct_weirds_keeps_the_sets_bounded() {
+        let mut p = WeirdPolicy::default();
+        for port in 0..=u16::MAX {
+            p.admit(Time(0), "data_before_established", at(port));
+            p.admit(Time(0), "data_before_established", at(port).flip_ports());
+        }
+        assert!(p.weird_ignore.added.len() <= MAX_KEYS);
+    }
+
+    impl WeirdAt {
+        fn flip_ports(self) -> WeirdAt {
+            match self {
+                WeirdAt::Conn { orig_h, orig_p, resp_h, .. } => WeirdAt::Conn {
+                    orig_h,
+                    orig_p: 80,
+                    resp_h,
+                    resp_p: orig_p,
+                },
+                other => other,
+            }
+        }
+    }
+}

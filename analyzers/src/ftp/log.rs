@@ -12,7 +12,7 @@ use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{EventHandlers, EventSink};
 use netpac_runtime::log::{Logs, Schema, Value};
 use netpac_runtime::record::Connection;
-use netpac_runtime::weird::{conn_weird_row, WEIRD_LOG};
+use netpac_runtime::weird::log_conn_weird;
 use netpac_runtime::zeek::{ConnId, Time};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -90,8 +90,6 @@ struct Session {
     /// `pending_commands`, by sequence number (bounded by `MAX_PENDING_COMMANDS`).
     pending: BTreeMap<u64, CmdArg>,
     command_seq: u64,
-    /// Script weirds already in weird.log (Zeek's weird.log shows a name once per connection).
-    weirds: Vec<&'static str>,
     /// A USER command was seen (`user` is no longer Zeek's `<unknown>` default).
     user_seen: bool,
     /// A row was written for this session (Zeek's `logged_command_seen`).
@@ -115,7 +113,6 @@ impl Session {
             cmdarg: None,
             pending: BTreeMap::new(),
             command_seq: 0,
-            weirds: Vec::new(),
             user_seen: false,
             logged_command_seen: false,
         };
@@ -146,16 +143,9 @@ impl Session {
         self.pending.remove(&seq).is_some()
     }
 
-    /// `Reporter::conn_weird(name, c, addl, "FTP")`: the first of each name per
-    /// connection reaches weird.log, as Zeek's weird scripts dedupe them.
+    /// `Reporter::conn_weird(name, c, addl, "FTP")`, through Zeek's weird framework.
     fn weird(&mut self, ts: Time, c: &Connection, name: &'static str, addl: &str, logs: &mut Logs) {
-        if !self.weirds.contains(&name) {
-            self.weirds.push(name);
-            logs.write(
-                &WEIRD_LOG,
-                &conn_weird_row(ts, c, name, addl.as_bytes(), "FTP"),
-            );
-        }
+        log_conn_weird(logs, ts, c, name, addl.as_bytes(), "FTP");
     }
 
     fn hide_password(&self) -> bool {

@@ -149,8 +149,6 @@ struct State {
     trans_depth: u64,
     entities: [Entity; 2],
     files: u64,
-    /// The weirds the scripts reported on this connection (weird.log logs each name once per connection).
-    weirds: Vec<&'static str>,
     /// The key of the record `c$http` last pointed to (Zeek's handlers that do not call
     /// `set_state` act on it).
     last: u64,
@@ -166,7 +164,6 @@ impl State {
             trans_depth: 0,
             entities: Default::default(),
             files: 0,
-            weirds: Vec::new(),
             last: 0,
         }
     }
@@ -181,14 +178,7 @@ impl State {
         addl: &[u8],
         source: &str,
     ) {
-        if self.weirds.contains(&name) {
-            return;
-        }
-        self.weirds.push(name);
-        logs.write(
-            &netpac_runtime::weird::WEIRD_LOG,
-            &netpac_runtime::weird::conn_weird_row(ts, c, name, addl, source),
-        );
+        netpac_runtime::weird::log_conn_weird(logs, ts, c, name, addl, source);
     }
 
     /// Zeek's `set_state`: the record the current request or response fills.

@@ -13,7 +13,7 @@ use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{EventHandlers, EventSink};
 use netpac_runtime::log::{Logs, Schema, Value};
 use netpac_runtime::record::Connection;
-use netpac_runtime::weird::{conn_weird_row, WEIRD_LOG};
+use netpac_runtime::weird::log_conn_weird;
 use netpac_runtime::zeek::{ConnId, Interval, Time};
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
@@ -57,8 +57,6 @@ struct Session {
     addl: Option<Vec<u8>>,
     dcc_file_name: Option<Vec<u8>>,
     dcc_file_size: Option<u64>,
-    /// The script weird already in weird.log (Zeek logs a name once per connection).
-    dcc_weird_logged: bool,
 }
 
 impl Session {
@@ -121,7 +119,6 @@ impl IrcLogger {
             addl: None,
             dcc_file_name: None,
             dcc_file_size: None,
-            dcc_weird_logged: false,
         });
         s.ts = ts;
         s
@@ -186,16 +183,11 @@ impl IrcLogger {
         self.dcc_expected
             .retain(|_, at| ts.0.saturating_sub(at.0) < DCC_EXPECTED_EXPIRE.0);
         let full = self.dcc_expected.len() >= MAX_DCC_EXPECTED_TRANSFERS;
-        let s = self.session(ts, &e.c);
         if full {
-            if !s.dcc_weird_logged {
-                s.dcc_weird_logged = true;
-                let row =
-                    conn_weird_row(ts, &e.c, "irc_max_dcc_expected_transfers_exceeded", b"", "");
-                logs.write(&WEIRD_LOG, &row);
-            }
+            log_conn_weird(logs, ts, &e.c, "irc_max_dcc_expected_transfers_exceeded", b"", "");
             return;
         }
+        let s = self.session(ts, &e.c);
         s.dcc_file_name = Some(e.argument.as_bytes().to_vec());
         s.dcc_file_size = Some(e.size);
         let port = u16::try_from(e.dest_port).unwrap_or(u16::MAX);

@@ -16,7 +16,7 @@ use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{EventHandlers, EventSink};
 use netpac_runtime::log::{Logs, Schema, Value};
 use netpac_runtime::record::Connection;
-use netpac_runtime::weird::{conn_weird_row, WEIRD_LOG};
+use netpac_runtime::weird::log_conn_weird;
 use netpac_runtime::zeek::{ConnId, Time};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -160,8 +160,6 @@ struct State {
 struct ConnState {
     /// `c$sip_state` (absent until the first SIP event, and again after a flush).
     state: Option<State>,
-    /// Script weirds already in weird.log (once per connection and name).
-    weirds: Vec<&'static str>,
 }
 
 impl ConnState {
@@ -192,12 +190,9 @@ impl ConnState {
             .expect("the record was just made")
     }
 
-    /// `Reporter::conn_weird`: the first of each name per connection reaches weird.log.
+    /// `Reporter::conn_weird`, through Zeek's weird framework.
     fn weird(&mut self, ts: Time, c: &Connection, name: &'static str, addl: &[u8], logs: &mut Logs) {
-        if !self.weirds.contains(&name) {
-            self.weirds.push(name);
-            logs.write(&WEIRD_LOG, &conn_weird_row(ts, c, name, addl, ""));
-        }
+        log_conn_weird(logs, ts, c, name, addl, "");
     }
 }
 

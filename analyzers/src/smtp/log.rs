@@ -15,7 +15,7 @@ use netpac_runtime::conn::events::{ConnectionStateRemove, ProtocolConfirmation};
 use netpac_runtime::event::{EventHandlers, EventSink};
 use netpac_runtime::log::{Logs, Schema, Value};
 use netpac_runtime::record::Connection;
-use netpac_runtime::weird::{conn_weird_row, WEIRD_LOG};
+use netpac_runtime::weird::log_conn_weird;
 use netpac_runtime::zeek::{ConnId, Time};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::net::IpAddr;
@@ -113,8 +113,6 @@ struct Session {
     invalid_transactions: u64,
     bdat_last_observed: bool,
     info: Info,
-    /// Script weirds already in weird.log (one row per name and connection).
-    weirds: Vec<&'static str>,
 }
 
 impl Session {
@@ -129,7 +127,6 @@ impl Session {
             invalid_transactions: 0,
             bdat_last_observed: false,
             info: Info::default(),
-            weirds: Vec::new(),
         };
         s.info = s.new_info(ts);
         s
@@ -149,12 +146,9 @@ impl Session {
         }
     }
 
-    /// `Reporter::conn_weird(name, c, addl, source)`, once per name and connection.
+    /// `Reporter::conn_weird(name, c, addl, source)`, through Zeek's weird framework.
     fn weird(&mut self, ts: Time, c: &Connection, name: &'static str, addl: &str, source: &str, logs: &mut Logs) {
-        if !self.weirds.contains(&name) {
-            self.weirds.push(name);
-            logs.write(&WEIRD_LOG, &conn_weird_row(ts, c, name, addl.as_bytes(), source));
-        }
+        log_conn_weird(logs, ts, c, name, addl.as_bytes(), source);
     }
 
     /// `mail_transaction_invalid`; the analyzer disables itself at the same count.

@@ -9,7 +9,12 @@ fn main() {
     // Run from the workspace root so diagnostics name `grammars/dns.npac`, the
     // path a protocol author knows; cargo resolves rerun paths from here.
     std::env::set_current_dir("..").expect("the workspace root is the parent of analyzers/");
-    for entry in ["grammars", "grammars/zeek/events.tsv", "grammars/zeek/core-events.tsv"] {
+    for entry in [
+        "grammars",
+        "grammars/zeek/events.tsv",
+        "grammars/zeek/core-events.tsv",
+        "grammars/zeek/newer-events.tsv",
+    ] {
         println!("cargo:rerun-if-changed=../{entry}");
     }
     if let Ok(dir) = std::fs::read_dir("grammars") {
@@ -21,6 +26,8 @@ fn main() {
         .grammars("grammars")
         .events_table("grammars/zeek/events.tsv")
         .events_table("grammars/zeek/core-events.tsv")
+        // Events today's Zeek raises that the specification (Zeek 2.6's table) does not list.
+        .events_table("grammars/zeek/newer-events.tsv")
         .out_dir(Path::new(&out))
         .cargo_metadata(false)
         .compile()

@@ -6,7 +6,7 @@ use std::{env, fs, path::PathBuf};
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../grammars/zeek");
     let mut rows = Vec::new();
-    for file in ["events.tsv", "core-events.tsv"] {
+    for file in ["events.tsv", "core-events.tsv", "newer-events.tsv"] {
         let path = root.join(file);
         println!("cargo:rerun-if-changed={}", path.display());
         let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

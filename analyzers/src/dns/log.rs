@@ -464,7 +464,37 @@ fn with_replies(handlers: EventHandlers<DnsLogger>) -> EventHandlers<DnsLogger> 
         }),
         DnsNSEC3 => |_e| Some(b"NSEC3".to_vec()),
         DnsDS => |e| Some(format!("DS {} {}", e.ds.algorithm, e.ds.digest_type).into_bytes()),
+        // The types today's Zeek adds (its `dns_SPF_reply` ... handlers in main.zeek).
+        DnsSPFReply => |e| Some(txt_text("SPF", &e.strs)),
+        DnsNAPTRReply => |e| Some(naptr_text(&e.naptr)),
+        DnsLOC => |e| Some(format!("LOC:  {} {} {}", e.loc.size, e.loc.horiz_pre, e.loc.vert_pre).into_bytes()),
+        DnsSSHFP => |e| Some({
+            let mut s = b"SSHFP: ".to_vec();
+            for b in e.fingerprint.as_bytes() {
+                s.extend_from_slice(format!("{b:02x}").as_bytes());
+            }
+            s
+        }),
+        DnsNSEC3PARAM => |_e| Some(b"NSEC3PARAM".to_vec()),
+        DnsBINDS => |_e| Some(b"BIND9 signing signal".to_vec()),
     }
+}
+
+/// `NAPTR <order> <preference> <flags> <service> <regexp and/or replacement>`.
+fn naptr_text(n: &DnsNaptrRr) -> Vec<u8> {
+    let mut out = format!("NAPTR {} {} ", n.order, n.preference).into_bytes();
+    out.extend_from_slice(n.flags.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(n.service.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(n.regexp.as_bytes());
+    if !n.replacement.as_bytes().is_empty() {
+        if !n.regexp.as_bytes().is_empty() {
+            out.push(b' ');
+        }
+        out.extend_from_slice(n.replacement.as_bytes());
+    }
+    out
 }
 
 /// `TXT <len> <string>` per string, space-separated.

@@ -10,4 +10,4 @@ pub use generated::dns::*;
 pub mod log;
 pub mod name;
 
-pub use name::{name_string, Name, MAX_NAME_TEXT};
+pub use name::{name_string, svcb_target_string, Name, MAX_NAME_TEXT};

@@ -188,6 +188,16 @@ pub fn name_string(_pdu: &Pdu<'_>, n: &Name<'_>) -> ZString {
     n.to_zstring()
 }
 
+/// The target of an SVCB/HTTPS record: the root (the service is at the owner name) is ".", as Zeek prints it.
+pub fn svcb_target_string(pdu: &Pdu<'_>, n: &Name<'_>) -> ZString {
+    let s = name_string(pdu, n);
+    if s.as_bytes().is_empty() {
+        ZString::from(".")
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,9 +152,13 @@ pub struct IpPacket<'a> {
     /// The IPv4 "don't fragment" bit (false for IPv6 and reassembled packets),
     /// Zeek's `IP_Hdr::DF`.
     pub dont_fragment: bool,
-    /// Total length the IP header claims (IPv4 total length; IPv6 payload
-    /// length plus 40), which conn.log's `*_ip_bytes` count.
+    /// Length of the datagram: what the IP header claims (IPv4 total length;
+    /// IPv6 payload length plus 40), or the captured length when an IPv4 header
+    /// says 0 (TCP segmentation offload).
     pub ip_len: u32,
+    /// What conn.log's `*_ip_bytes` count: the header's claim as it is, 0 included
+    /// (Zeek's `IP_Hdr::TotalLen`).
+    pub counted_len: u32,
     /// Length of the IP header including IPv6 extension headers.
     pub hdr_len: u32,
     /// IPv6 flow label (0 for IPv4).

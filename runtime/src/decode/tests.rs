@@ -363,6 +363,25 @@ fn malformed_ipv4_headers() {
     check(&big_ihl, big_ihl.len() as u32, "invalid_IP_header_size");
 }
 
+/// A zero IPv4 total length (TCP segmentation offload) with checksums ignored: the
+/// datagram runs to the end of the capture, but conn.log counts the header's 0, as Zeek.
+#[test]
+fn zero_total_length_is_the_capture_but_counts_zero() {
+    let mut ip = ipv4_tcp(b"abcdef");
+    ip[2] = 0;
+    ip[3] = 0;
+    let mut dec = Decoder::new(DecoderConfig {
+        ignore_checksums: true,
+        ..Default::default()
+    });
+    let mut weirds = Vec::new();
+    let Some(Decoded::Ip(p)) = dec.decode(&raw(LinkType::Raw, &ip), &mut weirds) else {
+        panic!("decoded");
+    };
+    assert_eq!((p.ip_len, p.counted_len), (ip.len() as u32, 0));
+    assert_eq!(weirds.iter().map(|w| w.name).collect::<Vec<_>>(), ["ip_hdr_len_zero"]);
+}
+
 #[test]
 fn snaplen_cut_packets_are_kept_and_marked_truncated() {
     let ip = ipv4_tcp(&[7u8; 500]);

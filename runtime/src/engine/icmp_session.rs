@@ -74,7 +74,7 @@ pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: 
         f.add_len(is_orig, body_len as u64);
     }
     if remaining >= len {
-        conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
+        conn_size(&mut conn.core, cx, is_orig, ip.counted_len);
     }
     // The transport checked that the header is there.
     let icmp = IcmpPacket::new_unchecked(&b[..]);

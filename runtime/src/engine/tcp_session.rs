@@ -278,7 +278,7 @@ pub(super) fn tcp_deliver(
                     is_orig,
                     df: ip.dont_fragment,
                     ttl: u64::from(ip.ttl),
-                    size: u64::from(ip.ip_len),
+                    size: u64::from(ip.counted_len),
                     win_size: u64::from(hdr.window),
                     win_scale: o.win_scale,
                     mss: o.mss,
@@ -445,7 +445,7 @@ pub(super) fn tcp_deliver(
     if cx.cfg.tcp_stats {
         tcp_stats(cx, conn, e, is_orig, rel_data_seq, len as u64, ip.ip_id);
     }
-    conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
+    conn_size(&mut conn.core, cx, is_orig, ip.counted_len);
 }
 
 /// Zeek's TCPSTATS analyzer sees every packet after the TCP state is updated

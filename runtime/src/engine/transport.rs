@@ -242,6 +242,6 @@ impl Engine {
         let is_orig = ip.src == conn.core.id.orig_h;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
         conn.core.last_time = ts;
-        conn_size(&mut conn.core, &mut cx, is_orig, ip.ip_len);
+        conn_size(&mut conn.core, &mut cx, is_orig, ip.counted_len);
     }
 }

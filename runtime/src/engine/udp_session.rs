@@ -61,7 +61,7 @@ pub(super) fn udp_deliver(
         );
     }
     conn.core.last_time = cx.ts;
-    conn_size(&mut conn.core, cx, is_orig, ip.ip_len);
+    conn_size(&mut conn.core, cx, is_orig, ip.counted_len);
     let data = &b[8..len.min(remaining).max(8)];
     let deliver_contents = if is_orig {
         cx.cfg.udp_content_deliver_all_orig

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 pub struct Schema {
     /// `conn` for `conn.log`.
     pub path: &'static str,
+    /// Zeek's stream id (`Conn::LOG`), which the log's own weirds name.
+    pub stream: &'static str,
     /// (column name, Zeek type) in order; names use Zeek's dotted form (`id.orig_h`).
     pub columns: &'static [(&'static str, &'static str)],
 }
@@ -99,6 +101,94 @@ pub struct Logs {
     pub weirds: crate::weird::WeirdPolicy,
 }
 
+/// Zeek's per-row logging limits (`Log::default_max_field_string_bytes` and its
+/// siblings): a longer string is cut, a bigger set or vector keeps its first
+/// elements, and past a row's totals further strings are empty and containers
+/// end. Zeek reports each kind of cut with a weird naming the stream.
+#[derive(Debug, Clone, Copy)]
+struct FieldLimits {
+    field_string_bytes: usize,
+    field_container_elements: usize,
+    total_string_bytes: usize,
+    total_container_elements: usize,
+}
+
+impl FieldLimits {
+    const ZEEK: FieldLimits = FieldLimits {
+        field_string_bytes: 4096,
+        field_container_elements: 100,
+        total_string_bytes: 256_000,
+        total_container_elements: 500,
+    };
+
+    /// `None` when the row is within the limits (the usual case, nothing copied);
+    /// else the cut row and whether strings / containers were cut.
+    fn trim(&self, row: &[Value]) -> Option<(Vec<Value>, bool, bool)> {
+        let mut strings = 0usize;
+        let mut elements = 0usize;
+        let within = row.iter().all(|v| self.within(v, &mut strings, &mut elements));
+        if within {
+            return None;
+        }
+        let mut cut = Cut::default();
+        let out = row.iter().map(|v| self.cut_value(v, &mut cut)).collect();
+        Some((out, cut.strings, cut.containers))
+    }
+
+    fn within(&self, v: &Value, strings: &mut usize, elements: &mut usize) -> bool {
+        match v {
+            Value::Str(s) => {
+                *strings += s.len();
+                s.len() <= self.field_string_bytes && *strings <= self.total_string_bytes
+            }
+            Value::Set(items) | Value::Vector(items) => {
+                *elements += items.len();
+                items.len() <= self.field_container_elements
+                    && *elements <= self.total_container_elements
+                    && items.iter().all(|i| self.within(i, strings, elements))
+            }
+            _ => true,
+        }
+    }
+
+    fn cut_value(&self, v: &Value, cut: &mut Cut) -> Value {
+        match v {
+            Value::Str(s) => {
+                let room = self.total_string_bytes.saturating_sub(cut.string_bytes);
+                let keep = s.len().min(self.field_string_bytes).min(room);
+                if keep < s.len() {
+                    cut.strings = true;
+                }
+                cut.string_bytes += keep;
+                Value::Str(s[..keep].to_vec())
+            }
+            Value::Set(items) | Value::Vector(items) => {
+                let room = self.total_container_elements.saturating_sub(cut.elements);
+                let keep = items.len().min(self.field_container_elements).min(room);
+                if keep < items.len() {
+                    cut.containers = true;
+                }
+                cut.elements += keep;
+                let kept = items[..keep].iter().map(|i| self.cut_value(i, cut)).collect();
+                match v {
+                    Value::Set(_) => Value::Set(kept),
+                    _ => Value::Vector(kept),
+                }
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+/// What [`FieldLimits::trim`] has used and cut so far in one row.
+#[derive(Default)]
+struct Cut {
+    string_bytes: usize,
+    elements: usize,
+    strings: bool,
+    containers: bool,
+}
+
 const SEP: u8 = b'\t';
 const SET_SEP: u8 = b',';
 const EMPTY: &str = "(empty)";
@@ -137,6 +227,22 @@ impl Logs {
         if self.dir.is_none() || self.failed.contains_key(schema.path) {
             return;
         }
+        // Zeek 8's limits on what one row may log (rarely reached: checked, then copied).
+        let trimmed;
+        let row = match FieldLimits::ZEEK.trim(row) {
+            None => row,
+            Some((t, strings, containers)) => {
+                let now = self.now;
+                if strings {
+                    crate::weird::log_net_weird(self, now, "log_string_field_truncated", schema.stream);
+                }
+                if containers {
+                    crate::weird::log_net_weird(self, now, "log_container_field_truncated", schema.stream);
+                }
+                trimmed = t;
+                &trimmed[..]
+            }
+        };
         if let Err(e) = self.try_write(schema, row) {
             self.streams.remove(schema.path);
             self.failed.insert(schema.path, e);
@@ -458,6 +564,7 @@ mod tests {
     }
 
     static TEST: Schema = Schema {
+        stream: "Test::LOG",
         path: "test",
         columns: &[
             ("ts", "time"),
@@ -508,5 +615,28 @@ mod tests {
     fn civil_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+    }
+
+    #[test]
+    fn rows_past_zeeks_field_limits_are_cut() {
+        let limits = FieldLimits::ZEEK;
+        let small = [Value::str("a"), Value::Set(vec![Value::str("x"); 100])];
+        assert!(limits.trim(&small).is_none());
+        let big = [
+            Value::Str(vec![b'a'; 5000]),
+            Value::Set(vec![Value::str("x"); 150]),
+            Value::Count(7),
+        ];
+        let (cut, strings, containers) = limits.trim(&big).expect("cut");
+        assert!(strings && containers);
+        assert_eq!(cut[0], Value::Str(vec![b'a'; 4096]));
+        assert_eq!(cut[1], Value::Set(vec![Value::str("x"); 100]));
+        assert_eq!(cut[2], Value::Count(7));
+        // Past the row's total: later containers are empty.
+        let many = vec![Value::Vector(vec![Value::Count(1); 100]); 6];
+        let (cut, strings, containers) = limits.trim(&many).expect("cut");
+        assert!(!strings && containers);
+        assert_eq!(cut[4], Value::Vector(vec![Value::Count(1); 100]));
+        assert_eq!(cut[5], Value::Vector(vec![]));
     }
 }

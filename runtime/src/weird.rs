@@ -258,6 +258,22 @@ pub fn log_conn_weird(
     logs.write(&WEIRD_LOG, &row(ts, where_, name, addl, notice, source));
 }
 
+/// Writes a network weird (no connection or flow) to `weird.log` if Zeek's weird
+/// framework would: the log writer's own weirds (`log_string_field_truncated`).
+pub fn log_net_weird(logs: &mut Logs, ts: Time, name: &str, addl: &str) {
+    let Some(notice) = logs.weirds.admit(ts, name, WeirdAt::Net) else {
+        return;
+    };
+    let where_ = [
+        Value::Unset,
+        Value::Unset,
+        Value::Unset,
+        Value::Unset,
+        Value::Unset,
+    ];
+    logs.write(&WEIRD_LOG, &row(ts, where_, name, addl.as_bytes(), notice, ""));
+}
+
 /// The `weird.log` writer, as a consumer of `conn_weird`, `flow_weird` and
 /// `net_weird`, with Zeek's weird framework deciding what is logged.
 #[derive(Default)]
@@ -349,6 +365,7 @@ fn row(
 /// `weird.log` columns.
 pub static WEIRD_LOG: crate::log::Schema = crate::log::Schema {
     path: "weird",
+    stream: "Weird::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

@@ -21,6 +21,7 @@ use std::sync::Arc;
 /// Zeek's `DHCP::Info` columns.
 pub static DHCP_LOG: Schema = Schema {
     path: "dhcp",
+    stream: "DHCP::LOG",
     columns: &[
         ("ts", "time"),
         ("uids", "set[string]"),

@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 /// Today's Zeek `DNS::Info` columns.
 pub static DNS_LOG: Schema = Schema {
     path: "dns",
+    stream: "DNS::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

@@ -21,6 +21,7 @@ use std::net::IpAddr;
 /// Zeek's `FTP::Info` columns.
 pub static FTP_LOG: Schema = Schema {
     path: "ftp",
+    stream: "FTP::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// The columns of today's Zeek `http.log`.
 pub static HTTP_LOG: Schema = Schema {
     path: "http",
+    stream: "HTTP::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

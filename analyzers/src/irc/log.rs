@@ -26,6 +26,7 @@ const DCC_EXPECTED_EXPIRE: Interval = Interval(300_000_000_000);
 /// Zeek's `IRC::Info` columns (main.zeek, dcc-send.zeek, files.zeek).
 pub static IRC_LOG: Schema = Schema {
     path: "irc",
+    stream: "IRC::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

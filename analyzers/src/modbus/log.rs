@@ -11,6 +11,7 @@ use netpac_runtime::zeek::Time;
 /// Zeek's `Modbus::Info` columns.
 pub static MODBUS_LOG: Schema = Schema {
     path: "modbus",
+    stream: "Modbus::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

@@ -10,6 +10,7 @@ use netpac_runtime::zeek::Time;
 /// Zeek's `NTP::Info` columns.
 pub static NTP_LOG: Schema = Schema {
     path: "ntp",
+    stream: "NTP::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

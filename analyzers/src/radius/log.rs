@@ -15,6 +15,7 @@ use std::sync::Arc;
 /// Zeek's `RADIUS::Info` columns.
 pub static RADIUS_LOG: Schema = Schema {
     path: "radius",
+    stream: "RADIUS::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 /// Zeek's `SIP::Info` columns.
 pub static SIP_LOG: Schema = Schema {
     path: "sip",
+    stream: "SIP::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

@@ -23,6 +23,7 @@ use std::net::IpAddr;
 /// Zeek's `SMTP::Info` columns (with `fuids` of base/protocols/smtp/files.zeek).
 pub static SMTP_LOG: Schema = Schema {
     path: "smtp",
+    stream: "SMTP::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

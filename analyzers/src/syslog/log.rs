@@ -10,6 +10,7 @@ use netpac_runtime::zeek::{Proto, Time};
 /// Zeek's `Syslog::Info` columns.
 pub static SYSLOG_LOG: Schema = Schema {
     path: "syslog",
+    stream: "Syslog::LOG",
     columns: &[
         ("ts", "time"),
         ("uid", "string"),

@@ -183,6 +183,7 @@ pub fn conn_log_schema(cols: ConnColumns) -> &'static Schema {
         }
         Schema {
             path: "conn",
+            stream: "Conn::LOG",
             columns: Vec::leak(columns),
         }
     })

@@ -73,6 +73,7 @@ impl Run {
                 verdict: verdict.clone(),
                 tag: "HTTP",
                 flip: false,
+                detect_anew: false,
             };
             match steps.get(i) {
                 Some(Step::Data(o, d)) => self.analyzer.deliver(&mut cx, *o, d),

@@ -42,6 +42,7 @@ fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
             verdict: verdict.clone(),
             tag: "MODBUS",
             flip: false,
+            detect_anew: false,
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

@@ -349,3 +349,61 @@ fn skip_smtp_data_skips_the_rest_of_the_mail() {
     let data: Vec<&str> = out.events.iter().map(|e| e["args"]["data"].as_str().unwrap()).collect();
     assert_eq!(data, ["Subject: one", "", "first line", "Subject: two", "", "body"]);
 }
+
+/// An SMTP session inside an HTTP CONNECT tunnel: after the proxy's 200 the rest of
+/// the connection is detected anew by its payload (Zeek's PIA child analyzer), so
+/// the mail is logged and the service is `http,smtp`.
+#[test]
+fn smtp_inside_an_http_connect_tunnel() {
+    use common::*;
+    let frames = session(
+        1.0,
+        Host::v4("10.0.0.1", 40026),
+        Host::v4("10.0.0.2", 8080),
+        &[
+            orig(b"CONNECT mx.example.com:25 HTTP/1.1\r\nHost: mx.example.com:25\r\n\r\n"),
+            resp(b"HTTP/1.1 200 Connection established\r\n\r\n"),
+            resp(GREETING),
+            orig(b"EHLO client.example.com\r\n"),
+            resp(b"250 mx.example.com\r\n"),
+            orig(b"MAIL FROM:<a@example.com>\r\n"),
+            resp(b"250 OK\r\n"),
+            orig(b"RCPT TO:<b@example.com>\r\n"),
+            resp(b"250 OK\r\n"),
+            orig(b"DATA\r\n"),
+            resp(b"354 go ahead\r\n"),
+            orig(b"Subject: through the proxy\r\n\r\nhi\r\n.\r\n"),
+            resp(b"250 Message accepted\r\n"),
+            orig(b"QUIT\r\n"),
+            resp(b"221 bye\r\n"),
+        ],
+    );
+    let out = run_with(
+        &frames,
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec!["smtp_request", "mime_one_header"]),
+    );
+    assert_eq!(conn_columns(&out, &["service"]), ["http,smtp"]);
+    let got: Vec<String> = out
+        .events
+        .iter()
+        .map(|e| {
+            let a = &e["args"];
+            let what = a.get("command").or(a["h"].get("value")).map(|v| v.to_string());
+            format!("{} {}", e["event"].as_str().unwrap(), what.unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "smtp_request \"EHLO\"",
+            "smtp_request \"MAIL\"",
+            "smtp_request \"RCPT\"",
+            "smtp_request \"DATA\"",
+            "mime_one_header \"through the proxy\"",
+            "smtp_request \".\"",
+            "smtp_request \"QUIT\"",
+        ]
+    );
+}

@@ -80,6 +80,8 @@ pub struct AnalyzerCx<'a> {
     pub tag: &'static str,
     /// Set by [`AnalyzerCx::flip_roles`]; the engine swaps the roles after the delivery.
     pub flip: bool,
+    /// Set by [`AnalyzerCx::detect_anew`]; the engine restarts payload detection after the delivery.
+    pub detect_anew: bool,
 }
 
 impl<'a> AnalyzerCx<'a> {
@@ -99,6 +101,7 @@ impl<'a> AnalyzerCx<'a> {
             verdict: Verdict::Undecided,
             tag,
             flip: false,
+            detect_anew: false,
         }
     }
 }
@@ -113,6 +116,12 @@ impl AnalyzerCx<'_> {
     /// reply): the connection's roles are swapped after this delivery.
     pub fn flip_roles(&mut self) {
         self.flip = true;
+    }
+    /// The rest of the connection carries another protocol, found anew by its
+    /// payload as at a connection's start (Zeek's PIA child analyzer after an HTTP
+    /// CONNECT); the analyzer itself stays attached and parses nothing more.
+    pub fn detect_anew(&mut self) {
+        self.detect_anew = true;
     }
     pub fn violation(&mut self, reason: impl Into<String>) {
         self.verdict = Verdict::Violation(reason.into());

@@ -44,6 +44,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
             verdict: verdict.clone(),
             tag: "DNS",
             flip: false,
+            detect_anew: false,
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

@@ -59,6 +59,7 @@ pub fn run(
             verdict: verdict.clone(),
             tag,
             flip: false,
+            detect_anew: false,
         };
         match p {
             Piece::Data(is_orig, data) => analyzer.deliver(&mut cx, *is_orig, data),

@@ -120,6 +120,7 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
         core,
         analyzers,
         removed,
+        dpd,
         ..
     } = conn;
     let mut i = 0;
@@ -131,9 +132,13 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
             Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, n),
             Feed::Eof => a.analyzer().end_of_data(&mut acx, is_orig),
         }
-        let (verdict, flip) = (acx.verdict, acx.flip);
+        let (verdict, flip, detect_anew) = (acx.verdict, acx.flip, acx.detect_anew);
         if flip {
             core.flip_roles_by_analyzer();
+        }
+        if detect_anew {
+            // What follows is a new stream: signatures look at it from its start.
+            *dpd = Detection::NotStarted;
         }
         if apply_verdict(
             core,

@@ -562,8 +562,10 @@ impl Session {
             !(head || (100..200).contains(&status) || status == 204 || status == 304)
         };
         if !is_orig && self.connect_request {
-            // A successful CONNECT: the rest of the connection is the tunnel.
+            // A successful CONNECT: the rest of the connection is the tunnel, whose
+            // protocol is found anew by its payload (Zeek's PIA child analyzer).
             self.stop_all();
+            cx.detect_anew();
             return;
         }
         // A multipart body is read by lines up to its close delimiter, whatever the

@@ -261,17 +261,21 @@ pub fn log_conn_weird(
 /// Writes a network weird (no connection or flow) to `weird.log` if Zeek's weird
 /// framework would: the log writer's own weirds (`log_string_field_truncated`).
 pub fn log_net_weird(logs: &mut Logs, ts: Time, name: &str, addl: &str) {
+    write_net_weird(logs, ts, name, addl.as_bytes(), "");
+}
+
+fn write_net_weird(logs: &mut Logs, ts: Time, name: &str, addl: &[u8], source: &str) {
     let Some(notice) = logs.weirds.admit(ts, name, WeirdAt::Net) else {
         return;
     };
-    let where_ = [
+    let nowhere = [
         Value::Unset,
         Value::Unset,
         Value::Unset,
         Value::Unset,
         Value::Unset,
     ];
-    logs.write(&WEIRD_LOG, &row(ts, where_, name, addl.as_bytes(), notice, ""));
+    logs.write(&WEIRD_LOG, &row(ts, nowhere, name, addl, notice, source));
 }
 
 /// The `weird.log` writer, as a consumer of `conn_weird`, `flow_weird` and
@@ -316,20 +320,7 @@ impl WeirdLog {
     }
 
     fn net(&mut self, ts: Time, e: &NetWeird, logs: &mut Logs) {
-        let Some(notice) = logs.weirds.admit(ts, &e.name, WeirdAt::Net) else {
-            return;
-        };
-        let where_ = [
-            Value::Unset,
-            Value::Unset,
-            Value::Unset,
-            Value::Unset,
-            Value::Unset,
-        ];
-        logs.write(
-            &WEIRD_LOG,
-            &row(ts, where_, &e.name, e.addl.as_bytes(), notice, e.source),
-        );
+        write_net_weird(logs, ts, &e.name, e.addl.as_bytes(), e.source);
     }
 }
 

@@ -73,6 +73,11 @@ struct Args {
     /// IDENT=113 (Zeek registers no port for Ident) or HTTP=8888. Repeatable.
     #[arg(long = "analyzer-port", value_name = "TAG=PORTS")]
     analyzer_ports: Vec<String>,
+    /// Turn analyzers off, as Zeek's Analyzer::disable_analyzer does: no port,
+    /// signature or expected connection attaches them (TAG[,TAG...], e.g. FTP,SMTP).
+    /// Repeatable.
+    #[arg(long = "disable-analyzer", value_name = "TAGS", value_delimiter = ',')]
+    disable_analyzers: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -170,6 +175,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     }
     netpac_analyzers::subscribe_logs(&mut events, &config);
     let mut registry = netpac_analyzers::registry();
+    for tag in &args.disable_analyzers {
+        registry.disable(tag).map_err(|e| format!("--disable-analyzer: {e}"))?;
+    }
     for spec in &args.analyzer_ports {
         register_ports(&mut registry, spec)?;
     }

@@ -294,3 +294,28 @@ fn analyzer_ports_are_checked_before_reading() {
         assert!(err.contains(says), "{spec}: {err}");
     }
 }
+
+#[test]
+fn disabled_analyzers_attach_nowhere() {
+    let dir = scratch("disable-analyzer");
+    let out_dir = dir.to_str().unwrap();
+    let sample = sample();
+    let sample = sample.to_str().unwrap();
+    // The sample has an HTTP and a DNS connection: with both off, neither log is
+    // written and conn.log names no service.
+    let out = netpac(&["-r", sample, "-o", out_dir, "--disable-analyzer", "http,DNS"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.join("http.log").exists() && !dir.join("dns.log").exists());
+    let conn = std::fs::read_to_string(dir.join("conn.log")).unwrap();
+    let services: Vec<&str> = conn
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').nth(7).unwrap_or(""))
+        .collect();
+    assert_eq!(services.len(), 5);
+    assert!(!services.iter().any(|s| s.contains("http") || s.contains("dns")), "{services:?}");
+    let out = netpac(&["-r", sample, "-o", out_dir, "--disable-analyzer", "NOPE"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no analyzer `NOPE`"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

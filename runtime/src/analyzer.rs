@@ -337,6 +337,38 @@ impl Registry {
         }
         Ok(())
     }
+    /// Turns the analyzers with this tag off (any transport, the link layer too),
+    /// as Zeek's `Analyzer::disable_analyzer`: no port, signature or expected
+    /// connection attaches them. Unknown tags are an error.
+    pub fn disable(&mut self, tag: &str) -> Result<(), String> {
+        let off = |t: &str| t.eq_ignore_ascii_case(tag);
+        let found = self.analyzers.iter().any(|a| off(a.tag))
+            || self.link_analyzers.iter().any(|a| off(a.tag));
+        if !found {
+            let mut known: Vec<&str> = self.analyzers.iter().map(|a| a.tag).collect();
+            known.extend(self.link_analyzers.iter().map(|a| a.tag));
+            known.sort_unstable();
+            known.dedup();
+            return Err(format!("no analyzer `{tag}` (known: {})", known.join(", ")));
+        }
+        // Ports given at run time follow their analyzer to its new index.
+        let mut index = Vec::with_capacity(self.analyzers.len());
+        let mut kept = 0;
+        for a in &self.analyzers {
+            index.push((!off(a.tag)).then(|| {
+                kept += 1;
+                kept - 1
+            }));
+        }
+        self.extra_ports = self
+            .extra_ports
+            .iter()
+            .filter_map(|&(i, p)| index[i].map(|j| (j, p)))
+            .collect();
+        self.analyzers.retain(|a| !off(a.tag));
+        self.link_analyzers.retain(|a| !off(a.tag));
+        Ok(())
+    }
     /// Analyzers registered for a responder port.
     pub fn for_port(&self, proto: Proto, port: u16) -> impl Iterator<Item = &AnalyzerSpec> {
         self.analyzers.iter().enumerate().filter_map(move |(i, a)| {

@@ -489,3 +489,33 @@ fn icmp6_neighbor_advertisement_and_redirect() {
     );
     insta::assert_json_snapshot!(compact(&out));
 }
+
+/// Zeek's Connection::CheckFlowLabel: an IPv6 flow label that changes after a
+/// direction's first packet raises `connection_flow_label_changed` (no weird).
+#[test]
+fn connection_flow_label_changed_after_the_first_packet() {
+    let (a, b) = (Host::v6("2001:db8::1", 5000), Host::v6("2001:db8::2", 53));
+    let with_label = |ts: f64, label: u32| {
+        let mut f = udp(ts, a, b, b"query");
+        // Ethernet, then the IPv6 header: version, traffic class and the 20-bit label.
+        let l = label.to_be_bytes();
+        f.data[15] = (f.data[15] & 0xf0) | (l[1] & 0x0f);
+        f.data[16] = l[2];
+        f.data[17] = l[3];
+        f
+    };
+    let out = only(
+        &[with_label(1.0, 7), with_label(1.1, 7), with_label(1.2, 9)],
+        vec!["connection_flow_label_changed", "conn_weird"],
+    );
+    let got: Vec<(bool, u64, u64)> = out
+        .events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["event"], "connection_flow_label_changed");
+            let a = &e["args"];
+            (a["is_orig"].as_bool().unwrap(), a["old_label"].as_u64().unwrap(), a["new_label"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(got, [(true, 7, 9)]);
+}

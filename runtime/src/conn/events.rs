@@ -10,6 +10,15 @@ define_event!(ConnectionStateRemove = CONNECTION_STATE_REMOVE { c: Connection })
 define_event!(ConnectionTimeout = CONNECTION_TIMEOUT { c: Connection });
 define_event!(ConnectionReused = CONNECTION_REUSED { c: Connection });
 define_event!(
+    /// An IPv6 flow label of one direction changed after its first packet.
+    ConnectionFlowLabelChanged = CONNECTION_FLOW_LABEL_CHANGED {
+        c: Connection,
+        is_orig: bool,
+        old_label: u64,
+        new_label: u64
+    }
+);
+define_event!(
     ProtocolConfirmation = PROTOCOL_CONFIRMATION {
         c: Connection,
         atype: String,
@@ -283,6 +292,7 @@ pub const ENGINE_EVENTS: &[crate::event::EventId] = &[
     crate::event::ids::CONNECTION_ESTABLISHED,
     crate::event::ids::CONNECTION_FINISHED,
     crate::event::ids::CONNECTION_FIRST_ACK,
+    crate::event::ids::CONNECTION_FLOW_LABEL_CHANGED,
     crate::event::ids::CONNECTION_HALF_FINISHED,
     crate::event::ids::CONNECTION_PARTIAL_CLOSE,
     crate::event::ids::CONNECTION_PENDING,

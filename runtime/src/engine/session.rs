@@ -40,14 +40,18 @@ pub(super) fn check_flow_label(core: &mut ConnCore, cx: &mut Cx<'_>, is_orig: bo
     let i = if is_orig { 0 } else { 1 };
     let old = core.flow_labels[i];
     if old != label {
-        // Zeek only complains once both sides were seen with a label.
-        if old != 0 || core.size[i].pkts > 0 {
-            conn_weird(
-                core,
-                cx,
-                "changed_flow_label",
-                format!("{old} != {label}"),
-                "IP",
+        // Zeek's Connection::CheckFlowLabel: an event once the direction's first
+        // packet was seen (its first label is no change).
+        if core.size[i].pkts > 0 {
+            raise!(
+                cx.events,
+                cx.ts,
+                ConnectionFlowLabelChanged {
+                    c: core.record(),
+                    is_orig,
+                    old_label: u64::from(old),
+                    new_label: u64::from(label)
+                }
             );
         }
         core.flow_labels[i] = label;

@@ -492,3 +492,34 @@ fn at_the_connection_limit_the_oldest_idle_connection_is_evicted() {
         1
     );
 }
+
+/// A connection whose first packet is a SYN-ACK between two likely server ports
+/// (80 and 1080): the port heuristic keeps it with its sender, and Zeek 8.2.2 then
+/// reports the originator's SYN-ACK and swaps the roles (history `^h`); the
+/// analyzers are those of the real server's port. With a client port that is no
+/// likely server the heuristic alone swaps them, without the weird.
+#[test]
+fn a_first_syn_ack_between_two_server_ports_flips_the_connection() {
+    for (client_port, weird) in [(1080, true), (40000, false)] {
+        let (s, c) = (Host::v4("10.0.0.1", 80), Host::v4("10.0.0.2", client_port));
+        let frames = [
+            tcp(1.0, s, c, "SA", 1000, 500, b""),
+            tcp(1.1, c, s, "A", 501, 1001, b""),
+            tcp(1.2, c, s, "PA", 501, 1001, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            tcp(1.3, s, c, "PA", 1001, 528, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
+            tcp(1.4, c, s, "FA", 528, 1041, b""),
+            tcp(1.5, s, c, "FA", 1041, 529, b""),
+            tcp(1.6, c, s, "A", 529, 1042, b""),
+        ];
+        let out = run(&frames, Config::default());
+        assert_eq!(
+            conn_columns(&out, &["id.orig_p", "id.resp_p", "history"]),
+            [format!("{client_port}\t80\t^hADdFf")]
+        );
+        assert_eq!(out.weird_log.contains("connection_originator_SYN_ack"), weird, "{}", out.weird_log);
+        if weird {
+            // Reported with the roles as they were.
+            assert!(out.weird_log.contains("10.0.0.1\t80\t10.0.0.2\t1080\tconnection_originator_SYN_ack"));
+        }
+    }
+}

@@ -87,16 +87,17 @@ impl Default for Timeouts {
     }
 }
 
-/// Ports Zeek's default scripts register as `likely_server_ports`; a first
-/// packet *from* one of these flips the connection's direction.
+/// Ports Zeek's default scripts register as `likely_server_ports` (the set a
+/// Zeek 8.2.2 without Spicy prints); a first packet *from* one of these flips
+/// the connection's direction.
 pub const LIKELY_SERVER_TCP: &[u16] = &[
-    21, 22, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614, 631,
-    636, 989, 990, 992, 993, 995, 1080, 1883, 2811, 3128, 3268, 3306, 3389, 5222, 5223, 5269, 5432,
-    6379, 6667, 8000, 8080, 8888, 20000,
+    21, 22, 25, 53, 79, 80, 81, 88, 135, 139, 143, 443, 445, 465, 502, 563, 585, 587, 614, 631, 636,
+    989, 990, 992, 993, 995, 1080, 1434, 1883, 2811, 3128, 3306, 3389, 5222, 5223, 5269, 6666, 6667,
+    6668, 6669, 8000, 8080, 8888, 20000,
 ];
 pub const LIKELY_SERVER_UDP: &[u16] = &[
-    53, 67, 88, 123, 137, 161, 162, 389, 443, 514, 1812, 2123, 2152, 3544, 4789, 5060, 5072, 5353,
-    5355, 6081, 20000,
+    53, 67, 88, 123, 137, 161, 162, 443, 514, 1812, 2123, 2152, 3389, 3544, 4011, 4754, 4789, 5060,
+    5072, 5353, 5355, 6081, 20000,
 ];
 
 /// Engine settings.

@@ -13,6 +13,28 @@ pub(super) struct Slot {
     pub(super) conn: Option<Box<Conn>>,
 }
 
+/// Whether a new connection's roles are swapped at creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flip {
+    No,
+    /// The port heuristic says the first packet's sender is the server.
+    Yes,
+    /// The first packet is a SYN-ACK the heuristic left with its sender: Zeek 8.2.2
+    /// reports it (`connection_originator_SYN_ack`) with the roles as they were,
+    /// then swaps them before any analyzer is attached (history `^h`).
+    AfterOriginatorSynAck,
+}
+
+impl From<bool> for Flip {
+    fn from(flip: bool) -> Flip {
+        if flip {
+            Flip::Yes
+        } else {
+            Flip::No
+        }
+    }
+}
+
 impl Engine {
     pub(super) fn key_for(
         &self,
@@ -39,7 +61,7 @@ impl Engine {
         ip: &IpPacket<'_>,
         transport: Transport,
         inactivity: Interval,
-        flip: bool,
+        flip: Flip,
     ) -> u32 {
         let mut h = rustc_hash::FxHasher::default();
         key.hash(&mut h);
@@ -52,7 +74,31 @@ impl Engine {
         core.flow_labels = [ip.flow_label, 0];
         core.tunnel_parents = self.tunnel_stack.last().cloned().into_iter().collect();
         let is_broadcast = matches!(id.resp_h, IpAddr::V4(a) if a.is_broadcast());
-        if flip && !is_broadcast {
+        if flip == Flip::AfterOriginatorSynAck {
+            // Reported with the roles as they were, then swapped.
+            core.did_weird = true;
+            raise!(
+                &mut self.events,
+                ts,
+                ConnWeird {
+                    name: "connection_originator_SYN_ack",
+                    c: core.record(),
+                    addl: ZString::default(),
+                    source: "TCP"
+                }
+            );
+            self.weirds.push(Weird {
+                ts,
+                name: "connection_originator_SYN_ack",
+                addl: String::new(),
+                scope: WeirdScope::Conn {
+                    id: core.id,
+                    uid: core.uid.clone(),
+                },
+                source: "TCP",
+            });
+        }
+        if flip != Flip::No && !is_broadcast {
             core.flip_roles();
         }
         if self.config.max_connections > 0 && self.table.len() >= self.config.max_connections {

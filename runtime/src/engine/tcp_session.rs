@@ -50,7 +50,6 @@ pub(super) fn tcp_deliver(
     let payload = &ip.l4[hdr.hdr_len..];
     let caplen = payload.len();
     let e = tcp_ref(&conn.core).idx(is_orig);
-    let p = 1 - e;
 
     if !cx.cfg.ignore_checksums
         && remaining >= len_total
@@ -64,6 +63,8 @@ pub(super) fn tcp_deliver(
     let flags = hdr.flags;
     let base_seq = hdr.seq;
     let ack_seq = hdr.ack;
+    let e = tcp_ref(&conn.core).idx(is_orig);
+    let p = 1 - e;
     {
         let t = tcp_of(&mut conn.core);
         // SetPartialStatus

@@ -4,6 +4,7 @@
 //! `icmp_session.rs`).
 
 use super::*;
+use super::table::Flip;
 use crate::wire::icmp::IcmpPacket;
 use crate::wire::udp::UdpPacket;
 
@@ -57,6 +58,10 @@ impl Engine {
                         };
                     }
                 }
+                // A first packet that is a SYN-ACK the port heuristic left with its
+                // sender: Zeek 8.2.2 reports it as the originator's SYN-ACK, then flips
+                // the roles before any analyzer is attached (history `^h`).
+                let syn_ack_first = !flip && flags.syn() && flags.ack();
                 let id = ConnId {
                     orig_h: ip.src,
                     orig_p: Port::new(hdr.sport, Proto::Tcp),
@@ -71,7 +76,7 @@ impl Engine {
                     ip,
                     Transport::Tcp(Box::default()),
                     inactivity,
-                    flip,
+                    if syn_ack_first { Flip::AfterOriginatorSynAck } else { Flip::from(flip) },
                 )
             }
         };
@@ -163,7 +168,7 @@ impl Engine {
                     ip,
                     Transport::Udp(FlowState::new()),
                     inactivity,
-                    flip,
+                    Flip::from(flip),
                 )
             }
         };
@@ -210,7 +215,7 @@ impl Engine {
                     ip,
                     Transport::Icmp(FlowState::new()),
                     inactivity,
-                    false,
+                    Flip::No,
                 )
             }
         };
@@ -235,7 +240,7 @@ impl Engine {
                     resp_p: Port::new(0, Proto::Unknown),
                 };
                 let inactivity = self.config.timeouts.unknown_ip_inactivity_timeout;
-                self.new_conn(ts, key, id, ip, Transport::Other, inactivity, false)
+                self.new_conn(ts, key, id, ip, Transport::Other, inactivity, Flip::No)
             }
         };
         let (mut cx, conn) = self.cx(ts, slot);

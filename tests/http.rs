@@ -733,3 +733,22 @@ fn framing_weirds_of_the_segment_that_stops_the_analyzer_are_reported() {
     let o = run.play(&[orig(b"\x16\x03\x01\x02\x00\rmore\r\n"), orig(b"x\ry\r\n")]);
     insta::assert_json_snapshot!(o);
 }
+
+/// A gzip body whose deflate data is corrupt: Zeek's ZIP analyzer reports
+/// `inflate_failed` and delivers nothing more; the message still ends normally.
+#[test]
+fn a_corrupt_gzip_body_reports_inflate_failed() {
+    let mut body = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+    body.extend_from_slice(&[0xff; 32]);
+    let mut reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(&body);
+    let o = Run::only(&["http_message_done"]).play(&[orig(b"GET / HTTP/1.1\r\n\r\n"), resp(&reply)]);
+    assert_eq!(o.weirds, ["inflate_failed"]);
+    let done = &of(&o, "http_message_done")[1]["stat"];
+    assert_eq!(done["finish_msg"], "message ends normally");
+    assert_eq!(done["body_length"], 0);
+}

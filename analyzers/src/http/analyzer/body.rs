@@ -128,7 +128,8 @@ impl Session {
             Some(dec) if !dec.failed => {
                 decode(dec, data, max_decoded, &mut submit);
                 if dec.failed {
-                    cx.weird("HTTP_decompression_failed", String::new());
+                    // Zeek's ZIP analyzer reports it, then delivers nothing more of the body.
+                    cx.weird_from("ZIP", "inflate_failed", String::new());
                 }
             }
             Some(_) => {}

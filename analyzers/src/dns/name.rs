@@ -116,7 +116,7 @@ impl<'a> Name<'a> {
             }
             hops += 1;
             if hops > max_hops {
-                cx.weird("DNS_NAME_too_many_compression_pointers", String::new());
+                cx.weird("DNS_max_compression_chain_depth_exceeded", String::new());
                 break;
             }
             pointer = None;
@@ -243,7 +243,7 @@ mod tests {
         }
         let (n, w) = parse_at(&msg, prev);
         let text = n.unwrap().to_zstring();
-        assert!(w.contains(&"DNS_NAME_too_many_compression_pointers"));
+        assert!(w.contains(&"DNS_max_compression_chain_depth_exceeded"));
         assert!(text.len() <= MAX_NAME_TEXT);
     }
 

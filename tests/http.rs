@@ -752,3 +752,15 @@ fn a_corrupt_gzip_body_reports_inflate_failed() {
     assert_eq!(done["finish_msg"], "message ends normally");
     assert_eq!(done["body_length"], 0);
 }
+
+/// Header lines without a colon or without a name are dropped without a word, as
+/// Zeek's MIME parser drops a header whose name is empty (checked with Zeek 8.2.2).
+#[test]
+fn header_lines_without_a_name_are_dropped_quietly() {
+    let o = Run::only(&["http_header", "http_event"]).play(&[orig(
+        b"GET / HTTP/1.1\r\nHost: x\r\n: novalue\r\nNoColonHere\r\nX: y\r\n\r\n",
+    )]);
+    let names: Vec<&str> = o.events.iter().map(|e| e["args"]["name"].as_str().unwrap_or("-")).collect();
+    assert_eq!(names, ["HOST", "X"]);
+    assert!(o.weirds.is_empty(), "{:?}", o.weirds);
+}

@@ -333,12 +333,11 @@ impl Session {
         let mut pcx = Self::parse_cx(cx, is_orig);
         let parsed = Header::parse(&mut Cursor::new(line), &mut pcx, &self.limits);
         let flagged = Self::drain(cx, &mut pcx);
+        // A line without a colon or a name is dropped, as Zeek's MIME_Entity::FinishHeader
+        // drops a header whose name is empty: no event, no weird.
         let h = match (parsed, flagged) {
             (Ok(h), None) => h,
-            _ => {
-                Self::http_event(cx, "illegal format", b"incomplete header");
-                return;
-            }
+            _ => return,
         };
         let name = trim(h.name);
         let value = trim(h.value);

@@ -764,3 +764,18 @@ fn header_lines_without_a_name_are_dropped_quietly() {
     assert_eq!(names, ["HOST", "X"]);
     assert!(o.weirds.is_empty(), "{:?}", o.weirds);
 }
+
+/// Zeek's ContentLine counts the bytes a Content-Length announces; when a delivery
+/// uses them up exactly, a line left open is ended there with a weird. A bad length
+/// counts as 0, so the `zz` after these headers is a line of its own (checked with
+/// Zeek 8.2.2 on a crafted capture).
+#[test]
+fn a_line_the_content_length_leaves_open_is_ended() {
+    let o = Run::only(&["http_request"]).play(&[orig(
+        b"POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nzz",
+    )]);
+    assert_eq!(
+        o.weirds,
+        ["HTTP_bad_content_length (abc)", "line_terminated_without_CRLF", "bad_HTTP_request"]
+    );
+}

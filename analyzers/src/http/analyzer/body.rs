@@ -71,6 +71,8 @@ impl Session {
         if self.sides[ix(is_orig)].body == Body::None
             && self.sides[ix(is_orig)].phase == Phase::Body
         {
+            // A Content-Length body is complete: Zeek's SetDeliverySize(-1).
+            self.sides[ix(is_orig)].delivery_length = -1;
             self.end_message(cx, is_orig, false, "message ends normally");
         }
         take

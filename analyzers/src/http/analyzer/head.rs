@@ -554,6 +554,9 @@ impl Session {
             msg.status,
             msg.multipart.is_some(),
         );
+        // Zeek's SetDeliverySize: the Content-Length counts the bytes of the deliveries
+        // that follow (see `HttpAnalyzer::feed`).
+        self.sides[ix(is_orig)].delivery_length = length.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let expect_body = if is_orig {
             false // a request has a body only when it announces one
         } else {

@@ -130,6 +130,10 @@ struct Side {
     skip_next: bool,
     /// The buffer of the header line kept for folding, reused from header to header.
     header_buf: Vec<u8>,
+    /// Zeek's ContentLine `delivery_length`: the bytes a Content-Length still
+    /// announces (-1: none). A delivery that brings it to exactly 0 ends a line it
+    /// left unfinished (weird `line_terminated_without_CRLF`).
+    delivery_length: i64,
 }
 
 impl Side {
@@ -140,6 +144,7 @@ impl Side {
             msg: None,
             skip_next: false,
             header_buf: Vec::new(),
+            delivery_length: -1,
         }
     }
 }
@@ -225,8 +230,26 @@ impl HttpAnalyzer {
         if s.sides[ix(is_orig)].phase == Phase::Stopped {
             return;
         }
+        let side = &mut s.sides[ix(is_orig)];
+        if side.delivery_length > 0 {
+            side.delivery_length -= i64::try_from(data.len()).unwrap_or(i64::MAX);
+        }
         self.lines
             .deliver_switching(is_orig, data, &mut |ev| s.framed(cx, is_orig, ev));
+        // The announced length ends exactly here: a line it left open is ended (as
+        // Zeek's ContentLine does after SetDeliverySize, Content-Length: 0 included).
+        if s.sides[ix(is_orig)].delivery_length == 0 {
+            s.sides[ix(is_orig)].delivery_length = -1;
+            if self.lines.has_partial_line(is_orig) && s.sides[ix(is_orig)].phase != Phase::Stopped {
+                cx.weird_from(
+                    netpac_runtime::lines::WEIRD_SOURCE,
+                    "line_terminated_without_CRLF",
+                    String::new(),
+                );
+                self.lines
+                    .deliver_switching(is_orig, b"\r\n", &mut |ev| s.framed(cx, is_orig, ev));
+            }
+        }
     }
 }
 

@@ -138,7 +138,7 @@ impl WeirdAt {
 }
 
 /// The deduplication keys of `weird.zeek`'s sets.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
     At(WeirdAt),
     Orig(Option<IpAddr>),
@@ -152,28 +152,40 @@ const LIMITED_FOR: i64 = 86_400_000_000_000;
 /// the set starts over): a flood of distinct weirds must not grow them without bound.
 const MAX_KEYS: usize = 100_000;
 
-/// A set whose entries expire a fixed time after they were added (`&create_expire`).
+/// A set whose entries expire a fixed time after they were added (`&create_expire`),
+/// by weird name first: a lookup borrows the name, only a new name is copied.
 #[derive(Debug, Default)]
 struct ExpiringSet {
-    added: FxHashMap<(Box<str>, Key), Time>,
+    added: FxHashMap<Box<str>, FxHashMap<Key, Time>>,
+    len: usize,
 }
 
 impl ExpiringSet {
-    fn contains(&self, now: Time, name: &str, key: &Key, ttl: i64) -> bool {
-        // Looked up by a borrowed name would need a second map type; weirds are rare enough.
+    fn contains(&self, now: Time, name: &str, key: Key, ttl: i64) -> bool {
         self.added
-            .get(&(Box::from(name), key.clone()))
+            .get(name)
+            .and_then(|keys| keys.get(&key))
             .is_some_and(|&t| now.0.saturating_sub(t.0) < ttl)
     }
 
     fn insert(&mut self, now: Time, name: &str, key: Key, ttl: i64) {
-        if self.added.len() >= MAX_KEYS {
-            self.added.retain(|_, t| now.0.saturating_sub(t.0) < ttl);
-            if self.added.len() >= MAX_KEYS {
+        if self.len >= MAX_KEYS {
+            let fresh = |t: &mut Time| now.0.saturating_sub(t.0) < ttl;
+            self.added.values_mut().for_each(|keys| keys.retain(|_, t| fresh(t)));
+            self.added.retain(|_, keys| !keys.is_empty());
+            self.len = self.added.values().map(|keys| keys.len()).sum();
+            if self.len >= MAX_KEYS {
                 self.added.clear();
+                self.len = 0;
             }
         }
-        self.added.insert((Box::from(name), key), now);
+        let keys = match self.added.get_mut(name) {
+            Some(keys) => keys,
+            None => self.added.entry(Box::from(name)).or_default(),
+        };
+        if keys.insert(key, now).is_none() {
+            self.len += 1;
+        }
     }
 }
 
@@ -195,7 +207,7 @@ impl WeirdPolicy {
         if action == Action::Ignore
             || self
                 .weird_ignore
-                .contains(now, name, &place, IGNORE_REPEATS_FOR)
+                .contains(now, name, place, IGNORE_REPEATS_FOR)
         {
             return None;
         }
@@ -205,16 +217,16 @@ impl WeirdPolicy {
                 let key = if action == Action::LogPerOrig {
                     Key::Orig(at.orig())
                 } else {
-                    place.clone()
+                    place
                 };
-                if self.did_log.contains(now, name, &key, LIMITED_FOR) {
+                if self.did_log.contains(now, name, key, LIMITED_FOR) {
                     return None;
                 }
                 self.did_log.insert(now, name, key, LIMITED_FOR);
             }
             Action::NoticePerOrig => {
                 let key = Key::Orig(at.orig());
-                if self.did_notice.contains(now, name, &key, LIMITED_FOR) {
+                if self.did_notice.contains(now, name, key, LIMITED_FOR) {
                     return None;
                 }
                 self.did_notice.insert(now, name, key, LIMITED_FOR);
@@ -244,38 +256,53 @@ pub fn log_conn_weird(
     addl: &[u8],
     source: &str,
 ) {
-    let Some(notice) = logs.weirds.admit(ts, name, WeirdAt::of(&c.id)) else {
-        return;
-    };
-    let id = &c.id;
-    let where_ = [
-        Value::str(c.uid.as_bytes()),
-        Value::Addr(id.orig_h),
-        Value::Port(id.orig_p.number),
-        Value::Addr(id.resp_h),
-        Value::Port(id.resp_p.number),
-    ];
-    logs.write(&WEIRD_LOG, &row(ts, where_, name, addl, notice, source));
+    write_weird(logs, ts, WeirdAt::of(&c.id), Some(&c.uid), name, addl, source);
 }
 
 /// Writes a network weird (no connection or flow) to `weird.log` if Zeek's weird
 /// framework would: the log writer's own weirds (`log_string_field_truncated`).
 pub fn log_net_weird(logs: &mut Logs, ts: Time, name: &str, addl: &str) {
-    write_net_weird(logs, ts, name, addl.as_bytes(), "");
+    write_weird(logs, ts, WeirdAt::Net, None, name, addl.as_bytes(), "");
 }
 
-fn write_net_weird(logs: &mut Logs, ts: Time, name: &str, addl: &[u8], source: &str) {
-    let Some(notice) = logs.weirds.admit(ts, name, WeirdAt::Net) else {
+/// The weird framework's decision, then the row: a connection's uid and id, a
+/// flow's addresses with ports 0 (as Zeek logs them), or nothing for the network.
+fn write_weird(
+    logs: &mut Logs,
+    ts: Time,
+    at: WeirdAt,
+    uid: Option<&str>,
+    name: &str,
+    addl: &[u8],
+    source: &str,
+) {
+    let Some(notice) = logs.weirds.admit(ts, name, at) else {
         return;
     };
-    let nowhere = [
-        Value::Unset,
-        Value::Unset,
-        Value::Unset,
-        Value::Unset,
-        Value::Unset,
-    ];
-    logs.write(&WEIRD_LOG, &row(ts, nowhere, name, addl, notice, source));
+    let uid = uid.map_or(Value::Unset, Value::str);
+    let where_ = match at {
+        WeirdAt::Conn {
+            orig_h,
+            orig_p,
+            resp_h,
+            resp_p,
+        } => [
+            uid,
+            Value::Addr(orig_h),
+            Value::Port(orig_p),
+            Value::Addr(resp_h),
+            Value::Port(resp_p),
+        ],
+        WeirdAt::Flow { src, dst } => [
+            uid,
+            Value::Addr(src),
+            Value::Port(0),
+            Value::Addr(dst),
+            Value::Port(0),
+        ],
+        WeirdAt::Net => [uid, Value::Unset, Value::Unset, Value::Unset, Value::Unset],
+    };
+    logs.write(&WEIRD_LOG, &row(ts, where_, name, addl, notice, source));
 }
 
 /// The `weird.log` writer, as a consumer of `conn_weird`, `flow_weird` and
@@ -302,25 +329,11 @@ impl WeirdLog {
             src: e.src,
             dst: e.dst,
         };
-        let Some(notice) = logs.weirds.admit(ts, &e.name, at) else {
-            return;
-        };
-        // Zeek logs a flow weird's addresses with ports 0.
-        let where_ = [
-            Value::Unset,
-            Value::Addr(e.src),
-            Value::Port(0),
-            Value::Addr(e.dst),
-            Value::Port(0),
-        ];
-        logs.write(
-            &WEIRD_LOG,
-            &row(ts, where_, &e.name, e.addl.as_bytes(), notice, e.source),
-        );
+        write_weird(logs, ts, at, None, &e.name, e.addl.as_bytes(), e.source);
     }
 
     fn net(&mut self, ts: Time, e: &NetWeird, logs: &mut Logs) {
-        write_net_weird(logs, ts, &e.name, e.addl.as_bytes(), e.source);
+        write_weird(logs, ts, WeirdAt::Net, None, &e.name, e.addl.as_bytes(), e.source);
     }
 }
 
@@ -426,7 +439,8 @@ mod tests {
             p.admit(Time(0), "data_before_established", at(port));
             p.admit(Time(0), "data_before_established", at(port).flip_ports());
         }
-        assert!(p.weird_ignore.added.len() <= MAX_KEYS);
+        assert!(p.weird_ignore.len <= MAX_KEYS);
+        assert!(p.weird_ignore.added.values().map(|k| k.len()).sum::<usize>() <= MAX_KEYS);
     }
 
     impl WeirdAt {

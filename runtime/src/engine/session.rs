@@ -10,10 +10,24 @@ pub(super) fn conn_weird(
     addl: String,
     source: &'static str,
 ) {
+    report_conn_weird(core, cx.events, cx.weirds, cx.ts, name, addl, source);
+}
+
+/// Raises `conn_weird` for the connection as it is now and counts the weird; also
+/// for a connection still being made (its first SYN-ACK, before the flip).
+pub(super) fn report_conn_weird(
+    core: &mut ConnCore,
+    events: &mut Events,
+    weirds: &mut Vec<Weird>,
+    ts: Time,
+    name: &'static str,
+    addl: String,
+    source: &'static str,
+) {
     core.did_weird = true;
     raise!(
-        cx.events,
-        cx.ts,
+        events,
+        ts,
         ConnWeird {
             name,
             c: core.record(),
@@ -21,8 +35,8 @@ pub(super) fn conn_weird(
             source
         }
     );
-    cx.weirds.push(Weird {
-        ts: cx.ts,
+    weirds.push(Weird {
+        ts,
         name,
         addl,
         scope: WeirdScope::Conn {

@@ -76,27 +76,15 @@ impl Engine {
         let is_broadcast = matches!(id.resp_h, IpAddr::V4(a) if a.is_broadcast());
         if flip == Flip::AfterOriginatorSynAck {
             // Reported with the roles as they were, then swapped.
-            core.did_weird = true;
-            raise!(
+            session::report_conn_weird(
+                &mut core,
                 &mut self.events,
+                &mut self.weirds,
                 ts,
-                ConnWeird {
-                    name: "connection_originator_SYN_ack",
-                    c: core.record(),
-                    addl: ZString::default(),
-                    source: "TCP"
-                }
+                "connection_originator_SYN_ack",
+                String::new(),
+                "TCP",
             );
-            self.weirds.push(Weird {
-                ts,
-                name: "connection_originator_SYN_ack",
-                addl: String::new(),
-                scope: WeirdScope::Conn {
-                    id: core.id,
-                    uid: core.uid.clone(),
-                },
-                source: "TCP",
-            });
         }
         if flip != Flip::No && !is_broadcast {
             core.flip_roles();

@@ -205,6 +205,19 @@ pub struct AnalyzerDecl {
     /// `on c: Unit raw = expr;`: after a line of `Unit`, that many bytes of its
     /// direction are raw (`var` is unused: `("raw", span)`).
     pub raws: Vec<SetDecl>,
+    /// `sink handshake: Handshake(args);`: streams fed by `on r: Unit feed handshake = ...;`.
+    pub sinks: Vec<SinkDecl>,
+    pub span: Span,
+}
+
+/// `sink name: Unit(state, ...);`: per direction, the bytes PDUs feed to it are
+/// one stream, framed into PDUs of `Unit` by its unit-level `&size`.
+#[derive(Debug, Clone)]
+pub struct SinkDecl {
+    pub name: String,
+    pub unit: (String, Span),
+    /// State variables passed as the unit's arguments.
+    pub args: Vec<(String, Span)>,
     pub span: Span,
 }
 
@@ -234,6 +247,8 @@ pub enum SetOp {
     Stop,
     /// `confirm on r: Unit where cond;` (`var` is unused): the PDU confirms the protocol.
     Confirm,
+    /// `feed sink = bytes`: the bytes go to the sink's stream of the PDU's direction.
+    Feed,
 }
 
 /// `on r: Reply set pending = r.next_pending;`
@@ -308,6 +323,8 @@ pub struct AnalyzerItem {
     pub unit_span: Span,
     /// `=> Unit.field`: events bind to this unit-typed field of the PDU.
     pub bind_field: Option<(String, Span)>,
+    /// `=> Unit(state, ...)`: state variables passed as the PDU unit's arguments.
+    pub args: Vec<(String, Span)>,
     /// `=> extern path`: a Rust constructor `fn() -> Box<dyn Analyzer>` replaces the generated analyzer.
     pub extern_ctor: Option<String>,
     /// `=> lines(...)`: line framing (then `unit` is empty).

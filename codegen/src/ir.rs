@@ -769,6 +769,25 @@ pub struct Analyzer {
     /// Some `on r: Unit stop|handoff ..;`: the state holds `stopped` and the
     /// analyzer parses nothing once it is set.
     pub stops: bool,
+    /// `sink name: Unit(args);`: streams of their own, fed by `on r: U feed name = ..;`.
+    pub sinks: Vec<Sink>,
+}
+
+impl Analyzer {
+    /// Whether the analyzer keeps a state struct (variables, updates, stops, sinks).
+    pub fn keeps_state(&self) -> bool {
+        !self.states.is_empty() || !self.sets.is_empty() || self.stops || !self.sinks.is_empty()
+    }
+}
+
+/// A stream of its own per direction, fed with bytes by PDUs (`feed`) and framed
+/// into PDUs of `unit` (its unit-level `&size`), as a TCP stream is.
+#[derive(Debug)]
+pub struct Sink {
+    pub name: String,
+    pub unit: String,
+    /// State variables passed as the unit's arguments.
+    pub args: Vec<String>,
 }
 
 /// After a line of `unit` parses, the next `value` bytes of its direction are
@@ -804,7 +823,7 @@ pub struct StateSet {
     pub var: String,
     /// An integer, or bytes for a `bytes(N)` variable.
     pub value: Expr,
-    /// `set`, `push` or `pop`.
+    /// `set`, `push`, `pop`, `feed` (`var` names the sink, `value` is bytes).
     pub op: crate::ast::SetOp,
     /// `where cond`: the update only happens when it holds.
     pub cond: Option<Expr>,
@@ -843,6 +862,8 @@ pub enum TransportKind {
     Extern(String),
     Generated {
         unit: String,
+        /// State variables passed as the PDU unit's arguments (`=> Record(encrypted)`).
+        args: Vec<String>,
         bind: BindTarget,
         /// The PDU unit has `&size` (so a bound field starts after its frame prefix).
         framed: bool,

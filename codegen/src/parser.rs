@@ -187,8 +187,41 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut states = Vec::new();
                 let mut sets = Vec::new();
                 let mut raws = Vec::new();
+                let mut sinks = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
+                    if ai.as_rule() == Rule::sink_item {
+                        let mut parts = ai.into_inner();
+                        let name = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let args = parts.next().map(|a| state_arg_names(&cx, a)).unwrap_or_default();
+                        sinks.push(SinkDecl {
+                            name,
+                            unit,
+                            args,
+                            span,
+                        });
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::feed_item {
+                        let mut parts = ai.into_inner();
+                        let (binder, unit) = on_head(&cx, &mut parts);
+                        let var = parts.next().unwrap();
+                        let var = (var.as_str().to_string(), cx.span(&var));
+                        let value = expr(&cx, parts.next().unwrap())?;
+                        let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
+                        sets.push(SetDecl {
+                            binder,
+                            unit,
+                            var,
+                            value,
+                            op: SetOp::Feed,
+                            cond,
+                            span,
+                        });
+                        continue;
+                    }
                     if ai.as_rule() == Rule::state_item {
                         let mut parts = ai.into_inner();
                         let name = parts.next().unwrap().as_str().to_string();
@@ -412,8 +445,10 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     let mut extern_ctor = None;
                     let mut lines = None;
                     let mut attrs = Vec::new();
+                    let mut args = Vec::new();
                     for p in parts {
                         match p.as_rule() {
+                            Rule::state_args => args = state_arg_names(&cx, p),
                             Rule::lines_target => {
                                 let lspan = cx.span(&p);
                                 unit = Some((String::new(), lspan));
@@ -451,6 +486,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         unit,
                         unit_span,
                         bind_field,
+                        args,
                         extern_ctor,
                         lines,
                         attrs,
@@ -468,6 +504,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     states,
                     sets,
                     raws,
+                    sinks,
                     span,
                 });
             }
@@ -799,14 +836,17 @@ fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> 
         *slot = Some((unit.as_str().to_string(), cx.span(&unit)));
         *args_slot = parts
             .next()
-            .map(|a| {
-                a.into_inner()
-                    .map(|n| (n.as_str().to_string(), cx.span(&n)))
-                    .collect()
-            })
+            .map(|a| state_arg_names(cx, a))
             .unwrap_or_default();
     }
     Ok(out)
+}
+
+/// `(pending, tag)`: the state variables passed as a unit's arguments.
+fn state_arg_names(cx: &Cx, p: P<'_>) -> Vec<(String, Span)> {
+    p.into_inner()
+        .map(|n| (n.as_str().to_string(), cx.span(&n)))
+        .collect()
 }
 
 fn attr(cx: &Cx, p: P<'_>) -> Result<Attr, Diagnostic> {

@@ -22,3 +22,15 @@ fn pairing_grammar_keeps_a_bounded_queue() {
     assert!(code.contains("VecDeque<u64>"));
     insta::assert_snapshot!("pairing_generated", code);
 }
+
+/// A sink (`sink messages: Message;`, `on r: Record feed messages = r.payload;`,
+/// tests/grammars/sinks.*): a framer per direction in the state, a handler for the
+/// sink's PDUs, the feed after the record's events; and state passed to a TCP unit.
+#[test]
+fn sinks_grammar_frames_a_stream_inside_records() {
+    let out = support::compile(&["tests/grammars/sinks.npac", "tests/grammars/sinks.evt"], &[]);
+    let code = &out[0].code;
+    assert!(code.contains("sink_messages: [::netpac_runtime::framer::Framer; 2]"));
+    assert!(code.contains("fn handle_sinks_sink_messages("));
+    insta::assert_snapshot!("sinks_generated", code);
+}

@@ -37,7 +37,7 @@ impl std::fmt::Display for FrameError {
 }
 
 /// Frames one direction of a stream.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Framer {
     pending: Vec<u8>,
     max_pdu: usize,
@@ -85,8 +85,14 @@ impl Framer {
             return Ok(());
         }
         // First finish a PDU that straddles the previous chunk.
-        while !self.pending.is_empty() && !data.is_empty() {
+        // A PDU started earlier is completed first. Its length is asked again after
+        // every byte added to a short prefix, so a PDU that is only its prefix
+        // (length 0) is delivered as soon as the prefix is complete.
+        while !self.pending.is_empty() {
             match self.check(frame_len(&self.pending))? {
+                FrameLen::Need(_) | FrameLen::Pdu(_) if data.is_empty() && !self.complete(frame_len) => {
+                    return Ok(());
+                }
                 FrameLen::Need(n) => {
                     let want = n.saturating_sub(self.pending.len()).max(1).min(data.len());
                     self.pending.extend_from_slice(&data[..want]);
@@ -128,6 +134,11 @@ impl Framer {
             }
         }
         Ok(())
+    }
+
+    /// Whether the bytes held make a whole PDU already.
+    fn complete(&self, frame_len: fn(&[u8]) -> FrameLen) -> bool {
+        matches!(frame_len(&self.pending), FrameLen::Pdu(n) if self.pending.len() >= n)
     }
 
     fn check(&mut self, len: FrameLen) -> Result<FrameLen, FrameError> {
@@ -193,6 +204,15 @@ mod tests {
     fn straddling_pdus_are_joined() {
         let (pdus, _) = run(&[&[0], &[3, 1], &[2, 3, 0, 1], &[5]]);
         assert_eq!(pdus, vec![vec![0, 3, 1, 2, 3], vec![0, 1, 5]]);
+    }
+
+    #[test]
+    fn an_empty_pdu_completed_by_its_prefix_is_delivered_at_once() {
+        // The prefix straddles deliveries and says length 0: the PDU is whole
+        // when the prefix is, not when more data comes.
+        let (pdus, buffered) = run(&[&[0], &[0]]);
+        assert_eq!(pdus, vec![vec![0, 0]]);
+        assert_eq!(buffered, 1);
     }
 
     #[test]

@@ -29,6 +29,7 @@ impl Checker<'_> {
                     matches!(&it.kind, crate::ir::TransportKind::Lines(l) if l.stop_after_gap)
                 });
             let confirm_on = self.check_confirm_on(a);
+            let sinks = self.check_sinks(a);
             out.push(Analyzer {
                 name: a.name.clone(),
                 has_link,
@@ -43,6 +44,7 @@ impl Checker<'_> {
                 states,
                 sets,
                 raws,
+                sinks,
             });
         }
         out
@@ -208,13 +210,15 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            if !u.params.is_empty() {
-                self.err(
-                    item.unit_span,
-                    "an analyzer's PDU unit cannot take parameters",
-                );
-                continue;
-            }
+            // A PDU unit's parameters take state variables (`=> Record(encrypted)`).
+            let args = if u.params.is_empty() && item.args.is_empty() {
+                Vec::new()
+            } else {
+                match self.state_args(a, &(item.unit.clone(), item.unit_span), &item.args) {
+                    Some(args) => args,
+                    None => continue,
+                }
+            };
             let Some(bind) = self.bind_target(item) else {
                 continue;
             };
@@ -231,6 +235,7 @@ impl Checker<'_> {
                 expire_after_secs,
                 kind: TransportKind::Generated {
                     unit: item.unit.clone(),
+                    args,
                     bind,
                     framed,
                     flip,

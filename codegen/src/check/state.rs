@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ast::{AnalyzerDecl, Expr, ExprKind, SetOp};
-use crate::ir::{QueueSpec, RawSet, StateSet, StateVar};
+use crate::ir::{QueueSpec, RawSet, Sink, StateSet, StateVar};
 
 impl Checker<'_> {
     /// The analyzer's state variables and their updates.
@@ -75,6 +75,12 @@ impl Checker<'_> {
                 });
                 continue;
             }
+            if s.op == SetOp::Feed {
+                if let Some(set) = self.check_feed(a, s) {
+                    sets.push(set);
+                }
+                continue;
+            }
             let Some(var) = vars.iter().find(|v| v.name == s.var.0) else {
                 self.err(s.var.1, format!("unknown state `{}`", s.var.0));
                 continue;
@@ -84,7 +90,7 @@ impl Checker<'_> {
                     self.err(s.var.1, format!("`{}` is a queue: `push` to it or `pop` it", s.var.0));
                     continue;
                 }
-                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm, false) => {
+                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed, false) => {
                     self.err(s.var.1, format!("`{}` is not a queue: `set` it", s.var.0));
                     continue;
                 }
@@ -103,7 +109,7 @@ impl Checker<'_> {
                 let what = match s.op {
                     SetOp::Set => "a `set` value",
                     SetOp::Push => "a `push` value or condition",
-                    SetOp::Pop | SetOp::Stop | SetOp::Confirm => "a `pop` condition",
+                    SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed => "a `pop` condition",
                 };
                 self.err(
                     span,
@@ -127,6 +133,76 @@ impl Checker<'_> {
             });
         }
         (vars, sets)
+    }
+
+    /// `sink name: Unit(args);`: a unit with fields and a unit-level `&size` (which
+    /// frames the stream), its arguments state variables, names not taken.
+    pub(super) fn check_sinks(&mut self, a: &AnalyzerDecl) -> Vec<Sink> {
+        let mut out: Vec<Sink> = Vec::new();
+        for k in &a.sinks {
+            if out.iter().any(|o| o.name == k.name) || a.states.iter().any(|s| s.name == k.name) {
+                self.err(k.span, format!("`{}` is declared twice (state and sink names share one space)", k.name));
+                continue;
+            }
+            let Some(u) = self.w.unit(self.m, &k.unit.0) else {
+                self.err(k.unit.1, format!("unknown unit `{}`", k.unit.0));
+                continue;
+            };
+            let framed = matches!(u.body, crate::ast::UnitBody::Fields(_))
+                && super::attrs::find_unit(&u.attrs, super::attrs::UnitAttr::Size).is_some();
+            if !framed {
+                self.err(
+                    k.unit.1,
+                    format!("a sink frames its stream like TCP, so `{}` needs fields and a unit-level `&size = ...`", k.unit.0),
+                );
+                continue;
+            }
+            let args = if u.params.is_empty() && k.args.is_empty() {
+                Vec::new()
+            } else {
+                match self.state_args(a, &k.unit, &k.args) {
+                    Some(args) => args,
+                    None => continue,
+                }
+            };
+            out.push(Sink {
+                name: k.name.clone(),
+                unit: k.unit.0.clone(),
+                args,
+            });
+        }
+        out
+    }
+
+    /// `on r: Unit feed sink = bytes [where cond];`: a declared sink, fed bytes of
+    /// the PDU by a unit the analyzer parses, other than the sink's own.
+    fn check_feed(&mut self, a: &AnalyzerDecl, s: &crate::ast::SetDecl) -> Option<StateSet> {
+        let Some(sink) = a.sinks.iter().find(|k| k.name == s.var.0) else {
+            self.err(s.var.1, format!("unknown sink `{}`: declare it with `sink {}: Unit;`", s.var.0, s.var.0));
+            return None;
+        };
+        if sink.unit.0 == s.unit.0 {
+            self.err(s.unit.1, format!("`{}` cannot feed its own sink", s.unit.0));
+            return None;
+        }
+        if !self.parses(a, &s.unit.0) {
+            self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
+            return None;
+        }
+        if let Some(span) = outside_the_pdu(&s.value).or_else(|| s.cond.as_ref().and_then(outside_the_pdu)) {
+            self.err(span, "a `feed` value or condition reads only the PDU: its fields and slices of them");
+            return None;
+        }
+        let sc = self.pdu_scope(&s.binder, &s.unit.0);
+        let value = self.bytes_arg(&s.value, &sc);
+        let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
+        Some(StateSet {
+            unit: s.unit.0.clone(),
+            var: s.var.0.clone(),
+            value,
+            op: SetOp::Feed,
+            cond,
+        })
     }
 
     /// The scope of a value or condition that reads one parsed PDU of `unit` as `binder`.
@@ -237,9 +313,9 @@ impl Checker<'_> {
         out
     }
 
-    /// Whether an item of `a` parses PDUs of `unit` (directly or as a line unit).
+    /// Whether an item of `a` parses PDUs of `unit` (directly, as a line unit or from a sink).
     fn parses(&self, a: &AnalyzerDecl, unit: &str) -> bool {
-        a.items.iter().any(|it| {
+        a.sinks.iter().any(|k| k.unit.0 == unit) || a.items.iter().any(|it| {
             it.unit == unit
                 || it.lines.as_ref().is_some_and(|l| {
                     [&l.orig, &l.resp, &l.orig_raw, &l.resp_raw]
@@ -263,7 +339,7 @@ impl Checker<'_> {
             let span = p.span;
             self.err(
                 span,
-                "a line unit's parameters take state variables, so they are `u64` or `bytes`",
+                "an analyzer passes state variables as its units' arguments, so their parameters are `u64` or `bytes`",
             );
             return None;
         }
@@ -272,7 +348,7 @@ impl Checker<'_> {
             self.err(
                 unit.1,
                 format!(
-                    "`{}` takes {params} argument(s), {} given (line units take state variables)",
+                    "`{}` takes {params} argument(s), {} given (an analyzer passes state variables)",
                     unit.0,
                     args.len()
                 ),

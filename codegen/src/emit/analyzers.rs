@@ -44,7 +44,7 @@ impl Emitter<'_> {
         let mut gap_arms = Vec::new();
         let mut eof_arms = Vec::new();
         let mut line_configs = Vec::new();
-        let has_state = !a.states.is_empty() || !a.sets.is_empty() || a.stops;
+        let has_state = a.keeps_state();
         // After `stop`/`handoff` nothing more of the connection is parsed.
         let stop_check = if a.stops {
             quote!(if state.stopped.is_some() { return; })
@@ -87,6 +87,7 @@ impl Emitter<'_> {
                 }
                 TransportKind::Generated {
                     unit,
+                    args,
                     bind,
                     framed,
                     flip,
@@ -107,7 +108,7 @@ impl Emitter<'_> {
                         }
                     };
                     let flip = self.flip_check(flip.as_ref());
-                    let state = self.state_tokens(a, unit, &[]);
+                    let state = self.state_tokens(a, unit, args);
                     handlers.push(pdu_handler(
                         &h,
                         &un,
@@ -173,6 +174,28 @@ impl Emitter<'_> {
         if a.all_extern {
             return;
         }
+        // Each sink's PDUs: parsed, bound and applied to the state like the stream's own.
+        for sink in &a.sinks {
+            let h = super::state::sink_handler(a, sink);
+            let un = format_ident!("{}", sink.unit);
+            let bind = BindTarget {
+                unit: sink.unit.clone(),
+                field: None,
+            };
+            let state = self.state_tokens(a, &sink.unit, &sink.args);
+            let flip = self.flip_check(None);
+            handlers.push(pdu_handler(
+                &h,
+                &un,
+                &bind,
+                &quote!(pdu),
+                &quote!(data.len()),
+                &flip,
+                confirms(a, &sink.unit),
+                &state,
+                None,
+            ));
+        }
         let doc = format!(
             " The `{}` analyzer (generated from its `analyzer` declaration).",
             a.name
@@ -215,7 +238,12 @@ impl Emitter<'_> {
             (quote!(), quote!(), quote!(), quote!())
         };
         let (state_def, state_field, state_init) = self.state_struct(a, &state_ty);
-        let gap_state = if a.stops { quote!(, state) } else { quote!() };
+        let gap_state = if a.stops || !a.sinks.is_empty() { quote!(, state) } else { quote!() };
+        // A gap in a direction leaves its sinks without the bytes that were to follow.
+        let sink_gaps = a.sinks.iter().map(|k| {
+            let f = format_ident!("sink_{}", k.name);
+            quote!(state.#f[usize::from(!is_orig)].desync();)
+        });
         out.extend(quote! {
             #(#handlers)*
             #state_def
@@ -260,6 +288,7 @@ impl Emitter<'_> {
                 #[allow(unused_variables)]
                 fn undelivered(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, len: u64) {
                     let #an { item, framers #gap_state, .. } = self;
+                    #(#sink_gaps)*
                     match *item {
                         #(#gap_arms)*
                         _ => {}
@@ -601,6 +630,7 @@ fn pdu_handler(
         param,
         args,
         update,
+        feeds,
         ..
     } = state;
     // `confirm never;`: a parsed PDU says nothing about the protocol (Zeek's Finger, Ident).
@@ -654,6 +684,7 @@ fn pdu_handler(
                         ::std::result::Result::Ok(pdu) => #bind_fn(#bound, cx.events, &ecx, limits),
                         ::std::result::Result::Err(_) => #bind_err(cx.events, &ecx, limits),
                     }
+                    #feeds
                     #raw_ret
                 }
     }
@@ -670,6 +701,8 @@ pub(super) struct StateTokens {
     pub(super) param: TokenStream,
     pub(super) args: TokenStream,
     pub(super) update: TokenStream,
+    /// `feed` updates, after the PDU's events.
+    pub(super) feeds: TokenStream,
 }
 
 /// Whether parsed PDUs of `unit` confirm the protocol (`confirm never;`, `confirm on U;`;

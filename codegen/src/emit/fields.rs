@@ -69,19 +69,20 @@ impl Emitter<'_> {
                     Trailing::Ignore => quote!(),
                 };
                 quote!({
-                    let len = ::netpac_runtime::parse::ops::to_usize(#n, #at, #cur.pos())?;
-                    let mut window = #cur.sub(len, #at)?;
-                    let #inner_cur = &mut window;
+                    // Named apart from the grammar's fields (`len`, `window`), which the inner parse may read.
+                    let npac_window_len = ::netpac_runtime::parse::ops::to_usize(#n, #at, #cur.pos())?;
+                    let mut npac_window = #cur.sub(npac_window_len, #at)?;
+                    let #inner_cur = &mut npac_window;
                     let value = #value;
                     #trailing
                     value
                 })
             }
             Some(WindowLen::Max(n)) => quote!({
-                let len = ::netpac_runtime::parse::ops::to_usize(#n, #at, #cur.pos())?;
-                let mut window = #cur.sub_max(len);
-                let value = { let #inner_cur = &mut window; #value };
-                #cur.advance_to(window.pos());
+                let npac_window_len = ::netpac_runtime::parse::ops::to_usize(#n, #at, #cur.pos())?;
+                let mut npac_window = #cur.sub_max(npac_window_len);
+                let value = { let #inner_cur = &mut npac_window; #value };
+                #cur.advance_to(npac_window.pos());
                 value
             }),
         };

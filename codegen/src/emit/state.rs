@@ -7,6 +7,11 @@ use crate::ident::ident;
 use crate::ast::SetOp;
 use crate::ir::Analyzer;
 
+/// The handler of the PDUs a sink frames: `handle_<analyzer>_sink_<name>`.
+pub(super) fn sink_handler(a: &Analyzer, sink: &crate::ir::Sink) -> Ident {
+    format_ident!("handle_{}_sink_{}", crate::ident::snake(&a.name), sink.name)
+}
+
 impl Emitter<'_> {
     /// The state struct, the analyzer's field holding it and its initialiser
     /// (all empty when the analyzer declares no state).
@@ -15,7 +20,7 @@ impl Emitter<'_> {
         a: &Analyzer,
         ty: &Ident,
     ) -> (TokenStream, TokenStream, TokenStream) {
-        if a.states.is_empty() && a.sets.is_empty() && !a.stops {
+        if !a.keeps_state() {
             return (quote!(), quote!(), quote!());
         }
         let mut names: Vec<Ident> = a.states.iter().map(|s| ident(&s.name)).collect();
@@ -45,6 +50,15 @@ impl Emitter<'_> {
                 }
             })
             .collect();
+        // `sink name: Unit;`: a framer per direction (index 0: the originator's).
+        for k in &a.sinks {
+            names.push(format_ident!("sink_{}", k.name));
+            types.push(quote!([::netpac_runtime::framer::Framer; 2]));
+            inits.push(quote!([
+                ::netpac_runtime::framer::Framer::new(MAX_PDU),
+                ::netpac_runtime::framer::Framer::new(MAX_PDU),
+            ]));
+        }
         // `stop` / `handoff TAG`: `Some("")` / `Some("TAG")` once the analyzer stopped parsing.
         if a.stops {
             names.push(format_ident!("stopped"));
@@ -78,7 +92,7 @@ impl Emitter<'_> {
     /// variables) as the unit's arguments, and the `on x: unit set ..` updates,
     /// applied in declaration order after a parse that succeeded.
     pub(super) fn state_tokens(&self, a: &Analyzer, unit: &str, args: &[String]) -> StateTokens {
-        if a.states.is_empty() && a.sets.is_empty() && !a.stops {
+        if !a.keeps_state() {
             return StateTokens::default();
         }
         let ty = format_ident!("{}State", crate::ident::camel(&a.name));
@@ -103,25 +117,43 @@ impl Emitter<'_> {
                 }
             })
             .collect();
-        let sets: Vec<TokenStream> = a
+        let updates = |feeds: bool| -> Vec<TokenStream> { a
             .sets
             .iter()
-            .filter(|s| s.unit == unit)
+            .filter(|s| s.unit == unit && (s.op == SetOp::Feed) == feeds)
             .map(|s| {
                 // `stop`, `handoff` and `confirm on` name no variable.
                 let var = if matches!(s.op, SetOp::Stop | SetOp::Confirm) {
                     format_ident!("stopped")
+                } else if s.op == SetOp::Feed {
+                    format_ident!("sink_{}", s.var)
                 } else {
                     ident(&s.var)
                 };
                 let is_bytes = a.states.iter().any(|v| v.name == s.var && v.bytes.is_some());
-                let value = if is_bytes {
+                let value = if is_bytes || s.op == SetOp::Feed {
                     self.bytes_arg(&s.value, &Cx::Bind)
                 } else {
                     self.int(&s.value, &Cx::Bind)
                 };
                 let update = match s.op {
                     SetOp::Confirm => quote!(cx.confirm();),
+                    SetOp::Feed => {
+                        let sink = a.sinks.iter().find(|k| k.name == s.var).expect("checked sink");
+                        let un = format_ident!("{}", sink.unit);
+                        let h = sink_handler(a, sink);
+                        quote! {
+                            // The sink's framer is taken out while its PDUs are handled:
+                            // their handler updates the same state.
+                            let ix = usize::from(!is_orig);
+                            let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
+                            let r = framer.deliver(#value, #un::frame_len, &mut |bytes| #h(limits, cx, is_orig, bytes, first, state));
+                            state.#var[ix] = framer;
+                            if let ::std::result::Result::Err(e) = r {
+                                cx.violation(e.to_string());
+                            }
+                        }
+                    }
                     SetOp::Stop => {
                         let tag = &s.var;
                         quote!(state.stopped = ::std::option::Option::Some(#tag);)
@@ -157,24 +189,30 @@ impl Emitter<'_> {
                     None => update,
                 }
             })
-            .collect();
-        let update = if sets.is_empty() {
-            quote!()
-        } else {
-            quote! {
-                if let ::std::result::Result::Ok(pdu) = &parsed {
-                    // A constant value does not read the PDU.
-                    let _ = pdu;
-                    #(#sets)*
+            .collect() };
+        let on_parsed = |items: Vec<TokenStream>| {
+            if items.is_empty() {
+                quote!()
+            } else {
+                quote! {
+                    if let ::std::result::Result::Ok(pdu) = &parsed {
+                        // A constant value does not read the PDU.
+                        let _ = pdu;
+                        #(#items)*
+                    }
                 }
             }
         };
+        let update = on_parsed(updates(false));
+        // Feeds run after the PDU's own events: what a sink frames comes after it.
+        let feeds = on_parsed(updates(true));
         StateTokens {
             stops: a.stops,
             prelude,
             param: quote!(, state: &mut #ty),
             args: quote!(#(, #args)*),
             update,
+            feeds,
         }
     }
 }

@@ -59,13 +59,14 @@ pub mod filter {
             let body = match u64::from(tag) {
                 160u64 => {
                     FilterBody::And({
-                        let len = ::netpac_runtime::parse::ops::to_usize(
+                        let npac_window_len = ::netpac_runtime::parse::ops::to_usize(
                             u64::from(len),
                             "filter.Filter.and",
                             cur.pos(),
                         )?;
-                        let mut window = cur.sub(len, "filter.Filter.and")?;
-                        let w1 = &mut window;
+                        let mut npac_window = cur
+                            .sub(npac_window_len, "filter.Filter.and")?;
+                        let w1 = &mut npac_window;
                         let value = {
                             let mut v = ::std::vec::Vec::new();
                             while !w1.is_empty() {
@@ -107,13 +108,14 @@ pub mod filter {
                 }
                 161u64 => {
                     FilterBody::Or({
-                        let len = ::netpac_runtime::parse::ops::to_usize(
+                        let npac_window_len = ::netpac_runtime::parse::ops::to_usize(
                             u64::from(len),
                             "filter.Filter.or",
                             cur.pos(),
                         )?;
-                        let mut window = cur.sub(len, "filter.Filter.or")?;
-                        let w2 = &mut window;
+                        let mut npac_window = cur
+                            .sub(npac_window_len, "filter.Filter.or")?;
+                        let w2 = &mut npac_window;
                         let value = {
                             let mut v = ::std::vec::Vec::new();
                             while !w2.is_empty() {
@@ -156,13 +158,14 @@ pub mod filter {
                 162u64 => {
                     FilterBody::Not(
                         ::std::boxed::Box::new({
-                            let len = ::netpac_runtime::parse::ops::to_usize(
+                            let npac_window_len = ::netpac_runtime::parse::ops::to_usize(
                                 u64::from(len),
                                 "filter.Filter.not",
                                 cur.pos(),
                             )?;
-                            let mut window = cur.sub(len, "filter.Filter.not")?;
-                            let w3 = &mut window;
+                            let mut npac_window = cur
+                                .sub(npac_window_len, "filter.Filter.not")?;
+                            let w3 = &mut npac_window;
                             let value = Filter::parse(w3, cx, lim)?;
                             if !w3.is_empty() {
                                 return ::std::result::Result::Err(
@@ -179,13 +182,14 @@ pub mod filter {
                 }
                 135u64 => {
                     FilterBody::Present({
-                        let len = ::netpac_runtime::parse::ops::to_usize(
+                        let npac_window_len = ::netpac_runtime::parse::ops::to_usize(
                             u64::from(len),
                             "filter.Filter.present",
                             cur.pos(),
                         )?;
-                        let mut window = cur.sub(len, "filter.Filter.present")?;
-                        let w4 = &mut window;
+                        let mut npac_window = cur
+                            .sub(npac_window_len, "filter.Filter.present")?;
+                        let w4 = &mut npac_window;
                         let value = w4.rest();
                         if !w4.is_empty() {
                             return ::std::result::Result::Err(
@@ -201,13 +205,14 @@ pub mod filter {
                 }
                 _ => {
                     FilterBody::Other({
-                        let len = ::netpac_runtime::parse::ops::to_usize(
+                        let npac_window_len = ::netpac_runtime::parse::ops::to_usize(
                             u64::from(len),
                             "filter.Filter.other",
                             cur.pos(),
                         )?;
-                        let mut window = cur.sub(len, "filter.Filter.other")?;
-                        let w5 = &mut window;
+                        let mut npac_window = cur
+                            .sub(npac_window_len, "filter.Filter.other")?;
+                        let w5 = &mut npac_window;
                         let value = w5.rest();
                         if !w5.is_empty() {
                             return ::std::result::Result::Err(

@@ -74,6 +74,7 @@ impl Run {
                 tag: "HTTP",
                 flip: false,
                 detect_anew: false,
+                hand_off: None,
             };
             match steps.get(i) {
                 Some(Step::Data(o, d)) => self.analyzer.deliver(&mut cx, *o, d),

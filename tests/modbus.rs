@@ -43,6 +43,7 @@ fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
             tag: "MODBUS",
             flip: false,
             detect_anew: false,
+            hand_off: None,
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

@@ -343,6 +343,27 @@ proptest! {
     }
 
     #[test]
+    fn ssl_analyzer_never_panics(
+        // TLS-looking records: a handshake type and version most of the time.
+        data in proptest::collection::vec(prop_oneof![Just(0x16u8), Just(0x03), Just(0x01), Just(0x00), Just(0x14), Just(0x17), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 443, "CSsl");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::ssl::SSLAnalyzer::new(0, netpac_analyzers::ssl::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "SSL");
+        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..]), (false, &data[..at])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+    }
+
+    #[test]
     fn http_analyzer_never_panics(data in httpish(), split in 0usize..400, reply in httpish()) {
         let at = split.min(data.len());
         http_support::run(&[(true, &data[..at]), (true, &data[at..]), (false, &reply)]);

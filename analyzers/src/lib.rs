@@ -24,6 +24,7 @@ pub mod pop3;
 pub mod radius;
 pub mod sip;
 pub mod smtp;
+pub mod ssl;
 pub mod syslog;
 pub mod xmpp;
 
@@ -51,6 +52,7 @@ pub fn registry() -> Registry {
     modbus::register(&mut reg);
     pop3::register(&mut reg);
     smtp::register(&mut reg);
+    ssl::register(&mut reg);
     xmpp::register(&mut reg);
     reg
 }
@@ -77,6 +79,7 @@ pub fn event_names() -> Vec<&'static str> {
         modbus::EVENT_NAMES,
         pop3::EVENT_NAMES,
         smtp::EVENT_NAMES,
+        ssl::EVENT_NAMES,
         xmpp::EVENT_NAMES,
     ] {
         names.extend_from_slice(list);
@@ -92,7 +95,7 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`). They
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssl.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
@@ -107,4 +110,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(radius::log::RadiusLogger::sink());
     events.subscribe(syslog::log::SyslogLogger::sink());
     events.subscribe(sip::log::SipLogger::sink());
+    events.subscribe(ssl::log::SslLogger::sink());
 }

@@ -510,6 +510,9 @@ pub enum ExprKind {
     /// `peek_dec(n)`: the next `n` bytes as an ASCII decimal number, 0 unless all are
     /// digits; nothing is consumed.
     PeekDec(Box<Expr>),
+    /// `peek_uint(offset, width)`: the `width` bytes (1 to 8) `offset` bytes past the
+    /// cursor as a big-endian number, 0 unless they are there; nothing is consumed.
+    PeekUint(Box<Expr>, u8),
     /// `dec(b)`: the ASCII decimal number `b` starts with (saturating; 0 without digits).
     Dec(Box<Expr>),
     /// `upper(b)`: `b` as a Zeek string, ASCII letters uppercased.

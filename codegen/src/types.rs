@@ -433,6 +433,9 @@ impl ZTy {
             // Zeek's vector type aliases (init-bare.zeek).
             "ModbusCoils" => ZTy::Vec(Box::new(ZTy::Bool)),
             "ModbusRegisters" => ZTy::Vec(Box::new(ZTy::Count)),
+            "signature_and_hashalgorithm_vec" => {
+                ZTy::Vec(Box::new(ZTy::Record("SSL::SignatureAndHashAlgorithm".into())))
+            }
             // Zeek's set type aliases (init-bare.zeek).
             "string_set" => ZTy::Set(Box::new(ZTy::Str)),
             "irc_join_list" => ZTy::Set(Box::new(ZTy::Record("irc_join_info".into()))),

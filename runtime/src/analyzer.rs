@@ -82,6 +82,8 @@ pub struct AnalyzerCx<'a> {
     pub flip: bool,
     /// Set by [`AnalyzerCx::detect_anew`]; the engine restarts payload detection after the delivery.
     pub detect_anew: bool,
+    /// Set by [`AnalyzerCx::hand_off`]; the engine attaches that analyzer after the delivery.
+    pub hand_off: Option<&'static str>,
 }
 
 impl<'a> AnalyzerCx<'a> {
@@ -102,6 +104,7 @@ impl<'a> AnalyzerCx<'a> {
             tag,
             flip: false,
             detect_anew: false,
+            hand_off: None,
         }
     }
 }
@@ -122,6 +125,12 @@ impl AnalyzerCx<'_> {
     /// CONNECT); the analyzer itself stays attached and parses nothing more.
     pub fn detect_anew(&mut self) {
         self.detect_anew = true;
+    }
+    /// The rest of the stream belongs to the analyzer `tag` (STARTTLS: `SSL`), which
+    /// the engine attaches after this delivery, as Zeek's analyzers add an SSL child;
+    /// the analyzer itself stays attached and should parse nothing more.
+    pub fn hand_off(&mut self, tag: &'static str) {
+        self.hand_off = Some(tag);
     }
     pub fn violation(&mut self, reason: impl Into<String>) {
         self.verdict = Verdict::Violation(reason.into());

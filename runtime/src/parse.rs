@@ -277,6 +277,18 @@ impl<'a> Cursor<'a> {
             _ => 0,
         }
     }
+    /// The `width` bytes `at` bytes past the cursor as a big-endian number (grammar
+    /// `peek_uint`), 0 unless they are all there; nothing is consumed.
+    pub fn peek_uint(&self, at: u64, width: u8) -> u64 {
+        let hay = &self.buf[self.pos..self.end];
+        let Ok(at) = usize::try_from(at) else {
+            return 0;
+        };
+        match at.checked_add(usize::from(width)).and_then(|end| hay.get(at..end)) {
+            Some(b) => b.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x)),
+            None => 0,
+        }
+    }
     /// A window over the next `n` bytes; this cursor moves past them.
     pub fn sub(&mut self, n: usize, at: &'static str) -> Result<Cursor<'a>, ParseError> {
         if n > self.remaining() {

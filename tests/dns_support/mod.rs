@@ -45,6 +45,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
             tag: "DNS",
             flip: false,
             detect_anew: false,
+            hand_off: None,
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

@@ -60,6 +60,7 @@ pub fn run(
             tag,
             flip: false,
             detect_anew: false,
+            hand_off: None,
         };
         match p {
             Piece::Data(is_orig, data) => analyzer.deliver(&mut cx, *is_orig, data),

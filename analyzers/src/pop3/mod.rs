@@ -561,9 +561,10 @@ impl Pop3Analyzer {
                         }
                     }
                     State::Stls => {
-                        // The connection continues in TLS (Zeek's SSL analyzer; not built).
+                        // The connection continues in TLS: Zeek's SSL analyzer takes it.
                         cx.confirm();
                         self.tls = true;
+                        cx.hand_off("SSL");
                         raise!(
                             cx.events,
                             cx.ts,

@@ -711,6 +711,7 @@ impl Session {
                     // the event comes before the smtp_reply of the 220.
                     self.state = S::InTls;
                     raise!(cx.events, cx.ts, SmtpStarttls { c: cx.conn.record() });
+                    cx.hand_off("SSL");
                 }
             }
             _ => {

@@ -572,6 +572,20 @@ impl Checker<'_> {
                 let n = self.int(&args[0], sc);
                 typed(K::PeekDec(boxed(n)), ExprTy::Int)
             }
+            "peek_uint" if !bind => {
+                if !arity(self, 2) {
+                    return invalid();
+                }
+                let width = match args[1].kind {
+                    ExprKind::Int(w) if (1..=8).contains(&w) => w as u8,
+                    _ => {
+                        self.err(args[1].span, "`peek_uint`'s width is a constant from 1 to 8 (bytes)");
+                        return invalid();
+                    }
+                };
+                let at = self.int(&args[0], sc);
+                typed(K::PeekUint(boxed(at), width), ExprTy::Int)
+            }
             "dec" => {
                 if !arity(self, 1) {
                     return invalid();

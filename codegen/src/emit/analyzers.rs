@@ -670,6 +670,7 @@ fn pdu_handler(
                             }
                         }
                     }
+                    #feeds
                     let flipped = ::netpac_runtime::analyzer::FlippedConn(cx.conn);
                     let ecx = ::netpac_runtime::parse::EmitCx {
                         ts: cx.ts,
@@ -684,7 +685,6 @@ fn pdu_handler(
                         ::std::result::Result::Ok(pdu) => #bind_fn(#bound, cx.events, &ecx, limits),
                         ::std::result::Result::Err(_) => #bind_err(cx.events, &ecx, limits),
                     }
-                    #feeds
                     #raw_ret
                 }
     }
@@ -701,7 +701,8 @@ pub(super) struct StateTokens {
     pub(super) param: TokenStream,
     pub(super) args: TokenStream,
     pub(super) update: TokenStream,
-    /// `feed` updates, after the PDU's events.
+    /// `feed` updates: after the PDU's weirds and verdict, before its events (Zeek's SSL
+    /// raises a record's handshake events before the record's own).
     pub(super) feeds: TokenStream,
 }
 

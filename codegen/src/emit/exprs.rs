@@ -217,6 +217,12 @@ impl Emitter<'_> {
                 let cur = cx.cursor();
                 quote!(#cur.peek_dec(#n))
             }
+            ExprKind::PeekUint(at, width) => {
+                let at = self.int(at, cx);
+                let width = Literal::u8_unsuffixed(*width);
+                let cur = cx.cursor();
+                quote!(#cur.peek_uint(#at, #width))
+            }
             ExprKind::Dec(b) => {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::text::ascii_dec(#b))

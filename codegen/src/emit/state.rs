@@ -154,9 +154,16 @@ impl Emitter<'_> {
                             }
                         }
                     }
+                    SetOp::Stop if s.var.is_empty() => {
+                        quote!(state.stopped = ::std::option::Option::Some("");)
+                    }
+                    // `handoff TAG`: the engine attaches that analyzer for the rest of the stream.
                     SetOp::Stop => {
                         let tag = &s.var;
-                        quote!(state.stopped = ::std::option::Option::Some(#tag);)
+                        quote! {
+                            state.stopped = ::std::option::Option::Some(#tag);
+                            cx.hand_off(#tag);
+                        }
                     }
                     SetOp::Set if is_bytes => quote!(state.#var.set(#value);),
                     SetOp::Set => quote!(state.#var = #value;),
@@ -204,7 +211,7 @@ impl Emitter<'_> {
             }
         };
         let update = on_parsed(updates(false));
-        // Feeds run after the PDU's own events: what a sink frames comes after it.
+        // Feeds run after the PDU's weirds and verdict, before its events.
         let feeds = on_parsed(updates(true));
         StateTokens {
             stops: a.stops,

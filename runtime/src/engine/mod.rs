@@ -214,6 +214,8 @@ struct Cx<'a> {
     timers: &'a mut Timers,
     scratch: &'a mut Vec<Piece>,
     detector: &'a Detector,
+    /// The analyzers a hand-off (STARTTLS) may attach.
+    registry: &'a Registry,
     next_aid: &'a mut u64,
     /// Bytes all reassemblers buffer, and the run's totals.
     reassembly_buffered: &'a mut u64,

@@ -142,6 +142,7 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
         ..
     } = conn;
     let mut i = 0;
+    let mut hand_offs: Vec<&'static str> = Vec::new();
     while i < analyzers.len() {
         let a = &mut analyzers[i];
         let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
@@ -151,6 +152,7 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
             Feed::Eof => a.analyzer().end_of_data(&mut acx, is_orig),
         }
         let (verdict, flip, detect_anew) = (acx.verdict, acx.flip, acx.detect_anew);
+        hand_offs.extend(acx.hand_off);
         if flip {
             core.flip_roles_by_analyzer();
         }
@@ -172,6 +174,17 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
             removed.push(gone.tag);
             let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, gone.tag);
             gone.analyzer().done(&mut acx);
+        }
+    }
+    // The stream continues in another analyzer (STARTTLS), from the next delivery on;
+    // one instance per tag, and none once DPD removed that analyzer.
+    for tag in hand_offs {
+        if analyzers.iter().any(|a| a.tag == tag) || removed.contains(&tag) {
+            continue;
+        }
+        if let Some(spec) = cx.registry.by_tag(core.proto(), tag) {
+            analyzers.push(Attached::new(spec.tag, *cx.next_aid, spec.new));
+            *cx.next_aid += 1;
         }
     }
 }

@@ -214,6 +214,7 @@ impl Engine {
                 timers: &mut self.timers,
                 scratch: &mut self.scratch,
                 detector: &self.detector,
+                registry: &self.registry,
                 next_aid: &mut self.next_aid,
                 reassembly_buffered: &mut self.reassembly_buffered,
                 summary: &mut self.summary,

@@ -1,0 +1,417 @@
+//! SSL/TLS (grammars/ssl.*): records, handshake messages reassembled across
+//! records (the `handshake` sink), the per-direction encryption state, the
+//! events and ssl.log, from TLS sessions these tests build. The expected
+//! behaviour is Zeek 8.2.2's (its SSL analyzer and base/protocols/ssl scripts).
+
+mod common;
+mod lines_support;
+
+use common::{Config, Frame, Harness, Host};
+use lines_support::{orig, resp, run, session, Outcome, Piece};
+use netpac_analyzers::ssl::{self, Limits, SSLAnalyzer};
+
+// ---- a small TLS writer -------------------------------------------------------
+
+fn u16b(v: usize) -> [u8; 2] {
+    (v as u16).to_be_bytes()
+}
+
+fn u24b(v: usize) -> [u8; 3] {
+    let b = (v as u32).to_be_bytes();
+    [b[1], b[2], b[3]]
+}
+
+/// A record: type, version, length, body.
+fn record(content_type: u8, version: u16, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![content_type];
+    r.extend(version.to_be_bytes());
+    r.extend(u16b(body.len()));
+    r.extend(body);
+    r
+}
+
+/// A handshake message: type, 24-bit length, body.
+fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![msg_type];
+    m.extend(u24b(body.len()));
+    m.extend(body);
+    m
+}
+
+fn extension(code: u16, data: &[u8]) -> Vec<u8> {
+    let mut e = code.to_be_bytes().to_vec();
+    e.extend(u16b(data.len()));
+    e.extend(data);
+    e
+}
+
+fn prefixed16(body: &[u8]) -> Vec<u8> {
+    let mut v = u16b(body.len()).to_vec();
+    v.extend(body);
+    v
+}
+
+fn prefixed8(body: &[u8]) -> Vec<u8> {
+    let mut v = vec![body.len() as u8];
+    v.extend(body);
+    v
+}
+
+fn client_hello(session_id: &[u8], ciphers: &[u16], extensions: &[Vec<u8>]) -> Vec<u8> {
+    let mut b = 0x0303u16.to_be_bytes().to_vec();
+    b.extend(0x5a5a_5a5au32.to_be_bytes()); // gmt_unix_time
+    b.extend([7u8; 28]);
+    b.extend(prefixed8(session_id));
+    let cs: Vec<u8> = ciphers.iter().flat_map(|c| c.to_be_bytes()).collect();
+    b.extend(prefixed16(&cs));
+    b.extend(prefixed8(&[0]));
+    b.extend(prefixed16(&extensions.concat()));
+    handshake(1, &b)
+}
+
+fn server_hello(random: [u8; 32], session_id: &[u8], cipher: u16, extensions: &[Vec<u8>]) -> Vec<u8> {
+    let mut b = 0x0303u16.to_be_bytes().to_vec();
+    b.extend(random);
+    b.extend(prefixed8(session_id));
+    b.extend(cipher.to_be_bytes());
+    b.push(0);
+    if !extensions.is_empty() {
+        b.extend(prefixed16(&extensions.concat()));
+    }
+    handshake(2, &b)
+}
+
+fn sni(name: &[u8]) -> Vec<u8> {
+    let mut entry = vec![0u8];
+    entry.extend(prefixed16(name));
+    extension(0, &prefixed16(&entry))
+}
+
+fn alpn(protocols: &[&[u8]]) -> Vec<u8> {
+    let list: Vec<u8> = protocols.iter().flat_map(|p| prefixed8(p)).collect();
+    extension(16, &prefixed16(&list))
+}
+
+const ECDHE_RSA_AES128_GCM: u16 = 0xc02f;
+const DHE_RSA_AES128_GCM: u16 = 0x009e;
+const RSA_AES128_GCM: u16 = 0x009c;
+const TLS_AES_128_GCM: u16 = 0x1301;
+
+/// A TLS 1.2 ECDHE handshake: the client's extensions cover each extension event;
+/// the server's Certificate, ServerKeyExchange and ServerHelloDone share one record;
+/// the ClientHello spans two records.
+fn tls12_ecdhe() -> Vec<Piece> {
+    let hello = client_hello(
+        &[],
+        &[ECDHE_RSA_AES128_GCM, RSA_AES128_GCM],
+        &[
+            sni(b"www.example.com"),
+            extension(10, &prefixed16(&[0, 29, 0, 23])),
+            extension(11, &prefixed8(&[0])),
+            extension(13, &prefixed16(&[4, 1, 8, 4])),
+            alpn(&[b"h2", b"http/1.1"]),
+            extension(35, &[]),
+            extension(43, &prefixed8(&[3, 3, 3, 2])),
+            extension(45, &prefixed8(&[1])),
+            extension(51, &prefixed16(&[0, 29, 0, 2, 0xaa, 0xbb])),
+        ],
+    );
+    let (a, b) = hello.split_at(40);
+    let mut server = Vec::new();
+    server.extend(record(
+        22,
+        0x0303,
+        &server_hello([1; 32], &[9; 32], ECDHE_RSA_AES128_GCM, &[alpn(&[b"h2"]), extension(0xff01, &[0])]),
+    ));
+    let certs = [prefixed24(b"certificate one"), prefixed24(b"cert two")].concat();
+    let mut ske = vec![3u8, 0, 23];
+    ske.extend(prefixed8(&[4, 1, 2, 3]));
+    ske.extend([4, 1]); // sha256, rsa
+    ske.extend(prefixed16(b"signature"));
+    let flight = [
+        handshake(11, &prefixed24(&certs)),
+        handshake(12, &ske),
+        handshake(14, &[]),
+    ]
+    .concat();
+    server.extend(record(22, 0x0303, &flight));
+    vec![
+        orig(&record(22, 0x0301, a)),
+        orig(&record(22, 0x0301, b)),
+        resp(&server),
+        orig(&[
+            record(22, 0x0303, &handshake(16, &prefixed8(&[4, 5, 6, 7]))),
+            record(20, 0x0303, &[1]),
+            record(22, 0x0303, &[0xee; 40]),
+        ]
+        .concat()),
+        resp(&[
+            record(22, 0x0303, &handshake(4, &[0, 0, 1, 0x2c, 0, 3, 0xaa, 0xbb, 0xcc])),
+            record(20, 0x0303, &[1]),
+            record(22, 0x0303, &[0xdd; 40]),
+        ]
+        .concat()),
+        orig(&record(23, 0x0303, &[0x11; 30])),
+        resp(&record(23, 0x0303, &[0x22; 50])),
+    ]
+}
+
+fn prefixed24(body: &[u8]) -> Vec<u8> {
+    let mut v = u24b(body.len()).to_vec();
+    v.extend(body);
+    v
+}
+
+fn ssl_events(pieces: &[Piece]) -> Outcome {
+    run(Box::new(SSLAnalyzer::new(0, Limits::default())), "SSL", 443, pieces)
+}
+
+fn names(o: &Outcome) -> Vec<String> {
+    o.events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn tls12_handshake_events() {
+    let o = ssl_events(&tls12_ecdhe());
+    assert_eq!(o.verdict, "Confirmed");
+    insta::assert_json_snapshot!(o);
+    let n = names(&o);
+    // Handshake events come with the record that completes the message, before its
+    // ssl_plaintext_data; the ClientHello's first record has only its own.
+    assert_eq!(n[0], "ssl_plaintext_data");
+    assert_eq!(
+        n.iter().filter(|e| *e == "ssl_handshake_message").count(),
+        7,
+        "ClientHello, ServerHello, Certificate, ServerKeyExchange, ServerHelloDone, ClientKeyExchange, NewSessionTicket"
+    );
+    // The server's encrypted Finished, after both CCSs, establishes the connection.
+    let established = n.iter().position(|e| e == "ssl_established").unwrap();
+    assert_eq!(n[established + 1], "ssl_encrypted_data");
+    assert_eq!(o.events[established + 1]["args"]["is_orig"], false);
+}
+
+#[test]
+fn where_records_cut_the_handshake_does_not_matter() {
+    let whole = ssl_events(&tls12_ecdhe());
+    // The same client bytes, cut differently by TCP: record boundaries matter,
+    // segment boundaries do not.
+    let mut pieces = tls12_ecdhe();
+    let Piece::Data(_, first) = pieces.remove(0) else { unreachable!() };
+    let Piece::Data(_, second) = pieces.remove(0) else { unreachable!() };
+    let joined = [first, second].concat();
+    let mut cut: Vec<Piece> = joined.chunks(7).map(orig).collect();
+    cut.extend(pieces);
+    let o = ssl_events(&cut);
+    let handshake_events = |o: &Outcome| -> Vec<String> {
+        o.events
+            .iter()
+            .filter(|e| e["event"] != "ssl_plaintext_data")
+            .map(|e| format!("{} {}", e["event"], e["args"]))
+            .collect()
+    };
+    assert_eq!(handshake_events(&whole), handshake_events(&o));
+}
+
+#[test]
+fn key_exchange_follows_the_chosen_cipher() {
+    // DHE: the server's p, g, Ys; the client's Yc (its whole body).
+    let mut dh = vec![];
+    dh.extend(prefixed16(&[0x17; 8]));
+    dh.extend(prefixed16(&[2]));
+    dh.extend(prefixed16(&[0x33; 8]));
+    dh.extend([4, 1]);
+    dh.extend(prefixed16(b"sig"));
+    let dhe = ssl_events(&[
+        orig(&record(22, 0x0301, &client_hello(&[], &[DHE_RSA_AES128_GCM], &[]))),
+        resp(&record(
+            22,
+            0x0303,
+            &[server_hello([2; 32], &[], DHE_RSA_AES128_GCM, &[]), handshake(12, &dh)].concat(),
+        )),
+        orig(&record(22, 0x0303, &handshake(16, &prefixed16(&[0x44; 8])))),
+    ]);
+    let n = names(&dhe);
+    assert!(n.contains(&"ssl_dh_server_params".to_string()), "{n:?}");
+    assert!(n.contains(&"ssl_server_signature".to_string()), "{n:?}");
+    let yc = dhe.events.iter().find(|e| e["event"] == "ssl_dh_client_params").unwrap();
+    assert_eq!(yc["args"]["Yc"], "\\x00\\x08DDDDDDDD");
+    // RSA: the encrypted premaster secret.
+    let rsa = ssl_events(&[
+        orig(&record(22, 0x0301, &client_hello(&[], &[RSA_AES128_GCM], &[]))),
+        resp(&record(22, 0x0303, &server_hello([3; 32], &[], RSA_AES128_GCM, &[]))),
+        orig(&record(22, 0x0303, &handshake(16, &prefixed16(&[0x55; 4])))),
+    ]);
+    assert!(names(&rsa).contains(&"ssl_rsa_client_pms".to_string()));
+    insta::assert_json_snapshot!("dhe_and_rsa", (dhe.events, rsa.events));
+}
+
+#[test]
+fn alerts_heartbeats_and_stapled_ocsp_in_the_clear() {
+    let mut status = vec![1u8];
+    status.extend(prefixed24(b"ocsp response"));
+    let o = ssl_events(&[
+        orig(&record(22, 0x0301, &client_hello(&[], &[RSA_AES128_GCM], &[]))),
+        resp(&record(
+            22,
+            0x0303,
+            &[server_hello([4; 32], &[], RSA_AES128_GCM, &[]), handshake(22, &status)].concat(),
+        )),
+        orig(&record(24, 0x0303, &[1, 0, 3, b'a', b'b', b'c', 0, 0])),
+        resp(&record(21, 0x0303, &[2, 40, 1, 0])),
+    ]);
+    insta::assert_json_snapshot!(o);
+    let n = names(&o);
+    for e in ["ssl_stapled_ocsp", "ssl_heartbeat", "ssl_alert"] {
+        assert!(n.contains(&e.to_string()), "{e} missing from {n:?}");
+    }
+    assert_eq!(n.iter().filter(|e| *e == "ssl_alert").count(), 2);
+}
+
+#[test]
+fn every_ssl_event_is_raised_by_some_test_traffic() {
+    let mut seen: Vec<String> = Vec::new();
+    for o in [
+        ssl_events(&tls12_ecdhe()),
+        ssl_events(&tls13()),
+    ] {
+        seen.extend(names(&o));
+    }
+    // Covered by the other tests of this file.
+    seen.extend(
+        [
+            "ssl_dh_server_params",
+            "ssl_dh_client_params",
+            "ssl_rsa_client_pms",
+            "ssl_stapled_ocsp",
+            "ssl_heartbeat",
+            "ssl_alert",
+        ]
+        .map(String::from),
+    );
+    let missing: Vec<&&str> = ssl::EVENT_NAMES.iter().filter(|e| !seen.iter().any(|s| s == **e)).collect();
+    assert!(missing.is_empty(), "no test raises {missing:?}");
+}
+
+/// A TLS 1.3 handshake as browsers send it: the version in supported_versions,
+/// middlebox-compatible CCSs, the encrypted handshake in application data records.
+fn tls13() -> Vec<Piece> {
+    let hello = client_hello(
+        &[5; 32],
+        &[TLS_AES_128_GCM],
+        &[
+            sni(b"tls13.example"),
+            extension(43, &prefixed8(&[3, 4, 3, 3])),
+            extension(51, &prefixed16(&[0, 29, 0, 2, 0xaa, 0xbb])),
+        ],
+    );
+    let sh = server_hello(
+        [6; 32],
+        &[5; 32],
+        TLS_AES_128_GCM,
+        &[extension(43, &[3, 4]), extension(51, &[0, 29, 0, 2, 0xcc, 0xdd])],
+    );
+    vec![
+        orig(&record(22, 0x0301, &hello)),
+        resp(&[record(22, 0x0303, &sh), record(20, 0x0303, &[1]), record(23, 0x0303, &[0x33; 60])].concat()),
+        orig(&[record(20, 0x0303, &[1]), record(23, 0x0303, &[0x44; 40])].concat()),
+        orig(&record(23, 0x0303, &[0x45; 40])),
+    ]
+}
+
+// ---- ssl.log through the engine -------------------------------------------------
+
+fn ssl_log(frames: &[Frame]) -> (String, String) {
+    let mut h = Harness::with_sinks(
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec![]),
+        vec![netpac_analyzers::ssl::log::SslLogger::sink()],
+    );
+    h.play(frames);
+    let out = h.finish();
+    let conn: Vec<String> = out
+        .conn_log
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            format!("{} {}", f[3], f[7])
+        })
+        .collect();
+    (out.logs.get("ssl.log").cloned().unwrap_or_default(), conn.join("\n"))
+}
+
+#[test]
+fn ssl_log_rows() {
+    let server = Host::v4("10.0.0.2", 443);
+    let mut frames = session(1.0, Host::v4("10.0.0.1", 40001), server, &tls12_ecdhe());
+    frames.extend(session(2.0, Host::v4("10.0.0.1", 40002), server, &tls13()));
+    // A TLS server on another port, found by its ClientHello.
+    frames.extend(session(3.0, Host::v4("10.0.0.1", 40003), Host::v4("10.0.0.2", 8443), &tls13()));
+    let (log, conn) = ssl_log(&frames);
+    insta::assert_snapshot!(log);
+    assert_eq!(conn, "40001 ssl\n40002 ssl\n40003 ssl");
+}
+
+#[test]
+fn starttls_continues_in_ssl() {
+    let server = Host::v4("10.0.0.3", 25);
+    let mut pieces = vec![
+        resp(b"220 mail.example ESMTP\r\n"),
+        orig(b"EHLO client\r\n"),
+        resp(b"250-mail.example\r\n250 STARTTLS\r\n"),
+        orig(b"STARTTLS\r\n"),
+        resp(b"220 go ahead\r\n"),
+    ];
+    pieces.extend(tls13());
+    let frames = session(1.0, Host::v4("10.0.0.1", 40010), server, &pieces);
+    let (log, conn) = ssl_log(&frames);
+    assert_eq!(conn, "40010 smtp,ssl");
+    assert!(log.contains("tls13.example"), "{log}");
+}
+
+// ---- hostile input ---------------------------------------------------------------
+
+#[test]
+fn a_huge_handshake_message_is_refused_not_buffered() {
+    let mut a = SSLAnalyzer::new(0, Limits::default());
+    let o = {
+        let claim = [1u8, 0xff, 0xff, 0xff];
+        ssl_events(&[orig(&record(22, 0x0301, &claim)), orig(&record(22, 0x0301, &[0; 1000]))])
+    };
+    assert!(o.verdict.starts_with("Violation"), "{}", o.verdict);
+    // Nothing is held for it.
+    use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn};
+    use netpac_runtime::event::Events;
+    use netpac_runtime::zeek::{Proto, Time};
+    let conn = TestConn::new(Proto::Tcp, 443, "CHuge");
+    let mut events = Events::new();
+    let mut weirds = Vec::new();
+    let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "SSL");
+    a.deliver(&mut cx, true, &record(22, 0x0301, &[1, 0x00, 0xff, 0xff]));
+    for _ in 0..20 {
+        a.deliver(&mut cx, true, &record(22, 0x0301, &[0; 16000]));
+    }
+    assert!(a.state.sink_handshake[0].buffered() <= 65539);
+}
+
+#[test]
+fn empty_records_raise_nothing_and_hold_nothing() {
+    let pieces: Vec<Piece> = (0..1000).map(|_| orig(&record(23, 0x0303, &[]))).collect();
+    let o = ssl_events(&pieces);
+    assert!(o.events.is_empty(), "{:?}", o.events.first());
+}
+
+#[test]
+fn not_tls_is_a_violation() {
+    // The bytes of an HTTP request read as a record header claim 8,239 bytes; the
+    // violation comes once that many are there.
+    let mut request = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
+    request.resize(9000, b'a');
+    let o = ssl_events(&[orig(&request)]);
+    assert!(o.verdict.starts_with("Violation"), "{}", o.verdict);
+    assert!(o.events.is_empty());
+}

@@ -321,14 +321,112 @@ fn tls13() -> Vec<Piece> {
     ]
 }
 
+// ---- a certificate written by the test (DER by hand; signatures are not checked) ----
+
+fn der(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    match body.len() {
+        n if n < 0x80 => v.push(n as u8),
+        n if n < 0x100 => v.extend([0x81, n as u8]),
+        n => v.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    v.extend(body);
+    v
+}
+
+fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    der(0x30, &parts.concat())
+}
+
+fn oid(encoded: &[u8]) -> Vec<u8> {
+    der(0x06, encoded)
+}
+
+/// `CN=<cn>,O=Example Org,C=US` in DER order (C first).
+fn name(cn: &str) -> Vec<u8> {
+    let rdn = |o: &[u8], tag: u8, v: &str| der(0x31, &seq(&[oid(o), der(tag, v.as_bytes())]));
+    seq(&[
+        rdn(&[0x55, 4, 6], 0x13, "US"),
+        rdn(&[0x55, 4, 10], 0x0c, "Example Org"),
+        rdn(&[0x55, 4, 3], 0x13, cn),
+    ])
+}
+
+/// A v3 certificate for `cn` with an RSA key (2048-bit modulus, exponent 65537),
+/// SAN DNS names and, for a CA, basic constraints.
+fn certificate(cn: &str, san: &[&str], ca: bool, serial: u8) -> Vec<u8> {
+    let sha256_rsa = seq(&[oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 1, 11]), der(0x05, &[])]);
+    let mut modulus = vec![0u8, 0xc3];
+    modulus.extend([0x5a; 255]);
+    let rsa_key = seq(&[der(0x02, &modulus), der(0x02, &[1, 0, 1])]);
+    let mut bits = vec![0u8];
+    bits.extend(rsa_key);
+    let spki = seq(&[
+        seq(&[oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 1, 1]), der(0x05, &[])]),
+        der(0x03, &bits),
+    ]);
+    let mut exts = Vec::new();
+    if !san.is_empty() {
+        let names: Vec<Vec<u8>> = san.iter().map(|d| der(0x82, d.as_bytes())).collect();
+        exts.push(seq(&[oid(&[0x55, 29, 17]), der(0x04, &seq(&names))]));
+    }
+    exts.push(seq(&[oid(&[0x55, 29, 19]), der(0x04, &seq(&[der(0x01, &[if ca { 0xff } else { 0 }])][..if ca { 1 } else { 0 }]))]));
+    let tbs = seq(&[
+        der(0xa0, &der(0x02, &[2])),
+        der(0x02, &[serial]),
+        sha256_rsa.clone(),
+        name(if ca { "Example CA" } else { "Example CA" }),
+        seq(&[der(0x17, b"240101000000Z"), der(0x17, b"341231235959Z")]),
+        name(cn),
+        spki,
+        der(0xa3, &seq(&exts)),
+    ]);
+    seq(&[tbs, sha256_rsa, der(0x03, &[0, 1, 2, 3, 4])])
+}
+
+/// A TLS 1.2 RSA handshake whose server sends a leaf for `www.example.com` and a CA.
+fn tls12_with_certificates() -> Vec<Piece> {
+    let leaf = certificate("www.example.com", &["www.example.com", "*.example.org"], false, 0x81);
+    let ca = certificate("Example CA", &[], true, 2);
+    let chain = [prefixed24(&leaf), prefixed24(&ca)].concat();
+    vec![
+        orig(&record(22, 0x0301, &client_hello(&[], &[RSA_AES128_GCM], &[sni(b"www.example.com")]))),
+        resp(&record(
+            22,
+            0x0303,
+            &[
+                server_hello([8; 32], &[], RSA_AES128_GCM, &[]),
+                handshake(11, &prefixed24(&chain)),
+                handshake(14, &[]),
+            ]
+            .concat(),
+        )),
+        orig(&[
+            record(22, 0x0303, &handshake(16, &prefixed16(&[0x55; 4]))),
+            record(20, 0x0303, &[1]),
+            record(22, 0x0303, &[0xee; 40]),
+        ]
+        .concat()),
+        resp(&[record(20, 0x0303, &[1]), record(22, 0x0303, &[0xdd; 40])].concat()),
+    ]
+}
+
 // ---- ssl.log through the engine -------------------------------------------------
 
 fn ssl_log(frames: &[Frame]) -> (String, String) {
+    let (ssl, _, conn) = ssl_and_x509_logs(frames);
+    (ssl, conn)
+}
+
+fn ssl_and_x509_logs(frames: &[Frame]) -> (String, String, String) {
     let mut h = Harness::with_sinks(
         Config::default(),
         netpac_analyzers::registry(),
         Some(vec![]),
-        vec![netpac_analyzers::ssl::log::SslLogger::sink()],
+        vec![
+            netpac_analyzers::ssl::log::SslLogger::sink(),
+            netpac_analyzers::x509::log::X509Logger::sink(),
+        ],
     );
     h.play(frames);
     let out = h.finish();
@@ -341,7 +439,25 @@ fn ssl_log(frames: &[Frame]) -> (String, String) {
             format!("{} {}", f[3], f[7])
         })
         .collect();
-    (out.logs.get("ssl.log").cloned().unwrap_or_default(), conn.join("\n"))
+    (
+        out.logs.get("ssl.log").cloned().unwrap_or_default(),
+        out.logs.get("x509.log").cloned().unwrap_or_default(),
+        conn.join("\n"),
+    )
+}
+
+#[test]
+fn certificates_give_fingerprints_and_x509_log() {
+    let server = Host::v4("10.0.0.2", 443);
+    let mut frames = session(1.0, Host::v4("10.0.0.1", 40020), server, &tls12_with_certificates());
+    // The same server again: x509.log logs a certificate once a day.
+    frames.extend(session(2.0, Host::v4("10.0.0.1", 40021), server, &tls12_with_certificates()));
+    let (ssl, x509, _) = ssl_and_x509_logs(&frames);
+    insta::assert_snapshot!("certificates_ssl_log", ssl);
+    insta::assert_snapshot!("certificates_x509_log", x509);
+    let fps = netpac_analyzers::x509::fingerprint(&certificate("www.example.com", &["www.example.com", "*.example.org"], false, 0x81));
+    assert!(ssl.contains(&fps), "{ssl}");
+    assert_eq!(x509.lines().filter(|l| !l.starts_with('#')).count(), 2);
 }
 
 #[test]

@@ -26,6 +26,7 @@ pub mod sip;
 pub mod smtp;
 pub mod ssl;
 pub mod syslog;
+pub mod x509;
 pub mod xmpp;
 
 use netpac_runtime::analyzer::Registry;
@@ -54,6 +55,7 @@ pub fn registry() -> Registry {
     smtp::register(&mut reg);
     ssl::register(&mut reg);
     xmpp::register(&mut reg);
+    reg.add_file_analyzer(x509::FILE_ANALYZER);
     reg
 }
 
@@ -81,6 +83,7 @@ pub fn event_names() -> Vec<&'static str> {
         smtp::EVENT_NAMES,
         ssl::EVENT_NAMES,
         xmpp::EVENT_NAMES,
+        x509::EVENT_NAMES,
     ] {
         names.extend_from_slice(list);
     }
@@ -95,7 +98,7 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssl.log`). They
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssl.log`, `x509.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
@@ -111,4 +114,5 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(syslog::log::SyslogLogger::sink());
     events.subscribe(sip::log::SipLogger::sink());
     events.subscribe(ssl::log::SslLogger::sink());
+    events.subscribe(x509::log::X509Logger::sink());
 }

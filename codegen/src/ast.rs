@@ -24,6 +24,8 @@ pub struct Module {
     pub records: Vec<RecordDecl>,
     pub events: Vec<EventDecl>,
     pub expects: Vec<ExpectDecl>,
+    /// `file X509 = ... on ...;`: files handed to file analyzers.
+    pub file_handoffs: Vec<FileDecl>,
     /// Source files the module came from (indices into the file table).
     pub files: Vec<u32>,
 }
@@ -382,6 +384,18 @@ pub struct ExpectDecl {
     pub to: Expr,
     pub secs: u32,
     pub service: Option<String>,
+    pub binders: Vec<Named>,
+    pub cond: Option<Expr>,
+    pub span: Span,
+}
+
+/// `file X509 = c.der on h: Handshake, c: ...;`: bytes of a PDU that are a whole
+/// file, for the file analyzer `analyzer`.
+#[derive(Debug, Clone)]
+pub struct FileDecl {
+    pub analyzer: String,
+    pub analyzer_span: Span,
+    pub data: Expr,
     pub binders: Vec<Named>,
     pub cond: Option<Expr>,
     pub span: Span,

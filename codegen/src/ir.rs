@@ -711,6 +711,17 @@ pub enum BindItem {
     Raise(Raise),
     Loop(BindLoop),
     Expect(Expect),
+    File(FileHandoff),
+}
+
+/// `file X509 = bytes on ...;`: the bytes go to the file analyzer, whether or not
+/// anything subscribes (its own events decide what is built).
+#[derive(Debug)]
+pub struct FileHandoff {
+    pub analyzer: String,
+    /// A bytes expression.
+    pub data: Expr,
+    pub cond: Option<Expr>,
 }
 
 /// Announcing a connection (`expect`): raised whether or not anything subscribes.
@@ -727,13 +738,15 @@ pub struct Expect {
     pub cond: Option<Expr>,
 }
 
-/// `for var in iter { items }`, run only if one of `wants` is subscribed.
+/// `for var in iter { items }`, run only if one of `wants` is subscribed, or
+/// always when a file is handed over below it.
 #[derive(Debug)]
 pub struct BindLoop {
     pub var: String,
     pub iter: BinderIter,
     pub items: Vec<BindItem>,
     pub wants: Vec<String>,
+    pub always: bool,
 }
 
 /// Raising one event (`None` args: the event is not in the table).

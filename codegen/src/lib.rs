@@ -175,6 +175,7 @@ fn merge(into: &mut Module, m: Module) {
     into.records.extend(m.records);
     into.events.extend(m.events);
     into.expects.extend(m.expects);
+    into.file_handoffs.extend(m.file_handoffs);
     into.files.extend(m.files);
 }
 

@@ -526,6 +526,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
             }
             Rule::event_decl => module.events.push(event_decl(&cx, item)?),
             Rule::expect_decl => module.expects.push(expect_decl(&cx, item)?),
+            Rule::file_decl => module.file_handoffs.push(file_decl(&cx, item)?),
             Rule::EOI => {}
             r => unreachable!("unexpected item {r:?}"),
         }
@@ -935,6 +936,30 @@ fn event_decl(cx: &Cx, p: P<'_>) -> Result<EventDecl, Diagnostic> {
         args,
         trigger: trigger.unwrap(),
         done,
+        cond,
+        span,
+    })
+}
+
+fn file_decl(cx: &Cx, p: P<'_>) -> Result<FileDecl, Diagnostic> {
+    let span = cx.span(&p);
+    let mut it = p.into_inner();
+    let n = it.next().unwrap();
+    let analyzer_span = cx.span(&n);
+    let analyzer = n.as_str().to_string();
+    let data = expr(cx, it.next().unwrap())?;
+    let binders = it
+        .next()
+        .unwrap()
+        .into_inner()
+        .map(|b| named(cx, b))
+        .collect::<Result<_, _>>()?;
+    let cond = it.next().map(|c| expr(cx, c)).transpose()?;
+    Ok(FileDecl {
+        analyzer,
+        analyzer_span,
+        data,
+        binders,
         cond,
         span,
     })

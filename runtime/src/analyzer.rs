@@ -280,6 +280,8 @@ pub struct Registry {
     /// Ports given at run time (`--analyzer-port`, Zeek's
     /// `Analyzer::register_for_ports`), by index into `analyzers`.
     pub extra_ports: Vec<(usize, u16)>,
+    /// File analyzers (X.509), which protocol analyzers hand files to.
+    pub file_analyzers: Vec<crate::files::FileAnalyzerSpec>,
 }
 
 /// No protocol analyzers, and the runtime's own UDP tunnels
@@ -291,11 +293,17 @@ impl Default for Registry {
             link_analyzers: Vec::new(),
             tunnels: crate::udp_tunnels::builtin(),
             extra_ports: Vec::new(),
+            file_analyzers: Vec::new(),
         }
     }
 }
 
 impl Registry {
+    /// A file analyzer (`X509`) for the files protocol analyzers hand over.
+    pub fn add_file_analyzer(&mut self, spec: crate::files::FileAnalyzerSpec) -> &mut Self {
+        self.file_analyzers.push(spec);
+        self
+    }
     pub fn add(&mut self, spec: AnalyzerSpec) -> &mut Self {
         self.analyzers.push(spec);
         self

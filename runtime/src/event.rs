@@ -128,6 +128,8 @@ pub struct Events {
     logs: Logs,
     /// Connections announced since the engine last looked (`expect` in a grammar).
     scheduled: Vec<crate::expected::Expectation>,
+    /// The file analyzers protocol analyzers hand files to (`file` in a grammar).
+    file_analyzers: Vec<crate::files::FileAnalyzerSpec>,
 }
 
 impl Default for Events {
@@ -150,6 +152,21 @@ impl Events {
             sinks: Vec::new(),
             logs,
             scheduled: Vec::new(),
+            file_analyzers: Vec::new(),
+        }
+    }
+
+    /// The file analyzers `file_data` hands files to (the engine sets its registry's).
+    pub fn set_file_analyzers(&mut self, analyzers: Vec<crate::files::FileAnalyzerSpec>) {
+        self.file_analyzers = analyzers;
+    }
+
+    /// A protocol analyzer hands over a whole file for the file analyzer `tag`
+    /// (`file X509 = ...` in a grammar); without such an analyzer it is dropped.
+    pub fn file_data(&mut self, tag: &str, file: &crate::files::FileData<'_, '_>) {
+        let found = self.file_analyzers.iter().find(|a| a.tag == tag).map(|a| a.analyze);
+        if let Some(analyze) = found {
+            analyze(self, file);
         }
     }
 

@@ -20,6 +20,7 @@ pub mod dpd;
 pub mod engine;
 pub mod event;
 pub mod expected;
+pub mod files;
 pub mod framer;
 pub mod lines;
 pub mod log;

@@ -3,9 +3,10 @@
 //! event's time is the row's `ts`), written once: at `ssl_established`, at a
 //! protocol violation of the SSL analyzer, or when the connection is removed.
 //!
-//! Not yet: the certificate columns (`cert_chain_fps`, `client_cert_chain_fps`,
-//! `sni_matches_cert`) come from Zeek's file analysis of the certificates
-//! (X.509), which netpac does not have yet; they are left unset.
+//! The certificate columns come from the X.509 file analysis of the chains
+//! (`x509_certificate`, files.zeek's handlers): the fingerprints of the
+//! certificates that parsed, in chain order, and whether the SNI names the
+//! server's first certificate.
 
 use crate::ssl::consts::{alert_name, curve_name, name_or_unknown, version_string, cipher_name};
 use crate::ssl::{
@@ -14,6 +15,7 @@ use crate::ssl::{
     SslExtensionServerName, SslExtensionSupportedVersions, SslHandshakeMessage, SslHeartbeat,
     SslPlaintextData, SslServerHello,
 };
+use crate::x509::{matches_hostname, CertRef, X509Certificate};
 use netpac_runtime::conn::events::{ConnectionStateRemove, ProtocolConfirmation, ProtocolViolation};
 use netpac_runtime::event::{EventHandlers, EventSink};
 use netpac_runtime::log::{Logs, Schema, Value};
@@ -78,6 +80,14 @@ struct Session {
     client_psk_seen: bool,
     /// The last ServerHello was a HelloRetryRequest.
     server_hello_was_hrr: bool,
+    /// A certificate was seen (files.zeek makes both chains empty vectors then).
+    certificates_seen: bool,
+    cert_chain_fps: Vec<String>,
+    client_cert_chain_fps: Vec<String>,
+    /// The server's first certificate, if it parsed (`cert_chain[0]`).
+    server_cert: Option<Arc<CertRef>>,
+    /// Whether `cert_chain[0]` exists at all (parsed or not).
+    server_chain_started: bool,
     logged: bool,
 }
 
@@ -106,6 +116,7 @@ impl SslLogger {
                 .on::<SslHandshakeMessage>(SslLogger::handshake_message)
                 .on::<SslHeartbeat>(SslLogger::heartbeat)
                 .on::<SslPlaintextData>(SslLogger::plaintext_data)
+                .on::<X509Certificate>(SslLogger::certificate)
                 .on::<SslEstablished>(SslLogger::established)
                 .on::<ProtocolViolation>(SslLogger::violation)
                 .on::<ConnectionStateRemove>(SslLogger::remove),
@@ -132,6 +143,11 @@ impl SslLogger {
             client_key_exchange_seen: false,
             client_psk_seen: false,
             server_hello_was_hrr: false,
+            certificates_seen: false,
+            cert_chain_fps: Vec::new(),
+            client_cert_chain_fps: Vec::new(),
+            server_cert: None,
+            server_chain_started: false,
             logged: false,
         })
     }
@@ -238,8 +254,35 @@ impl SslLogger {
         Self::add_history(s, logs, &e.c, ts, e.is_orig, 'i');
     }
 
+    /// A certificate of a chain that parsed (files.zeek's `file_sniff` and ssl_finishing).
+    fn certificate(&mut self, ts: Time, e: &X509Certificate, _logs: &mut Logs) {
+        let Some(c) = e.f.conns.first() else {
+            return;
+        };
+        let s = self.session(ts, c);
+        s.certificates_seen = true;
+        if e.f.is_orig {
+            s.client_cert_chain_fps.push(e.cert_ref.fingerprint.clone());
+        } else {
+            // `cert_chain[0]`: the first certificate of the first chain, if it parsed.
+            if !s.server_chain_started && e.f.mime_type == "application/x-x509-user-cert" {
+                s.server_cert = Some(e.cert_ref.clone());
+            }
+            s.server_chain_started = true;
+            s.cert_chain_fps.push(e.cert_ref.fingerprint.clone());
+        }
+    }
+
     fn handshake_message(&mut self, ts: Time, e: &SslHandshakeMessage, logs: &mut Logs) {
         let s = self.session(ts, &e.c);
+        // A Certificate message with certificates: files.zeek's chains exist from
+        // the first one on, parsed or not (empty vectors, not unset).
+        if e.msg_type == 11 && e.length > 3 {
+            s.certificates_seen = true;
+            if !e.is_orig {
+                s.server_chain_started = true;
+            }
+        }
         if e.is_orig && e.msg_type == 16 {
             s.client_key_exchange_seen = true;
         }
@@ -343,10 +386,22 @@ impl SslLogger {
                 Value::opt(s.next_protocol.as_ref(), Value::str),
                 Value::Bool(s.established),
                 Value::str(&s.history),
-                Value::Unset,
-                Value::Unset,
-                Value::Unset,
+                fps(s.certificates_seen, &s.cert_chain_fps),
+                fps(s.certificates_seen, &s.client_cert_chain_fps),
+                // Only with a server name and a first server certificate that parsed.
+                match (&s.server_name, &s.server_cert) {
+                    (Some(name), Some(cert)) => Value::Bool(matches_hostname(cert, name)),
+                    _ => Value::Unset,
+                },
             ],
         );
+    }
+}
+
+fn fps(seen: bool, list: &[String]) -> Value {
+    if seen {
+        Value::Vector(list.iter().map(Value::str).collect())
+    } else {
+        Value::Unset
     }
 }

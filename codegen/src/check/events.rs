@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ast::{Expr, ExprKind, Transport, Trigger, UnitBody};
-use crate::ir::{BindItem, BindLoop, EventStruct, Expect, Raise, Record, UnitBindings, ZValue};
+use crate::ir::{BindItem, BindLoop, EventStruct, Expect, FileHandoff, Raise, Record, UnitBindings, ZValue};
 use crate::types::TypeDef;
 
 /// A node of the binding tree: one binder (`q: m.question`) shared by every
@@ -20,7 +20,20 @@ enum Item {
     Done(usize),
     /// An `expect` (index into the module's expects).
     Expect(usize),
+    /// A `file` hand-off (index into the module's file hand-offs).
+    File(usize),
     Child(Node),
+}
+
+impl Node {
+    /// Whether a file is handed over at or below this node (its loops always run).
+    fn hands_files(&self) -> bool {
+        self.items.iter().any(|i| match i {
+            Item::File(_) => true,
+            Item::Child(c) => c.hands_files(),
+            _ => false,
+        })
+    }
 }
 
 impl Node {
@@ -209,6 +222,25 @@ impl Checker<'_> {
         })
     }
 
+    /// A `file` hand-off: bytes of the PDU for an upper-case file analyzer tag.
+    fn check_file(&mut self, idx: usize, sc: &Scope) -> Option<FileHandoff> {
+        let f = &self.module().file_handoffs[idx];
+        if !f.analyzer.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+            self.err(
+                f.analyzer_span,
+                format!("`{}` is no file analyzer tag; tags are upper case, like `X509`", f.analyzer),
+            );
+            return None;
+        }
+        let data = self.bytes_arg(&f.data, sc);
+        let cond = f.cond.as_ref().map(|c| self.boolean(c, sc));
+        Some(FileHandoff {
+            analyzer: f.analyzer.clone(),
+            data,
+            cond,
+        })
+    }
+
     /// An `expect`: the originator an address (or any), the responder an
     /// `endpoint` (what an extern fn found in the payload, if anything).
     fn check_expect(&mut self, idx: usize, sc: &Scope) -> Option<Expect> {
@@ -260,7 +292,7 @@ impl Checker<'_> {
                     }
                 }
                 Item::Child(c) => self.node_ids(c, out),
-                Item::Expect(_) => {}
+                Item::Expect(_) | Item::File(_) => {}
             }
         }
     }
@@ -275,6 +307,7 @@ impl Checker<'_> {
                 Item::Done(e) => dones.push(*e),
                 Item::Child(c) => body.extend(self.check_child(c, sc).map(BindItem::Loop)),
                 Item::Expect(x) => body.extend(self.check_expect(*x, sc).map(BindItem::Expect)),
+                Item::File(f) => body.extend(self.check_file(*f, sc).map(BindItem::File)),
             }
         }
         for e in dones {
@@ -295,6 +328,7 @@ impl Checker<'_> {
             iter,
             items,
             wants,
+            always: n.hands_files(),
         })
     }
 
@@ -303,7 +337,17 @@ impl Checker<'_> {
         // Root: unit name → roots (one per root variable name).
         let mut roots: Vec<(String, Node)> = Vec::new();
         let mut errors: Vec<(String, Vec<usize>)> = Vec::new();
+        // File hand-offs take their place among the events in document order (a
+        // certificate's x509 events come before its message's ssl_handshake_message).
+        let mut files: Vec<usize> = (0..self.module().file_handoffs.len()).collect();
+        let at = |sp: crate::diag::Span| (sp.file, sp.start);
+        files.sort_by_key(|&i| at(self.module().file_handoffs[i].span));
+        let mut next_file = 0;
         for (i, ev) in self.module().events.iter().enumerate() {
+            while next_file < files.len() && at(self.module().file_handoffs[files[next_file]].span) < at(ev.span) {
+                self.add_file_handoff(&mut roots, files[next_file]);
+                next_file += 1;
+            }
             match &ev.trigger {
                 Trigger::Never => {}
                 Trigger::Error(u, span) => {
@@ -349,6 +393,9 @@ impl Checker<'_> {
             };
             roots[pos].1.items.push(Item::Expect(i));
         }
+        for &i in &files[next_file..] {
+            self.add_file_handoff(&mut roots, i);
+        }
         let link_units = self.link_units();
         let mut out = Vec::new();
         for u in &self.module().units {
@@ -390,6 +437,19 @@ impl Checker<'_> {
 
     /// The root of the binder tree for a first binder (`m: Message`), made on
     /// first use; `None` (reported) if it names no unit with fields.
+    /// Puts file hand-off `i` into the binder trees, under its binders.
+    fn add_file_handoff(&mut self, roots: &mut Vec<(String, Node)>, i: usize) {
+        let f = &self.module().file_handoffs[i];
+        let Some(pos) = self.root_node(roots, &f.binders[0], "the first binder names a unit: `on h: Handshake`") else {
+            return;
+        };
+        let mut node = &mut roots[pos].1;
+        for b in &f.binders[1..] {
+            node = node.child(&b.name, &b.expr);
+        }
+        node.items.push(Item::File(i));
+    }
+
     fn root_node(
         &mut self,
         roots: &mut Vec<(String, Node)>,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ident::{camel, ident, snake, upper_ident};
-use crate::ir::{BindItem, BindLoop, Expect, Raise};
+use crate::ir::{BindItem, BindLoop, Expect, FileHandoff, Raise};
 
 impl Emitter<'_> {
     pub(super) fn gen_records(&mut self) -> TokenStream {
@@ -91,8 +91,33 @@ impl Emitter<'_> {
             BindItem::Raise(r) => self.event_raise(r),
             BindItem::Loop(l) => self.bind_loop(l),
             BindItem::Expect(x) => self.expect(x),
+            BindItem::File(f) => self.file_handoff(f),
         });
         quote!(#(#body)*)
+    }
+
+    /// Handing a file to a file analyzer: always, when the condition holds; the
+    /// index counts the files this PDU handed over (a certificate's place in its chain).
+    fn file_handoff(&self, f: &FileHandoff) -> TokenStream {
+        let cond = match &f.cond {
+            Some(c) => self.boolean(c, &Cx::Bind),
+            None => quote!(true),
+        };
+        let data = self.bytes_arg(&f.data, &Cx::Bind);
+        let tag = &f.analyzer;
+        // Zeek's `fa_file$source`: the analyzer that found the file, named as the grammar's module.
+        let source = self.module.name.to_ascii_uppercase();
+        quote! {
+            if #cond {
+                events.file_data(#tag, &::netpac_runtime::files::FileData {
+                    ecx,
+                    source: #source,
+                    index: *npac_file_index,
+                    data: #data,
+                });
+                *npac_file_index += 1;
+            }
+        }
     }
 
     /// Announcing a connection: scheduled whether or not anything subscribes,
@@ -144,13 +169,16 @@ impl Emitter<'_> {
         let iter = self.binder_iter(&l.iter);
         let v = ident(&l.var);
         let body = self.bind_items(&l.items);
-        if l.wants.is_empty() {
+        if l.wants.is_empty() && !l.always {
             return quote!();
         }
         let wants = l.wants.iter().map(|i| {
             let id = upper_ident(i);
             quote!(events.wants(::netpac_runtime::event::ids::#id))
         });
+        if l.always {
+            return quote!(for #v in #iter { #body });
+        }
         quote! {
             if #(#wants)||* {
                 for #v in #iter { #body }
@@ -167,6 +195,12 @@ impl Emitter<'_> {
                 let body = self.bind_items(items);
                 quote!({ let #v = pdu; #body })
             });
+            // Files handed over count from 0 in each PDU.
+            let file_counter = if b.roots.iter().any(|(_, items)| hands_files(items)) {
+                quote!(let npac_file_index = &mut 0u64;)
+            } else {
+                quote!()
+            };
             let err_bodies = b.errors.iter().map(|r| self.event_raise(r));
             let unit = &b.unit;
             let un = format_ident!("{}", unit);
@@ -179,6 +213,7 @@ impl Emitter<'_> {
                 #[doc = #doc]
                 #[allow(unused_variables, clippy::all)]
                 pub fn #f(pdu: &#un #lt, events: &mut ::netpac_runtime::event::Events, ecx: &::netpac_runtime::parse::EmitCx<'_>, lim: &Limits) {
+                    #file_counter
                     #(#bodies)*
                 }
                 #[doc = #doc_e]
@@ -190,4 +225,13 @@ impl Emitter<'_> {
         }
         out
     }
+}
+
+/// Whether these items hand a file over, at any depth.
+fn hands_files(items: &[BindItem]) -> bool {
+    items.iter().any(|i| match i {
+        BindItem::File(_) => true,
+        BindItem::Loop(l) => hands_files(&l.items),
+        _ => false,
+    })
 }

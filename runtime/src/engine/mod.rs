@@ -261,8 +261,9 @@ pub struct Engine {
 impl Engine {
     /// An engine raising its events to `events`, whose sinks write the logs
     /// (see [`subscribe_logs`] for conn.log and weird.log).
-    pub fn new(config: Config, registry: Registry, events: Events) -> Engine {
+    pub fn new(config: Config, registry: Registry, mut events: Events) -> Engine {
         let uids = UidGenerator::new(config.uid_seed);
+        events.set_file_analyzers(registry.file_analyzers.clone());
         let decoder = crate::decode::Decoder::new(crate::decode::DecoderConfig {
             ignore_checksums: config.ignore_checksums,
             ..Default::default()

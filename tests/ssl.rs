@@ -531,3 +531,54 @@ fn not_tls_is_a_violation() {
     assert!(o.verdict.starts_with("Violation"), "{}", o.verdict);
     assert!(o.events.is_empty());
 }
+
+#[test]
+fn an_sslv2_client_hello_opens_a_tls_connection() {
+    // SSLv2 header (2-byte length), ClientHello type 1, version 3.1, then
+    // cipher-spec, session-id and challenge lengths, the 3-byte specs, the challenge.
+    let mut body = vec![1u8, 3, 1, 0, 6, 0, 0, 0, 16];
+    body.extend([0x00, 0x00, 0x04, 0x01, 0x00, 0x80]);
+    body.extend([0xcc; 16]);
+    let mut v2 = vec![0x80 | (body.len() >> 8) as u8, body.len() as u8];
+    v2.extend(&body);
+    let mut pieces = vec![orig(&v2)];
+    pieces.extend(tls12_with_certificates().into_iter().skip(1));
+    let o = ssl_events(&pieces);
+    assert_eq!(o.verdict, "Confirmed");
+    let hello = o.events.iter().find(|e| e["event"] == "ssl_client_hello").unwrap();
+    assert_eq!(hello["args"]["record_version"], 0);
+    assert_eq!(hello["args"]["version"], 0x0301);
+    assert_eq!(hello["args"]["ciphers"], serde_json::json!([4, 0x10080]));
+    let server = Host::v4("10.0.0.2", 443);
+    let (log, _) = ssl_log(&session(1.0, Host::v4("10.0.0.1", 40030), server, &pieces));
+    // `C` for the SSLv2 hello, then the TLS handshake as usual.
+    assert!(log.contains("\tCsxnGIi\t"), "{log}");
+}
+
+#[test]
+fn an_sslv2_record_later_is_a_violation() {
+    // Mid-handshake (an established connection is no longer parsed at all).
+    let mut pieces: Vec<Piece> = tls12_ecdhe().into_iter().take(3).collect();
+    pieces.push(orig(&[0x80, 3, 1, 3, 1]));
+    let o = ssl_events(&pieces);
+    assert!(o.verdict.starts_with("Violation"), "{}", o.verdict);
+}
+
+#[test]
+fn a_connection_whose_start_was_not_seen_is_not_analysed() {
+    use common::tcp;
+    let (c, s) = (Host::v4("10.0.0.1", 40040), Host::v4("10.0.0.2", 443));
+    // No handshake: the first packet is the client's data.
+    let mut frames = Vec::new();
+    let mut seq = 1000u32;
+    for p in tls13() {
+        let Piece::Data(is_orig, data) = p else { continue };
+        if is_orig {
+            frames.push(tcp(1.0, c, s, "PA", seq, 5000, &data));
+            seq += data.len() as u32;
+        }
+    }
+    let (log, conn) = ssl_log(&frames);
+    assert!(log.lines().all(|l| l.starts_with('#')), "{log}");
+    assert_eq!(conn, "40040 -");
+}

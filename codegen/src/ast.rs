@@ -264,6 +264,8 @@ pub struct SetDecl {
     pub op: SetOp,
     /// `where cond`.
     pub cond: Option<Expr>,
+    /// `on h: Handshake, e: h.body.x.list set ...`: binders after the PDU's (sets only).
+    pub binders: Vec<Named>,
     pub span: Span,
 }
 

@@ -843,6 +843,8 @@ pub struct StateSet {
     pub op: crate::ast::SetOp,
     /// `where cond`: the update only happens when it holds.
     pub cond: Option<Expr>,
+    /// `on h: Unit, e: h.path set ...`: the update runs for each selection of these binders.
+    pub binders: Vec<(String, BinderIter)>,
 }
 
 #[derive(Debug)]
@@ -885,6 +887,10 @@ pub enum TransportKind {
         framed: bool,
         /// `flip on pdu: Unit where cond;`.
         flip: Option<Expr>,
+        /// `&skip_partial`: connections whose start was not seen are not parsed.
+        skip_partial: bool,
+        /// `&stop_after_gap`: after a content gap in either direction nothing more is parsed.
+        stop_after_gap: bool,
     },
     /// `=> lines(orig: A, resp: B)`: each line is one PDU of its direction's unit.
     Lines(LinesItem),

@@ -218,6 +218,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             value,
                             op: SetOp::Feed,
                             cond,
+                            binders: Vec::new(),
                             span,
                         });
                         continue;
@@ -300,13 +301,20 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             value,
                             op,
                             cond: exprs.next(),
+                            binders: Vec::new(),
                             span,
                         });
                         continue;
                     }
                     if ai.as_rule() == Rule::set_item {
-                        let mut parts = ai.into_inner();
-                        let (binder, unit) = on_head(&cx, &mut parts);
+                        let mut parts = ai.into_inner().peekable();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit_p = parts.next().unwrap();
+                        let unit = (unit_p.as_str().to_string(), cx.span(&unit_p));
+                        let mut binders = Vec::new();
+                        while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
+                            binders.push(named(&cx, parts.next().unwrap())?);
+                        }
                         let var = parts.next().unwrap();
                         let var = (var.as_str().to_string(), cx.span(&var));
                         let value = expr(&cx, parts.next().unwrap())?;
@@ -318,6 +326,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             value,
                             op: SetOp::Set,
                             cond,
+                            binders,
                             span,
                         });
                         continue;
@@ -343,6 +352,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             },
                             op: SetOp::Stop,
                             cond,
+                            binders: Vec::new(),
                             span,
                         });
                         continue;
@@ -358,6 +368,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             value,
                             op: SetOp::Set,
                             cond: None,
+                            binders: Vec::new(),
                             span,
                         });
                         continue;
@@ -381,6 +392,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                                             },
                                             op: SetOp::Confirm,
                                             cond: Some(cond),
+                                            binders: Vec::new(),
                                             span,
                                         });
                                     }

@@ -158,8 +158,12 @@ impl SslLogger {
         }
     }
 
-    fn client_hello(&mut self, ts: Time, e: &SslClientHello, _logs: &mut Logs) {
+    fn client_hello(&mut self, ts: Time, e: &SslClientHello, logs: &mut Logs) {
         let s = self.session(ts, &e.c);
+        // An SSLv2 ClientHello (record version 0) has no handshake message of its own.
+        if e.record_version == 0 {
+            Self::add_history(s, logs, &e.c, ts, true, 'c');
+        }
         let id = e.session_id.as_bytes();
         if id.iter().any(|&b| b != 0) {
             s.client_session_id = Some(id.to_vec());

@@ -25,8 +25,10 @@ impl Checker<'_> {
             let raws = self.check_raws(a);
             // `&stop_after_gap` stops the analyzer too.
             let stops = sets.iter().any(|s| s.op == crate::ast::SetOp::Stop)
-                || items.iter().any(|it| {
-                    matches!(&it.kind, crate::ir::TransportKind::Lines(l) if l.stop_after_gap)
+                || items.iter().any(|it| match &it.kind {
+                    crate::ir::TransportKind::Lines(l) => l.stop_after_gap,
+                    crate::ir::TransportKind::Generated { stop_after_gap, .. } => *stop_after_gap,
+                    crate::ir::TransportKind::Extern(_) => false,
                 });
             let confirm_on = self.check_confirm_on(a);
             let sinks = self.check_sinks(a);
@@ -168,8 +170,22 @@ impl Checker<'_> {
                 .iter()
                 .find(|e| e.transport == item.transport)
                 .map(|e| e.secs);
-            if let (false, Some(at)) = (item.lines.is_some(), item.attrs.first()) {
-                self.err(at.span, "only `lines(...)` items take attributes");
+            // A TCP PDU item takes `&skip_partial` and `&stop_after_gap` (Zeek's SSL);
+            // `lines(...)` items check their own attributes.
+            let mut skip_partial = false;
+            let mut stop_after_gap = false;
+            if item.lines.is_none() {
+                for at in &item.attrs {
+                    let plain = at.value.is_none() && at.args.is_empty();
+                    match at.name.as_str() {
+                        "skip_partial" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => skip_partial = true,
+                        "stop_after_gap" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => stop_after_gap = true,
+                        _ => self.err(
+                            at.span,
+                            "a PDU item takes only `&skip_partial` and `&stop_after_gap` (over tcp); other attributes belong to `lines(...)` items",
+                        ),
+                    }
+                }
             }
             if let Some(lines) = &item.lines {
                 if let Some(l) = self.check_lines_item(a, item, lines) {
@@ -239,6 +255,8 @@ impl Checker<'_> {
                     bind,
                     framed,
                     flip,
+                    skip_partial,
+                    stop_after_gap,
                 },
             });
         }

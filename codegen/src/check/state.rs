@@ -72,6 +72,7 @@ impl Checker<'_> {
                     value: crate::ir::Expr { kind: crate::ir::ExprKind::Int(0), ty: ExprTy::Int },
                     op: s.op,
                     cond,
+                    binders: Vec::new(),
                 });
                 continue;
             }
@@ -117,7 +118,19 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let sc = self.pdu_scope(&s.binder, &s.unit.0);
+            let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
+            // More binders select inside the PDU; each selection runs the update.
+            let mut binders = Vec::new();
+            for b in &s.binders {
+                let Some((iter, ty)) = self.binder_iter(&b.expr, &sc) else {
+                    break;
+                };
+                sc.vars.push(Var::named(&b.name, ty, true));
+                binders.push((b.name.clone(), iter));
+            }
+            if binders.len() != s.binders.len() {
+                continue;
+            }
             let value = if var.bytes.is_some() {
                 self.bytes_arg(&s.value, &sc)
             } else {
@@ -130,6 +143,7 @@ impl Checker<'_> {
                 value,
                 op: s.op,
                 cond,
+                binders,
             });
         }
         (vars, sets)
@@ -202,6 +216,7 @@ impl Checker<'_> {
             value,
             op: SetOp::Feed,
             cond,
+            binders: Vec::new(),
         })
     }
 

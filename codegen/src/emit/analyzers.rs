@@ -91,6 +91,8 @@ impl Emitter<'_> {
                     bind,
                     framed,
                     flip,
+                    skip_partial,
+                    stop_after_gap,
                 } => {
                     let h = format_ident!("handle_{}_{}", snake(&a.name), i);
                     let un = format_ident!("{}", unit);
@@ -126,16 +128,31 @@ impl Emitter<'_> {
                             quote!(#idx => #h(limits, cx, is_orig, data, first #state_arg),),
                             quote!(),
                         ),
-                        Transport::Tcp => (
+                        Transport::Tcp => {
+                            // `&skip_partial`: Zeek's `TCP()->IsPartial()` check.
+                            let partial = if *skip_partial {
+                                quote!(if cx.conn.is_partial() { return; })
+                            } else {
+                                quote!()
+                            };
+                            // `&stop_after_gap`: a gap in either direction ends the parsing (Zeek's SSL `had_gap`).
+                            let gap = if *stop_after_gap {
+                                quote!(#idx => state.stopped = ::std::option::Option::Some(""),)
+                            } else {
+                                quote!(#idx => framers[usize::from(!is_orig)].desync(),)
+                            };
+                            (
                             quote!(#idx => {
+                                #partial
                                 let framer = &mut framers[usize::from(!is_orig)];
                                 let r = framer.deliver(data, #un::frame_len, &mut |pdu| #h(limits, cx, is_orig, pdu, first #state_arg));
                                 if let ::std::result::Result::Err(e) = r {
                                     cx.violation(e.to_string());
                                 }
                             }),
-                            quote!(#idx => framers[usize::from(!is_orig)].desync(),),
-                        ),
+                            gap,
+                            )
+                        }
                     }
                 }
                 TransportKind::Lines(l) => {

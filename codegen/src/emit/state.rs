@@ -188,13 +188,19 @@ impl Emitter<'_> {
                         }
                     }
                 };
-                match &s.cond {
+                let guarded = match &s.cond {
                     Some(c) => {
                         let c = self.boolean(c, &Cx::Bind);
                         quote!(if #c { #update })
                     }
                     None => update,
-                }
+                };
+                // `on h: Unit, e: h.path set ...`: once per selection, in order.
+                s.binders.iter().rev().fold(guarded, |body, (var, iter)| {
+                    let v = ident(var);
+                    let iter = self.binder_iter(iter);
+                    quote!(for #v in #iter { #body })
+                })
             })
             .collect() };
         let on_parsed = |items: Vec<TokenStream>| {

@@ -582,3 +582,38 @@ fn a_connection_whose_start_was_not_seen_is_not_analysed() {
     assert!(log.lines().all(|l| l.starts_with('#')), "{log}");
     assert_eq!(conn, "40040 -");
 }
+
+/// An SSLv2 record: 2-byte header with the high bit set, then the body.
+fn v2_record(body: &[u8]) -> Vec<u8> {
+    let mut r = vec![0x80 | (body.len() >> 8) as u8, body.len() as u8];
+    r.extend(body);
+    r
+}
+
+#[test]
+fn an_sslv2_connection_is_logged_as_zeek_logs_it() {
+    let mut hello = vec![1u8, 0, 2, 0, 3, 0, 0, 0, 16, 0x07, 0x00, 0xc0];
+    hello.extend([0xcc; 16]);
+    let cert = certificate("v2.example", &[], false, 9);
+    let mut server = vec![4u8, 0, 1, 0, 2];
+    server.extend(u16b(cert.len()));
+    server.extend(u16b(3));
+    server.extend(u16b(16));
+    server.extend(&cert);
+    server.extend([0x07, 0x00, 0xc0]);
+    server.extend([0xdd; 16]);
+    let pieces = vec![
+        orig(&v2_record(&hello)),
+        resp(&v2_record(&server)),
+        orig(&v2_record(&[2, 0x07, 0x00, 0xc0, 0, 0, 0, 8, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])),
+        resp(&v2_record(&[0x55; 20])),
+    ];
+    let o = ssl_events(&pieces);
+    assert_eq!(o.verdict, "Confirmed");
+    assert!(names(&o).contains(&"ssl_established".to_string()), "{:?}", names(&o));
+    let server_hello = o.events.iter().find(|e| e["event"] == "ssl_server_hello").unwrap();
+    assert_eq!(server_hello["args"]["cipher"], 0x0700c0);
+    let (log, x509, _) = ssl_and_x509_logs(&session(1.0, Host::v4("10.0.0.1", 40050), Host::v4("10.0.0.2", 443), &pieces));
+    insta::assert_snapshot!("sslv2_ssl_log", log);
+    assert_eq!(x509.lines().filter(|l| !l.starts_with('#')).count(), 1);
+}

@@ -172,8 +172,12 @@ impl SslLogger {
         }
     }
 
-    fn server_hello(&mut self, ts: Time, e: &SslServerHello, _logs: &mut Logs) {
+    fn server_hello(&mut self, ts: Time, e: &SslServerHello, logs: &mut Logs) {
         let s = self.session(ts, &e.c);
+        // An SSLv2 ServerHello has no handshake message of its own.
+        if e.version == 2 {
+            Self::add_history(s, logs, &e.c, ts, false, 's');
+        }
         if s.version_num.is_none() {
             s.version_num = Some(e.version);
         }

@@ -617,3 +617,45 @@ fn an_sslv2_connection_is_logged_as_zeek_logs_it() {
     insta::assert_snapshot!("sslv2_ssl_log", log);
     assert_eq!(x509.lines().filter(|l| !l.starts_with('#')).count(), 1);
 }
+
+#[test]
+fn zeeks_ssl_weirds() {
+    // Twelve alerts in one record: ten are read, the rest is a weird.
+    let mut alerts = Vec::new();
+    for _ in 0..12 {
+        alerts.extend([1u8, 0]);
+    }
+    // A server name of an unknown type swallows what follows it.
+    let mut names = vec![0u8];
+    names.extend(prefixed16(b"a.example"));
+    names.extend([7u8, 0, 1, b'x']);
+    names.extend([0u8, 0, 1, b'y']);
+    let mut empty_ocsp = vec![1u8];
+    empty_ocsp.extend(prefixed24(b""));
+    let o = ssl_events(&[
+        orig(&record(22, 0x0301, &client_hello(&[], &[RSA_AES128_GCM], &[extension(0, &prefixed16(&names))]))),
+        resp(&record(
+            22,
+            0x0303,
+            &[server_hello([4; 32], &[], RSA_AES128_GCM, &[]), handshake(22, &empty_ocsp)].concat(),
+        )),
+        resp(&record(21, 0x0303, &alerts)),
+    ]);
+    assert_eq!(
+        o.weirds,
+        [
+            "ssl_ext_unknown_server_name_type [7] (SSL)",
+            "SSL_zero_length_stapled_OCSP_message [] (SSL)",
+            "SSL_excessive_alerts_in_record [12] (SSL)",
+        ]
+    );
+    let sni = o.events.iter().find(|e| e["event"] == "ssl_extension_server_name").unwrap();
+    assert_eq!(sni["args"]["names"], serde_json::json!(["a.example"]));
+    let n = names_of(&o);
+    assert_eq!(n.iter().filter(|e| *e == "ssl_alert").count(), 10);
+    assert!(!n.contains(&"ssl_stapled_ocsp".to_string()));
+}
+
+fn names_of(o: &Outcome) -> Vec<String> {
+    names(o)
+}

@@ -23,6 +23,30 @@ pub fn padded_session_id(_pdu: &Pdu<'_>, id: &[u8]) -> ZString {
     ZString::from(out.to_vec())
 }
 
+/// Zeek's `set_ssl_established(c)`: the SSL analyzer of connection `cid` takes
+/// both directions as encrypted and the connection as established, without an
+/// `ssl_established` event (SSL.cc's `StartEncryption`). False when the connection
+/// has no SSL analyzer.
+pub fn set_ssl_established(engine: &mut netpac_runtime::engine::Engine, cid: &netpac_runtime::zeek::ConnId) -> bool {
+    let Some(a) = engine.analyzer_mut(cid, "SSL") else {
+        return false;
+    };
+    match a.as_any_mut().and_then(|a| a.downcast_mut::<SSLAnalyzer>()) {
+        Some(ssl) => {
+            start_encryption(&mut ssl.state);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Both directions encrypted and the connection established, without an event.
+pub fn start_encryption(state: &mut SSLState) {
+    state.client_encrypted = 1;
+    state.server_encrypted = 1;
+    state.established = 1;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

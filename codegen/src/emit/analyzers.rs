@@ -293,6 +293,10 @@ impl Emitter<'_> {
                 }
             }
             impl ::netpac_runtime::analyzer::Analyzer for #an {
+                /// The analyzer itself, for functions that reach into it (Zeek's BIFs).
+                fn as_any_mut(&mut self) -> ::std::option::Option<&mut dyn ::std::any::Any> {
+                    ::std::option::Option::Some(self)
+                }
                 #[allow(unused_variables)]
                 fn deliver(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, data: &[u8]) {
                     let #an { item, limits, framers, first #lines_pat #state_arg } = self;

@@ -695,3 +695,11 @@ fn set_ssl_established_encrypts_without_an_event() {
     ssl::start_encryption(&mut state);
     assert_eq!((state.client_encrypted, state.server_encrypted, state.established), (1, 1, 1));
 }
+
+#[test]
+fn an_unknown_handshake_type_is_a_violation_but_still_an_event() {
+    let o = ssl_events(&[orig(&record(22, 0x0301, &handshake(99, &[1, 2, 3])))]);
+    assert!(o.verdict.starts_with("Violation(\"unknown handshake message"), "{}", o.verdict);
+    let m = o.events.iter().find(|e| e["event"] == "ssl_handshake_message").unwrap();
+    assert_eq!(m["args"]["msg_type"], 99);
+}

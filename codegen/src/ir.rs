@@ -282,6 +282,9 @@ pub enum Action {
     Halt(String),
     /// `ignore = "why"`: the PDU fails with no weird and no violation (a line the protocol drops).
     Ignore(String),
+    /// `report = "why"`: a protocol violation, and parsing goes on (Zeek's analyzers
+    /// call AnalyzerViolation and keep reading: SSL's unknown handshake types).
+    Report(String),
 }
 
 #[derive(Debug)]

@@ -184,11 +184,12 @@ impl Checker<'_> {
             "error" => Some(Action::Error(n)),
             "halt" => Some(Action::Halt(n)),
             "ignore" => Some(Action::Ignore(n)),
+            "report" => Some(Action::Report(n)),
             other => {
                 self.err(
                     named[0].span,
                     format!(
-                        "unknown action `{other}` (use weird, error, violation, halt or ignore)"
+                        "unknown action `{other}` (use weird, error, violation, halt, report or ignore)"
                     ),
                 );
                 None

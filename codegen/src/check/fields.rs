@@ -97,7 +97,7 @@ impl Checker<'_> {
                     .find(|x| x.name.as_deref() == Some("addl"))
                     .and_then(|x| self.addl(&x.expr, &rsc));
                 if let Some(act) = self.requires_action(a) {
-                    if addl.is_some() && matches!(act, crate::ir::Action::Violation(_) | crate::ir::Action::Ignore(_)) {
+                    if addl.is_some() && matches!(act, crate::ir::Action::Violation(_) | crate::ir::Action::Ignore(_) | crate::ir::Action::Report(_)) {
                         self.err(a.span, "`addl` goes with a weird: `weird`, `error` or `halt` = \"name\"");
                     }
                     checks.push((c, act, addl));

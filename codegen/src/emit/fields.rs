@@ -335,5 +335,6 @@ fn action(a: &Action, at: &str, cur: &Ident, addl: Option<TokenStream>) -> Token
             return ::std::result::Result::Err(::netpac_runtime::parse::ParseError::invalid(
                 #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Requires(#n)).mark_reported());
         },
+        Action::Report(n) => quote!(cx.flag_violation(#n);),
     }
 }

@@ -685,6 +685,9 @@ fn signed_certificate_timestamps_one_event_each() {
         .filter(|e| e["event"] == "ssl_extension_signed_certificate_timestamp")
         .collect();
     assert_eq!(scts.len(), 2, "the client's empty extension raises none");
+    // An empty extension body is not parsed (it would be too short for its format).
+    assert_eq!(o.verdict, "Confirmed");
+    assert!(names(&o).contains(&"ssl_client_hello".to_string()));
     assert_eq!(scts[1]["args"]["timestamp"], 2);
     assert_eq!(scts[0]["args"]["signature_and_hashalgorithm"], serde_json::json!({"HashAlgorithm": 4, "SignatureAlgorithm": 3}));
 }

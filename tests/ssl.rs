@@ -706,3 +706,16 @@ fn an_unknown_handshake_type_is_a_violation_but_still_an_event() {
     let m = o.events.iter().find(|e| e["event"] == "ssl_handshake_message").unwrap();
     assert_eq!(m["args"]["msg_type"], 99);
 }
+
+#[test]
+fn tls_through_an_http_proxy_is_found_by_its_signature() {
+    let mut pieces = vec![
+        orig(b"CONNECT tls13.example:443 HTTP/1.1\r\nHost: tls13.example:443\r\n\r\n"),
+        resp(b"HTTP/1.1 200 Connection established\r\n\r\n"),
+    ];
+    pieces.extend(tls13());
+    let frames = session(1.0, Host::v4("10.0.0.1", 40060), Host::v4("10.0.0.4", 3128), &pieces);
+    let (log, conn) = ssl_log(&frames);
+    assert_eq!(conn, "40060 http,ssl");
+    assert!(log.contains("tls13.example"), "{log}");
+}

@@ -205,22 +205,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         continue;
                     }
                     if ai.as_rule() == Rule::feed_item {
-                        let mut parts = ai.into_inner();
-                        let (binder, unit) = on_head(&cx, &mut parts);
-                        let var = parts.next().unwrap();
-                        let var = (var.as_str().to_string(), cx.span(&var));
-                        let value = expr(&cx, parts.next().unwrap())?;
-                        let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
-                        sets.push(SetDecl {
-                            binder,
-                            unit,
-                            var,
-                            value,
-                            op: SetOp::Feed,
-                            cond,
-                            binders: Vec::new(),
-                            span,
-                        });
+                        sets.push(update_item(&cx, ai, SetOp::Feed, span)?);
                         continue;
                     }
                     if ai.as_rule() == Rule::state_item {
@@ -307,28 +292,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         continue;
                     }
                     if ai.as_rule() == Rule::set_item {
-                        let mut parts = ai.into_inner().peekable();
-                        let binder = parts.next().unwrap().as_str().to_string();
-                        let unit_p = parts.next().unwrap();
-                        let unit = (unit_p.as_str().to_string(), cx.span(&unit_p));
-                        let mut binders = Vec::new();
-                        while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
-                            binders.push(named(&cx, parts.next().unwrap())?);
-                        }
-                        let var = parts.next().unwrap();
-                        let var = (var.as_str().to_string(), cx.span(&var));
-                        let value = expr(&cx, parts.next().unwrap())?;
-                        let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
-                        sets.push(SetDecl {
-                            binder,
-                            unit,
-                            var,
-                            value,
-                            op: SetOp::Set,
-                            cond,
-                            binders,
-                            span,
-                        });
+                        sets.push(update_item(&cx, ai, SetOp::Set, span)?);
                         continue;
                     }
                     if ai.as_rule() == Rule::stop_item {
@@ -853,6 +817,32 @@ fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> 
             .unwrap_or_default();
     }
     Ok(out)
+}
+
+/// `on r: Unit[, x: path ...] set|feed name = value [where cond];`.
+fn update_item(cx: &Cx, p: P<'_>, op: SetOp, span: Span) -> Result<SetDecl, Diagnostic> {
+    let mut parts = p.into_inner().peekable();
+    let binder = parts.next().unwrap().as_str().to_string();
+    let unit = parts.next().unwrap();
+    let unit = (unit.as_str().to_string(), cx.span(&unit));
+    let mut binders = Vec::new();
+    while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
+        binders.push(named(cx, parts.next().unwrap())?);
+    }
+    let var = parts.next().unwrap();
+    let var = (var.as_str().to_string(), cx.span(&var));
+    let value = expr(cx, parts.next().unwrap())?;
+    let cond = parts.next().map(|c| expr(cx, c)).transpose()?;
+    Ok(SetDecl {
+        binder,
+        unit,
+        var,
+        value,
+        op,
+        cond,
+        binders,
+        span,
+    })
 }
 
 /// `(pending, tag)`: the state variables passed as a unit's arguments.

@@ -719,3 +719,30 @@ fn tls_through_an_http_proxy_is_found_by_its_signature() {
     assert_eq!(conn, "40060 http,ssl");
     assert!(log.contains("tls13.example"), "{log}");
 }
+
+#[test]
+fn a_chain_of_thousands_of_certificates_stays_bounded() {
+    // 2,000 certificates in one Certificate message (about 1.3 MB, within the
+    // 10 MiB a handshake message may hold): each goes to X.509 once, and the
+    // log writer cuts the fingerprint vector as Zeek 8's log limits do.
+    let leaf = certificate("www.example.com", &["www.example.com"], false, 1);
+    let one = prefixed24(&leaf);
+    let chain: Vec<u8> = std::iter::repeat_n(one, 2000).flatten().collect();
+    let message = handshake(11, &prefixed24(&chain));
+    let mut server = record(22, 0x0303, &server_hello([8; 32], &[], RSA_AES128_GCM, &[]));
+    for piece in message.chunks(16_000) {
+        server.extend(record(22, 0x0303, piece));
+    }
+    let mut pieces = vec![orig(&record(
+        22,
+        0x0301,
+        &client_hello(&[], &[RSA_AES128_GCM], &[sni(b"www.example.com")]),
+    ))];
+    pieces.extend(server.chunks(60_000).map(resp));
+    let (log, x509, _) = ssl_and_x509_logs(&session(1.0, Host::v4("10.0.0.1", 40070), Host::v4("10.0.0.2", 443), &pieces));
+    let row = log.lines().find(|l| !l.starts_with('#')).unwrap();
+    let fps = row.split('\t').nth(15).unwrap();
+    assert_eq!(fps.split(',').count(), 100, "Zeek 8 writes at most 100 elements of a vector");
+    // The same certificate in the same role is logged once.
+    assert_eq!(x509.lines().filter(|l| !l.starts_with('#')).count(), 2);
+}

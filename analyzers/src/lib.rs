@@ -24,6 +24,7 @@ pub mod pop3;
 pub mod radius;
 pub mod sip;
 pub mod smtp;
+pub mod ssh;
 pub mod ssl;
 pub mod syslog;
 pub mod x509;
@@ -53,6 +54,7 @@ pub fn registry() -> Registry {
     modbus::register(&mut reg);
     pop3::register(&mut reg);
     smtp::register(&mut reg);
+    ssh::register(&mut reg);
     ssl::register(&mut reg);
     xmpp::register(&mut reg);
     reg.add_file_analyzer(x509::FILE_ANALYZER);
@@ -81,6 +83,7 @@ pub fn event_names() -> Vec<&'static str> {
         modbus::EVENT_NAMES,
         pop3::EVENT_NAMES,
         smtp::EVENT_NAMES,
+        ssh::EVENT_NAMES,
         ssl::EVENT_NAMES,
         xmpp::EVENT_NAMES,
         x509::EVENT_NAMES,
@@ -98,7 +101,7 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssl.log`, `x509.log`). They
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssh.log`, `ssl.log`, `x509.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
@@ -113,6 +116,7 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(radius::log::RadiusLogger::sink());
     events.subscribe(syslog::log::SyslogLogger::sink());
     events.subscribe(sip::log::SipLogger::sink());
+    events.subscribe(ssh::log::SshLogger::sink());
     events.subscribe(ssl::log::SslLogger::sink());
     events.subscribe(x509::log::X509Logger::sink());
 }

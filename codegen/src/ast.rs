@@ -251,6 +251,8 @@ pub enum SetOp {
     Confirm,
     /// `feed sink = bytes`: the bytes go to the sink's stream of the PDU's direction.
     Feed,
+    /// `close sink`: the sink of the PDU's direction takes nothing more.
+    Close,
 }
 
 /// `on r: Reply set pending = r.next_pending;`

@@ -554,6 +554,7 @@ pub enum TextFn {
     Digits,
     DecBefore,
     Head,
+    FirstCommon,
 }
 
 /// An argument of a text builtin.

@@ -256,11 +256,11 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         });
                         continue;
                     }
-                    if matches!(ai.as_rule(), Rule::push_item | Rule::pop_item) {
-                        let op = if ai.as_rule() == Rule::push_item {
-                            SetOp::Push
-                        } else {
-                            SetOp::Pop
+                    if matches!(ai.as_rule(), Rule::push_item | Rule::pop_item | Rule::close_item) {
+                        let op = match ai.as_rule() {
+                            Rule::push_item => SetOp::Push,
+                            Rule::pop_item => SetOp::Pop,
+                            _ => SetOp::Close,
                         };
                         let mut parts = ai.into_inner();
                         let (binder, unit) = on_head(&cx, &mut parts);

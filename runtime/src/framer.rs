@@ -77,12 +77,29 @@ impl Framer {
     /// Feeds in-order stream bytes; calls `on_pdu` for every complete PDU.
     pub fn deliver(
         &mut self,
-        mut data: &[u8],
+        data: &[u8],
         frame_len: fn(&[u8]) -> FrameLen,
         on_pdu: &mut dyn FnMut(&[u8]),
     ) -> Result<(), FrameError> {
+        self.deliver_while(data, frame_len, &mut |pdu| {
+            on_pdu(pdu);
+            true
+        })
+        .map(|_| ())
+    }
+
+    /// As [`Framer::deliver`], but `on_pdu` may end the stream: when it returns
+    /// false, nothing more is framed (a grammar's `close`: SSH's packets end at
+    /// NEWKEYS, what follows is ciphertext), and the result is how many bytes of
+    /// `data` came after that PDU (0 otherwise).
+    pub fn deliver_while(
+        &mut self,
+        mut data: &[u8],
+        frame_len: fn(&[u8]) -> FrameLen,
+        on_pdu: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize, FrameError> {
         if self.failed {
-            return Ok(());
+            return Ok(0);
         }
         // First finish a PDU that straddles the previous chunk.
         // A PDU started earlier is completed first. Its length is asked again after
@@ -91,7 +108,7 @@ impl Framer {
         while !self.pending.is_empty() {
             match self.check(frame_len(&self.pending))? {
                 FrameLen::Need(_) | FrameLen::Pdu(_) if data.is_empty() && !self.complete(frame_len) => {
-                    return Ok(());
+                    return Ok(0);
                 }
                 FrameLen::Need(n) => {
                     let want = n.saturating_sub(self.pending.len()).max(1).min(data.len());
@@ -103,8 +120,12 @@ impl Framer {
                     self.pending.extend_from_slice(&data[..want]);
                     data = &data[want..];
                     if self.pending.len() >= n {
-                        on_pdu(&self.pending);
+                        let go_on = on_pdu(&self.pending);
                         self.pending.clear();
+                        if !go_on {
+                            self.desync();
+                            return Ok(data.len());
+                        }
                     }
                 }
                 FrameLen::Invalid => return Err(FrameError::BadLength),
@@ -112,28 +133,31 @@ impl Framer {
         }
         if !self.pending.is_empty() {
             // Still incomplete; the loop above consumed all of `data`.
-            return Ok(());
+            return Ok(0);
         }
         // Then parse in place while whole PDUs are present.
         while !data.is_empty() {
             match self.check(frame_len(data))? {
                 FrameLen::Pdu(n) if n <= data.len() && n > 0 => {
-                    on_pdu(&data[..n]);
+                    if !on_pdu(&data[..n]) {
+                        self.desync();
+                        return Ok(data.len() - n);
+                    }
                     data = &data[n..];
                 }
                 FrameLen::Pdu(n) => {
                     self.pending.reserve(n);
                     self.pending.extend_from_slice(data);
-                    return Ok(());
+                    return Ok(0);
                 }
                 FrameLen::Need(_) => {
                     self.pending.extend_from_slice(data);
-                    return Ok(());
+                    return Ok(0);
                 }
                 FrameLen::Invalid => return Err(FrameError::BadLength),
             }
         }
-        Ok(())
+        Ok(0)
     }
 
     /// Whether the bytes held make a whole PDU already.

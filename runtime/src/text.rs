@@ -93,6 +93,15 @@ pub fn before<'a>(b: &'a [u8], lit: &[u8]) -> &'a [u8] {
     find(b, lit).map_or(b, |i| &b[..i])
 }
 
+/// The first element of the `sep`-separated list `a` that is also an element of
+/// `b` (grammar `first_common(client, server, b",")`: the algorithm an SSH client
+/// and server agree on); empty when they share none.
+pub fn first_common<'a>(a: &'a [u8], b: &[u8], sep: u8) -> &'a [u8] {
+    a.split(|&c| c == sep)
+        .find(|x| b.split(|&c| c == sep).any(|y| y == *x))
+        .unwrap_or(&[])
+}
+
 /// `b` after the first `lit`, empty without one (grammar `after(b, b" ")`).
 pub fn after<'a>(b: &'a [u8], lit: &[u8]) -> &'a [u8] {
     find(b, lit).map_or(&[], |i| &b[i + lit.len()..])
@@ -148,6 +157,12 @@ pub fn dec_before(b: &[u8], lit: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_common_is_the_first_of_the_first_list() {
+        assert_eq!(first_common(b"a,b,c", b"c,b", b','), b"b");
+        assert_eq!(first_common(b"a", b"b", b','), b"");
+    }
 
     #[test]
     fn decimal_prefix_saturates_and_stops_at_non_digits() {

@@ -610,7 +610,7 @@ impl Checker<'_> {
             "eq_ci" | "word" | "words" | "skip_words" | "before" | "after" | "contains"
             | "starts_with" | "lstrip" | "drop_prefix" | "drop_suffix" | "digits"
             | "dec_before"
-            | "head" => self.text_call(f, args, span, sc),
+            | "head" | "first_common" => self.text_call(f, args, span, sc),
             "join_words" if bind => self.text_call(f, args, span, sc),
             "choose" => {
                 if !arity(self, 3) {

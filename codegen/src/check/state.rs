@@ -82,6 +82,31 @@ impl Checker<'_> {
                 }
                 continue;
             }
+            if s.op == SetOp::Close {
+                if !a.sinks.iter().any(|k| k.name == s.var.0) {
+                    self.err(s.var.1, format!("unknown sink `{}`: declare it with `sink {}: Unit;`", s.var.0, s.var.0));
+                    continue;
+                }
+                if !self.parses(a, &s.unit.0) {
+                    self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
+                    continue;
+                }
+                if let Some(span) = s.cond.as_ref().and_then(outside_the_pdu) {
+                    self.err(span, "a `close` condition reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`");
+                    continue;
+                }
+                let sc = self.pdu_scope(&s.binder, &s.unit.0);
+                let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
+                sets.push(StateSet {
+                    unit: s.unit.0.clone(),
+                    var: s.var.0.clone(),
+                    value: crate::ir::Expr { kind: crate::ir::ExprKind::Int(0), ty: ExprTy::Int },
+                    op: s.op,
+                    cond,
+                    binders: Vec::new(),
+                });
+                continue;
+            }
             let Some(var) = vars.iter().find(|v| v.name == s.var.0) else {
                 self.err(s.var.1, format!("unknown state `{}`", s.var.0));
                 continue;
@@ -91,7 +116,7 @@ impl Checker<'_> {
                     self.err(s.var.1, format!("`{}` is a queue: `push` to it or `pop` it", s.var.0));
                     continue;
                 }
-                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed, false) => {
+                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close, false) => {
                     self.err(s.var.1, format!("`{}` is not a queue: `set` it", s.var.0));
                     continue;
                 }
@@ -110,7 +135,7 @@ impl Checker<'_> {
                 let what = match s.op {
                     SetOp::Set => "a `set` value",
                     SetOp::Push => "a `push` value or condition",
-                    SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed => "a `pop` condition",
+                    SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close => "a `pop` condition",
                 };
                 self.err(
                     span,

@@ -654,6 +654,12 @@ fn pdu_handler(
         feeds,
         ..
     } = state;
+    // A feed hands the bytes after a sink's `close` back to this handler.
+    let self_alias = if feeds.is_empty() {
+        quote!()
+    } else {
+        quote!(let npac_self = #h;)
+    };
     // `confirm never;`: a parsed PDU says nothing about the protocol (Zeek's Finger, Ident).
     let confirm = if confirm {
         quote!(else if pcx.halted().is_none() {
@@ -691,6 +697,7 @@ fn pdu_handler(
                             }
                         }
                     }
+                    #self_alias
                     #feeds
                     let flipped = ::netpac_runtime::analyzer::FlippedConn(cx.conn);
                     let ecx = ::netpac_runtime::parse::EmitCx {

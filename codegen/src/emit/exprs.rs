@@ -271,6 +271,7 @@ impl Emitter<'_> {
                     TextFn::Digits => "leading_digits",
                     TextFn::DecBefore => "dec_before",
                     TextFn::Head => "head",
+                    TextFn::FirstCommon => "first_common",
                 };
                 let func = format_ident!("{}", name);
                 let call = quote!(::netpac_runtime::text::#func(#(#a),*));

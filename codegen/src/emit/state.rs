@@ -58,6 +58,10 @@ impl Emitter<'_> {
                 ::netpac_runtime::framer::Framer::new(MAX_PDU),
                 ::netpac_runtime::framer::Framer::new(MAX_PDU),
             ]));
+            // `close`: per direction, the sink takes nothing more.
+            names.push(format_ident!("sink_{}_closed", k.name));
+            types.push(quote!([bool; 2]));
+            inits.push(quote!([false, false]));
         }
         // `stop` / `handoff TAG`: `Some("")` / `Some("TAG")` once the analyzer stopped parsing.
         if a.stops {
@@ -125,6 +129,8 @@ impl Emitter<'_> {
                 // `stop`, `handoff` and `confirm on` name no variable.
                 let var = if matches!(s.op, SetOp::Stop | SetOp::Confirm) {
                     format_ident!("stopped")
+                } else if s.op == SetOp::Close {
+                    format_ident!("sink_{}_closed", s.var)
                 } else if s.op == SetOp::Feed {
                     format_ident!("sink_{}", s.var)
                 } else {
@@ -138,19 +144,31 @@ impl Emitter<'_> {
                 };
                 let update = match s.op {
                     SetOp::Confirm => quote!(cx.confirm();),
+                    SetOp::Close => quote!(state.#var[usize::from(!is_orig)] = true;),
                     SetOp::Feed => {
                         let sink = a.sinks.iter().find(|k| k.name == s.var).expect("checked sink");
                         let un = format_ident!("{}", sink.unit);
+                        let closed = format_ident!("sink_{}_closed", s.var);
                         let h = sink_handler(a, sink);
                         quote! {
                             // The sink's framer is taken out while its PDUs are handled:
                             // their handler updates the same state.
                             let ix = usize::from(!is_orig);
+                            let fed: &[u8] = #value;
                             let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
-                            let r = framer.deliver(#value, #un::frame_len, &mut |bytes| #h(limits, cx, is_orig, bytes, first, state));
+                            let r = framer.deliver_while(fed, #un::frame_len, &mut |bytes| {
+                                #h(limits, cx, is_orig, bytes, first, state);
+                                !state.#closed[ix]
+                            });
                             state.#var[ix] = framer;
-                            if let ::std::result::Result::Err(e) = r {
-                                cx.violation(e.to_string());
+                            match r {
+                                // The sink closed inside these bytes: what follows it is
+                                // one more PDU of the feeding unit (SSH's ciphertext after NEWKEYS).
+                                ::std::result::Result::Ok(rest) if rest > 0 => {
+                                    npac_self(limits, cx, is_orig, &fed[fed.len() - rest..], first, state);
+                                }
+                                ::std::result::Result::Ok(_) => {}
+                                ::std::result::Result::Err(e) => cx.violation(e.to_string()),
                             }
                         }
                     }

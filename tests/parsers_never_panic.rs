@@ -364,6 +364,30 @@ proptest! {
     }
 
     #[test]
+    fn ssh_analyzer_never_panics(
+        data in proptest::collection::vec(prop_oneof![Just(b'S'), Just(b'\n'), Just(0u8), Just(21u8), Just(20u8), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 22, "CSsh");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::ssh::SSHAnalyzer::new(0, netpac_analyzers::ssh::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "SSH");
+        a.deliver(&mut cx, true, b"SSH-2.0-client\r\n");
+        a.deliver(&mut cx, false, b"SSH-2.0-server\r\n");
+        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..]), (false, &data[..at])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+        a.end_of_data(&mut cx, true);
+        a.end_of_data(&mut cx, false);
+    }
+
+    #[test]
     fn http_analyzer_never_panics(data in httpish(), split in 0usize..400, reply in httpish()) {
         let at = split.min(data.len());
         http_support::run(&[(true, &data[..at]), (true, &data[at..]), (false, &reply)]);

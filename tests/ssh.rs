@@ -155,3 +155,14 @@ fn ssh_log_rows() {
     frames.extend(session(2.0, Host::v4("10.0.0.1", 40002), server, &login("zlib@openssh.com")));
     insta::assert_snapshot!(ssh_log(&frames));
 }
+
+#[test]
+fn an_agreed_kex_zeek_cannot_read_is_a_weird() {
+    let o = ssh_events(&[
+        orig(b"SSH-2.0-client\r\n"),
+        resp(b"SSH-2.0-server\r\n"),
+        orig(&kexinit("curve448-sha512,curve25519-sha256", "ssh-ed25519", "aes128-ctr", "none")),
+        resp(&kexinit("curve448-sha512", "ssh-ed25519", "aes128-ctr", "none")),
+    ]);
+    assert_eq!(o.weirds, ["ssh_unknown_kex_algorithm [curve448-sha512] (SSH)"]);
+}

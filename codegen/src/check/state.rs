@@ -60,20 +60,7 @@ impl Checker<'_> {
                     self.err(s.var.1, "`handoff` names an analyzer tag in upper case: `handoff SSL`");
                     continue;
                 }
-                if let Some(span) = s.cond.as_ref().and_then(outside_the_pdu) {
-                    self.err(span, "a `stop`/`handoff`/`confirm on` condition reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`");
-                    continue;
-                }
-                let sc = self.pdu_scope(&s.binder, &s.unit.0);
-                let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
-                sets.push(StateSet {
-                    unit: s.unit.0.clone(),
-                    var: s.var.0.clone(),
-                    value: crate::ir::Expr { kind: crate::ir::ExprKind::Int(0), ty: ExprTy::Int },
-                    op: s.op,
-                    cond,
-                    binders: Vec::new(),
-                });
+                sets.extend(self.flag_update(s, "a `stop`/`handoff`/`confirm on` condition"));
                 continue;
             }
             if s.op == SetOp::Feed {
@@ -91,20 +78,7 @@ impl Checker<'_> {
                     self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
                     continue;
                 }
-                if let Some(span) = s.cond.as_ref().and_then(outside_the_pdu) {
-                    self.err(span, "a `close` condition reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`");
-                    continue;
-                }
-                let sc = self.pdu_scope(&s.binder, &s.unit.0);
-                let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
-                sets.push(StateSet {
-                    unit: s.unit.0.clone(),
-                    var: s.var.0.clone(),
-                    value: crate::ir::Expr { kind: crate::ir::ExprKind::Int(0), ty: ExprTy::Int },
-                    op: s.op,
-                    cond,
-                    binders: Vec::new(),
-                });
+                sets.extend(self.flag_update(s, "a `close` condition"));
                 continue;
             }
             let Some(var) = vars.iter().find(|v| v.name == s.var.0) else {
@@ -172,6 +146,25 @@ impl Checker<'_> {
             });
         }
         (vars, sets)
+    }
+
+    /// An update without a value (`stop`, `handoff`, `confirm on`, `close`): its
+    /// condition reads only the PDU.
+    fn flag_update(&mut self, s: &crate::ast::SetDecl, what: &str) -> Option<StateSet> {
+        if let Some(span) = s.cond.as_ref().and_then(outside_the_pdu) {
+            self.err(span, format!("{what} reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`"));
+            return None;
+        }
+        let sc = self.pdu_scope(&s.binder, &s.unit.0);
+        let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
+        Some(StateSet {
+            unit: s.unit.0.clone(),
+            var: s.var.0.clone(),
+            value: crate::ir::Expr { kind: crate::ir::ExprKind::Int(0), ty: ExprTy::Int },
+            op: s.op,
+            cond,
+            binders: Vec::new(),
+        })
     }
 
     /// `sink name: Unit(args);`: a unit with fields and a unit-level `&size` (which

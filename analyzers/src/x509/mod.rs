@@ -119,13 +119,13 @@ pub const FILE_ANALYZER: FileAnalyzerSpec = FileAnalyzerSpec {
 };
 
 /// A file id as Zeek's hashed handles look (`F` and 17 base-62 digits), from what
-/// identifies the file: its connection, direction and place.
-fn file_id(uid: &str, is_orig: bool, index: u64, data: &[u8]) -> String {
+/// identifies the file: its connection, direction, place and content (the DER's digest).
+fn file_id(uid: &str, is_orig: bool, index: u64, der_digest: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(uid.as_bytes());
     h.update([u8::from(is_orig)]);
     h.update(index.to_be_bytes());
-    h.update(data);
+    h.update(der_digest);
     let digest = h.finalize();
     let mut n = u128::from_be_bytes(digest[..16].try_into().expect("16 bytes"));
     const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -139,10 +139,14 @@ fn file_id(uid: &str, is_orig: bool, index: u64, data: &[u8]) -> String {
 
 /// Lowercase hex of the DER's SHA-256 (Zeek's default `X509::hash_function`).
 pub fn fingerprint(der: &[u8]) -> String {
-    let digest = Sha256::digest(der);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
+    hex_lower(&Sha256::digest(der))
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
@@ -161,8 +165,10 @@ fn analyze(events: &mut Events, file: &FileData<'_, '_>) {
     };
     let ecx = file.ecx;
     let conn = ecx.conn.record();
+    // One digest of the DER: the fingerprint, and what the file id is made from.
+    let digest = Sha256::digest(file.data);
     let f = FaFile {
-        id: file_id(&conn.uid, ecx.is_orig, file.index, file.data),
+        id: file_id(&conn.uid, ecx.is_orig, file.index, &digest),
         source: file.source,
         is_orig: ecx.is_orig,
         conns: vec![conn],
@@ -190,8 +196,9 @@ fn analyze(events: &mut Events, file: &FileData<'_, '_>) {
         out
     });
     let common_names = names::common_names(cert.subject());
+    let record = certificate_record(&cert, common_names.last().cloned());
     let cert_ref = Arc::new(CertRef {
-        fingerprint: fingerprint(file.data),
+        fingerprint: hex_lower(&digest),
         san_dns: san.as_ref().map(|s| {
             s.dns
                 .iter()
@@ -201,7 +208,6 @@ fn analyze(events: &mut Events, file: &FileData<'_, '_>) {
         }),
         common_names,
     });
-    let record = certificate_record(&cert);
     raise!(events, ecx.ts, X509Certificate { f: f.clone(), cert_ref, cert: record });
     if let Some(ext) = cert.basic_constraints().ok().flatten() {
         raise!(events, ecx.ts, X509ExtBasicConstraints {
@@ -217,8 +223,8 @@ fn analyze(events: &mut Events, file: &FileData<'_, '_>) {
     }
 }
 
-/// `X509::Certificate` as Zeek's X509.cc fills it.
-fn certificate_record(cert: &ParsedCertificate<'_>) -> X509CertificateRecord {
+/// `X509::Certificate` as Zeek's X509.cc fills it (`cn`: the subject's last CN).
+fn certificate_record(cert: &ParsedCertificate<'_>, cn: Option<String>) -> X509CertificateRecord {
     let spki = cert.public_key();
     let key_oid = spki.algorithm.algorithm.to_id_string();
     let (key_type, key_length, exponent, curve) = match spki.parsed() {
@@ -246,7 +252,7 @@ fn certificate_record(cert: &ParsedCertificate<'_>) -> X509CertificateRecord {
         serial: names::serial(cert.raw_serial()),
         subject: names::rfc2253(cert.subject()),
         issuer: names::rfc2253(cert.issuer()),
-        cn: names::common_names(cert.subject()).pop(),
+        cn,
         not_valid_before: Time(cert.validity().not_before.timestamp().saturating_mul(1_000_000_000)),
         not_valid_after: Time(cert.validity().not_after.timestamp().saturating_mul(1_000_000_000)),
         key_alg: names::oid_long_name(&key_oid),
@@ -319,9 +325,9 @@ mod tests {
 
     #[test]
     fn file_ids_look_like_zeeks() {
-        let id = file_id("CAbc", false, 0, b"der");
+        let id = file_id("CAbc", false, 0, b"digest");
         assert_eq!(id.len(), 18);
         assert!(id.starts_with('F'));
-        assert_ne!(id, file_id("CAbc", false, 1, b"der"));
+        assert_ne!(id, file_id("CAbc", false, 1, b"digest"));
     }
 }

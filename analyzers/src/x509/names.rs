@@ -3,6 +3,7 @@
 //! `XN_FLAG_RFC2253`: the last RDN first, `,` between RDNs, OpenSSL's short
 //! attribute names), OIDs by OpenSSL's long names, serials in upper-case hex.
 
+use std::fmt::Write as _;
 use x509_parser::x509::X509Name;
 
 /// OpenSSL's short names of the attribute types found in names.
@@ -167,7 +168,7 @@ pub fn serial(raw: &[u8]) -> String {
         raw.to_vec()
     };
     for b in magnitude {
-        s.push_str(&format!("{b:02X}"));
+        let _ = write!(s, "{b:02X}");
     }
     s
 }
@@ -207,7 +208,7 @@ pub fn rfc2253(name: &X509Name<'_>) -> String {
                 None => {
                     out.push('#');
                     for b in value.data.iter() {
-                        out.push_str(&format!("{b:02X}"));
+                        let _ = write!(out, "{b:02X}");
                     }
                 }
             }
@@ -255,7 +256,9 @@ fn escape_into(out: &mut String, v: &[u8]) {
             }
             b'#' if first => out.push_str("\\#"),
             b' ' if first || last => out.push_str("\\ "),
-            0..=0x1f | 0x7f..=0xff => out.push_str(&format!("\\{b:02X}")),
+            0..=0x1f | 0x7f..=0xff => {
+                let _ = write!(out, "\\{b:02X}");
+            }
             _ => out.push(char::from(b)),
         }
     }

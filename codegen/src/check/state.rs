@@ -70,8 +70,7 @@ impl Checker<'_> {
                 continue;
             }
             if s.op == SetOp::Close {
-                if !a.sinks.iter().any(|k| k.name == s.var.0) {
-                    self.err(s.var.1, format!("unknown sink `{}`: declare it with `sink {}: Unit;`", s.var.0, s.var.0));
+                if self.declared_sink(a, s).is_none() {
                     continue;
                 }
                 if !self.parses(a, &s.unit.0) {
@@ -206,13 +205,19 @@ impl Checker<'_> {
         out
     }
 
+    /// The sink a `feed` or `close` names, if the analyzer declares it.
+    fn declared_sink<'d>(&mut self, a: &'d AnalyzerDecl, s: &crate::ast::SetDecl) -> Option<&'d crate::ast::SinkDecl> {
+        let sink = a.sinks.iter().find(|k| k.name == s.var.0);
+        if sink.is_none() {
+            self.err(s.var.1, format!("unknown sink `{}`: declare it with `sink {}: Unit;`", s.var.0, s.var.0));
+        }
+        sink
+    }
+
     /// `on r: Unit feed sink = bytes [where cond];`: a declared sink, fed bytes of
     /// the PDU by a unit the analyzer parses, other than the sink's own.
     fn check_feed(&mut self, a: &AnalyzerDecl, s: &crate::ast::SetDecl) -> Option<StateSet> {
-        let Some(sink) = a.sinks.iter().find(|k| k.name == s.var.0) else {
-            self.err(s.var.1, format!("unknown sink `{}`: declare it with `sink {}: Unit;`", s.var.0, s.var.0));
-            return None;
-        };
+        let sink = self.declared_sink(a, s)?;
         if sink.unit.0 == s.unit.0 {
             self.err(s.unit.1, format!("`{}` cannot feed its own sink", s.unit.0));
             return None;

@@ -268,6 +268,15 @@ pub struct SetDecl {
     pub cond: Option<Expr>,
     /// `on h: Handshake, e: h.body.x.list set ...`: binders after the PDU's (sets only).
     pub binders: Vec<Named>,
+    /// `feed s = data pieces(message = .., offset = .., length = .., header = ..)`.
+    pub pieces: Option<PiecesDecl>,
+    pub span: Span,
+}
+
+/// The named arguments of a `pieces(...)` feed, as written.
+#[derive(Debug, Clone)]
+pub struct PiecesDecl {
+    pub args: Vec<Named>,
     pub span: Span,
 }
 
@@ -399,6 +408,8 @@ pub struct ExpectDecl {
 pub struct FileDecl {
     pub analyzer: String,
     pub analyzer_span: Span,
+    /// `file X509(is_orig = cond) = ...`: the file's direction (default: the PDU's).
+    pub is_orig: Option<Expr>,
     pub data: Expr,
     pub binders: Vec<Named>,
     pub cond: Option<Expr>,

@@ -723,6 +723,8 @@ pub enum BindItem {
 #[derive(Debug)]
 pub struct FileHandoff {
     pub analyzer: String,
+    /// The file's direction, when it is not the PDU's.
+    pub is_orig: Option<Expr>,
     /// A bytes expression.
     pub data: Expr,
     pub cond: Option<Expr>,
@@ -849,6 +851,18 @@ pub struct StateSet {
     pub cond: Option<Expr>,
     /// `on h: Unit, e: h.path set ...`: the update runs for each selection of these binders.
     pub binders: Vec<(String, BinderIter)>,
+    /// `feed s = data pieces(...)`: the bytes are a piece of a message put together by offset.
+    pub pieces: Option<Pieces>,
+}
+
+/// A `pieces(...)` feed: each piece goes to `offset` of the message `message`
+/// (`length` bytes); once all its bytes came, `header` and the message go to the sink.
+#[derive(Debug)]
+pub struct Pieces {
+    pub message: Expr,
+    pub offset: Expr,
+    pub length: Expr,
+    pub header: Option<Expr>,
 }
 
 #[derive(Debug)]
@@ -895,6 +909,8 @@ pub enum TransportKind {
         skip_partial: bool,
         /// `&stop_after_gap`: after a content gap in either direction nothing more is parsed.
         stop_after_gap: bool,
+        /// `&split`: a datagram holds several PDUs back to back, each framed by the unit's `&size`.
+        split: bool,
     },
     /// `=> lines(orig: A, resp: B)`: each line is one PDU of its direction's unit.
     Lines(LinesItem),

@@ -280,6 +280,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             }
                         };
                         sets.push(SetDecl {
+                            pieces: None,
                             binder,
                             unit,
                             var,
@@ -307,6 +308,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         };
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
                         sets.push(SetDecl {
+                            pieces: None,
                             binder,
                             unit,
                             var,
@@ -326,6 +328,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         let (binder, unit) = on_head(&cx, &mut parts);
                         let value = expr(&cx, parts.next().unwrap())?;
                         raws.push(SetDecl {
+                            pieces: None,
                             binder,
                             unit,
                             var: ("raw".to_string(), span),
@@ -347,6 +350,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                                     Some(unit) => {
                                         let cond = expr(&cx, parts.next().unwrap())?;
                                         sets.push(SetDecl {
+                                            pieces: None,
                                             binder: first.as_str().to_string(),
                                             unit: (unit.as_str().to_string(), cx.span(&unit)),
                                             var: (String::new(), span),
@@ -832,8 +836,18 @@ fn update_item(cx: &Cx, p: P<'_>, op: SetOp, span: Span) -> Result<SetDecl, Diag
     let var = parts.next().unwrap();
     let var = (var.as_str().to_string(), cx.span(&var));
     let value = expr(cx, parts.next().unwrap())?;
+    let pieces = match parts.peek() {
+        Some(p) if p.as_rule() == Rule::pieces_clause => {
+            let p = parts.next().unwrap();
+            let pspan = cx.span(&p);
+            let args = p.into_inner().map(|a| named(cx, a)).collect::<Result<Vec<_>, _>>()?;
+            Some(crate::ast::PiecesDecl { args, span: pspan })
+        }
+        _ => None,
+    };
     let cond = parts.next().map(|c| expr(cx, c)).transpose()?;
     Ok(SetDecl {
+        pieces,
         binder,
         unit,
         var,
@@ -949,7 +963,15 @@ fn file_decl(cx: &Cx, p: P<'_>) -> Result<FileDecl, Diagnostic> {
     let n = it.next().unwrap();
     let analyzer_span = cx.span(&n);
     let analyzer = n.as_str().to_string();
-    let data = expr(cx, it.next().unwrap())?;
+    let mut next = it.next().unwrap();
+    let is_orig = if next.as_rule() == Rule::file_dir {
+        let d = expr(cx, next.into_inner().next().unwrap())?;
+        next = it.next().unwrap();
+        Some(d)
+    } else {
+        None
+    };
+    let data = expr(cx, next)?;
     let binders = it
         .next()
         .unwrap()
@@ -960,6 +982,7 @@ fn file_decl(cx: &Cx, p: P<'_>) -> Result<FileDecl, Diagnostic> {
     Ok(FileDecl {
         analyzer,
         analyzer_span,
+        is_orig,
         data,
         binders,
         cond,

@@ -27,5 +27,5 @@ fuzz_target!(|data: &[u8]| {
         halted: false,
         l2: None,
     };
-    (x509::FILE_ANALYZER.analyze)(&mut events, &FileData { ecx: &ecx, source: "SSL", index: 0, data });
+    (x509::FILE_ANALYZER.analyze)(&mut events, &FileData { ecx: &ecx, is_orig: false, source: "SSL", index: 0, data });
 });

@@ -10,6 +10,8 @@ use crate::parse::EmitCx;
 pub struct FileData<'a, 'e> {
     /// What the protocol's events see: the time, the connection, the direction.
     pub ecx: &'a EmitCx<'e>,
+    /// The file's direction: sent by the originator (usually the PDU's direction).
+    pub is_orig: bool,
     /// The analyzer that found the file (`SSL`): Zeek's `fa_file$source`.
     pub source: &'static str,
     /// The file's position among those the same PDU delivered (a certificate's

@@ -26,6 +26,7 @@ pub mod lines;
 pub mod log;
 pub mod packet;
 pub mod parse;
+pub mod pieces;
 pub mod record;
 pub mod text;
 pub mod udp_tunnels;

@@ -168,9 +168,9 @@ fn analyze(events: &mut Events, file: &FileData<'_, '_>) {
     // One digest of the DER: the fingerprint, and what the file id is made from.
     let digest = Sha256::digest(file.data);
     let f = FaFile {
-        id: file_id(&conn.uid, ecx.is_orig, file.index, &digest),
+        id: file_id(&conn.uid, file.is_orig, file.index, &digest),
         source: file.source,
-        is_orig: ecx.is_orig,
+        is_orig: file.is_orig,
         conns: vec![conn],
         mime_type: if file.index == 0 {
             "application/x-x509-user-cert"

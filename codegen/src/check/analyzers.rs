@@ -170,19 +170,22 @@ impl Checker<'_> {
                 .iter()
                 .find(|e| e.transport == item.transport)
                 .map(|e| e.secs);
-            // A TCP PDU item takes `&skip_partial` and `&stop_after_gap` (Zeek's SSL);
+            // A TCP PDU item takes `&skip_partial` and `&stop_after_gap` (Zeek's SSL), a
+            // UDP one `&split` (several PDUs in a datagram, DTLS records);
             // `lines(...)` items check their own attributes.
             let mut skip_partial = false;
             let mut stop_after_gap = false;
+            let mut split = None;
             if item.lines.is_none() {
                 for at in &item.attrs {
                     let plain = at.value.is_none() && at.args.is_empty();
                     match at.name.as_str() {
                         "skip_partial" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => skip_partial = true,
                         "stop_after_gap" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => stop_after_gap = true,
+                        "split" if plain && item.transport == Transport::Udp && item.extern_ctor.is_none() => split = Some(at.span),
                         _ => self.err(
                             at.span,
-                            "a PDU item takes only `&skip_partial` and `&stop_after_gap` (over tcp); other attributes belong to `lines(...)` items",
+                            "a PDU item takes only `&skip_partial` and `&stop_after_gap` (over tcp) or `&split` (over udp); other attributes belong to `lines(...)` items",
                         ),
                     }
                 }
@@ -243,6 +246,11 @@ impl Checker<'_> {
             if item.transport == Transport::Tcp && !framed {
                 self.err(item.unit_span, format!("unit `{}` is attached over tcp, so it needs a unit-level `&size = ...` to frame the stream", item.unit));
             }
+            if let Some(span) = split {
+                if !framed {
+                    self.err(span, format!("`&split` cuts a datagram into PDUs by their length, so unit `{}` needs a unit-level `&size = ...`", item.unit));
+                }
+            }
             out.push(TransportItem {
                 index: i,
                 transport: item.transport,
@@ -257,6 +265,7 @@ impl Checker<'_> {
                     flip,
                     skip_partial,
                     stop_after_gap,
+                    split: split.is_some(),
                 },
             });
         }

@@ -234,8 +234,10 @@ impl Checker<'_> {
         }
         let data = self.bytes_arg(&f.data, sc);
         let cond = f.cond.as_ref().map(|c| self.boolean(c, sc));
+        let is_orig = f.is_orig.as_ref().map(|d| self.boolean(d, sc));
         Some(FileHandoff {
             analyzer: f.analyzer.clone(),
+            is_orig,
             data,
             cond,
         })

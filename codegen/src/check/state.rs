@@ -142,6 +142,7 @@ impl Checker<'_> {
                 op: s.op,
                 cond,
                 binders,
+                pieces: None,
             });
         }
         (vars, sets)
@@ -163,6 +164,7 @@ impl Checker<'_> {
             op: s.op,
             cond,
             binders: Vec::new(),
+            pieces: None,
         })
     }
 
@@ -230,8 +232,19 @@ impl Checker<'_> {
             self.err(span, "a `feed` value or condition reads only the PDU: its fields and slices of them");
             return None;
         }
-        let sc = self.pdu_scope(&s.binder, &s.unit.0);
+        let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
+        // More binders select inside the PDU; each selection feeds.
+        let mut binders = Vec::new();
+        for b in &s.binders {
+            let (iter, ty) = self.binder_iter(&b.expr, &sc)?;
+            sc.vars.push(Var::named(&b.name, ty, true));
+            binders.push((b.name.clone(), iter));
+        }
         let value = self.bytes_arg(&s.value, &sc);
+        let pieces = match &s.pieces {
+            Some(p) => Some(self.check_pieces(p, &sc)?),
+            None => None,
+        };
         let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
         Some(StateSet {
             unit: s.unit.0.clone(),
@@ -239,7 +252,45 @@ impl Checker<'_> {
             value,
             op: SetOp::Feed,
             cond,
-            binders: Vec::new(),
+            binders,
+            pieces,
+        })
+    }
+
+    /// `pieces(message = .., offset = .., length = .., header = ..)`: integers for the
+    /// message's key, the piece's offset in it and the message's length; bytes for the
+    /// header put before the whole message (optional).
+    fn check_pieces(&mut self, p: &crate::ast::PiecesDecl, sc: &Scope) -> Option<crate::ir::Pieces> {
+        let mut message = None;
+        let mut offset = None;
+        let mut length = None;
+        let mut header = None;
+        for a in &p.args {
+            let slot = match a.name.as_str() {
+                "message" => &mut message,
+                "offset" => &mut offset,
+                "length" => &mut length,
+                "header" => &mut header,
+                other => {
+                    self.err(a.span, format!("`pieces` takes `message`, `offset`, `length` and `header`, not `{other}`"));
+                    return None;
+                }
+            };
+            if slot.is_some() {
+                self.err(a.span, format!("`{}` is given twice in `pieces(...)`", a.name));
+                return None;
+            }
+            *slot = Some(a);
+        }
+        let (Some(message), Some(offset), Some(length)) = (message, offset, length) else {
+            self.err(p.span, "`pieces(...)` needs `message` (which message a piece belongs to), `offset` (where in it the piece goes) and `length` (the message's length)");
+            return None;
+        };
+        Some(crate::ir::Pieces {
+            message: self.int(&message.expr, sc),
+            offset: self.int(&offset.expr, sc),
+            length: self.int(&length.expr, sc),
+            header: header.map(|h| self.bytes_arg(&h.expr, sc)),
         })
     }
 

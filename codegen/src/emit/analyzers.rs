@@ -93,6 +93,7 @@ impl Emitter<'_> {
                     flip,
                     skip_partial,
                     stop_after_gap,
+                    split,
                 } => {
                     let h = format_ident!("handle_{}_{}", snake(&a.name), i);
                     let un = format_ident!("{}", unit);
@@ -124,6 +125,37 @@ impl Emitter<'_> {
                     ));
                     match item.transport {
                         Transport::Link => unreachable!("link items are not transport items"),
+                        // `&split`: each PDU of the datagram is handled (and updates the
+                        // state) before the next is framed; a last PDU longer than what is
+                        // left gets what is left, and its unit says what that means.
+                        Transport::Udp if *split => {
+                            let stopped = if a.stops {
+                                quote!(if state.stopped.is_some() { break; })
+                            } else {
+                                quote!()
+                            };
+                            (
+                                quote!(#idx => {
+                                    let mut rest = data;
+                                    while !rest.is_empty() {
+                                        let n = match #un::frame_len(rest) {
+                                            ::netpac_runtime::framer::FrameLen::Pdu(n) if n > 0 => n.min(rest.len()),
+                                            ::netpac_runtime::framer::FrameLen::Pdu(_)
+                                            | ::netpac_runtime::framer::FrameLen::Need(_) => rest.len(),
+                                            ::netpac_runtime::framer::FrameLen::Invalid => {
+                                                cx.violation(::netpac_runtime::framer::FrameError::BadLength.to_string());
+                                                break;
+                                            }
+                                        };
+                                        let (pdu, tail) = rest.split_at(n);
+                                        #h(limits, cx, is_orig, pdu, first #state_arg);
+                                        #stopped
+                                        rest = tail;
+                                    }
+                                }),
+                                quote!(),
+                            )
+                        }
                         Transport::Udp => (
                             quote!(#idx => #h(limits, cx, is_orig, data, first #state_arg),),
                             quote!(),

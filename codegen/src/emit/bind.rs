@@ -104,6 +104,10 @@ impl Emitter<'_> {
             None => quote!(true),
         };
         let data = self.bytes_arg(&f.data, &Cx::Bind);
+        let is_orig = match &f.is_orig {
+            Some(d) => self.boolean(d, &Cx::Bind),
+            None => quote!(ecx.is_orig),
+        };
         let tag = &f.analyzer;
         // Zeek's `fa_file$source`: the analyzer that found the file, named as the grammar's module.
         let source = self.module.name.to_ascii_uppercase();
@@ -111,6 +115,7 @@ impl Emitter<'_> {
             if #cond {
                 events.file_data(#tag, &::netpac_runtime::files::FileData {
                     ecx,
+                    is_orig: #is_orig,
                     source: #source,
                     index: *npac_file_index,
                     data: #data,

@@ -62,6 +62,12 @@ impl Emitter<'_> {
             names.push(format_ident!("sink_{}_closed", k.name));
             types.push(quote!([bool; 2]));
             inits.push(quote!([false, false]));
+            // `feed .. pieces(...)`: per direction, the message being put together.
+            if a.sets.iter().any(|s| s.op == SetOp::Feed && s.var == k.name && s.pieces.is_some()) {
+                names.push(format_ident!("sink_{}_pieces", k.name));
+                types.push(quote!([::netpac_runtime::pieces::Pieces; 2]));
+                inits.push(quote!(::std::default::Default::default()));
+            }
         }
         // `stop` / `handoff TAG`: `Some("")` / `Some("TAG")` once the analyzer stopped parsing.
         if a.stops {
@@ -150,11 +156,40 @@ impl Emitter<'_> {
                         let un = format_ident!("{}", sink.unit);
                         let closed = format_ident!("sink_{}_closed", s.var);
                         let h = sink_handler(a, sink);
-                        quote! {
+                        // `pieces(...)`: the piece joins its message; only a whole message is fed.
+                        let (fed, put_back) = match &s.pieces {
+                            None => (quote!(let fed: &[u8] = #value;), quote!()),
+                            Some(p) => {
+                                let pieces = format_ident!("sink_{}_pieces", s.var);
+                                let message = self.int(&p.message, &Cx::Bind);
+                                let offset = self.int(&p.offset, &Cx::Bind);
+                                let length = self.int(&p.length, &Cx::Bind);
+                                let header = match &p.header {
+                                    Some(h) => self.bytes_arg(h, &Cx::Bind),
+                                    None => quote!(&[]),
+                                };
+                                (
+                                    quote! {
+                                        let piece: &[u8] = #value;
+                                        match state.#pieces[ix].add(#message, #offset, #length, #header, piece, MAX_PDU) {
+                                            ::netpac_runtime::pieces::PieceOutcome::Whole => {}
+                                            ::netpac_runtime::pieces::PieceOutcome::Pending => break 'piece,
+                                            ::netpac_runtime::pieces::PieceOutcome::Violation(why) => {
+                                                cx.violation(why.to_string());
+                                                break 'piece;
+                                            }
+                                        }
+                                        let whole = state.#pieces[ix].take_message();
+                                        let fed: &[u8] = &whole;
+                                    },
+                                    quote!(state.#pieces[ix].restore(whole);),
+                                )
+                            }
+                        };
+                        let body = quote! {
                             // The sink's framer is taken out while its PDUs are handled:
                             // their handler updates the same state.
-                            let ix = usize::from(!is_orig);
-                            let fed: &[u8] = #value;
+                            #fed
                             let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
                             let r = framer.deliver_while(fed, #un::frame_len, &mut |bytes| {
                                 #h(limits, cx, is_orig, bytes, first, state);
@@ -169,6 +204,19 @@ impl Emitter<'_> {
                                 }
                                 ::std::result::Result::Ok(_) => {}
                                 ::std::result::Result::Err(e) => cx.violation(e.to_string()),
+                            }
+                            #put_back
+                        };
+                        if s.pieces.is_some() {
+                            // Until its message is whole, a piece feeds nothing.
+                            quote! {
+                                let ix = usize::from(!is_orig);
+                                'piece: { #body }
+                            }
+                        } else {
+                            quote! {
+                                let ix = usize::from(!is_orig);
+                                #body
                             }
                         }
                     }

@@ -364,6 +364,31 @@ proptest! {
     }
 
     #[test]
+    fn dtls_analyzer_never_panics(
+        // DTLS-looking datagrams: handshake records of DTLS 1.2 with small fragment fields.
+        data in proptest::collection::vec(prop_oneof![Just(0x16u8), Just(0xfe), Just(0xfd), Just(0x00), Just(0x01), Just(0x14), any::<u8>()], 0..3000),
+        cuts in proptest::collection::vec(0usize..3000, 0..8),
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Udp, 443, "CDtls");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::ssl::DTLSAnalyzer::new(0, netpac_analyzers::ssl::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "DTLS");
+        let mut at = 0;
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+        cuts.sort_unstable();
+        cuts.push(data.len());
+        for (i, c) in cuts.into_iter().enumerate() {
+            a.deliver(&mut cx, i % 2 == 0, &data[at..c]);
+            at = c;
+        }
+    }
+
+    #[test]
     fn ssh_analyzer_never_panics(
         data in proptest::collection::vec(prop_oneof![Just(b'S'), Just(b'\n'), Just(0u8), Just(21u8), Just(20u8), any::<u8>()], 0..3000),
         split in 0usize..3000,

@@ -5,92 +5,14 @@
 
 mod common;
 mod lines_support;
+mod tls_support;
 
-use common::{Config, Frame, Harness, Host};
+use common::{Frame, Host};
 use lines_support::{orig, resp, run, session, Outcome, Piece};
 use netpac_analyzers::ssl::{self, Limits, SSLAnalyzer};
+use tls_support::*;
 
-// ---- a small TLS writer -------------------------------------------------------
-
-fn u16b(v: usize) -> [u8; 2] {
-    (v as u16).to_be_bytes()
-}
-
-fn u24b(v: usize) -> [u8; 3] {
-    let b = (v as u32).to_be_bytes();
-    [b[1], b[2], b[3]]
-}
-
-/// A record: type, version, length, body.
-fn record(content_type: u8, version: u16, body: &[u8]) -> Vec<u8> {
-    let mut r = vec![content_type];
-    r.extend(version.to_be_bytes());
-    r.extend(u16b(body.len()));
-    r.extend(body);
-    r
-}
-
-/// A handshake message: type, 24-bit length, body.
-fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![msg_type];
-    m.extend(u24b(body.len()));
-    m.extend(body);
-    m
-}
-
-fn extension(code: u16, data: &[u8]) -> Vec<u8> {
-    let mut e = code.to_be_bytes().to_vec();
-    e.extend(u16b(data.len()));
-    e.extend(data);
-    e
-}
-
-fn prefixed16(body: &[u8]) -> Vec<u8> {
-    let mut v = u16b(body.len()).to_vec();
-    v.extend(body);
-    v
-}
-
-fn prefixed8(body: &[u8]) -> Vec<u8> {
-    let mut v = vec![body.len() as u8];
-    v.extend(body);
-    v
-}
-
-fn client_hello(session_id: &[u8], ciphers: &[u16], extensions: &[Vec<u8>]) -> Vec<u8> {
-    let mut b = 0x0303u16.to_be_bytes().to_vec();
-    b.extend(0x5a5a_5a5au32.to_be_bytes()); // gmt_unix_time
-    b.extend([7u8; 28]);
-    b.extend(prefixed8(session_id));
-    let cs: Vec<u8> = ciphers.iter().flat_map(|c| c.to_be_bytes()).collect();
-    b.extend(prefixed16(&cs));
-    b.extend(prefixed8(&[0]));
-    b.extend(prefixed16(&extensions.concat()));
-    handshake(1, &b)
-}
-
-fn server_hello(random: [u8; 32], session_id: &[u8], cipher: u16, extensions: &[Vec<u8>]) -> Vec<u8> {
-    let mut b = 0x0303u16.to_be_bytes().to_vec();
-    b.extend(random);
-    b.extend(prefixed8(session_id));
-    b.extend(cipher.to_be_bytes());
-    b.push(0);
-    if !extensions.is_empty() {
-        b.extend(prefixed16(&extensions.concat()));
-    }
-    handshake(2, &b)
-}
-
-fn sni(name: &[u8]) -> Vec<u8> {
-    let mut entry = vec![0u8];
-    entry.extend(prefixed16(name));
-    extension(0, &prefixed16(&entry))
-}
-
-fn alpn(protocols: &[&[u8]]) -> Vec<u8> {
-    let list: Vec<u8> = protocols.iter().flat_map(|p| prefixed8(p)).collect();
-    extension(16, &prefixed16(&list))
-}
+// ---- handshakes (the writer is tests/tls_support) -------------------------------
 
 const ECDHE_RSA_AES128_GCM: u16 = 0xc02f;
 const DHE_RSA_AES128_GCM: u16 = 0x009e;
@@ -154,12 +76,6 @@ fn tls12_ecdhe() -> Vec<Piece> {
         orig(&record(23, 0x0303, &[0x11; 30])),
         resp(&record(23, 0x0303, &[0x22; 50])),
     ]
-}
-
-fn prefixed24(body: &[u8]) -> Vec<u8> {
-    let mut v = u24b(body.len()).to_vec();
-    v.extend(body);
-    v
 }
 
 fn ssl_events(pieces: &[Piece]) -> Outcome {
@@ -289,6 +205,7 @@ fn every_ssl_event_is_raised_by_some_test_traffic() {
             "ssl_heartbeat",
             "ssl_alert",
             "ssl_extension_signed_certificate_timestamp",
+            "ssl_connection_flipped",
             // Declared `never`: Zeek 8 has no such event (the curve comes with ssl_ecdh_server_params).
             "ssl_server_curve",
         ]
@@ -296,6 +213,38 @@ fn every_ssl_event_is_raised_by_some_test_traffic() {
     );
     let missing: Vec<&&str> = ssl::EVENT_NAMES.iter().filter(|e| !seen.iter().any(|s| s == **e)).collect();
     assert!(missing.is_empty(), "no test raises {missing:?}");
+}
+
+#[test]
+fn a_client_hello_from_the_responder_swaps_the_roles() {
+    // The responder speaks first as a TLS client (a capture that began late, or
+    // unusual roles): Zeek says so with ssl_connection_flipped and reports the
+    // handshake by TLS role, not by connection direction.
+    let hello = record(22, 0x0301, &client_hello(&[], &[RSA_AES128_GCM], &[sni(b"flip.example")]));
+    let answer = record(22, 0x0303, &[server_hello([3; 32], &[], RSA_AES128_GCM, &[]), handshake(14, &[])].concat());
+    let o = ssl_events(&[resp(&hello), orig(&answer)]);
+    let n = names(&o);
+    assert_eq!(n.iter().filter(|e| *e == "ssl_connection_flipped").count(), 1, "{n:?}");
+    let flipped_at = n.iter().position(|e| e == "ssl_connection_flipped").unwrap();
+    let hello_at = n.iter().position(|e| e == "ssl_client_hello").unwrap();
+    assert!(flipped_at < hello_at, "{n:?}");
+    let by_role: Vec<(u64, bool)> = o
+        .events
+        .iter()
+        .filter(|e| e["event"] == "ssl_handshake_message")
+        .map(|e| (e["args"]["msg_type"].as_u64().unwrap(), e["args"]["is_orig"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(by_role, vec![(1, true), (2, false), (14, false)]);
+    // ClientHellos from both sides swap the roles back and forth: the swap back is
+    // a weird, reported once.
+    let o = ssl_events(&[resp(&hello), orig(&hello), resp(&hello), orig(&hello)]);
+    assert_eq!(names(&o).iter().filter(|e| *e == "ssl_connection_flipped").count(), 4);
+    assert_eq!(o.weirds.iter().filter(|w| w.starts_with("SSL_unclear_connection_direction")).count(), 1, "{:?}", o.weirds);
+    // ssl.log: `^` first, the client's letters upper case.
+    let frames = session(1.0, Host::v4("10.0.0.1", 40100), Host::v4("10.0.0.2", 443), &[resp(&hello), orig(&answer)]);
+    let (ssl, _) = ssl_log(&frames);
+    let row = ssl.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert!(row.contains("\t^Csn\t"), "{row}");
 }
 
 /// A TLS 1.3 handshake as browsers send it: the version in supported_versions,
@@ -322,69 +271,6 @@ fn tls13() -> Vec<Piece> {
         orig(&[record(20, 0x0303, &[1]), record(23, 0x0303, &[0x44; 40])].concat()),
         orig(&record(23, 0x0303, &[0x45; 40])),
     ]
-}
-
-// ---- a certificate written by the test (DER by hand; signatures are not checked) ----
-
-fn der(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    match body.len() {
-        n if n < 0x80 => v.push(n as u8),
-        n if n < 0x100 => v.extend([0x81, n as u8]),
-        n => v.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    v.extend(body);
-    v
-}
-
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    der(0x30, &parts.concat())
-}
-
-fn oid(encoded: &[u8]) -> Vec<u8> {
-    der(0x06, encoded)
-}
-
-/// `CN=<cn>,O=Example Org,C=US` in DER order (C first).
-fn name(cn: &str) -> Vec<u8> {
-    let rdn = |o: &[u8], tag: u8, v: &str| der(0x31, &seq(&[oid(o), der(tag, v.as_bytes())]));
-    seq(&[
-        rdn(&[0x55, 4, 6], 0x13, "US"),
-        rdn(&[0x55, 4, 10], 0x0c, "Example Org"),
-        rdn(&[0x55, 4, 3], 0x13, cn),
-    ])
-}
-
-/// A v3 certificate for `cn` with an RSA key (2048-bit modulus, exponent 65537),
-/// SAN DNS names and, for a CA, basic constraints.
-fn certificate(cn: &str, san: &[&str], ca: bool, serial: u8) -> Vec<u8> {
-    let sha256_rsa = seq(&[oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 1, 11]), der(0x05, &[])]);
-    let mut modulus = vec![0u8, 0xc3];
-    modulus.extend([0x5a; 255]);
-    let rsa_key = seq(&[der(0x02, &modulus), der(0x02, &[1, 0, 1])]);
-    let mut bits = vec![0u8];
-    bits.extend(rsa_key);
-    let spki = seq(&[
-        seq(&[oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 1, 1]), der(0x05, &[])]),
-        der(0x03, &bits),
-    ]);
-    let mut exts = Vec::new();
-    if !san.is_empty() {
-        let names: Vec<Vec<u8>> = san.iter().map(|d| der(0x82, d.as_bytes())).collect();
-        exts.push(seq(&[oid(&[0x55, 29, 17]), der(0x04, &seq(&names))]));
-    }
-    exts.push(seq(&[oid(&[0x55, 29, 19]), der(0x04, &seq(&[der(0x01, &[if ca { 0xff } else { 0 }])][..if ca { 1 } else { 0 }]))]));
-    let tbs = seq(&[
-        der(0xa0, &der(0x02, &[2])),
-        der(0x02, &[serial]),
-        sha256_rsa.clone(),
-        name(if ca { "Example CA" } else { "Example CA" }),
-        seq(&[der(0x17, b"240101000000Z"), der(0x17, b"341231235959Z")]),
-        name(cn),
-        spki,
-        der(0xa3, &seq(&exts)),
-    ]);
-    seq(&[tbs, sha256_rsa, der(0x03, &[0, 1, 2, 3, 4])])
 }
 
 /// A TLS 1.2 RSA handshake whose server sends a leaf for `www.example.com` and a CA.
@@ -421,33 +307,6 @@ fn ssl_log(frames: &[Frame]) -> (String, String) {
     (ssl, conn)
 }
 
-fn ssl_and_x509_logs(frames: &[Frame]) -> (String, String, String) {
-    let mut h = Harness::with_sinks(
-        Config::default(),
-        netpac_analyzers::registry(),
-        Some(vec![]),
-        vec![
-            netpac_analyzers::ssl::log::SslLogger::sink(),
-            netpac_analyzers::x509::log::X509Logger::sink(),
-        ],
-    );
-    h.play(frames);
-    let out = h.finish();
-    let conn: Vec<String> = out
-        .conn_log
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            format!("{} {}", f[3], f[7])
-        })
-        .collect();
-    (
-        out.logs.get("ssl.log").cloned().unwrap_or_default(),
-        out.logs.get("x509.log").cloned().unwrap_or_default(),
-        conn.join("\n"),
-    )
-}
 
 #[test]
 fn certificates_give_fingerprints_and_x509_log() {

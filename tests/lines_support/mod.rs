@@ -35,13 +35,19 @@ pub fn resp(b: &[u8]) -> Piece {
 
 /// Feeds `pieces` to `analyzer` on a test connection to `port`; events with the
 /// connection record replaced by `<conn>` (the stand-in connection's).
-pub fn run(
+pub fn run(analyzer: Box<dyn Analyzer>, tag: &'static str, port: u16, pieces: &[Piece]) -> Outcome {
+    run_on(Proto::Tcp, analyzer, tag, port, pieces)
+}
+
+/// [`run`] over `proto`: over UDP each piece is one datagram.
+pub fn run_on(
+    proto: Proto,
     mut analyzer: Box<dyn Analyzer>,
     tag: &'static str,
     port: u16,
     pieces: &[Piece],
 ) -> Outcome {
-    let conn = TestConn::new(Proto::Tcp, port, "CLines");
+    let conn = TestConn::new(proto, port, "CLines");
     let rec = Recorded::default();
     let mut events = Events::new();
     events.subscribe(Box::new(RecordingSink {

@@ -13,7 +13,7 @@ use crate::ssl::{
     SslAlert, SslChangeCipherSpec, SslClientHello, SslEcdhServerParams, SslEstablished,
     SslExtension, SslExtensionApplicationLayerProtocolNegotiation, SslExtensionKeyShare,
     SslExtensionServerName, SslExtensionSupportedVersions, SslHandshakeMessage, SslHeartbeat,
-    SslPlaintextData, SslServerHello,
+    SslConnectionFlipped, SslPlaintextData, SslServerHello,
 };
 use crate::x509::{matches_hostname, CertRef, X509Certificate};
 use netpac_runtime::conn::events::{ConnectionStateRemove, ProtocolConfirmation, ProtocolViolation};
@@ -113,6 +113,7 @@ impl SslLogger {
                 .on::<SslEcdhServerParams>(SslLogger::ecdh_server_params)
                 .on::<SslAlert>(SslLogger::alert)
                 .on::<SslChangeCipherSpec>(SslLogger::change_cipher_spec)
+                .on::<SslConnectionFlipped>(SslLogger::flipped)
                 .on::<SslHandshakeMessage>(SslLogger::handshake_message)
                 .on::<SslHeartbeat>(SslLogger::heartbeat)
                 .on::<SslPlaintextData>(SslLogger::plaintext_data)
@@ -153,7 +154,7 @@ impl SslLogger {
     }
 
     fn confirmation(&mut self, ts: Time, e: &ProtocolConfirmation, _logs: &mut Logs) {
-        if e.atype == "Analyzer::ANALYZER_SSL" {
+        if is_ssl_or_dtls(&e.atype) {
             self.session(ts, &e.c);
         }
     }
@@ -344,12 +345,17 @@ impl SslLogger {
     }
 
     fn violation(&mut self, _ts: Time, e: &ProtocolViolation, logs: &mut Logs) {
-        if e.atype != "Analyzer::ANALYZER_SSL" {
+        if !is_ssl_or_dtls(&e.atype) {
             return;
         }
         if let Some(s) = self.conns.get_mut(&e.c.uid) {
             Self::finish(s, logs);
         }
+    }
+
+    /// The roles swapped: `^`, as it is (no case, no length check).
+    fn flipped(&mut self, ts: Time, e: &SslConnectionFlipped, _logs: &mut Logs) {
+        self.session(ts, &e.c).history.push('^');
     }
 
     fn remove(&mut self, _ts: Time, e: &ConnectionStateRemove, logs: &mut Logs) {
@@ -412,4 +418,9 @@ fn fps(seen: bool, list: &[String]) -> Value {
     } else {
         Value::Unset
     }
+}
+
+/// main.zeek's SSL session follows both the SSL and the DTLS analyzer.
+fn is_ssl_or_dtls(atype: &str) -> bool {
+    atype == "Analyzer::ANALYZER_SSL" || atype == "Analyzer::ANALYZER_DTLS"
 }

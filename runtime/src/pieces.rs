@@ -32,12 +32,13 @@ pub struct Pieces {
     delivered: bool,
     /// The header given with the message's first piece.
     header: Vec<u8>,
-    /// The message's bytes so far (its full length once started).
-    bytes: Vec<u8>,
-    /// Byte ranges held, sorted and disjoint.
+    /// The pieces' bytes, in the order they came (nothing is reserved for the
+    /// announced length: memory follows what arrived, not what was claimed).
+    data: Vec<u8>,
+    /// Each piece: its offset in the message, its start in `data`, its length.
+    parts: Vec<(usize, usize, usize)>,
+    /// Byte ranges of the message held, sorted and disjoint.
     held: Vec<(usize, usize)>,
-    /// Pieces taken for the message under way.
-    count: usize,
     /// The last whole message: header, then bytes.
     out: Vec<u8>,
 }
@@ -67,10 +68,9 @@ impl Pieces {
             self.delivered = false;
             self.header.clear();
             self.header.extend_from_slice(header);
-            self.bytes.clear();
-            self.bytes.resize(length, 0);
+            self.data.clear();
+            self.parts.clear();
             self.held.clear();
-            self.count = 0;
         }
         if self.delivered {
             return PieceOutcome::Pending;
@@ -79,22 +79,27 @@ impl Pieces {
             Some(end) if end <= length => end,
             _ => return PieceOutcome::Violation("piece past the end of its message"),
         };
-        self.count += 1;
-        if self.count > MAX_PIECES {
+        if self.parts.len() >= MAX_PIECES {
             return PieceOutcome::Violation("message in more pieces than can be put together");
         }
-        self.bytes[offset..end].copy_from_slice(data);
+        self.parts.push((offset, self.data.len(), data.len()));
+        self.data.extend_from_slice(data);
         self.hold(offset, end);
-        if self.held.first() == Some(&(0, length)) {
-            self.delivered = true;
-            self.out.clear();
-            self.out.extend_from_slice(&self.header);
-            self.out.extend_from_slice(&self.bytes);
-            // The buffer is not needed any more; repeats are recognised by key.
-            self.bytes = Vec::new();
-            return PieceOutcome::Whole;
+        if self.held.first() != Some(&(0, length)) {
+            return PieceOutcome::Pending;
         }
-        PieceOutcome::Pending
+        // Whole: the pieces in the order they came (a later one overwrites).
+        self.delivered = true;
+        self.out.clear();
+        self.out.extend_from_slice(&self.header);
+        let base = self.out.len();
+        self.out.resize(base + length, 0);
+        for &(at, from, n) in &self.parts {
+            self.out[base + at..base + at + n].copy_from_slice(&self.data[from..from + n]);
+        }
+        self.data.clear();
+        self.parts.clear();
+        PieceOutcome::Whole
     }
 
     /// The last whole message (header, then bytes), after [`PieceOutcome::Whole`].
@@ -167,6 +172,15 @@ mod tests {
         // Message 1's second half does not complete message 2.
         assert_eq!(p.add(1, 2, 4, b"", b"cd", 100), PieceOutcome::Pending);
         assert_eq!(p.add(2, 2, 4, b"", b"yz", 100), PieceOutcome::Pending);
+    }
+
+    #[test]
+    fn a_claimed_length_reserves_nothing() {
+        let mut p = Pieces::default();
+        for key in 0..100 {
+            assert_eq!(p.add(key, 5, 10_000_000, b"", b"ab", 10_485_760), PieceOutcome::Pending);
+        }
+        assert!(p.data.capacity() < 1024, "{}", p.data.capacity());
     }
 
     #[test]

@@ -461,6 +461,8 @@ pub enum ExprKind {
     /// `$$` (stored as "$") or `$name`.
     Dollar(String),
     Member(Box<Expr>, String),
+    /// `a[i]`: an element of an array.
+    Index(Box<Expr>, Box<Expr>),
     Call(String, Vec<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Unary(UnOp, Box<Expr>),
@@ -487,6 +489,7 @@ impl Expr {
             ExprKind::Dollar(d) if d == "$" => "$$".into(),
             ExprKind::Dollar(d) => format!("${d}"),
             ExprKind::Member(e, m) => format!("{}.{m}", e.text()),
+            ExprKind::Index(e, i) => format!("{}[{}]", e.text(), i.text()),
             ExprKind::Call(f, a) => format!(
                 "{f}({})",
                 a.iter().map(|e| e.text()).collect::<Vec<_>>().join(", ")

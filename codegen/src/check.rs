@@ -110,6 +110,8 @@ struct Scope {
     dollar: Option<Var>,
     /// Bindings of a link-layer PDU (`ethertype ... => Unit`): no connection, but `$l2_src`/`$l2_dst`.
     link: bool,
+    /// The arguments of an array's element type: `$index` is the element's position.
+    array_element: bool,
 }
 
 impl Scope {
@@ -119,6 +121,7 @@ impl Scope {
             vars: Vec::new(),
             dollar: None,
             link: false,
+            array_element: false,
         }
     }
 

@@ -514,12 +514,17 @@ pub enum ExprKind {
     /// digits; nothing is consumed.
     PeekDec(Box<Expr>),
     /// `peek_uint(offset, width)`: the `width` bytes (1 to 8) `offset` bytes past the
-    /// cursor as a big-endian number, 0 unless they are there; nothing is consumed.
-    PeekUint(Box<Expr>, u8),
+    /// cursor as a big-endian number (`peek_uint_le`: little-endian, the bool), 0
+    /// unless they are there; nothing is consumed.
+    PeekUint(Box<Expr>, u8, bool),
     /// `dec(b)`: the ASCII decimal number `b` starts with (saturating; 0 without digits).
     Dec(Box<Expr>),
+    /// `a[i]` while parsing: element `i` of an array parsed before (out of range: `Arithmetic`).
+    Index(Box<Expr>, Box<Expr>),
     /// `upper(b)`: `b` as a Zeek string, ASCII letters uppercased.
     Upper(Box<Expr>),
+    /// `concat(a, b)` (bindings): the two byte strings one after the other, as a Zeek string.
+    Concat(Box<Expr>, Box<Expr>),
     /// `trim(b)`: `b` without leading and trailing spaces and tabs.
     Trim(Box<Expr>),
     /// A text builtin over bytes (`word`, `before`, `drop_prefix`, ...; runtime `text.rs`).
@@ -600,6 +605,8 @@ pub enum ExternArg {
 #[derive(Debug, Clone, Copy)]
 pub enum Builtin {
     Offset,
+    /// `$index`: the position of the array element being parsed (in its arguments).
+    ArrayIndex,
     /// `$pdu` while parsing: the whole PDU (a line of a line protocol).
     ParsePdu,
     /// `$rest`: the input from the cursor to the end of the window, not consumed.

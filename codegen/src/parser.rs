@@ -49,7 +49,7 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::div_op, Assoc::Left)
                 | Op::infix(Rule::rem_op, Assoc::Left))
             .op(Op::prefix(Rule::not_op) | Op::prefix(Rule::neg_op))
-            .op(Op::postfix(Rule::member))
+            .op(Op::postfix(Rule::member) | Op::postfix(Rule::index))
     })
 }
 
@@ -1103,16 +1103,20 @@ fn expr_pairs(cx: &Cx, pairs: Pairs<'_, Rule>, _span: Span) -> Result<Expr, Diag
         })
         .map_postfix(|lhs, op| {
             let lhs = lhs?;
-            let m = op.into_inner().next().unwrap();
+            let end = op.as_span().end() as u32;
             let span = Span {
                 file: cx.file,
                 start: lhs.span.start,
-                end: m.as_span().end() as u32,
+                end,
             };
-            Ok(Expr {
-                kind: ExprKind::Member(Box::new(lhs), m.as_str().to_string()),
-                span,
-            })
+            let is_index = op.as_rule() == Rule::index;
+            let m = op.into_inner().next().unwrap();
+            let kind = if is_index {
+                ExprKind::Index(Box::new(lhs), Box::new(expr(cx, m)?))
+            } else {
+                ExprKind::Member(Box::new(lhs), m.as_str().to_string())
+            };
+            Ok(Expr { kind, span })
         })
         .map_infix(|lhs, op, rhs| {
             let (lhs, rhs) = (lhs?, rhs?);

@@ -289,6 +289,17 @@ impl<'a> Cursor<'a> {
             None => 0,
         }
     }
+    /// [`Cursor::peek_uint`] read little-endian.
+    pub fn peek_uint_le(&self, at: u64, width: u8) -> u64 {
+        let hay = &self.buf[self.pos..self.end];
+        let Ok(at) = usize::try_from(at) else {
+            return 0;
+        };
+        match at.checked_add(usize::from(width)).and_then(|end| hay.get(at..end)) {
+            Some(b) => b.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x)),
+            None => 0,
+        }
+    }
     /// A window over the next `n` bytes; this cursor moves past them.
     pub fn sub(&mut self, n: usize, at: &'static str) -> Result<Cursor<'a>, ParseError> {
         if n > self.remaining() {

@@ -118,6 +118,22 @@ impl Checker<'_> {
             }
             ExprKind::Dollar(d) => self.dollar(d, e.span, sc),
             ExprKind::Member(base, m) => self.member(e, base, m, sc),
+            ExprKind::Index(base, i) => {
+                if sc.mode != Mode::Parse {
+                    self.err(e.span, "`a[i]` reads an array while parsing; in bindings select elements with a binder (`x: a`)");
+                    return invalid();
+                }
+                let b = self.expr(base, sc);
+                let i = self.int(i, sc);
+                match b.ty.clone() {
+                    ExprTy::Node(Ty::Array(elem), _) => typed(K::Index(boxed(b), boxed(i)), ExprTy::Node(*elem, true)),
+                    ExprTy::Unknown => invalid(),
+                    other => {
+                        self.err(base.span, format!("`{}` is {}, not an array", base.text(), expr_ty_name(&other)));
+                        invalid()
+                    }
+                }
+            }
             ExprKind::Unary(UnOp::Not, a) => {
                 let x = self.boolean(a, sc);
                 typed(K::Not(boxed(x)), ExprTy::Bool)
@@ -310,6 +326,11 @@ impl Checker<'_> {
             (Mode::Parse, "pdu") => builtin(Builtin::ParsePdu, bytes()),
             (Mode::Parse, "rest") => builtin(Builtin::Rest, bytes()),
             (Mode::Parse, "remaining") => builtin(Builtin::Remaining, ExprTy::Int),
+            (Mode::Parse, "index") if sc.array_element => builtin(Builtin::ArrayIndex, ExprTy::Int),
+            (Mode::Parse, "index") => {
+                self.err(span, "`$index` is the position of the array element being parsed: use it in the arguments of an array's element type (`values: Value(types[$index])[n]`)");
+                invalid()
+            }
             (Mode::Parse, "eod") => builtin(Builtin::Eod, ExprTy::Bool),
             (Mode::Parse, "is_orig") => builtin(Builtin::ParseIsOrig, ExprTy::Bool),
             (Mode::Parse, "resp_port") => builtin(Builtin::ParseRespPort, ExprTy::Int),
@@ -572,7 +593,7 @@ impl Checker<'_> {
                 let n = self.int(&args[0], sc);
                 typed(K::PeekDec(boxed(n)), ExprTy::Int)
             }
-            "peek_uint" if !bind => {
+            "peek_uint" | "peek_uint_le" if !bind => {
                 if !arity(self, 2) {
                     return invalid();
                 }
@@ -584,7 +605,7 @@ impl Checker<'_> {
                     }
                 };
                 let at = self.int(&args[0], sc);
-                typed(K::PeekUint(boxed(at), width), ExprTy::Int)
+                typed(K::PeekUint(boxed(at), width, f == "peek_uint_le"), ExprTy::Int)
             }
             "dec" => {
                 if !arity(self, 1) {
@@ -592,6 +613,14 @@ impl Checker<'_> {
                 }
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::Dec(boxed(b)), ExprTy::Int)
+            }
+            "concat" if bind => {
+                if !arity(self, 2) {
+                    return invalid();
+                }
+                let a = self.bytes_arg(&args[0], sc);
+                let b = self.bytes_arg(&args[1], sc);
+                typed(K::Concat(boxed(a), boxed(b)), ExprTy::Zeek(ZTy::Str))
             }
             "upper" if bind => {
                 if !arity(self, 1) {

@@ -192,7 +192,10 @@ impl Checker<'_> {
             } => match array {
                 None => self.parse_base(name, *name_span, args, attrs, sc, windowed),
                 Some(count) => {
-                    let elem = self.parse_base(name, *name_span, args, attrs, sc, false);
+                    // `$index` in the element's arguments is its position.
+                    let mut esc = sc.clone();
+                    esc.array_element = true;
+                    let elem = self.parse_base(name, *name_span, args, attrs, &esc, false);
                     let elem_ty = self.w.spec_ty(
                         self.m,
                         owner,

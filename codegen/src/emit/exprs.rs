@@ -98,6 +98,8 @@ impl Emitter<'_> {
             Builtin::ParsePdu => quote!(#cur.input()),
             Builtin::Rest => quote!(#cur.peek_rest()),
             Builtin::Remaining => quote!((#cur.remaining() as u64)),
+            // The elements parsed so far (see `lower_array`).
+            Builtin::ArrayIndex => quote!((v.len() as u64)),
             Builtin::Eod => quote!(#cur.is_empty()),
             Builtin::ParseIsOrig => quote!(cx.is_orig),
             Builtin::ParseRespPort => quote!(u64::from(cx.resp_port)),
@@ -136,6 +138,18 @@ impl Emitter<'_> {
                 quote!(lim.#n)
             }
             ExprKind::Builtin(b) => self.builtin(*b, cx),
+            ExprKind::Index(base, i) => {
+                let bt = self.expr(base, cx);
+                let i = self.int(i, cx);
+                match cx {
+                    Cx::Parse { at, cur } => quote!(
+                        (#bt).get(::netpac_runtime::parse::ops::to_usize(#i, #at, #cur.pos())?).ok_or_else(|| {
+                            ::netpac_runtime::parse::ParseError::invalid(#cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Arithmetic)
+                        })?
+                    ),
+                    Cx::Bind => unreachable!("the check pass allows indexing only while parsing"),
+                }
+            }
             ExprKind::Field(base, m) => {
                 let bt = self.expr(base, cx);
                 let f = ident(m);
@@ -217,15 +231,24 @@ impl Emitter<'_> {
                 let cur = cx.cursor();
                 quote!(#cur.peek_dec(#n))
             }
-            ExprKind::PeekUint(at, width) => {
+            ExprKind::PeekUint(at, width, little) => {
                 let at = self.int(at, cx);
                 let width = Literal::u8_unsuffixed(*width);
                 let cur = cx.cursor();
-                quote!(#cur.peek_uint(#at, #width))
+                if *little {
+                    quote!(#cur.peek_uint_le(#at, #width))
+                } else {
+                    quote!(#cur.peek_uint(#at, #width))
+                }
             }
             ExprKind::Dec(b) => {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::text::ascii_dec(#b))
+            }
+            ExprKind::Concat(a, b) => {
+                let a = self.bytes_arg(a, cx);
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::zeek::ZString::new([#a, #b].concat()))
             }
             ExprKind::Upper(b) => {
                 let b = self.bytes_arg(b, cx);

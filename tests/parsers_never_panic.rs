@@ -389,6 +389,27 @@ proptest! {
     }
 
     #[test]
+    fn mysql_analyzer_never_panics(
+        // MySQL-looking packets: small lengths, sequence ids, markers and command bytes.
+        data in proptest::collection::vec(prop_oneof![Just(0u8), Just(1), Just(3), Just(10), Just(0xfe), Just(0xff), Just(0xfc), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 3306, "CMysql");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::mysql::MYSQLAnalyzer::new(0, netpac_analyzers::mysql::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "MYSQL");
+        for (is_orig, d) in [(false, &data[..at]), (true, &data[at..]), (false, &data[at..]), (true, &data[..at])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+    }
+
+    #[test]
     fn ssh_analyzer_never_panics(
         data in proptest::collection::vec(prop_oneof![Just(b'S'), Just(b'\n'), Just(0u8), Just(21u8), Just(20u8), any::<u8>()], 0..3000),
         split in 0usize..3000,

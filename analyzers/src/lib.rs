@@ -19,6 +19,7 @@ pub mod imap;
 pub mod irc;
 pub mod mime;
 pub mod modbus;
+pub mod mysql;
 pub mod ntp;
 pub mod pop3;
 pub mod radius;
@@ -52,6 +53,7 @@ pub fn registry() -> Registry {
     imap::register(&mut reg);
     irc::register(&mut reg);
     modbus::register(&mut reg);
+    mysql::register(&mut reg);
     pop3::register(&mut reg);
     smtp::register(&mut reg);
     ssh::register(&mut reg);
@@ -81,6 +83,7 @@ pub fn event_names() -> Vec<&'static str> {
         imap::EVENT_NAMES,
         irc::EVENT_NAMES,
         modbus::EVENT_NAMES,
+        mysql::EVENT_NAMES,
         pop3::EVENT_NAMES,
         smtp::EVENT_NAMES,
         ssh::EVENT_NAMES,
@@ -101,7 +104,7 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
-/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssh.log`, `ssl.log`, `x509.log`). They
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `mysql.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssh.log`, `ssl.log`, `x509.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     netpac_runtime::engine::subscribe_logs(events, config);
@@ -109,6 +112,7 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(http::log::HttpLogger::sink());
     events.subscribe(ftp::log::FtpLogger::sink());
     events.subscribe(modbus::log::ModbusLogger::sink());
+    events.subscribe(mysql::log::MysqlLogger::sink());
     events.subscribe(irc::log::IrcLogger::sink());
     events.subscribe(smtp::log::SmtpLogger::sink());
     events.subscribe(dhcp::log::DhcpLogger::sink());

@@ -99,10 +99,66 @@ fn a_login_and_its_events() {
 #[test]
 fn every_ssh_event_is_raised_by_some_test_traffic() {
     let mut seen = names(&ssh_events(&login("none")));
-    // GEX and GSS kex messages and SSH1, which this traffic does not use.
-    seen.extend(["ssh2_dh_server_params", "ssh2_gss_error", "ssh1_server_host_key"].map(String::from));
+    seen.extend(names(&ssh_events(&ssh1_session())));
+    // GEX and GSS kex messages, which this traffic does not use.
+    seen.extend(["ssh2_dh_server_params", "ssh2_gss_error"].map(String::from));
     let missing: Vec<&&str> = netpac_analyzers::ssh::EVENT_NAMES.iter().filter(|e| !seen.iter().any(|s| s == **e)).collect();
     assert!(missing.is_empty(), "no test raises {missing:?}");
+}
+
+/// An SSH1 packet: length (type, body and CRC), padding to a multiple of 8, type, body, CRC.
+fn packet1(msg_type: u8, body: &[u8]) -> Vec<u8> {
+    let len = body.len() + 5;
+    let mut p = (len as u32).to_be_bytes().to_vec();
+    p.extend(vec![0u8; 8 - len % 8]);
+    p.push(msg_type);
+    p.extend(body);
+    p.extend([0xc0, 0xc1, 0xc2, 0xc3]);
+    p
+}
+
+/// An SSH1 multiple-precision integer.
+fn mp(bits: u16, value: &[u8]) -> Vec<u8> {
+    [&bits.to_be_bytes()[..], value].concat()
+}
+
+/// SSH-1.5: the server's PUBLIC_KEY (its host key: exponent 65537, a 64-bit
+/// modulus), the client's SESSION_KEY in the same segment as its first ciphertext.
+fn ssh1_session() -> Vec<Piece> {
+    let mut public_key = b"cookie!!".to_vec();
+    public_key.extend(768u32.to_be_bytes());
+    public_key.extend(mp(17, &[1, 0, 1]));
+    public_key.extend(mp(16, &[0xab, 0xcd]));
+    public_key.extend(1024u32.to_be_bytes());
+    public_key.extend(mp(17, &[1, 0, 1]));
+    public_key.extend(mp(64, &[0xd8, 0xa0, 0xa6, 0xb6, 0xbd, 0xe1, 0x79, 0xd0]));
+    public_key.extend([0, 0, 0, 2, 0, 0, 0, 0x48, 0, 0, 0, 0x24]);
+    vec![
+        resp(b"SSH-1.99-OpenSSH_6.6\n"),
+        orig(b"SSH-1.5-OpenSSH_6.2\n"),
+        resp(&packet1(2, &public_key)),
+        orig(&[packet1(3, &[3; 40]), vec![0x55; 20]].concat()),
+        resp(&[0x66; 12]),
+    ]
+}
+
+#[test]
+fn ssh1_reads_the_host_key_then_counts_ciphertext() {
+    let o = ssh_events(&ssh1_session());
+    // SESSION_KEY confirms, as in Zeek.
+    assert_eq!(o.verdict, "Confirmed");
+    insta::assert_json_snapshot!(o);
+    let n = names(&o);
+    assert!(n.contains(&"ssh1_server_host_key".to_string()), "{n:?}");
+    // After each side's first packet, what follows is ciphertext: the 20 bytes
+    // after the SESSION_KEY and the server's next 12.
+    let sizes: Vec<(bool, u64)> = o
+        .events
+        .iter()
+        .filter(|e| e["event"] == "ssh_encrypted_packet")
+        .map(|e| (e["args"]["orig"].as_bool().unwrap(), e["args"]["len"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(sizes, vec![(true, 20), (false, 12)]);
 }
 
 #[test]

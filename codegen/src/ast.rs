@@ -478,6 +478,22 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    /// Whether `f` holds for this expression or any expression inside it.
+    pub fn mentions(&self, f: &dyn Fn(&ExprKind) -> bool) -> bool {
+        if f(&self.kind) {
+            return true;
+        }
+        match &self.kind {
+            ExprKind::Member(e, _) | ExprKind::Unary(_, e) => e.mentions(f),
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => a.mentions(f) || b.mentions(f),
+            ExprKind::Call(_, args) => args.iter().any(|a| a.mentions(f)),
+            ExprKind::ListComp { key, elem, src, .. } => {
+                key.as_ref().is_some_and(|k| k.mentions(f)) || elem.mentions(f) || src.mentions(f)
+            }
+            _ => false,
+        }
+    }
+
     /// Source-like text, for messages and binding keys.
     pub fn text(&self) -> String {
         match &self.kind {

@@ -55,6 +55,7 @@ pub fn module_tokens(types: &TypeTable, module: &ir::Module) -> TokenStream {
         types,
         module,
         cursor_n: 0,
+        in_frame: false,
     };
     let enums = em.gen_enums();
     let limits = em.gen_limits();
@@ -91,6 +92,9 @@ struct Emitter<'p> {
     module: &'p ir::Module,
     /// Numbers the cursors of nested windows (`w1`, `w2`, ...) within a unit.
     cursor_n: u32,
+    /// Emitting a `frame_len`: a look-ahead past the bytes at hand means "more
+    /// bytes are needed", not 0.
+    in_frame: bool,
 }
 
 impl Emitter<'_> {

@@ -215,6 +215,9 @@ pub struct Frame {
     /// The unit name (the `at` of arithmetic errors in `frame_len`).
     pub at: String,
     pub size: Expr,
+    /// The size reads the unit's parameters or `$is_orig`/`$resp_port` (framing by
+    /// the connection's state and direction): `frame_len_in(prefix, cx, params...)`.
+    pub contextual: bool,
 }
 
 #[derive(Debug)]

@@ -78,7 +78,7 @@ impl Framer {
     pub fn deliver(
         &mut self,
         data: &[u8],
-        frame_len: fn(&[u8]) -> FrameLen,
+        frame_len: impl Fn(&[u8]) -> FrameLen,
         on_pdu: &mut dyn FnMut(&[u8]),
     ) -> Result<(), FrameError> {
         self.deliver_while(data, frame_len, &mut |pdu| {
@@ -95,7 +95,7 @@ impl Framer {
     pub fn deliver_while(
         &mut self,
         mut data: &[u8],
-        frame_len: fn(&[u8]) -> FrameLen,
+        frame_len: impl Fn(&[u8]) -> FrameLen,
         on_pdu: &mut dyn FnMut(&[u8]) -> bool,
     ) -> Result<usize, FrameError> {
         if self.failed {
@@ -107,7 +107,7 @@ impl Framer {
         // (length 0) is delivered as soon as the prefix is complete.
         while !self.pending.is_empty() {
             match self.check(frame_len(&self.pending))? {
-                FrameLen::Need(_) | FrameLen::Pdu(_) if data.is_empty() && !self.complete(frame_len) => {
+                FrameLen::Need(_) | FrameLen::Pdu(_) if data.is_empty() && !self.complete(&frame_len) => {
                     return Ok(0);
                 }
                 FrameLen::Need(n) => {
@@ -161,7 +161,7 @@ impl Framer {
     }
 
     /// Whether the bytes held make a whole PDU already.
-    fn complete(&self, frame_len: fn(&[u8]) -> FrameLen) -> bool {
+    fn complete(&self, frame_len: &impl Fn(&[u8]) -> FrameLen) -> bool {
         matches!(frame_len(&self.pending), FrameLen::Pdu(n) if self.pending.len() >= n)
     }
 

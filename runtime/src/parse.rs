@@ -289,6 +289,18 @@ impl<'a> Cursor<'a> {
             None => 0,
         }
     }
+    /// [`Cursor::peek_uint`] for a frame length: on a streaming cursor, bytes
+    /// not there yet are [`ParseError::Incomplete`] (the PDU's length cannot be
+    /// told yet) instead of 0.
+    pub fn peek_uint_framed(&self, at: u64, width: u8, little: bool) -> Result<u64, ParseError> {
+        let have = (self.end - self.pos) as u64;
+        if self.streaming && at.saturating_add(u64::from(width)) > have {
+            return Err(ParseError::Incomplete {
+                needed: usize::try_from(at.saturating_add(u64::from(width)) - have).unwrap_or(usize::MAX),
+            });
+        }
+        Ok(if little { self.peek_uint_le(at, width) } else { self.peek_uint(at, width) })
+    }
     /// [`Cursor::peek_uint`] read little-endian.
     pub fn peek_uint_le(&self, at: u64, width: u8) -> u64 {
         let hay = &self.buf[self.pos..self.end];

@@ -112,7 +112,7 @@ impl Checker<'_> {
                 };
                 self.err(
                     span,
-                    format!("{what} reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`"),
+                    format!("{what} reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`, `choose`"),
                 );
                 continue;
             }
@@ -152,7 +152,7 @@ impl Checker<'_> {
     /// condition reads only the PDU.
     fn flag_update(&mut self, s: &crate::ast::SetDecl, what: &str) -> Option<StateSet> {
         if let Some(span) = s.cond.as_ref().and_then(outside_the_pdu) {
-            self.err(span, format!("{what} reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`"));
+            self.err(span, format!("{what} reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`, `choose`"));
             return None;
         }
         let sc = self.pdu_scope(&s.binder, &s.unit.0);
@@ -364,7 +364,7 @@ impl Checker<'_> {
             if let Some(span) = outside_the_pdu(&r.value) {
                 self.err(
                     span,
-                    "a `raw` value reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`",
+                    "a `raw` value reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`, `choose`",
                 );
                 continue;
             }
@@ -468,7 +468,7 @@ fn outside_the_pdu(e: &Expr) -> Option<Span> {
     match &e.kind {
         ExprKind::Dollar(_) => Some(e.span),
         ExprKind::Call(f, args) => {
-            if matches!(f.as_str(), "len" | "count" | "dec" | "trim") {
+            if matches!(f.as_str(), "len" | "count" | "dec" | "trim" | "choose") {
                 args.iter().find_map(outside_the_pdu)
             } else {
                 Some(e.span)

@@ -281,6 +281,22 @@ impl Checker<'_> {
             return None;
         };
         let mut sc = Scope::new(Mode::Parse);
+        // The unit's parameters (the connection's state) and direction may decide
+        // the size: framing by phase (RFB's messages by the handshake state).
+        let mut param_names = Vec::new();
+        for p in &u.params {
+            if let Some(t) = self.w.param_named(self.m, &p.ty) {
+                if matches!(t, Ty::Int { .. } | Ty::Bool) {
+                    sc.vars.push(Var::named(&p.name, t.clone(), false));
+                    param_names.push(p.name.clone());
+                }
+            }
+        }
+        let contextual = size.mentions(&|k| match k {
+            crate::ast::ExprKind::Path(p) => param_names.contains(p),
+            crate::ast::ExprKind::Dollar(d) => d == "is_orig" || d == "resp_port",
+            _ => false,
+        });
         let mut reads = Vec::new();
         let mut prefix = 0usize;
         for f in fields {
@@ -323,7 +339,7 @@ impl Checker<'_> {
         let n = self.int(&size, &sc);
         if self.diags.len() > before {
             self.diags.truncate(before);
-            self.err(size.span, "a unit's `&size` may only use its leading fixed-size integer fields (it frames the stream)");
+            self.err(size.span, "a unit's `&size` may only use its leading fixed-size integer fields, its integer and bool parameters and `$is_orig` (it frames the stream)");
             return None;
         }
         Some(Frame {
@@ -331,6 +347,7 @@ impl Checker<'_> {
             prefix,
             at: u.name.clone(),
             size: n,
+            contextual,
         })
     }
 }

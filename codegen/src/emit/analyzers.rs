@@ -5,7 +5,51 @@ use crate::ast::Transport;
 use crate::ident::{camel, ident, snake};
 use crate::ir::{Analyzer, BindTarget, LinesItem, Signature, TransportKind};
 
+/// How a stream of a unit is framed: by `Unit::frame_len`, or, when the unit's
+/// `&size` reads its parameters or direction, by `frame_len_in` with the state
+/// as it stands before each PDU.
+pub(super) struct Framing {
+    /// Set up before delivering (the state's values and the direction).
+    pub setup: TokenStream,
+    /// The frame-length function or closure.
+    pub frame_len: TokenStream,
+    /// After each PDU's handler: the state's values again.
+    pub refresh: TokenStream,
+}
+
 impl Emitter<'_> {
+    /// The framing of `unit`'s stream, whose parameters take the state variables `args`.
+    pub(super) fn framing(&self, unit: &str, args: &[String]) -> Framing {
+        let un = format_ident!("{}", unit);
+        let u = self.module.units.iter().find(|u| u.name == unit);
+        let Some(u) = u.filter(|u| u.frame.as_ref().is_some_and(|f| f.contextual)) else {
+            return Framing { setup: quote!(), frame_len: quote!(#un::frame_len), refresh: quote!() };
+        };
+        let values: Vec<TokenStream> = u
+            .params
+            .iter()
+            .zip(args)
+            .filter(|((_, t), _)| matches!(t, crate::types::Ty::Int { .. } | crate::types::Ty::Bool))
+            .map(|((_, t), a)| {
+                let id = ident(a);
+                if matches!(t, crate::types::Ty::Bool) {
+                    quote!((state.#id != 0))
+                } else {
+                    quote!(state.#id)
+                }
+            })
+            .collect();
+        let picks = (0..values.len()).map(syn::Index::from);
+        Framing {
+            setup: quote! {
+                let frame_state = ::std::cell::Cell::new((#(#values,)*));
+                let frame_cx = ::netpac_runtime::parse::ParseCx::new(is_orig, cx.conn.id().resp_p.number);
+            },
+            frame_len: quote!(|p: &[u8]| #un::frame_len_in(p, &frame_cx #(, frame_state.get().#picks)*)),
+            refresh: quote!(frame_state.set((#(#values,)*));),
+        }
+    }
+
     pub(super) fn gen_analyzers(&mut self) -> TokenStream {
         let mut out = TokenStream::new();
         let mut specs = Vec::new();
@@ -134,11 +178,14 @@ impl Emitter<'_> {
                             } else {
                                 quote!()
                             };
+                            let Framing { setup, frame_len, refresh } = self.framing(unit, args);
                             (
                                 quote!(#idx => {
+                                    #setup
+                                    let frame_len = #frame_len;
                                     let mut rest = data;
                                     while !rest.is_empty() {
-                                        let n = match #un::frame_len(rest) {
+                                        let n = match frame_len(rest) {
                                             ::netpac_runtime::framer::FrameLen::Pdu(n) if n > 0 => n.min(rest.len()),
                                             ::netpac_runtime::framer::FrameLen::Pdu(_)
                                             | ::netpac_runtime::framer::FrameLen::Need(_) => rest.len(),
@@ -149,6 +196,7 @@ impl Emitter<'_> {
                                         };
                                         let (pdu, tail) = rest.split_at(n);
                                         #h(limits, cx, is_orig, pdu, first #state_arg);
+                                        #refresh
                                         #stopped
                                         rest = tail;
                                     }
@@ -173,11 +221,16 @@ impl Emitter<'_> {
                             } else {
                                 quote!(#idx => framers[usize::from(!is_orig)].desync(),)
                             };
+                            let Framing { setup, frame_len, refresh } = self.framing(unit, args);
                             (
                             quote!(#idx => {
                                 #partial
                                 let framer = &mut framers[usize::from(!is_orig)];
-                                let r = framer.deliver(data, #un::frame_len, &mut |pdu| #h(limits, cx, is_orig, pdu, first #state_arg));
+                                #setup
+                                let r = framer.deliver(data, #frame_len, &mut |pdu| {
+                                    #h(limits, cx, is_orig, pdu, first #state_arg);
+                                    #refresh
+                                });
                                 if let ::std::result::Result::Err(e) = r {
                                     cx.violation(e.to_string());
                                 }

@@ -235,7 +235,10 @@ impl Emitter<'_> {
                 let at = self.int(at, cx);
                 let width = Literal::u8_unsuffixed(*width);
                 let cur = cx.cursor();
-                if *little {
+                if self.in_frame {
+                    // In `frame_len`: past the bytes at hand, wait for more.
+                    quote!(#cur.peek_uint_framed(#at, #width, #little)?)
+                } else if *little {
                     quote!(#cur.peek_uint_le(#at, #width))
                 } else {
                     quote!(#cur.peek_uint(#at, #width))

@@ -153,7 +153,6 @@ impl Emitter<'_> {
                     SetOp::Close => quote!(state.#var[usize::from(!is_orig)] = true;),
                     SetOp::Feed => {
                         let sink = a.sinks.iter().find(|k| k.name == s.var).expect("checked sink");
-                        let un = format_ident!("{}", sink.unit);
                         let closed = format_ident!("sink_{}_closed", s.var);
                         let h = sink_handler(a, sink);
                         // `pieces(...)`: the piece joins its message; only a whole message is fed.
@@ -186,13 +185,16 @@ impl Emitter<'_> {
                                 )
                             }
                         };
+                        let super::analyzers::Framing { setup, frame_len, refresh } = self.framing(&sink.unit, &sink.args);
                         let body = quote! {
                             // The sink's framer is taken out while its PDUs are handled:
                             // their handler updates the same state.
                             #fed
                             let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
-                            let r = framer.deliver_while(fed, #un::frame_len, &mut |bytes| {
+                            #setup
+                            let r = framer.deliver_while(fed, #frame_len, &mut |bytes| {
                                 #h(limits, cx, is_orig, bytes, first, state);
+                                #refresh
                                 !state.#closed[ix]
                             });
                             state.#var[ix] = framer;

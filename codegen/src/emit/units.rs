@@ -286,7 +286,7 @@ impl Emitter<'_> {
             (quote!(), quote!())
         };
         let frame = match &u.frame {
-            Some(f) => self.frame_len(f),
+            Some(f) => self.frame_len(f, &u.params),
             None => quote!(),
         };
         let doc = format!(
@@ -337,7 +337,7 @@ impl Emitter<'_> {
     }
 
     /// `frame_len` for a unit with `&size = expr` over its leading fixed-size fields.
-    fn frame_len(&mut self, f: &Frame) -> TokenStream {
+    fn frame_len(&mut self, f: &Frame, params: &[(String, Ty)]) -> TokenStream {
         let cur = format_ident!("cur");
         let cx = Cx::Parse {
             at: f.at.clone(),
@@ -356,14 +356,39 @@ impl Emitter<'_> {
             };
             stmts.push(quote!(let #local = #read;));
         }
+        self.in_frame = true;
         let n = self.int(&f.size, &cx);
+        self.in_frame = false;
         let prefix_lit = Literal::usize_unsuffixed(f.prefix);
+        // Framing by state: the integer and bool parameters, and the direction.
+        let (name, doc, extra) = if f.contextual {
+            let ps: Vec<TokenStream> = params
+                .iter()
+                .filter(|(_, t)| matches!(t, Ty::Int { .. } | Ty::Bool))
+                .map(|(p, t)| {
+                    let id = ident(p);
+                    let ty = self.rust_ty(t);
+                    quote!(, #id: #ty)
+                })
+                .collect();
+            (
+                format_ident!("frame_len_in"),
+                quote!(#[doc = " The length of the PDU starting at `prefix`, from its leading fields, the direction (`cx`) and the connection's state (the unit's parameters)."]),
+                quote!(, cx: &::netpac_runtime::parse::ParseCx #(#ps)*),
+            )
+        } else {
+            (
+                format_ident!("frame_len"),
+                quote!(#[doc = " The length of the PDU starting at `prefix`, from its leading fields."]),
+                quote!(),
+            )
+        };
         quote! {
-            /// Bytes needed before [`Self::frame_len`] can tell the PDU length.
+            /// Bytes needed before the frame length can be told.
             pub const FRAME_PREFIX: usize = #prefix_lit;
-            /// The length of the PDU starting at `prefix`, from its leading fields.
+            #doc
             #[allow(unused_variables, clippy::redundant_closure_call)]
-            pub fn frame_len(prefix: &[u8]) -> ::netpac_runtime::framer::FrameLen {
+            pub fn #name(prefix: &[u8] #extra) -> ::netpac_runtime::framer::FrameLen {
                 let mut c = ::netpac_runtime::parse::Cursor::streaming(prefix);
                 let cur = &mut c;
                 let r = (|| -> ::std::result::Result<u64, ::netpac_runtime::parse::ParseError> {

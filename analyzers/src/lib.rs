@@ -23,6 +23,7 @@ pub mod mysql;
 pub mod ntp;
 pub mod pop3;
 pub mod radius;
+pub mod rfb;
 pub mod sip;
 pub mod smtp;
 pub mod ssh;
@@ -42,6 +43,7 @@ pub fn registry() -> Registry {
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
     radius::register(&mut reg);
+    rfb::register(&mut reg);
     sip::register(&mut reg);
     syslog::register(&mut reg);
     dns::register(&mut reg);
@@ -72,6 +74,7 @@ pub fn event_names() -> Vec<&'static str> {
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
         radius::EVENT_NAMES,
+        rfb::EVENT_NAMES,
         sip::EVENT_NAMES,
         syslog::EVENT_NAMES,
         dns::EVENT_NAMES,
@@ -118,6 +121,7 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(dhcp::log::DhcpLogger::sink());
     events.subscribe(ntp::log::NtpLogger::sink());
     events.subscribe(radius::log::RadiusLogger::sink());
+    events.subscribe(rfb::log::RfbLogger::sink());
     events.subscribe(syslog::log::SyslogLogger::sink());
     events.subscribe(sip::log::SipLogger::sink());
     events.subscribe(ssh::log::SshLogger::sink());

@@ -6,10 +6,12 @@
 //! One message per direction is put together at a time, as in Zeek's DTLS
 //! analyzer: a piece of another message (or one announcing another length)
 //! abandons the one under way. A piece that is a whole message by itself goes
-//! straight through and leaves the one under way alone.
+//! straight through and leaves the one under way alone. Unlike Zeek, which
+//! tracks the records' sequence numbers, bytes are put together by offset, and
+//! a message is delivered once however its pieces repeat.
 
 /// Pieces a message may come in before it is given up (Zeek's DTLS gives up
-/// a message fragmented over more than 30 records).
+/// a message whose fragments span more than 30 records).
 pub const MAX_PIECES: usize = 30;
 
 /// What one piece did.

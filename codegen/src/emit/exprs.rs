@@ -25,7 +25,7 @@ fn var_tokens(v: &VarRef) -> TokenStream {
             quote!(#i)
         }
         VarRef::Value => quote!(value),
-        VarRef::Element => quote!(e),
+        VarRef::Element => quote!(npac_e),
         VarRef::Pdu => quote!(pdu),
     }
 }
@@ -99,7 +99,7 @@ impl Emitter<'_> {
             Builtin::Rest => quote!(#cur.peek_rest()),
             Builtin::Remaining => quote!((#cur.remaining() as u64)),
             // The elements parsed so far (see `lower_array`).
-            Builtin::ArrayIndex => quote!((v.len() as u64)),
+            Builtin::ArrayIndex => quote!((npac_v.len() as u64)),
             Builtin::Eod => quote!(#cur.is_empty()),
             Builtin::ParseIsOrig => quote!(cx.is_orig),
             Builtin::ParseRespPort => quote!(u64::from(cx.resp_port)),

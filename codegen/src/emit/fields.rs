@@ -190,7 +190,7 @@ impl Emitter<'_> {
             #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Limit("elements"))));
         // One element, with &partial turning a failure into weird + halt + stop.
         let get = match &a.partial {
-            None => quote!(let e = #elem;),
+            None => quote!(let npac_e = #elem;),
             Some(p) => {
                 let report = match p {
                     Partial::Weird(w) => {
@@ -199,7 +199,7 @@ impl Emitter<'_> {
                     Partial::Halt => quote!(cx.halt("partial");),
                 };
                 quote! {
-                    let e = match (|| -> ::std::result::Result<_, ::netpac_runtime::parse::ParseError> {
+                    let npac_e = match (|| -> ::std::result::Result<_, ::netpac_runtime::parse::ParseError> {
                         ::std::result::Result::Ok(#elem)
                     })() {
                         ::std::result::Result::Ok(e) => e,
@@ -226,30 +226,30 @@ impl Emitter<'_> {
             ArrayEnd::Count(n) => {
                 let n = self.int(n, cx);
                 quote! {
-                    let n = ::netpac_runtime::parse::ops::to_usize(#n, #at, #cur.pos())?;
-                    if n > #max_el { #limit_err }
-                    v.reserve(n.min(#cur.remaining()));
-                    for _ in 0..n {
+                    let npac_n = ::netpac_runtime::parse::ops::to_usize(#n, #at, #cur.pos())?;
+                    if npac_n > #max_el { #limit_err }
+                    npac_v.reserve(npac_n.min(#cur.remaining()));
+                    for _ in 0..npac_n {
                         #eod_check
                         #get
-                        v.push(e);
+                        npac_v.push(npac_e);
                     }
                 }
             }
             ArrayEnd::Until { cond, inclusive } => {
                 let c = self.boolean(cond, cx);
                 let push = if *inclusive {
-                    quote!(let stop = #c; v.push(e); if stop { break; })
+                    quote!(let npac_stop = #c; npac_v.push(npac_e); if npac_stop { break; })
                 } else {
-                    quote!(if #c { break; } v.push(e);)
+                    quote!(if #c { break; } npac_v.push(npac_e);)
                 };
                 quote! {
                     loop {
                         #eod_check
-                        if v.len() >= #max_el { #limit_err }
-                        let before = #cur.pos();
+                        if npac_v.len() >= #max_el { #limit_err }
+                        let npac_before = #cur.pos();
                         #get
-                        if #cur.pos() == before {
+                        if #cur.pos() == npac_before {
                             return ::std::result::Result::Err(::netpac_runtime::parse::ParseError::invalid(
                                 #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::NoProgress));
                         }
@@ -259,14 +259,14 @@ impl Emitter<'_> {
             }
             ArrayEnd::Eod => quote! {
                 while !#cur.is_empty() {
-                    if v.len() >= #max_el { #limit_err }
-                    let before = #cur.pos();
+                    if npac_v.len() >= #max_el { #limit_err }
+                    let npac_before = #cur.pos();
                     #get
-                    if #cur.pos() == before {
+                    if #cur.pos() == npac_before {
                         return ::std::result::Result::Err(::netpac_runtime::parse::ParseError::invalid(
                             #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::NoProgress));
                     }
-                    v.push(e);
+                    npac_v.push(npac_e);
                 }
             },
         };
@@ -276,9 +276,9 @@ impl Emitter<'_> {
             body
         };
         quote!({
-            let mut v = ::std::vec::Vec::new();
+            let mut npac_v = ::std::vec::Vec::new();
             #body
-            v
+            npac_v
         })
     }
 

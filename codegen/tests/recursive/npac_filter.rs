@@ -68,9 +68,9 @@ pub mod filter {
                             .sub(npac_window_len, "filter.Filter.and")?;
                         let w1 = &mut npac_window;
                         let value = {
-                            let mut v = ::std::vec::Vec::new();
+                            let mut npac_v = ::std::vec::Vec::new();
                             while !w1.is_empty() {
-                                if v.len() >= ::netpac_runtime::parse::MAX_ELEMENTS {
+                                if npac_v.len() >= ::netpac_runtime::parse::MAX_ELEMENTS {
                                     return ::std::result::Result::Err(
                                         ::netpac_runtime::parse::ParseError::invalid(
                                             w1.pos(),
@@ -79,9 +79,9 @@ pub mod filter {
                                         ),
                                     );
                                 }
-                                let before = w1.pos();
-                                let e = Filter::parse(w1, cx, lim)?;
-                                if w1.pos() == before {
+                                let npac_before = w1.pos();
+                                let npac_e = Filter::parse(w1, cx, lim)?;
+                                if w1.pos() == npac_before {
                                     return ::std::result::Result::Err(
                                         ::netpac_runtime::parse::ParseError::invalid(
                                             w1.pos(),
@@ -90,9 +90,9 @@ pub mod filter {
                                         ),
                                     );
                                 }
-                                v.push(e);
+                                npac_v.push(npac_e);
                             }
-                            v
+                            npac_v
                         };
                         if !w1.is_empty() {
                             return ::std::result::Result::Err(
@@ -117,9 +117,9 @@ pub mod filter {
                             .sub(npac_window_len, "filter.Filter.or")?;
                         let w2 = &mut npac_window;
                         let value = {
-                            let mut v = ::std::vec::Vec::new();
+                            let mut npac_v = ::std::vec::Vec::new();
                             while !w2.is_empty() {
-                                if v.len() >= ::netpac_runtime::parse::MAX_ELEMENTS {
+                                if npac_v.len() >= ::netpac_runtime::parse::MAX_ELEMENTS {
                                     return ::std::result::Result::Err(
                                         ::netpac_runtime::parse::ParseError::invalid(
                                             w2.pos(),
@@ -128,9 +128,9 @@ pub mod filter {
                                         ),
                                     );
                                 }
-                                let before = w2.pos();
-                                let e = Filter::parse(w2, cx, lim)?;
-                                if w2.pos() == before {
+                                let npac_before = w2.pos();
+                                let npac_e = Filter::parse(w2, cx, lim)?;
+                                if w2.pos() == npac_before {
                                     return ::std::result::Result::Err(
                                         ::netpac_runtime::parse::ParseError::invalid(
                                             w2.pos(),
@@ -139,9 +139,9 @@ pub mod filter {
                                         ),
                                     );
                                 }
-                                v.push(e);
+                                npac_v.push(npac_e);
                             }
-                            v
+                            npac_v
                         };
                         if !w2.is_empty() {
                             return ::std::result::Result::Err(

@@ -299,7 +299,12 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     if ai.as_rule() == Rule::stop_item {
                         let mut parts = ai.into_inner();
                         let (binder, unit) = on_head(&cx, &mut parts);
-                        let kw = parts.next().unwrap();
+                        let mut binders = Vec::new();
+                        let mut kw = parts.next().unwrap();
+                        while kw.as_rule() == Rule::binder {
+                            binders.push(named(&cx, kw)?);
+                            kw = parts.next().unwrap();
+                        }
                         let var = if kw.as_rule() == Rule::handoff_kw {
                             let tag = parts.next().unwrap();
                             (tag.as_str().to_string(), cx.span(&tag))
@@ -318,7 +323,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             },
                             op: SetOp::Stop,
                             cond,
-                            binders: Vec::new(),
+                            binders,
                             span,
                         });
                         continue;

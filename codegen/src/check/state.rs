@@ -155,7 +155,13 @@ impl Checker<'_> {
             self.err(span, format!("{what} reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`, `choose`"));
             return None;
         }
-        let sc = self.pdu_scope(&s.binder, &s.unit.0);
+        let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
+        let mut binders = Vec::new();
+        for b in &s.binders {
+            let (iter, ty) = self.binder_iter(&b.expr, &sc)?;
+            sc.vars.push(Var::named(&b.name, ty, true));
+            binders.push((b.name.clone(), iter));
+        }
         let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
         Some(StateSet {
             unit: s.unit.0.clone(),
@@ -163,7 +169,7 @@ impl Checker<'_> {
             value: crate::ir::Expr { kind: crate::ir::ExprKind::Int(0), ty: ExprTy::Int },
             op: s.op,
             cond,
-            binders: Vec::new(),
+            binders,
             pieces: None,
         })
     }

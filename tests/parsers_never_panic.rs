@@ -410,6 +410,46 @@ proptest! {
     }
 
     #[test]
+    fn rfb_analyzer_never_panics(
+        data in proptest::collection::vec(prop_oneof![Just(b'R'), Just(b'F'), Just(b'B'), Just(0u8), Just(1), Just(2), Just(7), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 5900, "CRFB");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::rfb::RFBAnalyzer::new(0, netpac_analyzers::rfb::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "RFB");
+        for (is_orig, d) in [(false, &data[..at]), (true, &data[at..]), (false, &data[at..]), (true, &data[..at])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+    }
+
+    #[test]
+    fn rdp_analyzer_never_panics(
+        data in proptest::collection::vec(prop_oneof![Just(3u8), Just(0), Just(0xe0), Just(0xd0), Just(0xf0), Just(0x7f), Just(0x65), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 3389, "CRDP");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::rdp::RDPAnalyzer::new(0, netpac_analyzers::rdp::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "RDP");
+        for (is_orig, d) in [(false, &data[..at]), (true, &data[at..]), (false, &data[at..]), (true, &data[..at])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+    }
+
+    #[test]
     fn ssh_analyzer_never_panics(
         data in proptest::collection::vec(prop_oneof![Just(b'S'), Just(b'\n'), Just(0u8), Just(21u8), Just(20u8), any::<u8>()], 0..3000),
         split in 0usize..3000,

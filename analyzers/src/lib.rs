@@ -23,6 +23,7 @@ pub mod mysql;
 pub mod ntp;
 pub mod pop3;
 pub mod radius;
+pub mod rdp;
 pub mod rfb;
 pub mod sip;
 pub mod smtp;
@@ -43,6 +44,7 @@ pub fn registry() -> Registry {
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
     radius::register(&mut reg);
+    rdp::register(&mut reg);
     rfb::register(&mut reg);
     sip::register(&mut reg);
     syslog::register(&mut reg);
@@ -74,6 +76,7 @@ pub fn event_names() -> Vec<&'static str> {
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
         radius::EVENT_NAMES,
+        rdp::EVENT_NAMES,
         rfb::EVENT_NAMES,
         sip::EVENT_NAMES,
         syslog::EVENT_NAMES,
@@ -121,6 +124,7 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(dhcp::log::DhcpLogger::sink());
     events.subscribe(ntp::log::NtpLogger::sink());
     events.subscribe(radius::log::RadiusLogger::sink());
+    events.subscribe(rdp::log::RdpLogger::sink());
     events.subscribe(rfb::log::RfbLogger::sink());
     events.subscribe(syslog::log::SyslogLogger::sink());
     events.subscribe(sip::log::SipLogger::sink());

@@ -265,6 +265,10 @@ impl SslLogger {
 
     /// A certificate of a chain that parsed (files.zeek's `file_sniff` and ssl_finishing).
     fn certificate(&mut self, ts: Time, e: &X509Certificate, _logs: &mut Logs) {
+        // Certificates other analyzers found (RDP's) are not TLS's.
+        if e.f.source != "SSL" {
+            return;
+        }
         let Some(c) = e.f.conns.first() else {
             return;
         };

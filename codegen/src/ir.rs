@@ -536,6 +536,9 @@ pub enum ExprKind {
     Choose(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `ipv4(n)`: the IPv4 address whose 32 bits are the low bits of `n` (IRC DCC hosts).
     Ipv4(Box<Expr>),
+    /// `ip(b)` (bindings): 4 bytes as an IPv4 address, 16 as IPv6 (network order;
+    /// `0.0.0.0` for any other length).
+    IpBytes(Box<Expr>),
     /// `tcp_port(n)` / `udp_port(n)`: Zeek's `port` (0 when `n` is past 65535).
     Port(Box<Expr>, Transport),
     /// `endpoint(addr, n)`: an address and port for `expect ... to` (none when `n` is past 65535).
@@ -921,6 +924,9 @@ pub enum TransportKind {
         stop_after_gap: bool,
         /// `&split`: a datagram holds several PDUs back to back, each framed by the unit's `&size`.
         split: bool,
+        /// `&per_delivery` (tcp): each in-order delivery of the stream is one PDU, unframed
+        /// (binpac's `datagram` flows over TCP: SOCKS).
+        per_delivery: bool,
     },
     /// `=> lines(orig: A, resp: B)`: each line is one PDU of its direction's unit.
     Lines(LinesItem),

@@ -308,6 +308,9 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         let var = if kw.as_rule() == Rule::handoff_kw {
                             let tag = parts.next().unwrap();
                             (tag.as_str().to_string(), cx.span(&tag))
+                        } else if kw.as_rule() == Rule::redetect_kw {
+                            // Not an analyzer tag: detection picks what follows.
+                            ("@detect".to_string(), cx.span(&kw))
                         } else {
                             (String::new(), cx.span(&kw))
                         };

@@ -377,3 +377,15 @@ pub fn service_name(tag: &'static str) -> &'static str {
         .entry(tag)
         .or_insert_with(|| Box::leak(tag.to_ascii_lowercase().into_boxed_str()))
 }
+
+/// An address from its network-order bytes: 4 are IPv4, 16 IPv6; any other
+/// length is `0.0.0.0` (a grammar's `ip(b)`).
+pub fn ip_from_bytes(b: &[u8]) -> std::net::IpAddr {
+    if let Ok(v6) = <[u8; 16]>::try_from(b) {
+        return std::net::IpAddr::from(v6);
+    }
+    match <[u8; 4]>::try_from(b) {
+        Ok(v4) => std::net::IpAddr::from(v4),
+        Err(_) => std::net::IpAddr::from([0u8; 4]),
+    }
+}

@@ -176,6 +176,7 @@ impl Checker<'_> {
             let mut skip_partial = false;
             let mut stop_after_gap = false;
             let mut split = None;
+            let mut per_delivery = false;
             if item.lines.is_none() {
                 for at in &item.attrs {
                     let plain = at.value.is_none() && at.args.is_empty();
@@ -183,9 +184,10 @@ impl Checker<'_> {
                         "skip_partial" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => skip_partial = true,
                         "stop_after_gap" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => stop_after_gap = true,
                         "split" if plain && item.transport == Transport::Udp && item.extern_ctor.is_none() => split = Some(at.span),
+                        "per_delivery" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => per_delivery = true,
                         _ => self.err(
                             at.span,
-                            "a PDU item takes only `&skip_partial` and `&stop_after_gap` (over tcp) or `&split` (over udp); other attributes belong to `lines(...)` items",
+                            "a PDU item takes only `&skip_partial`, `&stop_after_gap` and `&per_delivery` (over tcp) or `&split` (over udp); other attributes belong to `lines(...)` items",
                         ),
                     }
                 }
@@ -243,7 +245,7 @@ impl Checker<'_> {
             };
             let flip = self.check_flip(a, &item.unit);
             let framed = find_unit(&u.attrs, UnitAttr::Size).is_some();
-            if item.transport == Transport::Tcp && !framed {
+            if item.transport == Transport::Tcp && !framed && !per_delivery {
                 self.err(item.unit_span, format!("unit `{}` is attached over tcp, so it needs a unit-level `&size = ...` to frame the stream", item.unit));
             }
             if let Some(span) = split {
@@ -266,6 +268,7 @@ impl Checker<'_> {
                     skip_partial,
                     stop_after_gap,
                     split: split.is_some(),
+                    per_delivery,
                 },
             });
         }

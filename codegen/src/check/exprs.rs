@@ -659,6 +659,13 @@ impl Checker<'_> {
                 };
                 typed(K::Choose(boxed(c), boxed(a), boxed(b)), ty)
             }
+            "ip" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                typed(K::IpBytes(boxed(b)), ExprTy::Zeek(ZTy::Addr))
+            }
             "ipv4" if bind => {
                 if !arity(self, 1) {
                     return invalid();

@@ -56,7 +56,7 @@ impl Checker<'_> {
                     self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
                     continue;
                 }
-                if !s.var.0.is_empty() && !s.var.0.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+                if !s.var.0.is_empty() && s.var.0 != "@detect" && !s.var.0.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
                     self.err(s.var.1, "`handoff` names an analyzer tag in upper case: `handoff SSL`");
                     continue;
                 }

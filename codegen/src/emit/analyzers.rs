@@ -138,6 +138,7 @@ impl Emitter<'_> {
                     skip_partial,
                     stop_after_gap,
                     split,
+                    per_delivery,
                 } => {
                     let h = format_ident!("handle_{}_{}", snake(&a.name), i);
                     let un = format_ident!("{}", unit);
@@ -208,6 +209,25 @@ impl Emitter<'_> {
                             quote!(#idx => #h(limits, cx, is_orig, data, first #state_arg),),
                             quote!(),
                         ),
+                        Transport::Tcp if *per_delivery => {
+                            let partial = if *skip_partial {
+                                quote!(if cx.conn.is_partial() { return; })
+                            } else {
+                                quote!()
+                            };
+                            let gap = if *stop_after_gap {
+                                quote!(#idx => state.stopped = ::std::option::Option::Some(""),)
+                            } else {
+                                quote!()
+                            };
+                            (
+                                quote!(#idx => {
+                                    #partial
+                                    #h(limits, cx, is_orig, data, first #state_arg);
+                                }),
+                                gap,
+                            )
+                        }
                         Transport::Tcp => {
                             // `&skip_partial`: Zeek's `TCP()->IsPartial()` check.
                             let partial = if *skip_partial {

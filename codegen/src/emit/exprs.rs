@@ -317,6 +317,10 @@ impl Emitter<'_> {
                     quote!((if #c { #x } else { #y }))
                 }
             }
+            ExprKind::IpBytes(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::zeek::ip_from_bytes(#b))
+            }
             ExprKind::Ipv4(n) => {
                 let n = self.int(n, cx);
                 // The low 32 bits, as Zeek's IRC analyzer builds a DCC host in a uint32_t.

@@ -225,6 +225,13 @@ impl Emitter<'_> {
                     SetOp::Stop if s.var.is_empty() => {
                         quote!(state.stopped = ::std::option::Option::Some("");)
                     }
+                    // `redetect`: what follows is a new stream for payload detection.
+                    SetOp::Stop if s.var == "@detect" => {
+                        quote! {
+                            state.stopped = ::std::option::Option::Some("");
+                            cx.detect_anew();
+                        }
+                    }
                     // `handoff TAG`: the engine attaches that analyzer for the rest of the stream.
                     SetOp::Stop => {
                         let tag = &s.var;

@@ -450,6 +450,30 @@ proptest! {
     }
 
     #[test]
+    fn socks_analyzer_never_panics(
+        data in proptest::collection::vec(prop_oneof![Just(4u8), Just(5), Just(0), Just(1), Just(2), Just(3), Just(0x5a), any::<u8>()], 0..600),
+        cuts in proptest::collection::vec(0usize..600, 0..10),
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 1080, "CSocks");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::socks::SOCKSAnalyzer::new(0, netpac_analyzers::socks::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "SOCKS");
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+        cuts.sort_unstable();
+        cuts.push(data.len());
+        let mut at = 0;
+        for (i, c) in cuts.into_iter().enumerate() {
+            a.deliver(&mut cx, i % 2 == 0, &data[at..c]);
+            at = c;
+        }
+    }
+
+    #[test]
     fn ssh_analyzer_never_panics(
         data in proptest::collection::vec(prop_oneof![Just(b'S'), Just(b'\n'), Just(0u8), Just(21u8), Just(20u8), any::<u8>()], 0..3000),
         split in 0usize..3000,

@@ -27,6 +27,7 @@ pub mod rdp;
 pub mod rfb;
 pub mod sip;
 pub mod smtp;
+pub mod socks;
 pub mod ssh;
 pub mod ssl;
 pub mod syslog;
@@ -60,6 +61,7 @@ pub fn registry() -> Registry {
     mysql::register(&mut reg);
     pop3::register(&mut reg);
     smtp::register(&mut reg);
+    socks::register(&mut reg);
     ssh::register(&mut reg);
     ssl::register(&mut reg);
     xmpp::register(&mut reg);
@@ -92,6 +94,7 @@ pub fn event_names() -> Vec<&'static str> {
         mysql::EVENT_NAMES,
         pop3::EVENT_NAMES,
         smtp::EVENT_NAMES,
+        socks::EVENT_NAMES,
         ssh::EVENT_NAMES,
         ssl::EVENT_NAMES,
         xmpp::EVENT_NAMES,
@@ -121,6 +124,7 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(mysql::log::MysqlLogger::sink());
     events.subscribe(irc::log::IrcLogger::sink());
     events.subscribe(smtp::log::SmtpLogger::sink());
+    events.subscribe(socks::log::SocksLogger::sink());
     events.subscribe(dhcp::log::DhcpLogger::sink());
     events.subscribe(ntp::log::NtpLogger::sink());
     events.subscribe(radius::log::RadiusLogger::sink());

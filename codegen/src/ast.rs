@@ -253,6 +253,8 @@ pub enum SetOp {
     Feed,
     /// `close sink`: the sink of the PDU's direction takes nothing more.
     Close,
+    /// `forward = bytes`: the bytes go to the stream inside the connection (`var` unused).
+    Forward,
 }
 
 /// `on r: Reply set pending = r.next_pending;`

@@ -536,6 +536,8 @@ pub enum ExprKind {
     Choose(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `ipv4(n)`: the IPv4 address whose 32 bits are the low bits of `n` (IRC DCC hosts).
     Ipv4(Box<Expr>),
+    /// `unmask(data, key)` (bindings): `data` XORed with the repeated `key` (WebSocket).
+    Unmask(Box<Expr>, Box<Expr>),
     /// `ip(b)` (bindings): 4 bytes as an IPv4 address, 16 as IPv6 (network order;
     /// `0.0.0.0` for any other length).
     IpBytes(Box<Expr>),
@@ -565,6 +567,7 @@ pub enum TextFn {
     Digits,
     DecBefore,
     Head,
+    Tail,
     FirstCommon,
 }
 

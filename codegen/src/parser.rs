@@ -204,6 +204,30 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         });
                         continue;
                     }
+                    if ai.as_rule() == Rule::forward_item {
+                        let mut parts = ai.into_inner().peekable();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let mut binders = Vec::new();
+                        while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
+                            binders.push(named(&cx, parts.next().unwrap())?);
+                        }
+                        let value = expr(&cx, parts.next().unwrap())?;
+                        let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
+                        sets.push(SetDecl {
+                            pieces: None,
+                            binder,
+                            unit,
+                            var: (String::new(), span),
+                            value,
+                            op: SetOp::Forward,
+                            cond,
+                            binders,
+                            span,
+                        });
+                        continue;
+                    }
                     if ai.as_rule() == Rule::feed_item {
                         sets.push(update_item(&cx, ai, SetOp::Feed, span)?);
                         continue;

@@ -84,6 +84,8 @@ pub struct AnalyzerCx<'a> {
     pub detect_anew: bool,
     /// Set by [`AnalyzerCx::hand_off`]; the engine attaches that analyzer after the delivery.
     pub hand_off: Option<&'static str>,
+    /// Bytes handed on by [`AnalyzerCx::forward`], per direction, in order.
+    pub forwarded: Vec<(bool, Vec<u8>)>,
 }
 
 impl<'a> AnalyzerCx<'a> {
@@ -105,6 +107,7 @@ impl<'a> AnalyzerCx<'a> {
             flip: false,
             detect_anew: false,
             hand_off: None,
+            forwarded: Vec::new(),
         }
     }
 }
@@ -131,6 +134,19 @@ impl AnalyzerCx<'_> {
     /// the analyzer itself stays attached and should parse nothing more.
     pub fn hand_off(&mut self, tag: &'static str) {
         self.hand_off = Some(tag);
+    }
+    /// Hands bytes of the analyzer's own payload on to a stream inside the
+    /// connection, whose protocol is found by its payload as at a connection's
+    /// start (Zeek's PIA child under WebSocket): the engine delivers them after
+    /// this delivery, per direction, in order.
+    pub fn forward(&mut self, is_orig: bool, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        match self.forwarded.last_mut() {
+            Some((o, b)) if *o == is_orig => b.extend_from_slice(bytes),
+            _ => self.forwarded.push((is_orig, bytes.to_vec())),
+        }
     }
     pub fn violation(&mut self, reason: impl Into<String>) {
         self.verdict = Verdict::Violation(reason.into());

@@ -139,6 +139,11 @@ pub fn head(b: &[u8], n: u64) -> &[u8] {
     &b[..usize::try_from(n).unwrap_or(usize::MAX).min(b.len())]
 }
 
+/// `b` after its first `n` bytes (empty if shorter) (grammar `tail(b, 2)`).
+pub fn tail(b: &[u8], n: u64) -> &[u8] {
+    &b[usize::try_from(n).unwrap_or(usize::MAX).min(b.len())..]
+}
+
 /// The decimal number (as `ascii_dec`) of the word before the last word equal to
 /// `lit`, words split on spaces; 0 without one (grammar `dec_before(b, b"users")`):
 /// Zeek's IRC reads "`42 users on 3 servers`" this way.
@@ -248,4 +253,13 @@ impl<const N: usize> std::fmt::Debug for ShortBytes<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
     }
+}
+
+/// `data` XORed byte by byte with `key` repeated (WebSocket's masking; an empty
+/// key leaves `data` as it is).
+pub fn unmask(data: &[u8], key: &[u8]) -> Vec<u8> {
+    if key.is_empty() {
+        return data.to_vec();
+    }
+    data.iter().zip(key.iter().cycle()).map(|(d, k)| d ^ k).collect()
 }

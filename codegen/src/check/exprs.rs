@@ -639,7 +639,7 @@ impl Checker<'_> {
             "eq_ci" | "word" | "words" | "skip_words" | "before" | "after" | "contains"
             | "starts_with" | "lstrip" | "drop_prefix" | "drop_suffix" | "digits"
             | "dec_before"
-            | "head" | "first_common" => self.text_call(f, args, span, sc),
+            | "head" | "tail" | "first_common" => self.text_call(f, args, span, sc),
             "join_words" if bind => self.text_call(f, args, span, sc),
             "choose" => {
                 if !arity(self, 3) {
@@ -658,6 +658,14 @@ impl Checker<'_> {
                     return invalid();
                 };
                 typed(K::Choose(boxed(c), boxed(a), boxed(b)), ty)
+            }
+            "unmask" if bind => {
+                if !arity(self, 2) {
+                    return invalid();
+                }
+                let a = self.bytes_arg(&args[0], sc);
+                let b = self.bytes_arg(&args[1], sc);
+                typed(K::Unmask(boxed(a), boxed(b)), ExprTy::Node(Ty::Bytes, false))
             }
             "ip" if bind => {
                 if !arity(self, 1) {

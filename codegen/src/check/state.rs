@@ -63,6 +63,30 @@ impl Checker<'_> {
                 sets.extend(self.flag_update(s, "a `stop`/`handoff`/`confirm on` condition"));
                 continue;
             }
+            if s.op == SetOp::Forward {
+                if !self.parses(a, &s.unit.0) {
+                    self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
+                    continue;
+                }
+                let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
+                let mut binders = Vec::new();
+                let mut ok = true;
+                for b in &s.binders {
+                    let Some((iter, ty)) = self.binder_iter(&b.expr, &sc) else {
+                        ok = false;
+                        break;
+                    };
+                    sc.vars.push(Var::named(&b.name, ty, true));
+                    binders.push((b.name.clone(), iter));
+                }
+                if !ok {
+                    continue;
+                }
+                let value = self.bytes_arg(&s.value, &sc);
+                let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
+                sets.push(StateSet { unit: s.unit.0.clone(), var: String::new(), value, op: SetOp::Forward, cond, binders, pieces: None });
+                continue;
+            }
             if s.op == SetOp::Feed {
                 if let Some(set) = self.check_feed(a, s) {
                     sets.push(set);
@@ -89,7 +113,7 @@ impl Checker<'_> {
                     self.err(s.var.1, format!("`{}` is a queue: `push` to it or `pop` it", s.var.0));
                     continue;
                 }
-                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close, false) => {
+                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close | SetOp::Forward, false) => {
                     self.err(s.var.1, format!("`{}` is not a queue: `set` it", s.var.0));
                     continue;
                 }
@@ -108,7 +132,7 @@ impl Checker<'_> {
                 let what = match s.op {
                     SetOp::Set => "a `set` value",
                     SetOp::Push => "a `push` value or condition",
-                    SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close => "a `pop` condition",
+                    SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close | SetOp::Forward => "a `pop` condition",
                 };
                 self.err(
                     span,

@@ -27,6 +27,7 @@ impl Checker<'_> {
             "digits" => (TextFn::Digits, "B", ExprTy::Int),
             "dec_before" => (TextFn::DecBefore, "BL", ExprTy::Int),
             "head" => (TextFn::Head, "BI", ExprTy::Node(Ty::Bytes, false)),
+            "tail" => (TextFn::Tail, "BI", ExprTy::Node(Ty::Bytes, false)),
             "first_common" => (TextFn::FirstCommon, "BBS", ExprTy::Node(Ty::Bytes, false)),
             _ => unreachable!("`{f}` is a text builtin"),
         };

@@ -297,6 +297,7 @@ impl Emitter<'_> {
                     TextFn::Digits => "leading_digits",
                     TextFn::DecBefore => "dec_before",
                     TextFn::Head => "head",
+                    TextFn::Tail => "tail",
                     TextFn::FirstCommon => "first_common",
                 };
                 let func = format_ident!("{}", name);
@@ -316,6 +317,11 @@ impl Emitter<'_> {
                     let (x, y) = (self.bytes_arg(a, cx), self.bytes_arg(b, cx));
                     quote!((if #c { #x } else { #y }))
                 }
+            }
+            ExprKind::Unmask(a, b) => {
+                let a = self.bytes_arg(a, cx);
+                let b = self.bytes_arg(b, cx);
+                quote!((&::netpac_runtime::text::unmask(#a, #b)[..]))
             }
             ExprKind::IpBytes(b) => {
                 let b = self.bytes_arg(b, cx);

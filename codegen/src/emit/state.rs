@@ -133,7 +133,7 @@ impl Emitter<'_> {
             .filter(|s| s.unit == unit && (s.op == SetOp::Feed) == feeds)
             .map(|s| {
                 // `stop`, `handoff` and `confirm on` name no variable.
-                let var = if matches!(s.op, SetOp::Stop | SetOp::Confirm) {
+                let var = if matches!(s.op, SetOp::Stop | SetOp::Confirm | SetOp::Forward) {
                     format_ident!("stopped")
                 } else if s.op == SetOp::Close {
                     format_ident!("sink_{}_closed", s.var)
@@ -143,13 +143,15 @@ impl Emitter<'_> {
                     ident(&s.var)
                 };
                 let is_bytes = a.states.iter().any(|v| v.name == s.var && v.bytes.is_some());
-                let value = if is_bytes || s.op == SetOp::Feed {
+                let value = if is_bytes || s.op == SetOp::Feed || s.op == SetOp::Forward {
                     self.bytes_arg(&s.value, &Cx::Bind)
                 } else {
                     self.int(&s.value, &Cx::Bind)
                 };
                 let update = match s.op {
                     SetOp::Confirm => quote!(cx.confirm();),
+                    // The engine hands the bytes to the stream inside the connection.
+                    SetOp::Forward => quote!(cx.forward(is_orig, #value);),
                     SetOp::Close => quote!(state.#var[usize::from(!is_orig)] = true;),
                     SetOp::Feed => {
                         let sink = a.sinks.iter().find(|k| k.name == s.var).expect("checked sink");

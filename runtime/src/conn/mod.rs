@@ -174,6 +174,13 @@ pub enum Detection {
     Done,
 }
 
+/// The analyzers of a stream inside the connection and their detection.
+pub struct Layer {
+    pub analyzers: Vec<Attached>,
+    pub dpd: Detection,
+    pub removed: Vec<&'static str>,
+}
+
 pub struct Conn {
     pub core: ConnCore,
     pub analyzers: Vec<Attached>,
@@ -181,6 +188,9 @@ pub struct Conn {
     pub dpd: Detection,
     /// Tags of analyzers that were attached and removed (not attached again).
     pub removed: Vec<&'static str>,
+    /// The stream an analyzer's payload makes (`AnalyzerCx::forward`: WebSocket's
+    /// messages), with analyzers of its own found by payload detection.
+    pub inner: Option<Box<Layer>>,
     /// Bumped to cancel the pending inactivity timer.
     pub inactivity_epoch: u32,
     /// Bumped to cancel the TCP analyzer's pending timers.

@@ -432,9 +432,10 @@ impl Engine {
         }
         {
             let Conn {
-                core, analyzers, ..
+                core, analyzers, inner, ..
             } = &mut *conn;
-            for a in analyzers.iter_mut() {
+            let inner = inner.as_deref_mut().map(|l| l.analyzers.iter_mut());
+            for a in analyzers.iter_mut().chain(inner.into_iter().flatten()) {
                 let mut cx = AnalyzerCx::new(ts, &*core, &mut self.events, &mut self.weirds, a.tag);
                 a.analyzer().done(&mut cx);
                 apply_verdict(

@@ -2,6 +2,7 @@
 //! connection sizes, history letters and endpoint states.
 
 use super::*;
+use crate::conn::Layer;
 
 pub(super) fn conn_weird(
     core: &mut ConnCore,
@@ -133,14 +134,51 @@ pub(super) enum Feed<'d> {
 }
 
 pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<'_>) {
-    detect(conn, cx, is_orig, &feed);
     let Conn {
         core,
         analyzers,
         removed,
         dpd,
+        inner,
         ..
     } = conn;
+    let mut top = LayerRef { analyzers, dpd, removed };
+    let forwarded = drive_layer(core, &mut top, cx, is_orig, &feed, true);
+    // What analyzers handed on (WebSocket's payload) is a stream of its own, whose
+    // analyzers payload detection finds; its own forwards go nowhere.
+    if !forwarded.is_empty() || (matches!(feed, Feed::Eof) && inner.is_some()) {
+        let layer = inner.get_or_insert_with(|| {
+            Box::new(Layer { analyzers: Vec::new(), dpd: Detection::NotStarted, removed: Vec::new() })
+        });
+        let mut lr = LayerRef { analyzers: &mut layer.analyzers, dpd: &mut layer.dpd, removed: &mut layer.removed };
+        for (orig, bytes) in &forwarded {
+            drive_layer(core, &mut lr, cx, *orig, &Feed::Data(bytes), false);
+        }
+        if matches!(feed, Feed::Eof) {
+            drive_layer(core, &mut lr, cx, is_orig, &Feed::Eof, false);
+        }
+    }
+}
+
+/// The analyzers of one stream of a connection (its own, or one inside it).
+struct LayerRef<'l> {
+    analyzers: &'l mut Vec<Attached>,
+    dpd: &'l mut Detection,
+    removed: &'l mut Vec<&'static str>,
+}
+
+/// Detection, then each analyzer of the layer; returns what they forwarded.
+fn drive_layer(
+    core: &mut ConnCore,
+    layer: &mut LayerRef<'_>,
+    cx: &mut Cx<'_>,
+    is_orig: bool,
+    feed: &Feed<'_>,
+    top: bool,
+) -> Vec<(bool, Vec<u8>)> {
+    detect_layer(core, layer, cx, is_orig, feed, top);
+    let LayerRef { analyzers, dpd, removed } = layer;
+    let mut forwarded = Vec::new();
     let mut i = 0;
     let mut hand_offs: Vec<&'static str> = Vec::new();
     while i < analyzers.len() {
@@ -148,17 +186,18 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
         let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
         match feed {
             Feed::Data(d) => a.analyzer().deliver(&mut acx, is_orig, d),
-            Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, n),
+            Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, *n),
             Feed::Eof => a.analyzer().end_of_data(&mut acx, is_orig),
         }
         let (verdict, flip, detect_anew) = (acx.verdict, acx.flip, acx.detect_anew);
         hand_offs.extend(acx.hand_off);
+        forwarded.append(&mut acx.forwarded);
         if flip {
             core.flip_roles_by_analyzer();
         }
         if detect_anew {
             // What follows is a new stream: signatures look at it from its start.
-            *dpd = Detection::NotStarted;
+            **dpd = Detection::NotStarted;
         }
         if apply_verdict(
             core,
@@ -187,23 +226,24 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
             *cx.next_aid += 1;
         }
     }
+    forwarded
 }
 
 /// Payload detection: attaches analyzers whose signature this delivery
-/// completes, replaying the bytes they missed, before `drive` hands it on.
-pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>) {
-    if let Detection::NotStarted = conn.dpd {
-        conn.dpd = match cx.detector.start(conn.core.proto()) {
+/// completes, replaying the bytes they missed, before the layer's analyzers get it.
+fn detect_layer(core: &mut ConnCore, layer: &mut LayerRef<'_>, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>, top: bool) {
+    if let Detection::NotStarted = layer.dpd {
+        *layer.dpd = match cx.detector.start(core.proto()) {
             Some(st) => Detection::Running(st),
             None => Detection::Done,
         };
     }
-    let Detection::Running(st) = &mut conn.dpd else {
+    let Detection::Running(st) = &mut *layer.dpd else {
         return;
     };
     let found = match feed {
         Feed::Data(d) => {
-            let (analyzers, removed) = (&conn.analyzers, &conn.removed);
+            let (analyzers, removed) = (&*layer.analyzers, &*layer.removed);
             let attached =
                 |tag: &str| analyzers.iter().any(|a| a.tag == tag) || removed.contains(&tag);
             cx.detector.data(st, is_orig, d, attached)
@@ -215,12 +255,12 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
         Feed::Eof => crate::dpd::Found::default(),
     };
     if st.finished() {
-        conn.dpd = Detection::Done;
+        *layer.dpd = Detection::Done;
     }
     for tag in found.late {
         let svc = tag.to_ascii_lowercase();
-        if !conn.core.speculative_service.contains(&svc) {
-            conn.core.speculative_service.push(svc);
+        if !core.speculative_service.contains(&svc) {
+            core.speculative_service.push(svc);
         }
     }
     for spec in found.attach {
@@ -228,31 +268,24 @@ pub(super) fn detect(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: &Fee
         *cx.next_aid += 1;
         let mut keep = true;
         for (orig, bytes) in &found.replay {
-            let mut acx = AnalyzerCx::new(cx.ts, &conn.core, cx.events, cx.weirds, a.tag);
+            let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
             a.analyzer().deliver(&mut acx, *orig, bytes);
             let (verdict, flip) = (acx.verdict, acx.flip);
             if flip {
-                conn.core.flip_roles_by_analyzer();
+                core.flip_roles_by_analyzer();
             }
-            if !apply_verdict(
-                &mut conn.core,
-                &mut a,
-                verdict,
-                cx.events,
-                cx.ts,
-                cx.cfg.max_analyzer_violations,
-            ) {
+            if !apply_verdict(core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
                 keep = false;
                 break;
             }
         }
         if keep {
-            conn.analyzers.push(a);
-            if let Some(after) = spec.expire_after {
+            layer.analyzers.push(a);
+            if let (true, Some(after)) = (top, spec.expire_after) {
                 cx.timers.add_analyzer_expire(cx.ts, cx.slot, cx.gen, after);
             }
         } else {
-            conn.removed.push(a.tag);
+            layer.removed.push(a.tag);
         }
     }
 }

@@ -155,6 +155,7 @@ impl Engine {
             analyzers,
             dpd,
             removed: Vec::new(),
+            inner: None,
             inactivity_epoch: 0,
             analyzer_epoch: 0,
             key,

@@ -75,6 +75,7 @@ impl Run {
                 flip: false,
                 detect_anew: false,
                 hand_off: None,
+                forwarded: Vec::new(),
             };
             match steps.get(i) {
                 Some(Step::Data(o, d)) => self.analyzer.deliver(&mut cx, *o, d),

@@ -44,6 +44,7 @@ fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
             flip: false,
             detect_anew: false,
             hand_off: None,
+            forwarded: Vec::new(),
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

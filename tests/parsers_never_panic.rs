@@ -474,6 +474,26 @@ proptest! {
     }
 
     #[test]
+    fn websocket_analyzer_never_panics(
+        data in proptest::collection::vec(prop_oneof![Just(0x81u8), Just(0x82), Just(0x01), Just(0x80), Just(0x88), Just(0xfe), Just(0x7f), any::<u8>()], 0..3000),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 8888, "CWs");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut a = netpac_analyzers::websocket::WEBSOCKETAnalyzer::new(0, netpac_analyzers::websocket::Limits::default());
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "WEBSOCKET");
+        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..]), (false, &data[..at])] {
+            a.deliver(&mut cx, is_orig, d);
+        }
+    }
+
+    #[test]
     fn ssh_analyzer_never_panics(
         data in proptest::collection::vec(prop_oneof![Just(b'S'), Just(b'\n'), Just(0u8), Just(21u8), Just(20u8), any::<u8>()], 0..3000),
         split in 0usize..3000,

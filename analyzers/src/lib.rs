@@ -31,6 +31,7 @@ pub mod socks;
 pub mod ssh;
 pub mod ssl;
 pub mod syslog;
+pub mod websocket;
 pub mod x509;
 pub mod xmpp;
 
@@ -64,6 +65,7 @@ pub fn registry() -> Registry {
     socks::register(&mut reg);
     ssh::register(&mut reg);
     ssl::register(&mut reg);
+    websocket::register(&mut reg);
     xmpp::register(&mut reg);
     reg.add_file_analyzer(x509::FILE_ANALYZER);
     reg
@@ -97,6 +99,7 @@ pub fn event_names() -> Vec<&'static str> {
         socks::EVENT_NAMES,
         ssh::EVENT_NAMES,
         ssl::EVENT_NAMES,
+        websocket::EVENT_NAMES,
         xmpp::EVENT_NAMES,
         x509::EVENT_NAMES,
     ] {
@@ -134,5 +137,6 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(sip::log::SipLogger::sink());
     events.subscribe(ssh::log::SshLogger::sink());
     events.subscribe(ssl::log::SslLogger::sink());
+    events.subscribe(websocket::log::WebSocketLogger::sink());
     events.subscribe(x509::log::X509Logger::sink());
 }

@@ -46,6 +46,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
             flip: false,
             detect_anew: false,
             hand_off: None,
+            forwarded: Vec::new(),
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

@@ -67,6 +67,7 @@ pub fn run_on(
             flip: false,
             detect_anew: false,
             hand_off: None,
+            forwarded: Vec::new(),
         };
         match p {
             Piece::Data(is_orig, data) => analyzer.deliver(&mut cx, *is_orig, data),

@@ -213,6 +213,11 @@ impl Session {
             // An upgrade confirmed by 101 ends HTTP on this connection.
             if msg.status == 101 && self.pending.len() == 1 && msg.connection_upgrade {
                 if let Some(protocol) = msg.upgrade.filter(|p| !p.is_empty()) {
+                    // HTTP::upgrade_analyzers: the WebSocket analyzer takes the rest
+                    // (the name as sent, else lower-cased).
+                    if protocol.as_bytes().eq_ignore_ascii_case(b"websocket") {
+                        cx.hand_off("WEBSOCKET");
+                    }
                     raise!(
                         cx.events,
                         cx.ts,

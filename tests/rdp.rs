@@ -6,8 +6,8 @@ mod common;
 mod lines_support;
 mod tls_support;
 
-use common::{Config, Frame, Harness, Host};
-use lines_support::{orig, resp, run, session, Outcome, Piece};
+use common::{Frame, Host};
+use lines_support::{orig, resp, run, session, Outcome, Piece, log_rows};
 use netpac_analyzers::rdp::{Limits, RDPAnalyzer};
 
 /// A TPKT record around an X.224 TPDU (`li` counts the bytes after itself).
@@ -160,22 +160,12 @@ fn names(o: &Outcome) -> Vec<String> {
 }
 
 fn logs(frames: &[Frame]) -> (String, String) {
-    let mut h = Harness::with_sinks(
-        Config::default(),
-        netpac_analyzers::registry(),
-        Some(vec![]),
+    let (rows, services) = log_rows(
+        frames,
         vec![netpac_analyzers::rdp::log::RdpLogger::sink(), netpac_analyzers::ssl::log::SslLogger::sink()],
     );
-    h.play(frames);
-    let out = h.finish();
-    let rows = |log: &str| -> String {
-        out.logs
-            .get(log)
-            .map(|l| l.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').skip(6).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default()
-    };
-    let service = out.conn_log.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').nth(7).unwrap().to_string()).collect::<Vec<_>>().join(",");
-    (format!("{}\n--\n{}", rows("rdp.log"), rows("ssl.log")), service)
+    let row = |log: &str| rows.get(log).cloned().unwrap_or_default();
+    (format!("{}\n--\n{}", row("rdp.log"), row("ssl.log")), services.join(","))
 }
 
 #[test]

@@ -5,8 +5,8 @@
 mod common;
 mod lines_support;
 
-use common::{Config, Frame, Harness, Host};
-use lines_support::{orig, resp, run, session, Outcome, Piece};
+use common::{Frame, Host};
+use lines_support::{orig, resp, run, session, Outcome, Piece, log_rows};
 use netpac_analyzers::rfb::{Limits, RFBAnalyzer};
 
 fn server_init(name: &[u8]) -> Vec<u8> {
@@ -57,21 +57,8 @@ fn names(o: &Outcome) -> Vec<String> {
 }
 
 fn rfb_log(frames: &[Frame]) -> (String, String) {
-    let mut h = Harness::with_sinks(
-        Config::default(),
-        netpac_analyzers::registry(),
-        Some(vec![]),
-        vec![netpac_analyzers::rfb::log::RfbLogger::sink()],
-    );
-    h.play(frames);
-    let out = h.finish();
-    let rows = out
-        .logs
-        .get("rfb.log")
-        .map(|l| l.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').skip(6).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n"))
-        .unwrap_or_default();
-    let service = out.conn_log.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').nth(7).unwrap().to_string()).collect::<Vec<_>>().join(",");
-    (rows, service)
+    let (rows, services) = log_rows(frames, vec![netpac_analyzers::rfb::log::RfbLogger::sink()]);
+    (rows.get("rfb.log").cloned().unwrap_or_default(), services.join(","))
 }
 
 #[test]

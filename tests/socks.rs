@@ -6,8 +6,8 @@
 mod common;
 mod lines_support;
 
-use common::{Config, Frame, Harness, Host};
-use lines_support::{orig, resp, run, session, Outcome, Piece};
+use common::{Frame, Host};
+use lines_support::{orig, resp, run, session, Outcome, Piece, log_rows};
 use netpac_analyzers::socks::{Limits, SOCKSAnalyzer};
 
 /// SOCKS 5 with username/password, a CONNECT to a name, then HTTP through the tunnel.
@@ -33,22 +33,12 @@ fn names(o: &Outcome) -> Vec<String> {
 }
 
 fn logs(frames: &[Frame]) -> (String, String, String) {
-    let mut h = Harness::with_sinks(
-        Config::default(),
-        netpac_analyzers::registry(),
-        Some(vec![]),
+    let (rows, services) = log_rows(
+        frames,
         vec![netpac_analyzers::socks::log::SocksLogger::sink(), netpac_analyzers::http::log::HttpLogger::sink()],
     );
-    h.play(frames);
-    let out = h.finish();
-    let rows = |log: &str| -> String {
-        out.logs
-            .get(log)
-            .map(|l| l.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').skip(6).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default()
-    };
-    let service = out.conn_log.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').nth(7).unwrap().to_string()).collect::<Vec<_>>().join(" ");
-    (rows("socks.log"), rows("http.log"), service)
+    let row = |log: &str| rows.get(log).cloned().unwrap_or_default();
+    (row("socks.log"), row("http.log"), services.join(" "))
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! `NETPAC_TEST_PCAPS`).
 #![allow(dead_code)]
 
-use crate::common::{tcp, Frame, Host};
+use crate::common::{tcp, Config, Frame, Harness, Host};
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx, TestConn, Verdict};
 use netpac_runtime::event::{Events, Recorded, RecordingSink};
 use netpac_runtime::weird::Weird;
@@ -124,4 +124,35 @@ pub fn session(t0: f64, client: Host, server: Host, pieces: &[Piece]) -> Vec<Fra
     ss += 1;
     out.push(tcp(t + 0.02, client, server, "A", cs, ss, b""));
     out
+}
+
+/// `frames` run through the engine with every analyzer and the log writers
+/// `sinks`: each log's rows (the columns after the connection id, joined by
+/// spaces), and conn.log's `service` of each connection.
+pub fn log_rows(
+    frames: &[Frame],
+    sinks: Vec<Box<dyn netpac_runtime::event::EventSink>>,
+) -> (std::collections::BTreeMap<String, String>, Vec<String>) {
+    let mut h = Harness::with_sinks(Config::default(), netpac_analyzers::registry(), Some(vec![]), sinks);
+    h.play(frames);
+    let out = h.finish();
+    let rows = out
+        .logs
+        .iter()
+        .map(|(name, log)| {
+            let rows: Vec<String> = log
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| l.split('\t').skip(6).collect::<Vec<_>>().join(" "))
+                .collect();
+            (name.clone(), rows.join("\n"))
+        })
+        .collect();
+    let services = out
+        .conn_log
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').nth(7).unwrap_or("").to_string())
+        .collect();
+    (rows, services)
 }

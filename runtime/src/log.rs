@@ -43,6 +43,18 @@ pub enum Value {
 }
 
 impl Value {
+    /// The columns most logs start with: `ts`, `uid` and the connection's id
+    /// (`let [ts, uid, oh, op, rh, rp] = Value::conn_columns(ts, c);`).
+    pub fn conn_columns(ts: Time, c: &crate::record::Connection) -> [Value; 6] {
+        [
+            Value::Time(ts),
+            Value::str(c.uid.as_bytes()),
+            Value::Addr(c.id.orig_h),
+            Value::Port(c.id.orig_p.number),
+            Value::Addr(c.id.resp_h),
+            Value::Port(c.id.resp_p.number),
+        ]
+    }
     pub fn str(s: impl AsRef<[u8]>) -> Value {
         Value::Str(s.as_ref().to_vec())
     }

@@ -164,16 +164,11 @@ impl MysqlLogger {
 }
 
 fn write(logs: &mut Logs, info: &Info) {
-    let id = &info.c.id;
+    let [t, uid, oh, op, rh, rp] = Value::conn_columns(info.ts, &info.c);
     logs.write(
         &MYSQL_LOG,
         &[
-            Value::Time(info.ts),
-            Value::str(info.c.uid.as_bytes()),
-            Value::Addr(id.orig_h),
-            Value::Port(id.orig_p.number),
-            Value::Addr(id.resp_h),
-            Value::Port(id.resp_p.number),
+            t, uid, oh, op, rh, rp,
             Value::str(&info.cmd),
             Value::str(&info.arg),
             Value::opt(info.success, Value::Bool),

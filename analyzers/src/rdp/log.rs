@@ -227,18 +227,13 @@ fn write_log(logs: &mut Logs, info: &mut Info) {
     let Some(c) = &info.c else {
         return;
     };
-    let id = &c.id;
+    let [t, uid, oh, op, rh, rp] = Value::conn_columns(info.ts, c);
     let s = |v: &Option<String>| Value::opt(v.as_ref(), Value::str);
     let b = |v: &Option<Vec<u8>>| Value::opt(v.as_ref(), Value::str);
     logs.write(
         &RDP_LOG,
         &[
-            Value::Time(info.ts),
-            Value::str(c.uid.as_bytes()),
-            Value::Addr(id.orig_h),
-            Value::Port(id.orig_p.number),
-            Value::Addr(id.resp_h),
-            Value::Port(id.resp_p.number),
+            t, uid, oh, op, rh, rp,
             b(&info.cookie),
             s(&info.result),
             s(&info.security_protocol),

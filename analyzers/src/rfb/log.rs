@@ -170,17 +170,12 @@ impl RfbLogger {
 }
 
 fn write(logs: &mut Logs, info: &Info) {
-    let id = &info.c.id;
     let s = |v: &Option<Vec<u8>>| Value::opt(v.as_ref(), Value::str);
+    let [t, uid, oh, op, rh, rp] = Value::conn_columns(info.ts, &info.c);
     logs.write(
         &RFB_LOG,
         &[
-            Value::Time(info.ts),
-            Value::str(info.c.uid.as_bytes()),
-            Value::Addr(id.orig_h),
-            Value::Port(id.orig_p.number),
-            Value::Addr(id.resp_h),
-            Value::Port(id.resp_p.number),
+            t, uid, oh, op, rh, rp,
             s(&info.client_major_version),
             s(&info.client_minor_version),
             s(&info.server_major_version),

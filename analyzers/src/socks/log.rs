@@ -135,18 +135,13 @@ impl SocksLogger {
         if !e.c.service.iter().any(|s| s.eq_ignore_ascii_case("socks")) {
             return;
         }
-        let id = &info.c.id;
         let addr = |a: &Option<SOCKSAddress>| Value::opt(a.as_ref().and_then(|a| a.host), Value::Addr);
         let name = |a: &Option<SOCKSAddress>| Value::opt(a.as_ref().and_then(|a| a.name.as_ref()), |n| Value::str(n.as_bytes()));
+        let [t, uid, oh, op, rh, rp] = Value::conn_columns(info.ts, &info.c);
         logs.write(
             &SOCKS_LOG,
             &[
-                Value::Time(info.ts),
-                Value::str(info.c.uid.as_bytes()),
-                Value::Addr(id.orig_h),
-                Value::Port(id.orig_p.number),
-                Value::Addr(id.resp_h),
-                Value::Port(id.resp_p.number),
+                t, uid, oh, op, rh, rp,
                 Value::Count(info.version),
                 Value::opt(info.user.as_ref(), Value::str),
                 Value::Unset,

@@ -169,18 +169,13 @@ impl WebSocketLogger {
 }
 
 fn write(logs: &mut Logs, ts: Time, c: &Connection, h: &Handshake, ws: &Info) {
-    let id = &c.id;
     let b = |v: &Option<Vec<u8>>| Value::opt(v.as_ref(), Value::str);
     let list = |v: &Option<Vec<Vec<u8>>>| Value::opt(v.as_ref(), |l| Value::Vector(l.iter().map(Value::str).collect()));
+    let [t, uid, oh, op, rh, rp] = Value::conn_columns(ts, &c);
     logs.write(
         &WEBSOCKET_LOG,
         &[
-            Value::Time(ts),
-            Value::str(c.uid.as_bytes()),
-            Value::Addr(id.orig_h),
-            Value::Port(id.orig_p.number),
-            Value::Addr(id.resp_h),
-            Value::Port(id.resp_p.number),
+            t, uid, oh, op, rh, rp,
             b(&h.host),
             b(&h.uri),
             b(&h.user_agent),

@@ -263,3 +263,19 @@ pub fn unmask(data: &[u8], key: &[u8]) -> Vec<u8> {
     }
     data.iter().zip(key.iter().cycle()).map(|(d, k)| d ^ k).collect()
 }
+
+#[cfg(test)]
+mod unmask_tests {
+    use super::*;
+
+    #[test]
+    fn unmask_repeats_the_key_and_tail_drops_a_prefix() {
+        let key = [0x12, 0x34, 0x56, 0x78];
+        let masked: Vec<u8> = b"hello".iter().enumerate().map(|(i, b)| b ^ key[i % 4]).collect();
+        assert_eq!(unmask(&masked, &key), b"hello");
+        assert_eq!(unmask(b"as is", b""), b"as is");
+        assert_eq!(tail(b"\x03\xe8bye", 2), b"bye");
+        assert_eq!(tail(b"x", 2), b"");
+        assert_eq!(tail(b"abc", u64::MAX), b"");
+    }
+}

@@ -389,3 +389,19 @@ pub fn ip_from_bytes(b: &[u8]) -> std::net::IpAddr {
         Err(_) => std::net::IpAddr::from([0u8; 4]),
     }
 }
+
+#[cfg(test)]
+mod ip_tests {
+    use super::*;
+
+    #[test]
+    fn addresses_from_four_or_sixteen_bytes() {
+        assert_eq!(ip_from_bytes(&[192, 168, 0, 1]).to_string(), "192.168.0.1");
+        let mut v6 = [0u8; 16];
+        v6[0] = 0x20;
+        v6[1] = 0x01;
+        v6[15] = 1;
+        assert_eq!(ip_from_bytes(&v6).to_string(), "2001::1");
+        assert_eq!(ip_from_bytes(&[1, 2, 3]).to_string(), "0.0.0.0");
+    }
+}

@@ -214,7 +214,7 @@ fn records_of_another_version_are_reported_once_and_end_parsing_after_ten() {
     let mut pieces = confirmed_start();
     for i in 0..12u8 {
         // An RTP-like datagram (another version, made-up length): the rest of it is skipped.
-        pieces.push(orig(&[0x80, 0x60, i, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3].to_vec()));
+        pieces.push(orig(&[0x80, 0x60, i, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3]));
     }
     // STUN sharing the flow is not counted.
     let stun = stun_request();

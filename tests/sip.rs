@@ -250,7 +250,7 @@ fn hostile_input_is_survived() {
         .into_iter()
         .take(30)
         .chain(b"\r\nX-Big: ".iter().copied())
-        .chain(std::iter::repeat(b'a').take(60_000))
+        .chain(std::iter::repeat_n(b'a', 60_000))
         .chain(b"\r\n\r\n".iter().copied())
         .collect::<Vec<u8>>();
     let mut msgs = vec![(true, huge)];

@@ -342,7 +342,7 @@ fn skip_smtp_data_skips_the_rest_of_the_mail() {
         resp_p: Port::new(25, Proto::Tcp),
     };
     assert!(smtp::skip_smtp_data(&mut h.engine, &cid));
-    let other = ConnId { orig_p: Port::new(1, Proto::Tcp), ..cid.clone() };
+    let other = ConnId { orig_p: Port::new(1, Proto::Tcp), ..cid };
     assert!(!smtp::skip_smtp_data(&mut h.engine, &other));
     h.play(&frames[split..]);
     let out = h.finish();

@@ -62,6 +62,7 @@ fn run(pkts: &[Pkt]) -> u64 {
             ip_id: 0,
             dont_fragment: false,
             ip_len: 20 + p.l4.len() as u32,
+            counted_len: 20 + p.l4.len() as u32,
             hdr_len: 20,
             flow_label: 0,
             l4: Cow::Borrowed(&p.l4),

@@ -142,7 +142,7 @@ pub fn certificate(cn: &str, san: &[&str], ca: bool, serial: u8) -> Vec<u8> {
         der(0xa0, &der(0x02, &[2])),
         der(0x02, &[serial]),
         sha256_rsa.clone(),
-        name(if ca { "Example CA" } else { "Example CA" }),
+        name("Example CA"),
         seq(&[der(0x17, b"240101000000Z"), der(0x17, b"341231235959Z")]),
         name(cn),
         spki,

@@ -171,7 +171,7 @@ impl WebSocketLogger {
 fn write(logs: &mut Logs, ts: Time, c: &Connection, h: &Handshake, ws: &Info) {
     let b = |v: &Option<Vec<u8>>| Value::opt(v.as_ref(), Value::str);
     let list = |v: &Option<Vec<Vec<u8>>>| Value::opt(v.as_ref(), |l| Value::Vector(l.iter().map(Value::str).collect()));
-    let [t, uid, oh, op, rh, rp] = Value::conn_columns(ts, &c);
+    let [t, uid, oh, op, rh, rp] = Value::conn_columns(ts, c);
     logs.write(
         &WEBSOCKET_LOG,
         &[

@@ -178,7 +178,7 @@ pub fn common_names(name: &X509Name<'_>) -> Vec<String> {
     name.iter_common_name()
         .filter_map(|a| {
             let v = a.attr_value();
-            string_value(v.header.tag().0, &v.data)
+            string_value(v.header.tag().0, v.data)
         })
         .collect()
 }
@@ -202,7 +202,7 @@ pub fn rfc2253(name: &X509Name<'_>) -> String {
             }
             out.push('=');
             let value = attr.attr_value();
-            match string_value(value.header.tag().0, &value.data) {
+            match string_value(value.header.tag().0, value.data) {
                 Some(v) => escape_into(&mut out, v.as_bytes()),
                 // Not a string type: OpenSSL dumps the value as `#` and hex.
                 None => {

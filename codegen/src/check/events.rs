@@ -182,7 +182,7 @@ impl Checker<'_> {
             for (n, t) in &sig.args {
                 let z = ZTy::parse(t);
                 if let Some(r) = z.record() {
-                    if !self.module().records.iter().any(|d| &d.name == r) {
+                    if !self.module().records.iter().any(|d| d.name == *r) {
                         self.err(ev.span, format!("event `{}` needs record `{r}`; declare it with `record {r}(...) = {{ ... }}`", ev.name));
                         continue;
                     }

@@ -937,7 +937,7 @@ impl Checker<'_> {
         }
         let ret = ZTy::parse(&x.ret);
         if let Some(r) = ret.record() {
-            if !self.module().records.iter().any(|d| &d.name == r) {
+            if !self.module().records.iter().any(|d| d.name == *r) {
                 self.err(x.ret_span, format!("unknown return type `{r}`"));
             }
         }

@@ -27,7 +27,8 @@ fn main() {
     }
     out.push_str("];\n\n/// Ids of the events, named after the events in upper case.\npub mod ids {\n    use super::EventId;\n");
     for (i, (_, name, _)) in rows.iter().enumerate() {
-        out.push_str(&format!("    pub const {}: EventId = EventId({i});\n", name.to_uppercase()));
+        // A namespaced event (`QUIC::initial_packet`) joins its parts with `_`.
+        out.push_str(&format!("    pub const {}: EventId = EventId({i});\n", name.replace("::", "_").to_uppercase()));
     }
     out.push_str("}\n");
     out.push_str(&format!("pub const EVENT_COUNT: usize = {};\n", rows.len()));

@@ -76,6 +76,8 @@ impl Run {
                 detect_anew: false,
                 hand_off: None,
                 forwarded: Vec::new(),
+                registry: None,
+                child_verdicts: Vec::new(),
             };
             match steps.get(i) {
                 Some(Step::Data(o, d)) => self.analyzer.deliver(&mut cx, *o, d),

@@ -45,6 +45,8 @@ fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
             detect_anew: false,
             hand_off: None,
             forwarded: Vec::new(),
+            registry: None,
+            child_verdicts: Vec::new(),
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

@@ -220,6 +220,7 @@ pub struct SinkDecl {
     pub unit: (String, Span),
     /// State variables passed as the unit's arguments.
     pub args: Vec<(String, Span)>,
+    pub attrs: Vec<Attr>,
     pub span: Span,
 }
 
@@ -253,8 +254,11 @@ pub enum SetOp {
     Feed,
     /// `close sink`: the sink of the PDU's direction takes nothing more.
     Close,
-    /// `forward = bytes`: the bytes go to the stream inside the connection (`var` unused).
+    /// `forward = bytes`: the bytes go to the stream inside the connection (`var` empty);
+    /// `forward TAG = bytes`: to the child analyzer `TAG` (`var` is the tag).
     Forward,
+    /// `reset sink` / `reset TAG`: the sink starts anew (both directions) / the child analyzer is closed.
+    Reset,
 }
 
 /// `on r: Reply set pending = r.next_pending;`
@@ -272,6 +276,10 @@ pub struct SetDecl {
     pub binders: Vec<Named>,
     /// `feed s = data pieces(message = .., offset = .., length = .., header = ..)`.
     pub pieces: Option<PiecesDecl>,
+    /// `feed s = data at offset`: where the bytes belong in the sink's stream.
+    pub at: Option<Expr>,
+    /// `feed .. after events`: the feed runs after the PDU's events.
+    pub after_events: bool,
     pub span: Span,
 }
 

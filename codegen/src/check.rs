@@ -137,6 +137,9 @@ struct Checker<'w> {
     events: &'w HashMap<String, EventSig>,
     boxed: &'w Boxed,
     diags: Vec<Diagnostic>,
+    /// Set while checking the value of a `feed` or `forward`, the one place an extern fn
+    /// returning `bytes` (which may fail) is allowed.
+    fallible_bytes_ok: bool,
 }
 
 impl<'w> Checker<'w> {
@@ -152,6 +155,7 @@ impl<'w> Checker<'w> {
             events,
             boxed,
             diags: Vec::new(),
+            fallible_bytes_ok: false,
         }
     }
 

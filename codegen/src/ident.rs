@@ -62,8 +62,9 @@ pub fn ident(name: &str) -> Ident {
 }
 
 /// An event's id constant (`dns_request` → `DNS_REQUEST`).
+/// A namespaced event (`QUIC::initial_packet`) joins its parts with `_`.
 pub fn upper_ident(name: &str) -> Ident {
-    format_ident!("{}", name.to_uppercase())
+    format_ident!("{}", name.replace("::", "_").to_uppercase())
 }
 
 /// The type generated for a unit's inline switch or bit field:

@@ -479,6 +479,9 @@ pub enum ExprKind {
     String(Box<ZValue>),
     Record(String, Vec<Expr>),
     ExternFn(String, Vec<ExternArg>),
+    /// An extern fn declared `-> bytes`: `Result<Vec<u8>, String>`, only the whole value of a
+    /// `feed` or `forward` (an error is a protocol violation and the update is skipped).
+    ExternBytes(String, Vec<ExternArg>),
     ListComp {
         iter: BinderIter,
         /// `for i, x in ...`: the element's position, as a u64.
@@ -826,6 +829,10 @@ pub struct Sink {
     pub unit: String,
     /// State variables passed as the unit's arguments.
     pub args: Vec<String>,
+    /// `&per_feed`: each feed is one whole PDU, unframed (a decrypted payload).
+    pub per_feed: bool,
+    /// Some feed places its bytes by offset (`at`): the stream is put together in order.
+    pub by_offset: bool,
 }
 
 /// After a line of `unit` parses, the next `value` bytes of its direction are
@@ -869,6 +876,10 @@ pub struct StateSet {
     pub binders: Vec<(String, BinderIter)>,
     /// `feed s = data pieces(...)`: the bytes are a piece of a message put together by offset.
     pub pieces: Option<Pieces>,
+    /// `feed s = data at offset`: where the bytes belong in the sink's stream.
+    pub at: Option<Expr>,
+    /// `feed .. after events`: after the PDU's events instead of before.
+    pub after_events: bool,
 }
 
 /// A `pieces(...)` feed: each piece goes to `offset` of the message `message`
@@ -925,11 +936,15 @@ pub enum TransportKind {
         skip_partial: bool,
         /// `&stop_after_gap`: after a content gap in either direction nothing more is parsed.
         stop_after_gap: bool,
-        /// `&split`: a datagram holds several PDUs back to back, each framed by the unit's `&size`.
+        /// `&split`: a datagram holds several PDUs back to back, each framed by the unit's `&size`
+        /// or, without one, taking what its fields read.
         split: bool,
         /// `&per_delivery` (tcp): each in-order delivery of the stream is one PDU, unframed
         /// (binpac's `datagram` flows over TCP: SOCKS).
         per_delivery: bool,
+        /// `&stop_on_violation` (udp): after a protocol violation nothing more of the connection
+        /// is parsed (Spicy analyzers: QUIC).
+        stop_on_violation: bool,
     },
     /// `=> lines(orig: A, resp: B)`: each line is one PDU of its direction's unit.
     Lines(LinesItem),

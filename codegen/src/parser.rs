@@ -195,11 +195,20 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         let name = parts.next().unwrap().as_str().to_string();
                         let unit = parts.next().unwrap();
                         let unit = (unit.as_str().to_string(), cx.span(&unit));
-                        let args = parts.next().map(|a| state_arg_names(&cx, a)).unwrap_or_default();
+                        let mut args = Vec::new();
+                        let mut attrs = Vec::new();
+                        for p in parts {
+                            if p.as_rule() == Rule::state_args {
+                                args = state_arg_names(&cx, p);
+                            } else {
+                                attrs.push(attr(&cx, p)?);
+                            }
+                        }
                         sinks.push(SinkDecl {
                             name,
                             unit,
                             args,
+                            attrs,
                             span,
                         });
                         continue;
@@ -213,13 +222,21 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
                             binders.push(named(&cx, parts.next().unwrap())?);
                         }
+                        // `forward SSL = ...`: a child analyzer's tag.
+                        let mut var = (String::new(), span);
+                        if parts.peek().is_some_and(|p| p.as_rule() == Rule::forward_tag) {
+                            let t = parts.next().unwrap();
+                            var = (t.as_str().trim().to_string(), cx.span(&t));
+                        }
                         let value = expr(&cx, parts.next().unwrap())?;
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
                         sets.push(SetDecl {
                             pieces: None,
+                            at: None,
+                            after_events: false,
                             binder,
                             unit,
-                            var: (String::new(), span),
+                            var,
                             value,
                             op: SetOp::Forward,
                             cond,
@@ -280,6 +297,33 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         });
                         continue;
                     }
+                    if ai.as_rule() == Rule::reset_item {
+                        let mut parts = ai.into_inner().peekable();
+                        let binder = parts.next().unwrap().as_str().to_string();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let mut binders = Vec::new();
+                        while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
+                            binders.push(named(&cx, parts.next().unwrap())?);
+                        }
+                        let var = parts.next().unwrap();
+                        let var = (var.as_str().to_string(), cx.span(&var));
+                        let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
+                        sets.push(SetDecl {
+                            pieces: None,
+                            at: None,
+                            after_events: false,
+                            binder,
+                            unit,
+                            var,
+                            value: Expr { kind: ExprKind::Int(0), span },
+                            op: SetOp::Reset,
+                            cond,
+                            binders,
+                            span,
+                        });
+                        continue;
+                    }
                     if matches!(ai.as_rule(), Rule::push_item | Rule::pop_item | Rule::close_item) {
                         let op = match ai.as_rule() {
                             Rule::push_item => SetOp::Push,
@@ -305,6 +349,8 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         };
                         sets.push(SetDecl {
                             pieces: None,
+                            at: None,
+                            after_events: false,
                             binder,
                             unit,
                             var,
@@ -341,6 +387,8 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
                         sets.push(SetDecl {
                             pieces: None,
+                            at: None,
+                            after_events: false,
                             binder,
                             unit,
                             var,
@@ -361,6 +409,8 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         let value = expr(&cx, parts.next().unwrap())?;
                         raws.push(SetDecl {
                             pieces: None,
+                            at: None,
+                            after_events: false,
                             binder,
                             unit,
                             var: ("raw".to_string(), span),
@@ -383,6 +433,8 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                                         let cond = expr(&cx, parts.next().unwrap())?;
                                         sets.push(SetDecl {
                                             pieces: None,
+                                            at: None,
+                                            after_events: false,
                                             binder: first.as_str().to_string(),
                                             unit: (unit.as_str().to_string(), cx.span(&unit)),
                                             var: (String::new(), span),
@@ -877,9 +929,19 @@ fn update_item(cx: &Cx, p: P<'_>, op: SetOp, span: Span) -> Result<SetDecl, Diag
         }
         _ => None,
     };
+    let at = match parts.peek() {
+        Some(p) if p.as_rule() == Rule::at_clause => Some(expr(cx, parts.next().unwrap().into_inner().next().unwrap())?),
+        _ => None,
+    };
+    let after_events = parts.peek().is_some_and(|p| p.as_rule() == Rule::after_events);
+    if after_events {
+        parts.next();
+    }
     let cond = parts.next().map(|c| expr(cx, c)).transpose()?;
     Ok(SetDecl {
         pieces,
+        at,
+        after_events,
         binder,
         unit,
         var,

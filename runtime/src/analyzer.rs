@@ -86,6 +86,12 @@ pub struct AnalyzerCx<'a> {
     pub hand_off: Option<&'static str>,
     /// Bytes handed on by [`AnalyzerCx::forward`], per direction, in order.
     pub forwarded: Vec<(bool, Vec<u8>)>,
+    /// The analyzers there are, for an analyzer that makes children of its own
+    /// ([`Children`]); the engine sets it.
+    pub registry: Option<&'a Registry>,
+    /// What the analyzer's children decided, for the engine to apply after the
+    /// analyzer's own verdict (a child's confirmation adds its service).
+    pub child_verdicts: Vec<(&'static str, Verdict)>,
 }
 
 impl<'a> AnalyzerCx<'a> {
@@ -108,6 +114,8 @@ impl<'a> AnalyzerCx<'a> {
             detect_anew: false,
             hand_off: None,
             forwarded: Vec::new(),
+            registry: None,
+            child_verdicts: Vec::new(),
         }
     }
 }
@@ -185,6 +193,86 @@ impl AnalyzerCx<'_> {
             },
             source,
         });
+    }
+}
+
+/// Child analyzers an analyzer keeps and feeds a stream of its own, as it
+/// goes: Zeek's `protocol_data_in` to an SSL child, which QUIC hands the TLS
+/// handshake of its Initial packets (a grammar's `forward SSL = ...`). A child
+/// is the stream (TCP) analyzer of its tag, made at its first bytes; its events
+/// come in order with the parent's. What it decides goes to the engine through
+/// [`AnalyzerCx::child_verdicts`]; a child that violates its protocol is dropped.
+#[derive(Default)]
+pub struct Children {
+    kids: Vec<Child>,
+}
+
+struct Child {
+    tag: &'static str,
+    analyzer: Box<dyn Analyzer>,
+    confirmed: bool,
+}
+
+impl std::fmt::Debug for Children {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.kids.iter().map(|k| k.tag)).finish()
+    }
+}
+
+impl Children {
+    /// Hands `data` of direction `is_orig` to the child `tag`, made first if needed
+    /// (nothing happens when there is no stream analyzer of that tag).
+    pub fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, tag: &'static str, is_orig: bool, data: &[u8]) {
+        let i = match self.kids.iter().position(|k| k.tag == tag) {
+            Some(i) => i,
+            None => {
+                let Some(spec) = cx.registry.and_then(|r| r.by_tag(Proto::Tcp, tag)) else {
+                    return;
+                };
+                self.kids.push(Child { tag: spec.tag, analyzer: (spec.new)(), confirmed: false });
+                self.kids.len() - 1
+            }
+        };
+        let kid = &mut self.kids[i];
+        let mut ccx = AnalyzerCx::new(cx.ts, cx.conn, cx.events, cx.weirds, kid.tag);
+        ccx.registry = cx.registry;
+        kid.analyzer.deliver(&mut ccx, is_orig, data);
+        match ccx.verdict {
+            Verdict::Confirmed if !kid.confirmed => {
+                kid.confirmed = true;
+                cx.child_verdicts.push((kid.tag, Verdict::Confirmed));
+            }
+            Verdict::Violation(why) => {
+                cx.child_verdicts.push((kid.tag, Verdict::Violation(why)));
+                self.close(cx, tag);
+            }
+            _ => {}
+        }
+    }
+
+    /// Ends the child `tag`: it finishes what it holds; the next delivery makes a new one.
+    pub fn close(&mut self, cx: &mut AnalyzerCx<'_>, tag: &str) {
+        if let Some(i) = self.kids.iter().position(|k| k.tag == tag) {
+            let mut kid = self.kids.remove(i);
+            let mut ccx = AnalyzerCx::new(cx.ts, cx.conn, cx.events, cx.weirds, kid.tag);
+            kid.analyzer.done(&mut ccx);
+        }
+    }
+
+    /// A direction of the parent's input ended: so did the children's.
+    pub fn end_of_data(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool) {
+        for kid in &mut self.kids {
+            let mut ccx = AnalyzerCx::new(cx.ts, cx.conn, cx.events, cx.weirds, kid.tag);
+            kid.analyzer.end_of_data(&mut ccx, is_orig);
+        }
+    }
+
+    /// The connection is gone.
+    pub fn done(&mut self, cx: &mut AnalyzerCx<'_>) {
+        for mut kid in self.kids.drain(..) {
+            let mut ccx = AnalyzerCx::new(cx.ts, cx.conn, cx.events, cx.weirds, kid.tag);
+            kid.analyzer.done(&mut ccx);
+        }
     }
 }
 

@@ -27,6 +27,7 @@ pub mod log;
 pub mod packet;
 pub mod parse;
 pub mod pieces;
+pub mod reorder;
 pub mod record;
 pub mod text;
 pub mod udp_tunnels;

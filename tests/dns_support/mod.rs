@@ -47,6 +47,8 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
             detect_anew: false,
             hand_off: None,
             forwarded: Vec::new(),
+            registry: None,
+            child_verdicts: Vec::new(),
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;

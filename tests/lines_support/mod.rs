@@ -68,6 +68,8 @@ pub fn run_on(
             detect_anew: false,
             hand_off: None,
             forwarded: Vec::new(),
+            registry: None,
+            child_verdicts: Vec::new(),
         };
         match p {
             Piece::Data(is_orig, data) => analyzer.deliver(&mut cx, *is_orig, data),

@@ -23,11 +23,13 @@ impl Checker<'_> {
             };
             let (states, sets) = self.check_states(a);
             let raws = self.check_raws(a);
-            // `&stop_after_gap` stops the analyzer too.
+            // `&stop_after_gap` and `&stop_on_violation` stop the analyzer too.
             let stops = sets.iter().any(|s| s.op == crate::ast::SetOp::Stop)
                 || items.iter().any(|it| match &it.kind {
                     crate::ir::TransportKind::Lines(l) => l.stop_after_gap,
-                    crate::ir::TransportKind::Generated { stop_after_gap, .. } => *stop_after_gap,
+                    crate::ir::TransportKind::Generated { stop_after_gap, stop_on_violation, .. } => {
+                        *stop_after_gap || *stop_on_violation
+                    }
                     crate::ir::TransportKind::Extern(_) => false,
                 });
             let confirm_on = self.check_confirm_on(a);
@@ -175,19 +177,21 @@ impl Checker<'_> {
             // `lines(...)` items check their own attributes.
             let mut skip_partial = false;
             let mut stop_after_gap = false;
-            let mut split = None;
+            let mut split = false;
             let mut per_delivery = false;
+            let mut stop_on_violation = false;
             if item.lines.is_none() {
                 for at in &item.attrs {
                     let plain = at.value.is_none() && at.args.is_empty();
                     match at.name.as_str() {
                         "skip_partial" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => skip_partial = true,
                         "stop_after_gap" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => stop_after_gap = true,
-                        "split" if plain && item.transport == Transport::Udp && item.extern_ctor.is_none() => split = Some(at.span),
+                        "split" if plain && item.transport == Transport::Udp && item.extern_ctor.is_none() => split = true,
                         "per_delivery" if plain && item.transport == Transport::Tcp && item.extern_ctor.is_none() => per_delivery = true,
+                        "stop_on_violation" if plain && item.transport == Transport::Udp && item.extern_ctor.is_none() => stop_on_violation = true,
                         _ => self.err(
                             at.span,
-                            "a PDU item takes only `&skip_partial`, `&stop_after_gap` and `&per_delivery` (over tcp) or `&split` (over udp); other attributes belong to `lines(...)` items",
+                            "a PDU item takes only `&skip_partial`, `&stop_after_gap` and `&per_delivery` (over tcp) or `&split` and `&stop_on_violation` (over udp); other attributes belong to `lines(...)` items",
                         ),
                     }
                 }
@@ -248,11 +252,6 @@ impl Checker<'_> {
             if item.transport == Transport::Tcp && !framed && !per_delivery {
                 self.err(item.unit_span, format!("unit `{}` is attached over tcp, so it needs a unit-level `&size = ...` to frame the stream", item.unit));
             }
-            if let Some(span) = split {
-                if !framed {
-                    self.err(span, format!("`&split` cuts a datagram into PDUs by their length, so unit `{}` needs a unit-level `&size = ...`", item.unit));
-                }
-            }
             out.push(TransportItem {
                 index: i,
                 transport: item.transport,
@@ -267,8 +266,9 @@ impl Checker<'_> {
                     flip,
                     skip_partial,
                     stop_after_gap,
-                    split: split.is_some(),
+                    split,
                     per_delivery,
+                    stop_on_violation,
                 },
             });
         }

@@ -900,6 +900,7 @@ impl Checker<'_> {
     }
 
     fn extern_call(&mut self, x: &ExternFn, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
+        let fallible_ok = std::mem::replace(&mut self.fallible_bytes_ok, false);
         if args.len() != x.params.len() {
             self.err(
                 span,
@@ -934,6 +935,20 @@ impl Checker<'_> {
                 }
                 other => ExternArg::Node(self.node_arg(e, other, sc)),
             });
+        }
+        if x.ret == "bytes" {
+            if let Some(p) = x.params.iter().find(|p| !matches!(p.ty.as_str(), "count" | "bool" | "bytes")) {
+                self.err(span, format!("`{}` returns bytes, so its parameters are `count`, `bool` or `bytes`, not `{}`", x.name, p.ty));
+                return invalid();
+            }
+            if !fallible_ok {
+                self.err(
+                    span,
+                    format!("`{}` returns bytes it may fail to make, so it is only the whole value of a `feed` or `forward`", x.name),
+                );
+                return invalid();
+            }
+            return typed(K::ExternBytes(x.path.clone(), a), ExprTy::Node(Ty::Bytes, false));
         }
         let ret = ZTy::parse(&x.ret);
         if let Some(r) = ret.record() {

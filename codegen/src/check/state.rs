@@ -64,6 +64,10 @@ impl Checker<'_> {
                 continue;
             }
             if s.op == SetOp::Forward {
+                if !s.var.0.is_empty() && !s.var.0.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+                    self.err(s.var.1, "`forward` names a child analyzer by its tag in upper case: `forward SSL = ...`");
+                    continue;
+                }
                 if !self.parses(a, &s.unit.0) {
                     self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
                     continue;
@@ -82,15 +86,31 @@ impl Checker<'_> {
                 if !ok {
                     continue;
                 }
+                self.fallible_bytes_ok = true;
                 let value = self.bytes_arg(&s.value, &sc);
+                self.fallible_bytes_ok = false;
                 let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
-                sets.push(StateSet { unit: s.unit.0.clone(), var: String::new(), value, op: SetOp::Forward, cond, binders, pieces: None });
+                sets.push(StateSet { unit: s.unit.0.clone(), var: s.var.0.clone(), value, op: SetOp::Forward, cond, binders, pieces: None, at: None, after_events: false });
                 continue;
             }
             if s.op == SetOp::Feed {
                 if let Some(set) = self.check_feed(a, s) {
                     sets.push(set);
                 }
+                continue;
+            }
+            if s.op == SetOp::Reset {
+                // A sink, or the tag of a child analyzer some `forward TAG` feeds.
+                let child = a.sets.iter().any(|f| f.op == SetOp::Forward && f.var.0 == s.var.0 && !f.var.0.is_empty());
+                if !child && !a.sinks.iter().any(|k| k.name == s.var.0) {
+                    self.err(s.var.1, format!("`reset {}` names neither a sink nor a child analyzer (`forward {} = ...`)", s.var.0, s.var.0));
+                    continue;
+                }
+                if !self.parses(a, &s.unit.0) {
+                    self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
+                    continue;
+                }
+                sets.extend(self.flag_update(s, "a `reset` condition"));
                 continue;
             }
             if s.op == SetOp::Close {
@@ -113,7 +133,7 @@ impl Checker<'_> {
                     self.err(s.var.1, format!("`{}` is a queue: `push` to it or `pop` it", s.var.0));
                     continue;
                 }
-                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close | SetOp::Forward, false) => {
+                (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close | SetOp::Forward | SetOp::Reset, false) => {
                     self.err(s.var.1, format!("`{}` is not a queue: `set` it", s.var.0));
                     continue;
                 }
@@ -132,7 +152,7 @@ impl Checker<'_> {
                 let what = match s.op {
                     SetOp::Set => "a `set` value",
                     SetOp::Push => "a `push` value or condition",
-                    SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close | SetOp::Forward => "a `pop` condition",
+                    SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close | SetOp::Forward | SetOp::Reset => "a `pop` condition",
                 };
                 self.err(
                     span,
@@ -167,6 +187,8 @@ impl Checker<'_> {
                 cond,
                 binders,
                 pieces: None,
+                at: None,
+                after_events: false,
             });
         }
         (vars, sets)
@@ -195,6 +217,8 @@ impl Checker<'_> {
             cond,
             binders,
             pieces: None,
+            at: None,
+            after_events: false,
         })
     }
 
@@ -211,9 +235,21 @@ impl Checker<'_> {
                 self.err(k.unit.1, format!("unknown unit `{}`", k.unit.0));
                 continue;
             };
-            let framed = matches!(u.body, crate::ast::UnitBody::Fields(_))
-                && super::attrs::find_unit(&u.attrs, super::attrs::UnitAttr::Size).is_some();
-            if !framed {
+            let mut per_feed = false;
+            for at in &k.attrs {
+                if at.name == "per_feed" && at.value.is_none() && at.args.is_empty() {
+                    per_feed = true;
+                } else {
+                    self.err(at.span, "a sink takes only `&per_feed` (each feed is one whole PDU)");
+                }
+            }
+            let fields = matches!(u.body, crate::ast::UnitBody::Fields(_));
+            let framed = fields && super::attrs::find_unit(&u.attrs, super::attrs::UnitAttr::Size).is_some();
+            if per_feed && !fields {
+                self.err(k.unit.1, format!("a sink's PDUs are units with fields: `{}` is not", k.unit.0));
+                continue;
+            }
+            if !framed && !per_feed {
                 self.err(
                     k.unit.1,
                     format!("a sink frames its stream like TCP, so `{}` needs fields and a unit-level `&size = ...`", k.unit.0),
@@ -228,10 +264,13 @@ impl Checker<'_> {
                     None => continue,
                 }
             };
+            let by_offset = a.sets.iter().any(|s| s.op == SetOp::Feed && s.var.0 == k.name && s.at.is_some());
             out.push(Sink {
                 name: k.name.clone(),
                 unit: k.unit.0.clone(),
                 args,
+                per_feed,
+                by_offset,
             });
         }
         out
@@ -258,7 +297,14 @@ impl Checker<'_> {
             self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
             return None;
         }
-        if let Some(span) = outside_the_pdu(&s.value).or_else(|| s.cond.as_ref().and_then(outside_the_pdu)) {
+        // An extern fn returning bytes may make the value (QUIC's decryption), from the PDU's fields.
+        let value_reads = match &s.value.kind {
+            ExprKind::Call(f, args) if self.module().extern_fns.iter().any(|x| x.name == *f && x.ret == "bytes") => {
+                args.iter().find_map(outside_the_pdu)
+            }
+            _ => outside_the_pdu(&s.value),
+        };
+        if let Some(span) = value_reads.or_else(|| s.cond.as_ref().and_then(outside_the_pdu)) {
             self.err(span, "a `feed` value or condition reads only the PDU: its fields and slices of them");
             return None;
         }
@@ -270,9 +316,32 @@ impl Checker<'_> {
             sc.vars.push(Var::named(&b.name, ty, true));
             binders.push((b.name.clone(), iter));
         }
+        self.fallible_bytes_ok = true;
         let value = self.bytes_arg(&s.value, &sc);
+        self.fallible_bytes_ok = false;
         let pieces = match &s.pieces {
             Some(p) => Some(self.check_pieces(p, &sc)?),
+            None => None,
+        };
+        let per_feed = sink.attrs.iter().any(|at| at.name == "per_feed");
+        if per_feed && (s.pieces.is_some() || s.at.is_some()) {
+            self.err(s.var.1, format!("`{}` takes each feed as one whole PDU (`&per_feed`): it has no pieces or offsets", s.var.0));
+            return None;
+        }
+        // `at offset`: every feed of the sink places its bytes, or none does.
+        let placed = a.sets.iter().filter(|o| o.op == SetOp::Feed && o.var.0 == s.var.0);
+        if s.at.is_none() && placed.clone().any(|o| o.at.is_some()) {
+            self.err(s.var.1, format!("other feeds place bytes in `{}` by offset: this one needs `at` too", s.var.0));
+            return None;
+        }
+        let at = match &s.at {
+            Some(e) => {
+                if let Some(span) = outside_the_pdu(e) {
+                    self.err(span, "a `feed` offset reads only the PDU: its fields and slices of them");
+                    return None;
+                }
+                Some(self.int(e, &sc))
+            }
             None => None,
         };
         let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
@@ -284,6 +353,8 @@ impl Checker<'_> {
             cond,
             binders,
             pieces,
+            at,
+            after_events: s.after_events,
         })
     }
 

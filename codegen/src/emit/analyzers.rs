@@ -139,6 +139,7 @@ impl Emitter<'_> {
                     stop_after_gap,
                     split,
                     per_delivery,
+                    stop_on_violation,
                 } => {
                     let h = format_ident!("handle_{}_{}", snake(&a.name), i);
                     let un = format_ident!("{}", unit);
@@ -166,8 +167,18 @@ impl Emitter<'_> {
                         &flip,
                         confirms(a, unit),
                         &state,
-                        None,
+                        if *split && !*framed { Returns::Consumed } else { Returns::Nothing },
                     ));
+                    // `&stop_on_violation`: after a violation nothing more of the connection is parsed.
+                    let violation_stops = if *stop_on_violation {
+                        quote! {
+                            if matches!(cx.verdict, ::netpac_runtime::analyzer::Verdict::Violation(_)) {
+                                state.stopped = ::std::option::Option::Some("");
+                            }
+                        }
+                    } else {
+                        quote!()
+                    };
                     match item.transport {
                         Transport::Link => unreachable!("link items are not transport items"),
                         // `&split`: each PDU of the datagram is handled (and updates the
@@ -179,6 +190,19 @@ impl Emitter<'_> {
                             } else {
                                 quote!()
                             };
+                            if !*framed {
+                                // Each PDU takes what its fields read; the next starts after it.
+                                let arm = quote!(#idx => {
+                                    let mut rest = data;
+                                    while !rest.is_empty() {
+                                        let n = #h(limits, cx, is_orig, rest, first #state_arg);
+                                        #violation_stops
+                                        #stopped
+                                        rest = &rest[n.min(rest.len())..];
+                                    }
+                                });
+                                (arm, quote!())
+                            } else {
                             let Framing { setup, frame_len, refresh } = self.framing(unit, args);
                             (
                                 quote!(#idx => {
@@ -197,6 +221,7 @@ impl Emitter<'_> {
                                         };
                                         let (pdu, tail) = rest.split_at(n);
                                         #h(limits, cx, is_orig, pdu, first #state_arg);
+                                        #violation_stops
                                         #refresh
                                         #stopped
                                         rest = tail;
@@ -204,7 +229,15 @@ impl Emitter<'_> {
                                 }),
                                 quote!(),
                             )
+                            }
                         }
+                        Transport::Udp if *stop_on_violation => (
+                            quote!(#idx => {
+                                #h(limits, cx, is_orig, data, first #state_arg);
+                                #violation_stops
+                            }),
+                            quote!(),
+                        ),
                         Transport::Udp => (
                             quote!(#idx => #h(limits, cx, is_orig, data, first #state_arg),),
                             quote!(),
@@ -315,7 +348,7 @@ impl Emitter<'_> {
                 &flip,
                 confirms(a, &sink.unit),
                 &state,
-                None,
+                Returns::Nothing,
             ));
         }
         let doc = format!(
@@ -360,6 +393,16 @@ impl Emitter<'_> {
             (quote!(), quote!(), quote!(), quote!())
         };
         let (state_def, state_field, state_init) = self.state_struct(a, &state_ty);
+        // Child analyzers (`forward TAG = ..`) end with the connection.
+        let children_done = if super::state::has_children(a) {
+            quote! {
+                fn done(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>) {
+                    self.state.children.done(cx);
+                }
+            }
+        } else {
+            quote!()
+        };
         let gap_state = if a.stops || !a.sinks.is_empty() { quote!(, state) } else { quote!() };
         // A gap in a direction leaves its sinks without the bytes that were to follow.
         let sink_gaps = a.sinks.iter().map(|k| {
@@ -421,6 +464,7 @@ impl Emitter<'_> {
                     }
                 }
                 #lines_eof
+                #children_done
             }
         });
     }
@@ -466,7 +510,7 @@ impl Emitter<'_> {
                 &flip,
                 confirms(a, &bind.unit) || (a.confirm && a.confirm_on.iter().any(|u| u == side)),
                 &state,
-                raw.as_ref(),
+                raw.as_ref().map_or(Returns::Nothing, Returns::Raw),
             ));
             let call = quote!(#h(limits, cx, is_orig, #input, first #state_arg));
             match (has_raw, raw.is_some()) {
@@ -725,9 +769,13 @@ fn pdu_handler(
     flip: &TokenStream,
     confirm: bool,
     state: &StateTokens,
-    raw: Option<&TokenStream>,
+    returns: Returns<'_>,
 ) -> TokenStream {
     let (bind_fn, bind_err) = bind_fns(bind);
+    let raw = match returns {
+        Returns::Raw(v) => Some(v),
+        _ => None,
+    };
     // `on c: Unit raw = expr;`: the handler returns how many bytes of its
     // direction follow raw (0 when the line did not parse).
     let (ret_ty, raw_let, raw_ret) = match raw {
@@ -744,12 +792,24 @@ fn pdu_handler(
             },
             quote!(raw),
         ),
+        // A `&split` PDU without `&size` is what its fields read (all of it when
+        // the parse failed: the rest of the datagram is not parsed).
+        None if matches!(returns, Returns::Consumed) => (
+            quote!(-> usize),
+            quote! {
+                let consumed = match &parsed {
+                    ::std::result::Result::Ok(_) => cur.pos().max(1),
+                    ::std::result::Result::Err(_) => data.len(),
+                };
+            },
+            quote!(consumed),
+        ),
         None => (quote!(), quote!(), quote!()),
     };
-    let stop_guard = match (state.stops, raw.is_some()) {
+    let stop_guard = match (state.stops, matches!(returns, Returns::Nothing)) {
         (false, _) => quote!(),
-        (true, true) => quote!(if state.stopped.is_some() { return 0; }),
-        (true, false) => quote!(if state.stopped.is_some() { return; }),
+        (true, false) => quote!(if state.stopped.is_some() { return 0; }),
+        (true, true) => quote!(if state.stopped.is_some() { return; }),
     };
     let StateTokens {
         prelude,
@@ -757,10 +817,11 @@ fn pdu_handler(
         args,
         update,
         feeds,
+        late_feeds,
         ..
     } = state;
     // A feed hands the bytes after a sink's `close` back to this handler.
-    let self_alias = if feeds.is_empty() {
+    let self_alias = if feeds.is_empty() && late_feeds.is_empty() {
         quote!()
     } else {
         quote!(let npac_self = #h;)
@@ -818,9 +879,20 @@ fn pdu_handler(
                         ::std::result::Result::Ok(pdu) => #bind_fn(#bound, cx.events, &ecx, limits),
                         ::std::result::Result::Err(_) => #bind_err(cx.events, &ecx, limits),
                     }
+                    #late_feeds
                     #raw_ret
                 }
     }
+}
+
+/// What a PDU handler returns.
+#[derive(Clone, Copy)]
+pub(super) enum Returns<'t> {
+    Nothing,
+    /// `on c: Unit raw = expr;`: how many raw bytes follow the line.
+    Raw(&'t TokenStream),
+    /// `&split` without a unit-level `&size`: how many bytes the PDU took.
+    Consumed,
 }
 
 /// What a PDU handler adds for the analyzer's `state`: its parameter, the unit's
@@ -837,6 +909,9 @@ pub(super) struct StateTokens {
     /// `feed` updates: after the PDU's weirds and verdict, before its events (Zeek's SSL
     /// raises a record's handshake events before the record's own).
     pub(super) feeds: TokenStream,
+    /// `feed .. after events` updates: after the PDU's events (QUIC decrypts an Initial
+    /// after raising the event of its header).
+    pub(super) late_feeds: TokenStream,
 }
 
 /// Whether parsed PDUs of `unit` confirm the protocol (`confirm never;`, `confirm on U;`;

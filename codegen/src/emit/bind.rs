@@ -48,7 +48,7 @@ impl Emitter<'_> {
     pub(super) fn gen_event_structs(&mut self) -> TokenStream {
         let mut out = TokenStream::new();
         for ev in &self.module.events {
-            let sn = format_ident!("{}", camel(&ev.name));
+            let sn = format_ident!("{}", camel(&ev.name.replace("::", "_")));
             let id = upper_ident(&ev.name);
             let fields = ev.fields.iter().map(|(n, z)| {
                 let rt = self.zty_rust(z);
@@ -64,7 +64,7 @@ impl Emitter<'_> {
     }
 
     fn event_raise(&self, r: &Raise) -> TokenStream {
-        let sn = format_ident!("{}", camel(&r.event));
+        let sn = format_ident!("{}", camel(&r.event.replace("::", "_")));
         let id = upper_ident(&r.event);
         let inits = r.args.iter().map(|(name, value)| {
             let t = self.expr(&value.expr, &Cx::Bind);

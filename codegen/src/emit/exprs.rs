@@ -446,6 +446,9 @@ impl Emitter<'_> {
                 let f = format_ident!("{}", crate::types::record_builder_name(name));
                 quote!(#f(#(#a,)* ecx, lim))
             }
+            ExprKind::ExternBytes(..) => {
+                unreachable!("the check pass allows bytes-making extern fns only as feed and forward values")
+            }
             ExprKind::ExternFn(path, args) => {
                 let a = args.iter().map(|x| match x {
                     ExternArg::Count(x) => self.int(x, cx),

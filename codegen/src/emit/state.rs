@@ -7,6 +7,11 @@ use crate::ident::ident;
 use crate::ast::SetOp;
 use crate::ir::Analyzer;
 
+/// Whether the analyzer feeds child analyzers of its own (`forward TAG = ..`).
+pub(super) fn has_children(a: &Analyzer) -> bool {
+    a.sets.iter().any(|s| s.op == SetOp::Forward && !s.var.is_empty())
+}
+
 /// The handler of the PDUs a sink frames: `handle_<analyzer>_sink_<name>`.
 pub(super) fn sink_handler(a: &Analyzer, sink: &crate::ir::Sink) -> Ident {
     format_ident!("handle_{}_sink_{}", crate::ident::snake(&a.name), sink.name)
@@ -54,10 +59,18 @@ impl Emitter<'_> {
         for k in &a.sinks {
             names.push(format_ident!("sink_{}", k.name));
             types.push(quote!([::netpac_runtime::framer::Framer; 2]));
+            // A `&per_feed` sink frames nothing: its framers stay empty.
+            let cap = if k.per_feed { quote!(0) } else { quote!(MAX_PDU) };
             inits.push(quote!([
-                ::netpac_runtime::framer::Framer::new(MAX_PDU),
-                ::netpac_runtime::framer::Framer::new(MAX_PDU),
+                ::netpac_runtime::framer::Framer::new(#cap),
+                ::netpac_runtime::framer::Framer::new(#cap),
             ]));
+            // `feed .. at offset`: per direction, the stream put in order.
+            if k.by_offset {
+                names.push(format_ident!("sink_{}_offsets", k.name));
+                types.push(quote!([::netpac_runtime::reorder::OffsetStream; 2]));
+                inits.push(quote!(::std::default::Default::default()));
+            }
             // `close`: per direction, the sink takes nothing more.
             names.push(format_ident!("sink_{}_closed", k.name));
             types.push(quote!([bool; 2]));
@@ -69,12 +82,20 @@ impl Emitter<'_> {
                 inits.push(quote!(::std::default::Default::default()));
             }
         }
+        // `forward TAG = ..`: the child analyzers the analyzer feeds itself.
+        if has_children(a) {
+            names.push(format_ident!("children"));
+            types.push(quote!(::netpac_runtime::analyzer::Children));
+            inits.push(quote!(::std::default::Default::default()));
+        }
         // `stop` / `handoff TAG`: `Some("")` / `Some("TAG")` once the analyzer stopped parsing.
         if a.stops {
             names.push(format_ident!("stopped"));
             types.push(quote!(::std::option::Option<&'static str>));
             inits.push(quote!(::std::option::Option::None));
         }
+        // Child analyzers are neither cloned nor compared.
+        let derives = if has_children(a) { quote!() } else { quote!(, Clone, PartialEq, Eq) };
         let doc = format!(
             " The `{}` analyzer's connection state (`state` items; `stopped` is the analyzer tag a `handoff` named, or empty after a `stop`).",
             a.name
@@ -82,7 +103,7 @@ impl Emitter<'_> {
         (
             quote! {
                 #[doc = #doc]
-                #[derive(Debug, Clone, PartialEq, Eq)]
+                #[derive(Debug #derives)]
                 pub struct #ty { #(pub #names: #types,)* }
                 impl ::std::default::Default for #ty {
                     fn default() -> Self {
@@ -127,13 +148,21 @@ impl Emitter<'_> {
                 }
             })
             .collect();
-        let updates = |feeds: bool| -> Vec<TokenStream> { a
+        // 0: updates; 1: feeds before the events; 2: feeds after them (`after events`).
+        let updates = |phase: u8| -> Vec<TokenStream> { a
             .sets
             .iter()
-            .filter(|s| s.unit == unit && (s.op == SetOp::Feed) == feeds)
+            .filter(|s| {
+                let p = match (s.op, s.after_events) {
+                    (SetOp::Feed, false) => 1,
+                    (SetOp::Feed, true) => 2,
+                    _ => 0,
+                };
+                s.unit == unit && p == phase
+            })
             .map(|s| {
                 // `stop`, `handoff` and `confirm on` name no variable.
-                let var = if matches!(s.op, SetOp::Stop | SetOp::Confirm | SetOp::Forward) {
+                let var = if matches!(s.op, SetOp::Stop | SetOp::Confirm | SetOp::Forward | SetOp::Reset) {
                     format_ident!("stopped")
                 } else if s.op == SetOp::Close {
                     format_ident!("sink_{}_closed", s.var)
@@ -143,7 +172,15 @@ impl Emitter<'_> {
                     ident(&s.var)
                 };
                 let is_bytes = a.states.iter().any(|v| v.name == s.var && v.bytes.is_some());
-                let value = if is_bytes || s.op == SetOp::Feed || s.op == SetOp::Forward {
+                // An extern fn returning bytes may fail: its error is a protocol
+                // violation and the update is skipped.
+                let fallible = match &s.value.kind {
+                    crate::ir::ExprKind::ExternBytes(path, args) => Some(self.extern_bytes_call(path, args)),
+                    _ => None,
+                };
+                let value = if fallible.is_some() {
+                    quote!(&npac_made[..])
+                } else if is_bytes || s.op == SetOp::Feed || s.op == SetOp::Forward {
                     self.bytes_arg(&s.value, &Cx::Bind)
                 } else {
                     self.int(&s.value, &Cx::Bind)
@@ -151,7 +188,31 @@ impl Emitter<'_> {
                 let update = match s.op {
                     SetOp::Confirm => quote!(cx.confirm();),
                     // The engine hands the bytes to the stream inside the connection.
-                    SetOp::Forward => quote!(cx.forward(is_orig, #value);),
+                    SetOp::Forward if s.var.is_empty() => quote!(cx.forward(is_orig, #value);),
+                    // A child analyzer of that tag takes them now, its events in order with ours.
+                    SetOp::Forward => {
+                        let tag = &s.var;
+                        quote!(state.children.deliver(cx, #tag, is_orig, #value);)
+                    }
+                    SetOp::Reset if a.sinks.iter().any(|k| k.name == s.var) => {
+                        let framers = format_ident!("sink_{}", s.var);
+                        let closed = format_ident!("sink_{}_closed", s.var);
+                        let offsets = if a.sinks.iter().any(|k| k.name == s.var && k.by_offset) {
+                            let o = format_ident!("sink_{}_offsets", s.var);
+                            quote!(for o in state.#o.iter_mut() { o.reset(); })
+                        } else {
+                            quote!()
+                        };
+                        quote! {
+                            for f in state.#framers.iter_mut() { f.reset(); }
+                            state.#closed = [false, false];
+                            #offsets
+                        }
+                    }
+                    SetOp::Reset => {
+                        let tag = &s.var;
+                        quote!(state.children.close(cx, #tag);)
+                    }
                     SetOp::Close => quote!(state.#var[usize::from(!is_orig)] = true;),
                     SetOp::Feed => {
                         let sink = a.sinks.iter().find(|k| k.name == s.var).expect("checked sink");
@@ -187,8 +248,35 @@ impl Emitter<'_> {
                                 )
                             }
                         };
+                        // `at offset`: the bytes join the direction's stream in order;
+                        // what follows what was fed before goes on.
+                        let fed = match &s.at {
+                            Some(at) => {
+                                let offsets = format_ident!("sink_{}_offsets", s.var);
+                                let at = self.int(at, &Cx::Bind);
+                                quote! {
+                                    let piece: &[u8] = #value;
+                                    let ready = match state.#offsets[ix].add(#at, piece, MAX_PDU) {
+                                        ::netpac_runtime::reorder::Placed::Ready(b) => b,
+                                        ::netpac_runtime::reorder::Placed::Violation(why) => {
+                                            cx.violation(why.to_string());
+                                            ::std::vec::Vec::new()
+                                        }
+                                    };
+                                    let fed: &[u8] = &ready;
+                                }
+                            }
+                            None => fed,
+                        };
                         let super::analyzers::Framing { setup, frame_len, refresh } = self.framing(&sink.unit, &sink.args);
-                        let body = quote! {
+                        let body = if sink.per_feed {
+                            // `&per_feed`: the bytes are one whole PDU.
+                            quote! {
+                                #fed
+                                #h(limits, cx, is_orig, fed, first, state);
+                            }
+                        } else {
+                            quote! {
                             // The sink's framer is taken out while its PDUs are handled:
                             // their handler updates the same state.
                             #fed
@@ -210,6 +298,7 @@ impl Emitter<'_> {
                                 ::std::result::Result::Err(e) => cx.violation(e.to_string()),
                             }
                             #put_back
+                        }
                         };
                         if s.pieces.is_some() {
                             // Until its message is whole, a piece feeds nothing.
@@ -265,6 +354,15 @@ impl Emitter<'_> {
                         }
                     }
                 };
+                let update = match fallible {
+                    Some(call) => quote! {
+                        match #call {
+                            ::std::result::Result::Ok(npac_made) => { #update }
+                            ::std::result::Result::Err(why) => cx.violation(why),
+                        }
+                    },
+                    None => update,
+                };
                 let guarded = match &s.cond {
                     Some(c) => {
                         let c = self.boolean(c, &Cx::Bind);
@@ -293,9 +391,11 @@ impl Emitter<'_> {
                 }
             }
         };
-        let update = on_parsed(updates(false));
-        // Feeds run after the PDU's weirds and verdict, before its events.
-        let feeds = on_parsed(updates(true));
+        let update = on_parsed(updates(0));
+        // Feeds run after the PDU's weirds and verdict, before its events
+        // (`after events`: after them).
+        let feeds = on_parsed(updates(1));
+        let late_feeds = on_parsed(updates(2));
         StateTokens {
             stops: a.stops,
             prelude,
@@ -303,6 +403,22 @@ impl Emitter<'_> {
             args: quote!(#(, #args)*),
             update,
             feeds,
+            late_feeds,
         }
+    }
+
+    /// The call of an extern fn returning bytes: `Result<Vec<u8>, String>`.
+    fn extern_bytes_call(&self, path: &str, args: &[crate::ir::ExternArg]) -> TokenStream {
+        use crate::ir::ExternArg;
+        let a = args.iter().map(|x| match x {
+            ExternArg::Count(x) => self.int(x, &Cx::Bind),
+            ExternArg::Bool(x) => self.boolean(x, &Cx::Bind),
+            ExternArg::Bytes(x) => self.bytes_arg(x, &Cx::Bind),
+            ExternArg::Addr(_) | ExternArg::Node(_) => {
+                unreachable!("the check pass gives bytes-making extern fns integers, bools and bytes")
+            }
+        });
+        let path = crate::ident::path_tokens(path);
+        quote!(#path(#(#a),*))
     }
 }

@@ -126,6 +126,48 @@ pub(super) fn apply_verdict(
     }
 }
 
+/// What an analyzer's children ([`crate::analyzer::Children`]) decided: a
+/// confirmation adds the child's service after the parent's (QUIC, then SSL:
+/// `quic,ssl`), as Zeek confirms a child analyzer.
+fn apply_child_verdicts(
+    core: &mut ConnCore,
+    parent_aid: u64,
+    verdicts: Vec<(&'static str, Verdict)>,
+    events: &mut Events,
+    ts: Time,
+) {
+    for (tag, verdict) in verdicts {
+        match verdict {
+            Verdict::Undecided => {}
+            Verdict::Confirmed => {
+                let svc = crate::zeek::service_name(tag);
+                if !core.service.contains(&svc) {
+                    core.service.push(svc);
+                }
+                raise!(
+                    events,
+                    ts,
+                    ProtocolConfirmation {
+                        c: core.record(),
+                        atype: format!("Analyzer::ANALYZER_{tag}"),
+                        aid: parent_aid
+                    }
+                );
+            }
+            Verdict::Violation(reason) => raise!(
+                events,
+                ts,
+                ProtocolViolation {
+                    c: core.record(),
+                    atype: format!("Analyzer::ANALYZER_{tag}"),
+                    aid: parent_aid,
+                    reason: ZString::from(reason)
+                }
+            ),
+        }
+    }
+}
+
 /// What to hand to analyzers.
 pub(super) enum Feed<'d> {
     Data(&'d [u8]),
@@ -184,12 +226,14 @@ fn drive_layer(
     while i < analyzers.len() {
         let a = &mut analyzers[i];
         let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
+        acx.registry = Some(cx.registry);
         match feed {
             Feed::Data(d) => a.analyzer().deliver(&mut acx, is_orig, d),
             Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, *n),
             Feed::Eof => a.analyzer().end_of_data(&mut acx, is_orig),
         }
         let (verdict, flip, detect_anew) = (acx.verdict, acx.flip, acx.detect_anew);
+        let child_verdicts = std::mem::take(&mut acx.child_verdicts);
         hand_offs.extend(acx.hand_off);
         forwarded.append(&mut acx.forwarded);
         if flip {
@@ -199,14 +243,16 @@ fn drive_layer(
             // What follows is a new stream: signatures look at it from its start.
             **dpd = Detection::NotStarted;
         }
-        if apply_verdict(
+        let keep = apply_verdict(
             core,
             a,
             verdict,
             cx.events,
             cx.ts,
             cx.cfg.max_analyzer_violations,
-        ) {
+        );
+        apply_child_verdicts(core, a.aid, child_verdicts, cx.events, cx.ts);
+        if keep {
             i += 1;
         } else {
             let mut gone = analyzers.remove(i);
@@ -269,12 +315,16 @@ fn detect_layer(core: &mut ConnCore, layer: &mut LayerRef<'_>, cx: &mut Cx<'_>, 
         let mut keep = true;
         for (orig, bytes) in &found.replay {
             let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
+            acx.registry = Some(cx.registry);
             a.analyzer().deliver(&mut acx, *orig, bytes);
             let (verdict, flip) = (acx.verdict, acx.flip);
+            let child_verdicts = std::mem::take(&mut acx.child_verdicts);
             if flip {
                 core.flip_roles_by_analyzer();
             }
-            if !apply_verdict(core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations) {
+            let kept = apply_verdict(core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations);
+            apply_child_verdicts(core, a.aid, child_verdicts, cx.events, cx.ts);
+            if !kept {
                 keep = false;
                 break;
             }

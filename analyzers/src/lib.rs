@@ -22,6 +22,7 @@ pub mod modbus;
 pub mod mysql;
 pub mod ntp;
 pub mod pop3;
+pub mod quic;
 pub mod radius;
 pub mod rdp;
 pub mod rfb;
@@ -61,6 +62,7 @@ pub fn registry() -> Registry {
     modbus::register(&mut reg);
     mysql::register(&mut reg);
     pop3::register(&mut reg);
+    quic::register(&mut reg);
     smtp::register(&mut reg);
     socks::register(&mut reg);
     ssh::register(&mut reg);
@@ -95,6 +97,7 @@ pub fn event_names() -> Vec<&'static str> {
         modbus::EVENT_NAMES,
         mysql::EVENT_NAMES,
         pop3::EVENT_NAMES,
+        quic::EVENT_NAMES,
         smtp::EVENT_NAMES,
         socks::EVENT_NAMES,
         ssh::EVENT_NAMES,
@@ -125,6 +128,7 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(ftp::log::FtpLogger::sink());
     events.subscribe(modbus::log::ModbusLogger::sink());
     events.subscribe(mysql::log::MysqlLogger::sink());
+    events.subscribe(quic::log::QuicLogger::sink());
     events.subscribe(irc::log::IrcLogger::sink());
     events.subscribe(smtp::log::SmtpLogger::sink());
     events.subscribe(socks::log::SocksLogger::sink());

@@ -314,3 +314,38 @@ fn hostile_packets_are_violations() {
     let events = analyzer_events(&frames[frames.len() - 1..], vec!["protocol_violation", "QUIC::initial_packet"]);
     insta::assert_json_snapshot!(events);
 }
+
+/// Retry, 0-RTT, discarded padding and an unknown version, as events.
+#[test]
+fn retry_zero_rtt_discards_and_unknown_versions_as_events() {
+    let (c, s) = (client(), server());
+    let new_dcid: &[u8] = &[0x1b, 0x03, 0x6a, 0x11];
+    let mut retry = vec![0xf0];
+    retry.extend(V1.to_be_bytes());
+    retry.extend(prefixed8(CLIENT_SCID));
+    retry.extend(prefixed8(new_dcid));
+    retry.extend([0xaa; 4]); // token
+    retry.extend([0xbb; 16]); // integrity tag
+    let hello = crypto_frame(0, &quic_client_hello());
+    let mut unknown = vec![0xc0];
+    unknown.extend(0xff00_0099u32.to_be_bytes());
+    unknown.extend(prefixed8(&[9, 9]));
+    unknown.extend(prefixed8(&[]));
+    let other = Host::v4("10.0.0.3", 5555);
+    let frames = vec![
+        udp(1.0, c, s, &initial(V1, DCID, DCID, CLIENT_SCID, 0, &hello, 1162, true)),
+        udp(1.1, s, c, &retry),
+        udp(1.2, c, s, &[initial(V1, new_dcid, new_dcid, CLIENT_SCID, 1, &hello, 1000, true), vec![0; 20], ].concat()),
+        udp(1.3, c, s, &protected(V1, 1, new_dcid, CLIENT_SCID, 25)),
+        udp(1.4, other, s, &unknown),
+    ];
+    insta::assert_json_snapshot!(analyzer_events(
+        &frames,
+        vec![
+            "QUIC::retry_packet",
+            "QUIC::zero_rtt_packet",
+            "QUIC::unhandled_version",
+            "QUIC::discarded_packet",
+        ],
+    ));
+}

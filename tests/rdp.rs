@@ -214,7 +214,9 @@ fn every_rdp_event_is_raised_by_some_test_traffic() {
         body.extend(5u32.to_le_bytes());
         tpkt(&[&[body.len() as u8][..], &body].concat())
     };
-    seen.extend(names(&rdp_events(&[orig(&connection_request(None, 0)), resp(&failure)])));
+    let failed = rdp_events(&[orig(&connection_request(None, 0)), resp(&failure)]);
+    insta::assert_json_snapshot!("rdp_negotiation_failure", failed);
+    seen.extend(names(&failed));
     let missing: Vec<&&str> = netpac_analyzers::rdp::EVENT_NAMES.iter().filter(|e| !seen.iter().any(|s| s == **e)).collect();
     assert!(missing.is_empty(), "no test raises {missing:?}");
 }

@@ -186,6 +186,13 @@ fn alerts_heartbeats_and_stapled_ocsp_in_the_clear() {
     assert_eq!(n.iter().filter(|e| *e == "ssl_alert").count(), 2);
 }
 
+/// TLS 1.3: the version from supported_versions, then encrypted records before the
+/// connection is established (`ssl_probable_encrypted_handshake_message`).
+#[test]
+fn tls13_handshake_events() {
+    insta::assert_json_snapshot!(ssl_events(&tls13()));
+}
+
 #[test]
 fn every_ssl_event_is_raised_by_some_test_traffic() {
     let mut seen: Vec<String> = Vec::new();

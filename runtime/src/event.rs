@@ -213,6 +213,12 @@ impl Events {
         let Some(route) = self.routes.get(usize::from(ev.id().0)) else {
             return;
         };
+        // Zeek's network time never reads below 1.0 s: a trace stamped near the
+        // epoch (interop captures) gets logs whose `network_time()` columns say
+        // 1.000000 until its packets pass it (seen with Zeek 8.2.2: ssl.log and
+        // dns.log of a trace shifted to 0.3 s), while conn.log keeps the
+        // packets' own times.
+        let ts = ts.max(NETWORK_TIME_FLOOR);
         for &i in route {
             self.sinks[usize::from(i)].raise(ts, ev, &mut self.logs);
         }
@@ -233,6 +239,9 @@ impl Events {
         first.and(closed)
     }
 }
+
+/// The least network time events carry (Zeek's `network_time()` starts at 1.0).
+pub const NETWORK_TIME_FLOOR: Time = Time(1_000_000_000);
 
 type Handler<S> = Box<dyn Fn(&mut S, Time, &dyn Event, &mut Logs)>;
 

@@ -530,6 +530,7 @@ proptest! {
         check!(shapes::Line, &lim, &data);
         check!(shapes::Records, &lim, &data);
         check!(shapes::Tagged, &lim, &data);
+        check!(shapes::PointerMessage, &lim, &data);
     }
 
     #[test]

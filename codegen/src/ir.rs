@@ -253,6 +253,9 @@ pub struct FieldParse {
     pub trailing: Trailing,
     /// `&on_error(weird = "name")`, with the type the field parses to.
     pub on_error: Option<(String, Option<Ty>)>,
+    /// `&at = offset`: parsed at that offset from the `&origin` (before or after the
+    /// cursor, within the window); the cursor does not move.
+    pub placed: Option<Expr>,
 }
 
 /// A window the field parses in (`&size`, `&prefix`, `&max_size`).

@@ -362,6 +362,22 @@ impl<'a> Cursor<'a> {
         self.pos = target;
         Ok(())
     }
+    /// A cursor at `origin + off` up to the end of this window, before or after
+    /// this cursor's position (grammar `&at`: a field where it lies); this cursor
+    /// does not move.
+    pub fn at_origin(&self, off: usize, at: &'static str) -> Result<Cursor<'a>, ParseError> {
+        let target = self.origin.checked_add(off).ok_or(ParseError::invalid(self.pos, at, InvalidKind::Arithmetic))?;
+        if target > self.end {
+            return Err(ParseError::invalid(self.pos, at, InvalidKind::BadValue("offset outside window")));
+        }
+        Ok(Cursor {
+            buf: self.buf,
+            pos: target,
+            end: self.end,
+            origin: self.origin,
+            streaming: false,
+        })
+    }
     /// Makes the current position the origin that extern units (e.g. DNS
     /// names) count offsets from; returns the previous origin.
     pub fn set_origin_here(&mut self) -> usize {

@@ -23,10 +23,11 @@ pub(super) enum FieldAttr {
     Weird,
     WhileIn,
     WhileNotIn,
+    At,
 }
 
 impl FieldAttr {
-    const ALL: [FieldAttr; 16] = [
+    const ALL: [FieldAttr; 17] = [
         FieldAttr::Size,
         FieldAttr::MaxSize,
         FieldAttr::Prefix,
@@ -43,11 +44,13 @@ impl FieldAttr {
         FieldAttr::Weird,
         FieldAttr::WhileIn,
         FieldAttr::WhileNotIn,
+        FieldAttr::At,
     ];
 
     /// The name after `&` in a grammar.
     pub(super) fn name(self) -> &'static str {
         match self {
+            FieldAttr::At => "at",
             FieldAttr::Size => "size",
             FieldAttr::MaxSize => "max_size",
             FieldAttr::Prefix => "prefix",

@@ -145,6 +145,8 @@ impl Checker<'_> {
                 None => self.err(a.span, "`&on_error` takes `weird = \"name\"`"),
             }
         }
+        // `&at = offset`: where the field lies, from the origin.
+        let placed = find(attrs, FieldAttr::At).and_then(|a| self.attr_expr(a)).map(|e| self.int(e, sc));
         FieldParse {
             at,
             window,
@@ -153,6 +155,7 @@ impl Checker<'_> {
             weird,
             trailing,
             on_error,
+            placed,
         }
     }
 

@@ -86,6 +86,17 @@ impl Emitter<'_> {
                 value
             }),
         };
+        // `&at = offset`: the field is read where it lies, from the origin; the
+        // cursor stays where it is.
+        if let Some(off) = &fp.placed {
+            let off = self.int(off, cx);
+            out = quote!({
+                let npac_at = ::netpac_runtime::parse::ops::to_usize(#off, #at, #cur.pos())?;
+                let mut npac_placed = #cur.at_origin(npac_at, #at)?;
+                let #cur = &mut npac_placed;
+                #out
+            });
+        }
         if let Some((w, ty)) = &fp.on_error {
             let ty = match ty {
                 Some(t) => self.rust_ty(t),

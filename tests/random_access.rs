@@ -7,7 +7,8 @@ mod grammars {
     include!(concat!(env!("OUT_DIR"), "/test_grammars/test_grammars.rs"));
 }
 
-use grammars::shapes::{Limits, PointerMessage, PointerName};
+use grammars::shapes::{Limits, PeekFramed, PointerMessage, PointerName};
+use netpac_runtime::framer::FrameLen;
 use netpac_runtime::parse::{Cursor, ParseCx};
 
 fn parse(bytes: &[u8]) -> Result<Vec<String>, String> {
@@ -56,4 +57,12 @@ fn pointer_loops_and_offsets_outside_the_message_fail_without_panicking() {
     // Past the end of the message.
     let outside = [1, 0xc0, 0x40];
     assert!(parse(&outside).is_err());
+}
+
+/// In a unit-level `&size`, a peek counts from the unit's start even when leading
+/// fields were read to tell the length.
+#[test]
+fn a_frame_length_peeks_from_the_units_start() {
+    assert_eq!(PeekFramed::frame_len(&[9, 0, 5, 1, 2]), FrameLen::Pdu(8));
+    assert!(matches!(PeekFramed::frame_len(&[9, 0]), FrameLen::Need(_)));
 }

@@ -393,6 +393,10 @@ impl Emitter<'_> {
                 let cur = &mut c;
                 let r = (|| -> ::std::result::Result<u64, ::netpac_runtime::parse::ParseError> {
                     #(#stmts)*
+                    // A peek in the length counts from the unit's start, as the
+                    // grammar reads it, not from after the leading fields.
+                    let mut c = ::netpac_runtime::parse::Cursor::streaming(prefix);
+                    let cur = &mut c;
                     ::std::result::Result::Ok(#n)
                 })();
                 match r {

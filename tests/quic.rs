@@ -95,6 +95,17 @@ fn protected(version: u32, kind: u8, dcid: &[u8], scid: &[u8], payload_len: usiz
     p
 }
 
+/// The server's Retry: the connection id it picks, a token and a 16-byte integrity tag.
+fn retry(server_cid: &[u8], token_len: usize) -> Vec<u8> {
+    let mut p = vec![0xf0];
+    p.extend(V1.to_be_bytes());
+    p.extend(prefixed8(CLIENT_SCID));
+    p.extend(prefixed8(server_cid));
+    p.extend(vec![0xaa; token_len]);
+    p.extend([0xbb; 16]);
+    p
+}
+
 /// A short-header packet to a connection id.
 fn short(dcid: &[u8]) -> Vec<u8> {
     let mut p = vec![0x41];
@@ -224,12 +235,7 @@ fn crypto_frames_out_of_order_over_several_initials() {
 fn retry_starts_a_new_row_and_a_new_ssl_analyzer() {
     let (c, s) = (client(), server());
     let new_dcid: &[u8] = &[0x1b, 0x03, 0x6a, 0x11];
-    let mut retry = vec![0xf0];
-    retry.extend(V1.to_be_bytes());
-    retry.extend(prefixed8(CLIENT_SCID));
-    retry.extend(prefixed8(new_dcid));
-    retry.extend([0xaa; 20]); // token
-    retry.extend([0xbb; 16]); // integrity tag
+    let retry = retry(new_dcid, 20);
     let hello = crypto_frame(0, &quic_client_hello());
     let frames = vec![
         udp(1.0, c, s, &initial(V1, DCID, DCID, CLIENT_SCID, 0, &hello, 1162, true)),
@@ -320,12 +326,7 @@ fn hostile_packets_are_violations() {
 fn retry_zero_rtt_discards_and_unknown_versions_as_events() {
     let (c, s) = (client(), server());
     let new_dcid: &[u8] = &[0x1b, 0x03, 0x6a, 0x11];
-    let mut retry = vec![0xf0];
-    retry.extend(V1.to_be_bytes());
-    retry.extend(prefixed8(CLIENT_SCID));
-    retry.extend(prefixed8(new_dcid));
-    retry.extend([0xaa; 4]); // token
-    retry.extend([0xbb; 16]); // integrity tag
+    let retry = retry(new_dcid, 4);
     let hello = crypto_frame(0, &quic_client_hello());
     let mut unknown = vec![0xc0];
     unknown.extend(0xff00_0099u32.to_be_bytes());

@@ -215,13 +215,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     }
                     if ai.as_rule() == Rule::forward_item {
                         let mut parts = ai.into_inner().peekable();
-                        let binder = parts.next().unwrap().as_str().to_string();
-                        let unit = parts.next().unwrap();
-                        let unit = (unit.as_str().to_string(), cx.span(&unit));
-                        let mut binders = Vec::new();
-                        while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
-                            binders.push(named(&cx, parts.next().unwrap())?);
-                        }
+                        let (binder, unit, binders) = on_binders(&cx, &mut parts)?;
                         // `forward SSL = ...`: a child analyzer's tag.
                         let mut var = (String::new(), span);
                         if parts.peek().is_some_and(|p| p.as_rule() == Rule::forward_tag) {
@@ -299,13 +293,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     }
                     if ai.as_rule() == Rule::reset_item {
                         let mut parts = ai.into_inner().peekable();
-                        let binder = parts.next().unwrap().as_str().to_string();
-                        let unit = parts.next().unwrap();
-                        let unit = (unit.as_str().to_string(), cx.span(&unit));
-                        let mut binders = Vec::new();
-                        while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
-                            binders.push(named(&cx, parts.next().unwrap())?);
-                        }
+                        let (binder, unit, binders) = on_binders(&cx, &mut parts)?;
                         let var = parts.next().unwrap();
                         let var = (var.as_str().to_string(), cx.span(&var));
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
@@ -600,6 +588,21 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
 
 /// `on binder: Unit ...`: the binder and the unit (with its span) every `on` item of
 /// an analyzer block starts with.
+/// `on x: Unit, y: x.path, ...`: the PDU's binder, its unit, and the binders after it.
+fn on_binders(
+    cx: &Cx,
+    parts: &mut std::iter::Peekable<Pairs<'_, Rule>>,
+) -> Result<(String, (String, Span), Vec<Named>), Diagnostic> {
+    let binder = parts.next().unwrap().as_str().to_string();
+    let unit = parts.next().unwrap();
+    let unit = (unit.as_str().to_string(), cx.span(&unit));
+    let mut binders = Vec::new();
+    while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
+        binders.push(named(cx, parts.next().unwrap())?);
+    }
+    Ok((binder, unit, binders))
+}
+
 fn on_head(cx: &Cx, parts: &mut Pairs<'_, Rule>) -> (String, (String, Span)) {
     let binder = parts.next().unwrap().as_str().to_string();
     let unit = parts.next().unwrap();
@@ -910,13 +913,7 @@ fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> 
 /// `on r: Unit[, x: path ...] set|feed name = value [where cond];`.
 fn update_item(cx: &Cx, p: P<'_>, op: SetOp, span: Span) -> Result<SetDecl, Diagnostic> {
     let mut parts = p.into_inner().peekable();
-    let binder = parts.next().unwrap().as_str().to_string();
-    let unit = parts.next().unwrap();
-    let unit = (unit.as_str().to_string(), cx.span(&unit));
-    let mut binders = Vec::new();
-    while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
-        binders.push(named(cx, parts.next().unwrap())?);
-    }
+    let (binder, unit, binders) = on_binders(cx, &mut parts)?;
     let var = parts.next().unwrap();
     let var = (var.as_str().to_string(), cx.span(&var));
     let value = expr(cx, parts.next().unwrap())?;

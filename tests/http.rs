@@ -445,7 +445,7 @@ fn engine_run(frames: &[Frame]) -> (Vec<Value>, String) {
             "protocol_confirmation",
         ]),
     }));
-    events.subscribe(netpac_analyzers::http::log::HttpLogger::sink());
+    events.subscribe(netpac_analyzers::http::log::HttpLogger::sink(Default::default()));
     let mut engine = Engine::new(Config::default(), netpac_analyzers::registry(), events);
     play(&mut engine, frames);
     engine.finish().unwrap();

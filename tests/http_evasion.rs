@@ -58,7 +58,7 @@ fn logs(frames: &[Frame]) -> String {
         Config::default(),
         netpac_analyzers::registry(),
         Some(vec![]),
-        vec![netpac_analyzers::http::log::HttpLogger::sink()],
+        vec![netpac_analyzers::http::log::HttpLogger::sink(Default::default())],
     );
     h.play(frames);
     let out = h.finish();

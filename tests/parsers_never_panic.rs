@@ -109,6 +109,7 @@ mod http_support {
                 uid: "Cfuzz".into(),
                 vlan: None,
                 inner_vlan: None,
+                tunnel: None,
                 extra: Default::default(),
             }
         }

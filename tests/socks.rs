@@ -35,7 +35,7 @@ fn names(o: &Outcome) -> Vec<String> {
 fn logs(frames: &[Frame]) -> (String, String, String) {
     let (rows, services) = log_rows(
         frames,
-        vec![netpac_analyzers::socks::log::SocksLogger::sink(), netpac_analyzers::http::log::HttpLogger::sink()],
+        vec![netpac_analyzers::socks::log::SocksLogger::sink(Default::default()), netpac_analyzers::http::log::HttpLogger::sink(Default::default())],
     );
     let row = |log: &str| rows.get(log).cloned().unwrap_or_default();
     (row("socks.log"), row("http.log"), services.join(" "))
@@ -97,4 +97,53 @@ fn each_delivery_is_one_message_and_bad_ones_are_violations() {
         let o = socks_events(&bad);
         assert!(o.verdict.starts_with("Violation"), "{} {:?}", o.verdict, names(&o));
     }
+}
+
+/// tunnel.log rows (`uid orig_h orig_p resp_h resp_p tunnel_type action`)
+/// after running `frames` with every log.
+fn tunnel_rows(frames: &[Frame]) -> Vec<String> {
+    use netpac_runtime::engine::{Config, Engine};
+    use netpac_runtime::event::Events;
+    use netpac_runtime::log::{Format, Logs};
+    let dir = common::scratch_dir();
+    let mut events = Events::with_logs(Logs::new(&dir, Format::Tsv));
+    netpac_analyzers::subscribe_logs(&mut events, &Config::default());
+    let mut engine = Engine::new(Config::default(), netpac_analyzers::registry(), events);
+    common::play(&mut engine, frames);
+    engine.finish().unwrap();
+    let log = std::fs::read_to_string(dir.join("tunnel.log")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    log.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').skip(1).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Zeek's SOCKS and HTTP scripts register a proxy as one tunnel whatever
+/// the client's port (port 0, no uid): a second session through it is not
+/// discovered again, and a proxy's tunnel never closes with a connection.
+#[test]
+fn proxies_are_tunnels_in_tunnel_log() {
+    let client = Host::v4("192.168.0.2", 40000);
+    let proxy = Host::v4("192.168.0.1", 1080);
+    let mut frames = session(1.0, client, proxy, &v5_http());
+    frames.extend(session(2.0, client.port(40001), proxy, &v5_http()));
+    assert_eq!(
+        tunnel_rows(&frames),
+        ["- 192.168.0.2 0 192.168.0.1 1080 Tunnel::SOCKS Tunnel::DISCOVER"]
+    );
+    // HTTP CONNECT, once the proxy answers 200.
+    let web_proxy = Host::v4("192.168.0.1", 3128);
+    let connect = |ok: bool| {
+        let status: &[u8] = if ok { b"200 Connection established" } else { b"407 Proxy Authentication Required" };
+        vec![
+            orig(b"CONNECT mail.example.com:25 HTTP/1.1\r\nHost: mail.example.com:25\r\n\r\n"),
+            resp(&[&b"HTTP/1.1 "[..], status, b"\r\nContent-Length: 0\r\n\r\n"].concat()),
+        ]
+    };
+    assert_eq!(tunnel_rows(&session(1.0, client, web_proxy, &connect(false))), Vec::<String>::new());
+    assert_eq!(
+        tunnel_rows(&session(1.0, client, web_proxy, &connect(true))),
+        ["- 192.168.0.2 0 192.168.0.1 3128 Tunnel::HTTP Tunnel::DISCOVER"]
+    );
 }

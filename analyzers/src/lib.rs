@@ -118,20 +118,20 @@ pub fn event_names() -> Vec<&'static str> {
     names
 }
 
-/// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`)
+/// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`, `tunnel.log`)
 /// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `mysql.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssh.log`, `ssl.log`, `x509.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
-    netpac_runtime::engine::subscribe_logs(events, config);
+    let tunnels = netpac_runtime::engine::subscribe_logs(events, config);
     events.subscribe(dns::log::DnsLogger::sink());
-    events.subscribe(http::log::HttpLogger::sink());
+    events.subscribe(http::log::HttpLogger::sink(tunnels.clone()));
     events.subscribe(ftp::log::FtpLogger::sink());
     events.subscribe(modbus::log::ModbusLogger::sink());
     events.subscribe(mysql::log::MysqlLogger::sink());
     events.subscribe(quic::log::QuicLogger::sink());
     events.subscribe(irc::log::IrcLogger::sink());
     events.subscribe(smtp::log::SmtpLogger::sink());
-    events.subscribe(socks::log::SocksLogger::sink());
+    events.subscribe(socks::log::SocksLogger::sink(tunnels));
     events.subscribe(dhcp::log::DhcpLogger::sink());
     events.subscribe(ntp::log::NtpLogger::sink());
     events.subscribe(radius::log::RadiusLogger::sink());

@@ -350,6 +350,7 @@ impl ConnView for NoConnection {
             uid: "".into(),
             vlan: None,
             inner_vlan: None,
+            tunnel: None,
             extra: Default::default(),
         }
     }
@@ -550,6 +551,7 @@ impl ConnView for TestConn {
             uid: self.uid.into(),
             vlan: None,
             inner_vlan: None,
+            tunnel: None,
             extra: Default::default(),
         }
     }

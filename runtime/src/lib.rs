@@ -30,6 +30,7 @@ pub mod pieces;
 pub mod reorder;
 pub mod record;
 pub mod text;
+pub mod tunnel_log;
 pub mod udp_tunnels;
 pub mod weird;
 pub mod wire;

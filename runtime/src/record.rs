@@ -39,6 +39,11 @@ pub struct Connection {
     pub vlan: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inner_vlan: Option<i64>,
+    /// The tunnels the connection's latest packet came through, outermost
+    /// first (Zeek's `tunnel`, unset when it came through none); shared, as
+    /// records are built per event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<Encapsulation>,
     /// What `conn.log` needs beyond Zeek's record; not an event argument.
     #[serde(skip)]
     pub extra: ConnExtra,
@@ -51,11 +56,38 @@ pub struct Connection {
 pub struct ConnExtra {
     pub ip_proto: u8,
     pub missed_bytes: u64,
-    /// Uids of the tunnels the connection was seen through.
-    pub tunnel_parents: Vec<String>,
+    /// Uids of the innermost tunnel of each encapsulation the connection was
+    /// seen through (Zeek's `tunnel_parents`, gathered at `new_connection`
+    /// and each `tunnel_changed`).
+    pub tunnel_parents: Vec<std::sync::Arc<str>>,
     /// Analyzers whose signature matched too late to attach them.
     pub speculative_service: Vec<String>,
 }
+
+/// One tunnel of an encapsulation chain (Zeek's `EncapsulatingConn`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EncapsulatingConn {
+    /// The tunnel's endpoints; an IP tunnel (IP-in-IP, GRE) has ports 0.
+    pub cid: ConnId,
+    /// Zeek's `Tunnel::Type`, e.g. `Tunnel::TEREDO`.
+    pub tunnel_type: &'static str,
+    /// The tunnel's uid: its UDP connection's, or one per address pair for
+    /// an IP tunnel; unset for proxies (SOCKS, HTTP CONNECT), whose many
+    /// connections make one tunnel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<std::sync::Arc<str>>,
+}
+
+impl EncapsulatingConn {
+    /// The same tunnel, as Zeek's session code compares encapsulations:
+    /// same type and uid (which stand for the endpoints).
+    pub fn same_tunnel(&self, other: &EncapsulatingConn) -> bool {
+        self.tunnel_type == other.tunnel_type && self.uid == other.uid
+    }
+}
+
+/// Zeek's `EncapsulatingConnVector`, outermost tunnel first.
+pub type Encapsulation = std::sync::Arc<[EncapsulatingConn]>;
 
 /// Zeek's `icmp_conn`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

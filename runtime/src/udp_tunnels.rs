@@ -18,12 +18,25 @@ pub enum Decapsulated {
     /// The header is broken: a flow weird of this name, source the tunnel's tag.
     Weird(&'static str),
     /// The inner packet starts at `offset` and begins with `link`'s header;
-    /// `confirm`: the tunnel confirms its protocol (`service`), as Zeek's do.
+    /// `confirm`: when the tunnel confirms its protocol (`service`).
     Inner {
         link: crate::packet::LinkType,
         offset: usize,
-        confirm: bool,
+        confirm: Confirm,
     },
+}
+
+/// When a tunnel confirms its protocol on the outer connection, as Zeek's
+/// tunnel analyzers do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// A plain encapsulation: no service.
+    Never,
+    /// At its first good packet.
+    Now,
+    /// Once both directions sent a good packet (Zeek's
+    /// `Tunnel::delay_teredo_confirmation`).
+    BothSides,
 }
 
 /// A tunnel carried in UDP (Zeek's packet analyzers under UDP: VXLAN,
@@ -91,20 +104,20 @@ fn gre_in_udp(payload: &[u8]) -> Decapsulated {
         Ok(inner) => Decapsulated::Inner {
             link: inner.link,
             offset: inner.offset,
-            confirm: false,
+            confirm: Confirm::Never,
         },
         Err(weird) => Decapsulated::Weird(weird.name()),
     }
 }
 
-/// VXLAN: an 8-byte header with the I flag, then Ethernet. Like Zeek's, it
-/// names no service.
+/// VXLAN: an 8-byte header with the I flag, then Ethernet; a good header
+/// confirms it.
 fn vxlan(payload: &[u8]) -> Decapsulated {
     if payload.len() > 8 && payload[0] & 0x08 != 0 {
         Decapsulated::Inner {
             link: LinkType::Ethernet,
             offset: 8,
-            confirm: false,
+            confirm: Confirm::Now,
         }
     } else {
         Decapsulated::Not
@@ -128,7 +141,7 @@ fn geneve(payload: &[u8]) -> Decapsulated {
     Decapsulated::Inner {
         link,
         offset: header_len,
-        confirm: true,
+        confirm: Confirm::Now,
     }
 }
 
@@ -138,7 +151,7 @@ fn gtpv1(payload: &[u8]) -> Decapsulated {
     gtpv1_inner_offset(payload).map_or(Decapsulated::Not, |offset| Decapsulated::Inner {
         link: LinkType::Raw,
         offset,
-        confirm: true,
+        confirm: Confirm::Now,
     })
 }
 
@@ -180,7 +193,7 @@ fn ayiya(payload: &[u8]) -> Decapsulated {
         Decapsulated::Inner {
             link: LinkType::Raw,
             offset: 8 + id_len + sig_len,
-            confirm: true,
+            confirm: Confirm::Now,
         }
     } else {
         Decapsulated::Not
@@ -206,25 +219,42 @@ fn teredo(payload: &[u8]) -> Decapsulated {
             return Decapsulated::Inner {
                 link: LinkType::Raw,
                 offset: payload.len() - p.len(),
-                confirm: true,
+                confirm: Confirm::BothSides,
             };
         }
     }
     Decapsulated::Not
 }
 
-/// Zeek finds Teredo on other ports by signature: an IPv6 packet (possibly
-/// after Teredo's own headers) to or from the Teredo prefix 2001:0::/32.
+/// Zeek's Teredo protocol detection on any UDP port (`TeredoAnalyzer::
+/// DetectProtocol`): an IPv6 packet to or from the Teredo prefix
+/// 2001:0::/32 (its old DPD signature), or Teredo's own headers (an
+/// authentication header, then an origin indication) followed by something
+/// with IPv6's version, each with room for an IPv6 header.
 pub(crate) fn looks_like_teredo(payload: &[u8]) -> bool {
+    const IPV6_HEADER: usize = 40;
     let mut p = payload;
-    if p.len() >= 8 && p[0] == 0 && p[1] == 0 {
-        p = &p[8..];
-    }
-    let Some(ip) = Ipv6Packet::new_checked(p) else {
+    if p.len() < IPV6_HEADER {
         return false;
-    };
-    let teredo = |a: std::net::Ipv6Addr| a.segments()[..2] == [0x2001, 0x0000];
-    ip.version() == 6
-        && ip.total_len() == p.len()
-        && (teredo(ip.src_addr()) || teredo(ip.dst_addr()))
+    }
+    let ipv6_first = p[0] >> 4 == 6;
+    if !ipv6_first && (p[0] != 0 || (p[1] != 0 && p[1] != 1)) {
+        return false;
+    }
+    let prefix_at = |at: usize| p.get(at..at + 4) == Some(&[0x20, 0x01, 0x00, 0x00][..]);
+    if ipv6_first && (prefix_at(8) || prefix_at(24)) {
+        return true;
+    }
+    let mut tag = u16::from(p[1]);
+    if tag == 1 {
+        // Authentication: 13 bytes besides the client id and the value.
+        let skip = 13 + usize::from(p[2]) + usize::from(p[3]);
+        match p.get(skip..) {
+            Some(rest) if rest.len() >= IPV6_HEADER => p = rest,
+            _ => return false,
+        }
+        tag = u16::from_be_bytes([p[0], p[1]]);
+    }
+    // An origin indication (8 bytes), then an IPv6 header.
+    tag == 0 && p.len() >= 8 + IPV6_HEADER && p[8] >> 4 == 6
 }

@@ -152,7 +152,12 @@ impl Port {
 
 impl fmt::Display for Port {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.number, self.proto.as_str())
+        // Zeek names the transport `unknown_transport` but prints its ports `0/unknown`.
+        let proto = match self.proto {
+            Proto::Unknown => "unknown",
+            p => p.as_str(),
+        };
+        write!(f, "{}/{}", self.number, proto)
     }
 }
 impl Serialize for Port {

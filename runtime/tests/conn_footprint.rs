@@ -9,7 +9,7 @@ use std::mem::size_of;
 #[test]
 fn a_connection_without_data_stays_small() {
     // Boxed once per connection.
-    assert!(size_of::<Conn>() <= 480, "Conn is {} bytes", size_of::<Conn>());
+    assert!(size_of::<Conn>() <= 464, "Conn is {} bytes", size_of::<Conn>());
     // Boxed once per TCP connection; the reassemblers are built on the first
     // data or acknowledgement, payload detection on the first payload.
     assert!(size_of::<TcpConn>() <= 336, "TcpConn is {} bytes", size_of::<TcpConn>());

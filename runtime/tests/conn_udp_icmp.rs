@@ -225,6 +225,7 @@ fn vxlan_inner_connection_names_its_tunnel() {
             "id.resp_p",
             "proto",
             "history",
+            "service",
             "tunnel_parents",
         ],
     );
@@ -233,12 +234,14 @@ fn vxlan_inner_connection_names_its_tunnel() {
         .iter()
         .find(|r| r.contains("\t4789\tudp"))
         .expect("outer VXLAN flow");
+    // A good VXLAN header confirms the protocol, as Zeek's analyzer does.
+    assert!(outer.contains("\tvxlan\t-"), "{outer}");
     let inner = rows
         .iter()
         .find(|r| r.contains("\t80\ttcp"))
         .expect("inner TCP connection");
     let outer_uid = outer.split('\t').next().unwrap();
-    assert!(inner.ends_with(&format!("\tS\t{outer_uid}")), "{inner}");
+    assert!(inner.ends_with(&format!("\tS\t-\t{outer_uid}")), "{inner}");
 }
 
 #[test]
@@ -258,8 +261,8 @@ fn gre_carries_ip_without_an_outer_connection() {
 }
 
 /// A GTPv1-U tunnel confirms its analyzer on the outer flow (`service`
-/// gtpv1, `protocol_confirmation`), as Zeek's GTPv1 analyzer does; VXLAN,
-/// a plain encapsulation, names no service.
+/// gtpv1, `protocol_confirmation`), as Zeek's GTPv1 analyzer does (VXLAN,
+/// Geneve and AYIYA too; Teredo once both directions sent a good packet).
 #[test]
 fn gtp_tunnels_confirm_their_service() {
     let sgsn = Host::v4("192.0.2.10", 2152);

@@ -11,7 +11,9 @@ use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{EventHandlers, EventSink};
 use netpac_runtime::log::{LogRecord, Logs, Schema, Value};
 use netpac_runtime::record::Connection;
-use netpac_runtime::zeek::{ConnId, Time};
+use netpac_runtime::record::EncapsulatingConn;
+use netpac_runtime::tunnel_log::Tunnels;
+use netpac_runtime::zeek::{ConnId, Port, Proto, Time};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The columns of today's Zeek `http.log`.
@@ -206,13 +208,19 @@ impl State {
 #[derive(Default)]
 pub struct HttpLogger {
     conns: HashMap<std::sync::Arc<str>, State>,
+    /// Where a successful CONNECT registers its proxy (`tunnel.log`).
+    tunnels: Tunnels,
 }
 
 impl HttpLogger {
-    /// The `http.log` writer as an event consumer.
-    pub fn sink() -> Box<dyn EventSink> {
+    /// The `http.log` writer as an event consumer; CONNECT proxies go to
+    /// `tunnels`.
+    pub fn sink(tunnels: Tunnels) -> Box<dyn EventSink> {
         Box::new(
-            EventHandlers::new(HttpLogger::default())
+            EventHandlers::new(HttpLogger {
+                conns: HashMap::default(),
+                tunnels,
+            })
                 .on::<HttpRequest>(HttpLogger::request)
                 .on::<HttpReply>(HttpLogger::reply)
                 .on::<HttpHeader>(HttpLogger::header_event)
@@ -399,7 +407,8 @@ impl HttpLogger {
         }
     }
 
-    fn reply(&mut self, ts: Time, e: &HttpReply, _logs: &mut Logs) {
+    fn reply(&mut self, ts: Time, e: &HttpReply, logs: &mut Logs) {
+        let tunnels = self.tunnels.clone();
         let st = self.state(&e.c);
         // After an informational 1xx the real reply fills the same record.
         let advance = match st.pending.get(&st.current_response) {
@@ -416,6 +425,19 @@ impl HttpLogger {
         if (100..200).contains(&e.code) {
             info.info_code = Some(e.code);
             info.info_msg = Some(e.reason.as_bytes().to_vec());
+        }
+        // A proxy's connections come from many ports: one tunnel, port 0.
+        if e.code == 200 && info.method.as_deref() == Some(b"CONNECT".as_slice()) {
+            let cid = ConnId {
+                orig_p: Port::new(0, Proto::Tcp),
+                ..e.c.id
+            };
+            let tunnel = EncapsulatingConn {
+                cid,
+                tunnel_type: "Tunnel::HTTP",
+                uid: None,
+            };
+            tunnels.register(ts, &tunnel, logs);
         }
     }
 

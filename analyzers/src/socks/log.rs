@@ -7,7 +7,9 @@ use netpac_runtime::conn::events::ConnectionStateRemove;
 use netpac_runtime::event::{EventHandlers, EventSink};
 use netpac_runtime::log::{Logs, Schema, Value};
 use netpac_runtime::record::Connection;
-use netpac_runtime::zeek::Time;
+use netpac_runtime::record::EncapsulatingConn;
+use netpac_runtime::tunnel_log::Tunnels;
+use netpac_runtime::zeek::{ConnId, Port, Proto, Time};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -78,21 +80,35 @@ struct Info {
 
 /// Writes `socks.log` from the socks_* events. Passwords are not logged
 /// (Zeek's `SOCKS::default_capture_password` is off).
-#[derive(Default)]
 pub struct SocksLogger {
     open: FxHashMap<Arc<str>, Info>,
+    tunnels: Tunnels,
 }
 
 impl SocksLogger {
     /// The `socks.log` writer as an event consumer.
-    pub fn sink() -> Box<dyn EventSink> {
+    /// Each request registers its proxy in `tunnels` (`tunnel.log`).
+    pub fn sink(tunnels: Tunnels) -> Box<dyn EventSink> {
         Box::new(
-            EventHandlers::new(SocksLogger::default())
-                .on::<SocksRequest>(|s, ts, e, _| {
-                    let i = s.session(ts, &e.c, e.version);
-                    i.request = Some(e.sa.clone());
-                    i.request_p = Some(e.p.number);
-                })
+            EventHandlers::new(SocksLogger {
+                open: FxHashMap::default(),
+                tunnels,
+            })
+            .on::<SocksRequest>(|s, ts, e, logs| {
+                let i = s.session(ts, &e.c, e.version);
+                i.request = Some(e.sa.clone());
+                i.request_p = Some(e.p.number);
+                // A proxy's connections come from many ports: one tunnel, port 0.
+                let tunnel = EncapsulatingConn {
+                    cid: ConnId {
+                        orig_p: Port::new(0, Proto::Tcp),
+                        ..e.c.id
+                    },
+                    tunnel_type: "Tunnel::SOCKS",
+                    uid: None,
+                };
+                s.tunnels.register(ts, &tunnel, logs);
+            })
                 .on::<SocksReply>(|s, ts, e, _| {
                     let i = s.session(ts, &e.c, e.version);
                     i.status = Some(if e.version == 5 { v5_status(e.reply) } else { v4_status(e.reply) });

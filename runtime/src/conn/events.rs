@@ -2,13 +2,23 @@
 //! analyzers and the core, with argument names as in the specification.
 
 use crate::define_event;
-use crate::record::{Connection, Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
+use crate::record::{
+    Connection, EncapsulatingConn, Icmp6NdOption, IcmpConn, IcmpContext, SynPacket,
+};
 use crate::zeek::{Addr, Interval, ZString};
 
 define_event!(NewConnection = NEW_CONNECTION { c: Connection });
 define_event!(ConnectionStateRemove = CONNECTION_STATE_REMOVE { c: Connection });
 define_event!(ConnectionTimeout = CONNECTION_TIMEOUT { c: Connection });
 define_event!(ConnectionReused = CONNECTION_REUSED { c: Connection });
+define_event!(
+    /// A packet of the connection came through other tunnels than the one
+    /// before (`e`: the new chain, outermost first; empty: none).
+    TunnelChanged = TUNNEL_CHANGED {
+        c: Connection,
+        e: Vec<EncapsulatingConn>
+    }
+);
 define_event!(
     /// An IPv6 flow label of one direction changed after its first packet.
     ConnectionFlowLabelChanged = CONNECTION_FLOW_LABEL_CHANGED {
@@ -334,6 +344,7 @@ pub const ENGINE_EVENTS: &[crate::event::EventId] = &[
     crate::event::ids::TCP_OPTION,
     crate::event::ids::TCP_PACKET,
     crate::event::ids::TCP_REXMIT,
+    crate::event::ids::TUNNEL_CHANGED,
     crate::event::ids::UDP_CONTENTS,
     crate::event::ids::UDP_MULTIPLE_CHECKSUM_ERRORS,
     crate::event::ids::UDP_REPLY,

@@ -263,7 +263,7 @@ fn conn_log_row(c: &Connection, local_nets: &[(IpAddr, u8)], cols: ConnColumns) 
         if c.extra.tunnel_parents.is_empty() {
             Value::Unset
         } else {
-            Value::Set(c.extra.tunnel_parents.iter().map(Value::str).collect())
+            Value::Set(c.extra.tunnel_parents.iter().map(|u| Value::str(u.as_bytes())).collect())
         },
         Value::Count(u64::from(c.extra.ip_proto)),
     ];

@@ -122,13 +122,28 @@ pub struct ConnCore {
     pub vlan: Option<u16>,
     pub inner_vlan: Option<u16>,
     pub flow_labels: [u32; 2],
-    /// Uids of the tunnels this connection was seen through.
-    pub tunnel_parents: Vec<String>,
+    /// Tunnels it came through or carries; boxed, as most connections have
+    /// none.
+    pub tunnels: Option<Box<ConnTunnels>>,
     pub size: [SizeCounter; 2],
     pub transport: Transport,
     pub inactivity_timeout: Interval,
     /// Whether a weird was already reported (some weirds are reported once).
     pub did_weird: bool,
+}
+
+/// A connection's tunnels.
+#[derive(Debug, Default)]
+pub struct ConnTunnels {
+    /// The tunnels its latest packet came through (Zeek's `c$tunnel`).
+    pub chain: Option<crate::record::Encapsulation>,
+    /// Innermost tunnel uids of every encapsulation seen (`tunnel_parents`).
+    pub parents: Vec<std::sync::Arc<str>>,
+    /// Encapsulation changes seen (Zeek's `tunnel_changes`).
+    pub changes: u8,
+    /// Directions that sent a good tunnel packet (bit 0 originator, bit 1
+    /// responder), for tunnels confirmed by both (Teredo).
+    pub sides: u8,
 }
 
 /// An analyzer attached to a connection. It is built when it is first
@@ -225,7 +240,7 @@ impl ConnCore {
             vlan: None,
             inner_vlan: None,
             flow_labels: [0, 0],
-            tunnel_parents: Vec::new(),
+            tunnels: None,
             size: [SizeCounter::default(); 2],
             transport,
             inactivity_timeout,
@@ -236,6 +251,20 @@ impl ConnCore {
     pub fn proto(&self) -> Proto {
         self.id.resp_p.proto
     }
+
+    /// The tunnels its latest packet came through.
+    pub fn tunnel_chain(&self) -> Option<&crate::record::Encapsulation> {
+        self.tunnels.as_ref().and_then(|t| t.chain.as_ref())
+    }
+
+    /// Its tunnel state, made on first use.
+    pub fn tunnels_mut(&mut self) -> &mut ConnTunnels {
+        self.tunnels.get_or_insert_with(Default::default)
+    }
+
+    /// `X` in the history: a packet the connection's analyzers did not get
+    /// as it came (Zeek's `HIST_UNKNOWN_PKT`), recorded once.
+    pub const HIST_UNKNOWN_PKT: u32 = 1 << 30;
 
     pub fn add_history(&mut self, code: char) {
         self.history.push(code);
@@ -375,10 +404,15 @@ impl ConnView for ConnCore {
             uid: self.uid.clone(),
             vlan: self.vlan.map(i64::from),
             inner_vlan: self.inner_vlan.map(i64::from),
+            tunnel: self.tunnel_chain().cloned(),
             extra: ConnExtra {
                 ip_proto: self.ip_proto,
                 missed_bytes: self.missed_bytes,
-                tunnel_parents: self.tunnel_parents.clone(),
+                tunnel_parents: self
+                    .tunnels
+                    .as_ref()
+                    .map(|t| t.parents.clone())
+                    .unwrap_or_default(),
                 speculative_service: self.speculative_service.clone(),
             },
         }

@@ -20,7 +20,7 @@ use crate::dpd::Detector;
 use crate::event::Events;
 use crate::packet::{IpPacket, LinkType, RawPacket};
 use crate::raise;
-use crate::record::{Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
+use crate::record::{EncapsulatingConn, Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
 use crate::weird::{Weird, WeirdScope};
 use crate::wire::checksum;
 use crate::zeek::{ConnId, Interval, Port, Proto, Time, ZString};
@@ -51,6 +51,7 @@ use session::*;
 use table::Slot;
 use tcp_session::*;
 use timers::*;
+use tunnel::TUNNEL_IP;
 use udp_session::*;
 
 /// Zeek's connection timeouts (`scripts/base/init-bare.zeek` defaults).
@@ -183,13 +184,18 @@ impl Default for Config {
 const MAX_IP_TUNNEL_KEYS: usize = 100_000;
 
 /// Subscribes the logs the engine's own events feed: `conn.log` (from
-/// `connection_state_remove`) and `weird.log` (from the weird events).
-pub fn subscribe_logs(events: &mut Events, config: &Config) {
+/// `connection_state_remove`), `weird.log` (from the weird events) and
+/// `tunnel.log`, whose table of active tunnels is returned for the
+/// protocol logs that register proxies (SOCKS, HTTP CONNECT).
+pub fn subscribe_logs(events: &mut Events, config: &Config) -> crate::tunnel_log::Tunnels {
     events.subscribe(conn::ConnLog::sink(
         config.local_nets.clone(),
         config.conn_columns,
     ));
     events.subscribe(crate::weird::WeirdLog::sink());
+    let tunnels = crate::tunnel_log::Tunnels::new();
+    events.subscribe(tunnels.sink());
+    tunnels
 }
 
 /// Totals of a run.
@@ -244,11 +250,12 @@ pub struct Engine {
     next_aid: u64,
     decoder: crate::decode::Decoder,
     link_analyzers: Vec<(u16, &'static str, Box<dyn crate::analyzer::LinkAnalyzer>)>,
-    /// Uids of the tunnels the packet being processed arrived through.
-    tunnel_stack: Vec<String>,
-    /// Uids of IP-level tunnels (IP-in-IP, GRE), which have no connection,
-    /// by address pair (lower address first).
-    ip_tunnel_uids: FxHashMap<(IpAddr, IpAddr), String>,
+    /// The tunnels the packet being processed arrived through, outermost first.
+    tunnel_stack: Vec<EncapsulatingConn>,
+    /// IP-level tunnels (IP-in-IP, GRE), which have no connection, by
+    /// address pair (lower address first): each keeps the uid and endpoints
+    /// of its first packet.
+    ip_tunnels: FxHashMap<(IpAddr, IpAddr), EncapsulatingConn>,
     /// Live connections (slot, generation) oldest first, for eviction at the
     /// connection limit; entries of removed connections are skipped lazily.
     creation_order: std::collections::VecDeque<(u32, u32)>,
@@ -296,7 +303,7 @@ impl Engine {
             tunnel_stack: Vec::new(),
             expected: Default::default(),
             reassembly_buffered: 0,
-            ip_tunnel_uids: FxHashMap::default(),
+            ip_tunnels: FxHashMap::default(),
             creation_order: std::collections::VecDeque::new(),
         }
     }
@@ -379,7 +386,7 @@ impl Engine {
             17 => self.udp_packet(ts, ip),
             1 | 58 => self.icmp_packet(ts, ip),
             4 | 41 if self.config.decapsulate => {
-                self.ip_tunnel(ts, ip, LinkType::Raw, 0, Some(ip.proto))
+                self.ip_tunnel(ts, ip, LinkType::Raw, 0, Some(ip.proto), TUNNEL_IP)
             }
             47 if self.config.decapsulate => self.gre_packet(ts, ip),
             _ => self.unknown_ip_packet(ts, ip),

@@ -119,7 +119,7 @@ pub(super) fn apply_verdict(
             // not at each violation (Zeek 8.2.2: an FTP reply with a bad code leaves
             // the history as it is).
             if !keep {
-                core.check_history(1 << 30, 'X');
+                core.check_history(ConnCore::HIST_UNKNOWN_PKT, 'X');
             }
             keep
         }

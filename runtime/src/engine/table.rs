@@ -72,7 +72,13 @@ impl Engine {
         core.vlan = ip.l2.vlan;
         core.inner_vlan = ip.l2.inner_vlan;
         core.flow_labels = [ip.flow_label, 0];
-        core.tunnel_parents = self.tunnel_stack.last().cloned().into_iter().collect();
+        if let Some(innermost) = self.tunnel_stack.last() {
+            core.tunnels = Some(Box::new(conn::ConnTunnels {
+                chain: Some(self.tunnel_stack.as_slice().into()),
+                parents: innermost.uid.iter().cloned().collect(),
+                ..Default::default()
+            }));
+        }
         let is_broadcast = matches!(id.resp_h, IpAddr::V4(a) if a.is_broadcast());
         if flip == Flip::AfterOriginatorSynAck {
             // Reported with the roles as they were, then swapped.

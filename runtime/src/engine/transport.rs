@@ -80,10 +80,14 @@ impl Engine {
                 )
             }
         };
+        let changes_exceeded = self.check_encapsulation(ts, slot);
         let (mut cx, conn) = self.cx(ts, slot);
         let is_orig = ip.src == conn.core.id.orig_h && hdr.sport == conn.core.id.orig_p.number;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
         tcp_deliver(&mut cx, conn, is_orig, &hdr, ip);
+        if changes_exceeded {
+            self.tunnel_changes_exceeded(ts, slot);
+        }
     }
 
     /// Zeek's TCPSessionAdapter::IsReuse: a new SYN on a finished connection.
@@ -172,14 +176,18 @@ impl Engine {
                 )
             }
         };
+        let changes_exceeded = self.check_encapsulation(ts, slot);
         let (mut cx, conn) = self.cx(ts, slot);
         let is_orig = ip.src == conn.core.id.orig_h && sport == conn.core.id.orig_p.number;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
         let delivered = udp_deliver(&mut cx, conn, is_orig, ip);
         let resp_port = conn.core.id.resp_p.number;
+        if changes_exceeded {
+            self.tunnel_changes_exceeded(ts, slot);
+        }
         if delivered && self.config.decapsulate {
             let end = (ip.l4_len_claimed() as usize).clamp(8, ip.l4.len());
-            self.udp_tunnel(ts, ip, slot, resp_port, &ip.l4[8..end]);
+            self.udp_tunnel(ts, ip, slot, is_orig, resp_port, &ip.l4[8..end]);
         }
     }
 
@@ -219,11 +227,15 @@ impl Engine {
                 )
             }
         };
+        let changes_exceeded = self.check_encapsulation(ts, slot);
         let (mut cx, conn) = self.cx(ts, slot);
         let is_orig =
             ip.src == conn.core.id.orig_h && u16::from(itype) == conn.core.id.orig_p.number;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
         icmp_deliver(&mut cx, conn, is_orig, ip);
+        if changes_exceeded {
+            self.tunnel_changes_exceeded(ts, slot);
+        }
     }
 
     /// Zeek keeps "connections" for IP protocols it has no analyzer for:
@@ -243,10 +255,14 @@ impl Engine {
                 self.new_conn(ts, key, id, ip, Transport::Other, inactivity, Flip::No)
             }
         };
+        let changes_exceeded = self.check_encapsulation(ts, slot);
         let (mut cx, conn) = self.cx(ts, slot);
         let is_orig = ip.src == conn.core.id.orig_h;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
         conn.core.last_time = ts;
         conn_size(&mut conn.core, &mut cx, is_orig, ip.counted_len);
+        if changes_exceeded {
+            self.tunnel_changes_exceeded(ts, slot);
+        }
     }
 }

@@ -5,15 +5,26 @@
 
 use super::*;
 use crate::analyzer::Decapsulated;
+use crate::conn::events::TunnelChanged;
+use crate::record::EncapsulatingConn;
+use crate::udp_tunnels::Confirm;
 use crate::wire::gre::GrePacket;
 use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::ipv6::Ipv6Packet;
 
 impl Engine {
-    /// A tunnel analyzer (GTPv1, Teredo, AYIYA, Geneve) decapsulated a packet
-    /// of this UDP connection: it confirms its protocol once, as Zeek's do.
-    /// Its analyzer id is taken now, as it has no other life on the connection.
-    pub(super) fn confirm_tunnel(&mut self, ts: Time, slot: u32, tag: &'static str) {
+    /// A tunnel analyzer (VXLAN, Geneve, GTPv1, Teredo, AYIYA) decapsulated
+    /// a packet of this UDP connection: it confirms its protocol once, as
+    /// Zeek's do, Teredo once each direction sent one. Its analyzer id is
+    /// taken now, as it has no other life on the connection.
+    pub(super) fn confirm_tunnel(
+        &mut self,
+        ts: Time,
+        slot: u32,
+        is_orig: bool,
+        tag: &'static str,
+        when: Confirm,
+    ) {
         let Some(conn) = self
             .slots
             .get_mut(slot as usize)
@@ -21,6 +32,17 @@ impl Engine {
         else {
             return;
         };
+        match when {
+            Confirm::Never => return,
+            Confirm::Now => {}
+            Confirm::BothSides => {
+                let tunnels = conn.core.tunnels_mut();
+                tunnels.sides |= if is_orig { 1 } else { 2 };
+                if tunnels.sides != 3 {
+                    return;
+                }
+            }
+        }
         let service = crate::zeek::service_name(tag);
         if conn.core.service.contains(&service) {
             return;
@@ -63,10 +85,16 @@ impl Engine {
         true
     }
 
-    /// Processes a packet found inside a tunnel whose uid is `parent` (the
-    /// tunnel analyzer checked the depth): decoded from its link layer like
-    /// a captured frame, every packet of it (an 802.11 A-MSDU holds several).
-    pub(super) fn inner_packet(&mut self, ts: Time, link: LinkType, data: &[u8], parent: String) {
+    /// Processes a packet found inside the tunnel `parent` (the tunnel
+    /// analyzer checked the depth): decoded from its link layer like a
+    /// captured frame, every packet of it (an 802.11 A-MSDU holds several).
+    pub(super) fn inner_packet(
+        &mut self,
+        ts: Time,
+        link: LinkType,
+        data: &[u8],
+        parent: EncapsulatingConn,
+    ) {
         let raw = RawPacket {
             ts,
             wire_len: data.len() as u32,
@@ -80,8 +108,8 @@ impl Engine {
 
     /// Zeek's IPTunnel analyzer, for IP-in-IP and GRE: the depth check; for
     /// IP-in-IP and PPTP (`strict_ip_proto`, 4 or 41) the check that the
-    /// payload is exactly one IP packet of that version; then the tunnel's
-    /// uid, kept per address pair.
+    /// payload is exactly one IP packet of that version; then the tunnel,
+    /// kept per address pair.
     pub(super) fn ip_tunnel(
         &mut self,
         ts: Time,
@@ -89,6 +117,7 @@ impl Engine {
         link: LinkType,
         offset: usize,
         strict_ip_proto: Option<u8>,
+        tunnel_type: &'static str,
     ) {
         if self.tunnel_too_deep(ts, ip, "IPTUNNEL") {
             return;
@@ -103,30 +132,128 @@ impl Engine {
             self.flow_weird(ts, name, ip, "IPTUNNEL");
             return;
         }
-        // Zeek keeps one tunnel per address pair, whichever way and whatever
-        // protocol (IP-in-IP or GRE) its packets take.
+        let tunnel = self.ip_tunnel_of(ts, ip, tunnel_type);
+        self.inner_packet(ts, link, inner, tunnel);
+    }
+
+    /// The tunnel of an IP packet's address pair. Zeek keeps one per pair,
+    /// whichever way and whatever protocol (IP-in-IP or GRE) its packets
+    /// take, named by its first packet.
+    fn ip_tunnel_of(
+        &mut self,
+        ts: Time,
+        ip: &IpPacket<'_>,
+        tunnel_type: &'static str,
+    ) -> EncapsulatingConn {
         let key = (ip.src.min(ip.dst), ip.src.max(ip.dst));
-        if self.ip_tunnel_uids.len() >= MAX_IP_TUNNEL_KEYS {
-            self.ip_tunnel_uids.clear();
+        if let Some(tunnel) = self.ip_tunnels.get(&key) {
+            return tunnel.clone();
         }
-        let uid = match self.ip_tunnel_uids.get(&key) {
-            Some(u) => u.clone(),
-            None => {
-                let mut h = rustc_hash::FxHasher::default();
-                (ip.src, ip.dst, ip.proto).hash(&mut h);
-                let u = self.uids.next('C', ts, h.finish());
-                self.ip_tunnel_uids.insert(key, u.clone());
-                u
-            }
+        if self.ip_tunnels.len() >= MAX_IP_TUNNEL_KEYS {
+            self.ip_tunnels.clear();
+        }
+        let mut h = rustc_hash::FxHasher::default();
+        (ip.src, ip.dst, ip.proto).hash(&mut h);
+        let no_port = Port::new(0, Proto::Unknown);
+        let tunnel = EncapsulatingConn {
+            cid: ConnId {
+                orig_h: ip.src,
+                orig_p: no_port,
+                resp_h: ip.dst,
+                resp_p: no_port,
+            },
+            tunnel_type,
+            uid: Some(self.uids.next('C', ts, h.finish()).into()),
         };
-        self.inner_packet(ts, link, inner, uid);
+        self.ip_tunnels.insert(key, tunnel.clone());
+        tunnel
+    }
+
+    /// Zeek's `Connection::CheckEncapsulation`, for a packet of the
+    /// connection in `slot`: when it came through other tunnels than the
+    /// connection's last packet (or none, or some after none), the
+    /// connection takes the new chain, its innermost uid joins
+    /// `tunnel_parents`, and `tunnel_changed` is raised. Past
+    /// `Tunnel::max_changes_per_connection` changes, Zeek 8.2 reports each
+    /// change as a weird after the packet instead (its scripts never see
+    /// the new chain): the return value says so (see
+    /// [`Engine::tunnel_changes_exceeded`]).
+    pub(super) fn check_encapsulation(&mut self, ts: Time, slot: u32) -> bool {
+        let Some(conn) = self.slots[slot as usize].conn.as_mut() else {
+            return false;
+        };
+        let core = &mut conn.core;
+        let stack = &self.tunnel_stack;
+        let same = match core.tunnel_chain() {
+            None => stack.is_empty(),
+            Some(t) => t.len() == stack.len() && t.iter().zip(stack).all(|(a, b)| a.same_tunnel(b)),
+        };
+        if same {
+            return false;
+        }
+        let new_chain = (!stack.is_empty()).then(|| stack.as_slice().into());
+        if core.tunnels_mut().changes >= TUNNEL_MAX_CHANGES_PER_CONNECTION {
+            core.tunnels_mut().chain = new_chain;
+            return true;
+        }
+        // The event's record still has the old chain: Zeek's conn script
+        // takes the new one in its handler.
+        let wanted = self
+            .events
+            .wants(<TunnelChanged as crate::event::TypedEvent>::ID);
+        let record = wanted.then(|| core.record());
+        let tunnels = core.tunnels_mut();
+        tunnels.changes += 1;
+        tunnels.chain = new_chain;
+        // What Zeek's conn script adds in its `tunnel_changed` handler.
+        if let Some(uid) = stack.last().and_then(|t| t.uid.as_ref()) {
+            if !tunnels.parents.contains(uid) {
+                tunnels.parents.push(uid.clone());
+            }
+        }
+        if let Some(c) = record {
+            raise!(
+                &mut self.events,
+                ts,
+                TunnelChanged {
+                    c,
+                    e: stack.clone()
+                }
+            );
+        }
+        false
+    }
+
+    /// A packet came through yet other tunnels after the connection's last
+    /// allowed change: Zeek 8.2's weird (the limit as `addl`), and `X` in
+    /// the history (a packet not analysed as it came).
+    pub(super) fn tunnel_changes_exceeded(&mut self, ts: Time, slot: u32) {
+        if self.slots[slot as usize].conn.is_none() {
+            return; // removed by its own packet
+        }
+        let (mut cx, conn) = self.cx(ts, slot);
+        conn_weird(
+            &mut conn.core,
+            &mut cx,
+            "tunnel_max_changes_per_connection_exceeded",
+            TUNNEL_MAX_CHANGES_PER_CONNECTION.to_string(),
+            "",
+        );
+        conn.core.check_history(ConnCore::HIST_UNKNOWN_PKT, 'X');
     }
 
     /// GRE (RFC 2784/2890, and PPTP's enhanced GRE) carrying IP, Ethernet,
     /// ERSPAN or Aruba's 802.11: Zeek's GRE analyzer, then its IPTunnel.
     pub(super) fn gre_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
         match GrePacket::new_checked(&ip.l4[..]).and_then(|gre| gre.payload()) {
-            Ok(inner) => self.ip_tunnel(ts, ip, inner.link, inner.offset, inner.pptp_ip_proto),
+            Ok(inner) => self.ip_tunnel(
+                ts,
+                ip,
+                inner.link,
+                inner.offset,
+                inner.pptp_ip_proto,
+                TUNNEL_GRE,
+            ),
             Err(weird) => self.weirds.push(Weird {
                 ts,
                 name: weird.name(),
@@ -148,6 +275,7 @@ impl Engine {
         ts: Time,
         outer: &IpPacket<'_>,
         slot: u32,
+        is_orig: bool,
         resp_port: u16,
         payload: &[u8],
     ) {
@@ -168,16 +296,45 @@ impl Engine {
                 let Some(inner) = payload.get(offset..) else {
                     return;
                 };
-                let Some(outer_conn) = self.slots[slot as usize].conn.as_ref() else {
-                    return;
+                // As Zeek's tunnel analyzers, before the inner packet's own events.
+                self.confirm_tunnel(ts, slot, is_orig, tunnel.tag, confirm);
+                let parent = if tunnel.tag == "GRE" {
+                    // GRE in UDP is Zeek's GRE analyzer, then its IPTunnel:
+                    // the tunnel is the address pair's, not the UDP connection.
+                    self.ip_tunnel_of(ts, outer, TUNNEL_GRE)
+                } else {
+                    let Some(outer_conn) = self.slots[slot as usize].conn.as_ref() else {
+                        return;
+                    };
+                    EncapsulatingConn {
+                        cid: outer_conn.core.id,
+                        tunnel_type: tunnel_type_of(tunnel.tag),
+                        uid: Some(outer_conn.core.uid.clone()),
+                    }
                 };
-                let uid = outer_conn.core.uid.to_string();
-                self.inner_packet(ts, link, inner, uid);
-                if confirm {
-                    self.confirm_tunnel(ts, slot, tunnel.tag);
-                }
+                self.inner_packet(ts, link, inner, parent);
             }
         }
+    }
+}
+
+/// Zeek's `Tunnel::Type` of IP-in-IP and of GRE.
+pub(super) const TUNNEL_IP: &str = "Tunnel::IP";
+pub(super) const TUNNEL_GRE: &str = "Tunnel::GRE";
+
+/// Zeek's `Tunnel::max_changes_per_connection`.
+const TUNNEL_MAX_CHANGES_PER_CONNECTION: u8 = 5;
+
+/// Zeek's `Tunnel::Type` of a UDP tunnel, by its analyzer's tag.
+fn tunnel_type_of(tag: &str) -> &'static str {
+    match tag {
+        "VXLAN" => "Tunnel::VXLAN",
+        "GENEVE" => "Tunnel::GENEVE",
+        "GTPV1" => "Tunnel::GTPv1",
+        "AYIYA" => "Tunnel::AYIYA",
+        "TEREDO" => "Tunnel::TEREDO",
+        "GRE" => TUNNEL_GRE,
+        _ => "Tunnel::NONE",
     }
 }
 

@@ -107,7 +107,7 @@ fn ip_in_ip_payload_must_be_exactly_one_packet() {
     back[12..20].copy_from_slice(&[10, 0, 1, 1, 10, 0, 0, 1]);
     feed(&mut e, &back);
     assert_eq!(e.active_connections(), 2);
-    assert_eq!(e.ip_tunnel_uids.len(), 1);
+    assert_eq!(e.ip_tunnels.len(), 1);
     assert!(names(&rec).is_empty());
 
     let mut long = udp(3);

@@ -24,7 +24,8 @@ dns-compression-bomb 4000 1
 http-pipeline-flood 1000000 10
 buffered-holes 50000 10
 smtp-pipeline-flood 1000000 10
-smtp-mime-nesting 100000 10"
+smtp-mime-nesting 100000 10
+tunnel-flood 5000000 10"
 else
     cases="syn-flood 200000 1
 syn-flood 200000 600
@@ -35,7 +36,8 @@ dns-compression-bomb 4000 1
 http-pipeline-flood 50000 1
 buffered-holes 2000 1
 smtp-pipeline-flood 50000 1
-smtp-mime-nesting 1000 1"
+smtp-mime-nesting 1000 1
+tunnel-flood 300000 1"
 fi
 
 printf '%-26s %10s %7s %9s %10s %12s  %s\n' kind count span exit seconds peak_MiB "weirds (count)"

@@ -45,6 +45,9 @@ pub enum Kind {
     SmtpPipelineFlood,
     /// One SMTP mail whose body nests `count` multipart entities, each inside the last.
     SmtpMimeNesting,
+    /// `count` GRE packets, each between its own pair of tunnel endpoints and
+    /// carrying its own UDP flow: a tunnel (tunnel.log) and a connection each.
+    TunnelFlood,
 }
 
 impl Kind {
@@ -58,6 +61,7 @@ impl Kind {
         "buffered-holes",
         "smtp-pipeline-flood",
         "smtp-mime-nesting",
+        "tunnel-flood",
     ];
 
     pub fn by_name(name: &str) -> Option<Kind> {
@@ -71,6 +75,7 @@ impl Kind {
             "buffered-holes" => Kind::BufferedHoles,
             "smtp-pipeline-flood" => Kind::SmtpPipelineFlood,
             "smtp-mime-nesting" => Kind::SmtpMimeNesting,
+            "tunnel-flood" => Kind::TunnelFlood,
             _ => return None,
         })
     }
@@ -95,6 +100,7 @@ pub fn generate(kind: Kind, count: u64, span_secs: f64) -> Box<dyn Iterator<Item
             clock,
         )),
         Kind::SmtpMimeNesting => Box::new(client_stream(13, 25, mime_nesting(count), clock)),
+        Kind::TunnelFlood => Box::new((0..count).map(move |i| gre_tunnel(clock.at(i), i))),
     }
 }
 
@@ -162,6 +168,19 @@ fn udp(client: (Ipv4Addr, u16), port: u16, from_client: bool, payload: &[u8]) ->
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, payload).expect("a UDP frame fits");
     out
+}
+
+/// A GRE packet from tunnel endpoint `i` (its own address) to the server,
+/// carrying a UDP datagram of flow `i`.
+fn gre_tunnel(ts: Time, i: u64) -> Frame {
+    let inner = udp(client(i), 9999, true, b"x");
+    let mut gre = vec![0, 0, 0x08, 0x00];
+    gre.extend_from_slice(&inner[14..]);
+    let endpoint = Ipv4Addr::from(0xac10_0000u32 | (i as u32 % 0x000f_ffff));
+    let b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC).ipv4(endpoint.octets(), SERVER.octets(), 64);
+    let mut out = Vec::with_capacity(b.size(gre.len()));
+    b.write(&mut out, etherparse::IpNumber(47), &gre).expect("a GRE frame fits");
+    (ts, out)
 }
 
 fn syn(ts: Time, i: u64, port: u16) -> Frame {

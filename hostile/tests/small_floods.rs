@@ -172,3 +172,14 @@ fn mime_nested_past_the_limit_is_not_opened() {
     assert!(run.weirds().iter().any(|w| w == "mime_excessive_nesting"));
     assert_eq!(run.rows("smtp").len(), 1);
 }
+
+/// Every tunnel is logged once, the tables that name them stay bounded, and
+/// the logs are closed.
+#[test]
+fn tunnel_flood_logs_each_tunnel_once() {
+    let run = Run::new(Kind::TunnelFlood, 5_000, 1.0);
+    let tunnels = run.rows("tunnel");
+    assert_eq!(tunnels.len(), 5_000);
+    assert!(tunnels.iter().all(|r| r[6] == "Tunnel::GRE" && r[7] == "Tunnel::DISCOVER"));
+    assert_eq!(run.rows("conn").len(), 5_000);
+}

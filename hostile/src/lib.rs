@@ -177,9 +177,14 @@ fn gre_tunnel(ts: Time, i: u64) -> Frame {
     let mut gre = vec![0, 0, 0x08, 0x00];
     gre.extend_from_slice(&inner[14..]);
     let endpoint = Ipv4Addr::from(0xac10_0000u32 | (i as u32 % 0x000f_ffff));
-    let b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC).ipv4(endpoint.octets(), SERVER.octets(), 64);
+    let b = PacketBuilder::ethernet2(CLIENT_MAC, SERVER_MAC).ipv4(
+        endpoint.octets(),
+        SERVER.octets(),
+        64,
+    );
     let mut out = Vec::with_capacity(b.size(gre.len()));
-    b.write(&mut out, etherparse::IpNumber(47), &gre).expect("a GRE frame fits");
+    b.write(&mut out, etherparse::IpNumber(47), &gre)
+        .expect("a GRE frame fits");
     (ts, out)
 }
 

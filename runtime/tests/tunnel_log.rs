@@ -44,6 +44,23 @@ fn tunnel_rows(out: &Output) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that there are as many rows as prefixes and that each row starts
+/// with its prefix.
+fn assert_rows_start_with(rows: &[String], prefixes: &[&str]) {
+    assert_eq!(rows.len(), prefixes.len(), "{rows:?}");
+    for (row, prefix) in rows.iter().zip(prefixes) {
+        assert!(
+            row.starts_with(prefix),
+            "{row} does not start with {prefix}: {rows:?}"
+        );
+    }
+}
+
+/// The uid (last field) of a `tunnel_rows` row.
+fn row_uid(row: &str) -> &str {
+    row.rsplit(' ').next().unwrap()
+}
+
 fn uid_of(rows: &[String], needle: &str) -> String {
     let row = rows
         .iter()
@@ -117,20 +134,18 @@ fn an_ip_tunnel_is_one_per_address_pair_and_never_closes() {
     );
     insta::assert_snapshot!(tunnel_log(&out));
     let rows = tunnel_rows(&out);
-    assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(
-        rows[0].starts_with("Tunnel::DISCOVER Tunnel::GRE 198.51.100.1 0 198.51.100.2 0 C"),
-        "{rows:?}"
-    );
-    assert!(
-        rows[1].starts_with("Tunnel::DISCOVER Tunnel::IP 203.0.113.1 0 203.0.113.2 0 C"),
-        "{rows:?}"
+    assert_rows_start_with(
+        &rows,
+        &[
+            "Tunnel::DISCOVER Tunnel::GRE 198.51.100.1 0 198.51.100.2 0 C",
+            "Tunnel::DISCOVER Tunnel::IP 203.0.113.1 0 203.0.113.2 0 C",
+        ],
     );
     // Both GRE connections name the one tunnel.
-    let gre_uid = rows[0].rsplit(' ').next().unwrap().to_string();
+    let gre_uid = row_uid(&rows[0]);
     let parents = conn_columns(&out, &["id.resp_p", "tunnel_parents"]);
     assert_eq!(
-        parents.iter().filter(|p| p.ends_with(&gre_uid)).count(),
+        parents.iter().filter(|p| p.ends_with(gre_uid)).count(),
         2,
         "{parents:?}"
     );
@@ -150,20 +165,15 @@ fn nested_tunnels_are_each_discovered_and_the_innermost_is_the_parent() {
         Config::default(),
     );
     let rows = tunnel_rows(&out);
-    assert_eq!(rows.len(), 3, "{rows:?}");
-    assert!(
-        rows[0].starts_with("Tunnel::DISCOVER Tunnel::VXLAN"),
-        "{rows:?}"
+    assert_rows_start_with(
+        &rows,
+        &[
+            "Tunnel::DISCOVER Tunnel::VXLAN",
+            "Tunnel::DISCOVER Tunnel::IP 203.0.113.1 0",
+            "Tunnel::CLOSE Tunnel::VXLAN",
+        ],
     );
-    assert!(
-        rows[1].starts_with("Tunnel::DISCOVER Tunnel::IP 203.0.113.1 0"),
-        "{rows:?}"
-    );
-    assert!(
-        rows[2].starts_with("Tunnel::CLOSE Tunnel::VXLAN"),
-        "{rows:?}"
-    );
-    let ip_uid = rows[1].rsplit(' ').next().unwrap();
+    let ip_uid = row_uid(&rows[1]);
     let inner = conn_columns(&out, &["id.resp_p", "tunnel_parents"]);
     assert!(inner.contains(&format!("53\t{ip_uid}")), "{inner:?}");
     let new_inner = out
@@ -207,14 +217,16 @@ fn a_connection_moving_into_a_tunnel_raises_tunnel_changed() {
         .collect();
     insta::assert_json_snapshot!(changes);
     let rows = tunnel_rows(&out);
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(rows[0].starts_with("Tunnel::DISCOVER Tunnel::GRE 192.0.2.1 0 198.51.100.1 0"));
+    assert_rows_start_with(
+        &rows,
+        &["Tunnel::DISCOVER Tunnel::GRE 192.0.2.1 0 198.51.100.1 0"],
+    );
     assert!(
         tunnel_log(&out).contains("1.001000\t"),
         "{}",
         tunnel_log(&out)
     );
-    let gre_uid = rows[0].rsplit(' ').next().unwrap();
+    let gre_uid = row_uid(&rows[0]);
     assert_eq!(
         conn_columns(&out, &["history", "tunnel_parents"]),
         [format!("D\t{gre_uid}")]

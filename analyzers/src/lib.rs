@@ -8,6 +8,7 @@
 extern crate self as netpac_analyzers;
 
 pub mod arp;
+pub mod bittorrent;
 pub mod dhcp;
 pub mod dns;
 pub mod file;
@@ -44,6 +45,7 @@ use netpac_runtime::event::Events;
 pub fn registry() -> Registry {
     let mut reg = Registry::default();
     arp::register(&mut reg);
+    bittorrent::register(&mut reg);
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
     radius::register(&mut reg);
@@ -79,6 +81,7 @@ pub fn event_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     for list in [
         arp::EVENT_NAMES,
+        bittorrent::EVENT_NAMES,
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
         radius::EVENT_NAMES,

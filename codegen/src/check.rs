@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 mod analyzers;
 mod attrs;
+mod calls;
 mod events;
 mod exprs;
 mod fields;

@@ -416,3 +416,37 @@ fn tunnel_changes_between_tunnels_are_bounded() {
     assert_eq!((history, bytes), ("DX", "16"));
     assert_eq!(parents.split(',').count(), 2, "{cols:?}");
 }
+
+/// An IP tunnel without a packet for a day (Zeek's `Tunnel::ip_tunnel_timeout`)
+/// is forgotten: its next packet makes a new tunnel, with a new uid.
+#[test]
+fn an_ip_tunnel_idle_for_a_day_is_a_new_tunnel() {
+    let a = Host::v4("198.51.100.1", 0);
+    let b = Host::v4("198.51.100.2", 0);
+    let c = Host::v4("10.8.0.1", 33000);
+    let s = Host::v4("10.8.0.2", 53);
+    let through = |ts: f64, port: u16| raw_ip4(ts, a, b, 47, &gre(&udp(ts, c.port(port), s, b"q")));
+    let day = 86_400.0;
+    let out = run(
+        &[
+            through(1.0, 1),
+            through(1.0 + day - 10.0, 2),
+            through(1.0 + 2.0 * day + 100.0, 3),
+        ],
+        Config::default(),
+    );
+    let rows = tunnel_rows(&out);
+    assert_rows_start_with(
+        &rows,
+        &[
+            "Tunnel::DISCOVER Tunnel::GRE",
+            "Tunnel::EXPIRE Tunnel::GRE",
+            "Tunnel::DISCOVER Tunnel::GRE",
+            "Tunnel::EXPIRE Tunnel::GRE",
+            "Tunnel::DISCOVER Tunnel::GRE",
+        ],
+    );
+    // Used again within the day: the same uid; after a day idle: a new one.
+    assert_eq!(row_uid(&rows[0]), row_uid(&rows[2]));
+    assert_ne!(row_uid(&rows[2]), row_uid(&rows[4]));
+}

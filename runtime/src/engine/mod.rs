@@ -254,8 +254,8 @@ pub struct Engine {
     tunnel_stack: Vec<EncapsulatingConn>,
     /// IP-level tunnels (IP-in-IP, GRE), which have no connection, by
     /// address pair (lower address first): each keeps the uid and endpoints
-    /// of its first packet.
-    ip_tunnels: FxHashMap<(IpAddr, IpAddr), EncapsulatingConn>,
+    /// of its first packet, and when it last carried one.
+    ip_tunnels: FxHashMap<(IpAddr, IpAddr), (EncapsulatingConn, Time)>,
     /// Live connections (slot, generation) oldest first, for eviction at the
     /// connection limit; entries of removed connections are skipped lazily.
     creation_order: std::collections::VecDeque<(u32, u32)>,

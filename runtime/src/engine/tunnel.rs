@@ -138,7 +138,9 @@ impl Engine {
 
     /// The tunnel of an IP packet's address pair. Zeek keeps one per pair,
     /// whichever way and whatever protocol (IP-in-IP or GRE) its packets
-    /// take, named by its first packet.
+    /// take, named by its first packet, and forgets it after
+    /// `Tunnel::ip_tunnel_timeout` without a packet (a later one is a new
+    /// tunnel, with a new uid).
     fn ip_tunnel_of(
         &mut self,
         ts: Time,
@@ -146,8 +148,11 @@ impl Engine {
         tunnel_type: &'static str,
     ) -> EncapsulatingConn {
         let key = (ip.src.min(ip.dst), ip.src.max(ip.dst));
-        if let Some(tunnel) = self.ip_tunnels.get(&key) {
-            return tunnel.clone();
+        if let Some((tunnel, last_active)) = self.ip_tunnels.get_mut(&key) {
+            if ts.since(*last_active) < IP_TUNNEL_TIMEOUT {
+                *last_active = ts;
+                return tunnel.clone();
+            }
         }
         if self.ip_tunnels.len() >= MAX_IP_TUNNEL_KEYS {
             self.ip_tunnels.clear();
@@ -165,7 +170,7 @@ impl Engine {
             tunnel_type,
             uid: Some(self.uids.next('C', ts, h.finish()).into()),
         };
-        self.ip_tunnels.insert(key, tunnel.clone());
+        self.ip_tunnels.insert(key, (tunnel.clone(), ts));
         tunnel
     }
 
@@ -321,6 +326,9 @@ impl Engine {
 /// Zeek's `Tunnel::Type` of IP-in-IP and of GRE.
 pub(super) const TUNNEL_IP: &str = "Tunnel::IP";
 pub(super) const TUNNEL_GRE: &str = "Tunnel::GRE";
+
+/// Zeek's `Tunnel::ip_tunnel_timeout`.
+const IP_TUNNEL_TIMEOUT: Interval = Interval(24 * 3600 * 1_000_000_000);
 
 /// Zeek's `Tunnel::max_changes_per_connection`.
 const TUNNEL_MAX_CHANGES_PER_CONNECTION: u8 = 5;

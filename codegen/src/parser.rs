@@ -193,7 +193,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     }
                     if ai.as_rule() == Rule::forward_item {
                         let mut parts = ai.into_inner().peekable();
-                        let (binder, unit, binders) = on_binders(&cx, &mut parts)?;
+                        let head = on_binders(&cx, &mut parts)?;
                         // `forward SSL = ...`: a child analyzer's tag.
                         let mut var = (String::new(), span);
                         if parts.peek().is_some_and(|p| p.as_rule() == Rule::forward_tag) {
@@ -202,19 +202,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         }
                         let value = expr(&cx, parts.next().unwrap())?;
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
-                        sets.push(SetDecl {
-                            pieces: None,
-                            at: None,
-                            after_events: false,
-                            binder,
-                            unit,
-                            var,
-                            value,
-                            op: SetOp::Forward,
-                            cond,
-                            binders,
-                            span,
-                        });
+                        sets.push(on_item(head, SetOp::Forward, var, value, cond, span));
                         continue;
                     }
                     if ai.as_rule() == Rule::feed_item {
@@ -271,23 +259,11 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     }
                     if ai.as_rule() == Rule::reset_item {
                         let mut parts = ai.into_inner().peekable();
-                        let (binder, unit, binders) = on_binders(&cx, &mut parts)?;
+                        let head = on_binders(&cx, &mut parts)?;
                         let var = parts.next().unwrap();
                         let var = (var.as_str().to_string(), cx.span(&var));
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
-                        sets.push(SetDecl {
-                            pieces: None,
-                            at: None,
-                            after_events: false,
-                            binder,
-                            unit,
-                            var,
-                            value: Expr { kind: ExprKind::Int(0), span },
-                            op: SetOp::Reset,
-                            cond,
-                            binders,
-                            span,
-                        });
+                        sets.push(on_item(head, SetOp::Reset, var, no_value(span), cond, span));
                         continue;
                     }
                     if matches!(ai.as_rule(), Rule::push_item | Rule::pop_item | Rule::close_item) {
@@ -296,8 +272,8 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             Rule::pop_item => SetOp::Pop,
                             _ => SetOp::Close,
                         };
-                        let mut parts = ai.into_inner();
-                        let (binder, unit) = on_head(&cx, &mut parts);
+                        let mut parts = ai.into_inner().peekable();
+                        let head = on_binders(&cx, &mut parts)?;
                         let var = parts.next().unwrap();
                         let var = (var.as_str().to_string(), cx.span(&var));
                         let mut exprs = Vec::new();
@@ -308,24 +284,9 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         let value = if op == SetOp::Push {
                             exprs.next().unwrap()
                         } else {
-                            Expr {
-                                kind: ExprKind::Int(0),
-                                span,
-                            }
+                            no_value(span)
                         };
-                        sets.push(SetDecl {
-                            pieces: None,
-                            at: None,
-                            after_events: false,
-                            binder,
-                            unit,
-                            var,
-                            value,
-                            op,
-                            cond: exprs.next(),
-                            binders: Vec::new(),
-                            span,
-                        });
+                        sets.push(on_item(head, op, var, value, exprs.next(), span));
                         continue;
                     }
                     if ai.as_rule() == Rule::set_item {
@@ -333,14 +294,9 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         continue;
                     }
                     if ai.as_rule() == Rule::stop_item {
-                        let mut parts = ai.into_inner();
-                        let (binder, unit) = on_head(&cx, &mut parts);
-                        let mut binders = Vec::new();
-                        let mut kw = parts.next().unwrap();
-                        while kw.as_rule() == Rule::binder {
-                            binders.push(named(&cx, kw)?);
-                            kw = parts.next().unwrap();
-                        }
+                        let mut parts = ai.into_inner().peekable();
+                        let head = on_binders(&cx, &mut parts)?;
+                        let kw = parts.next().unwrap();
                         let var = if kw.as_rule() == Rule::handoff_kw {
                             let tag = parts.next().unwrap();
                             (tag.as_str().to_string(), cx.span(&tag))
@@ -351,41 +307,14 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             (String::new(), cx.span(&kw))
                         };
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
-                        sets.push(SetDecl {
-                            pieces: None,
-                            at: None,
-                            after_events: false,
-                            binder,
-                            unit,
-                            var,
-                            value: Expr {
-                                kind: ExprKind::Int(0),
-                                span,
-                            },
-                            op: SetOp::Stop,
-                            cond,
-                            binders,
-                            span,
-                        });
+                        sets.push(on_item(head, SetOp::Stop, var, no_value(span), cond, span));
                         continue;
                     }
                     if ai.as_rule() == Rule::raw_item {
-                        let mut parts = ai.into_inner();
-                        let (binder, unit) = on_head(&cx, &mut parts);
+                        let mut parts = ai.into_inner().peekable();
+                        let head = on_binders(&cx, &mut parts)?;
                         let value = expr(&cx, parts.next().unwrap())?;
-                        raws.push(SetDecl {
-                            pieces: None,
-                            at: None,
-                            after_events: false,
-                            binder,
-                            unit,
-                            var: ("raw".to_string(), span),
-                            value,
-                            op: SetOp::Set,
-                            cond: None,
-                            binders: Vec::new(),
-                            span,
-                        });
+                        raws.push(on_item(head, SetOp::Set, ("raw".to_string(), span), value, None, span));
                         continue;
                     }
                     if ai.as_rule() == Rule::confirm_item {
@@ -397,22 +326,13 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                                     None => confirm_on.push((first.as_str().to_string(), cx.span(&first))),
                                     Some(unit) => {
                                         let cond = expr(&cx, parts.next().unwrap())?;
-                                        sets.push(SetDecl {
-                                            pieces: None,
-                                            at: None,
-                                            after_events: false,
+                                        let head = OnHead {
                                             binder: first.as_str().to_string(),
                                             unit: (unit.as_str().to_string(), cx.span(&unit)),
-                                            var: (String::new(), span),
-                                            value: Expr {
-                                                kind: ExprKind::Int(0),
-                                                span,
-                                            },
-                                            op: SetOp::Confirm,
-                                            cond: Some(cond),
                                             binders: Vec::new(),
-                                            span,
-                                        });
+                                        };
+                                        let var = (String::new(), span);
+                                        sets.push(on_item(head, SetOp::Confirm, var, no_value(span), Some(cond), span));
                                     }
                                 }
                             }
@@ -564,13 +484,15 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
     Ok(())
 }
 
-/// `on binder: Unit ...`: the binder and the unit (with its span) every `on` item of
-/// an analyzer block starts with.
-/// `on x: Unit, y: x.path, ...`: the PDU's binder, its unit, and the binders after it.
-fn on_binders(
-    cx: &Cx,
-    parts: &mut std::iter::Peekable<Pairs<'_, Rule>>,
-) -> Result<(String, (String, Span), Vec<Named>), Diagnostic> {
+/// `on x: Unit, y: x.path, ...`, which every `on` item of an analyzer block
+/// starts with: the PDU's binder, its unit (with its span), the binders after it.
+struct OnHead {
+    binder: String,
+    unit: (String, Span),
+    binders: Vec<Named>,
+}
+
+fn on_binders(cx: &Cx, parts: &mut std::iter::Peekable<Pairs<'_, Rule>>) -> Result<OnHead, Diagnostic> {
     let binder = parts.next().unwrap().as_str().to_string();
     let unit = parts.next().unwrap();
     let unit = (unit.as_str().to_string(), cx.span(&unit));
@@ -578,13 +500,39 @@ fn on_binders(
     while parts.peek().is_some_and(|p| p.as_rule() == Rule::binder) {
         binders.push(named(cx, parts.next().unwrap())?);
     }
-    Ok((binder, unit, binders))
+    Ok(OnHead { binder, unit, binders })
 }
 
-fn on_head(cx: &Cx, parts: &mut Pairs<'_, Rule>) -> (String, (String, Span)) {
-    let binder = parts.next().unwrap().as_str().to_string();
-    let unit = parts.next().unwrap();
-    (binder, (unit.as_str().to_string(), cx.span(&unit)))
+/// An `on` item that is not a feed (no `pieces`, `at` or `after events`).
+fn on_item(
+    head: OnHead,
+    op: SetOp,
+    var: (String, Span),
+    value: Expr,
+    cond: Option<Expr>,
+    span: Span,
+) -> SetDecl {
+    SetDecl {
+        binder: head.binder,
+        unit: head.unit,
+        var,
+        value,
+        op,
+        cond,
+        binders: head.binders,
+        pieces: None,
+        at: None,
+        after_events: false,
+        span,
+    }
+}
+
+/// The value of an item that has none (`stop`, `pop`, `reset`, ...).
+fn no_value(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Int(0),
+        span,
+    }
 }
 
 fn int_value(cx: &Cx, p: &P<'_>) -> Result<u64, Diagnostic> {
@@ -658,7 +606,7 @@ fn lines_target(cx: &Cx, p: P<'_>, span: Span) -> Result<LinesDecl, Diagnostic> 
 /// `on r: Unit[, x: path ...] set|feed name = value [where cond];`.
 fn update_item(cx: &Cx, p: P<'_>, op: SetOp, span: Span) -> Result<SetDecl, Diagnostic> {
     let mut parts = p.into_inner().peekable();
-    let (binder, unit, binders) = on_binders(cx, &mut parts)?;
+    let OnHead { binder, unit, binders } = on_binders(cx, &mut parts)?;
     let var = parts.next().unwrap();
     let var = (var.as_str().to_string(), cx.span(&var));
     let value = expr(cx, parts.next().unwrap())?;

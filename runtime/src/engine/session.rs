@@ -86,33 +86,12 @@ pub(super) fn apply_verdict(
         Verdict::Confirmed => {
             if !a.confirmed {
                 a.confirmed = true;
-                let svc = crate::zeek::service_name(a.tag);
-                if !core.service.contains(&svc) {
-                    core.service.push(svc);
-                }
-                raise!(
-                    events,
-                    ts,
-                    ProtocolConfirmation {
-                        c: core.record(),
-                        atype: format!("Analyzer::ANALYZER_{}", a.tag),
-                        aid: a.aid
-                    }
-                );
+                report_confirmation(core, events, ts, a.tag, a.aid);
             }
             true
         }
         Verdict::Violation(reason) => {
-            raise!(
-                events,
-                ts,
-                ProtocolViolation {
-                    c: core.record(),
-                    atype: format!("Analyzer::ANALYZER_{}", a.tag),
-                    aid: a.aid,
-                    reason: ZString::from(reason)
-                }
-            );
+            report_violation(core, events, ts, a.tag, a.aid, reason);
             a.violations += 1;
             let keep = max_violations == 0 || a.violations < max_violations;
             // Zeek marks the connection `X` when DPD removes the violating analyzer,
@@ -139,33 +118,55 @@ fn apply_child_verdicts(
     for (tag, verdict) in verdicts {
         match verdict {
             Verdict::Undecided => {}
-            Verdict::Confirmed => {
-                let svc = crate::zeek::service_name(tag);
-                if !core.service.contains(&svc) {
-                    core.service.push(svc);
-                }
-                raise!(
-                    events,
-                    ts,
-                    ProtocolConfirmation {
-                        c: core.record(),
-                        atype: format!("Analyzer::ANALYZER_{tag}"),
-                        aid: parent_aid
-                    }
-                );
-            }
-            Verdict::Violation(reason) => raise!(
-                events,
-                ts,
-                ProtocolViolation {
-                    c: core.record(),
-                    atype: format!("Analyzer::ANALYZER_{tag}"),
-                    aid: parent_aid,
-                    reason: ZString::from(reason)
-                }
-            ),
+            Verdict::Confirmed => report_confirmation(core, events, ts, tag, parent_aid),
+            Verdict::Violation(reason) => report_violation(core, events, ts, tag, parent_aid, reason),
         }
     }
+}
+
+/// An analyzer confirmed its protocol: its service joins the connection's
+/// (once) and `protocol_confirmation` is raised.
+pub(super) fn report_confirmation(
+    core: &mut ConnCore,
+    events: &mut Events,
+    ts: Time,
+    tag: &'static str,
+    aid: u64,
+) {
+    let svc = crate::zeek::service_name(tag);
+    if !core.service.contains(&svc) {
+        core.service.push(svc);
+    }
+    raise!(
+        events,
+        ts,
+        ProtocolConfirmation {
+            c: core.record(),
+            atype: format!("Analyzer::ANALYZER_{tag}"),
+            aid
+        }
+    );
+}
+
+/// An analyzer found a protocol violation: `protocol_violation` is raised.
+fn report_violation(
+    core: &mut ConnCore,
+    events: &mut Events,
+    ts: Time,
+    tag: &'static str,
+    aid: u64,
+    reason: String,
+) {
+    raise!(
+        events,
+        ts,
+        ProtocolViolation {
+            c: core.record(),
+            atype: format!("Analyzer::ANALYZER_{tag}"),
+            aid,
+            reason: ZString::from(reason)
+        }
+    );
 }
 
 /// What to hand to analyzers.

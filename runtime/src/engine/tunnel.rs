@@ -43,22 +43,12 @@ impl Engine {
                 }
             }
         }
-        let service = crate::zeek::service_name(tag);
-        if conn.core.service.contains(&service) {
+        if conn.core.service.contains(&crate::zeek::service_name(tag)) {
             return;
         }
-        conn.core.service.push(service);
         let aid = self.next_aid;
         self.next_aid += 1;
-        raise!(
-            &mut self.events,
-            ts,
-            ProtocolConfirmation {
-                c: conn.core.record(),
-                atype: format!("Analyzer::ANALYZER_{tag}"),
-                aid
-            }
-        );
+        report_confirmation(&mut conn.core, &mut self.events, ts, tag, aid);
     }
 
     /// Zeek's check at the top of every tunnel analyzer (IPTunnel, VXLAN,

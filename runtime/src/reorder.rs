@@ -13,8 +13,9 @@
 pub struct OffsetStream {
     /// How many bytes from the start were delivered.
     delivered: u64,
-    /// Pieces past a hole: (offset, bytes), sorted by offset, disjoint.
-    pending: Vec<(u64, Vec<u8>)>,
+    /// Pieces past a hole, by offset, disjoint: a map, so that pieces coming
+    /// in any order cost a logarithm each, not a shift of all held ones.
+    pending: std::collections::BTreeMap<u64, Vec<u8>>,
     /// Bytes held in `pending`.
     held: usize,
 }
@@ -61,46 +62,38 @@ impl OffsetStream {
 
     /// Keeps the parts of `data` no piece held covers yet (earlier bytes win).
     fn insert(&mut self, mut offset: u64, mut data: &[u8]) {
-        let mut i = 0;
         while !data.is_empty() {
-            let end = offset + data.len() as u64;
-            // The next held piece that ends after `offset`.
-            while i < self.pending.len() && self.pending[i].0 + self.pending[i].1.len() as u64 <= offset {
-                i += 1;
-            }
-            match self.pending.get(i) {
-                Some((start, bytes)) if *start <= offset => {
-                    // Inside a held piece: skip what it covers.
-                    let covered = (*start + bytes.len() as u64 - offset).min(data.len() as u64) as usize;
+            // Inside a held piece: skip what it covers.
+            if let Some((start, bytes)) = self.pending.range(..=offset).next_back() {
+                let held_end = start + bytes.len() as u64;
+                if held_end > offset {
+                    let covered = (held_end - offset).min(data.len() as u64) as usize;
                     offset += covered as u64;
                     data = &data[covered..];
-                }
-                Some((start, _)) if *start < end => {
-                    // A gap before the next held piece: keep the gap's bytes.
-                    let n = (*start - offset) as usize;
-                    self.pending.insert(i, (offset, data[..n].to_vec()));
-                    self.held += n;
-                    i += 1;
-                    offset += n as u64;
-                    data = &data[n..];
-                }
-                _ => {
-                    self.pending.insert(i, (offset, data.to_vec()));
-                    self.held += data.len();
-                    return;
+                    continue;
                 }
             }
+            // Up to the next held piece (or all of it): new bytes, kept.
+            let end = offset + data.len() as u64;
+            let n = match self.pending.range(offset..).next() {
+                Some((&next, _)) if next < end => (next - offset) as usize,
+                _ => data.len(),
+            };
+            self.pending.insert(offset, data[..n].to_vec());
+            self.held += n;
+            offset += n as u64;
+            data = &data[n..];
         }
     }
 
     /// The held pieces that now follow what was delivered, joined.
     fn take_ready(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        while let Some((start, _)) = self.pending.first() {
-            if *start != self.delivered {
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() != self.delivered {
                 break;
             }
-            let (_, bytes) = self.pending.remove(0);
+            let bytes = entry.remove();
             self.delivered += bytes.len() as u64;
             self.held -= bytes.len();
             if out.is_empty() {
@@ -159,6 +152,17 @@ mod tests {
         assert_eq!(s.add(u64::MAX, b"x", 100), Placed::Violation("data past the end of the stream"));
         assert_eq!(s.held, 0);
         assert_eq!(ready(s.add(0, b"ok", 100)), b"ok");
+    }
+
+    #[test]
+    fn one_byte_pieces_last_first_make_the_stream() {
+        let mut s = OffsetStream::default();
+        let text: Vec<u8> = (0..16_000u32).map(|i| (i % 251) as u8).collect();
+        for i in (1..text.len()).rev() {
+            assert_eq!(ready(s.add(i as u64, &text[i..=i], 16_644)), b"");
+        }
+        assert_eq!(ready(s.add(0, &text[..1], 16_644)), text);
+        assert_eq!(s.held, 0);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 extern crate self as netpac_analyzers;
 
 pub mod arp;
+pub mod asn1;
 pub mod bittorrent;
 pub mod dhcp;
 pub mod dns;
@@ -29,6 +30,7 @@ pub mod rdp;
 pub mod rfb;
 pub mod sip;
 pub mod smtp;
+pub mod snmp;
 pub mod socks;
 pub mod ssh;
 pub mod ssl;
@@ -66,6 +68,7 @@ pub fn registry() -> Registry {
     pop3::register(&mut reg);
     quic::register(&mut reg);
     smtp::register(&mut reg);
+    snmp::register(&mut reg);
     socks::register(&mut reg);
     ssh::register(&mut reg);
     ssl::register(&mut reg);
@@ -102,6 +105,7 @@ pub fn event_names() -> Vec<&'static str> {
         pop3::EVENT_NAMES,
         quic::EVENT_NAMES,
         smtp::EVENT_NAMES,
+        snmp::EVENT_NAMES,
         socks::EVENT_NAMES,
         ssh::EVENT_NAMES,
         ssl::EVENT_NAMES,
@@ -122,7 +126,7 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`, `tunnel.log`)
-/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `mysql.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `ssh.log`, `ssl.log`, `x509.log`). They
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `mysql.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `snmp.log`, `ssh.log`, `ssl.log`, `x509.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     let tunnels = netpac_runtime::engine::subscribe_logs(events, config);
@@ -138,6 +142,7 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(dhcp::log::DhcpLogger::sink());
     events.subscribe(ntp::log::NtpLogger::sink());
     events.subscribe(radius::log::RadiusLogger::sink());
+    events.subscribe(snmp::log::SnmpLogger::sink());
     events.subscribe(rdp::log::RdpLogger::sink());
     events.subscribe(rfb::log::RfbLogger::sink());
     events.subscribe(syslog::log::SyslogLogger::sink());

@@ -283,6 +283,9 @@ pub struct Requires {
 #[derive(Debug)]
 pub enum Action {
     Weird(String),
+    /// `net_weird = "name"`: a weird of no connection (Zeek's `reporter->Weird(name, addl)`,
+    /// as its ASN.1 decoders report), and parsing goes on.
+    NetWeird(String),
     Violation(String),
     Error(String),
     Halt(String),
@@ -528,6 +531,16 @@ pub enum ExprKind {
     PeekUint(Box<Expr>, u8, bool),
     /// `dec(b)`: the ASCII decimal number `b` starts with (saturating; 0 without digits).
     Dec(Box<Expr>),
+    /// `be_uint(b)`: `b` as a big-endian unsigned number, 0 past 8 bytes (BER integers and
+    /// long-form lengths, as Zeek's `binary_to_int64`).
+    BeUint(Box<Expr>),
+    /// `oid_longest(b)`: the width in bytes of the longest subidentifier of an OID's content.
+    OidLongest(Box<Expr>),
+    /// `oid(b)` (bindings): an OBJECT IDENTIFIER's content in dotted form, as Zeek prints it.
+    Oid(Box<Expr>),
+    /// `int(n)` (bindings): the 64 bits of `n` as Zeek's `int` (two's complement); the
+    /// bool: `n` is a signed field, converted as it is.
+    ToInt(Box<ZValue>, bool),
     /// `a[i]` while parsing: element `i` of an array parsed before (out of range: `Arithmetic`).
     Index(Box<Expr>, Box<Expr>),
     /// `upper(b)`: `b` as a Zeek string, ASCII letters uppercased.

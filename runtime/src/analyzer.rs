@@ -164,6 +164,17 @@ impl AnalyzerCx<'_> {
     pub fn weird(&mut self, name: &'static str, addl: impl Into<String>) {
         self.weird_from(self.tag, name, addl);
     }
+    /// Reports a weird of no connection (`net_weird`; weird.log without uid),
+    /// as Zeek's ASN.1 decoders report theirs.
+    pub fn net_weird(&mut self, name: &'static str, addl: impl Into<String>) {
+        self.weirds.push(Weird {
+            ts: self.ts,
+            name,
+            addl: addl.into(),
+            scope: WeirdScope::Net,
+            source: "",
+        });
+    }
     /// Reports a weird of a component inside the analyzer (`source` in
     /// weird.log), such as the line framer's `CONTENTLINE`.
     pub fn weird_from(

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analyzer;
+pub mod asn1;
 pub mod capture;
 pub mod conn;
 pub mod decode;

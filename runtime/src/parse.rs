@@ -516,6 +516,7 @@ pub struct ParseCx {
     /// The responder's port (some protocols change rules by port).
     pub resp_port: u16,
     weirds: Vec<(&'static str, String)>,
+    net_weirds: Vec<(&'static str, String)>,
     halted: Option<&'static str>,
     violation: Option<&'static str>,
     recovered: Option<ParseError>,
@@ -535,6 +536,16 @@ impl ParseCx {
         if self.weirds.len() < MAX_WEIRDS_PER_PDU {
             self.weirds.push((name, addl.into()));
         }
+    }
+    /// A weird of no connection (Zeek's ASN.1 decoders call `reporter->Weird`
+    /// without one): `weird.log` has no uid for it.
+    pub fn net_weird(&mut self, name: &'static str, addl: impl Into<String>) {
+        if self.net_weirds.len() < MAX_WEIRDS_PER_PDU {
+            self.net_weirds.push((name, addl.into()));
+        }
+    }
+    pub fn take_net_weirds(&mut self) -> Vec<(&'static str, String)> {
+        std::mem::take(&mut self.net_weirds)
     }
     pub fn weirds(&self) -> &[(&'static str, String)] {
         &self.weirds

@@ -170,7 +170,7 @@ impl Checker<'_> {
             .filter(|x| x.name.is_some() && x.name.as_deref() != Some("addl"))
             .collect();
         if named.len() != 1 {
-            self.err(a.span, "`&requires` needs exactly one of `weird`, `error`, `violation`, `halt` or `ignore` = \"name\" (and optionally `addl = value`)");
+            self.err(a.span, "`&requires` needs exactly one of `weird`, `net_weird`, `error`, `violation`, `halt`, `report` or `ignore` = \"name\" (and optionally `addl = value`)");
             return None;
         }
         let key = named[0].name.clone().unwrap_or_default();
@@ -183,6 +183,7 @@ impl Checker<'_> {
         };
         match key.as_str() {
             "weird" => Some(Action::Weird(n)),
+            "net_weird" => Some(Action::NetWeird(n)),
             "violation" => Some(Action::Violation(n)),
             "error" => Some(Action::Error(n)),
             "halt" => Some(Action::Halt(n)),
@@ -192,7 +193,7 @@ impl Checker<'_> {
                 self.err(
                     named[0].span,
                     format!(
-                        "unknown action `{other}` (use weird, error, violation, halt, report or ignore)"
+                        "unknown action `{other}` (use weird, net_weird, error, violation, halt, report or ignore)"
                     ),
                 );
                 None

@@ -212,6 +212,32 @@ impl Checker<'_> {
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::Dec(boxed(b)), ExprTy::Int)
             }
+            "be_uint" | "oid_longest" => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                let k = if f == "be_uint" { K::BeUint(boxed(b)) } else { K::OidLongest(boxed(b)) };
+                typed(k, ExprTy::Int)
+            }
+            "oid" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                typed(K::Oid(boxed(b)), ExprTy::Zeek(ZTy::Str))
+            }
+            "int" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let x = self.expr(&args[0], sc);
+                // Signed fields keep their sign; unsigned values are reinterpreted (two's complement).
+                let signed = matches!(x.ty, ExprTy::Node(Ty::Int { signed: true, .. }, _));
+                let via = if signed { ZTy::Int } else { ZTy::Count };
+                let conv = self.convert_z(&x.ty, &via, args[0].span);
+                typed(K::ToInt(Box::new(ZValue { expr: x, conv }), signed), ExprTy::Zeek(ZTy::Int))
+            }
             "concat" if bind => {
                 if !arity(self, 2) {
                     return invalid();

@@ -849,6 +849,9 @@ fn pdu_handler(
                     for (name, addl) in pcx.take_weirds() {
                         cx.weird(name, addl);
                     }
+                    for (name, addl) in pcx.take_net_weirds() {
+                        cx.net_weird(name, addl);
+                    }
                     match &parsed {
                         ::std::result::Result::Ok(_) => {
                             if let ::std::option::Option::Some(e) = pcx.recovered() {

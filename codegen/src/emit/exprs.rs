@@ -248,6 +248,27 @@ impl Emitter<'_> {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::text::ascii_dec(#b))
             }
+            ExprKind::BeUint(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::asn1::be_uint(#b))
+            }
+            ExprKind::OidLongest(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::asn1::longest_subidentifier(#b))
+            }
+            ExprKind::Oid(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::zeek::ZString::new(::netpac_runtime::asn1::oid_string(#b).into_bytes()))
+            }
+            ExprKind::ToInt(v, signed) => {
+                let t = self.expr(&v.expr, cx);
+                let t = self.convert_z(t, &v.expr.ty, &v.conv);
+                if *signed {
+                    t
+                } else {
+                    quote!((#t as i64))
+                }
+            }
             ExprKind::Concat(a, b) => {
                 let a = self.bytes_arg(a, cx);
                 let b = self.bytes_arg(b, cx);

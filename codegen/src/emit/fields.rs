@@ -328,6 +328,7 @@ fn action(a: &Action, at: &str, cur: &Ident, addl: Option<TokenStream>) -> Token
     let addl = addl.unwrap_or_else(|| quote!(::std::string::String::new()));
     match a {
         Action::Weird(n) => quote!(cx.weird(#n, #addl);),
+        Action::NetWeird(n) => quote!(cx.net_weird(#n, #addl);),
         Action::Violation(n) => quote! {
             return ::std::result::Result::Err(::netpac_runtime::parse::ParseError::invalid(
                 #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Requires(#n)));

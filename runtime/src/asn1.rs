@@ -1,0 +1,99 @@
+//! The two ASN.1 BER decoders a grammar cannot say with fields: an integer of
+//! any width and an OBJECT IDENTIFIER as dotted text. The grammar builtins
+//! `be_uint(b)` and `oid(b)` call them; `grammars/asn1.npac` reads the
+//! tag-length-value structure itself.
+
+/// The big-endian unsigned value of `b`, as Zeek's `binary_to_int64`: 0 when
+/// `b` is longer than 8 bytes (Zeek reports `asn_binary_to_int64_shift_too_large`
+/// there; the grammar checks the width and raises that weird itself).
+pub fn be_uint(b: &[u8]) -> u64 {
+    if b.len() > 8 {
+        return 0;
+    }
+    b.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x))
+}
+
+/// Subidentifiers longer than this many bytes do not fit 64 bits: Zeek's
+/// `asn_oid_subidentifier_too_long`.
+pub const MAX_SUBIDENTIFIER_BYTES: usize = 10;
+
+/// The OBJECT IDENTIFIER whose BER content is `b` in dotted form (`1.3.6.1`),
+/// as Zeek's `asn1_oid_to_val` prints it: the first subidentifier splits into
+/// `x / 40` and `x % 40`; empty when `b` is empty, ends inside a
+/// subidentifier, or has a subidentifier too long for 64 bits.
+pub fn oid_string(b: &[u8]) -> String {
+    use std::fmt::Write;
+    if b.is_empty() || b[b.len() - 1] & 0x80 != 0 {
+        return String::new();
+    }
+    let mut out = String::with_capacity(b.len() * 3);
+    let mut value = 0u64;
+    let mut width = 0usize;
+    let mut first = true;
+    for &x in b {
+        value = (value << 7) | u64::from(x & 0x7f);
+        width += 1;
+        if x & 0x80 != 0 {
+            continue;
+        }
+        if width > MAX_SUBIDENTIFIER_BYTES {
+            return String::new();
+        }
+        if first {
+            let _ = write!(out, "{}.{}", value / 40, value % 40);
+            first = false;
+        } else {
+            let _ = write!(out, ".{value}");
+        }
+        value = 0;
+        width = 0;
+    }
+    out
+}
+
+/// The width in bytes of the longest subidentifier of an OID's content (0 when
+/// empty); past [`MAX_SUBIDENTIFIER_BYTES`] Zeek reports a weird.
+pub fn longest_subidentifier(b: &[u8]) -> u64 {
+    let (mut longest, mut width) = (0u64, 0u64);
+    for &x in b {
+        width += 1;
+        if x & 0x80 == 0 {
+            longest = longest.max(width);
+            width = 0;
+        }
+    }
+    longest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_of_any_width_up_to_eight_bytes() {
+        assert_eq!(be_uint(&[]), 0);
+        assert_eq!(be_uint(&[0x01, 0x00]), 256);
+        assert_eq!(be_uint(&[0xff]), 255, "no sign extension, as Zeek");
+        assert_eq!(be_uint(&[0xff; 8]), u64::MAX);
+        assert_eq!(be_uint(&[1; 9]), 0, "wider than 64 bits");
+    }
+
+    #[test]
+    fn oids_print_as_zeek_prints_them() {
+        assert_eq!(oid_string(&[0x2b, 6, 1, 2, 1, 1, 1, 0]), "1.3.6.1.2.1.1.1.0");
+        assert_eq!(oid_string(&[0x2b, 0x86, 0x48]), "1.3.840");
+        assert_eq!(oid_string(&[0x88, 0x37, 3]), "2.999.3", "a first value past 80");
+        assert_eq!(oid_string(&[]), "");
+        assert_eq!(oid_string(&[0x2b, 0x86]), "", "ends inside a subidentifier");
+        let mut long = vec![0x2b];
+        long.extend([0x80; 10]);
+        long.push(0);
+        assert_eq!(oid_string(&long), "");
+        assert_eq!(longest_subidentifier(&long), 11);
+        let mut ten = vec![0x2b, 0x81];
+        ten.extend([0x80; 8]);
+        ten.push(1);
+        assert_eq!(longest_subidentifier(&ten), 10);
+        assert_eq!(oid_string(&ten), format!("1.3.{}", (1u64 << 63) + 1));
+    }
+}

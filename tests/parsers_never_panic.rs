@@ -580,8 +580,9 @@ proptest! {
         use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
         use netpac_runtime::event::{Events, Recorded, RecordingSink};
         use netpac_runtime::zeek::Time;
-        use netpac_analyzers::{dhcp, ntp, radius, syslog};
+        use netpac_analyzers::{dhcp, ntp, radius, snmp, syslog};
         check!(dhcp::Message, &dhcp::Limits::default(), &data);
+        check!(snmp::Message, &snmp::Limits::default(), &data);
         check!(ntp::Message, &ntp::Limits::default(), &data);
         check!(radius::Pdu, &radius::Limits::default(), &data);
         check!(syslog::Message, &syslog::Limits::default(), &data);
@@ -589,6 +590,9 @@ proptest! {
         let mut dhcp_data = vec![0u8; 236];
         dhcp_data.extend_from_slice(&[0x63, 0x82, 0x53, 0x63]);
         dhcp_data.extend_from_slice(&data);
+        // Behind a plausible v2c header, so the PDU and its bindings get parsed.
+        let mut snmp_data = vec![0x30, 0x82, 0x02, 0x00, 0x02, 0x01, 0x01, 0x04, 0x01, b'p'];
+        snmp_data.extend_from_slice(&data);
         let mut events = Events::new();
         events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
         let mut weirds = Vec::new();
@@ -598,6 +602,7 @@ proptest! {
             (Box::new(ntp::NTPAnalyzer::new(0, ntp::Limits::default())), "NTP", &data),
             (Box::new(radius::RADIUSAnalyzer::new(0, radius::Limits::default())), "RADIUS", &data),
             (Box::new(syslog::SYSLOGAnalyzer::new(0, syslog::Limits::default())), "SYSLOG", &data),
+            (Box::new(snmp::SNMPAnalyzer::new(0, snmp::Limits::default())), "SNMP", &snmp_data),
         ];
         for (a, tag, d) in analyzers.iter_mut() {
             let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, tag);

@@ -3,65 +3,15 @@
 //! (overlong OIDs, integers and lengths, a length of 2^64, bytes after the
 //! bindings), checked against what Zeek 8.2.2 does with the same datagrams.
 
+mod ber_support;
 mod common;
 
+use ber_support::*;
 use common::*;
 use netpac_runtime::engine::Config;
 use netpac_runtime::event::Events;
 use netpac_runtime::log::{Format, Logs};
 use serde_json::Value;
-
-/// A BER element: tag, short or long length, content.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let n = content.len();
-    let mut v = vec![tag];
-    if n < 0x80 {
-        v.push(n as u8);
-    } else if n < 0x100 {
-        v.extend([0x81, n as u8]);
-    } else {
-        v.push(0x82);
-        v.extend((n as u16).to_be_bytes());
-    }
-    v.extend_from_slice(content);
-    v
-}
-
-/// An INTEGER in its shortest two's complement form.
-fn int(v: i64) -> Vec<u8> {
-    let b = v.to_be_bytes();
-    let mut i = 0;
-    while i < 7 && ((b[i] == 0 && b[i + 1] & 0x80 == 0) || (b[i] == 0xff && b[i + 1] & 0x80 != 0)) {
-        i += 1;
-    }
-    tlv(0x02, &b[i..])
-}
-
-fn octets(s: &[u8]) -> Vec<u8> {
-    tlv(0x04, s)
-}
-
-fn oid(dotted: &str) -> Vec<u8> {
-    let p: Vec<u64> = dotted.split('.').map(|x| x.parse().unwrap()).collect();
-    let mut content = Vec::new();
-    for v in std::iter::once(p[0] * 40 + p[1]).chain(p[2..].iter().copied()) {
-        let mut groups = vec![(v & 0x7f) as u8];
-        let mut rest = v >> 7;
-        while rest > 0 {
-            groups.push(0x80 | (rest & 0x7f) as u8);
-            rest >>= 7;
-        }
-        groups.reverse();
-        content.extend(groups);
-    }
-    tlv(0x06, &content)
-}
-
-const NULL: &[u8] = &[0x05, 0x00];
-
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
 
 fn bindings(vbs: &[(&str, Vec<u8>)]) -> Vec<u8> {
     seq(&vbs.iter().map(|(o, v)| seq(&[oid(o), v.clone()])).collect::<Vec<_>>())

@@ -19,6 +19,7 @@ pub mod http;
 pub mod ident;
 pub mod imap;
 pub mod irc;
+pub mod krb;
 pub mod mime;
 pub mod modbus;
 pub mod mysql;
@@ -63,6 +64,7 @@ pub fn registry() -> Registry {
     ident::register(&mut reg);
     imap::register(&mut reg);
     irc::register(&mut reg);
+    krb::register(&mut reg);
     modbus::register(&mut reg);
     mysql::register(&mut reg);
     pop3::register(&mut reg);
@@ -100,6 +102,7 @@ pub fn event_names() -> Vec<&'static str> {
         ident::EVENT_NAMES,
         imap::EVENT_NAMES,
         irc::EVENT_NAMES,
+        krb::EVENT_NAMES,
         modbus::EVENT_NAMES,
         mysql::EVENT_NAMES,
         pop3::EVENT_NAMES,
@@ -126,7 +129,7 @@ pub fn event_names() -> Vec<&'static str> {
 }
 
 /// Subscribes every log to `events`: the engine's (`conn.log`, `weird.log`, `tunnel.log`)
-/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `mysql.log`, `irc.log`, `smtp.log`, the UDP services', `sip.log`, `snmp.log`, `ssh.log`, `ssl.log`, `x509.log`). They
+/// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `mysql.log`, `irc.log`, `kerberos.log`, `smtp.log`, the UDP services', `sip.log`, `snmp.log`, `ssh.log`, `ssl.log`, `x509.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
     let tunnels = netpac_runtime::engine::subscribe_logs(events, config);
@@ -137,6 +140,7 @@ pub fn subscribe_logs(events: &mut Events, config: &Config) {
     events.subscribe(mysql::log::MysqlLogger::sink());
     events.subscribe(quic::log::QuicLogger::sink());
     events.subscribe(irc::log::IrcLogger::sink());
+    events.subscribe(krb::log::KrbLogger::sink());
     events.subscribe(smtp::log::SmtpLogger::sink());
     events.subscribe(socks::log::SocksLogger::sink(tunnels));
     events.subscribe(dhcp::log::DhcpLogger::sink());

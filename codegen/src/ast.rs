@@ -484,6 +484,8 @@ pub enum ExprKind {
         index: Option<String>,
         var: String,
         src: Box<Expr>,
+        /// `[x.v for x in path where x.ok]`: only the elements for which it holds.
+        filter: Option<Box<Expr>>,
     },
 }
 
@@ -497,8 +499,11 @@ impl Expr {
             ExprKind::Member(e, _) | ExprKind::Unary(_, e) => e.mentions(f),
             ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => a.mentions(f) || b.mentions(f),
             ExprKind::Call(_, args) => args.iter().any(|a| a.mentions(f)),
-            ExprKind::ListComp { key, elem, src, .. } => {
-                key.as_ref().is_some_and(|k| k.mentions(f)) || elem.mentions(f) || src.mentions(f)
+            ExprKind::ListComp { key, elem, src, filter, .. } => {
+                key.as_ref().is_some_and(|k| k.mentions(f))
+                    || elem.mentions(f)
+                    || src.mentions(f)
+                    || filter.as_ref().is_some_and(|w| w.mentions(f))
             }
             _ => false,
         }
@@ -528,10 +533,12 @@ impl Expr {
                 index,
                 var,
                 src,
+                filter,
             } => {
                 let i = index.as_ref().map(|i| format!("{i}, ")).unwrap_or_default();
                 let k = key.as_ref().map(|k| format!("{} => ", k.text())).unwrap_or_default();
-                format!("[{k}{} for {i}{var} in {}]", elem.text(), src.text())
+                let w = filter.as_ref().map(|w| format!(" where {}", w.text())).unwrap_or_default();
+                format!("[{k}{} for {i}{var} in {}{w}]", elem.text(), src.text())
             }
         }
     }

@@ -494,6 +494,8 @@ pub enum ExprKind {
         index: Option<String>,
         var: String,
         elem: Box<ZValue>,
+        /// `where cond`: only the elements for which it holds (positions count them all).
+        filter: Option<Box<Expr>>,
     },
     /// `[k => e for x in path]`: the values grouped by key, in order (Zeek's
     /// `table[count] of vector of T`).
@@ -502,6 +504,7 @@ pub enum ExprKind {
         var: String,
         key: Box<ZValue>,
         elem: Box<ZValue>,
+        filter: Option<Box<Expr>>,
     },
     /// `nonempty(list)`: unset when the list or table is empty.
     NonEmpty(Box<Expr>),
@@ -513,6 +516,17 @@ pub enum ExprKind {
         var: String,
         elem: Box<ZValue>,
         default: Option<Box<ZValue>>,
+        filter: Option<Box<Expr>>,
+    },
+    /// `first([b for x in path], b"")` / `last(...)` over bytes with a bytes default: the
+    /// bytes themselves (a slice), not a Zeek string.
+    PickBytes {
+        last: bool,
+        iter: BinderIter,
+        var: String,
+        elem: Box<Expr>,
+        default: Box<Expr>,
+        filter: Option<Box<Expr>>,
     },
     /// `looking_at(b"..")` / `looking_at_ci(b"..")`: the input at the cursor starts with the
     /// literal (ASCII case-insensitively); nothing is consumed.

@@ -433,6 +433,7 @@ impl ZTy {
             // Zeek's vector type aliases (init-bare.zeek).
             "ModbusCoils" => ZTy::Vec(Box::new(ZTy::Bool)),
             "ModbusRegisters" => ZTy::Vec(Box::new(ZTy::Count)),
+            "KRB::Ticket_Vector" => ZTy::Vec(Box::new(ZTy::Record("KRB::Ticket".into()))),
             "signature_and_hashalgorithm_vec" => {
                 ZTy::Vec(Box::new(ZTy::Record("SSL::SignatureAndHashAlgorithm".into())))
             }

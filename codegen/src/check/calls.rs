@@ -358,7 +358,7 @@ impl Checker<'_> {
     fn pick_call(&mut self, last: bool, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
         let f = if last { "last" } else { "first" };
         let comp = match args.first().map(|a| &a.kind) {
-            Some(ExprKind::ListComp { key: None, index: None, elem, var, src }) if args.len() <= 2 => (elem, var, src),
+            Some(ExprKind::ListComp { key: None, index: None, elem, var, src, filter }) if args.len() <= 2 => (elem, var, src, filter),
             _ => {
                 self.err(
                     span,
@@ -367,13 +367,33 @@ impl Checker<'_> {
                 return invalid();
             }
         };
-        let (elem, var, src) = comp;
+        let (elem, var, src, filter) = comp;
         let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
             return invalid();
         };
         let mut inner = sc.clone();
         inner.vars.push(Var::named(var, elem_ty, true));
         let x = self.expr(elem, &inner);
+        let filter = filter.as_ref().map(|w| Box::new(self.boolean(w, &inner)));
+        // Bytes picked with a bytes default stay bytes (a slice of the PDU), so they may be
+        // passed on where bytes go: `KRB::Type_Value(p.data_type, first([..], b""))`.
+        let is_bytes = |t: &ExprTy| matches!(t, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit);
+        if is_bytes(&x.ty) && args.len() == 2 {
+            let d = self.expr(&args[1], sc);
+            if is_bytes(&d.ty) {
+                return typed(
+                    K::PickBytes {
+                        last,
+                        iter,
+                        var: var.clone(),
+                        elem: boxed(x),
+                        default: boxed(d),
+                        filter,
+                    },
+                    ExprTy::Node(Ty::Bytes, false),
+                );
+            }
+        }
         let Some(zt) = self.infer_z(&x.ty, elem.span) else {
             return invalid();
         };
@@ -395,6 +415,7 @@ impl Checker<'_> {
                 var: var.clone(),
                 elem: Box::new(ZValue { expr: x, conv }),
                 default,
+                filter,
             },
             ExprTy::Zeek(ty),
         )
@@ -497,6 +518,8 @@ impl Checker<'_> {
             .map(|(p, e)| {
                 if p.ty == "bytes" {
                     self.bytes_arg(e, sc)
+                } else if p.ty == "u64" {
+                    self.int(e, sc)
                 } else {
                     self.node_arg(e, &p.ty, sc)
                 }

@@ -81,6 +81,8 @@ impl Checker<'_> {
                 let ty = match self.w.lookup(self.m, &p.ty) {
                     // A slice of the PDU (or a literal): `irc_join_info(nick: bytes, ...)`.
                     _ if p.ty == "bytes" => Ty::Bytes,
+                    // A number: `KRB::Type_Value(data_type: u64, val: bytes)`.
+                    _ if p.ty == "u64" => Ty::Int { bits: 64, signed: false },
                     Some(TypeDef::Unit(m, u)) => match u.body {
                         UnitBody::Fields(_) => Ty::Unit(m, u.name.clone()),
                         UnitBody::Switch(_) => Ty::Union(m, u.name.clone()),
@@ -90,7 +92,7 @@ impl Checker<'_> {
                         self.err(
                             p.span,
                             format!(
-                                "record parameters are units or bytes; unknown unit `{}`",
+                                "record parameters are units, bytes or u64; unknown unit `{}`",
                                 p.ty
                             ),
                         );

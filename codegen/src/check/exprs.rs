@@ -153,6 +153,7 @@ impl Checker<'_> {
                 index,
                 var,
                 src,
+                filter,
             } => {
                 if sc.mode != Mode::Bind {
                     self.err(
@@ -206,6 +207,7 @@ impl Checker<'_> {
                     iter
                 };
                 let x = self.expr(elem, &inner);
+                let filter = filter.as_ref().map(|w| boxed(self.boolean(w, &inner)));
                 let Some(zt) = self.infer_z(&x.ty, elem.span) else {
                     return invalid();
                 };
@@ -223,6 +225,7 @@ impl Checker<'_> {
                             var: var.clone(),
                             key: Box::new(ZValue { expr: kx, conv: kconv }),
                             elem: Box::new(ZValue { expr: x, conv }),
+                            filter,
                         },
                         ExprTy::Zeek(ZTy::Table(Box::new(ZTy::Count), Box::new(ZTy::Vec(Box::new(zt))))),
                     );
@@ -233,6 +236,7 @@ impl Checker<'_> {
                         index: index.clone(),
                         var: var.clone(),
                         elem: Box::new(ZValue { expr: x, conv }),
+                        filter,
                     },
                     ExprTy::Zeek(ZTy::Vec(Box::new(zt))),
                 )
@@ -626,9 +630,10 @@ pub(super) fn uses_conn(e: &Expr) -> Option<String> {
         ExprKind::Member(b, _) | ExprKind::Unary(_, b) => uses_conn(b),
         ExprKind::Binary(_, a, b) => uses_conn(a).or_else(|| uses_conn(b)),
         ExprKind::Call(_, args) => args.iter().find_map(uses_conn),
-        ExprKind::ListComp { key, elem, src, .. } => uses_conn(elem)
+        ExprKind::ListComp { key, elem, src, filter, .. } => uses_conn(elem)
             .or_else(|| uses_conn(src))
-            .or_else(|| key.as_deref().and_then(uses_conn)),
+            .or_else(|| key.as_deref().and_then(uses_conn))
+            .or_else(|| filter.as_deref().and_then(uses_conn)),
         _ => None,
     }
 }

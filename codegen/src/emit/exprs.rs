@@ -462,6 +462,10 @@ impl Emitter<'_> {
                         let b = self.bytes_arg(x, cx);
                         quote!(&#b)
                     }
+                    ExprTy::Int | ExprTy::Node(Ty::Int { .. } | Ty::Enum(..), _) => {
+                        let n = self.int(x, cx);
+                        quote!(&(#n))
+                    }
                     _ => self.node_arg(x, cx),
                 });
                 let f = format_ident!("{}", crate::types::record_builder_name(name));
@@ -490,9 +494,11 @@ impl Emitter<'_> {
                 var,
                 elem,
                 default,
+                filter,
             } => {
                 let iter = self.comp_iter(iter, cx);
                 let v = ident(var);
+                let iter = self.comp_filter(iter, &v, filter.as_deref(), cx);
                 let t = self.expr(&elem.expr, cx);
                 let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
                 let pick = if *last {
@@ -509,14 +515,35 @@ impl Emitter<'_> {
                     None => pick,
                 }
             }
+            ExprKind::PickBytes {
+                last,
+                iter,
+                var,
+                elem,
+                default,
+                filter,
+            } => {
+                let iter = self.comp_iter(iter, cx);
+                let v = ident(var);
+                let iter = self.comp_filter(iter, &v, filter.as_deref(), cx);
+                let b = self.bytes_arg(elem, cx);
+                let d = self.bytes_arg(default, cx);
+                let pick = if *last { quote!(last) } else { quote!(next) };
+                quote!({
+                    let npac_pick: &[u8] = #iter.map(|#v| -> &[u8] { #b }).#pick().unwrap_or(#d);
+                    npac_pick
+                })
+            }
             ExprKind::TableComp {
                 iter,
                 var,
                 key,
                 elem,
+                filter,
             } => {
                 let iter = self.comp_iter(iter, cx);
                 let v = ident(var);
+                let iter = self.comp_filter(iter, &v, filter.as_deref(), cx);
                 let t = self.expr(&key.expr, cx);
                 let k = self.convert_z(t, &key.expr.ty, &key.conv);
                 let t = self.expr(&elem.expr, cx);
@@ -541,24 +568,50 @@ impl Emitter<'_> {
                 index,
                 var,
                 elem,
+                filter,
             } => {
                 let iter = self.comp_iter(iter, cx);
                 let v = ident(var);
                 let t = self.expr(&elem.expr, cx);
                 let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
                 match index {
-                    None => quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>()),
+                    None => {
+                        let iter = self.comp_filter(iter, &v, filter.as_deref(), cx);
+                        quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>())
+                    }
                     Some(ix) => {
                         let ix = ident(ix);
-                        quote!(#iter.enumerate().map(|(#ix, #v)| {
-                            let #ix = #ix as u64;
-                            #conv
-                        }).collect::<::std::vec::Vec<_>>())
+                        match filter {
+                            None => quote!(#iter.enumerate().map(|(#ix, #v)| {
+                                let #ix = #ix as u64;
+                                #conv
+                            }).collect::<::std::vec::Vec<_>>()),
+                            // Positions count every element, kept or not.
+                            Some(w) => {
+                                let c = self.expr(w, cx);
+                                quote!(#iter.enumerate().filter_map(|(#ix, #v)| {
+                                    let #ix = #ix as u64;
+                                    if !(#c) { return ::std::option::Option::None; }
+                                    ::std::option::Option::Some(#conv)
+                                }).collect::<::std::vec::Vec<_>>())
+                            }
+                        }
                     }
                 }
             }
             ExprKind::Invalid => {
                 unreachable!("an invalid expression was reported by the check pass")
+            }
+        }
+    }
+
+    /// A comprehension's `where` filter over its iterator (the element keeps its type).
+    fn comp_filter(&self, iter: TokenStream, v: &proc_macro2::Ident, filter: Option<&Expr>, cx: &Cx) -> TokenStream {
+        match filter {
+            None => iter,
+            Some(w) => {
+                let c = self.expr(w, cx);
+                quote!(#iter.filter_map(|#v| if #c { ::std::option::Option::Some(#v) } else { ::std::option::Option::None }))
             }
         }
     }

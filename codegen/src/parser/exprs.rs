@@ -191,12 +191,17 @@ fn primary(cx: &Cx, p: P<'_>) -> Result<Expr, Diagnostic> {
                 (None, first.as_str().to_string(), next)
             };
             let src = expr(cx, src)?;
+            let filter = match it.next() {
+                Some(w) => Some(Box::new(expr(cx, w.into_inner().next().unwrap())?)),
+                None => None,
+            };
             ExprKind::ListComp {
                 key,
                 elem: Box::new(elem),
                 index,
                 var,
                 src: Box::new(src),
+                filter,
             }
         }
         r => unreachable!("primary {r:?}"),

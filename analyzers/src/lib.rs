@@ -15,6 +15,7 @@ pub mod dns;
 pub mod file;
 pub mod finger;
 pub mod ftp;
+pub mod gssapi;
 pub mod http;
 pub mod ident;
 pub mod imap;
@@ -60,6 +61,7 @@ pub fn registry() -> Registry {
     file::register(&mut reg);
     finger::register(&mut reg);
     ftp::register(&mut reg);
+    gssapi::register(&mut reg);
     http::register(&mut reg);
     ident::register(&mut reg);
     imap::register(&mut reg);
@@ -98,6 +100,7 @@ pub fn event_names() -> Vec<&'static str> {
         file::EVENT_NAMES,
         finger::EVENT_NAMES,
         ftp::EVENT_NAMES,
+        gssapi::EVENT_NAMES,
         http::EVENT_NAMES,
         ident::EVENT_NAMES,
         imap::EVENT_NAMES,

@@ -201,8 +201,15 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                             var = (t.as_str().trim().to_string(), cx.span(&t));
                         }
                         let value = expr(&cx, parts.next().unwrap())?;
+                        // `after events`: handed over after the PDU's events.
+                        let after_events = parts.peek().is_some_and(|p| p.as_rule() == Rule::after_events);
+                        if after_events {
+                            parts.next();
+                        }
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
-                        sets.push(on_item(head, SetOp::Forward, var, value, cond, span));
+                        let mut item = on_item(head, SetOp::Forward, var, value, cond, span);
+                        item.after_events = after_events;
+                        sets.push(item);
                         continue;
                     }
                     if ai.as_rule() == Rule::feed_item {

@@ -231,13 +231,16 @@ impl std::fmt::Debug for Children {
 }
 
 impl Children {
-    /// Hands `data` of direction `is_orig` to the child `tag`, made first if needed
-    /// (nothing happens when there is no stream analyzer of that tag).
+    /// Hands `data` of direction `is_orig` to the child `tag`, made first if needed:
+    /// the stream analyzer of that tag, else its datagram analyzer, which reads each
+    /// hand-over as one datagram (Zeek's GSSAPI feeds KRB with `DeliverPacket`).
+    /// Nothing happens when there is no analyzer of that tag.
     pub fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, tag: &'static str, is_orig: bool, data: &[u8]) {
         let i = match self.kids.iter().position(|k| k.tag == tag) {
             Some(i) => i,
             None => {
-                let Some(spec) = cx.registry.and_then(|r| r.by_tag(Proto::Tcp, tag)) else {
+                let spec = cx.registry.and_then(|r| r.by_tag(Proto::Tcp, tag).or_else(|| r.by_tag(Proto::Udp, tag)));
+                let Some(spec) = spec else {
                     return;
                 };
                 self.kids.push(Child { tag: spec.tag, analyzer: (spec.new)(), confirmed: false });

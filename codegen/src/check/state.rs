@@ -90,7 +90,7 @@ impl Checker<'_> {
                 let value = self.bytes_arg(&s.value, &sc);
                 self.fallible_bytes_ok = false;
                 let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
-                sets.push(StateSet { unit: s.unit.0.clone(), var: s.var.0.clone(), value, op: SetOp::Forward, cond, binders, pieces: None, at: None, after_events: false });
+                sets.push(StateSet { unit: s.unit.0.clone(), var: s.var.0.clone(), value, op: SetOp::Forward, cond, binders, pieces: None, at: None, after_events: s.after_events });
                 continue;
             }
             if s.op == SetOp::Feed {

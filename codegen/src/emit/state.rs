@@ -155,7 +155,7 @@ impl Emitter<'_> {
             .filter(|s| {
                 let p = match (s.op, s.after_events) {
                     (SetOp::Feed, false) => 1,
-                    (SetOp::Feed, true) => 2,
+                    (SetOp::Feed | SetOp::Forward, true) => 2,
                     _ => 0,
                 };
                 s.unit == unit && p == phase

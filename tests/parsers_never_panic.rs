@@ -583,6 +583,8 @@ proptest! {
         use netpac_analyzers::{dhcp, ntp, radius, snmp, syslog};
         check!(dhcp::Message, &dhcp::Limits::default(), &data);
         check!(snmp::Message, &snmp::Limits::default(), &data);
+        check!(netpac_analyzers::asn1::Tlv, &netpac_analyzers::asn1::Limits::default(), &data);
+        check!(netpac_analyzers::krb::Pdu, &netpac_analyzers::krb::Limits::default(), &data);
         check!(ntp::Message, &ntp::Limits::default(), &data);
         check!(radius::Pdu, &radius::Limits::default(), &data);
         check!(syslog::Message, &syslog::Limits::default(), &data);

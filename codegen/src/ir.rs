@@ -550,6 +550,9 @@ pub enum ExprKind {
     BeUint(Box<Expr>),
     /// `oid_longest(b)`: the width in bytes of the longest subidentifier of an OID's content.
     OidLongest(Box<Expr>),
+    /// `base128(b)` / `base128_len(b)` (the bool): the base-128 number `b` starts with / how
+    /// many bytes it takes (0: it does not end in `b`): X.690's multi-byte tag numbers.
+    Base128(Box<Expr>, bool),
     /// `oid(b)` (bindings): an OBJECT IDENTIFIER's content in dotted form, as Zeek prints it.
     Oid(Box<Expr>),
     /// `int(n)` (bindings): the 64 bits of `n` as Zeek's `int` (two's complement); the

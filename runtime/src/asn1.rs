@@ -65,6 +65,20 @@ pub fn longest_subidentifier(b: &[u8]) -> u64 {
     longest
 }
 
+/// How many bytes of `b` a base-128 number takes (X.690's multi-byte tag numbers and
+/// OID subidentifiers): up to and including the first byte without its high bit; 0
+/// when every byte has it (the number does not end in `b`).
+pub fn base128_len(b: &[u8]) -> u64 {
+    b.iter().position(|&x| x & 0x80 == 0).map_or(0, |i| i as u64 + 1)
+}
+
+/// The base-128 number `b` starts with (7 bits per byte, high bit: more follow),
+/// keeping the low 64 bits of a longer one.
+pub fn base128(b: &[u8]) -> u64 {
+    let n = base128_len(b) as usize;
+    b[..n].iter().fold(0u64, |v, &x| (v << 7) | u64::from(x & 0x7f))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +90,15 @@ mod tests {
         assert_eq!(be_uint(&[0xff]), 255, "no sign extension, as Zeek");
         assert_eq!(be_uint(&[0xff; 8]), u64::MAX);
         assert_eq!(be_uint(&[1; 9]), 0, "wider than 64 bits");
+    }
+
+    #[test]
+    fn base128_numbers() {
+        assert_eq!((base128_len(&[0x05, 0xff]), base128(&[0x05, 0xff])), (1, 5));
+        assert_eq!((base128_len(&[0x86, 0x48, 0x01]), base128(&[0x86, 0x48, 0x01])), (2, 840));
+        assert_eq!(base128_len(&[0x81, 0x82]), 0, "no end");
+        assert_eq!(base128(&[0x81, 0x82]), 0);
+        assert_eq!(base128_len(&[]), 0);
     }
 
     #[test]

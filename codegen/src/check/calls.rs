@@ -212,12 +212,17 @@ impl Checker<'_> {
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::Dec(boxed(b)), ExprTy::Int)
             }
-            "be_uint" | "oid_longest" => {
+            "be_uint" | "oid_longest" | "base128" | "base128_len" => {
                 if !arity(self, 1) {
                     return invalid();
                 }
                 let b = self.bytes_arg(&args[0], sc);
-                let k = if f == "be_uint" { K::BeUint(boxed(b)) } else { K::OidLongest(boxed(b)) };
+                let k = match f {
+                    "be_uint" => K::BeUint(boxed(b)),
+                    "oid_longest" => K::OidLongest(boxed(b)),
+                    "base128" => K::Base128(boxed(b), false),
+                    _ => K::Base128(boxed(b), true),
+                };
                 typed(k, ExprTy::Int)
             }
             "oid" if bind => {

@@ -252,6 +252,14 @@ impl Emitter<'_> {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::asn1::be_uint(#b))
             }
+            ExprKind::Base128(b, len) => {
+                let b = self.bytes_arg(b, cx);
+                if *len {
+                    quote!(::netpac_runtime::asn1::base128_len(#b))
+                } else {
+                    quote!(::netpac_runtime::asn1::base128(#b))
+                }
+            }
             ExprKind::OidLongest(b) => {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::asn1::longest_subidentifier(#b))

@@ -5,12 +5,10 @@
 
 mod ber_support;
 mod common;
+mod lines_support;
 
 use ber_support::*;
 use common::*;
-use netpac_runtime::engine::Config;
-use netpac_runtime::event::Events;
-use netpac_runtime::log::{Format, Logs};
 use serde_json::Value;
 
 fn bindings(vbs: &[(&str, Vec<u8>)]) -> Vec<u8> {
@@ -192,22 +190,8 @@ fn snmp_log_rows() {
     let mut frames = v1_v2c_traffic();
     let get = v3(99, &[0x04], 3, usm(b"alice", b""), scoped(pdu(0xa0, 5, &[])));
     frames.push(udp(21.0, manager(41000), agent(), &get));
-    let dir = scratch_dir();
-    let mut events = Events::with_logs(Logs::new(&dir, Format::Tsv));
-    events.subscribe(netpac_analyzers::snmp::log::SnmpLogger::sink());
-    let mut engine = Engine::new(Config::default(), netpac_analyzers::registry(), events);
-    play(&mut engine, &frames);
-    engine.finish().unwrap();
-    let log = std::fs::read_to_string(dir.join("snmp.log")).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut rows: Vec<String> = log
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            [&c[..1], &c[2..]].concat().join(" ")
-        })
-        .collect();
-    rows.sort();
-    insta::assert_snapshot!(rows.join("\n"));
+    let (rows, services) = lines_support::log_rows(&frames, vec![netpac_analyzers::snmp::log::SnmpLogger::sink()]);
+    // Only a responder's message confirms SNMP: the one exchange with a response.
+    assert_eq!(services.iter().filter(|s| *s == "snmp").count(), 1, "{services:?}");
+    insta::assert_snapshot!(rows.get("snmp.log").cloned().unwrap_or_default());
 }

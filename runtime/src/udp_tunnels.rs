@@ -23,6 +23,9 @@ pub enum Decapsulated {
         link: crate::packet::LinkType,
         offset: usize,
         confirm: Confirm,
+        /// A weird on the outer connection, the packet still decapsulated
+        /// (Teredo's bubble with bytes after it).
+        weird: Option<&'static str>,
     },
 }
 
@@ -105,6 +108,7 @@ fn gre_in_udp(payload: &[u8]) -> Decapsulated {
             link: inner.link,
             offset: inner.offset,
             confirm: Confirm::Never,
+            weird: None,
         },
         Err(weird) => Decapsulated::Weird(weird.name()),
     }
@@ -118,6 +122,7 @@ fn vxlan(payload: &[u8]) -> Decapsulated {
             link: LinkType::Ethernet,
             offset: 8,
             confirm: Confirm::Now,
+            weird: None,
         }
     } else {
         Decapsulated::Not
@@ -142,6 +147,7 @@ fn geneve(payload: &[u8]) -> Decapsulated {
         link,
         offset: header_len,
         confirm: Confirm::Now,
+            weird: None,
     }
 }
 
@@ -152,6 +158,7 @@ fn gtpv1(payload: &[u8]) -> Decapsulated {
         link: LinkType::Raw,
         offset,
         confirm: Confirm::Now,
+            weird: None,
     })
 }
 
@@ -194,6 +201,7 @@ fn ayiya(payload: &[u8]) -> Decapsulated {
             link: LinkType::Raw,
             offset: 8 + id_len + sig_len,
             confirm: Confirm::Now,
+            weird: None,
         }
     } else {
         Decapsulated::Not
@@ -215,11 +223,15 @@ fn teredo(payload: &[u8]) -> Decapsulated {
         p = &p[8..];
     }
     if let Some(ip) = Ipv6Packet::new_checked(p) {
-        if ip.version() == 6 && ip.total_len() == p.len() {
+        // A bubble (no next header, no payload) with bytes after it is only weird
+        // (Zeek's `Teredo_bubble_with_payload`); any other length mismatch is no Teredo.
+        let bubble = ip.next_header() == 59 && ip.payload_len() == 0;
+        if ip.version() == 6 && (ip.total_len() == p.len() || (bubble && ip.total_len() < p.len())) {
             return Decapsulated::Inner {
                 link: LinkType::Raw,
                 offset: payload.len() - p.len(),
                 confirm: Confirm::BothSides,
+                weird: (ip.total_len() < p.len()).then_some("Teredo_bubble_with_payload"),
             };
         }
     }

@@ -450,3 +450,36 @@ fn an_ip_tunnel_idle_for_a_day_is_a_new_tunnel() {
     assert_eq!(row_uid(&rows[0]), row_uid(&rows[2]));
     assert_ne!(row_uid(&rows[2]), row_uid(&rows[4]));
 }
+
+/// A Teredo bubble (an IPv6 header with no next header and no payload) with
+/// bytes after it is still Teredo, with the weird `Teredo_bubble_with_payload`;
+/// a bubble inside Teredo raises no `ipv6_no_next` (Zeek's IP analyzer checks
+/// the last encapsulation); another packet whose length disagrees is no Teredo.
+/// As Zeek 8.2.2 does with the same packets.
+#[test]
+fn teredo_bubbles_with_bytes_after_them_are_weird() {
+    let relay = Host::v4("10.0.0.1", 3544);
+    let client = Host::v4("10.0.0.2", 40000);
+    let bubble = |extra: &[u8]| {
+        let mut ip6 = vec![0x60, 0, 0, 0, 0, 0, 59, 255];
+        ip6.extend([0x20, 0x01].iter().chain(&[0u8; 13]).chain(&[1]));
+        ip6.extend([0xfe, 0x80].iter().chain(&[0u8; 13]).chain(&[2]));
+        ip6.extend_from_slice(extra);
+        ip6
+    };
+    let inner_udp = udp(3.0, Host::v6("2001::1", 1), Host::v6("fe80::2", 2), b"");
+    let out = run(
+        &[
+            udp(1.0, client, relay, &bubble(b"EXTRA")),
+            udp(2.0, relay, client, &bubble(b"")),
+            udp(3.0, client, relay, &[ip_of(&inner_udp), b"XX"].concat()),
+            udp(4.0, client, relay, &bubble(b"")),
+        ],
+        Config::default(),
+    );
+    let weirds: Vec<&str> = out.weird_log.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(weirds.len(), 1, "{weirds:?}");
+    assert!(weirds[0].contains("Teredo_bubble_with_payload") && weirds[0].ends_with("TEREDO"), "{weirds:?}");
+    let services = conn_columns(&out, &["id.orig_p", "service"]);
+    assert_eq!(services, ["40000\tteredo"]);
+}

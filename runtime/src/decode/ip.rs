@@ -428,7 +428,9 @@ impl Decoder {
         packet: IpPacket<'a>,
     ) -> Option<Decoded<'a>> {
         if packet.proto == ext::NO_NEXT {
-            flow_weird(weirds, raw.ts, "ipv6_no_next", "IP", packet.src, packet.dst);
+            if !self.inside_teredo {
+                flow_weird(weirds, raw.ts, "ipv6_no_next", "IP", packet.src, packet.dst);
+            }
             return None;
         }
         Some(Decoded::Ip(packet))

@@ -61,6 +61,9 @@ impl Default for DecoderConfig {
 #[derive(Debug)]
 pub struct Decoder {
     config: DecoderConfig,
+    /// The packet being decoded came out of Teredo: an IPv6 "no next header" is
+    /// a bubble, not a weird (Zeek's IP analyzer checks the last encapsulation).
+    pub inside_teredo: bool,
     frags: frag::FragmentTable,
     /// The rest of the frame last decoded, when it holds more packets.
     more_in_frame: Option<MoreInFrame>,
@@ -140,6 +143,7 @@ impl Decoder {
             config,
             frags,
             more_in_frame: None,
+            inside_teredo: false,
         }
     }
 

@@ -91,8 +91,11 @@ impl Engine {
             link,
             data,
         };
+        let teredo = parent.tunnel_type == "Tunnel::TEREDO";
         self.tunnel_stack.push(parent);
+        let outer_teredo = std::mem::replace(&mut self.decoder.inside_teredo, teredo);
         self.process_frame(&raw, true);
+        self.decoder.inside_teredo = outer_teredo;
         self.tunnel_stack.pop();
     }
 
@@ -287,10 +290,24 @@ impl Engine {
                 link,
                 offset,
                 confirm,
+                weird,
             } => {
                 let Some(inner) = payload.get(offset..) else {
                     return;
                 };
+                if let Some(name) = weird {
+                    if let Some(conn) = self.slots[slot as usize].conn.as_mut() {
+                        session::report_conn_weird(
+                            &mut conn.core,
+                            &mut self.events,
+                            &mut self.weirds,
+                            ts,
+                            name,
+                            String::new(),
+                            tunnel.tag,
+                        );
+                    }
+                }
                 // As Zeek's tunnel analyzers, before the inner packet's own events.
                 self.confirm_tunnel(ts, slot, is_orig, tunnel.tag, confirm);
                 let parent = if tunnel.tag == "GRE" {

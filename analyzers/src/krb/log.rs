@@ -213,17 +213,17 @@ impl KrbLogger {
 
 fn write(logs: &mut Logs, info: &mut Info) {
     info.logged = true;
-    let id = &info.c.id;
     let s = |v: &Option<Vec<u8>>| Value::opt(v.as_ref(), Value::str);
+    let [t, uid, oh, op, rh, rp] = Value::conn_columns(info.ts, &info.c);
     logs.write(
         &KERBEROS_LOG,
         &[
-            Value::Time(info.ts),
-            Value::str(info.c.uid.as_bytes()),
-            Value::Addr(id.orig_h),
-            Value::Port(id.orig_p.number),
-            Value::Addr(id.resp_h),
-            Value::Port(id.resp_p.number),
+            t,
+            uid,
+            oh,
+            op,
+            rh,
+            rp,
             Value::opt(info.request_type, Value::str),
             s(&info.client),
             s(&info.service),

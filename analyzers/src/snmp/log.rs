@@ -87,27 +87,13 @@ impl SnmpLogger {
                 })
                 .on::<SnmpSetRequest>(|s, ts, e, _| s.state(ts, &e.c, &e.header).set_requests += e.pdu.bindings.len() as u64)
                 .on::<SnmpResponse>(SnmpLogger::response)
-                .on::<SnmpTrap>(|s, ts, e, _| {
-                    s.state(ts, &e.c, &e.header);
-                })
-                .on::<SnmpInformRequest>(|s, ts, e, _| {
-                    s.state(ts, &e.c, &e.header);
-                })
-                .on::<SnmpTrapV2>(|s, ts, e, _| {
-                    s.state(ts, &e.c, &e.header);
-                })
-                .on::<SnmpReport>(|s, ts, e, _| {
-                    s.state(ts, &e.c, &e.header);
-                })
-                .on::<SnmpUnknownPdu>(|s, ts, e, _| {
-                    s.state(ts, &e.c, &e.header);
-                })
-                .on::<SnmpUnknownScopedPdu>(|s, ts, e, _| {
-                    s.state(ts, &e.c, &e.header);
-                })
-                .on::<SnmpEncryptedPdu>(|s, ts, e, _| {
-                    s.state(ts, &e.c, &e.header);
-                })
+                .on::<SnmpTrap>(|s, ts, e, _| s.touch(ts, &e.c, &e.header))
+                .on::<SnmpInformRequest>(|s, ts, e, _| s.touch(ts, &e.c, &e.header))
+                .on::<SnmpTrapV2>(|s, ts, e, _| s.touch(ts, &e.c, &e.header))
+                .on::<SnmpReport>(|s, ts, e, _| s.touch(ts, &e.c, &e.header))
+                .on::<SnmpUnknownPdu>(|s, ts, e, _| s.touch(ts, &e.c, &e.header))
+                .on::<SnmpUnknownScopedPdu>(|s, ts, e, _| s.touch(ts, &e.c, &e.header))
+                .on::<SnmpEncryptedPdu>(|s, ts, e, _| s.touch(ts, &e.c, &e.header))
                 .on::<ConnectionStateRemove>(SnmpLogger::remove),
         )
     }
@@ -147,6 +133,11 @@ impl SnmpLogger {
         info
     }
 
+    /// A message that only starts the row or moves its duration on.
+    fn touch(&mut self, ts: Time, c: &Connection, h: &SNMPHeader) {
+        self.state(ts, c, h);
+    }
+
     fn response(&mut self, ts: Time, e: &SnmpResponse, _logs: &mut Logs) {
         let info = self.state(ts, &e.c, &e.header);
         info.get_responses += e.pdu.bindings.len() as u64;
@@ -177,17 +168,17 @@ impl SnmpLogger {
 }
 
 fn write(logs: &mut Logs, info: &Info) {
-    let id = &info.c.id;
     let s = |v: &Option<Vec<u8>>| Value::opt(v.as_ref(), Value::str);
+    let [t, uid, oh, op, rh, rp] = Value::conn_columns(info.ts, &info.c);
     logs.write(
         &SNMP_LOG,
         &[
-            Value::Time(info.ts),
-            Value::str(info.c.uid.as_bytes()),
-            Value::Addr(id.orig_h),
-            Value::Port(id.orig_p.number),
-            Value::Addr(id.resp_h),
-            Value::Port(id.resp_p.number),
+            t,
+            uid,
+            oh,
+            op,
+            rh,
+            rp,
             Value::Interval(info.duration),
             Value::str(info.version),
             s(&info.community),

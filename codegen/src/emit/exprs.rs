@@ -504,9 +504,7 @@ impl Emitter<'_> {
                 default,
                 filter,
             } => {
-                let iter = self.comp_iter(iter, cx);
-                let v = ident(var);
-                let iter = self.comp_filter(iter, &v, filter.as_deref(), cx);
+                let (iter, v) = self.comp_source(iter, var, filter.as_deref(), cx);
                 let t = self.expr(&elem.expr, cx);
                 let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
                 let pick = if *last {
@@ -531,9 +529,7 @@ impl Emitter<'_> {
                 default,
                 filter,
             } => {
-                let iter = self.comp_iter(iter, cx);
-                let v = ident(var);
-                let iter = self.comp_filter(iter, &v, filter.as_deref(), cx);
+                let (iter, v) = self.comp_source(iter, var, filter.as_deref(), cx);
                 let b = self.bytes_arg(elem, cx);
                 let d = self.bytes_arg(default, cx);
                 let pick = if *last { quote!(last) } else { quote!(next) };
@@ -549,9 +545,7 @@ impl Emitter<'_> {
                 elem,
                 filter,
             } => {
-                let iter = self.comp_iter(iter, cx);
-                let v = ident(var);
-                let iter = self.comp_filter(iter, &v, filter.as_deref(), cx);
+                let (iter, v) = self.comp_source(iter, var, filter.as_deref(), cx);
                 let t = self.expr(&key.expr, cx);
                 let k = self.convert_z(t, &key.expr.ty, &key.conv);
                 let t = self.expr(&elem.expr, cx);
@@ -578,16 +572,16 @@ impl Emitter<'_> {
                 elem,
                 filter,
             } => {
-                let iter = self.comp_iter(iter, cx);
-                let v = ident(var);
                 let t = self.expr(&elem.expr, cx);
                 let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
                 match index {
                     None => {
-                        let iter = self.comp_filter(iter, &v, filter.as_deref(), cx);
+                        let (iter, v) = self.comp_source(iter, var, filter.as_deref(), cx);
                         quote!(#iter.map(|#v| #conv).collect::<::std::vec::Vec<_>>())
                     }
                     Some(ix) => {
+                        let iter = self.comp_iter(iter, cx);
+                        let v = ident(var);
                         let ix = ident(ix);
                         match filter {
                             None => quote!(#iter.enumerate().map(|(#ix, #v)| {
@@ -613,15 +607,25 @@ impl Emitter<'_> {
         }
     }
 
-    /// A comprehension's `where` filter over its iterator (the element keeps its type).
-    fn comp_filter(&self, iter: TokenStream, v: &proc_macro2::Ident, filter: Option<&Expr>, cx: &Cx) -> TokenStream {
-        match filter {
-            None => iter,
+    /// A comprehension's elements and its variable: what it iterates, kept by its
+    /// `where` filter if it has one (each element keeps its type).
+    fn comp_source(
+        &self,
+        iter: &BinderIter,
+        var: &str,
+        filter: Option<&Expr>,
+        cx: &Cx,
+    ) -> (TokenStream, proc_macro2::Ident) {
+        let it = self.comp_iter(iter, cx);
+        let v = ident(var);
+        let it = match filter {
+            None => it,
             Some(w) => {
                 let c = self.expr(w, cx);
-                quote!(#iter.filter_map(|#v| if #c { ::std::option::Option::Some(#v) } else { ::std::option::Option::None }))
+                quote!(#it.filter_map(|#v| if #c { ::std::option::Option::Some(#v) } else { ::std::option::Option::None }))
             }
-        }
+        };
+        (it, v)
     }
 
     /// What a comprehension iterates: a binder path, or the words `split` cuts.

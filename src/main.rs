@@ -1,7 +1,9 @@
 //! The `netpac` command: read a capture, analyse it, write Zeek logs.
 
+mod source;
+
 use clap::Parser;
-use netpac_runtime::capture::{BpfFilter, CaptureError, CaptureReader};
+use netpac_runtime::capture::{CaptureError, CaptureWriter, LiveOptions};
 use netpac_runtime::conn::ConnColumns;
 use netpac_runtime::engine::{Config, Engine};
 use netpac_runtime::event::{Events, JsonLinesSink};
@@ -14,14 +16,31 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use source::{Next, Source};
 
 /// Zeek-compatible protocol analysis of packet captures.
 #[derive(Parser, Debug)]
 #[command(name = "netpac", version, about)]
 struct Args {
     /// Capture file to read (pcap or pcapng, optionally gzip-compressed).
-    #[arg(short = 'r', value_name = "FILE", required_unless_present = "list_events")]
+    #[arg(short = 'r', value_name = "FILE", required_unless_present_any = ["list_events", "interface"], conflicts_with = "interface")]
     read: Option<PathBuf>,
+    /// Network interface to capture from until SIGINT or SIGTERM (needs the
+    /// right to capture: root, or CAP_NET_RAW on Linux).
+    #[arg(short = 'i', value_name = "IFACE")]
+    interface: Option<String>,
+    /// Live capture: most bytes kept of each frame (Zeek's snaplen).
+    #[arg(short = 's', long = "snaplen", value_name = "BYTES", default_value_t = LiveOptions::default().snaplen, requires = "interface")]
+    snaplen: u32,
+    /// Live capture: do not put the interface into promiscuous mode.
+    #[arg(short = 'p', long = "no-promisc", requires = "interface")]
+    no_promisc: bool,
+    /// Live capture: size of the kernel's capture buffer in MiB (Zeek's Pcap::bufsize).
+    #[arg(long = "buffer-mb", value_name = "MIB", default_value_t = LiveOptions::default().buffer_bytes >> 20, value_parser = clap::value_parser!(u32).range(1..4096), requires = "interface")]
+    buffer_mb: u32,
+    /// Also write every analysed packet (after -f) to FILE, as pcap.
+    #[arg(short = 'w', value_name = "FILE")]
+    write: Option<PathBuf>,
     /// Ignore checksums (analyse packets whose checksums are wrong).
     #[arg(short = 'C')]
     ignore_checksums: bool,
@@ -139,10 +158,31 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
     }
 
-    let path = args.read.as_ref().expect("clap requires -r");
-    let mut reader = CaptureReader::open(path).map_err(|e| e.to_string())?;
-    let filter = match &args.filter {
-        Some(expr) => Some(BpfFilter::compile(expr, reader.link_type(), 65535).map_err(|e| e.to_string())?),
+    let mut source = match (&args.read, &args.interface) {
+        (Some(path), _) => Source::file(path),
+        (None, Some(interface)) => Source::live(
+            interface,
+            &LiveOptions {
+                snaplen: args.snaplen,
+                promiscuous: !args.no_promisc,
+                filter: args.filter.clone(),
+                buffer_bytes: args.buffer_mb << 20,
+            },
+        ),
+        (None, None) => unreachable!("clap requires -r or -i"),
+    }
+    .map_err(|e| e.to_string())?;
+    if let Some(interface) = &args.interface {
+        // Tests and scripts wait for this line before sending traffic.
+        eprintln!(
+            "netpac: listening on {interface}, link type {:?}, snapshot length {} bytes",
+            source.link_type(),
+            args.snaplen
+        );
+    }
+    let filter = source.user_space_filter(args.filter.as_deref()).map_err(|e| e.to_string())?;
+    let mut dump = match &args.write {
+        Some(path) => Some(CaptureWriter::create(path, source.link_type()).map_err(|e| e.to_string())?),
         None => None,
     };
 
@@ -183,8 +223,8 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     }
     let mut engine = Engine::new(config, registry, events);
 
-    let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(reader.file_len().unwrap_or(0));
+    let progress = source.progress().filter(|_| !args.no_progress && std::io::stderr().is_terminal()).map(|(_, len)| {
+        let bar = indicatif::ProgressBar::new(len);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -196,24 +236,43 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let mut read_error: Option<CaptureError> = None;
     let mut seen: u64 = 0;
     let mut stopped = false;
+    // After a stop request a live capture is read on while packets are
+    // waiting in the kernel's buffer (for at most this long): what the
+    // interface already captured is analysed, not dropped.
+    let mut draining_until: Option<Instant> = None;
     loop {
-        if stop.load(Ordering::Relaxed) {
+        if !stopped && stop.load(Ordering::Relaxed) {
             stopped = true;
+            if !source.is_live() {
+                break;
+            }
+            draining_until = Some(Instant::now() + std::time::Duration::from_secs(1));
+        }
+        if draining_until.is_some_and(|t| Instant::now() >= t) {
             break;
         }
-        match reader.next_packet() {
-            Ok(Some(raw)) => {
+        match source.next_packet() {
+            Ok(Next::Packet(raw)) => {
                 seen += 1;
                 if filter.as_ref().is_none_or(|f| f.matches(raw.data, raw.wire_len)) {
+                    if let Some(w) = &mut dump {
+                        if let Err(e) = w.write_truncated(raw.ts, raw.data, raw.wire_len) {
+                            eprintln!("netpac: {e}; no more packets are written there");
+                            dump = None;
+                        }
+                    }
                     engine.packet(&raw);
                 }
                 if seen.is_multiple_of(4096) {
-                    if let Some(bar) = &progress {
-                        bar.set_position(reader.bytes_read());
+                    if let (Some(bar), Some((done, _))) = (&progress, source.progress()) {
+                        bar.set_position(done);
                     }
                 }
             }
-            Ok(None) => break,
+            // A quiet link: network time follows the wall clock, as in Zeek.
+            Ok(Next::Idle) if draining_until.is_some() => break,
+            Ok(Next::Idle) => engine.advance_time(netpac_runtime::zeek::Time::from_wall_clock()),
+            Ok(Next::End) => break,
             Err(e) => {
                 // Keep what was analysed so far: finish the engine, then report.
                 read_error = Some(e);
@@ -223,6 +282,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     }
     if let Some(bar) = &progress {
         bar.finish_and_clear();
+    }
+    let live_stats = source.live_stats();
+    if let Some(w) = dump {
+        if let Err(e) = w.finish() {
+            eprintln!("netpac: {e}");
+        }
     }
     let summary = engine.finish().map_err(|e| format!("writing logs to {}: {e}", args.out_dir.display()))?;
     let secs = started.elapsed().as_secs_f64();
@@ -235,6 +300,17 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         summary.bytes as f64 / 1e6 / secs.max(1e-9),
         summary.packets as f64 / secs.max(1e-9),
     );
+    match live_stats {
+        Some(Ok(stats)) => eprintln!(
+            "netpac: {}: {} packets received by the filter, {} dropped by the kernel, {} dropped by the interface",
+            args.interface.as_deref().unwrap_or_default(),
+            stats.received,
+            stats.dropped,
+            stats.interface_dropped
+        ),
+        Some(Err(e)) => eprintln!("netpac: no packet counts: {e}"),
+        None => {}
+    }
     if summary.reassembly_memcap_hits > 0 {
         eprintln!(
             "netpac: reassembly stopped in {} directions at the reassembly memory limit",
@@ -249,6 +325,8 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             eprintln!("netpac: error: {e} (the packets before it were analysed)");
             Ok(ExitCode::from(2))
         }
+        // A signal is how a live capture ends: a clean stop.
+        None if stopped && args.interface.is_some() => Ok(ExitCode::SUCCESS),
         None if stopped => {
             eprintln!("netpac: stopped by a signal after {seen} packets; logs are complete up to there");
             Ok(ExitCode::from(130))

@@ -319,3 +319,38 @@ fn disabled_analyzers_attach_nowhere() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no analyzer `NOPE`"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_missing_interface_is_a_clear_error() {
+    let out = netpac(&["-i", "netpac-no-such0", "-o", scratch("no-iface").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot capture on netpac-no-such0"), "{err}");
+    // Reading a file and an interface at once is refused before anything runs.
+    let both = netpac(&["-i", "lo", "-r", sample().to_str().unwrap()]);
+    assert_eq!(both.status.code(), Some(2), "{}", String::from_utf8_lossy(&both.stderr));
+}
+
+/// `-w` writes the packets analysed (those the filter passes) as pcap.
+#[test]
+fn write_keeps_the_packets_the_filter_passes() {
+    let dir = scratch("write");
+    let copy = dir.join("copy.pcap");
+    let out = netpac(&["-r", sample().to_str().unwrap(), "-f", "udp", "-w", copy.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = dir.join("again");
+    let out = netpac(&["-r", copy.to_str().unwrap(), "-o", again.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = |d: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(d.join("conn.log"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    let filtered = rows(&dir);
+    assert!(!filtered.is_empty() && filtered.iter().all(|r| r.contains("\tudp\t")), "{filtered:#?}");
+    assert_eq!(filtered, rows(&again));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -31,6 +31,13 @@ impl Time {
     pub fn from_secs_f64_exact(s: f64) -> Time {
         Time(secs_f64_to_nanos(s))
     }
+    /// The wall clock (Zeek's `current_time()`); the epoch if the clock is before it.
+    pub fn from_wall_clock() -> Time {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Time(i64::try_from(since.as_nanos()).unwrap_or(i64::MAX))
+    }
     /// `self - earlier`, never negative (captures are not always in order).
     pub fn since(self, earlier: Time) -> Interval {
         Interval(self.0.saturating_sub(earlier.0).max(0))

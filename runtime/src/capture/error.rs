@@ -34,6 +34,9 @@ pub enum CaptureError {
     BadFilter { expr: String, reason: String },
     /// Writing a capture file failed.
     Write { path: PathBuf, reason: String },
+    /// A live capture could not be opened or read (no such interface, no
+    /// permission, the interface went down).
+    Live { interface: String, reason: String },
 }
 
 impl fmt::Display for CaptureError {
@@ -73,6 +76,9 @@ impl fmt::Display for CaptureError {
             }
             CaptureError::Write { path, reason } => {
                 write!(f, "cannot write {}: {}", path.display(), reason)
+            }
+            CaptureError::Live { interface, reason } => {
+                write!(f, "cannot capture on {}: {}", interface, reason)
             }
         }
     }

@@ -1,5 +1,5 @@
-//! Capture input: pcap / pcapng files (plain or gzip), BPF filters, and a
-//! pcap writer for fixtures.
+//! Capture input: pcap / pcapng files (plain or gzip), live interfaces,
+//! BPF filters, and a pcap writer (fixtures, `-w`).
 //!
 //! ```no_run
 //! # use netpac_runtime::capture::*;
@@ -14,11 +14,13 @@
 
 mod bpf;
 mod error;
+mod live;
 mod reader;
 mod writer;
 
 pub use bpf::BpfFilter;
 pub use error::CaptureError;
+pub use live::{LiveCapture, LiveNext, LiveOptions, LiveStats, READ_TIMEOUT_MS};
 pub use reader::{CaptureReader, MAX_RECORD_LEN};
 pub use writer::{CaptureWriter, WRITER_SNAPLEN};
 

@@ -507,6 +507,17 @@ impl Engine {
         self.weirds = weirds;
     }
 
+    /// Moves network time on to `now` without a packet, as Zeek does while a
+    /// live source is quiet (its timer manager then follows the wall clock):
+    /// idle connections time out and logs rotate even when nothing arrives.
+    /// Time never goes back.
+    pub fn advance_time(&mut self, now: Time) {
+        if now > self.now {
+            self.advance(now);
+            self.flush_weirds();
+        }
+    }
+
     /// End of input: every remaining connection is removed (Zeek's drain at
     /// termination), logs are closed and event sinks flushed.
     pub fn finish(mut self) -> std::io::Result<Summary> {

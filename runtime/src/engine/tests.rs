@@ -169,3 +169,18 @@ fn counterparts_pair_icmp_requests_and_replies() {
     assert_eq!(icmp_counterpart(false, 3, 1), (1, true));
     assert_eq!(icmp_counterpart(true, 135, 0), (136, false));
 }
+
+/// A quiet live link: time moved on by the wall clock expires connections
+/// as packets would (Zeek's timer manager follows the clock when reading live).
+#[test]
+fn advancing_time_without_packets_expires_idle_connections() {
+    let mut e = engine();
+    seg(&mut e, 1.0, true, SYN, 100, 0, b"");
+    assert_eq!(e.active_connections(), 1);
+    // Going back in time does nothing.
+    e.advance_time(Time::from_secs_f64(0.5));
+    assert_eq!(e.active_connections(), 1);
+    // Past the attempt (5 s) and inactivity (5 min) timeouts.
+    e.advance_time(Time::from_secs_f64(1000.0));
+    assert_eq!(e.active_connections(), 0);
+}

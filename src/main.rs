@@ -1,14 +1,10 @@
 //! The `netpac` command: read a capture, analyse it, write Zeek logs.
 
-mod source;
-
 use clap::Parser;
-use netpac_runtime::capture::{CaptureError, CaptureWriter, LiveOptions};
+use netpac::{Analysis, Builder, CaptureError, Config, Format, Interval, LiveOptions, Next, Proto, Source, Time};
+use netpac_runtime::capture::CaptureWriter;
 use netpac_runtime::conn::ConnColumns;
-use netpac_runtime::engine::{Config, Engine};
-use netpac_runtime::event::{Events, JsonLinesSink};
-use netpac_runtime::log::{Format, Logs};
-use netpac_runtime::zeek::Proto;
+use netpac_runtime::event::JsonLinesSink;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -16,7 +12,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use source::{Next, Source};
 
 /// Zeek-compatible protocol analysis of packet captures.
 #[derive(Parser, Debug)]
@@ -129,7 +124,7 @@ fn parse_cidr(s: &str) -> Result<(std::net::IpAddr, u8), String> {
 }
 
 /// `--analyzer-port TAG=PORT[/proto][,PORT...]` (TCP unless `/udp`).
-fn register_ports(registry: &mut netpac_runtime::analyzer::Registry, spec: &str) -> Result<(), String> {
+fn register_ports(mut builder: Builder, spec: &str) -> Result<Builder, String> {
     let bad = || format!("bad --analyzer-port {spec:?}: expected TAG=PORT[/tcp|/udp][,PORT...]");
     let (tag, ports) = spec.split_once('=').ok_or_else(bad)?;
     for port in ports.split(',') {
@@ -140,11 +135,11 @@ fn register_ports(registry: &mut netpac_runtime::analyzer::Registry, spec: &str)
             Some(_) => return Err(bad()),
         };
         let number: u16 = number.parse().map_err(|_| bad())?;
-        registry
-            .register_port(tag.trim(), proto, number)
+        builder = builder
+            .analyzer_port(tag.trim(), proto, number)
             .map_err(|e| format!("--analyzer-port {spec:?}: {e}"))?;
     }
-    Ok(())
+    Ok(builder)
 }
 
 fn run(args: &Args) -> Result<ExitCode, String> {
@@ -199,29 +194,25 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         config.local_nets = nets.iter().map(|s| parse_cidr(s)).collect::<Result<_, _>>()?;
     }
 
-    std::fs::create_dir_all(&args.out_dir).map_err(|e| format!("cannot create {}: {e}", args.out_dir.display()))?;
-    let mut logs = Logs::new(&args.out_dir, if args.json { Format::Json } else { Format::Tsv });
+    let mut builder = Analysis::builder().logs(&args.out_dir, if args.json { Format::Json } else { Format::Tsv });
     if let Some(secs) = args.rotate {
-        logs.rotate_every(netpac_runtime::zeek::Interval::from_secs(secs as i64));
+        builder = builder.rotate_logs(Interval::from_secs(secs as i64));
     }
-    let mut events = Events::with_logs(logs);
     match args.events.as_deref() {
         None => {}
-        Some("-") => events.subscribe(Box::new(JsonLinesSink::new(std::io::BufWriter::new(std::io::stdout())))),
+        Some("-") => builder = builder.subscribe(JsonLinesSink::new(std::io::BufWriter::new(std::io::stdout()))),
         Some(file) => {
             let f = std::fs::File::create(file).map_err(|e| format!("cannot create {file}: {e}"))?;
-            events.subscribe(Box::new(JsonLinesSink::new(std::io::BufWriter::new(f))));
+            builder = builder.subscribe(JsonLinesSink::new(std::io::BufWriter::new(f)));
         }
     }
-    netpac_analyzers::subscribe_logs(&mut events, &config);
-    let mut registry = netpac_analyzers::registry();
     for tag in &args.disable_analyzers {
-        registry.disable(tag).map_err(|e| format!("--disable-analyzer: {e}"))?;
+        builder = builder.disable_analyzer(tag).map_err(|e| format!("--disable-analyzer: {e}"))?;
     }
     for spec in &args.analyzer_ports {
-        register_ports(&mut registry, spec)?;
+        builder = register_ports(builder, spec)?;
     }
-    let mut engine = Engine::new(config, registry, events);
+    let mut engine = builder.config(config).build().map_err(|e| e.to_string())?;
 
     let progress = source.progress().filter(|_| !args.no_progress && std::io::stderr().is_terminal()).map(|(_, len)| {
         let bar = indicatif::ProgressBar::new(len);
@@ -271,7 +262,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             }
             // A quiet link: network time follows the wall clock, as in Zeek.
             Ok(Next::Idle) if draining_until.is_some() => break,
-            Ok(Next::Idle) => engine.advance_time(netpac_runtime::zeek::Time::from_wall_clock()),
+            Ok(Next::Idle) => engine.advance_time(Time::from_wall_clock()),
             Ok(Next::End) => break,
             Err(e) => {
                 // Keep what was analysed so far: finish the engine, then report.

@@ -3,7 +3,7 @@
 //! Every event of the specification has a dense [`EventId`] (generated from
 //! `grammars/zeek/*.tsv`). A concrete event is a plain struct whose fields are
 //! the event's arguments, named as in the specification; it implements
-//! [`TypedEvent`]. Producers raise events through [`raise!`], which tests the
+//! [`TypedEvent`]. Producers raise events through [`raise!`](crate::raise), which tests the
 //! subscription bit *before* building the arguments, so an event nobody
 //! subscribes to costs one bit test.
 

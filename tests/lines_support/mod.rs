@@ -135,7 +135,12 @@ pub fn log_rows(
     frames: &[Frame],
     sinks: Vec<Box<dyn netpac_runtime::event::EventSink>>,
 ) -> (std::collections::BTreeMap<String, String>, Vec<String>) {
-    let mut h = Harness::with_sinks(Config::default(), netpac_analyzers::registry(), Some(vec![]), sinks);
+    let mut h = Harness::with_sinks(
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec![]),
+        sinks,
+    );
     h.play(frames);
     let out = h.finish();
     let rows = out

@@ -5,7 +5,7 @@
 //! it starts with `SIP/` (and is longer than 6 bytes), the request flow
 //! otherwise, whatever its direction; a datagram of two bytes starting with
 //! CR (a keep-alive) is ignored. Each flow reads its bytes as a stream
-//! ([`FlowBuffer`]): a start line, header lines up to an empty line, then a
+//! (`FlowBuffer`): a start line, header lines up to an empty line, then a
 //! body of the flow's last `Content-Length` (the member is never reset, so a
 //! message without one reuses the previous length); a message may span
 //! datagrams and a datagram may hold several. Each line is parsed with the

@@ -1,0 +1,199 @@
+//! netpac as a library: run the engine on packets from any source and
+//! subscribe to typed events, the role Zeek scripts play.
+//!
+//! An [`Analysis`] is the engine with every analyzer netpac has and,
+//! optionally, Zeek's logs; what you subscribe receives the typed events of
+//! the specification (one Rust type per event, e.g.
+//! [`analyzers::ftp::FtpReply`] for `ftp_reply`) and may write logs of its
+//! own through the [`Logs`] each handler is given.
+//!
+//! ```no_run
+//! use netpac::{Analysis, EventHandlers, Format, Logs, Time};
+//! use netpac::analyzers::dns::DnsRequest;
+//!
+//! // Count DNS queries per originator.
+//! #[derive(Default)]
+//! struct Queries(std::collections::HashMap<std::net::IpAddr, u64>);
+//!
+//! fn on_request(q: &mut Queries, _ts: Time, e: &DnsRequest, _logs: &mut Logs) {
+//!     *q.0.entry(e.c.id.orig_h).or_default() += 1;
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut analysis = Analysis::builder()
+//!     .logs("out", Format::Tsv) // conn.log, dns.log, ... as Zeek writes them
+//!     .subscribe(EventHandlers::new(Queries::default()).on::<DnsRequest>(on_request))
+//!     .build()?;
+//! analysis.read_file("trace.pcap".as_ref())?;
+//! let summary = analysis.finish()?;
+//! println!("{} packets", summary.packets);
+//! # Ok(()) }
+//! ```
+//!
+//! Packets from elsewhere (a ring buffer, a socket, a test) go in through
+//! [`Analysis::packet`] as [`RawPacket`]s; [`Source`] reads files and
+//! interfaces. `examples/` has a detector that writes Zeek notices and one
+//! with a log of its own.
+#![forbid(unsafe_code)]
+
+mod source;
+
+pub use netpac_analyzers as analyzers;
+pub use netpac_runtime as runtime;
+pub use netpac_runtime::capture::{CaptureError, LiveOptions};
+pub use netpac_runtime::engine::{Config, Summary};
+pub use netpac_runtime::event::{Event, EventHandlers, EventSink, TypedEvent};
+pub use netpac_runtime::log::{Format, Logs, Schema, Value};
+pub use netpac_runtime::packet::RawPacket;
+pub use netpac_runtime::zeek::{Interval, Proto, Time};
+pub use source::{Next, Source};
+
+use netpac_runtime::analyzer::Registry;
+use netpac_runtime::engine::Engine;
+use netpac_runtime::event::Events;
+use std::path::PathBuf;
+
+/// A running analysis: feed it packets, then [`finish`](Analysis::finish) it.
+pub struct Analysis {
+    engine: Engine,
+}
+
+/// How an [`Analysis`] is set up; [`Analysis::builder`] starts one.
+pub struct Builder {
+    config: Config,
+    registry: Registry,
+    logs: Option<(PathBuf, Format)>,
+    zeek_logs: bool,
+    rotate: Option<Interval>,
+    sinks: Vec<Box<dyn EventSink>>,
+}
+
+impl Analysis {
+    /// Every analyzer, Zeek's defaults, no logs written until
+    /// [`Builder::logs`] says where.
+    pub fn builder() -> Builder {
+        Builder {
+            config: Config::default(),
+            registry: netpac_analyzers::registry(),
+            logs: None,
+            zeek_logs: true,
+            rotate: None,
+            sinks: Vec::new(),
+        }
+    }
+
+    /// Analyses one captured frame. Frames should come in capture order;
+    /// bad input is reported (weirds, violations), never a panic.
+    pub fn packet(&mut self, raw: &RawPacket<'_>) {
+        self.engine.packet(raw);
+    }
+
+    /// Moves network time on without a packet (a quiet live link): timers
+    /// fire, idle connections are logged.
+    pub fn advance_time(&mut self, now: Time) {
+        self.engine.advance_time(now);
+    }
+
+    /// Analyses every packet of a pcap or pcapng file (plain or gzip).
+    pub fn read_file(&mut self, path: &std::path::Path) -> Result<(), CaptureError> {
+        let mut source = Source::file(path)?;
+        while let Next::Packet(raw) = source.next_packet()? {
+            self.engine.packet(&raw);
+        }
+        Ok(())
+    }
+
+    /// Connections tracked now.
+    pub fn active_connections(&self) -> usize {
+        self.engine.active_connections()
+    }
+
+    /// Ends the analysis: open connections are logged, every subscriber's
+    /// `finish` runs and the logs are closed. An error is output that could
+    /// not be written.
+    pub fn finish(self) -> std::io::Result<Summary> {
+        self.engine.finish()
+    }
+}
+
+impl Builder {
+    /// Timeouts, limits, local networks and the other settings Zeek keeps
+    /// in `redef`s.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Writes logs into `dir` (created if missing): Zeek's logs, unless
+    /// [`without_zeek_logs`](Builder::without_zeek_logs), and those of the
+    /// subscribers.
+    pub fn logs(mut self, dir: impl Into<PathBuf>, format: Format) -> Self {
+        self.logs = Some((dir.into(), format));
+        self
+    }
+
+    /// Only the subscribers' own logs: none of Zeek's.
+    pub fn without_zeek_logs(mut self) -> Self {
+        self.zeek_logs = false;
+        self
+    }
+
+    /// Rotates every log each `interval` of network time (Zeek's
+    /// `Log::default_rotation_interval` and file names).
+    pub fn rotate_logs(mut self, interval: Interval) -> Self {
+        self.rotate = Some(interval);
+        self
+    }
+
+    /// Receives the events `sink` wants, after Zeek's log writers.
+    pub fn subscribe(mut self, sink: impl EventSink + 'static) -> Self {
+        self.sinks.push(Box::new(sink));
+        self
+    }
+
+    /// Like [`subscribe`](Builder::subscribe), for a sink already boxed.
+    pub fn subscribe_boxed(mut self, sink: Box<dyn EventSink>) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
+    /// Turns an analyzer off, as Zeek's `Analyzer::disable_analyzer` does
+    /// (`"FTP"`); an unknown tag is an error.
+    pub fn disable_analyzer(mut self, tag: &str) -> Result<Self, String> {
+        self.registry.disable(tag)?;
+        Ok(self)
+    }
+
+    /// Attaches an analyzer to one more responder port, as Zeek's
+    /// `Analyzer::register_for_ports` does.
+    pub fn analyzer_port(mut self, tag: &str, proto: Proto, port: u16) -> Result<Self, String> {
+        self.registry.register_port(tag, proto, port)?;
+        Ok(self)
+    }
+
+    /// The analysis; an error if the log directory cannot be created.
+    pub fn build(self) -> std::io::Result<Analysis> {
+        let mut logs = match &self.logs {
+            Some((dir, format)) => {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+                })?;
+                Logs::new(dir.clone(), *format)
+            }
+            None => Logs::disabled(),
+        };
+        if let Some(interval) = self.rotate {
+            logs.rotate_every(interval);
+        }
+        let mut events = Events::with_logs(logs);
+        if self.zeek_logs {
+            netpac_analyzers::subscribe_logs(&mut events, &self.config);
+        }
+        for sink in self.sinks {
+            events.subscribe(sink);
+        }
+        Ok(Analysis {
+            engine: Engine::new(self.config, self.registry, events),
+        })
+    }
+}

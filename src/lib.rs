@@ -36,6 +36,7 @@
 //! with a log of its own.
 #![forbid(unsafe_code)]
 
+pub mod config_file;
 mod source;
 
 pub use netpac_analyzers as analyzers;
@@ -65,6 +66,7 @@ pub struct Builder {
     logs: Option<(PathBuf, Format)>,
     zeek_logs: bool,
     rotate: Option<Interval>,
+    disabled_logs: Vec<String>,
     sinks: Vec<Box<dyn EventSink>>,
 }
 
@@ -78,6 +80,7 @@ impl Analysis {
             logs: None,
             zeek_logs: true,
             rotate: None,
+            disabled_logs: Vec::new(),
             sinks: Vec::new(),
         }
     }
@@ -145,6 +148,13 @@ impl Builder {
         self
     }
 
+    /// Writes nothing to the log `path` (`"dns"` for dns.log), as Zeek's
+    /// `Log::disable_stream` does.
+    pub fn disable_log(mut self, path: &str) -> Self {
+        self.disabled_logs.push(path.to_string());
+        self
+    }
+
     /// Receives the events `sink` wants, after Zeek's log writers.
     pub fn subscribe(mut self, sink: impl EventSink + 'static) -> Self {
         self.sinks.push(Box::new(sink));
@@ -184,6 +194,9 @@ impl Builder {
         };
         if let Some(interval) = self.rotate {
             logs.rotate_every(interval);
+        }
+        for path in &self.disabled_logs {
+            logs.disable_stream(path);
         }
         let mut events = Events::with_logs(logs);
         if self.zeek_logs {

@@ -1,6 +1,7 @@
 //! The `netpac` command: read a capture, analyse it, write Zeek logs.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use netpac::config_file::{parse_cidr, ConfigFile, LogFormat};
 use netpac::{Analysis, Builder, CaptureError, Config, Format, Interval, LiveOptions, Next, Proto, Source, Time};
 use netpac_runtime::capture::CaptureWriter;
 use netpac_runtime::conn::ConnColumns;
@@ -92,10 +93,81 @@ struct Args {
     /// Repeatable.
     #[arg(long = "disable-analyzer", value_name = "TAGS", value_delimiter = ',')]
     disable_analyzers: Vec<String>,
+    /// Settings from a TOML file (timeouts, limits, local nets, analyzers,
+    /// logs; see the README); options given here take precedence, and lists
+    /// (--disable-analyzer, --analyzer-port) add to the file's.
+    #[arg(long = "config", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The configuration file's contents (empty without --config).
+    #[arg(skip)]
+    file: ConfigFile,
+    /// Log rotation, from --rotate or the configuration file.
+    #[arg(skip)]
+    rotate_every: Option<Interval>,
+}
+
+impl Args {
+    /// Reads --config and fills in what the command line did not give.
+    fn merge_config_file(&mut self, matches: &clap::ArgMatches) -> Result<(), String> {
+        self.rotate_every = self.rotate.map(|secs| Interval::from_secs(i64::from(secs)));
+        let Some(path) = &self.config else {
+            return Ok(());
+        };
+        let file = ConfigFile::load(path)?;
+        let given = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        if !given("ignore_checksums") {
+            self.ignore_checksums = file.ignore_checksums.unwrap_or(false);
+        }
+        if self.local_nets.is_none() {
+            self.local_nets = file.local_nets.clone();
+        }
+        if !given("max_connections") {
+            self.max_connections = file.max_connections.unwrap_or(self.max_connections);
+        }
+        if !given("reassembly_memcap") {
+            self.reassembly_memcap = file.reassembly_memcap.unwrap_or(self.reassembly_memcap);
+        }
+        if !given("out_dir") {
+            if let Some(dir) = &file.logs.dir {
+                self.out_dir = dir.clone();
+            }
+        }
+        if !given("json") {
+            self.json = file.logs.format == Some(LogFormat::Json);
+        }
+        if !given("base_columns") {
+            self.base_columns = file.logs.base_columns.unwrap_or(false);
+        }
+        if self.rotate_every.is_none() {
+            self.rotate_every = file.logs.rotate.map(|s| s.0);
+        }
+        if !given("snaplen") {
+            self.snaplen = file.capture.snaplen.unwrap_or(self.snaplen);
+        }
+        if !given("no_promisc") {
+            self.no_promisc = file.capture.promiscuous == Some(false);
+        }
+        if !given("buffer_mb") {
+            self.buffer_mb = file.capture.buffer_mb.unwrap_or(self.buffer_mb);
+        }
+        let mut disable = file.analyzers.disable.clone();
+        disable.append(&mut self.disable_analyzers);
+        self.disable_analyzers = disable;
+        let mut ports: Vec<String> = file.analyzers.ports.iter().map(|(tag, ports)| format!("{tag}={ports}")).collect();
+        ports.append(&mut self.analyzer_ports);
+        self.analyzer_ports = ports;
+        self.file = file;
+        Ok(())
+    }
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let mut args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Err(msg) = args.merge_config_file(&matches) {
+        eprintln!("netpac: error: {msg}");
+        return ExitCode::FAILURE;
+    }
     if args.list_events {
         let mut out = std::io::stdout().lock();
         for name in netpac_analyzers::event_names() {
@@ -110,17 +182,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn parse_cidr(s: &str) -> Result<(std::net::IpAddr, u8), String> {
-    let (addr, len) = s.split_once('/').unwrap_or((s, ""));
-    let addr: std::net::IpAddr = addr.trim().parse().map_err(|_| format!("bad network in --local-nets: {s}"))?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let len = if len.is_empty() { max } else { len.parse().map_err(|_| format!("bad prefix length in --local-nets: {s}"))? };
-    if len > max {
-        return Err(format!("prefix length too long in --local-nets: {s}"));
-    }
-    Ok((addr, len))
 }
 
 /// `--analyzer-port TAG=PORT[/proto][,PORT...]` (TCP unless `/udp`).
@@ -181,22 +242,26 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         None => None,
     };
 
-    let mut config = Config {
-        ignore_checksums: args.ignore_checksums,
-        max_connections: args.max_connections,
-        reassembly_memcap: args.reassembly_memcap,
-        ..Config::default()
-    };
+    // The file's engine settings first; those the command line has were
+    // merged into `args` and are set after.
+    let mut config = Config::default();
+    args.file.apply(&mut config).map_err(|e| format!("{}: {e}", args.config.as_ref().map_or(String::new(), |p| p.display().to_string())))?;
+    config.ignore_checksums = args.ignore_checksums;
+    config.max_connections = args.max_connections;
+    config.reassembly_memcap = args.reassembly_memcap;
     if !args.base_columns {
         config.conn_columns = ConnColumns { vlan: true, l2_addrs: true, speculative_service: true, community_id: true };
     }
     if let Some(nets) = &args.local_nets {
-        config.local_nets = nets.iter().map(|s| parse_cidr(s)).collect::<Result<_, _>>()?;
+        config.local_nets = nets.iter().map(|s| parse_cidr(s).map_err(|e| format!("--local-nets: {e}"))).collect::<Result<_, _>>()?;
     }
 
     let mut builder = Analysis::builder().logs(&args.out_dir, if args.json { Format::Json } else { Format::Tsv });
-    if let Some(secs) = args.rotate {
-        builder = builder.rotate_logs(Interval::from_secs(secs as i64));
+    if let Some(interval) = args.rotate_every {
+        builder = builder.rotate_logs(interval);
+    }
+    for path in &args.file.logs.disable {
+        builder = builder.disable_log(path);
     }
     match args.events.as_deref() {
         None => {}

@@ -354,3 +354,38 @@ fn write_keeps_the_packets_the_filter_passes() {
     assert_eq!(filtered, rows(&again));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--config`: the file's settings apply, the command line's win, and a
+/// typo is an error naming its line.
+#[test]
+fn a_config_file_sets_what_the_command_line_does_not() {
+    let dir = scratch("config");
+    let file = dir.join("netpac.toml");
+    let out_dir = dir.join("from-file");
+    std::fs::write(
+        &file,
+        format!(
+            "[logs]\ndir = {:?}\nformat = \"json\"\ndisable = [\"weird\"]\n[timeouts]\nudp_inactivity_timeout = \"30 secs\"\n",
+            out_dir.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let sample = sample();
+    let out = netpac(&["-r", sample.to_str().unwrap(), "--config", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let conn = std::fs::read_to_string(out_dir.join("conn.log")).unwrap();
+    assert!(conn.starts_with('{'), "JSON from the file: {conn}");
+    assert!(!out_dir.join("weird.log").exists(), "weird.log is disabled by the file");
+    // The command line's -o and --json... are taken over the file's.
+    let cli_dir = dir.join("from-cli");
+    let out = netpac(&["-r", sample.to_str().unwrap(), "--config", file.to_str().unwrap(), "-o", cli_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(cli_dir.join("conn.log").exists());
+
+    std::fs::write(&file, "[logs]\nformat = \"json\"\nrotat = 60\n").unwrap();
+    let out = netpac(&["-r", sample.to_str().unwrap(), "--config", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("netpac.toml") && err.contains("line 3") && err.contains("unknown field `rotat`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -111,6 +111,8 @@ pub struct Logs {
     now: Time,
     /// Zeek's weird framework: what reaches `weird.log`, whoever reports the weird.
     pub weirds: crate::weird::WeirdPolicy,
+    /// Logs turned off by path (Zeek's `Log::disable_stream`).
+    disabled: Vec<String>,
 }
 
 /// Zeek's per-row logging limits (`Log::default_max_field_string_bytes` and its
@@ -218,6 +220,7 @@ impl Logs {
             rotation: None,
             now: Time::ZERO,
             weirds: crate::weird::WeirdPolicy::default(),
+            disabled: Vec::new(),
         }
     }
 
@@ -226,6 +229,12 @@ impl Logs {
         let mut logs = Logs::new(PathBuf::new(), Format::Tsv);
         logs.dir = None;
         logs
+    }
+
+    /// Writes nothing more to the log `path` (`"dns"` for dns.log), as
+    /// Zeek's `Log::disable_stream` does.
+    pub fn disable_stream(&mut self, path: &str) {
+        self.disabled.push(path.to_string());
     }
 
     pub fn dir(&self) -> Option<&Path> {
@@ -237,6 +246,9 @@ impl Logs {
     pub fn write(&mut self, schema: &'static Schema, row: &[Value]) {
         debug_assert_eq!(row.len(), schema.columns.len());
         if self.dir.is_none() || self.failed.contains_key(schema.path) {
+            return;
+        }
+        if !self.disabled.is_empty() && self.disabled.iter().any(|p| p == schema.path) {
             return;
         }
         // Zeek 8's limits on what one row may log (rarely reached: checked, then copied).

@@ -19,7 +19,7 @@
 //!
 //! [logs]
 //! dir = "/var/log/netpac"
-//! format = "json"                # or "tsv"
+//! format = "json"                # "tsv" (default), "json" or "parquet"
 //! rotate = "1 hr"                # Log::default_rotation_interval
 //! disable = ["weird"]            # Log::disable_stream, by path
 //!
@@ -109,6 +109,7 @@ pub struct LogsFile {
 pub enum LogFormat {
     Tsv,
     Json,
+    Parquet,
 }
 
 #[derive(Debug, Default, Deserialize)]

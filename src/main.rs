@@ -47,8 +47,11 @@ struct Args {
     #[arg(short = 'o', value_name = "DIR", default_value = ".")]
     out_dir: PathBuf,
     /// Write logs as JSON lines instead of Zeek's tab-separated format.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "parquet")]
     json: bool,
+    /// Write logs as Parquet files (<log>.parquet) with typed columns.
+    #[arg(long)]
+    parquet: bool,
     /// Write every raised event as a JSON line to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE|-")]
     events: Option<String>,
@@ -132,8 +135,9 @@ impl Args {
                 self.out_dir = dir.clone();
             }
         }
-        if !given("json") {
+        if !given("json") && !given("parquet") {
             self.json = file.logs.format == Some(LogFormat::Json);
+            self.parquet = file.logs.format == Some(LogFormat::Parquet);
         }
         if !given("base_columns") {
             self.base_columns = file.logs.base_columns.unwrap_or(false);
@@ -256,7 +260,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         config.local_nets = nets.iter().map(|s| parse_cidr(s).map_err(|e| format!("--local-nets: {e}"))).collect::<Result<_, _>>()?;
     }
 
-    let mut builder = Analysis::builder().logs(&args.out_dir, if args.json { Format::Json } else { Format::Tsv });
+    let format = match (args.json, args.parquet) {
+        (true, _) => Format::Json,
+        (_, true) => Format::Parquet,
+        _ => Format::Tsv,
+    };
+    let mut builder = Analysis::builder().logs(&args.out_dir, format);
     if let Some(interval) = args.rotate_every {
         builder = builder.rotate_logs(interval);
     }

@@ -4,6 +4,8 @@
 //! A log is declared by a [`Schema`] (column names and Zeek types); rows are
 //! slices of [`Value`]s in column order.
 
+mod parquet;
+
 use crate::zeek::{escape_bytes, Interval, Time};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -77,10 +79,29 @@ pub trait LogRecord {
 pub enum Format {
     Tsv,
     Json,
+    /// Parquet files with typed columns (`parquet.rs`).
+    Parquet,
+}
+
+impl Format {
+    /// The file name extension of a log in this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Tsv | Format::Json => "log",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// Where a log's rows go.
+enum Output {
+    /// TSV or JSON lines.
+    Text(BufWriter<File>),
+    Parquet(Box<parquet::ParquetLog>),
 }
 
 struct Stream {
-    out: BufWriter<File>,
+    out: Output,
     schema: &'static Schema,
     /// Network time the file was opened (the name it gets when rotated).
     opened_at: Time,
@@ -278,11 +299,17 @@ impl Logs {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
                 let dir = self.dir.as_ref().expect("checked by write");
-                let file = File::create(dir.join(format!("{}.log", schema.path)))?;
-                let mut out = BufWriter::new(file);
-                if self.format == Format::Tsv {
-                    write_header(&mut out, schema, &self.opened)?;
-                }
+                let file = File::create(dir.join(format!("{}.{}", schema.path, self.format.extension())))?;
+                let out = match self.format {
+                    Format::Parquet => Output::Parquet(Box::new(parquet::ParquetLog::create(file, schema)?)),
+                    Format::Tsv | Format::Json => {
+                        let mut out = BufWriter::new(file);
+                        if self.format == Format::Tsv {
+                            write_header(&mut out, schema, &self.opened)?;
+                        }
+                        Output::Text(out)
+                    }
+                };
                 v.insert(Stream {
                     out,
                     schema,
@@ -290,14 +317,18 @@ impl Logs {
                 })
             }
         };
+        let out = match &mut stream.out {
+            Output::Parquet(log) => return log.push(row),
+            Output::Text(out) => out,
+        };
         let line = &mut self.line;
         line.clear();
         match self.format {
-            Format::Tsv => tsv_row(line, row),
             Format::Json => json_row(line, stream.schema, row),
+            Format::Tsv | Format::Parquet => tsv_row(line, row),
         }
         line.push(b'\n');
-        stream.out.write_all(line)
+        out.write_all(line)
     }
 
     /// Appends a typed record to its log.
@@ -350,14 +381,19 @@ impl Logs {
         }
     }
 
-    fn close_stream(&self, path: &str, mut stream: Stream, rename_to: Option<&str>) -> io::Result<()> {
-        if self.format == Format::Tsv {
-            writeln!(stream.out, "#close\t{}", now_stamp())?;
+    fn close_stream(&self, path: &str, stream: Stream, rename_to: Option<&str>) -> io::Result<()> {
+        match stream.out {
+            Output::Text(mut out) => {
+                if self.format == Format::Tsv {
+                    writeln!(out, "#close\t{}", now_stamp())?;
+                }
+                out.flush()?;
+            }
+            Output::Parquet(log) => log.finish()?,
         }
-        stream.out.flush()?;
-        drop(stream);
         if let (Some(dir), Some(opened)) = (&self.dir, rename_to) {
-            std::fs::rename(dir.join(format!("{path}.log")), dir.join(format!("{path}.{opened}.log")))?;
+            let ext = self.format.extension();
+            std::fs::rename(dir.join(format!("{path}.{ext}")), dir.join(format!("{path}.{opened}.{ext}")))?;
         }
         Ok(())
     }
@@ -371,7 +407,7 @@ impl Logs {
             }
         }
         match std::mem::take(&mut self.failed).into_iter().next() {
-            Some((path, e)) => Err(io::Error::new(e.kind(), format!("writing {path}.log: {e}"))),
+            Some((path, e)) => Err(io::Error::new(e.kind(), format!("writing {path}.{}: {e}", self.format.extension()))),
             None => Ok(()),
         }
     }

@@ -23,6 +23,10 @@
 //! rotate = "1 hr"                # Log::default_rotation_interval
 //! disable = ["weird"]            # Log::disable_stream, by path
 //!
+//! [kafka]                        # every row as JSON, a topic per log
+//! brokers = "localhost:9092"
+//! topic_prefix = "zeek-"
+//!
 //! [capture]                      # live capture (-i)
 //! snaplen = 9216
 //! promiscuous = true
@@ -58,6 +62,23 @@ pub struct ConfigFile {
     pub logs: LogsFile,
     #[serde(default)]
     pub capture: CaptureFile,
+    #[serde(default)]
+    pub kafka: KafkaFile,
+}
+
+/// Kafka export: every log row as JSON to a topic per log.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaFile {
+    /// `--kafka`: `host:port[,host:port...]`.
+    pub brokers: Option<String>,
+    /// `--kafka-topic-prefix`.
+    pub topic_prefix: Option<String>,
+    /// Most the producer buffers when the broker is slow or gone.
+    pub buffer_mb: Option<u32>,
+    /// How long a row may wait for the broker, and the end of the run for
+    /// the rows still buffered.
+    pub timeout: Option<Seconds>,
 }
 
 /// Zeek's connection timeouts, by their Zeek names.

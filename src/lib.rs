@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config_file;
+pub mod kafka;
 mod source;
 
 pub use netpac_analyzers as analyzers;
@@ -44,7 +45,7 @@ pub use netpac_runtime as runtime;
 pub use netpac_runtime::capture::{CaptureError, LiveOptions};
 pub use netpac_runtime::engine::{Config, Summary};
 pub use netpac_runtime::event::{Event, EventHandlers, EventSink, TypedEvent};
-pub use netpac_runtime::log::{Format, Logs, Schema, Value};
+pub use netpac_runtime::log::{Format, Logs, RowSink, Schema, Value};
 pub use netpac_runtime::packet::RawPacket;
 pub use netpac_runtime::zeek::{Interval, Proto, Time};
 pub use source::{Next, Source};
@@ -67,6 +68,7 @@ pub struct Builder {
     zeek_logs: bool,
     rotate: Option<Interval>,
     disabled_logs: Vec<String>,
+    mirror: Option<Box<dyn RowSink>>,
     sinks: Vec<Box<dyn EventSink>>,
 }
 
@@ -81,6 +83,7 @@ impl Analysis {
             zeek_logs: true,
             rotate: None,
             disabled_logs: Vec::new(),
+            mirror: None,
             sinks: Vec::new(),
         }
     }
@@ -148,6 +151,13 @@ impl Builder {
         self
     }
 
+    /// Sends every log row also to `sink` as JSON (e.g. [`kafka::KafkaSink`]);
+    /// without [`logs`](Builder::logs), rows go there only.
+    pub fn mirror_logs(mut self, sink: Box<dyn RowSink>) -> Self {
+        self.mirror = Some(sink);
+        self
+    }
+
     /// Writes nothing to the log `path` (`"dns"` for dns.log), as Zeek's
     /// `Log::disable_stream` does.
     pub fn disable_log(mut self, path: &str) -> Self {
@@ -197,6 +207,9 @@ impl Builder {
         }
         for path in &self.disabled_logs {
             logs.disable_stream(path);
+        }
+        if let Some(mirror) = self.mirror {
+            logs.mirror_to(mirror);
         }
         let mut events = Events::with_logs(logs);
         if self.zeek_logs {

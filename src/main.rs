@@ -2,6 +2,7 @@
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use netpac::config_file::{parse_cidr, ConfigFile, LogFormat};
+use netpac::kafka::{KafkaOptions, KafkaSink};
 use netpac::{Analysis, Builder, CaptureError, Config, Format, Interval, LiveOptions, Next, Proto, Source, Time};
 use netpac_runtime::capture::CaptureWriter;
 use netpac_runtime::conn::ConnColumns;
@@ -96,6 +97,13 @@ struct Args {
     /// Repeatable.
     #[arg(long = "disable-analyzer", value_name = "TAGS", value_delimiter = ',')]
     disable_analyzers: Vec<String>,
+    /// Also send every log row as JSON to these Kafka brokers
+    /// (host:port[,host:port...]), a topic per log.
+    #[arg(long = "kafka", value_name = "BROKERS")]
+    kafka: Option<String>,
+    /// Kafka topics are PREFIX followed by the log's path (conn, dns, ...).
+    #[arg(long = "kafka-topic-prefix", value_name = "PREFIX", requires = "kafka")]
+    kafka_topic_prefix: Option<String>,
     /// Settings from a TOML file (timeouts, limits, local nets, analyzers,
     /// logs; see the README); options given here take precedence, and lists
     /// (--disable-analyzer, --analyzer-port) add to the file's.
@@ -160,6 +168,12 @@ impl Args {
         let mut ports: Vec<String> = file.analyzers.ports.iter().map(|(tag, ports)| format!("{tag}={ports}")).collect();
         ports.append(&mut self.analyzer_ports);
         self.analyzer_ports = ports;
+        if self.kafka.is_none() {
+            self.kafka = file.kafka.brokers.clone();
+        }
+        if self.kafka_topic_prefix.is_none() {
+            self.kafka_topic_prefix = file.kafka.topic_prefix.clone();
+        }
         self.file = file;
         Ok(())
     }
@@ -285,6 +299,15 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     }
     for spec in &args.analyzer_ports {
         builder = register_ports(builder, spec)?;
+    }
+    if let Some(brokers) = &args.kafka {
+        let defaults = KafkaOptions::default();
+        let options = KafkaOptions {
+            topic_prefix: args.kafka_topic_prefix.clone().unwrap_or_default(),
+            buffer_mb: args.file.kafka.buffer_mb.unwrap_or(defaults.buffer_mb),
+            timeout: args.file.kafka.timeout.map_or(defaults.timeout, |s| std::time::Duration::from_nanos(s.0 .0.max(0) as u64)),
+        };
+        builder = builder.mirror_logs(Box::new(KafkaSink::connect(brokers, options)?));
     }
     let mut engine = builder.config(config).build().map_err(|e| e.to_string())?;
 

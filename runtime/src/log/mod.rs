@@ -134,6 +134,19 @@ pub struct Logs {
     pub weirds: crate::weird::WeirdPolicy,
     /// Logs turned off by path (Zeek's `Log::disable_stream`).
     disabled: Vec<String>,
+    /// Where every row also goes, as a JSON object (Kafka).
+    mirror: Option<Box<dyn RowSink>>,
+    mirror_line: Vec<u8>,
+}
+
+/// A destination for every log row besides the files (a message broker):
+/// each row comes as Zeek's JSON object of it, with the log it belongs to.
+pub trait RowSink {
+    fn row(&mut self, schema: &'static Schema, json: &[u8]);
+    /// End of the run: deliver what is pending. An error (rows that could
+    /// not be delivered) makes the run fail, as a log that could not be
+    /// written does.
+    fn close(&mut self) -> io::Result<()>;
 }
 
 /// Zeek's per-row logging limits (`Log::default_max_field_string_bytes` and its
@@ -242,6 +255,8 @@ impl Logs {
             now: Time::ZERO,
             weirds: crate::weird::WeirdPolicy::default(),
             disabled: Vec::new(),
+            mirror: None,
+            mirror_line: Vec::new(),
         }
     }
 
@@ -250,6 +265,12 @@ impl Logs {
         let mut logs = Logs::new(PathBuf::new(), Format::Tsv);
         logs.dir = None;
         logs
+    }
+
+    /// Sends every row also to `sink`, as JSON; with [`Logs::disabled`]
+    /// rows go there only.
+    pub fn mirror_to(&mut self, sink: Box<dyn RowSink>) {
+        self.mirror = Some(sink);
     }
 
     /// Writes nothing more to the log `path` (`"dns"` for dns.log), as
@@ -266,7 +287,8 @@ impl Logs {
     /// A failure is kept for [`Logs::close`] and ends that log's stream.
     pub fn write(&mut self, schema: &'static Schema, row: &[Value]) {
         debug_assert_eq!(row.len(), schema.columns.len());
-        if self.dir.is_none() || self.failed.contains_key(schema.path) {
+        let to_file = self.dir.is_some() && !self.failed.contains_key(schema.path);
+        if !to_file && self.mirror.is_none() {
             return;
         }
         if !self.disabled.is_empty() && self.disabled.iter().any(|p| p == schema.path) {
@@ -288,6 +310,14 @@ impl Logs {
                 &trimmed[..]
             }
         };
+        if let Some(mirror) = &mut self.mirror {
+            self.mirror_line.clear();
+            json_row(&mut self.mirror_line, schema, row);
+            mirror.row(schema, &self.mirror_line);
+        }
+        if !to_file {
+            return;
+        }
         if let Err(e) = self.try_write(schema, row) {
             self.streams.remove(schema.path);
             self.failed.insert(schema.path, e);
@@ -406,9 +436,13 @@ impl Logs {
                 self.failed.entry(path).or_insert(e);
             }
         }
+        let mirrored = match self.mirror.take() {
+            Some(mut m) => m.close(),
+            None => Ok(()),
+        };
         match std::mem::take(&mut self.failed).into_iter().next() {
             Some((path, e)) => Err(io::Error::new(e.kind(), format!("writing {path}.{}: {e}", self.format.extension()))),
-            None => Ok(()),
+            None => mirrored,
         }
     }
 }

@@ -39,6 +39,7 @@
 pub mod config_file;
 pub mod kafka;
 mod source;
+pub mod stats;
 
 pub use netpac_analyzers as analyzers;
 pub use netpac_runtime as runtime;
@@ -107,6 +108,16 @@ impl Analysis {
             self.engine.packet(&raw);
         }
         Ok(())
+    }
+
+    /// The engine's counters (what `stats.log` reports).
+    pub fn stats(&self) -> netpac_runtime::engine::EngineStats {
+        self.engine.stats()
+    }
+
+    /// The run's logs, to write rows of one's own outside an event handler.
+    pub fn logs_mut(&mut self) -> &mut Logs {
+        self.engine.logs_mut()
     }
 
     /// Connections tracked now.

@@ -3,6 +3,7 @@
 use clap::{CommandFactory, FromArgMatches, Parser};
 use netpac::config_file::{parse_cidr, ConfigFile, LogFormat};
 use netpac::kafka::{KafkaOptions, KafkaSink};
+use netpac::stats::{self, StatsLog};
 use netpac::{Analysis, Builder, CaptureError, Config, Format, Interval, LiveOptions, Next, Proto, Source, Time};
 use netpac_runtime::capture::CaptureWriter;
 use netpac_runtime::conn::ConnColumns;
@@ -328,6 +329,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     // waiting in the kernel's buffer (for at most this long): what the
     // interface already captured is analysed, not dropped.
     let mut draining_until: Option<Instant> = None;
+    // Live captures write stats.log (with libpcap's drop counts), as a
+    // zeekctl-run Zeek does.
+    let mut stats_log = source
+        .is_live()
+        .then(|| StatsLog::new(stats::REPORT_INTERVAL, Time::from_wall_clock()));
+    let mut network_time = Time::ZERO;
     loop {
         if !stopped && stop.load(Ordering::Relaxed) {
             stopped = true;
@@ -342,6 +349,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         match source.next_packet() {
             Ok(Next::Packet(raw)) => {
                 seen += 1;
+                network_time = network_time.max(raw.ts);
                 if filter.as_ref().is_none_or(|f| f.matches(raw.data, raw.wire_len)) {
                     if let Some(w) = &mut dump {
                         if let Err(e) = w.write_truncated(raw.ts, raw.data, raw.wire_len) {
@@ -359,7 +367,10 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             }
             // A quiet link: network time follows the wall clock, as in Zeek.
             Ok(Next::Idle) if draining_until.is_some() => break,
-            Ok(Next::Idle) => engine.advance_time(Time::from_wall_clock()),
+            Ok(Next::Idle) => {
+                network_time = network_time.max(Time::from_wall_clock());
+                engine.advance_time(network_time);
+            }
             Ok(Next::End) => break,
             Err(e) => {
                 // Keep what was analysed so far: finish the engine, then report.
@@ -367,11 +378,18 @@ fn run(args: &Args) -> Result<ExitCode, String> {
                 break;
             }
         }
+        if let Some(stats_log) = &mut stats_log {
+            stats_log.tick(network_time, &mut engine, || source.live_stats().and_then(Result::ok));
+        }
     }
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
     let live_stats = source.live_stats();
+    if let Some(stats_log) = &mut stats_log {
+        let counts = live_stats.as_ref().and_then(|r| r.as_ref().ok()).copied();
+        stats_log.finish(network_time, &mut engine, counts);
+    }
     if let Some(w) = dump {
         if let Err(e) = w.finish() {
             eprintln!("netpac: {e}");

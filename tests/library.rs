@@ -182,3 +182,55 @@ fn dns_long_queries_example_logs_only_long_names() {
     assert_eq!(files, ["dns_long_queries.log"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `stats.log` from a file, as Zeek's policy/misc/stats writes it for one: a
+/// row at the first packet, one each interval of network time after the
+/// last, one at the end; the packet counts add up to the run's.
+#[test]
+fn stats_log_rows_follow_network_time() {
+    use netpac::stats::StatsLog;
+    let dir = scratch_dir();
+    // One DNS query every 10 s for 200 s.
+    let frames: Vec<Frame> = (0..21u16)
+        .map(|i| {
+            udp(
+                1000.0 + f64::from(i) * 10.0,
+                Host::v4("10.0.0.5", 6000 + i),
+                Host::v4("10.0.0.53", 53),
+                &dns_query(i, "www.example.com"),
+            )
+        })
+        .collect();
+    let mut analysis = Analysis::builder().logs(&dir, Format::Tsv).build().unwrap();
+    let mut stats = StatsLog::new(netpac::Interval::from_secs(60), netpac::Time::ZERO);
+    let mut last = netpac::Time::ZERO;
+    for f in &frames {
+        last = netpac::Time::from_secs_f64(f.ts);
+        analysis.packet(&netpac::RawPacket {
+            ts: last,
+            wire_len: f.data.len() as u32,
+            link: netpac_runtime::packet::LinkType::Ethernet,
+            data: &f.data,
+        });
+        stats.tick(last, &mut analysis, || None);
+    }
+    stats.finish(last, &mut analysis, None);
+    analysis.finish().unwrap();
+    let rows = rows(&dir, "stats.log");
+    // ts, pkts_proc, pkts_dropped (unset reading a file), udp_conns
+    let got: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[3].as_str(), r[5].as_str(), r[15].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1000.000000", "1", "-", "1"),
+            ("1060.000000", "6", "-", "6"),
+            ("1120.000000", "6", "-", "6"),
+            ("1180.000000", "6", "-", "6"),
+            ("1200.000000", "2", "-", "2"),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

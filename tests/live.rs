@@ -190,12 +190,59 @@ fn live_capture_on_loopback_logs_what_a_file_of_the_same_packets_logs() {
         String::from_utf8_lossy(&replay.stderr)
     );
 
-    let live = log_rows(&live_dir);
+    let mut live = log_rows(&live_dir);
+    // stats.log is the live capture's own (one row at the end of this short run).
+    let stats_at = live
+        .iter()
+        .position(|(n, _)| n == "stats.log")
+        .expect("stats.log");
+    let stats = live.remove(stats_at).1;
     assert_eq!(
         live,
         log_rows(&file_dir),
         "live logs differ from the logs of the same packets read from a file"
     );
+    let fields: Vec<&str> = stats
+        .iter()
+        .find_map(|l| l.strip_prefix("#fields\t"))
+        .unwrap()
+        .split('\t')
+        .collect();
+    let rows: Vec<Vec<&str>> = stats
+        .iter()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(rows.len(), 1, "{stats:#?}");
+    let col = |name: &str| rows[0][fields.iter().position(|f| *f == name).unwrap()].to_string();
+    // The counts of the summary lines: "N packets, ..." and "lo: N packets received by the filter, D dropped by the kernel".
+    let number_before = |marker: &str| -> String {
+        let at = stderr
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} in {stderr}"));
+        let digits: String = stderr[..at]
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.chars().rev().collect()
+    };
+    assert_eq!(col("pkts_proc"), number_before(" packets, "), "{stderr}");
+    assert_eq!(
+        col("pkts_link"),
+        number_before(" packets received by the filter"),
+        "{stderr}"
+    );
+    assert_eq!(
+        col("pkts_dropped"),
+        number_before(" dropped by the kernel"),
+        "{stderr}"
+    );
+    assert_eq!(
+        (col("tcp_conns"), col("udp_conns"), col("icmp_conns")),
+        ("2".into(), "1".into(), "0".into())
+    );
+    assert_eq!(col("peer"), "netpac");
 
     let conn = data_rows(&live, "conn.log");
     let row = |port: &str, proto: &str| {

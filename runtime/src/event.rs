@@ -130,6 +130,8 @@ pub struct Events {
     scheduled: Vec<crate::expected::Expectation>,
     /// The file analyzers protocol analyzers hand files to (`file` in a grammar).
     file_analyzers: Vec<crate::files::FileAnalyzerSpec>,
+    /// Events raised to at least one sink (Zeek's dispatched events).
+    dispatched: u64,
 }
 
 impl Default for Events {
@@ -153,6 +155,7 @@ impl Events {
             logs,
             scheduled: Vec::new(),
             file_analyzers: Vec::new(),
+            dispatched: 0,
         }
     }
 
@@ -168,6 +171,11 @@ impl Events {
         if let Some(analyze) = found {
             analyze(self, file);
         }
+    }
+
+    /// Events raised to a sink so far.
+    pub fn dispatched(&self) -> u64 {
+        self.dispatched
     }
 
     /// The logs the sinks write (for rotation).
@@ -213,6 +221,7 @@ impl Events {
         let Some(route) = self.routes.get(usize::from(ev.id().0)) else {
             return;
         };
+        self.dispatched += 1;
         // Zeek's network time never reads below 1.0 s: a trace stamped near the
         // epoch (interop captures) gets logs whose `network_time()` columns say
         // 1.000000 until its packets pass it (seen with Zeek 8.2.2: ssl.log and

@@ -179,6 +179,11 @@ impl FragmentTable {
         }
     }
 
+    /// Bytes of incomplete datagrams held.
+    pub fn buffered_bytes(&self) -> usize {
+        self.total_bytes
+    }
+
     pub fn stats(&self) -> FragmentStats {
         self.stats
     }

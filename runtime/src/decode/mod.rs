@@ -152,6 +152,11 @@ impl Decoder {
     }
 
     /// Counters of the fragment reassembler.
+    /// Bytes the fragment reassembler holds.
+    pub fn fragment_bytes(&self) -> usize {
+        self.frags.buffered_bytes()
+    }
+
     pub fn fragment_stats(&self) -> FragmentStats {
         self.frags.stats()
     }

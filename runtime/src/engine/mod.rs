@@ -211,6 +211,37 @@ pub struct Summary {
     pub reassembly_memcap_hits: u64,
 }
 
+/// Counters of a running engine, for `stats.log` (Zeek's `get_conn_stats`,
+/// `get_timer_stats`, `get_reassembler_stats`, `get_event_stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    pub packets: u64,
+    pub bytes: u64,
+    /// Connections tracked now: TCP, UDP, ICMP.
+    pub active: [u64; 3],
+    /// Connections since the start: TCP, UDP, ICMP.
+    pub total: [u64; 3],
+    pub events_dispatched: u64,
+    pub timers_scheduled: u64,
+    /// Timers in the queue (including those of connections already gone,
+    /// which are dropped when due).
+    pub timers_queued: u64,
+    /// Bytes TCP reassembly holds out of order.
+    pub reassembly_bytes: u64,
+    /// Bytes of incomplete IP fragments held.
+    pub fragment_bytes: u64,
+}
+
+/// TCP, UDP, ICMP (v4 and v6) as indexes of [`EngineStats`]' arrays.
+fn proto_index(ip_proto: u8) -> Option<usize> {
+    match ip_proto {
+        6 => Some(0),
+        17 => Some(1),
+        1 | 58 => Some(2),
+        _ => None,
+    }
+}
+
 /// What one packet handler needs besides the connection.
 struct Cx<'a> {
     ts: Time,
@@ -263,6 +294,8 @@ pub struct Engine {
     expected: crate::expected::ExpectedConns,
     /// Bytes all TCP reassemblers buffer (bounded by `Config::reassembly_memcap`).
     reassembly_buffered: u64,
+    /// Connections created, by [`proto_index`].
+    created_by_proto: [u64; 3],
 }
 
 impl Engine {
@@ -303,6 +336,7 @@ impl Engine {
             tunnel_stack: Vec::new(),
             expected: Default::default(),
             reassembly_buffered: 0,
+            created_by_proto: [0; 3],
             ip_tunnels: FxHashMap::default(),
             creation_order: std::collections::VecDeque::new(),
         }
@@ -310,6 +344,33 @@ impl Engine {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The counters `stats.log` reports.
+    pub fn stats(&self) -> EngineStats {
+        let mut active = [0u64; 3];
+        for key in self.table.keys() {
+            if let Some(i) = proto_index(key.ip_proto) {
+                active[i] += 1;
+            }
+        }
+        EngineStats {
+            packets: self.summary.packets,
+            bytes: self.summary.bytes,
+            active,
+            total: self.created_by_proto,
+            events_dispatched: self.events.dispatched(),
+            timers_scheduled: self.timers.seq,
+            timers_queued: self.timers.heap.len() as u64,
+            reassembly_bytes: self.reassembly_buffered,
+            fragment_bytes: self.decoder.fragment_bytes() as u64,
+        }
+    }
+
+    /// The logs the engine's sinks write (to add rows of one's own, as
+    /// `stats.log` does).
+    pub fn logs_mut(&mut self) -> &mut crate::log::Logs {
+        self.events.logs_mut()
     }
 
     /// Number of connections currently tracked.

@@ -170,6 +170,9 @@ impl Engine {
         self.table.insert(key, slot);
         self.creation_order.push_back((slot, gen));
         self.summary.connections += 1;
+        if let Some(i) = proto_index(key.ip_proto) {
+            self.created_by_proto[i] += 1;
+        }
         // Timers: inactivity for all, the TCP expire timer for TCP.
         self.timers
             .add(ts.add(inactivity), slot, gen, 0, TimerKind::Inactivity);

@@ -74,6 +74,7 @@ impl Run {
                 tag: "HTTP",
                 flip: false,
                 detect_anew: false,
+                partial: false,
                 hand_off: None,
                 forwarded: Vec::new(),
                 registry: None,

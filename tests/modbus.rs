@@ -43,6 +43,7 @@ fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
             tag: "MODBUS",
             flip: false,
             detect_anew: false,
+            partial: false,
             hand_off: None,
             forwarded: Vec::new(),
             registry: None,

@@ -229,8 +229,8 @@ fn mime_nested_a_thousand_deep_is_bounded() {
         );
     }
     let w = quiet(&mut a, &[orig(&body)]);
-    assert_eq!(w, ["mime_excessive_nesting"]);
-    assert_eq!(a.mime_depth(), Limits::default().max_mime_depth as usize);
+    assert_eq!(w, ["exceeded_mime_max_depth"]);
+    assert_eq!(a.mime_depth(), Limits::default().max_mime_depth as usize + 1);
     let w = quiet(&mut a, &[orig(b".\r\n")]);
     assert!(w.is_empty());
     assert_eq!(a.mime_depth(), 0);
@@ -406,4 +406,42 @@ fn smtp_inside_an_http_connect_tunnel() {
             "smtp_request \"QUIT\"",
         ]
     );
+}
+
+/// Zeek's `MIME::max_header_bytes` (65536): a folded header that holds that
+/// many bytes when one more line comes ends the mail's MIME analysis, with the
+/// weird `exceeded_mime_max_header_bytes` and `X` in the history; the header
+/// read so far is still submitted. One line fewer is fine. (Zeek 8.2.2 writes
+/// the same weird, history and subject for these mails.)
+#[test]
+fn a_folded_header_past_the_mime_limit_ends_the_mail_analysis() {
+    use common::*;
+    for (lines, exceeded) in [(32_757usize, false), (32_758, true)] {
+        // "Subject: CVE-CANDIDATE" is 22 bytes, each folded line " x" two more.
+        let mut mail = b"DATA\r\nSubject: CVE-CANDIDATE\r\n".to_vec();
+        mail.extend_from_slice(&b" x\r\n".repeat(lines));
+        mail.extend_from_slice(b"\r\nbody\r\n.\r\nQUIT\r\n");
+        let mut pieces = vec![resp(GREETING), orig(b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\n")];
+        pieces.extend(mail.chunks(1400).map(orig));
+        let frames = session(1.0, Host::v4("10.0.0.1", 40025), Host::v4("10.0.0.2", 25), &pieces);
+        let out = run_with(
+            &frames,
+            Config::default(),
+            netpac_analyzers::registry(),
+            Some(vec!["conn_weird", "mime_one_header", "mime_end_entity"]),
+        );
+        let names: Vec<String> = event_names(&out);
+        let weird_at = names.iter().position(|n| n == "conn_weird");
+        assert_eq!(weird_at.is_some(), exceeded, "{lines}: {names:?}");
+        let history = conn_columns(&out, &["history"]);
+        assert_eq!(history[0].contains('X'), exceeded, "{lines}: {history:?}");
+        if let Some(at) = weird_at {
+            // The weird, then the header so far, then the entity's end.
+            assert_eq!(&names[at..at + 3], ["conn_weird", "mime_one_header", "mime_end_entity"]);
+            let weird = &out.events[at]["args"];
+            assert_eq!((weird["name"].as_str(), weird["addl"].as_str()), (Some("exceeded_mime_max_header_bytes"), Some("65536")));
+            let value = out.events[at + 1]["args"]["h"]["value"].as_str().unwrap();
+            assert_eq!(value.len(), "CVE-CANDIDATE".len() + 2 * 32_757);
+        }
+    }
 }

@@ -320,11 +320,12 @@ fn http_pipeline(count: u64, clock: Clock) -> impl Iterator<Item = Frame> {
 }
 
 /// The segments of a mail whose multipart entities nest `depth` deep, one boundary
-/// per level, then the end of data.
+/// per level, then the end of data. No boundary is a prefix of another (`--b1_`
+/// would otherwise also match `--b10_`'s line and close levels early).
 fn mime_nesting(depth: u64) -> impl Iterator<Item = Vec<u8>> {
     let head = [b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n".to_vec()];
     let levels = (0..depth).map(|i| {
-        format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").into_bytes()
+        format!("Content-Type: multipart/mixed; boundary=b{i}_\r\n\r\n--b{i}_\r\n").into_bytes()
     });
     head.into_iter()
         .chain(levels)

@@ -169,7 +169,7 @@ fn unanswered_smtp_commands_are_bounded() {
 #[test]
 fn mime_nested_past_the_limit_is_not_opened() {
     let run = Run::new(Kind::SmtpMimeNesting, 1_000, 1.0);
-    assert!(run.weirds().iter().any(|w| w == "mime_excessive_nesting"));
+    assert!(run.weirds().iter().any(|w| w == "exceeded_mime_max_depth"));
     assert_eq!(run.rows("smtp").len(), 1);
 }
 

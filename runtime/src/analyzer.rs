@@ -82,6 +82,8 @@ pub struct AnalyzerCx<'a> {
     pub flip: bool,
     /// Set by [`AnalyzerCx::detect_anew`]; the engine restarts payload detection after the delivery.
     pub detect_anew: bool,
+    /// Set by [`AnalyzerCx::analysis_partial`]; the engine marks the history after the delivery.
+    pub partial: bool,
     /// Set by [`AnalyzerCx::hand_off`]; the engine attaches that analyzer after the delivery.
     pub hand_off: Option<&'static str>,
     /// Bytes handed on by [`AnalyzerCx::forward`], per direction, in order.
@@ -112,6 +114,7 @@ impl<'a> AnalyzerCx<'a> {
             tag,
             flip: false,
             detect_anew: false,
+            partial: false,
             hand_off: None,
             forwarded: Vec::new(),
             registry: None,
@@ -130,6 +133,11 @@ impl AnalyzerCx<'_> {
     /// reply): the connection's roles are swapped after this delivery.
     pub fn flip_roles(&mut self) {
         self.flip = true;
+    }
+    /// The analyzer hit one of its limits and leaves part of the connection
+    /// unanalysed: the history gets Zeek's `X` ("connection analysis partial").
+    pub fn analysis_partial(&mut self) {
+        self.partial = true;
     }
     /// The rest of the connection carries another protocol, found anew by its
     /// payload as at a connection's start (Zeek's PIA child analyzer after an HTTP

@@ -45,6 +45,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
             tag: "DNS",
             flip: false,
             detect_anew: false,
+            partial: false,
             hand_off: None,
             forwarded: Vec::new(),
             registry: None,

@@ -66,6 +66,7 @@ pub fn run_on(
             tag,
             flip: false,
             detect_anew: false,
+            partial: false,
             hand_off: None,
             forwarded: Vec::new(),
             registry: None,

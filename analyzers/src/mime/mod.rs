@@ -5,9 +5,11 @@
 //! bodies, base64 and quoted-printable decoding, the decoded data in segments
 //! of `mime_segment_length`, and the `mime_*` events.
 //!
-//! Bounded: entities nest at most `max_depth` deep (deeper parts are not
-//! opened and their lines are dropped, as lines outside any part are), a
-//! header keeps at most [`MAX_HEADER_BYTES`] and an entity at most
+//! Bounded as Zeek bounds it: entities nest at most `max_depth` below the
+//! message (deeper parts are not opened and their lines are dropped, as lines
+//! outside any part are; weird `exceeded_mime_max_depth`), a folded header
+//! past [`MAX_HEADER_BYTES`] ends the analysis of the mail (weird
+//! `exceeded_mime_max_header_bytes`, history `X`), and an entity keeps at most
 //! [`MAX_HEADERS`] headers for `mime_all_headers`; entity and mail data are
 //! only gathered when `mime_entity_data` / `mime_all_data` are subscribed.
 //! Nesting is walked with a stack, never with recursion over the input.
@@ -26,7 +28,9 @@ use netpac_runtime::raise;
 use netpac_runtime::zeek::ZString;
 use std::collections::BTreeMap;
 
-/// Longest folded header kept; the rest of a longer one is dropped.
+/// Zeek's `MIME::max_header_bytes`: a folded header that holds this many
+/// bytes when another line would be added to it ends the mail's MIME analysis
+/// (weird `exceeded_mime_max_header_bytes`); a single longer line is cut here.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Most headers of one entity kept for `mime_all_headers`.
 pub const MAX_HEADERS: usize = 1024;
@@ -94,6 +98,8 @@ pub struct MimeMail {
     all_content: Vec<u8>,
     md5: Md5,
     content_len: u64,
+    /// A header passed MAX_HEADER_BYTES: the rest of the mail is not analysed.
+    stopped: bool,
     /// Nesting past `max_depth` was reported.
     too_deep: bool,
 }
@@ -111,6 +117,7 @@ impl MimeMail {
             md5: Md5::new(),
             content_len: 0,
             too_deep: false,
+            stopped: false,
         };
         m.begin_entity(cx, None);
         m
@@ -124,6 +131,9 @@ impl MimeMail {
 
     /// One line of the message, without its CRLF; `crlf` says one followed it.
     pub fn deliver(&mut self, cx: &mut AnalyzerCx<'_>, line: &[u8], crlf: bool) {
+        if self.stopped {
+            return;
+        }
         let mut level = 0;
         loop {
             let Some(e) = self.stack.get_mut(level) else {
@@ -209,10 +219,17 @@ impl MimeMail {
 
     fn cont_header(&mut self, cx: &mut AnalyzerCx<'_>, level: usize, line: &[u8]) {
         match &mut self.stack[level].header {
-            Some(h) => {
-                let room = MAX_HEADER_BYTES.saturating_sub(h.len());
-                h.extend_from_slice(&line[..line.len().min(room)]);
+            // Zeek's MIME::max_header_bytes: a folded header that already holds
+            // that many bytes ends the mail's MIME analysis (the header read so
+            // far is still submitted), and the connection is marked partial.
+            Some(h) if h.len() >= MAX_HEADER_BYTES => {
+                cx.weird("exceeded_mime_max_header_bytes", MAX_HEADER_BYTES.to_string());
+                self.finish_header(cx, level);
+                self.end_of_data(cx, 0);
+                self.stopped = true;
+                cx.analysis_partial();
             }
+            Some(h) => h.extend_from_slice(line),
             None => {
                 self.illegal_format(cx, "first header line starts with linear whitespace");
                 let ws = line.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
@@ -298,10 +315,13 @@ impl MimeMail {
     }
 
     fn begin_child(&mut self, cx: &mut AnalyzerCx<'_>, level: usize) {
-        if self.stack.len() >= self.max_depth {
+        // Zeek's MIME::max_depth: entities nest down to that depth below the
+        // message (the message itself is depth 0); a deeper child is not
+        // analysed, and the first one is reported.
+        if self.stack.len() > self.max_depth {
             if !self.too_deep {
                 self.too_deep = true;
-                cx.weird("mime_excessive_nesting", self.max_depth.to_string());
+                cx.weird("exceeded_mime_max_depth", self.max_depth.to_string());
             }
             return;
         }

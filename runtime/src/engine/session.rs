@@ -233,12 +233,15 @@ fn drive_layer(
             Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, *n),
             Feed::Eof => a.analyzer().end_of_data(&mut acx, is_orig),
         }
-        let (verdict, flip, detect_anew) = (acx.verdict, acx.flip, acx.detect_anew);
+        let (verdict, flip, detect_anew, partial) = (acx.verdict, acx.flip, acx.detect_anew, acx.partial);
         let child_verdicts = std::mem::take(&mut acx.child_verdicts);
         hand_offs.extend(acx.hand_off);
         forwarded.append(&mut acx.forwarded);
         if flip {
             core.flip_roles_by_analyzer();
+        }
+        if partial {
+            core.check_history(ConnCore::HIST_UNKNOWN_PKT, 'X');
         }
         if detect_anew {
             // What follows is a new stream: signatures look at it from its start.
@@ -318,10 +321,13 @@ fn detect_layer(core: &mut ConnCore, layer: &mut LayerRef<'_>, cx: &mut Cx<'_>, 
             let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
             acx.registry = Some(cx.registry);
             a.analyzer().deliver(&mut acx, *orig, bytes);
-            let (verdict, flip) = (acx.verdict, acx.flip);
+            let (verdict, flip, partial) = (acx.verdict, acx.flip, acx.partial);
             let child_verdicts = std::mem::take(&mut acx.child_verdicts);
             if flip {
                 core.flip_roles_by_analyzer();
+            }
+            if partial {
+                core.check_history(ConnCore::HIST_UNKNOWN_PKT, 'X');
             }
             let kept = apply_verdict(core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations);
             apply_child_verdicts(core, a.aid, child_verdicts, cx.events, cx.ts);

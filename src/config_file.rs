@@ -26,6 +26,7 @@
 //! [kafka]                        # every row as JSON, a topic per log
 //! brokers = "localhost:9092"
 //! topic_prefix = "zeek-"
+//! properties = { "security.protocol" = "SSL", "ssl.ca.location" = "/etc/ssl/ca.pem" }
 //!
 //! [capture]                      # live capture (-i)
 //! snaplen = 9216
@@ -79,6 +80,10 @@ pub struct KafkaFile {
     /// How long a row may wait for the broker, and the end of the run for
     /// the rows still buffered.
     pub timeout: Option<Seconds>,
+    /// librdkafka properties passed through (`"security.protocol" =
+    /// "SASL_SSL"`, `"sasl.username"`, `"ssl.ca.location"`, ...).
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
 }
 
 /// Zeek's connection timeouts, by their Zeek names.

@@ -30,6 +30,9 @@ pub struct KafkaOptions {
     /// How long a row may wait for the broker (`message.timeout.ms`), and
     /// how long the end of the run waits for the rows still buffered.
     pub timeout: Duration,
+    /// librdkafka properties set after netpac's own (TLS and SASL settings,
+    /// `client.id`, `compression.type`, ...), as `ClientConfig::set` takes them.
+    pub properties: Vec<(String, String)>,
 }
 
 impl Default for KafkaOptions {
@@ -38,6 +41,7 @@ impl Default for KafkaOptions {
             topic_prefix: String::new(),
             buffer_mb: 64,
             timeout: Duration::from_secs(30),
+            properties: Vec::new(),
         }
     }
 }
@@ -105,7 +109,8 @@ impl KafkaSink {
     pub fn connect(brokers: &str, options: KafkaOptions) -> Result<KafkaSink, String> {
         let reports = Arc::new(Reports::default());
         let timeout_ms = options.timeout.as_millis().clamp(1, i32::MAX as u128);
-        let producer: BaseProducer<Context> = ClientConfig::new()
+        let mut config = ClientConfig::new();
+        config
             .set("bootstrap.servers", brokers)
             .set(
                 "queue.buffering.max.kbytes",
@@ -113,7 +118,11 @@ impl KafkaSink {
             )
             .set("queue.buffering.max.messages", "1000000")
             .set("message.timeout.ms", timeout_ms.to_string())
-            .set("linger.ms", "20")
+            .set("linger.ms", "20");
+        for (key, value) in &options.properties {
+            config.set(key, value);
+        }
+        let producer: BaseProducer<Context> = config
             .create_with_context(Context(reports.clone()))
             .map_err(|e| format!("--kafka {brokers}: {e}"))?;
         Ok(KafkaSink {

@@ -105,6 +105,10 @@ struct Args {
     /// Kafka topics are PREFIX followed by the log's path (conn, dns, ...).
     #[arg(long = "kafka-topic-prefix", value_name = "PREFIX", requires = "kafka")]
     kafka_topic_prefix: Option<String>,
+    /// A librdkafka property for the Kafka producer (TLS, SASL, client.id...),
+    /// after the configuration file's. Repeatable.
+    #[arg(long = "kafka-property", value_name = "KEY=VALUE", requires = "kafka")]
+    kafka_properties: Vec<String>,
     /// Settings from a TOML file (timeouts, limits, local nets, analyzers,
     /// logs; see the README); options given here take precedence, and lists
     /// (--disable-analyzer, --analyzer-port) add to the file's.
@@ -307,6 +311,18 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             topic_prefix: args.kafka_topic_prefix.clone().unwrap_or_default(),
             buffer_mb: args.file.kafka.buffer_mb.unwrap_or(defaults.buffer_mb),
             timeout: args.file.kafka.timeout.map_or(defaults.timeout, |s| std::time::Duration::from_nanos(s.0 .0.max(0) as u64)),
+            properties: args
+                .file
+                .kafka
+                .properties
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), v.clone())))
+                .chain(args.kafka_properties.iter().map(|p| {
+                    p.split_once('=')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .ok_or_else(|| format!("bad --kafka-property {p:?}: expected KEY=VALUE"))
+                }))
+                .collect::<Result<_, String>>()?,
         };
         builder = builder.mirror_logs(Box::new(KafkaSink::connect(brokers, options)?));
     }

@@ -183,6 +183,8 @@ fn every_log_row_reaches_its_topic_exactly_once() {
         &broker.address,
         "--kafka-topic-prefix",
         "netpac-",
+        "--kafka-property",
+        "client.id=netpac-test",
     ]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
@@ -251,4 +253,31 @@ fn an_absent_broker_fails_the_run_with_counts_and_keeps_the_files() {
     assert_eq!(conn.lines().filter(|l| !l.starts_with('#')).count(), 400);
     assert!(conn.lines().any(|l| l.starts_with("#close")));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// librdkafka properties pass through; one librdkafka does not know is an
+/// error before anything is read.
+#[test]
+fn an_unknown_kafka_property_is_refused_at_the_start() {
+    let dir = scratch_dir();
+    let out = dir.join("logs");
+    let run = netpac(&[
+        "-r",
+        pcap_path_of_sample().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--kafka",
+        "127.0.0.1:9",
+        "--kafka-property",
+        "no.such.property=1",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no.such.property"), "{stderr}");
+    assert!(!out.join("conn.log").exists(), "nothing was analysed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn pcap_path_of_sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample.pcap")
 }

@@ -6,21 +6,16 @@
 //! Capturing needs the right to (root, or CAP_NET_RAW), as CI has.
 #![cfg(target_os = "linux")]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A loopback address of the test's own, so that the filter sees nothing else.
 const HOST: &str = "127.0.0.77";
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("netpac-live-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
 
 /// A client sends "hello", the server answers "world", both close.
 fn tcp_session() {
@@ -124,7 +119,7 @@ fn data_rows<'a>(logs: &'a [(String, Vec<String>)], name: &str) -> Vec<&'a str> 
 
 #[test]
 fn live_capture_on_loopback_logs_what_a_file_of_the_same_packets_logs() {
-    let dir = scratch("loopback");
+    let dir = common::scratch_dir();
     let (live_dir, file_dir, capture) =
         (dir.join("live"), dir.join("file"), dir.join("capture.pcap"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_netpac"))

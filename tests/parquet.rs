@@ -2,15 +2,10 @@
 //! a third-party reader (DuckDB, from PyPI; `./dev test` installs it), with
 //! the rows, uids and byte counts of the TSV logs of the same run.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("netpac-parquet-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
+use std::process::Command;
 
 fn netpac(out: &Path, extra: &[&str]) {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample.pcap");
@@ -68,7 +63,7 @@ fn tsv_column(path: &Path, name: &str) -> Vec<String> {
 
 #[test]
 fn parquet_logs_hold_the_rows_of_the_tsv_logs() {
-    let dir = scratch("sample");
+    let dir = common::scratch_dir();
     let (tsv, pq) = (dir.join("tsv"), dir.join("parquet"));
     netpac(&tsv, &[]);
     netpac(&pq, &["--parquet"]);

@@ -38,6 +38,7 @@
 
 pub mod config_file;
 pub mod kafka;
+mod sharded;
 mod source;
 pub mod stats;
 
@@ -58,7 +59,13 @@ use std::path::PathBuf;
 
 /// A running analysis: feed it packets, then [`finish`](Analysis::finish) it.
 pub struct Analysis {
-    engine: Engine,
+    engine: Run,
+}
+
+/// One engine, or several behind a merge ([`Builder::threads`]).
+enum Run {
+    Single(Box<Engine>),
+    Sharded(Box<sharded::Sharded>),
 }
 
 /// How an [`Analysis`] is set up; [`Analysis::builder`] starts one.
@@ -71,6 +78,7 @@ pub struct Builder {
     disabled_logs: Vec<String>,
     mirror: Option<Box<dyn RowSink>>,
     sinks: Vec<Box<dyn EventSink>>,
+    threads: usize,
 }
 
 impl Analysis {
@@ -86,50 +94,70 @@ impl Analysis {
             disabled_logs: Vec::new(),
             mirror: None,
             sinks: Vec::new(),
+            threads: 1,
         }
     }
 
     /// Analyses one captured frame. Frames should come in capture order;
     /// bad input is reported (weirds, violations), never a panic.
     pub fn packet(&mut self, raw: &RawPacket<'_>) {
-        self.engine.packet(raw);
+        match &mut self.engine {
+            Run::Single(engine) => engine.packet(raw),
+            Run::Sharded(run) => run.packet(raw),
+        }
     }
 
     /// Moves network time on without a packet (a quiet live link): timers
     /// fire, idle connections are logged.
     pub fn advance_time(&mut self, now: Time) {
-        self.engine.advance_time(now);
+        match &mut self.engine {
+            Run::Single(engine) => engine.advance_time(now),
+            Run::Sharded(run) => run.advance_time(now),
+        }
     }
 
     /// Analyses every packet of a pcap or pcapng file (plain or gzip).
     pub fn read_file(&mut self, path: &std::path::Path) -> Result<(), CaptureError> {
         let mut source = Source::file(path)?;
         while let Next::Packet(raw) = source.next_packet()? {
-            self.engine.packet(&raw);
+            self.packet(&raw);
         }
         Ok(())
     }
 
-    /// The engine's counters (what `stats.log` reports).
+    /// The engine's counters (what `stats.log` reports); with several
+    /// threads, as the workers last reported them.
     pub fn stats(&self) -> netpac_runtime::engine::EngineStats {
-        self.engine.stats()
+        match &self.engine {
+            Run::Single(engine) => engine.stats(),
+            Run::Sharded(run) => run.stats(),
+        }
     }
 
     /// The run's logs, to write rows of one's own outside an event handler.
     pub fn logs_mut(&mut self) -> &mut Logs {
-        self.engine.logs_mut()
+        match &mut self.engine {
+            Run::Single(engine) => engine.logs_mut(),
+            Run::Sharded(run) => run.logs_mut(),
+        }
     }
 
-    /// Connections tracked now.
+    /// Connections tracked now (with several threads, as last reported).
     pub fn active_connections(&self) -> usize {
-        self.engine.active_connections()
+        match &self.engine {
+            Run::Single(engine) => engine.active_connections(),
+            Run::Sharded(run) => run.stats().active.iter().sum::<u64>() as usize,
+        }
     }
 
     /// Ends the analysis: open connections are logged, every subscriber's
     /// `finish` runs and the logs are closed. An error is output that could
     /// not be written.
     pub fn finish(self) -> std::io::Result<Summary> {
-        self.engine.finish()
+        match self.engine {
+            Run::Single(engine) => engine.finish(),
+            Run::Sharded(run) => run.finish(),
+        }
     }
 }
 
@@ -202,6 +230,16 @@ impl Builder {
         Ok(self)
     }
 
+    /// Analyses on `threads` threads (1, the default: on the caller's).
+    /// With more, the flows are sharded over that many workers and the
+    /// caller's thread reads and writes the logs; the logs are row for row
+    /// those of one thread. Subscribers still run on the caller's thread,
+    /// seeing every event in order.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
     /// The analysis; an error if the log directory cannot be created.
     pub fn build(self) -> std::io::Result<Analysis> {
         let mut logs = match &self.logs {
@@ -222,6 +260,17 @@ impl Builder {
         if let Some(mirror) = self.mirror {
             logs.mirror_to(mirror);
         }
+        if self.threads > 1 {
+            let setup = sharded::WorkerSetup {
+                config: self.config,
+                registry: self.registry,
+                zeek_logs: self.zeek_logs,
+            };
+            let run = sharded::Sharded::start(self.threads, setup, logs, self.sinks);
+            return Ok(Analysis {
+                engine: Run::Sharded(Box::new(run)),
+            });
+        }
         let mut events = Events::with_logs(logs);
         if self.zeek_logs {
             netpac_analyzers::subscribe_logs(&mut events, &self.config);
@@ -230,7 +279,7 @@ impl Builder {
             events.subscribe(sink);
         }
         Ok(Analysis {
-            engine: Engine::new(self.config, self.registry, events),
+            engine: Run::Single(Box::new(Engine::new(self.config, self.registry, events))),
         })
     }
 }

@@ -43,7 +43,7 @@ pub mod xmpp;
 
 use netpac_runtime::analyzer::Registry;
 use netpac_runtime::engine::Config;
-use netpac_runtime::event::Events;
+use netpac_runtime::event::{Events, PlacedSink};
 
 /// Every analyzer netpac knows, for the engine to attach by port, signature or EtherType.
 pub fn registry() -> Registry {
@@ -135,27 +135,41 @@ pub fn event_names() -> Vec<&'static str> {
 /// and the protocols' (`dns.log`, `http.log`, `ftp.log`, `modbus.log`, `mysql.log`, `irc.log`, `kerberos.log`, `smtp.log`, the UDP services', `sip.log`, `snmp.log`, `ssh.log`, `ssl.log`, `x509.log`). They
 /// write to the `Logs` the events were made with.
 pub fn subscribe_logs(events: &mut Events, config: &Config) {
-    let tunnels = netpac_runtime::engine::subscribe_logs(events, config);
-    events.subscribe(dns::log::DnsLogger::sink());
-    events.subscribe(http::log::HttpLogger::sink(tunnels.clone()));
-    events.subscribe(ftp::log::FtpLogger::sink());
-    events.subscribe(modbus::log::ModbusLogger::sink());
-    events.subscribe(mysql::log::MysqlLogger::sink());
-    events.subscribe(quic::log::QuicLogger::sink());
-    events.subscribe(irc::log::IrcLogger::sink());
-    events.subscribe(krb::log::KrbLogger::sink());
-    events.subscribe(smtp::log::SmtpLogger::sink());
-    events.subscribe(socks::log::SocksLogger::sink(tunnels));
-    events.subscribe(dhcp::log::DhcpLogger::sink());
-    events.subscribe(ntp::log::NtpLogger::sink());
-    events.subscribe(radius::log::RadiusLogger::sink());
-    events.subscribe(snmp::log::SnmpLogger::sink());
-    events.subscribe(rdp::log::RdpLogger::sink());
-    events.subscribe(rfb::log::RfbLogger::sink());
-    events.subscribe(syslog::log::SyslogLogger::sink());
-    events.subscribe(sip::log::SipLogger::sink());
-    events.subscribe(ssh::log::SshLogger::sink());
-    events.subscribe(ssl::log::SslLogger::sink());
-    events.subscribe(websocket::log::WebSocketLogger::sink());
-    events.subscribe(x509::log::X509Logger::sink());
+    for s in log_sinks(config) {
+        events.subscribe(s.sink);
+    }
+}
+
+/// The sinks of [`subscribe_logs`], in order, each placed for a sharded run:
+/// those whose memory spans connections (weird.log's, DHCP's joins by
+/// transaction id, IRC's expected DCC transfers, x509.log's certificates
+/// logged lately) run once, in the merge.
+pub fn log_sinks(config: &Config) -> Vec<PlacedSink> {
+    let (mut sinks, tunnels) = netpac_runtime::engine::log_sinks(config);
+    let per_worker = PlacedSink::per_worker;
+    sinks.extend([
+        per_worker(dns::log::DnsLogger::sink()),
+        per_worker(http::log::HttpLogger::sink(tunnels.clone())),
+        per_worker(ftp::log::FtpLogger::sink()),
+        per_worker(modbus::log::ModbusLogger::sink()),
+        per_worker(mysql::log::MysqlLogger::sink()),
+        per_worker(quic::log::QuicLogger::sink()),
+        PlacedSink::global(irc::log::IrcLogger::sink()),
+        per_worker(krb::log::KrbLogger::sink()),
+        per_worker(smtp::log::SmtpLogger::sink()),
+        per_worker(socks::log::SocksLogger::sink(tunnels)),
+        PlacedSink::global(dhcp::log::DhcpLogger::sink()),
+        per_worker(ntp::log::NtpLogger::sink()),
+        per_worker(radius::log::RadiusLogger::sink()),
+        per_worker(snmp::log::SnmpLogger::sink()),
+        per_worker(rdp::log::RdpLogger::sink()),
+        per_worker(rfb::log::RfbLogger::sink()),
+        per_worker(syslog::log::SyslogLogger::sink()),
+        per_worker(sip::log::SipLogger::sink()),
+        per_worker(ssh::log::SshLogger::sink()),
+        per_worker(ssl::log::SslLogger::sink()),
+        per_worker(websocket::log::WebSocketLogger::sink()),
+        PlacedSink::global(x509::log::X509Logger::sink()),
+    ]);
+    sinks
 }

@@ -57,6 +57,9 @@ pub trait Event: fmt::Debug + Any {
     /// the `--events` hot path).
     fn write_args_json(&self, out: &mut dyn std::io::Write) -> serde_json::Result<()>;
     fn as_any(&self) -> &dyn Any;
+    /// An owned copy that can cross threads (a sharded run hands the events
+    /// of global sinks to the merge).
+    fn to_send(&self) -> Box<dyn Event + Send>;
 }
 
 /// Implemented by every concrete event type.
@@ -87,6 +90,9 @@ macro_rules! define_event {
             fn as_any(&self) -> &dyn std::any::Any {
                 self
             }
+            fn to_send(&self) -> Box<dyn $crate::event::Event + Send> {
+                Box::new(self.clone())
+            }
         }
     };
 }
@@ -114,6 +120,59 @@ pub trait EventSink {
     /// could not be written) makes the run fail; the other sinks are still finished.
     fn finish(&mut self, _logs: &mut Logs) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// A sink and where a sharded run runs it.
+pub struct PlacedSink {
+    pub sink: Box<dyn EventSink>,
+    /// `true`: its state spans connections that may be analysed by different
+    /// workers (weird.log's memory, DHCP's joins by transaction, IRC's DCC
+    /// transfers, a user's detector), so one instance sees every event, in
+    /// order, in the merge; `false`: each worker runs its own.
+    pub global: bool,
+}
+
+impl PlacedSink {
+    pub fn per_worker(sink: Box<dyn EventSink>) -> PlacedSink {
+        PlacedSink { sink, global: false }
+    }
+    pub fn global(sink: Box<dyn EventSink>) -> PlacedSink {
+        PlacedSink { sink, global: true }
+    }
+}
+
+/// Stands in a worker for the global sink `index`: keeps a copy of each
+/// event it wants, with its place in the output, for the merge.
+pub struct ForwardSink {
+    index: u16,
+    wants: Vec<bool>,
+}
+
+impl ForwardSink {
+    /// For `sink`, the `index`-th global sink.
+    pub fn new(index: u16, sink: &dyn EventSink) -> ForwardSink {
+        ForwardSink::with_wants(index, ForwardSink::wants_of(sink))
+    }
+
+    /// For the `index`-th global sink, which wants the events `wants` marks
+    /// (by [`EventId`]; see [`ForwardSink::wants_of`]).
+    pub fn with_wants(index: u16, wants: Vec<bool>) -> ForwardSink {
+        ForwardSink { index, wants }
+    }
+
+    /// The events `sink` wants, by id.
+    pub fn wants_of(sink: &dyn EventSink) -> Vec<bool> {
+        (0..EVENT_COUNT).map(|i| sink.wants(EventId(i as u16))).collect()
+    }
+}
+
+impl EventSink for ForwardSink {
+    fn wants(&self, id: EventId) -> bool {
+        self.wants.get(usize::from(id.0)).copied().unwrap_or(false)
+    }
+    fn raise(&mut self, ts: Time, ev: &dyn Event, logs: &mut Logs) {
+        logs.capture_event(self.index, ts, ev.to_send());
     }
 }
 

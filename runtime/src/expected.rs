@@ -56,7 +56,8 @@ type Key = (IpAddr, IpAddr, u16, Proto);
 /// transport), oldest first.
 #[derive(Debug, Default)]
 pub struct ExpectedConns {
-    by_key: FxHashMap<Key, Vec<(u64, Expectation)>>,
+    /// (sequence, capture index of the announcing packet, expectation).
+    by_key: FxHashMap<Key, Vec<(u64, u64, Expectation)>>,
     order: VecDeque<(u64, Key)>,
     next_seq: u64,
     /// Expectations dropped because the table was full.
@@ -74,8 +75,9 @@ impl ExpectedConns {
         self.order.is_empty()
     }
 
-    /// Adds one (Zeek expires the old ones whenever one is scheduled).
-    pub fn add(&mut self, e: Expectation, now: Time) {
+    /// Adds one announced by the packet at capture index `announced`
+    /// (Zeek expires the old ones whenever one is scheduled).
+    pub fn add(&mut self, e: Expectation, now: Time, announced: u64) {
         self.expire(now);
         if self.order.len() >= MAX_EXPECTED {
             self.pop_oldest();
@@ -84,7 +86,7 @@ impl ExpectedConns {
         let key = (e.orig_h.unwrap_or(ANY), e.resp_h, e.resp_p, e.proto);
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.by_key.entry(key).or_default().push((seq, e));
+        self.by_key.entry(key).or_default().push((seq, announced, e));
         self.order.push_back((seq, key));
     }
 
@@ -94,6 +96,7 @@ impl ExpectedConns {
     pub fn lookup(
         &mut self,
         now: Time,
+        announced_before: u64,
         orig_h: IpAddr,
         resp_h: IpAddr,
         resp_p: u16,
@@ -108,8 +111,11 @@ impl ExpectedConns {
             let Some(list) = self.by_key.get(&(orig, resp_h, resp_p, proto)) else {
                 continue;
             };
-            for (_, e) in list {
-                if e.expires > now && !out.iter().any(|a| a.analyzer == e.analyzer) {
+            for (_, announced, e) in list {
+                if *announced < announced_before
+                    && e.expires > now
+                    && !out.iter().any(|a| a.analyzer == e.analyzer)
+                {
                     out.push(Applied {
                         analyzer: e.analyzer,
                         service: e.service,
@@ -128,8 +134,8 @@ impl ExpectedConns {
             let expired = self
                 .by_key
                 .get(&key)
-                .and_then(|l| l.iter().find(|(s, _)| *s == seq))
-                .is_none_or(|(_, e)| e.expires <= now);
+                .and_then(|l| l.iter().find(|(s, _, _)| *s == seq))
+                .is_none_or(|(_, _, e)| e.expires <= now);
             if !expired {
                 break;
             }
@@ -142,7 +148,7 @@ impl ExpectedConns {
             return;
         };
         if let Some(list) = self.by_key.get_mut(&key) {
-            list.retain(|(s, _)| *s != seq);
+            list.retain(|(s, _, _)| *s != seq);
             if list.is_empty() {
                 self.by_key.remove(&key);
             }
@@ -176,11 +182,16 @@ mod tests {
         let t0 = Time::from_secs_f64(100.0);
         let later = t0.add(Interval::from_secs(300));
         let mut x = ExpectedConns::default();
-        x.add(data(Some("10.0.0.1"), 2000, later), t0);
-        x.add(data(None, 3000, later), t0);
+        x.add(data(Some("10.0.0.1"), 2000, later), t0, 5);
+        x.add(data(None, 3000, later), t0, 5);
         let hit = |x: &mut ExpectedConns, orig: &str, port: u16, now: Time| {
-            x.lookup(now, ip(orig), ip("10.0.0.2"), port, Proto::Tcp).len()
+            x.lookup(now, 6, ip(orig), ip("10.0.0.2"), port, Proto::Tcp).len()
         };
+        assert_eq!(
+            x.lookup(t0, 5, ip("10.0.0.1"), ip("10.0.0.2"), 2000, Proto::Tcp).len(),
+            0,
+            "a connection the announcing packet itself created"
+        );
         assert_eq!(hit(&mut x, "10.0.0.1", 2000, t0), 1);
         assert_eq!(hit(&mut x, "10.0.0.9", 2000, t0), 0, "another originator");
         assert_eq!(hit(&mut x, "10.0.0.9", 3000, t0), 1, "any originator");
@@ -195,11 +206,12 @@ mod tests {
         let later = t0.add(Interval::from_secs(300));
         let mut x = ExpectedConns::default();
         for i in 0..(MAX_EXPECTED + 10) {
-            x.add(data(None, (i % 65_536) as u16, later), t0);
+            x.add(data(None, (i % 65_536) as u16, later), t0, i as u64);
         }
         assert_eq!(x.len(), MAX_EXPECTED);
         assert_eq!(x.dropped, 10);
         let newest = ((MAX_EXPECTED + 9) % 65_536) as u16;
-        assert_eq!(x.lookup(t0, ip("1.1.1.1"), ip("10.0.0.2"), newest, Proto::Tcp).len(), 1);
+        let at = u64::MAX;
+        assert_eq!(x.lookup(t0, at, ip("1.1.1.1"), ip("10.0.0.2"), newest, Proto::Tcp).len(), 1);
     }
 }

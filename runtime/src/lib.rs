@@ -29,6 +29,7 @@ pub mod packet;
 pub mod parse;
 pub mod pieces;
 pub mod reorder;
+pub mod shard;
 pub mod record;
 pub mod text;
 pub mod tunnel_log;

@@ -267,7 +267,7 @@ pub fn log_net_weird(logs: &mut Logs, ts: Time, name: &str, addl: &str) {
 
 /// The weird framework's decision, then the row: a connection's uid and id, a
 /// flow's addresses with ports 0 (as Zeek logs them), or nothing for the network.
-fn write_weird(
+pub(crate) fn write_weird(
     logs: &mut Logs,
     ts: Time,
     at: WeirdAt,
@@ -276,6 +276,10 @@ fn write_weird(
     addl: &[u8],
     source: &str,
 ) {
+    if logs.is_capturing() {
+        // The weird framework remembers across connections: the merge decides.
+        return logs.capture_weird(ts, at, uid, name, addl, source);
+    }
     let Some(notice) = logs.weirds.admit(ts, name, at) else {
         return;
     };

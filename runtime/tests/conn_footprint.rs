@@ -8,8 +8,10 @@ use std::mem::size_of;
 
 #[test]
 fn a_connection_without_data_stays_small() {
-    // Boxed once per connection.
-    assert!(size_of::<Conn>() <= 464, "Conn is {} bytes", size_of::<Conn>());
+    // Boxed once per connection. 472: its creation order (8 bytes), which
+    // keeps uids, timer order and the end-of-run drain the same in a
+    // sharded run.
+    assert!(size_of::<Conn>() <= 472, "Conn is {} bytes", size_of::<Conn>());
     // Boxed once per TCP connection; the reassemblers are built on the first
     // data or acknowledgement, payload detection on the first payload.
     assert!(size_of::<TcpConn>() <= 336, "TcpConn is {} bytes", size_of::<TcpConn>());

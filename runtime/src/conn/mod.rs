@@ -212,6 +212,15 @@ pub struct Conn {
     pub analyzer_epoch: u32,
     /// Hash of the key, for uids.
     pub key: ConnKey,
+    /// Where the connection was created in the capture (see
+    /// `Engine::creation_order`): orders its timers and its place in the
+    /// end-of-run drain the same way however the run is sharded.
+    pub order: u64,
+    /// A sharded run's TCP connection whose expected analyzers are not
+    /// settled yet: other workers may have announced it before it was
+    /// created. The engine settles it before its analyzers see anything
+    /// (waiting for the others only if they have not got that far).
+    pub unsettled: bool,
 }
 
 impl ConnCore {
@@ -496,19 +505,24 @@ pub fn in_nets(addr: IpAddr, nets: &[(IpAddr, u8)]) -> bool {
 }
 
 /// Zeek-style connection uids: `C` + base62, deterministic for the input.
+///
+/// A uid is a function of the seed, the connection's key, its first
+/// timestamp and its place in the capture ([`creation order`](crate::engine::Engine)),
+/// not of how many uids came before it: a worker of a sharded run, which
+/// sees only its share of the connections, gives each the uid a
+/// single-threaded run gives it.
 #[derive(Debug)]
 pub struct UidGenerator {
-    state: u64,
+    seed: u64,
 }
 
 impl UidGenerator {
     pub fn new(seed: u64) -> UidGenerator {
-        UidGenerator { state: seed }
+        UidGenerator { seed }
     }
 
-    pub fn next(&mut self, prefix: char, ts: Time, key_hash: u64) -> String {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut a = splitmix(self.state ^ key_hash);
+    pub fn next(&self, prefix: char, ts: Time, key_hash: u64, order: u64) -> String {
+        let mut a = splitmix(self.seed ^ key_hash ^ splitmix(order.wrapping_add(0x9e37_79b9_7f4a_7c15)));
         let mut b = splitmix(a ^ ts.0 as u64);
         let mut s = String::with_capacity(18);
         s.push(prefix);
@@ -543,12 +557,13 @@ mod tests {
 
     #[test]
     fn uids_are_deterministic_and_zeek_shaped() {
-        let mut a = UidGenerator::new(1);
-        let mut b = UidGenerator::new(1);
-        let x = a.next('C', Time(5), 7);
-        assert_eq!(x, b.next('C', Time(5), 7));
+        let a = UidGenerator::new(1);
+        let b = UidGenerator::new(1);
+        let x = a.next('C', Time(5), 7, 1 << 8);
+        assert_eq!(x, b.next('C', Time(5), 7, 1 << 8));
         assert_eq!(x.len(), 18);
         assert!(x.starts_with('C'));
-        assert_ne!(x, a.next('C', Time(5), 7));
+        // The same key at the same time, created by another packet.
+        assert_ne!(x, a.next('C', Time(5), 7, 2 << 8));
     }
 }

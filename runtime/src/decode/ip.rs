@@ -163,6 +163,10 @@ impl Decoder {
             net_weird(weirds, raw.ts, "truncated_IP", "IP");
             return None;
         }
+        if let Some(found) = &mut self.probe {
+            *found = outer_addresses(data);
+            return None;
+        }
         match data[0] >> 4 {
             4 => self.ipv4(raw, data, l2, weirds),
             6 => self.ipv6(raw, data, l2, weirds),
@@ -434,5 +438,22 @@ impl Decoder {
             return None;
         }
         Some(Decoded::Ip(packet))
+    }
+}
+
+/// The addresses of the IP header `data` starts with (at least 20 bytes).
+fn outer_addresses(data: &[u8]) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
+    match data[0] >> 4 {
+        4 => {
+            let src: [u8; 4] = data[12..16].try_into().ok()?;
+            let dst: [u8; 4] = data[16..20].try_into().ok()?;
+            Some((src.into(), dst.into()))
+        }
+        6 if data.len() >= 40 => {
+            let src: [u8; 16] = data[8..24].try_into().ok()?;
+            let dst: [u8; 16] = data[24..40].try_into().ok()?;
+            Some((src.into(), dst.into()))
+        }
+        _ => None,
     }
 }

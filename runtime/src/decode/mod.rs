@@ -67,6 +67,9 @@ pub struct Decoder {
     frags: frag::FragmentTable,
     /// The rest of the frame last decoded, when it holds more packets.
     more_in_frame: Option<MoreInFrame>,
+    /// Set by [`Decoder::outer_addresses`]: stop at the first IP header
+    /// and note its addresses there, instead of decoding it.
+    probe: Option<Option<(std::net::IpAddr, std::net::IpAddr)>>,
 }
 
 /// EtherTypes the decoder follows.
@@ -144,7 +147,22 @@ impl Decoder {
             frags,
             more_in_frame: None,
             inside_teredo: false,
+            probe: None,
         }
+    }
+
+    /// The source and destination of a frame's outermost IP header (its
+    /// first packet's, when it holds several), found through the same link
+    /// layers [`Decoder::decode`] follows; `None` for a frame without one.
+    /// Nothing is reassembled or reported: a sharded run's reader uses this
+    /// to send both directions of a flow, and all fragments of a datagram,
+    /// to one worker.
+    pub fn outer_addresses(&mut self, raw: &RawPacket<'_>) -> Option<(std::net::IpAddr, std::net::IpAddr)> {
+        self.probe = Some(None);
+        let mut weirds = Vec::new();
+        let _ = self.decode(raw, &mut weirds);
+        self.more_in_frame = None;
+        self.probe.take().flatten()
     }
 
     pub fn config(&self) -> &DecoderConfig {

@@ -188,14 +188,23 @@ const MAX_IP_TUNNEL_KEYS: usize = 100_000;
 /// `tunnel.log`, whose table of active tunnels is returned for the
 /// protocol logs that register proxies (SOCKS, HTTP CONNECT).
 pub fn subscribe_logs(events: &mut Events, config: &Config) -> crate::tunnel_log::Tunnels {
-    events.subscribe(conn::ConnLog::sink(
-        config.local_nets.clone(),
-        config.conn_columns,
-    ));
-    events.subscribe(crate::weird::WeirdLog::sink());
-    let tunnels = crate::tunnel_log::Tunnels::new();
-    events.subscribe(tunnels.sink());
+    let (sinks, tunnels) = log_sinks(config);
+    for s in sinks {
+        events.subscribe(s.sink);
+    }
     tunnels
+}
+
+/// The sinks of [`subscribe_logs`], in order, each placed for a sharded run.
+pub fn log_sinks(config: &Config) -> (Vec<crate::event::PlacedSink>, crate::tunnel_log::Tunnels) {
+    use crate::event::PlacedSink;
+    let tunnels = crate::tunnel_log::Tunnels::new();
+    let sinks = vec![
+        PlacedSink::per_worker(conn::ConnLog::sink(config.local_nets.clone(), config.conn_columns)),
+        PlacedSink::global(crate::weird::WeirdLog::sink()),
+        PlacedSink::per_worker(tunnels.sink()),
+    ];
+    (sinks, tunnels)
 }
 
 /// Totals of a run.
@@ -296,6 +305,34 @@ pub struct Engine {
     reassembly_buffered: u64,
     /// Connections created, by [`proto_index`].
     created_by_proto: [u64; 3],
+    /// The capture index of the packet being processed (or of the last one),
+    /// counted over the whole capture, and the next one when the engine
+    /// numbers packets itself.
+    index: u64,
+    next_index: u64,
+    /// Whether the packet at `index` is being analysed (after its timers ran).
+    in_packet: bool,
+    /// Connections the packet at `index` created so far.
+    created_in_packet: u8,
+    /// The other shards of a sharded run, for expected connections.
+    shards: Option<Box<dyn ShardLink>>,
+    /// TCP connections of a sharded run created before every other worker
+    /// had reached them, (slot, generation): see [`Conn::unsettled`].
+    unsettled: Vec<(u32, u32)>,
+}
+
+/// What one worker of a sharded run shares with the others: the
+/// connections analyzers announce (FTP's data connections, IRC's DCC
+/// transfers), which may arrive at another worker.
+pub trait ShardLink {
+    /// Announces `e`, scheduled while analysing the packet at `index`.
+    fn publish(&mut self, index: u64, e: &crate::expected::Expectation);
+    /// The expectations other workers announced before `index` (with the
+    /// index that announced each), once every worker has passed it: those a
+    /// single-threaded run would have known at that packet. Blocks until then.
+    fn collect(&mut self, index: u64) -> Vec<(u64, crate::expected::Expectation)>;
+    /// Whether every other worker has passed `index` (`collect` would not block).
+    fn passed(&self, index: u64) -> bool;
 }
 
 impl Engine {
@@ -339,6 +376,134 @@ impl Engine {
             created_by_proto: [0; 3],
             ip_tunnels: FxHashMap::default(),
             creation_order: std::collections::VecDeque::new(),
+            index: 0,
+            next_index: 0,
+            in_packet: false,
+            created_in_packet: 0,
+            shards: None,
+            unsettled: Vec::new(),
+        }
+    }
+
+    /// Makes this engine one worker of a sharded run: it is given every
+    /// packet's index and time ([`Engine::packet_at`] for its own packets,
+    /// [`Engine::tick`] for the others') and learns through `link` the
+    /// connections the others' analyzers announce.
+    pub fn join_shards(&mut self, link: Box<dyn ShardLink>) {
+        self.shards = Some(link);
+    }
+
+    /// A worker-independent name of the next connection the current packet
+    /// creates: its capture index and its place among that packet's new
+    /// connections (a tunnelled packet may create several).
+    fn next_creation_order(&mut self) -> u64 {
+        let k = self.created_in_packet;
+        self.created_in_packet = k.saturating_add(1);
+        self.index << 8 | u64::from(k)
+    }
+
+    /// Runs the timers due by the packet at capture index `index`, seen at
+    /// `ts`: the first step of every packet, and all a worker of a sharded
+    /// run does for another worker's packet.
+    fn begin(&mut self, index: u64, ts: Time) {
+        self.index = index;
+        self.next_index = index + 1;
+        self.in_packet = false;
+        self.created_in_packet = 0;
+        self.advance(ts);
+        self.flush_weirds();
+        self.in_packet = true;
+        self.events.logs_mut().set_row_key(crate::log::RowKey::packet(index));
+    }
+
+    /// What every packet ends with: its weirds raised, the connections its
+    /// analyzers announced remembered (and shared with other shards).
+    fn end(&mut self) {
+        self.flush_weirds();
+        let now = self.now;
+        for e in self.events.take_scheduled() {
+            if let Some(shards) = &mut self.shards {
+                shards.publish(self.index, &e);
+            }
+            self.expected.add(e, now, self.index);
+        }
+        self.in_packet = false;
+        if !self.unsettled.is_empty() {
+            self.settle_all(false);
+        }
+    }
+
+    /// A sharded run's worker: the packet at capture index `index` went to
+    /// another worker; its time still moves this one's clock (timers fire
+    /// when they would in a single-threaded run).
+    pub fn tick(&mut self, index: u64, ts: Time) {
+        self.begin(index, ts);
+        self.end();
+    }
+
+    /// Settles the expected analyzers of the TCP connection in `slot` (see
+    /// [`Conn::unsettled`]): takes what the other workers announced before
+    /// it was created, waiting for them if `block`, and if any of that
+    /// applies, attaches what creating it would have attached. Returns
+    /// whether it is settled.
+    fn settle(&mut self, slot: u32, block: bool) -> bool {
+        let Some(conn) = self.slots[slot as usize].conn.as_ref() else {
+            return true;
+        };
+        if !conn.unsettled {
+            return true;
+        }
+        let created = conn.order >> 8;
+        let Some(shards) = &mut self.shards else {
+            return true;
+        };
+        if !block && !shards.passed(created) {
+            return false;
+        }
+        for (announced, e) in shards.collect(created) {
+            let now = self.now;
+            self.expected.add(e, now, announced);
+        }
+        let conn = self.slots[slot as usize].conn.as_mut().expect("checked");
+        conn.unsettled = false;
+        let id = conn.core.id;
+        let applied = self
+            .expected
+            .lookup(conn.core.start_time, created, id.orig_h, id.resp_h, id.resp_p.number, Proto::Tcp);
+        if applied.iter().all(|a| conn.analyzers.iter().any(|x| x.tag == a.analyzer)) {
+            return true;
+        }
+        // Another worker announced it: what creation would have done, before
+        // any analyzer saw anything.
+        conn.analyzers.clear();
+        for a in &applied {
+            if let Some(service) = a.service {
+                if !conn.core.service.contains(&service) {
+                    conn.core.service.push(service);
+                }
+            }
+            if let Some(spec) = self.registry.by_tag(Proto::Tcp, a.analyzer) {
+                conn.analyzers.push(Attached::new(spec.tag, self.next_aid, spec.new));
+                self.next_aid += 1;
+            }
+        }
+        true
+    }
+
+    /// Settles the connections that can be without waiting (all when `block`).
+    fn settle_all(&mut self, block: bool) {
+        let mut unsettled = std::mem::take(&mut self.unsettled);
+        unsettled.retain(|&(slot, gen)| {
+            self.slots[slot as usize].gen == gen && !self.settle(slot, block)
+        });
+        self.unsettled = unsettled;
+    }
+
+    /// Before a connection's analyzers see anything (its first payload, FIN,
+    /// RST, or its removal), its expected analyzers must be settled.
+    fn settle_before_analysis(&mut self, slot: u32) {
+        if self.shards.is_some() {
+            self.settle(slot, true);
         }
     }
 
@@ -380,14 +545,18 @@ impl Engine {
 
     /// Decodes and processes one captured frame. Never panics on bad input.
     pub fn packet(&mut self, raw: &RawPacket<'_>) {
+        self.packet_at(self.next_index, raw);
+    }
+
+    /// [`Engine::packet`] for the frame at capture index `index` (counted
+    /// from 0 over every packet of the capture, whichever worker of a
+    /// sharded run analyses it).
+    pub fn packet_at(&mut self, index: u64, raw: &RawPacket<'_>) {
+        self.begin(index, raw.ts);
         self.summary.packets += 1;
         self.summary.bytes += u64::from(raw.wire_len);
         self.process_frame(raw, false);
-        self.flush_weirds();
-        let now = self.now;
-        for e in self.events.take_scheduled() {
-            self.expected.add(e, now);
-        }
+        self.end();
     }
 
     /// Every packet of a frame (one, or the subframes of an 802.11 A-MSDU),
@@ -429,10 +598,11 @@ impl Engine {
     /// Processes one decoded IP datagram seen at `ts` (entry point for tests
     /// and for callers with their own decoder).
     pub fn process_ip(&mut self, ts: Time, ip: &IpPacket<'_>) {
+        self.begin(self.next_index, ts);
         self.summary.packets += 1;
         self.summary.bytes += u64::from(ip.ip_len) + 14;
         self.process_ip_inner(ts, ip);
-        self.flush_weirds();
+        self.end();
     }
 
     fn process_ip_inner(&mut self, ts: Time, ip: &IpPacket<'_>) {
@@ -477,6 +647,7 @@ impl Engine {
     /// Removes a connection: analyzers finish, `connection_state_remove`
     /// is raised and its `conn.log` row written.
     fn remove(&mut self, slot: u32, terminating: bool) {
+        self.settle_before_analysis(slot);
         // Log what this connection's packets reported before it goes.
         self.flush_weirds();
         let Some(mut conn) = self.slots[slot as usize].conn.take() else {
@@ -574,28 +745,58 @@ impl Engine {
     /// Time never goes back.
     pub fn advance_time(&mut self, now: Time) {
         if now > self.now {
-            self.advance(now);
-            self.flush_weirds();
+            // A tick of its own in the capture's numbering, as a sharded
+            // run's reader gives it.
+            self.tick(self.next_index, now);
         }
     }
 
     /// End of input: every remaining connection is removed (Zeek's drain at
     /// termination), logs are closed and event sinks flushed.
     pub fn finish(mut self) -> std::io::Result<Summary> {
-        let mut live: Vec<u32> = self.table.values().copied().collect();
-        // Zeek drains in table order; sort by start time for stable output.
-        live.sort_by_key(|&s| {
-            let c = self.slots[s as usize]
-                .conn
-                .as_ref()
-                .map(|c| (c.core.start_time, c.core.uid.clone()));
-            c.unwrap_or_default()
-        });
-        for slot in live {
-            self.remove(slot, true);
-        }
-        self.flush_weirds();
+        self.drain();
         self.events.finish()?;
         Ok(self.summary.clone())
+    }
+
+    /// [`Engine::finish`] for a sharded run's worker: also what its logs
+    /// captured since the last [`Engine::take_captured`].
+    pub fn finish_worker(mut self) -> (std::io::Result<Summary>, Vec<crate::log::Keyed>) {
+        self.drain();
+        let finished = self.events.finish();
+        let captured = self.events.logs_mut().take_captured();
+        (finished.map(|_| self.summary.clone()), captured)
+    }
+
+    /// A sharded run's worker: what its logs captured so far.
+    pub fn take_captured(&mut self) -> Vec<crate::log::Keyed> {
+        self.events.logs_mut().take_captured()
+    }
+
+    /// Network time: the latest packet's.
+    pub fn network_time(&self) -> Time {
+        self.now
+    }
+
+    /// Every remaining connection is removed, as at the end of input.
+    fn drain(&mut self) {
+        let mut live: Vec<(Time, u64, u32)> = self
+            .table
+            .values()
+            .filter_map(|&s| {
+                let c = self.slots[s as usize].conn.as_ref()?;
+                Some((c.core.start_time, c.order, s))
+            })
+            .collect();
+        // Zeek drains in table order; by start time (then creation) here,
+        // which a sharded run's merge reproduces.
+        live.sort_unstable();
+        self.in_packet = false;
+        for (start, order, slot) in live {
+            self.events.logs_mut().set_row_key(crate::log::RowKey::drain(start, order));
+            self.remove(slot, true);
+            self.flush_weirds();
+        }
+        self.events.logs_mut().set_row_key(crate::log::RowKey::FINISH);
     }
 }

@@ -65,7 +65,8 @@ impl Engine {
     ) -> u32 {
         let mut h = rustc_hash::FxHasher::default();
         key.hash(&mut h);
-        let uid = self.uids.next('C', ts, h.finish());
+        let order = self.next_creation_order();
+        let uid = self.uids.next('C', ts, h.finish(), order);
         let mut core = ConnCore::new(id, ip.proto, uid, ts, transport, inactivity);
         core.orig_l2 = ip.l2.src_mac;
         core.resp_l2 = ip.l2.dst_mac;
@@ -122,7 +123,7 @@ impl Engine {
             } else {
                 let id = core.id;
                 self.expected
-                    .lookup(ts, id.orig_h, id.resp_h, id.resp_p.number, proto)
+                    .lookup(ts, self.index, id.orig_h, id.resp_h, id.resp_p.number, proto)
             };
             for applied in &expected {
                 if let Some(service) = applied.service {
@@ -165,7 +166,14 @@ impl Engine {
             inactivity_epoch: 0,
             analyzer_epoch: 0,
             key,
+            order,
+            // Analyzers announce TCP connections only (FTP's and IRC's data
+            // connections): another worker may have announced this one.
+            unsettled: self.shards.is_some() && proto == Proto::Tcp,
         };
+        if conn.unsettled {
+            self.unsettled.push((slot, gen));
+        }
         self.slots[slot as usize].conn = Some(Box::new(conn));
         self.table.insert(key, slot);
         self.creation_order.push_back((slot, gen));
@@ -174,6 +182,7 @@ impl Engine {
             self.created_by_proto[i] += 1;
         }
         // Timers: inactivity for all, the TCP expire timer for TCP.
+        self.timers.new_connection(slot, order);
         self.timers
             .add(ts.add(inactivity), slot, gen, 0, TimerKind::Inactivity);
         if proto == Proto::Tcp {

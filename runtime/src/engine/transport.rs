@@ -81,6 +81,12 @@ impl Engine {
             }
         };
         let changes_exceeded = self.check_encapsulation(ts, slot);
+        // A bare SYN or SYN-ACK reaches no analyzer; anything else may
+        // (payload, a gap an ACK reveals, FIN, RST).
+        let handshake_only = hdr.flags.syn() && ip.l4.len() <= hdr.hdr_len;
+        if !handshake_only && !self.unsettled.is_empty() {
+            self.settle_before_analysis(slot);
+        }
         let (mut cx, conn) = self.cx(ts, slot);
         let is_orig = ip.src == conn.core.id.orig_h && hdr.sport == conn.core.id.orig_p.number;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);

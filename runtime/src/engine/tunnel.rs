@@ -153,6 +153,7 @@ impl Engine {
         let mut h = rustc_hash::FxHasher::default();
         (ip.src, ip.dst, ip.proto).hash(&mut h);
         let no_port = Port::new(0, Proto::Unknown);
+        let order = self.next_creation_order();
         let tunnel = EncapsulatingConn {
             cid: ConnId {
                 orig_h: ip.src,
@@ -161,7 +162,7 @@ impl Engine {
                 resp_p: no_port,
             },
             tunnel_type,
-            uid: Some(self.uids.next('C', ts, h.finish()).into()),
+            uid: Some(self.uids.next('C', ts, h.finish(), order).into()),
         };
         self.ip_tunnels.insert(key, (tunnel.clone(), ts));
         tunnel

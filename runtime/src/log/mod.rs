@@ -4,7 +4,10 @@
 //! A log is declared by a [`Schema`] (column names and Zeek types); rows are
 //! slices of [`Value`]s in column order.
 
+mod capture;
 mod parquet;
+
+pub use capture::{Captured, Keyed, RowKey};
 
 use crate::zeek::{escape_bytes, Interval, Time};
 use std::collections::BTreeMap;
@@ -137,6 +140,12 @@ pub struct Logs {
     /// Where every row also goes, as a JSON object (Kafka).
     mirror: Option<Box<dyn RowSink>>,
     mirror_line: Vec<u8>,
+    /// A sharded run's worker: rows are kept here, keyed, for the merge.
+    captured: Option<Vec<Keyed>>,
+    /// The place in the run's output of what is written now.
+    key: RowKey,
+    /// The time the engine's timers have run to.
+    upto: Time,
 }
 
 /// A destination for every log row besides the files (a message broker):
@@ -257,6 +266,92 @@ impl Logs {
             disabled: Vec::new(),
             mirror: None,
             mirror_line: Vec::new(),
+            captured: None,
+            key: RowKey::default(),
+            upto: Time::ZERO,
+        }
+    }
+
+    /// Logs of a sharded run's worker: nothing is written; rows, weirds and
+    /// the events of global sinks are kept with their [`RowKey`]s, for
+    /// [`Logs::take_captured`].
+    pub fn capturing() -> Logs {
+        let mut logs = Logs::disabled();
+        logs.captured = Some(Vec::new());
+        logs
+    }
+
+    /// Whether this is a worker's (see [`Logs::capturing`]).
+    pub fn is_capturing(&self) -> bool {
+        self.captured.is_some()
+    }
+
+    /// What is written from now on belongs at `key` in the run's output.
+    #[inline]
+    pub fn set_row_key(&mut self, key: RowKey) {
+        self.key = key;
+    }
+
+    /// The items captured since the last call, in key order.
+    pub fn take_captured(&mut self) -> Vec<Keyed> {
+        self.captured.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn capture(&mut self, item: Captured) {
+        if let Some(captured) = &mut self.captured {
+            captured.push(Keyed {
+                key: self.key,
+                now: self.now,
+                upto: self.upto,
+                item,
+            });
+            self.key.n += 1;
+        }
+    }
+
+    pub(crate) fn capture_weird(
+        &mut self,
+        ts: Time,
+        at: crate::weird::WeirdAt,
+        uid: Option<&str>,
+        name: &str,
+        addl: &[u8],
+        source: &str,
+    ) {
+        self.capture(Captured::Weird {
+            ts,
+            at,
+            uid: uid.map(str::to_string),
+            name: name.to_string(),
+            addl: addl.to_vec(),
+            source: source.to_string(),
+        });
+    }
+
+    /// A worker keeps an event for the global sink `sink` (see [`Captured::Event`]).
+    pub fn capture_event(&mut self, sink: u16, ts: Time, event: Box<dyn crate::event::Event + Send>) {
+        self.capture(Captured::Event { sink, ts, event });
+    }
+
+    /// Replays one captured item of a worker: a row is written, a weird
+    /// goes to the weird framework, an event to `sinks[sink]`.
+    pub fn replay(&mut self, item: Keyed, sinks: &mut [Box<dyn crate::event::EventSink>]) {
+        self.advance(item.now, item.upto);
+        match item.item {
+            Captured::Row { schema, row } => self.write(schema, &row),
+            Captured::Weird {
+                ts,
+                at,
+                uid,
+                name,
+                addl,
+                source,
+            } => crate::weird::write_weird(self, ts, at, uid.as_deref(), &name, &addl, &source),
+            Captured::Event { sink, ts, event } => {
+                if let Some(sink) = sinks.get_mut(usize::from(sink)) {
+                    sink.raise(ts, &*event, self);
+                }
+            }
         }
     }
 
@@ -287,6 +382,12 @@ impl Logs {
     /// A failure is kept for [`Logs::close`] and ends that log's stream.
     pub fn write(&mut self, schema: &'static Schema, row: &[Value]) {
         debug_assert_eq!(row.len(), schema.columns.len());
+        if self.captured.is_some() {
+            return self.capture(Captured::Row {
+                schema,
+                row: row.to_vec(),
+            });
+        }
         let to_file = self.dir.is_some() && !self.failed.contains_key(schema.path);
         if !to_file && self.mirror.is_none() {
             return;
@@ -388,6 +489,7 @@ impl Logs {
     #[inline]
     pub fn advance(&mut self, network_time: Time, upto: Time) {
         self.now = network_time;
+        self.upto = upto;
         let Some(r) = &mut self.rotation else {
             return;
         };

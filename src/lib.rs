@@ -230,11 +230,12 @@ impl Builder {
         Ok(self)
     }
 
-    /// Analyses on `threads` threads (1, the default: on the caller's).
-    /// With more, the flows are sharded over that many workers and the
-    /// caller's thread reads and writes the logs; the logs are row for row
-    /// those of one thread. Subscribers still run on the caller's thread,
-    /// seeing every event in order.
+    /// Analyses on `threads` threads in all (1, the default: on the
+    /// caller's). With more, the caller's thread hands the packets out and
+    /// writes the logs, and `threads - 1` workers analyse the flows, sharded
+    /// by address pair; the logs are row for row those of one thread.
+    /// Subscribers still run on the caller's thread, seeing every event in
+    /// order.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -266,7 +267,7 @@ impl Builder {
                 registry: self.registry,
                 zeek_logs: self.zeek_logs,
             };
-            let run = sharded::Sharded::start(self.threads, setup, logs, self.sinks);
+            let run = sharded::Sharded::start(self.threads - 1, setup, logs, self.sinks);
             return Ok(Analysis {
                 engine: Run::Sharded(Box::new(run)),
             });

@@ -406,6 +406,7 @@ fn worker(
             }
             shared.finished_below(me, index + 1);
         }
+        engine.settle_ready();
         batches_seen += 1;
         let Batch {
             mut packets,

@@ -97,8 +97,14 @@ impl Shared {
             return;
         }
         self.waits.fetch_add(1, Ordering::Relaxed);
-        for _ in 0..256 {
-            std::hint::spin_loop();
+        // The others are usually close behind: spin, then let them run, and
+        // only then sleep.
+        for round in 0..2048u32 {
+            if round < 1024 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
             if self.all_reached(me, index) {
                 return;
             }

@@ -428,6 +428,11 @@ impl Engine {
             self.expected.add(e, now, self.index);
         }
         self.in_packet = false;
+    }
+
+    /// A sharded run's worker, between batches: settles the connections
+    /// every other worker has got past (so that few are left to wait for).
+    pub fn settle_ready(&mut self) {
         if !self.unsettled.is_empty() {
             self.settle_all(false);
         }

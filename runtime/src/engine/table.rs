@@ -112,13 +112,20 @@ impl Engine {
             s.gen
         };
         let proto = core.proto();
+        let syn_first = ip.l4.get(13).is_some_and(|flags| flags & 0x12 == 0x02);
+        let expectable = proto == Proto::Udp || (proto == Proto::Tcp && syn_first);
         let mut analyzers = Vec::new();
         // Expire timers the analyzers attached by port ask for.
         let mut expire_after = Vec::new();
         if matches!(proto, Proto::Tcp | Proto::Udp) {
             // An expected connection gets the analyzers announced for it and
             // not those of its port (Zeek's BuildInitialAnalyzerTree).
-            let expected = if self.expected.is_empty() {
+            // Analyzers announce TCP connections only (FTP's and IRC's data
+            // connections), and only one whose first packet is a SYN is taken
+            // for announced: it started after the announcement. (Zeek also
+            // matches one seen from its middle; a sharded run could then not
+            // know without waiting for every other worker.)
+            let expected = if self.expected.is_empty() || !expectable {
                 Vec::new()
             } else {
                 let id = core.id;
@@ -167,9 +174,8 @@ impl Engine {
             analyzer_epoch: 0,
             key,
             order,
-            // Analyzers announce TCP connections only (FTP's and IRC's data
-            // connections): another worker may have announced this one.
-            unsettled: self.shards.is_some() && proto == Proto::Tcp,
+            // Another worker may have announced this one.
+            unsettled: self.shards.is_some() && proto == Proto::Tcp && expectable,
         };
         if conn.unsettled {
             self.unsettled.push((slot, gen));

@@ -25,6 +25,8 @@ use std::thread::JoinHandle;
 pub const BATCH: usize = 1024;
 /// Batches waiting per worker.
 pub const QUEUE: usize = 4;
+/// Longest a batch is filled before it goes (live captures).
+const MAX_BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// One worker's packet in a batch.
 struct OwnPacket {
@@ -79,6 +81,8 @@ pub(crate) struct Sharded {
     stats: Vec<EngineStats>,
     summaries: Vec<Option<std::io::Result<Summary>>>,
     last_time: Time,
+    /// When the batch being filled got its first packet.
+    batch_started: std::time::Instant,
     /// Workers whose thread is gone (a bug): the run's logs are incomplete.
     lost: usize,
 }
@@ -172,6 +176,7 @@ impl Sharded {
             stats: vec![EngineStats::default(); threads],
             summaries: (0..threads).map(|_| None).collect(),
             last_time: Time::ZERO,
+            batch_started: std::time::Instant::now(),
             lost: 0,
         }
     }
@@ -205,7 +210,13 @@ impl Sharded {
     fn push_time(&mut self, ts: Time) {
         self.times.push(ts);
         self.next_index += 1;
-        if self.times.len() >= BATCH {
+        let filled = self.times.len();
+        if filled == 1 {
+            self.batch_started = std::time::Instant::now();
+        }
+        // A slow live link must not hold a batch (and its logs) back for long.
+        let stale = filled % 64 == 0 && self.batch_started.elapsed() >= MAX_BATCH_AGE;
+        if filled >= BATCH || stale {
             self.send_batch();
         }
     }

@@ -14,25 +14,32 @@ use common::*;
 use lines_support::{orig, resp, session, Piece};
 use netpac::{Analysis, Format, RawPacket, Time};
 use netpac_runtime::packet::LinkType;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Every log of a run over `frames` on `threads` threads, each without its
 /// `#open`/`#close` lines, by file name.
-fn logs(frames: &[Frame], threads: usize, name: &str) -> Vec<(String, String)> {
-    let dir = scratch_dir(&format!("threads-{name}-{threads}"));
+fn logs(frames: &[Frame], threads: usize) -> Vec<(String, String)> {
+    run(threads, |analysis| {
+        for f in frames {
+            analysis.packet(&RawPacket {
+                ts: Time::from_secs_f64(f.ts),
+                wire_len: f.data.len() as u32,
+                link: LinkType::Ethernet,
+                data: &f.data,
+            });
+        }
+    })
+}
+
+/// The logs of an analysis on `threads` threads that `feed` gives packets.
+fn run(threads: usize, feed: impl FnOnce(&mut Analysis)) -> Vec<(String, String)> {
+    let dir = scratch_dir();
     let mut analysis = Analysis::builder()
         .logs(&dir, Format::Tsv)
         .threads(threads)
         .build()
         .unwrap();
-    for f in frames {
-        analysis.packet(&RawPacket {
-            ts: Time::from_secs_f64(f.ts),
-            wire_len: f.data.len() as u32,
-            link: LinkType::Ethernet,
-            data: &f.data,
-        });
-    }
+    feed(&mut analysis);
     analysis.finish().unwrap();
     read_logs(&dir)
 }
@@ -55,21 +62,14 @@ fn read_logs(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("netpac-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn assert_same_as_one_thread(frames: &[Frame], name: &str) {
-    let one = logs(frames, 1, name);
+    let one = logs(frames, 1);
     assert!(
         one.iter().any(|(f, _)| f == "conn.log"),
         "{name}: the capture makes connections"
     );
     for threads in [2, 3, 4] {
-        let many = logs(frames, threads, name);
+        let many = logs(frames, threads);
         let files = |l: &[(String, String)]| l.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>();
         assert_eq!(
             files(&many),
@@ -165,26 +165,30 @@ fn dcc(transfers: u32) -> Vec<Frame> {
             orig(b"USER alice 0 * :Alice\r\n"),
             orig(offer.as_bytes()),
         ];
-        frames.extend(session(
-            t0,
-            Host::v4(&sender, 40_001),
-            Host::v4("10.0.0.9", 6667),
-            &control,
-        ));
-        let data = [resp("Just some notes.\n".repeat(70).as_bytes())];
-        frames.extend(session(
-            t0 + 0.5,
-            Host::v4(&receiver, 40_002),
-            Host::v4(&sender, port),
-            &data,
-        ));
+        let control_hosts = [Host::v4(&sender, 40_001), Host::v4("10.0.0.9", 6667)];
+        let data_hosts = [Host::v4(&receiver, 40_002), Host::v4(&sender, port)];
+        let notes = resp("Just some notes.\n".repeat(70).as_bytes());
+        control_then_data(&mut frames, t0, control_hosts, &control, data_hosts, notes);
     }
     frames.sort_by(|a, b| a.ts.total_cmp(&b.ts));
     frames
 }
 
-/// FTP sessions announcing data connections with PORT (to the client) and
-/// PASV (to the server).
+/// A control session at `t0` and the transfer it announces half a second later.
+fn control_then_data(
+    frames: &mut Vec<Frame>,
+    t0: f64,
+    [client, server]: [Host; 2],
+    control: &[Piece],
+    [from, to]: [Host; 2],
+    data: Piece,
+) {
+    frames.extend(session(t0, client, server, control));
+    frames.extend(session(t0 + 0.5, from, to, &[data]));
+}
+
+/// FTP sessions announcing their data connections with PORT (the server
+/// connects back to the client).
 fn ftp(sessions: u32) -> Vec<Frame> {
     let mut frames = Vec::new();
     for i in 0..sessions {
@@ -210,19 +214,10 @@ fn ftp(sessions: u32) -> Vec<Frame> {
             resp(b"150 opening\r\n"),
             resp(b"226 done\r\n"),
         ];
-        frames.extend(session(
-            t0,
-            Host::v4(&client, 41_000),
-            Host::v4(&server, 21),
-            &pieces,
-        ));
-        let data = [orig(format!("file {i}\n").repeat(50).as_bytes())];
-        frames.extend(session(
-            t0 + 0.5,
-            Host::v4(&server, 20),
-            Host::v4(&client, port),
-            &data,
-        ));
+        let control_hosts = [Host::v4(&client, 41_000), Host::v4(&server, 21)];
+        let data_hosts = [Host::v4(&server, 20), Host::v4(&client, port)];
+        let file = orig(format!("file {i}\n").repeat(50).as_bytes());
+        control_then_data(&mut frames, t0, control_hosts, &pieces, data_hosts, file);
     }
     frames.sort_by(|a, b| a.ts.total_cmp(&b.ts));
     frames
@@ -233,40 +228,37 @@ fn a_mix_of_many_hosts_logs_as_one_thread() {
     assert_same_as_one_thread(&mix(300), "mix");
 }
 
+/// How many rows of a one-thread run's conn.log have `service`.
+fn service_count(frames: &[Frame], service: &str) -> usize {
+    let one = logs(frames, 1);
+    let conn = &one
+        .iter()
+        .find(|(f, _)| f == "conn.log")
+        .expect("a conn.log")
+        .1;
+    conn.matches(&format!("\t{service}\t")).count()
+}
+
 #[test]
 fn dcc_transfers_announced_on_another_worker_are_found() {
     let frames = dcc(24);
     assert_same_as_one_thread(&frames, "dcc");
-    let one = logs(&frames, 1, "dcc-services");
-    let conn = &one.iter().find(|(f, _)| f == "conn.log").unwrap().1;
-    assert_eq!(conn.matches("\tirc-dcc-data\t").count(), 24, "{conn}");
+    assert_eq!(service_count(&frames, "irc-dcc-data"), 24);
 }
 
 #[test]
 fn ftp_data_connections_log_as_one_thread() {
     let frames = ftp(20);
     assert_same_as_one_thread(&frames, "ftp");
-    let one = logs(&frames, 1, "ftp-services");
-    let conn = &one.iter().find(|(f, _)| f == "conn.log").unwrap().1;
-    assert_eq!(conn.matches("\tftp-data\t").count(), 20, "{conn}");
+    assert_eq!(service_count(&frames, "ftp-data"), 20);
 }
 
 #[test]
 fn the_shipped_sample_logs_as_one_thread() {
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample.pcap");
-    let run = |threads: usize| {
-        let dir = scratch_dir(&format!("threads-sample-{threads}"));
-        let mut analysis = Analysis::builder()
-            .logs(&dir, Format::Tsv)
-            .threads(threads)
-            .build()
-            .unwrap();
-        analysis.read_file(&sample).unwrap();
-        analysis.finish().unwrap();
-        read_logs(&dir)
-    };
-    let one = run(1);
+    let sample_logs = |threads| run(threads, |analysis| analysis.read_file(&sample).unwrap());
+    let one = sample_logs(1);
     assert!(one.len() > 3);
-    assert_eq!(run(2), one);
-    assert_eq!(run(4), one);
+    assert_eq!(sample_logs(2), one);
+    assert_eq!(sample_logs(4), one);
 }

@@ -295,17 +295,23 @@ impl Events {
     /// Finishes every sink, then closes the logs; the first error, if any,
     /// after all were finished.
     pub fn finish(&mut self) -> std::io::Result<()> {
-        let mut first = Ok(());
-        for s in &mut self.sinks {
-            if let Err(e) = s.finish(&mut self.logs) {
-                if first.is_ok() {
-                    first = Err(e);
-                }
+        finish_sinks(&mut self.sinks, &mut self.logs)
+    }
+}
+
+/// Finishes every sink in order, then closes `logs`; the first error, if
+/// any, after all were finished.
+pub fn finish_sinks(sinks: &mut [Box<dyn EventSink>], logs: &mut Logs) -> std::io::Result<()> {
+    let mut first = Ok(());
+    for s in sinks {
+        if let Err(e) = s.finish(logs) {
+            if first.is_ok() {
+                first = Err(e);
             }
         }
-        let closed = self.logs.close();
-        first.and(closed)
     }
+    let closed = logs.close();
+    first.and(closed)
 }
 
 /// The least network time events carry (Zeek's `network_time()` starts at 1.0).

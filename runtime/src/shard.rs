@@ -239,16 +239,7 @@ impl Merge {
     pub fn finish(mut self) -> std::io::Result<()> {
         self.reached.iter_mut().for_each(|r| *r = u64::MAX);
         self.write_ready();
-        let mut first = Ok(());
-        for s in &mut self.sinks {
-            if let Err(e) = s.finish(&mut self.logs) {
-                if first.is_ok() {
-                    first = Err(e);
-                }
-            }
-        }
-        let closed = self.logs.close();
-        first.and(closed)
+        crate::event::finish_sinks(&mut self.sinks, &mut self.logs)
     }
 
     /// The merged logs (to move their clock on, e.g. to the last packet's time).

@@ -247,3 +247,94 @@ impl Merge {
         &mut self.logs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::{Captured, Format, RowKey, Schema, Value};
+    use crate::zeek::Time;
+
+    static TEST_LOG: Schema = Schema {
+        path: "merged",
+        stream: "Merged::LOG",
+        columns: &[("n", "count")],
+    };
+
+    fn row(key: RowKey, n: u64) -> Keyed {
+        Keyed {
+            key,
+            now: Time::ZERO,
+            upto: Time::ZERO,
+            item: Captured::Row {
+                schema: &TEST_LOG,
+                row: vec![Value::Count(n)],
+            },
+        }
+    }
+
+    fn rows(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_to_string(dir.join("merged.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn both_directions_and_every_fragment_go_to_one_worker() {
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "2001:db8::7".parse().unwrap();
+        for workers in 1..9 {
+            assert_eq!(
+                worker_for(Some((a, b)), workers),
+                worker_for(Some((b, a)), workers)
+            );
+            assert!(worker_for(Some((a, b)), workers) < workers);
+        }
+        assert_eq!(worker_for(None, 4), 0, "frames without IP");
+        // Address pairs spread over the workers.
+        let spread: std::collections::HashSet<usize> = (0..64u8)
+            .map(|i| worker_for(Some((a, IpAddr::from([10, 0, 1, i]))), 4))
+            .collect();
+        assert_eq!(spread.len(), 4);
+    }
+
+    #[test]
+    fn rows_are_written_in_key_order_once_every_worker_has_passed_them() {
+        let dir = std::env::temp_dir().join(format!("netpac-merge-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut merge = Merge::new(2, Logs::new(&dir, Format::Tsv), Vec::new());
+        let timer = |index, at| RowKey::timer(index, Time(at), 1, 1);
+        // Worker 0 has reached index 10, worker 1 only 4: rows from 4 on wait.
+        merge.push(
+            0,
+            vec![
+                row(RowKey::packet(2), 1),
+                row(timer(5, 3), 3),
+                row(RowKey::packet(7), 5),
+            ],
+            10,
+        );
+        merge.push(1, vec![row(RowKey::packet(3), 2)], 4);
+        assert_eq!(merge.pending(), 2);
+        // A timer due by packet 5 on worker 1 fires before worker 0's, due later.
+        merge.push(1, vec![row(timer(5, 2), 4)], 6);
+        assert_eq!(merge.pending(), 1, "packet 7 waits for worker 1");
+        // The end-of-run drain comes after every packet, by start time.
+        merge.push(
+            1,
+            vec![row(RowKey::drain(Time(9), 1 << 8), 7)],
+            u64::MAX - 1,
+        );
+        merge.push(
+            0,
+            vec![row(RowKey::drain(Time(8), 2 << 8), 6)],
+            u64::MAX - 1,
+        );
+        merge.finish().unwrap();
+        assert_eq!(rows(&dir), ["1", "2", "4", "3", "5", "6", "7"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

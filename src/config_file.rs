@@ -55,6 +55,8 @@ pub struct ConfigFile {
     pub max_analyzer_violations: Option<u32>,
     /// Zeek's `tcp_max_initial_window`.
     pub tcp_max_initial_window: Option<u64>,
+    /// `--threads`: threads in all (one reads and writes, the rest analyse).
+    pub threads: Option<u32>,
     #[serde(default)]
     pub timeouts: TimeoutsFile,
     #[serde(default)]
@@ -308,6 +310,7 @@ mod tests {
         );
         assert_eq!(config.max_connections, default.max_connections);
         assert_eq!(file.analyzers.ports["IDENT"], "113");
+        assert_eq!(file.threads, Some(2));
     }
 
     #[test]

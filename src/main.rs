@@ -152,6 +152,9 @@ impl Args {
         if !given("max_connections") {
             self.max_connections = file.max_connections.unwrap_or(self.max_connections);
         }
+        if !given("threads") {
+            self.threads = self.threads.or(file.threads);
+        }
         if !given("reassembly_memcap") {
             self.reassembly_memcap = file.reassembly_memcap.unwrap_or(self.reassembly_memcap);
         }

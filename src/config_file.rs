@@ -310,7 +310,7 @@ mod tests {
         );
         assert_eq!(config.max_connections, default.max_connections);
         assert_eq!(file.analyzers.ports["IDENT"], "113");
-        assert_eq!(file.threads, Some(2));
+        assert_eq!(file.threads, Some(1));
     }
 
     #[test]

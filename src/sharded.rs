@@ -157,7 +157,7 @@ impl Sharded {
             );
             let handle = std::thread::Builder::new()
                 .name(format!("netpac-worker-{me}"))
-                .spawn(move || worker(me, setup, &wants, shared, batches, recycle, tx))
+                .spawn(move || worker(me, threads, setup, &wants, shared, batches, recycle, tx))
                 .expect("a thread can be started");
             handles.push(handle);
         }
@@ -365,8 +365,10 @@ impl Drop for FinishedGuard {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn worker(
     me: usize,
+    workers: usize,
     setup: WorkerSetup,
     wants: &[Vec<bool>],
     shared: Arc<Shared>,
@@ -397,7 +399,10 @@ fn worker(
         forward(&mut events, &mut global);
     }
     let mut engine = Engine::new(setup.config, setup.registry, events);
-    engine.join_shards(shared.link(me));
+    // A lone worker has no one to wait for: its connections need no settling.
+    if workers > 1 {
+        engine.join_shards(shared.link(me));
+    }
     let mut batches_seen = 0u64;
     while let Ok(batch) = batches.recv() {
         let mut own = batch.packets.iter().peekable();

@@ -58,6 +58,7 @@ enum FromWorker {
         result: std::io::Result<Summary>,
         items: Vec<Keyed>,
         now: Time,
+        stats: EngineStats,
     },
 }
 
@@ -274,7 +275,9 @@ impl Sharded {
                     result,
                     items,
                     now,
+                    stats,
                 } => {
+                    self.stats[worker] = stats;
                     self.last_time = self.last_time.max(now);
                     self.summaries[worker] = Some(result);
                     // Its drained connections wait for the others'.
@@ -447,16 +450,11 @@ fn worker(
     let now = engine.network_time();
     let stats = engine.stats();
     let (result, items) = engine.finish_worker();
-    let _ = to_merge.send(FromWorker::Items {
-        worker: me,
-        items: Vec::new(),
-        reached: u64::MAX - 1,
-        stats: Some(stats),
-    });
     let _ = to_merge.send(FromWorker::Done {
         worker: me,
         result,
         items,
         now,
+        stats,
     });
 }

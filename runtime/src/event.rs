@@ -150,11 +150,6 @@ pub struct ForwardSink {
 }
 
 impl ForwardSink {
-    /// For `sink`, the `index`-th global sink.
-    pub fn new(index: u16, sink: &dyn EventSink) -> ForwardSink {
-        ForwardSink::with_wants(index, ForwardSink::wants_of(sink))
-    }
-
     /// For the `index`-th global sink, which wants the events `wants` marks
     /// (by [`EventId`]; see [`ForwardSink::wants_of`]).
     pub fn with_wants(index: u16, wants: Vec<bool>) -> ForwardSink {

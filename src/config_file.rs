@@ -51,6 +51,8 @@ pub struct ConfigFile {
     pub reassembly_memcap: Option<u64>,
     /// Zeek's `Tunnel::max_depth`.
     pub tunnel_max_depth: Option<u8>,
+    /// Zeek's `PacketAnalyzer::max_depth`.
+    pub packet_analyzer_max_depth: Option<u8>,
     /// The DPD framework's violations before an analyzer is removed.
     pub max_analyzer_violations: Option<u32>,
     /// Zeek's `tcp_max_initial_window`.
@@ -234,6 +236,9 @@ impl ConfigFile {
         }
         if let Some(v) = self.tunnel_max_depth {
             config.tunnel_max_depth = v;
+        }
+        if let Some(v) = self.packet_analyzer_max_depth {
+            config.packet_analyzer_max_depth = v;
         }
         if let Some(v) = self.max_analyzer_violations {
             config.max_analyzer_violations = v;

@@ -67,6 +67,7 @@ fn run(pkts: &[Pkt]) -> u64 {
             flow_label: 0,
             l4: Cow::Borrowed(&p.l4),
             bad_ip_checksum: false,
+        analyzer_depth: 0,
         };
         engine.process_ip(p.ts, &ip);
     }

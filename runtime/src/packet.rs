@@ -170,6 +170,10 @@ pub struct IpPacket<'a> {
     /// Whether the IPv4 header checksum was verified bad (only checked when
     /// checksums are not ignored).
     pub bad_ip_checksum: bool,
+    /// Packet analyzers the packet passed up to and including IP, through
+    /// any tunnels around it (Zeek's `Packet::analyzer_history`, which
+    /// `PacketAnalyzer::max_depth` bounds).
+    pub analyzer_depth: u8,
 }
 
 impl IpPacket<'_> {

@@ -136,6 +136,22 @@ pub struct SynPacket {
     pub tsecr: Option<u64>,
 }
 
+/// Zeek's `icmp6_mldv2_mar`: one multicast address record of an MLDv2
+/// report (RFC 3810 §5.2.4).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Icmp6Mldv2Mar {
+    /// Zeek's `icmp6_mldv2_group_type` (`MLDV2_MODE_IS_INCLUDE`, ...),
+    /// `<unknown N>` outside 1..6 as Zeek prints an unknown enum value.
+    pub group_type: String,
+    /// In bytes (the wire's count of 32-bit words, times 4).
+    pub aux_data_len: u64,
+    pub num_sources: u64,
+    pub multicast_addr: std::net::IpAddr,
+    pub sources: Vec<std::net::IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aux_data: Option<ZString>,
+}
+
 /// Zeek's `icmp6_nd_option`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Icmp6NdOption {

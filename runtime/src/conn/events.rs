@@ -3,7 +3,7 @@
 
 use crate::define_event;
 use crate::record::{
-    Connection, EncapsulatingConn, Icmp6NdOption, IcmpConn, IcmpContext, SynPacket,
+    Connection, EncapsulatingConn, Icmp6Mldv2Mar, Icmp6NdOption, IcmpConn, IcmpContext, SynPacket,
 };
 use crate::zeek::{Addr, Interval, ZString};
 
@@ -265,6 +265,19 @@ define_event!(
         context: IcmpContext
     }
 );
+define_event!(
+    /// An MLDv1 Multicast Listener Report (ICMPv6 type 131).
+    Icmpv6MldReportV1 = ICMPV6_MLD_REPORT_V1 { c: Connection, group_addr: Addr }
+);
+define_event!(
+    /// An MLDv1 Multicast Listener Done (ICMPv6 type 132).
+    Icmpv6MldDoneV1 = ICMPV6_MLD_DONE_V1 { c: Connection, group_addr: Addr }
+);
+define_event!(
+    /// An MLDv2 Multicast Listener Report (ICMPv6 type 143) and the records
+    /// of it that are there in full.
+    Icmpv6MldReportV2 = ICMPV6_MLD_REPORT_V2 { c: Connection, groups: Vec<Icmp6Mldv2Mar> }
+);
 define_event!(IcmpRouterSolicitation = ICMP_ROUTER_SOLICITATION { c: Connection, icmp: IcmpConn, options: Vec<Icmp6NdOption> });
 define_event!(IcmpRouterAdvertisement = ICMP_ROUTER_ADVERTISEMENT {
     c: Connection,
@@ -331,6 +344,9 @@ pub const ENGINE_EVENTS: &[crate::event::EventId] = &[
     crate::event::ids::ICMP_SENT_PAYLOAD,
     crate::event::ids::ICMP_TIME_EXCEEDED,
     crate::event::ids::ICMP_UNREACHABLE,
+    crate::event::ids::ICMPV6_MLD_DONE_V1,
+    crate::event::ids::ICMPV6_MLD_REPORT_V1,
+    crate::event::ids::ICMPV6_MLD_REPORT_V2,
     crate::event::ids::NET_WEIRD,
     crate::event::ids::NEW_CONNECTION,
     crate::event::ids::NEW_CONNECTION_CONTENTS,

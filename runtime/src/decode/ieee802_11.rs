@@ -38,6 +38,7 @@ impl Decoder {
         weirds: &mut Vec<Weird>,
     ) -> Option<Decoded<'a>> {
         self.more_in_frame = None;
+        self.depth = self.start_depth;
         let rest = raw.data.get(more.at..)?;
         self.amsdu_subframe(raw, rest, more.l2, weirds)
     }
@@ -96,9 +97,15 @@ impl Decoder {
         l2.dst_mac = Some(mac(&data[dst_at..dst_at + 6]));
         let body = &data[header_len..];
         if amsdu {
+            if !self.forward(weirds, raw.ts, SOURCE, None) {
+                return None;
+            }
             return self.amsdu_subframe(raw, body, l2, weirds);
         }
         let (ether_type, payload) = llc_snap(ts, body, weirds)?;
+        if !self.forward(weirds, raw.ts, SOURCE, None) {
+            return None;
+        }
         self.ethertype(raw, ether_type, payload, l2, weirds)
     }
 

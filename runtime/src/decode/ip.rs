@@ -273,6 +273,7 @@ impl Decoder {
                 flow_label: 0,
                 l4: Cow::Borrowed(l4),
                 bad_ip_checksum: false,
+                analyzer_depth: 0,
             },
         )
     }
@@ -356,6 +357,7 @@ impl Decoder {
                 flow_label,
                 l4: Cow::Borrowed(l4),
                 bad_ip_checksum: false,
+                analyzer_depth: 0,
             },
         )
     }
@@ -418,6 +420,7 @@ impl Decoder {
                 flow_label: d.flow_label,
                 l4: Cow::Owned(payload),
                 bad_ip_checksum: false,
+                analyzer_depth: 0,
             },
         )
     }
@@ -437,6 +440,11 @@ impl Decoder {
             }
             return None;
         }
+        if !self.forward(weirds, raw.ts, "IP", Some((packet.src, packet.dst))) {
+            return None;
+        }
+        let mut packet = packet;
+        packet.analyzer_depth = self.depth;
         Some(Decoded::Ip(packet))
     }
 }

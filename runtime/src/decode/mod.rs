@@ -40,6 +40,11 @@ pub struct DecoderConfig {
     pub max_datagrams_in_flight: usize,
     /// Bytes buffered over all incomplete datagrams; oldest dropped beyond.
     pub max_fragment_bytes_total: usize,
+    /// Zeek's `PacketAnalyzer::max_depth`: the most packet analyzers (link
+    /// layers, VLAN tags, IP, transport, tunnels and what they carry) one
+    /// packet passes through; the analyzer at the limit does not hand the
+    /// packet on (weird `max_packet_analyzer_depth_exceeded`). 0: no limit.
+    pub max_analyzer_depth: u8,
 }
 
 impl Default for DecoderConfig {
@@ -51,6 +56,7 @@ impl Default for DecoderConfig {
             max_datagram_bytes: 131_072,
             max_datagrams_in_flight: 4096,
             max_fragment_bytes_total: 64 << 20,
+            max_analyzer_depth: 25,
         }
     }
 }
@@ -70,6 +76,12 @@ pub struct Decoder {
     /// Set by [`Decoder::outer_addresses`]: stop at the first IP header
     /// and note its addresses there, instead of decoding it.
     probe: Option<Option<(std::net::IpAddr, std::net::IpAddr)>>,
+    /// Packet analyzers the frame being decoded has passed (Zeek's
+    /// `Packet::analyzer_history`), counted from `start_depth`.
+    depth: u8,
+    /// Analyzers an inner frame passed outside (0 for a captured frame):
+    /// Zeek counts one packet's analyzers through its tunnels.
+    start_depth: u8,
 }
 
 /// EtherTypes the decoder follows.
@@ -131,6 +143,16 @@ pub(crate) fn flow_weird(
     );
 }
 
+/// The weird of an analyzer at `PacketAnalyzer::max_depth`, named as
+/// Zeek's session manager names weirds of encapsulated packets.
+pub(crate) fn analyzer_depth_weird(in_tunnel: bool) -> &'static str {
+    if in_tunnel {
+        "max_packet_analyzer_depth_exceeded_in_tunnel"
+    } else {
+        "max_packet_analyzer_depth_exceeded"
+    }
+}
+
 fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
 }
@@ -148,7 +170,41 @@ impl Decoder {
             more_in_frame: None,
             inside_teredo: false,
             probe: None,
+            depth: 0,
+            start_depth: 0,
         }
+    }
+
+    /// Frames decoded from now on were found in a tunnel after passing
+    /// `depth` packet analyzers (0: captured frames); returns the previous
+    /// value, to restore when the inner frame is done.
+    pub fn set_start_depth(&mut self, depth: u8) -> u8 {
+        std::mem::replace(&mut self.start_depth, depth)
+    }
+
+    /// The analyzer `source` (one more in the packet's history) hands the
+    /// packet on, unless the history has reached Zeek's
+    /// `PacketAnalyzer::max_depth`: then the weird, about `flow` when the
+    /// analyzer knows the packet's addresses, and nothing further.
+    fn forward(
+        &mut self,
+        weirds: &mut Vec<Weird>,
+        ts: Time,
+        source: &'static str,
+        flow: Option<(IpAddr, IpAddr)>,
+    ) -> bool {
+        self.depth = self.depth.saturating_add(1);
+        let max = self.config.max_analyzer_depth;
+        if max == 0 || self.depth < max {
+            return true;
+        }
+        let name = analyzer_depth_weird(self.start_depth > 0);
+        let scope = match flow {
+            Some((src, dst)) => WeirdScope::Flow { src, dst },
+            None => WeirdScope::Net,
+        };
+        push_weird(weirds, ts, name, source, scope, String::new());
+        false
     }
 
     /// The source and destination of a frame's outermost IP header (its
@@ -197,6 +253,7 @@ impl Decoder {
         let ts = raw.ts;
         let mut l2 = Layer2::default();
         self.more_in_frame = None;
+        self.depth = self.start_depth;
         match raw.link {
             LinkType::Ethernet => self.ethernet(raw, data, l2, weirds),
             LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => self.ip(raw, data, l2, weirds),
@@ -210,6 +267,9 @@ impl Decoder {
                 if be16(data, 4) == 6 {
                     l2.src_mac = Some(mac(&data[6..12]));
                 }
+                if !self.forward(weirds, ts, "LINUXSLL", None) {
+                    return None;
+                }
                 self.ethertype(raw, be16(data, 14), &data[SLL_LEN..], l2, weirds)
             }
             LinkType::LinuxSll2 => {
@@ -222,6 +282,9 @@ impl Decoder {
                 }
                 if data[11] == 6 {
                     l2.src_mac = Some(mac(&data[12..18]));
+                }
+                if !self.forward(weirds, ts, "LINUXSLL2", None) {
+                    return None;
                 }
                 self.ethertype(raw, be16(data, 0), &data[SLL2_LEN..], l2, weirds)
             }
@@ -243,7 +306,12 @@ impl Decoder {
                 };
                 match family {
                     // AF_INET; AF_INET6 on the BSDs (24), FreeBSD (28), macOS (30).
-                    2 | 24 | 28 | 30 => self.ip(raw, &data[4..], l2, weirds),
+                    2 | 24 | 28 | 30 => {
+                        if !self.forward(weirds, ts, "NULL", None) {
+                            return None;
+                        }
+                        self.ip(raw, &data[4..], l2, weirds)
+                    }
                     _ => None,
                 }
             }
@@ -263,7 +331,12 @@ impl Decoder {
                     }
                 };
                 match protocol {
-                    PPP_IPV4 | PPP_IPV6 => self.ip(raw, &rest[header..], l2, weirds),
+                    PPP_IPV4 | PPP_IPV6 => {
+                        if !self.forward(weirds, ts, "PPPSERIAL", None) {
+                            return None;
+                        }
+                        self.ip(raw, &rest[header..], l2, weirds)
+                    }
                     _ => None,
                 }
             }
@@ -277,6 +350,9 @@ impl Decoder {
                 let header_len = u16::from_le_bytes([data[2], data[3]]) as usize;
                 if header_len >= data.len() {
                     net_weird(weirds, ts, "truncated_radiotap_header", "IEEE802_11_RADIO");
+                    return None;
+                }
+                if !self.forward(weirds, ts, "IEEE802_11_RADIO", None) {
                     return None;
                 }
                 self.ieee802_11(raw, &data[header_len..], l2, weirds)
@@ -315,6 +391,9 @@ impl Decoder {
         l2.src_mac = Some(mac(&frame[6..12]));
         let ether_type = be16(frame, 12);
         if ether_type >= 1536 {
+            if !self.forward(weirds, ts, "ETHERNET", None) {
+                return None;
+            }
             return self.ethertype(raw, ether_type, &frame[14..], l2, weirds);
         }
         if ether_type <= 1500 {
@@ -322,6 +401,9 @@ impl Decoder {
             let payload = &frame[14..];
             if payload.len() < ether_type as usize {
                 net_weird(weirds, ts, "truncated_ethernet_frame", "ETHERNET");
+                return None;
+            }
+            if !self.forward(weirds, ts, "ETHERNET", None) {
                 return None;
             }
             return self.llc(raw, ether_type, payload, l2, weirds);
@@ -377,7 +459,7 @@ impl Decoder {
         }
         match family {
             // AF_INET, AF_INET6 (Linux).
-            2 | 10 => self.ip(raw, rest, l2, weirds),
+            2 | 10 if self.forward(weirds, ts, "NFLOG", None) => self.ip(raw, rest, l2, weirds),
             _ => None,
         }
     }
@@ -417,6 +499,9 @@ impl Decoder {
                 ethertype: length,
                 payload,
             });
+        }
+        if !self.forward(weirds, raw.ts, "SNAP", None) {
+            return None;
         }
         self.ethertype(raw, be16(snap, 3), &snap[5..], l2, weirds)
     }
@@ -458,6 +543,9 @@ impl Decoder {
                     }
                     let inner = be16(payload, 2);
                     payload = &payload[4..];
+                    if !self.forward(weirds, ts, "VLAN", None) {
+                        return None;
+                    }
                     if inner >= 1536 {
                         ether_type = inner;
                         continue;
@@ -485,6 +573,9 @@ impl Decoder {
                     l2.src_mac = Some(mac(&payload[10..16]));
                     ether_type = be16(payload, 16);
                     payload = &payload[PBB_LEN..];
+                    if !self.forward(weirds, ts, "PBB", None) {
+                        return None;
+                    }
                 }
                 ethertype::VNTAG => {
                     if payload.len() <= 6 {
@@ -493,6 +584,9 @@ impl Decoder {
                     }
                     ether_type = be16(payload, 4);
                     payload = &payload[6..];
+                    if !self.forward(weirds, ts, "VNTAG", None) {
+                        return None;
+                    }
                 }
                 ethertype::MPLS_UNICAST | ethertype::MPLS_MULTICAST => {
                     // Skip the label stack up to the bottom-of-stack bit; the
@@ -508,6 +602,9 @@ impl Decoder {
                             break;
                         }
                     }
+                    if !self.forward(weirds, ts, "MPLS", None) {
+                        return None;
+                    }
                     return self.ip(raw, payload, l2, weirds);
                 }
                 ethertype::PPPOE_SESSION => {
@@ -517,7 +614,12 @@ impl Decoder {
                         return None;
                     }
                     return match be16(payload, 6) {
-                        PPP_IPV4 | PPP_IPV6 => self.ip(raw, &payload[8..], l2, weirds),
+                        PPP_IPV4 | PPP_IPV6 => {
+                            if !self.forward(weirds, ts, "PPPOE", None) {
+                                return None;
+                            }
+                            self.ip(raw, &payload[8..], l2, weirds)
+                        }
                         _ => Some(Decoded::Link {
                             l2,
                             ethertype: ether_type,

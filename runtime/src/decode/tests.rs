@@ -159,6 +159,9 @@ fn vlan_and_qinq() {
     assert_eq!((p.l2.vlan, p.l2.inner_vlan), (Some(1), Some(3)));
 }
 
+/// 20,000 tags: Zeek's `PacketAnalyzer::max_depth` stops the packet at the
+/// 24th (after Ethernet), and without the limit the tags are still followed
+/// in a loop, not by recursion.
 #[test]
 fn deeply_stacked_vlan_tags_do_not_overflow_the_stack() {
     let mut tags = Vec::new();
@@ -170,6 +173,14 @@ fn deeply_stacked_vlan_tags_do_not_overflow_the_stack() {
     let frame = ether(0x8100, &tags);
     let mut weirds = Vec::new();
     let d = decoder().decode(&raw(LinkType::Ethernet, &frame), &mut weirds);
+    assert!(d.is_none());
+    let names: Vec<_> = weirds.iter().map(|w| (w.name, w.source)).collect();
+    assert_eq!(names.last(), Some(&("max_packet_analyzer_depth_exceeded", "VLAN")));
+    let mut unlimited = Decoder::new(DecoderConfig {
+        max_analyzer_depth: 0,
+        ..Default::default()
+    });
+    let d = unlimited.decode(&raw(LinkType::Ethernet, &frame), &mut weirds);
     assert!(matches!(d, Some(Decoded::Ip(_))));
 }
 

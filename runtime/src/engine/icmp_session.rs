@@ -45,7 +45,13 @@ pub fn icmp_counterpart(v6: bool, itype: u8, icode: u8) -> (u16, bool) {
     }
 }
 
-pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: &IpPacket<'_>) {
+/// Returns false when the checksum is bad (the message is not analysed).
+pub(super) fn icmp_deliver(
+    cx: &mut Cx<'_>,
+    conn: &mut Conn,
+    is_orig: bool,
+    ip: &IpPacket<'_>,
+) -> bool {
     let claimed = ip.l4_len_claimed() as usize;
     let remaining = ip.l4.len();
     let len = if claimed == 0 { remaining } else { claimed };
@@ -65,7 +71,7 @@ pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: 
                 String::new(),
                 "ICMP",
             );
-            return;
+            return false;
         }
     }
     conn.core.last_time = cx.ts;
@@ -80,6 +86,15 @@ pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: 
     let icmp = IcmpPacket::new_unchecked(&b[..]);
     let (itype, icode) = (icmp.msg_type(), icmp.code());
     let body = &b[8..len.min(remaining).max(8)];
+    if v6
+        && matches!(
+            itype,
+            MLD_LISTENER_REPORT | MLD_LISTENER_DONE | MLDV2_LISTENER_REPORT
+        )
+    {
+        mld(cx, conn, itype, &b[..8], body);
+        return true;
+    }
     let info = || IcmpConn {
         orig_h: ip.src,
         resp_h: ip.dst,
@@ -159,9 +174,15 @@ pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: 
             ),
             _ => sent(ev),
         }
-        return;
+        return true;
     }
-    let nd = |off: usize| nd_options(body.get(off..).unwrap_or(&[]));
+    // Zeek reports malformed options only while building an event's list.
+    let nd_weird = std::cell::Cell::new(None);
+    let nd = |off: usize| {
+        let (options, weird) = nd_options(body.get(off..).unwrap_or(&[]));
+        nd_weird.set(weird);
+        options
+    };
     let addr_at = |off: usize| -> IpAddr {
         body.get(off..off + 16)
             .and_then(|s| <[u8; 16]>::try_from(s).ok())
@@ -317,6 +338,135 @@ pub(super) fn icmp_deliver(cx: &mut Cx<'_>, conn: &mut Conn, is_orig: bool, ip: 
         ),
         _ => sent(ev),
     }
+    if let Some(name) = nd_weird.get() {
+        conn_weird(&mut conn.core, cx, name, String::new(), "ICMP");
+    }
+    true
+}
+
+/// ICMPv6 types Zeek's ICMP analyzer decodes as MLD (RFC 2710, RFC 3810).
+const MLD_LISTENER_REPORT: u8 = 131;
+const MLD_LISTENER_DONE: u8 = 132;
+const MLDV2_LISTENER_REPORT: u8 = 143;
+
+/// An MLD message (`header`: its 8 ICMPv6 header bytes; `body`: what
+/// follows, as captured). Zeek checks the lengths whether or not anyone
+/// handles the events: a v1 message without its multicast address, a v2
+/// report shorter than 20 bytes per record it announces, or a record cut
+/// short (the records before it are still reported).
+fn mld(cx: &mut Cx<'_>, conn: &mut Conn, itype: u8, header: &[u8], body: &[u8]) {
+    let addr_at = |at: usize| -> IpAddr {
+        let bytes: [u8; 16] = body[at..at + 16].try_into().unwrap_or([0; 16]);
+        IpAddr::from(bytes)
+    };
+    let ts = cx.ts;
+    if itype != MLDV2_LISTENER_REPORT {
+        if body.len() < 16 {
+            conn_weird(
+                &mut conn.core,
+                cx,
+                "truncated_ICMPv6_MLDv1",
+                String::new(),
+                "ICMP",
+            );
+            return;
+        }
+        let c = &conn.core;
+        if itype == MLD_LISTENER_REPORT {
+            raise!(
+                cx.events,
+                ts,
+                Icmpv6MldReportV1 {
+                    c: c.record(),
+                    group_addr: addr_at(0)
+                }
+            );
+        } else {
+            raise!(
+                cx.events,
+                ts,
+                Icmpv6MldDoneV1 {
+                    c: c.record(),
+                    group_addr: addr_at(0)
+                }
+            );
+        }
+        return;
+    }
+    let records = usize::from(u16::from_be_bytes([header[6], header[7]]));
+    if body.len() < records * 20 {
+        conn_weird(
+            &mut conn.core,
+            cx,
+            "truncated_ICMPv6_MLDv2",
+            String::new(),
+            "ICMP",
+        );
+        return;
+    }
+    let mut groups = Vec::new();
+    let mut rest = body;
+    let mut truncated = false;
+    for _ in 0..records {
+        if rest.is_empty() {
+            break;
+        }
+        let Some(fixed) = rest.get(..4) else {
+            truncated = true;
+            break;
+        };
+        let aux_len = usize::from(fixed[1]) * 4;
+        let sources = usize::from(u16::from_be_bytes([fixed[2], fixed[3]]));
+        let need = 4 + 16 + sources * 16 + aux_len;
+        let Some(record) = rest.get(..need) else {
+            truncated = true;
+            break;
+        };
+        let addr = |at: usize| -> IpAddr {
+            let bytes: [u8; 16] = record[at..at + 16].try_into().unwrap_or([0; 16]);
+            IpAddr::from(bytes)
+        };
+        groups.push(Icmp6Mldv2Mar {
+            group_type: mldv2_group_type(fixed[0]),
+            aux_data_len: aux_len as u64,
+            num_sources: sources as u64,
+            multicast_addr: addr(4),
+            sources: (0..sources).map(|i| addr(20 + i * 16)).collect(),
+            aux_data: (aux_len > 0).then(|| ZString::copy_from(&record[need - aux_len..])),
+        });
+        rest = &rest[need..];
+    }
+    if truncated {
+        conn_weird(
+            &mut conn.core,
+            cx,
+            "truncated_ICMPv6_MLDv2_record",
+            String::new(),
+            "ICMP",
+        );
+    }
+    let c = &conn.core;
+    raise!(
+        cx.events,
+        ts,
+        Icmpv6MldReportV2 {
+            c: c.record(),
+            groups
+        }
+    );
+}
+
+/// Zeek's `icmp6_mldv2_group_type` names.
+fn mldv2_group_type(t: u8) -> String {
+    match t {
+        1 => "MLDV2_MODE_IS_INCLUDE".into(),
+        2 => "MLDV2_MODE_IS_EXCLUDE".into(),
+        3 => "MLDV2_CHANGE_TO_INCLUDE_MODE".into(),
+        4 => "MLDV2_CHANGE_TO_EXCLUDE_MODE".into(),
+        5 => "MLDV2_ALLOW_NEW_SOURCES".into(),
+        6 => "MLDV2_BLOCK_OLD_SOURCES".into(),
+        other => format!("<unknown {other}>"),
+    }
 }
 
 pub(super) fn transport_of(proto: u8) -> (Proto, u64) {
@@ -442,55 +592,60 @@ pub(super) fn context6(data: &[u8]) -> IcmpContext {
     }
 }
 
-/// Neighbor-discovery options (RFC 4861 §4.6).
-pub(super) fn nd_options(mut data: &[u8]) -> Vec<Icmp6NdOption> {
+/// Neighbor-discovery options (RFC 4861 §4.6), read as Zeek's ICMP
+/// analyzer reads them: an option cut short by the capture is kept, its
+/// known fields unset and what there is of it as `payload`; a trailing
+/// byte, or an option of length 0, ends the list with a weird.
+pub(super) fn nd_options(mut data: &[u8]) -> (Vec<Icmp6NdOption>, Option<&'static str>) {
     let mut out = Vec::new();
-    while data.len() >= 2 {
-        let otype = data[0];
-        let olen = usize::from(data[1]) * 8;
-        if olen == 0 || olen > data.len() {
-            break;
+    while !data.is_empty() {
+        let [otype, units, rest @ ..] = data else {
+            return (out, Some("truncated_ICMPv6_ND_options"));
+        };
+        if *units == 0 {
+            return (out, Some("zero_length_ICMPv6_ND_option"));
         }
-        let body = &data[2..olen];
+        // The option's bytes after type and length, and what was captured.
+        let len = usize::from(*units) * 8 - 2;
+        let whole = rest.get(..len);
         let mut opt = Icmp6NdOption {
-            otype: u64::from(otype),
-            len: u64::from(data[1]),
+            otype: u64::from(*otype),
+            len: u64::from(*units),
             link_address: None,
             prefix: None,
             redirect: None,
             mtu: None,
             payload: None,
         };
-        match otype {
-            1 | 2 => opt.link_address = Some(ZString::copy_from(body)),
-            3 if body.len() >= 30 => {
-                let flags = body[1];
+        match (*otype, whole) {
+            (1 | 2, Some(body)) => opt.link_address = Some(ZString::copy_from(body)),
+            (3, _) if rest.len() >= 30 => {
                 let word =
-                    |o: usize| u32::from_be_bytes([body[o], body[o + 1], body[o + 2], body[o + 3]]);
-                let prefix = IpAddr::from(<[u8; 16]>::try_from(&body[14..30]).unwrap_or([0; 16]));
+                    |o: usize| u32::from_be_bytes([rest[o], rest[o + 1], rest[o + 2], rest[o + 3]]);
+                let prefix = IpAddr::from(<[u8; 16]>::try_from(&rest[14..30]).unwrap_or([0; 16]));
                 opt.prefix = Some(serde_json::json!({
-                    "prefix_len": body[0],
-                    "L_flag": flags & 0x80 != 0,
-                    "A_flag": flags & 0x40 != 0,
+                    "prefix_len": rest[0],
+                    "L_flag": rest[1] & 0x80 != 0,
+                    "A_flag": rest[1] & 0x40 != 0,
                     "valid_lifetime": word(2),
                     "preferred_lifetime": word(6),
                     "prefix": prefix.to_string(),
                 }));
             }
-            4 => {
+            (4, Some(body)) => {
                 opt.redirect = Some(serde_json::Value::String(
                     ZString::copy_from(body.get(6..).unwrap_or(&[])).to_string(),
                 ))
             }
-            5 if body.len() >= 6 => {
+            (5, _) if rest.len() >= 6 => {
                 opt.mtu = Some(u64::from(u32::from_be_bytes([
-                    body[2], body[3], body[4], body[5],
+                    rest[2], rest[3], rest[4], rest[5],
                 ])))
             }
-            _ => opt.payload = Some(ZString::copy_from(body)),
+            _ => opt.payload = Some(ZString::copy_from(&rest[..len.min(rest.len())])),
         }
         out.push(opt);
-        data = &data[olen..];
+        data = rest.get(len..).unwrap_or(&[]);
     }
-    out
+    (out, None)
 }

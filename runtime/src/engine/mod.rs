@@ -20,7 +20,7 @@ use crate::dpd::Detector;
 use crate::event::Events;
 use crate::packet::{IpPacket, LinkType, RawPacket};
 use crate::raise;
-use crate::record::{EncapsulatingConn, Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
+use crate::record::{EncapsulatingConn, Icmp6Mldv2Mar, Icmp6NdOption, IcmpConn, IcmpContext, SynPacket};
 use crate::weird::{Weird, WeirdScope};
 use crate::wire::checksum;
 use crate::zeek::{ConnId, Interval, Port, Proto, Time, ZString};
@@ -129,6 +129,9 @@ pub struct Config {
     /// Zeek's `Tunnel::max_depth`: a tunnel is not decapsulated when its
     /// packet already sits in this many encapsulations (Zeek 8's default 4).
     pub tunnel_max_depth: u8,
+    /// Zeek's `PacketAnalyzer::max_depth`: the most packet analyzers one
+    /// packet passes, through its tunnels too (Zeek's default 25; 0: no limit).
+    pub packet_analyzer_max_depth: u8,
     /// Decapsulate tunnels (IP-in-IP, GRE, AYIYA, Teredo, VXLAN, Geneve, GTPv1-U).
     pub decapsulate: bool,
     /// Protocol violations after which an analyzer is removed from its
@@ -169,6 +172,7 @@ impl Default for Config {
             tcp_max_initial_window: 16_384,
             uid_seed: 0x6e65_7470_6163,
             tunnel_max_depth: 4,
+            packet_analyzer_max_depth: 25,
             decapsulate: true,
             tcp_stats: false,
             max_analyzer_violations: 5,
@@ -343,6 +347,7 @@ impl Engine {
         events.set_file_analyzers(registry.file_analyzers.clone());
         let decoder = crate::decode::Decoder::new(crate::decode::DecoderConfig {
             ignore_checksums: config.ignore_checksums,
+            max_analyzer_depth: config.packet_analyzer_max_depth,
             ..Default::default()
         });
         let link_analyzers = registry
@@ -618,9 +623,19 @@ impl Engine {
             return;
         }
         match ip.proto {
-            6 => self.tcp_packet(ts, ip),
+            // TCP and ICMP hand every packet on (to nothing, here), which
+            // Zeek's `PacketAnalyzer::max_depth` counts.
+            6 => {
+                if self.tcp_packet(ts, ip) {
+                    self.analyzer_depth_allows(ts, ip, 1, "TCP", true);
+                }
+            }
             17 => self.udp_packet(ts, ip),
-            1 | 58 => self.icmp_packet(ts, ip),
+            1 | 58 => {
+                if self.icmp_packet(ts, ip) {
+                    self.analyzer_depth_allows(ts, ip, 1, "ICMP", true);
+                }
+            }
             4 | 41 if self.config.decapsulate => {
                 self.ip_tunnel(ts, ip, LinkType::Raw, 0, Some(ip.proto), TUNNEL_IP)
             }

@@ -43,6 +43,7 @@ fn seg(e: &mut Engine, t: f64, from_client: bool, flags: u8, seq: u32, ack: u32,
         flow_label: 0,
         l4: Cow::Owned(l4),
         bad_ip_checksum: false,
+        analyzer_depth: 0,
     };
     e.process_ip(Time::from_secs_f64(t), &ip);
 }
@@ -146,6 +147,7 @@ fn zero_windows_are_recorded() {
         flow_label: 0,
         l4: Cow::Owned(l4),
         bad_ip_checksum: false,
+        analyzer_depth: 0,
     };
     e.process_ip(Time::from_secs_f64(1.2), &ip);
     assert_eq!(states(&e).2, "Shaw");

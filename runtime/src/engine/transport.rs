@@ -23,12 +23,13 @@ impl Engine {
         }
     }
 
-    pub(super) fn tcp_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
+    /// Returns whether the segment reached TCP's analysis (its header is whole).
+    pub(super) fn tcp_packet(&mut self, ts: Time, ip: &IpPacket<'_>) -> bool {
         if !self.header_fits(ts, ip, 20) {
-            return;
+            return false;
         }
         let Some(hdr) = TcpHeader::parse(&ip.l4) else {
-            return;
+            return false;
         };
         let src = (ip.src, hdr.sport);
         let dst = (ip.dst, hdr.dport);
@@ -94,6 +95,7 @@ impl Engine {
         if changes_exceeded {
             self.tunnel_changes_exceeded(ts, slot);
         }
+        true
     }
 
     /// Zeek's TCPSessionAdapter::IsReuse: a new SYN on a finished connection.
@@ -191,15 +193,20 @@ impl Engine {
         if changes_exceeded {
             self.tunnel_changes_exceeded(ts, slot);
         }
-        if delivered && self.config.decapsulate {
+        // UDP hands its payload on to the tunnel analyzers.
+        if delivered
+            && self.analyzer_depth_allows(ts, ip, 1, "UDP", true)
+            && self.config.decapsulate
+        {
             let end = (ip.l4_len_claimed() as usize).clamp(8, ip.l4.len());
             self.udp_tunnel(ts, ip, slot, is_orig, resp_port, &ip.l4[8..end]);
         }
     }
 
-    pub(super) fn icmp_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
+    /// Returns whether the message passed ICMP's checks (header, checksum).
+    pub(super) fn icmp_packet(&mut self, ts: Time, ip: &IpPacket<'_>) -> bool {
         if !self.header_fits(ts, ip, 8) {
-            return;
+            return false;
         }
         let v6 = ip.proto == 58;
         let icmp = IcmpPacket::new_unchecked(&ip.l4[..]);
@@ -238,10 +245,11 @@ impl Engine {
         let is_orig =
             ip.src == conn.core.id.orig_h && u16::from(itype) == conn.core.id.orig_p.number;
         check_flow_label(&mut conn.core, &mut cx, is_orig, ip.flow_label);
-        icmp_deliver(&mut cx, conn, is_orig, ip);
+        let delivered = icmp_deliver(&mut cx, conn, is_orig, ip);
         if changes_exceeded {
             self.tunnel_changes_exceeded(ts, slot);
         }
+        delivered
     }
 
     /// Zeek keeps "connections" for IP protocols it has no analyzer for:

@@ -75,15 +75,54 @@ impl Engine {
         true
     }
 
+    /// Zeek's `PacketAnalyzer::max_depth` past IP: whether the analyzer
+    /// `hops` places after `ip`'s IP analyzer may hand the packet on. At
+    /// the limit it reports the weird instead: about `ip`'s addresses when
+    /// `about_ip` (a transport, GRE), else about no flow and named as
+    /// inside the tunnel, as the tunnel analyzers (IPTunnel, Teredo,
+    /// VXLAN, ...) have already wrapped the packet when they hand it on.
+    pub(super) fn analyzer_depth_allows(
+        &mut self,
+        ts: Time,
+        ip: &IpPacket<'_>,
+        hops: u8,
+        source: &'static str,
+        about_ip: bool,
+    ) -> bool {
+        let max = self.decoder.config().max_analyzer_depth;
+        if max == 0 || ip.analyzer_depth.saturating_add(hops) < max {
+            return true;
+        }
+        let in_tunnel = !about_ip || !self.tunnel_stack.is_empty();
+        self.weirds.push(Weird {
+            ts,
+            name: crate::decode::analyzer_depth_weird(in_tunnel),
+            addl: String::new(),
+            scope: if about_ip {
+                WeirdScope::Flow {
+                    src: ip.src,
+                    dst: ip.dst,
+                }
+            } else {
+                WeirdScope::Net
+            },
+            source,
+        });
+        false
+    }
+
     /// Processes a packet found inside the tunnel `parent` (the tunnel
     /// analyzer checked the depth): decoded from its link layer like a
     /// captured frame, every packet of it (an 802.11 A-MSDU holds several).
+    /// `depth` packet analyzers came before its own (Zeek counts a
+    /// packet's analyzers through its tunnels).
     pub(super) fn inner_packet(
         &mut self,
         ts: Time,
         link: LinkType,
         data: &[u8],
         parent: EncapsulatingConn,
+        depth: u8,
     ) {
         let raw = RawPacket {
             ts,
@@ -94,7 +133,9 @@ impl Engine {
         let teredo = parent.tunnel_type == "Tunnel::TEREDO";
         self.tunnel_stack.push(parent);
         let outer_teredo = std::mem::replace(&mut self.decoder.inside_teredo, teredo);
+        let outer_depth = self.decoder.set_start_depth(depth);
         self.process_frame(&raw, true);
+        self.decoder.set_start_depth(outer_depth);
         self.decoder.inside_teredo = outer_teredo;
         self.tunnel_stack.pop();
     }
@@ -125,8 +166,18 @@ impl Engine {
             self.flow_weird(ts, name, ip, "IPTUNNEL");
             return;
         }
+        // IP-in-IP passes IP to Zeek's IPTunnel analyzer, which hands the
+        // inner packet on; GRE's IPTunnel starts it over at the root.
+        let (hops, source) = if tunnel_type == TUNNEL_GRE {
+            (2, "ROOT")
+        } else {
+            (1, "IPTUNNEL")
+        };
+        if !self.analyzer_depth_allows(ts, ip, hops, source, false) {
+            return;
+        }
         let tunnel = self.ip_tunnel_of(ts, ip, tunnel_type);
-        self.inner_packet(ts, link, inner, tunnel);
+        self.inner_packet(ts, link, inner, tunnel, ip.analyzer_depth + hops);
     }
 
     /// The tunnel of an IP packet's address pair. Zeek keeps one per pair,
@@ -245,6 +296,7 @@ impl Engine {
     /// ERSPAN or Aruba's 802.11: Zeek's GRE analyzer, then its IPTunnel.
     pub(super) fn gre_packet(&mut self, ts: Time, ip: &IpPacket<'_>) {
         match GrePacket::new_checked(&ip.l4[..]).and_then(|gre| gre.payload()) {
+            Ok(_) if !self.analyzer_depth_allows(ts, ip, 1, "GRE", true) => {}
             Ok(inner) => self.ip_tunnel(
                 ts,
                 ip,
@@ -282,6 +334,11 @@ impl Engine {
             return;
         };
         if self.tunnel_too_deep(ts, outer, tunnel.tag) {
+            return;
+        }
+        // UDP (checked by the caller), then the tunnel's own analyzer.
+        const HOPS: u8 = 2;
+        if !self.analyzer_depth_allows(ts, outer, HOPS, tunnel.tag, false) {
             return;
         }
         match (tunnel.decapsulate)(payload) {
@@ -325,7 +382,7 @@ impl Engine {
                         uid: Some(outer_conn.core.uid.clone()),
                     }
                 };
-                self.inner_packet(ts, link, inner, parent);
+                self.inner_packet(ts, link, inner, parent, outer.analyzer_depth + HOPS);
             }
         }
     }

@@ -297,3 +297,41 @@ fn http_is_found_on_any_port_by_either_side() {
     ));
     insta::assert_snapshot!(logs(&frames));
 }
+
+#[test]
+fn multipart_parts_that_switch_to_plain_delivery() {
+    // A part's Content-Length, or a content coding or `Connection: close` without
+    // one, turns Zeek's line framing off for the body: what follows arrives as
+    // the segments bring it. A segment that then reaches a part still in its
+    // headers is `http_no_crlf_in_header_list`; one starting with the delimiter
+    // is a boundary, whatever follows it in the segment.
+    let close = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n";
+    let plain = b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n";
+    let part = |body: &str| format!("--B\r\nContent-Type: text/plain\r\n\r\n{body}\r\n").into_bytes();
+    let (hello, world) = (part("hello"), part("world"));
+    let sized = |len: usize, body: &str| {
+        format!("--B\r\nContent-Length: {len}\r\n\r\n{body}\r\n--B\r\nContent-Type: text/plain\r\n\r\nworld\r\n--B--\r\n")
+            .into_bytes()
+    };
+    let (exact, long, empty, short) = (sized(5, "hello"), sized(50, "hello"), sized(0, "hello"), sized(2, "hello"));
+    let gzip_part = b"--B\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n\r\nhello\r\n";
+    let get: &[u8] = b"GET /m HTTP/1.1\r\nHost: x\r\n\r\n";
+    let end: &[u8] = b"--B--\r\n";
+    let all_in_one = [&close[..], &hello, &world, end].concat();
+    let list: Vec<Case> = vec![
+        // Closing connection: the part headers come in a segment of their own.
+        (vec![get], vec![close, &hello, b"--B\r\n", b"Content-Type: text/plain\r\n\r\nworld\r\n", end]),
+        // Each part in a segment that starts with the delimiter.
+        (vec![get], vec![close, &hello, &world, end]),
+        // All in one segment: the first part takes the rest of the body.
+        (vec![get], vec![&all_in_one]),
+        // Part lengths: exact, past the close delimiter, zero, short.
+        (vec![get], vec![plain, &exact]),
+        (vec![get], vec![plain, &long]),
+        (vec![get], vec![plain, &empty]),
+        (vec![get], vec![plain, &short]),
+        // A gzip part whose bytes are not gzip.
+        (vec![get], vec![plain, gzip_part, &world, end]),
+    ];
+    insta::assert_snapshot!(logs(&cases(&borrow(&list))));
+}

@@ -18,6 +18,19 @@ pub(super) struct Decoder {
     pub(super) out_total: u64,
 }
 
+impl Decoder {
+    pub(super) fn new(coding: Coding) -> Decoder {
+        Decoder {
+            z: Decompress::new(coding == Coding::Deflate),
+            coding,
+            gzip_header: Vec::new(),
+            started: false,
+            failed: false,
+            out_total: 0,
+        }
+    }
+}
+
 /// Inflates `input`, handing decoded pieces to `out`; stops decoding at `max_total`.
 pub(super) fn decode(
     dec: &mut Decoder,
@@ -82,11 +95,15 @@ pub(super) fn decode(
 
 /// Length of a complete gzip member header, `None` if more bytes are needed.
 pub(super) fn gzip_header_len(h: &[u8]) -> Option<Result<usize, ()>> {
+    // A wrong magic number or method fails at once, as zlib does on its first bytes.
+    if h.iter()
+        .zip([0x1f, 0x8b, 8])
+        .any(|(got, want)| *got != want)
+    {
+        return Some(Err(()));
+    }
     if h.len() < 10 {
         return None;
-    }
-    if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 {
-        return Some(Err(()));
     }
     let flags = h[3];
     let mut pos = 10;

@@ -1,8 +1,9 @@
 //! multipart bodies (RFC 2046): each part an entity of its own, as Zeek's MIME analysis splits them.
 
+use super::decode::{decode, Coding, Decoder};
 use super::events::*;
 use super::lines::{cap, crlf_end, strip_cr};
-use super::uri::trim;
+use super::uri::{atoi_prefix, mime_token, trim};
 use super::{Header, Limits};
 use netpac_runtime::analyzer::AnalyzerCx;
 use netpac_runtime::event::TypedEvent;
@@ -51,6 +52,21 @@ pub(super) struct Multipart {
     header_count: usize,
     last_header: Option<Vec<u8>>,
     content_type: (ZString, ZString),
+    /// The open part's Content-Length (Zeek reads a value without digits as 0).
+    part_length: Option<u64>,
+    /// The open part's gzip or deflate content coding, and its inflater once
+    /// its body starts.
+    part_coding: Option<Coding>,
+    decoder: Option<Decoder>,
+    /// Bytes still to come as they arrive rather than as lines (Zeek's content
+    /// line analyzer in plain delivery; `u64::MAX`: to the end). A part whose
+    /// headers announce a length, or a coding or a closing connection without
+    /// one, switches the whole body to it, not only the part.
+    plain: u64,
+    /// What the open part's Content-Length still expects.
+    part_left: Option<u64>,
+    /// The reply said `Connection: close` (Zeek's `IsConnectionClose`).
+    pub(super) connection_close: bool,
 }
 
 impl Multipart {
@@ -66,6 +82,12 @@ impl Multipart {
             header_count: 0,
             last_header: None,
             content_type: (ZString::from("TEXT"), ZString::from("PLAIN")),
+            part_length: None,
+            part_coding: None,
+            decoder: None,
+            plain: 0,
+            part_left: None,
+            connection_close: false,
         }
     }
 
@@ -85,6 +107,18 @@ impl Multipart {
         let total = data.len();
         while !data.is_empty() {
             let was_done = self.state == PartState::Done;
+            if self.plain > 0 {
+                // The rest of this delivery, as far as the plain length goes, is one piece.
+                let take = (data.len() as u64).min(self.plain) as usize;
+                self.plain = self.plain.saturating_sub(take as u64);
+                let (piece, rest) = data.split_at(take);
+                data = rest;
+                self.plain_piece(cx, is_orig, piece, buf, body_length, deliver, limits);
+                if !was_done && self.state == PartState::Done {
+                    return Some(total - data.len());
+                }
+                continue;
+            }
             // Inside a part only CRLF ends a line (Zeek turns bare CR/LF off there).
             let end = if self.state == PartState::Body {
                 crlf_end(&self.line, data)
@@ -162,6 +196,10 @@ impl Multipart {
                 self.headers.clear();
                 self.header_count = 0;
                 self.content_type = (ZString::from("TEXT"), ZString::from("PLAIN"));
+                self.part_length = None;
+                self.part_coding = None;
+                self.decoder = None;
+                self.part_left = None;
                 raise!(
                     cx.events,
                     cx.ts,
@@ -215,6 +253,7 @@ impl Multipart {
                     );
                     self.state = PartState::Body;
                     self.crlf_pending = false;
+                    self.part_body_starts(cx, is_orig, buf, limits);
                     return;
                 }
                 self.header_count += 1;
@@ -276,6 +315,20 @@ impl Multipart {
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             cx.weird("HTTP_nested_transfer_encoding_header", String::new());
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            // Zeek's atoi_n on the first token: no digits is 0, a negative number unset.
+            self.part_length = match atoi_prefix(mime_token(value)) {
+                Some(n) if n >= 0 => Some(n as u64),
+                Some(_) => None,
+                None => Some(0),
+            };
+        } else if name.eq_ignore_ascii_case(b"content-encoding") {
+            let token = mime_token(value);
+            if token.eq_ignore_ascii_case(b"gzip") || token.eq_ignore_ascii_case(b"x-gzip") {
+                self.part_coding = Some(Coding::Gzip);
+            } else if token.eq_ignore_ascii_case(b"deflate") {
+                self.part_coding = Some(Coding::Deflate);
+            }
         }
         let upper = ZString::from(name.to_ascii_uppercase());
         if cx.events.wants(HttpAllHeaders::ID) {
@@ -292,6 +345,123 @@ impl Multipart {
                 value: ZString::copy_from(value)
             }
         );
+    }
+
+    /// A part's headers ended: Zeek's HTTP entity then switches the content line
+    /// analyzer (shared by the whole body) to plain delivery for the length the
+    /// part announces, or to the end when it announces none but is coded or the
+    /// connection closes; a length of 0 ends the part at once.
+    fn part_body_starts(
+        &mut self,
+        cx: &mut AnalyzerCx<'_>,
+        is_orig: bool,
+        buf: &mut Vec<u8>,
+        limits: &Limits,
+    ) {
+        self.decoder = self.part_coding.map(Decoder::new);
+        match self.part_length {
+            Some(0) => {
+                self.end_part(cx, is_orig, buf, limits);
+                self.state = PartState::Preamble;
+            }
+            Some(n) => {
+                self.part_left = Some(n);
+                self.plain = n;
+            }
+            None if self.part_coding.is_some() || self.connection_close => self.plain = u64::MAX,
+            None => {}
+        }
+    }
+
+    /// A piece of the body delivered plainly (no line end implied), as Zeek's
+    /// MIME code takes it: the multipart entity first takes a piece that starts
+    /// with the delimiter for a boundary (dropping the rest of it); any other
+    /// piece that reaches a part still in its headers is a header line (weird
+    /// `http_no_crlf_in_header_list`); else it is part data, which ends a part
+    /// whose Content-Length it completes.
+    #[allow(clippy::too_many_arguments)]
+    fn plain_piece(
+        &mut self,
+        cx: &mut AnalyzerCx<'_>,
+        is_orig: bool,
+        piece: &[u8],
+        buf: &mut Vec<u8>,
+        body_length: &mut u64,
+        deliver: bool,
+        limits: &Limits,
+    ) {
+        if self.state != PartState::Done && piece.starts_with(&self.delimiter) {
+            // A boundary line as the line framing would give it; it counts as such.
+            let end = piece
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .unwrap_or(piece.len());
+            self.line_done(
+                cx,
+                is_orig,
+                &piece[..end],
+                buf,
+                body_length,
+                deliver,
+                limits,
+            );
+            *body_length -= (end + 2) as u64;
+            *body_length += piece.len() as u64;
+            return;
+        }
+        if self.state == PartState::Headers {
+            cx.weird("http_no_crlf_in_header_list", String::new());
+            *body_length += piece.len() as u64;
+            if piece.first() == Some(&0) {
+                // Zeek takes a line starting with NUL for the empty one.
+                self.line_done(cx, is_orig, b"", buf, body_length, deliver, limits);
+                *body_length -= 2;
+                return;
+            }
+            if matches!(piece.first(), Some(b' ' | b'\t')) {
+                if let Some(prev) = &mut self.last_header {
+                    if prev.len() + piece.len() <= cap(limits.max_line) {
+                        prev.extend_from_slice(piece);
+                    }
+                    return;
+                }
+            }
+            if let Some(prev) = self.last_header.take() {
+                self.submit_header(cx, is_orig, &prev, limits);
+            }
+            self.last_header = Some(piece.to_vec());
+            return;
+        }
+        *body_length += piece.len() as u64;
+        if self.state != PartState::Body {
+            return;
+        }
+        if std::mem::take(&mut self.crlf_pending) {
+            self.data(cx, is_orig, b"\r\n", buf, deliver);
+        }
+        match self.decoder.as_mut() {
+            Some(dec) if !dec.failed => {
+                let mut out = Vec::new();
+                decode(dec, piece, limits.max_decoded, &mut |chunk| {
+                    out.extend_from_slice(chunk)
+                });
+                if dec.failed {
+                    cx.weird_from("ZIP", "inflate_failed", String::new());
+                }
+                self.data(cx, is_orig, &out, buf, deliver);
+            }
+            Some(_) => {}
+            None => self.data(cx, is_orig, piece, buf, deliver),
+        }
+        if let Some(left) = self.part_left.as_mut() {
+            *left = left.saturating_sub(piece.len() as u64);
+            if *left == 0 {
+                self.part_left = None;
+                self.plain = 0;
+                self.end_part(cx, is_orig, buf, limits);
+                self.state = PartState::Preamble;
+            }
+        }
     }
 
     pub(super) fn end_part(

@@ -89,6 +89,7 @@ impl Session {
             return None;
         }
         let max_decoded = self.limits.max_decoded;
+        let connection_close = self.connection_close;
         let msg = self.sides[ix(is_orig)].msg.as_mut()?;
         let deliver = !msg.skip_data && cx.events.wants(HttpEntityData::ID);
         if let Some(last) = msg.by_lines.as_mut() {
@@ -103,6 +104,7 @@ impl Session {
         }
         if msg.decoder.is_none() {
             if let Some(mp) = msg.multipart.as_mut() {
+                mp.connection_close = connection_close;
                 return mp.feed(
                     cx,
                     is_orig,

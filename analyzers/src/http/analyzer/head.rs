@@ -606,14 +606,7 @@ impl Session {
             msg.by_lines = Some(b'\n');
         }
         if let (Some(coding), Some(msg)) = (coding, side.msg.as_mut()) {
-            msg.decoder = Some(Decoder {
-                z: Decompress::new(coding == Coding::Deflate),
-                coding,
-                gzip_header: Vec::new(),
-                started: false,
-                failed: false,
-                out_total: 0,
-            });
+            msg.decoder = Some(Decoder::new(coding));
         }
     }
 }

@@ -18,7 +18,6 @@ use super::lines::cap;
 use super::multipart::{boundary_param, buffer_entity_data, Multipart};
 use super::uri::{atoi_prefix, hex, mime_token, mime_token_and_rest, trim, unescape_uri};
 use super::{Header, Limits, RequestLine, StatusLine};
-use flate2::Decompress;
 use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
 use netpac_runtime::lines::{LineConfig, LineEvent, Lines};
 use netpac_runtime::event::TypedEvent;

@@ -181,6 +181,7 @@ impl AnalyzerCx<'_> {
             addl: addl.into(),
             scope: WeirdScope::Net,
             source: "",
+            in_tunnel: false,
         });
     }
     /// Reports a weird of a component inside the analyzer (`source` in
@@ -211,6 +212,7 @@ impl AnalyzerCx<'_> {
                 uid: self.conn.uid_shared(),
             },
             source,
+            in_tunnel: false,
         });
     }
 }

@@ -532,8 +532,14 @@ impl ParseCx {
         }
     }
     /// Records a named anomaly; parsing continues.
+    /// Past [`MAX_WEIRDS_PER_PDU`], only a name not yet reported is kept (weird.log
+    /// shows each name once per connection, so a flood of one name must not
+    /// hide another); names are a fixed set, so this stays bounded.
     pub fn weird(&mut self, name: &'static str, addl: impl Into<String>) {
-        if self.weirds.len() < MAX_WEIRDS_PER_PDU {
+        if self.weirds.len() < MAX_WEIRDS_PER_PDU
+            || (self.weirds.len() < 4 * MAX_WEIRDS_PER_PDU
+                && !self.weirds.iter().any(|(n, _)| *n == name))
+        {
             self.weirds.push((name, addl.into()));
         }
     }
@@ -702,6 +708,19 @@ impl<'p> Pdu<'p> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flood_of_one_weird_does_not_hide_another() {
+        let mut cx = ParseCx::default();
+        for _ in 0..1000 {
+            cx.weird("flood", "");
+        }
+        cx.weird("other", "");
+        cx.weird("other", "");
+        let names: Vec<_> = cx.weirds().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.len(), MAX_WEIRDS_PER_PDU + 1);
+        assert_eq!(names.last(), Some(&"other"));
+    }
 
     #[test]
     fn windows_bound_reads_and_report_truncation() {

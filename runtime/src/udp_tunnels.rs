@@ -15,8 +15,14 @@ use crate::wire::ipv6::Ipv6Packet;
 pub enum Decapsulated {
     /// Not this tunnel's traffic (or nothing it carries further).
     Not,
-    /// The header is broken: a flow weird of this name, source the tunnel's tag.
-    Weird(&'static str),
+    /// The header is broken, or carries nothing: a weird of this name about
+    /// the outer packet, source the tunnel's tag; `confirm`: the header was
+    /// good enough for the tunnel to confirm its protocol first.
+    Weird {
+        name: &'static str,
+        addl: &'static str,
+        confirm: Confirm,
+    },
     /// The inner packet starts at `offset` and begins with `link`'s header;
     /// `confirm`: when the tunnel confirms its protocol (`service`).
     Inner {
@@ -110,33 +116,65 @@ fn gre_in_udp(payload: &[u8]) -> Decapsulated {
             confirm: Confirm::Never,
             weird: None,
         },
-        Err(weird) => Decapsulated::Weird(weird.name()),
+        Err(weird) => weird_only(weird.name()),
+    }
+}
+
+/// A broken header's weird, before anything is confirmed.
+fn weird_only(name: &'static str) -> Decapsulated {
+    Decapsulated::Weird {
+        name,
+        addl: "",
+        confirm: Confirm::Never,
     }
 }
 
 /// VXLAN: an 8-byte header with the I flag, then Ethernet; a good header
-/// confirms it.
+/// confirms it, even with nothing after it (`vxlan_empty_packet`).
 fn vxlan(payload: &[u8]) -> Decapsulated {
-    if payload.len() > 8 && payload[0] & 0x08 != 0 {
-        Decapsulated::Inner {
-            link: LinkType::Ethernet,
-            offset: 8,
+    if payload.len() < 8 || payload[0] & 0x08 == 0 {
+        return Decapsulated::Not;
+    }
+    if payload.len() == 8 {
+        return Decapsulated::Weird {
+            name: "vxlan_empty_packet",
+            addl: "",
             confirm: Confirm::Now,
-            weird: None,
-        }
-    } else {
-        Decapsulated::Not
+        };
+    }
+    Decapsulated::Inner {
+        link: LinkType::Ethernet,
+        offset: 8,
+        confirm: Confirm::Now,
+        weird: None,
     }
 }
 
 /// Geneve: 8 bytes plus options; the protocol type says what follows.
+/// Version 0 only (`geneve_invalid_version`, its number as `addl`); a good
+/// header confirms Geneve even with nothing after it.
 fn geneve(payload: &[u8]) -> Decapsulated {
     if payload.len() < 8 {
         return Decapsulated::Not;
     }
+    let version = payload[0] >> 6;
+    if version != 0 {
+        return Decapsulated::Weird {
+            name: "geneve_invalid_version",
+            addl: ["0", "1", "2", "3"][usize::from(version)],
+            confirm: Confirm::Never,
+        };
+    }
     let header_len = 8 + usize::from(payload[0] & 0x3f) * 4;
-    if payload.len() <= header_len {
-        return Decapsulated::Weird("geneve_empty_packet");
+    if payload.len() < header_len {
+        return Decapsulated::Not;
+    }
+    if payload.len() == header_len {
+        return Decapsulated::Weird {
+            name: "geneve_empty_packet",
+            addl: "",
+            confirm: Confirm::Now,
+        };
     }
     let link = match u16::from_be_bytes([payload[2], payload[3]]) {
         0x6558 => LinkType::Ethernet,
@@ -209,7 +247,10 @@ fn ayiya(payload: &[u8]) -> Decapsulated {
 }
 
 /// Teredo: optional authentication and origin-indication headers, then
-/// exactly one IPv6 packet.
+/// exactly one IPv6 packet. Zeek 8.2.2 reaches its Teredo parser only for
+/// payloads its protocol detection accepts, so the parser's truncation
+/// weirds (`truncated_Teredo*`) never fire: a payload that is not Teredo is
+/// just not Teredo.
 fn teredo(payload: &[u8]) -> Decapsulated {
     let mut p = payload;
     if p.len() >= 4 && p[0] == 0 && p[1] == 1 {

@@ -30,6 +30,20 @@ pub struct Weird {
     pub scope: WeirdScope,
     /// Which component saw it (`weird.log`'s `source`), e.g. "TCP", "DNS".
     pub source: &'static str,
+    /// A packet-level weird about a packet found inside a tunnel: Zeek's
+    /// session manager writes its name with `_in_tunnel`.
+    pub in_tunnel: bool,
+}
+
+impl Weird {
+    /// The name as weird.log writes it.
+    pub fn logged_name(&self) -> std::borrow::Cow<'static, str> {
+        if self.in_tunnel && !self.name.ends_with("_in_tunnel") {
+            std::borrow::Cow::Owned(format!("{}_in_tunnel", self.name))
+        } else {
+            std::borrow::Cow::Borrowed(self.name)
+        }
+    }
 }
 
 /// A place weirds are reported to.

@@ -41,6 +41,9 @@ enum Step {
     Label(usize, usize),
     /// End of name (zero byte, or a problem that ends the name).
     End,
+    /// A label length above 63 that is no pointer (0x40..0xbf): Zeek's
+    /// `DNS_label_too_long`, which ends the name.
+    TooLong,
     /// A pointer to `target`, found at `at`.
     Pointer { at: usize, target: usize },
 }
@@ -58,7 +61,7 @@ fn step(msg: &[u8], pos: usize, long_labels: bool) -> Step {
             },
             None => Step::End,
         },
-        b if b > 63 && !long_labels => Step::End,
+        b if b > 63 && !long_labels => Step::TooLong,
         b => Step::Label(pos + 1, usize::from(b)),
     }
 }
@@ -130,8 +133,17 @@ impl<'a> Name<'a> {
                             cx.weird("DNS_label_len_gt_pkt", String::new());
                             break;
                         }
+                        // Zeek's 512-byte name buffer would not hold the label.
+                        if text_len + len >= MAX_NAME_TEXT {
+                            cx.weird("DNS_label_len_gt_name_len", String::new());
+                            break;
+                        }
                         text_len += len + 1;
                         pos = s + len;
+                    }
+                    Step::TooLong => {
+                        cx.weird("DNS_label_too_long", String::new());
+                        break;
                     }
                     Step::Pointer { at, target } => {
                         pointer = Some((at, target));
@@ -176,7 +188,7 @@ impl<'a> Name<'a> {
                     window = &window[..at];
                     pos = target;
                 }
-                Step::End => break,
+                Step::End | Step::TooLong => break,
             }
         }
         ZString::from(out)
@@ -245,6 +257,36 @@ mod tests {
         let text = n.unwrap().to_zstring();
         assert!(w.contains(&"DNS_max_compression_chain_depth_exceeded"));
         assert!(text.len() <= MAX_NAME_TEXT);
+    }
+
+    #[test]
+    fn a_chain_reaching_a_byte_that_is_no_label_length_is_weird() {
+        // The pointer leads to 0x80: neither a label length (at most 63) nor a pointer.
+        let msg = b"\x80\x00\x01a\xc0\x00";
+        let (n, w) = parse_at(msg, 2);
+        assert_eq!(n.unwrap().to_zstring().as_bytes(), b"a");
+        assert_eq!(w, vec!["DNS_label_too_long"]);
+    }
+
+    #[test]
+    fn a_chain_longer_than_zeeks_name_buffer_is_weird() {
+        // Nine 63-byte labels, each pointing to the one before: Zeek's 512-byte
+        // name buffer takes eight of them.
+        let mut msg = Vec::new();
+        let mut prev = None::<usize>;
+        for _ in 0..9 {
+            let here = msg.len();
+            msg.push(63);
+            msg.extend_from_slice(&[b'x'; 63]);
+            match prev {
+                Some(p) => msg.extend_from_slice(&[0xc0 | (p >> 8) as u8, p as u8]),
+                None => msg.push(0),
+            }
+            prev = Some(here);
+        }
+        let (n, w) = parse_at(&msg, prev.unwrap());
+        assert!(n.is_ok());
+        assert!(w.contains(&"DNS_label_len_gt_name_len"), "{w:?}");
     }
 
     #[test]

@@ -669,6 +669,8 @@ impl Emitter<'_> {
                             addl,
                             scope: ::netpac_runtime::weird::WeirdScope::Net,
                             source: #tag,
+                            // Link analyzers see captured frames only.
+                            in_tunnel: false,
                         });
                     }
                     let ecx = ::netpac_runtime::parse::EmitCx {

@@ -118,6 +118,7 @@ pub(crate) fn push_weird(
         addl,
         scope,
         source,
+        in_tunnel: false,
     });
 }
 
@@ -613,12 +614,22 @@ impl Decoder {
                         net_weird(weirds, ts, "truncated_pppoe_header", "PPPOE");
                         return None;
                     }
+                    // The length counts the PPP protocol field, not the 6-byte header;
+                    // Zeek 8.2 reports when the frame holds more or less than it says,
+                    // and hands on no more than it says.
+                    let length = usize::from(be16(payload, 4));
+                    if length < payload.len() - 6 {
+                        net_weird(weirds, ts, "pppoe_extra_data_after_payload", "PPPOE");
+                    } else if length > payload.len() - 6 {
+                        net_weird(weirds, ts, "pppoe_truncated_payload", "PPPOE");
+                    }
+                    let inner = &payload[8..8 + length.saturating_sub(2).min(payload.len() - 8)];
                     return match be16(payload, 6) {
                         PPP_IPV4 | PPP_IPV6 => {
                             if !self.forward(weirds, ts, "PPPOE", None) {
                                 return None;
                             }
-                            self.ip(raw, &payload[8..], l2, weirds)
+                            self.ip(raw, inner, l2, weirds)
                         }
                         _ => Some(Decoded::Link {
                             l2,

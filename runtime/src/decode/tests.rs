@@ -219,6 +219,29 @@ fn pppoe_session() {
     assert_eq!(weirds, vec!["truncated_pppoe_header"]);
 }
 
+/// Zeek 8.2: a PPPoE length short of the frame (Ethernet padding after a
+/// small packet) or past it is a weird, and only the announced bytes go on.
+#[test]
+fn pppoe_length_against_the_frame() {
+    let ip = ipv4_tcp(b"ppp");
+    let session = |length: usize, padding: usize| {
+        let mut body = vec![0x11, 0x00, 0x12, 0x34];
+        body.extend_from_slice(&(length as u16).to_be_bytes());
+        body.extend_from_slice(&0x0021u16.to_be_bytes());
+        body.extend_from_slice(&ip);
+        body.extend(std::iter::repeat(0xee).take(padding));
+        ether(0x8864, &body)
+    };
+    let padded = session(ip.len() + 2, 6);
+    let (d, weirds) = decode_one(LinkType::Ethernet, &padded);
+    assert_eq!(weirds, vec!["pppoe_extra_data_after_payload"]);
+    assert_eq!(expect_ip(d).l4.len(), 20 + 3);
+    let cut = session(ip.len() + 12, 0);
+    let (d, weirds) = decode_one(LinkType::Ethernet, &cut);
+    assert_eq!(weirds, vec!["pppoe_truncated_payload"]);
+    assert_eq!(expect_ip(d).l4.len(), 20 + 3);
+}
+
 #[test]
 fn linux_cooked_sll_and_sll2() {
     let ip = ipv4_tcp(b"sll");

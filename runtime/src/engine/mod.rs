@@ -574,7 +574,13 @@ impl Engine {
     /// when captured; inside tunnels they are not analysed.
     fn process_frame(&mut self, raw: &RawPacket<'_>, in_tunnel: bool) {
         let mut weirds = std::mem::take(&mut self.weirds);
+        let first_new = weirds.len();
         let mut decoded = self.decoder.decode(raw, &mut weirds);
+        if in_tunnel {
+            for w in &mut weirds[first_new..] {
+                w.in_tunnel = true;
+            }
+        }
         self.weirds = weirds;
         loop {
             // Taken before processing: a tunnel in this packet decodes with
@@ -600,7 +606,13 @@ impl Engine {
                 return;
             };
             let mut weirds = std::mem::take(&mut self.weirds);
+            let first_new = weirds.len();
             decoded = self.decoder.decode_more(raw, more, &mut weirds);
+            if in_tunnel {
+                for w in &mut weirds[first_new..] {
+                    w.in_tunnel = true;
+                }
+            }
             self.weirds = weirds;
         }
     }
@@ -661,6 +673,7 @@ impl Engine {
                 dst: ip.dst,
             },
             source,
+            in_tunnel: !self.tunnel_stack.is_empty(),
         });
     }
 
@@ -737,7 +750,7 @@ impl Engine {
                     &mut self.events,
                     w.ts,
                     NetWeird {
-                        name: w.name.to_string(),
+                        name: w.logged_name().into_owned(),
                         addl: ZString::from(w.addl),
                         source: w.source
                     }
@@ -746,7 +759,7 @@ impl Engine {
                     &mut self.events,
                     w.ts,
                     FlowWeird {
-                        name: w.name.to_string(),
+                        name: w.logged_name().into_owned(),
                         src: *src,
                         dst: *dst,
                         addl: ZString::from(w.addl),

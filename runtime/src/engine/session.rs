@@ -45,6 +45,7 @@ pub(super) fn report_conn_weird(
             uid: core.uid.clone(),
         },
         source,
+        in_tunnel: false,
     });
 }
 

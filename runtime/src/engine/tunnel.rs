@@ -107,6 +107,7 @@ impl Engine {
                 WeirdScope::Net
             },
             source,
+            in_tunnel: false,
         });
         false
     }
@@ -314,6 +315,7 @@ impl Engine {
                     dst: ip.dst,
                 },
                 source: "GRE",
+                in_tunnel: !self.tunnel_stack.is_empty(),
             }),
         }
     }
@@ -343,7 +345,24 @@ impl Engine {
         }
         match (tunnel.decapsulate)(payload) {
             Decapsulated::Not => {}
-            Decapsulated::Weird(name) => self.flow_weird(ts, name, outer, tunnel.tag),
+            Decapsulated::Weird {
+                name,
+                addl,
+                confirm,
+            } => {
+                self.confirm_tunnel(ts, slot, is_orig, tunnel.tag, confirm);
+                self.weirds.push(Weird {
+                    ts,
+                    name,
+                    addl: addl.to_string(),
+                    scope: WeirdScope::Flow {
+                        src: outer.src,
+                        dst: outer.dst,
+                    },
+                    source: tunnel.tag,
+                    in_tunnel: !self.tunnel_stack.is_empty(),
+                });
+            }
             Decapsulated::Inner {
                 link,
                 offset,

@@ -523,3 +523,35 @@ fn a_first_syn_ack_between_two_server_ports_flips_the_connection() {
         }
     }
 }
+
+/// Zeek's storms: from an endpoint's 1000th RST (or FIN) on, each one within
+/// a second of its previous packet is weird (Zeek 8.2.2 wrote the same rows).
+#[test]
+fn rst_and_fin_storms() {
+    let (c, s) = (Host::v4("10.0.0.1", 40010), Host::v4("10.0.0.2", 80));
+    let mut frames = vec![
+        tcp(1000.0, c, s, "S", 1000, 0, b""),
+        tcp(1000.001, s, c, "SA", 5000, 1001, b""),
+        tcp(1000.002, c, s, "A", 1001, 5001, b""),
+    ];
+    let mut t = 1000.003;
+    for _ in 0..1005 {
+        frames.push(tcp(t, c, s, "RA", 1001, 5001, b""));
+        t += 0.001;
+    }
+    for _ in 0..1005 {
+        frames.push(tcp(t, s, c, "FA", 5001, 1001, b""));
+        t += 0.001;
+    }
+    let out = run(&frames, Config::default());
+    let weirds: Vec<String> = out
+        .weird_log
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let v: Vec<&str> = l.split('\t').collect();
+            format!("{} {}", v[0], v[6])
+        })
+        .collect();
+    assert_eq!(weirds, ["1001.002000 RST_storm", "1002.007000 FIN_storm"]);
+}

@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// Zeek's `tcp_storm_thresh`: FINs or RSTs of one endpoint before a storm.
+const TCP_STORM_THRESH: u32 = 1000;
+/// Zeek's `tcp_storm_interarrival_thresh`.
+const TCP_STORM_INTERARRIVAL_THRESH: Interval = Interval(1_000_000_000);
+
 pub(super) fn relative_seq(ep: &TcpEndpoint, cur: u32, last: u32, mut wraps: u32) -> (u64, bool) {
     let delta = tcp::seq_delta(cur, last);
     if delta < 0 {
@@ -290,13 +295,27 @@ pub(super) fn tcp_deliver(
             }
         );
     }
+    // Zeek's storms: from the `tcp_storm_thresh`th FIN (or RST) of an
+    // endpoint on, each one within `tcp_storm_interarrival_thresh` of that
+    // endpoint's previous packet is weird.
+    let now = cx.ts;
+    let storm = |count: u32, last: Time| {
+        count >= TCP_STORM_THRESH && now < last.add(TCP_STORM_INTERARRIVAL_THRESH)
+    };
     if flags.fin() {
         let ep = &mut tcp_of(&mut conn.core).eps[e];
-        ep.fin_cnt += 1;
+        ep.fin_cnt = ep.fin_cnt.saturating_add(1);
         ep.fin_seq = rel_seq.wrapping_add(seg_len as u64);
+        if storm(ep.fin_cnt, ep.last_time) {
+            conn_weird(&mut conn.core, cx, "FIN_storm", String::new(), "TCP");
+        }
     }
     if flags.rst() {
-        tcp_of(&mut conn.core).eps[e].rst_cnt += 1;
+        let ep = &mut tcp_of(&mut conn.core).eps[e];
+        ep.rst_cnt = ep.rst_cnt.saturating_add(1);
+        if storm(ep.rst_cnt, ep.last_time) {
+            conn_weird(&mut conn.core, cx, "RST_storm", String::new(), "TCP");
+        }
     }
 
     let mut rel_ack: u64 = 0;

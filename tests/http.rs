@@ -76,6 +76,7 @@ impl Run {
                 detect_anew: false,
                 partial: false,
                 hand_off: None,
+                hand_off_rest: None,
                 forwarded: Vec::new(),
                 registry: None,
                 child_verdicts: Vec::new(),

@@ -45,6 +45,7 @@ fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
             detect_anew: false,
             partial: false,
             hand_off: None,
+            hand_off_rest: None,
             forwarded: Vec::new(),
             registry: None,
             child_verdicts: Vec::new(),

@@ -104,3 +104,34 @@ fn a_control_frame_inside_a_fragmented_message_is_a_violation() {
     let (_, _, service) = run(&frames);
     assert!(!service.contains("websocket"), "{service}");
 }
+
+/// The server's first frame in the segment of its 101 reply: Zeek's
+/// `protocol_data_with_HTTP_upgrade_reply` (its byte count as addl), and the
+/// frame still reaches the WebSocket analyzer, as in the corpus's
+/// `websocket/reply-ping-coalesced.pcap`.
+#[test]
+fn a_frame_coalesced_with_the_upgrade_reply_is_analysed() {
+    let mut pieces = ssh_over_websocket();
+    pieces.truncate(1);
+    let reply = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+    pieces.push(resp(&[&reply[..], &frame(true, 9, None, b"Zeek")].concat()));
+    let frames = session(1.0, Host::v4("127.0.0.1", 39994), Host::v4("127.0.0.1", 8888), &pieces);
+    let mut h = Harness::with_sinks(
+        Config::default(),
+        netpac_analyzers::registry(),
+        Some(vec!["websocket_frame"]),
+        vec![],
+    );
+    h.play(&frames);
+    let out = h.finish();
+    let weirds: Vec<String> = out
+        .weird_log
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').skip(6).take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(weirds, ["protocol_data_with_HTTP_upgrade_reply 6"]);
+    let pings: Vec<_> = out.events.iter().filter(|e| e["args"]["opcode"] == 9).collect();
+    assert_eq!(pings.len(), 1, "{:?}", out.events);
+    assert_eq!(pings[0]["args"]["is_orig"], false);
+}

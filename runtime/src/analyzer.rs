@@ -86,6 +86,9 @@ pub struct AnalyzerCx<'a> {
     pub partial: bool,
     /// Set by [`AnalyzerCx::hand_off`]; the engine attaches that analyzer after the delivery.
     pub hand_off: Option<&'static str>,
+    /// Bytes of this delivery the handed-off analyzer gets at once (see
+    /// [`AnalyzerCx::hand_off_rest`]), and their direction.
+    pub hand_off_rest: Option<(bool, Vec<u8>)>,
     /// Bytes handed on by [`AnalyzerCx::forward`], per direction, in order.
     pub forwarded: Vec<(bool, Vec<u8>)>,
     /// The analyzers there are, for an analyzer that makes children of its own
@@ -116,6 +119,7 @@ impl<'a> AnalyzerCx<'a> {
             detect_anew: false,
             partial: false,
             hand_off: None,
+            hand_off_rest: None,
             forwarded: Vec::new(),
             registry: None,
             child_verdicts: Vec::new(),
@@ -150,6 +154,13 @@ impl AnalyzerCx<'_> {
     /// the analyzer itself stays attached and should parse nothing more.
     pub fn hand_off(&mut self, tag: &'static str) {
         self.hand_off = Some(tag);
+    }
+    /// The rest of the current delivery already belongs to the analyzer
+    /// [`AnalyzerCx::hand_off`] names (an HTTP upgrade reply and the new
+    /// protocol's first bytes in one segment): it gets them right after it is
+    /// attached, before the next delivery.
+    pub fn hand_off_rest(&mut self, is_orig: bool, bytes: &[u8]) {
+        self.hand_off_rest = Some((is_orig, bytes.to_vec()));
     }
     /// Hands bytes of the analyzer's own payload on to a stream inside the
     /// connection, whose protocol is found by its payload as at a connection's

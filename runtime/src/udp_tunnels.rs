@@ -221,7 +221,24 @@ fn gtpv1_inner_offset(payload: &[u8]) -> Option<usize> {
         }
     }
     let inner = payload.get(offset..)?;
-    matches!(inner.first().map(|v| v >> 4), Some(4) | Some(6)).then_some(offset)
+    whole_ip_packet(inner).then_some(offset)
+}
+
+/// Whether `data` is exactly one IP packet, as Zeek's `ParseIPPacket` wants
+/// what GTPv1 and AYIYA carry: a version of 4 or 6 and a length that
+/// matches the bytes there (longer or shorter, Zeek reports a violation and
+/// decapsulates nothing).
+fn whole_ip_packet(data: &[u8]) -> bool {
+    match data.first().map(|v| v >> 4) {
+        Some(4) => {
+            data.len() >= 20 && usize::from(u16::from_be_bytes([data[2], data[3]])) == data.len()
+        }
+        Some(6) => {
+            data.len() >= 40
+                && usize::from(u16::from_be_bytes([data[4], data[5]])) + 40 == data.len()
+        }
+        _ => false,
+    }
 }
 
 /// AYIYA: identity and signature lengths in the header; a forward (opcode 1)
@@ -234,10 +251,12 @@ fn ayiya(payload: &[u8]) -> Decapsulated {
     let sig_len = usize::from(payload[1] >> 4) * 4;
     let opcode = payload[2] & 0x0f;
     let next_header = payload[3];
-    if opcode == 1 && matches!(next_header, 4 | 41) {
+    let offset = 8 + id_len + sig_len;
+    let whole = payload.get(offset..).is_some_and(whole_ip_packet);
+    if opcode == 1 && matches!(next_header, 4 | 41) && whole {
         Decapsulated::Inner {
             link: LinkType::Raw,
-            offset: 8 + id_len + sig_len,
+            offset,
             confirm: Confirm::Now,
             weird: None,
         }

@@ -47,6 +47,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
             detect_anew: false,
             partial: false,
             hand_off: None,
+            hand_off_rest: None,
             forwarded: Vec::new(),
             registry: None,
             child_verdicts: Vec::new(),

@@ -68,6 +68,7 @@ pub fn run_on(
             detect_anew: false,
             partial: false,
             hand_off: None,
+            hand_off_rest: None,
             forwarded: Vec::new(),
             registry: None,
             child_verdicts: Vec::new(),

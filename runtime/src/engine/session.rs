@@ -120,7 +120,9 @@ fn apply_child_verdicts(
         match verdict {
             Verdict::Undecided => {}
             Verdict::Confirmed => report_confirmation(core, events, ts, tag, parent_aid),
-            Verdict::Violation(reason) => report_violation(core, events, ts, tag, parent_aid, reason),
+            Verdict::Violation(reason) => {
+                report_violation(core, events, ts, tag, parent_aid, reason)
+            }
         }
     }
 }
@@ -186,15 +188,27 @@ pub(super) fn drive(conn: &mut Conn, cx: &mut Cx<'_>, is_orig: bool, feed: Feed<
         inner,
         ..
     } = conn;
-    let mut top = LayerRef { analyzers, dpd, removed };
+    let mut top = LayerRef {
+        analyzers,
+        dpd,
+        removed,
+    };
     let forwarded = drive_layer(core, &mut top, cx, is_orig, &feed, true);
     // What analyzers handed on (WebSocket's payload) is a stream of its own, whose
     // analyzers payload detection finds; its own forwards go nowhere.
     if !forwarded.is_empty() || (matches!(feed, Feed::Eof) && inner.is_some()) {
         let layer = inner.get_or_insert_with(|| {
-            Box::new(Layer { analyzers: Vec::new(), dpd: Detection::NotStarted, removed: Vec::new() })
+            Box::new(Layer {
+                analyzers: Vec::new(),
+                dpd: Detection::NotStarted,
+                removed: Vec::new(),
+            })
         });
-        let mut lr = LayerRef { analyzers: &mut layer.analyzers, dpd: &mut layer.dpd, removed: &mut layer.removed };
+        let mut lr = LayerRef {
+            analyzers: &mut layer.analyzers,
+            dpd: &mut layer.dpd,
+            removed: &mut layer.removed,
+        };
         for (orig, bytes) in &forwarded {
             drive_layer(core, &mut lr, cx, *orig, &Feed::Data(bytes), false);
         }
@@ -221,10 +235,14 @@ fn drive_layer(
     top: bool,
 ) -> Vec<(bool, Vec<u8>)> {
     detect_layer(core, layer, cx, is_orig, feed, top);
-    let LayerRef { analyzers, dpd, removed } = layer;
+    let LayerRef {
+        analyzers,
+        dpd,
+        removed,
+    } = layer;
     let mut forwarded = Vec::new();
     let mut i = 0;
-    let mut hand_offs: Vec<&'static str> = Vec::new();
+    let mut hand_offs: Vec<(&'static str, Option<(bool, Vec<u8>)>)> = Vec::new();
     while i < analyzers.len() {
         let a = &mut analyzers[i];
         let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
@@ -234,9 +252,12 @@ fn drive_layer(
             Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, *n),
             Feed::Eof => a.analyzer().end_of_data(&mut acx, is_orig),
         }
-        let (verdict, flip, detect_anew, partial) = (acx.verdict, acx.flip, acx.detect_anew, acx.partial);
+        let (verdict, flip, detect_anew, partial) =
+            (acx.verdict, acx.flip, acx.detect_anew, acx.partial);
         let child_verdicts = std::mem::take(&mut acx.child_verdicts);
-        hand_offs.extend(acx.hand_off);
+        if let Some(tag) = acx.hand_off {
+            hand_offs.push((tag, acx.hand_off_rest.take()));
+        }
         forwarded.append(&mut acx.forwarded);
         if flip {
             core.flip_roles_by_analyzer();
@@ -268,13 +289,19 @@ fn drive_layer(
     }
     // The stream continues in another analyzer (STARTTLS), from the next delivery on;
     // one instance per tag, and none once DPD removed that analyzer.
-    for tag in hand_offs {
+    for (tag, rest) in hand_offs {
         if analyzers.iter().any(|a| a.tag == tag) || removed.contains(&tag) {
             continue;
         }
         if let Some(spec) = cx.registry.by_tag(core.proto(), tag) {
             analyzers.push(Attached::new(spec.tag, *cx.next_aid, spec.new));
             *cx.next_aid += 1;
+            if let (Some((dir, bytes)), Some(a)) = (rest, analyzers.last_mut()) {
+                let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
+                acx.registry = Some(cx.registry);
+                a.analyzer().deliver(&mut acx, dir, &bytes);
+                forwarded.append(&mut acx.forwarded);
+            }
         }
     }
     forwarded
@@ -282,7 +309,14 @@ fn drive_layer(
 
 /// Payload detection: attaches analyzers whose signature this delivery
 /// completes, replaying the bytes they missed, before the layer's analyzers get it.
-fn detect_layer(core: &mut ConnCore, layer: &mut LayerRef<'_>, cx: &mut Cx<'_>, is_orig: bool, feed: &Feed<'_>, top: bool) {
+fn detect_layer(
+    core: &mut ConnCore,
+    layer: &mut LayerRef<'_>,
+    cx: &mut Cx<'_>,
+    is_orig: bool,
+    feed: &Feed<'_>,
+    top: bool,
+) {
     if let Detection::NotStarted = layer.dpd {
         *layer.dpd = match cx.detector.start(core.proto()) {
             Some(st) => Detection::Running(st),
@@ -330,7 +364,14 @@ fn detect_layer(core: &mut ConnCore, layer: &mut LayerRef<'_>, cx: &mut Cx<'_>, 
             if partial {
                 core.check_history(ConnCore::HIST_UNKNOWN_PKT, 'X');
             }
-            let kept = apply_verdict(core, &mut a, verdict, cx.events, cx.ts, cx.cfg.max_analyzer_violations);
+            let kept = apply_verdict(
+                core,
+                &mut a,
+                verdict,
+                cx.events,
+                cx.ts,
+                cx.cfg.max_analyzer_violations,
+            );
             apply_child_verdicts(core, a.aid, child_verdicts, cx.events, cx.ts);
             if !kept {
                 keep = false;

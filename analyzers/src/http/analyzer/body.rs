@@ -217,9 +217,14 @@ impl Session {
                 if let Some(protocol) = msg.upgrade.filter(|p| !p.is_empty()) {
                     // HTTP::upgrade_analyzers: the WebSocket analyzer takes the rest
                     // (the name as sent, else lower-cased).
-                    if protocol.as_bytes().eq_ignore_ascii_case(b"websocket") {
-                        cx.hand_off("WEBSOCKET");
+                    let to = protocol
+                        .as_bytes()
+                        .eq_ignore_ascii_case(b"websocket")
+                        .then_some("WEBSOCKET");
+                    if let Some(tag) = to {
+                        cx.hand_off(tag);
                     }
+                    self.upgrade_rest = Some(to);
                     raise!(
                         cx.events,
                         cx.ts,

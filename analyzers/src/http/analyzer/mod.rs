@@ -170,6 +170,9 @@ struct Session {
     /// The next reply data answers an HTTP/0.9 request.
     http09_reply: bool,
     /// `pending` was full once (its weird is reported once per connection).
+    /// A 101 reply just upgraded the connection: the rest of the delivery that
+    /// ended it is the new protocol's (`Some(analyzer)` when one takes it over).
+    upgrade_rest: Option<Option<&'static str>>,
     pending_overflowed: bool,
 }
 
@@ -235,6 +238,8 @@ impl HttpAnalyzer {
         }
         self.lines
             .deliver_switching(is_orig, data, &mut |ev| s.framed(cx, is_orig, ev));
+        // An upgrade at the very end of the delivery leaves nothing for the new protocol.
+        s.upgrade_rest = None;
         // The announced length ends exactly here: a line it left open is ended (as
         // Zeek's ContentLine does after SetDeliverySize, Content-Length: 0 included).
         if s.sides[ix(is_orig)].delivery_length == 0 {
@@ -267,6 +272,7 @@ impl Session {
             connect_request: false,
             http09_reply: false,
             pending_overflowed: false,
+            upgrade_rest: None,
         }
     }
 
@@ -301,12 +307,26 @@ impl Session {
     fn framed(&mut self, cx: &mut AnalyzerCx<'_>, is_orig: bool, ev: LineEvent<'_>) -> u64 {
         // Framing weirds of the delivery that stopped the analyzer are still reported:
         // Zeek's ContentLine runs over the whole segment before the analyzer is removed.
+        if let (Some(to), LineEvent::Raw(rest)) = (self.upgrade_rest, &ev) {
+            // Zeek's HTTP_Upgrade: bytes after the 101 reply in its segment go to the
+            // new protocol's analyzer, with a weird giving their count.
+            self.upgrade_rest = None;
+            cx.weird("protocol_data_with_HTTP_upgrade_reply", rest.len().to_string());
+            if to.is_some() {
+                cx.hand_off_rest(is_orig, rest);
+            }
+            return 0;
+        }
         if self.sides[ix(is_orig)].phase == Phase::Stopped && !matches!(ev, LineEvent::Weird(_)) {
             return 0;
         }
         match ev {
             LineEvent::Line(line) => {
                 self.line(cx, is_orig, line);
+                if self.upgrade_rest.is_some() {
+                    // The rest of this delivery, whatever it is, comes as one piece.
+                    return u64::MAX;
+                }
                 self.plain_after(is_orig)
             }
             LineEvent::Raw(data) => {

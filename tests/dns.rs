@@ -137,7 +137,9 @@ fn edns_and_tsig() -> Msg {
     ]);
     Msg::new(0x1234, RD)
         .question(&name("example.com"), 1, 1)
-        .rr(3, &[0], 41, 1232, 0x0000_8000, &[])
+        // A COOKIE option: an OPT with no options followed by another record is
+        // DNS_zero_rdlength in Zeek, which ends the message.
+        .rr(3, &[0], 41, 1232, 0x0000_8000, &[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8])
         .rr(3, &name("key.example.com"), 250, 255, 0, &tsig)
 }
 
@@ -326,6 +328,7 @@ fn every_dns_event_is_covered() {
         "dns_NSEC",
         "dns_NSEC3",
         "dns_DS",
+        "dns_TKEY",
     ] {
         seen.insert(t.to_string());
     }
@@ -338,9 +341,113 @@ fn every_dns_event_is_covered() {
         }
         assert!(seen.contains(*e), "{e} not raised by any test");
     }
-    // The specification's 28 and the 8 of today's Zeek (grammars/zeek/newer-events.tsv).
-    assert_eq!(spec.len(), 36, "{spec:?}");
+    // The specification's 28 and the 9 of today's Zeek (grammars/zeek/newer-events.tsv).
+    assert_eq!(spec.len(), 37, "{spec:?}");
     for e in &spec {
         assert!(netpac_analyzers::event_names().contains(e));
     }
+}
+
+/// Zeek knows opcodes 0, 4 and 5: any other drops the message unanalysed (a
+/// weird with the opcode, no events, `X` in the history), except on NetBIOS.
+#[test]
+fn unknown_opcodes_drop_the_message() {
+    let status = Msg::new(7, 2 << 11).question(&name("example.com"), 1, 1);
+    let o = udp(&[(true, status.bytes())]);
+    assert_eq!(o.weirds, ["DNS_unknown_opcode (2)"]);
+    // Only the weird itself is an event.
+    assert_eq!(event_names(&o), ["conn_weird"]);
+    assert!(o.partial);
+    assert_eq!(o.verdict, "Undecided");
+    let netbios = run(Proto::Udp, 137, netpac_analyzers::dns::Limits::default(), &[(true, status.bytes())]);
+    assert!(netbios.weirds.is_empty(), "{:?}", netbios.weirds);
+    assert_eq!(event_names(&netbios), ["dns_message", "dns_request", "dns_end"]);
+}
+
+/// As Zeek: an empty record with anything after it, or an A record that is
+/// not 4 bytes, ends the message; the answers before it still count.
+#[test]
+fn empty_and_misfit_records_end_the_message() {
+    let answers = |second: &[u8]| {
+        Msg::new(9, QR | RA)
+            .question(&name("example.com"), 1, 1)
+            .rr(1, &ptr(12), 1, 1, 60, &[1, 2, 3, 4])
+            .rr(1, &ptr(12), 1, 1, 60, second)
+            .rr(1, &ptr(12), 1, 1, 60, &[5, 6, 7, 8])
+    };
+    for (second, weird) in [
+        (&[][..], "DNS_zero_rdlength"),
+        (&[1, 2, 3, 4, 5][..], "DNS_RR_bad_length"),
+        (&[1, 2, 3][..], "DNS_RR_bad_length"),
+    ] {
+        let o = udp(&[(false, answers(second).bytes())]);
+        assert_eq!(o.weirds, [weird]);
+        let replies: Vec<_> = o.events.iter().filter(|e| e["event"] == "dns_A_reply").collect();
+        assert_eq!(replies.len(), 1, "{second:?}");
+        assert_eq!(replies[0]["args"]["a"], "1.2.3.4");
+        assert!(event_names(&o).contains(&"dns_end".to_string()));
+    }
+}
+
+/// Zeek's DNSSEC weirds: algorithms it does not recommend or know, DS digest
+/// types it does not know, DNSKEY flags, each with the number as addl.
+#[test]
+fn dnssec_numbers_zeek_reports() {
+    let rrsig = |algorithm: u8| {
+        cat(&[
+            &1u16.to_be_bytes(),
+            &[algorithm, 2],
+            &300u32.to_be_bytes(),
+            &1_700_000_000u32.to_be_bytes(),
+            &1_690_000_000u32.to_be_bytes(),
+            &4321u16.to_be_bytes(),
+            &name("example.com"),
+            b"sig",
+        ])
+    };
+    let dnskey = |flags: u16, algorithm: u8| cat(&[&flags.to_be_bytes(), &[3, algorithm], b"key"]);
+    let ds = |digest: u8| cat(&[&4321u16.to_be_bytes(), &[8, digest], b"digest"]);
+    let m = Msg::new(9, QR | RA)
+        .question(&name("example.com"), 46, 1)
+        .rr(1, &ptr(12), 46, 1, 60, &rrsig(1))
+        .rr(1, &ptr(12), 46, 1, 60, &rrsig(200))
+        .rr(1, &ptr(12), 48, 1, 60, &dnskey(0x0183, 253))
+        .rr(1, &ptr(12), 43, 1, 60, &ds(0))
+        .rr(1, &ptr(12), 43, 1, 60, &ds(9))
+        .rr(1, &ptr(12), 48, 1, 60, &dnskey(0x0101, 8));
+    let o = udp(&[(false, m.bytes())]);
+    assert_eq!(
+        o.weirds,
+        [
+            "DNSSEC_RRSIG_NotRecommended_ZoneSignAlgo (1)",
+            "DNSSEC_RRSIG_unknown_ZoneSignAlgo (200)",
+            "DNSSEC_DNSKEY_Invalid_Flag (387)",
+            "DNSSEC_DNSKEY_Revoked_KSK (387)",
+            "DNSSEC_DNSKEY_PrivateDNS_ZoneSignAlgo (253)",
+            "DNSSEC_DS_ReservedDigestType (0)",
+            "DNSSEC_DS_unknown_DigestType (9)",
+        ]
+    );
+}
+
+/// TKEY (RFC 2930) as Zeek reads it: `dns_TKEY`, and no dns.log answer.
+#[test]
+fn tkey_records() {
+    let tkey = cat(&[
+        &name("gss-tsig"),
+        &1_700_000_000u32.to_be_bytes(),
+        &1_700_086_400u32.to_be_bytes(),
+        &3u16.to_be_bytes(),
+        &0u16.to_be_bytes(),
+        &4u16.to_be_bytes(),
+        b"\x60\x01\x02\x03",
+        &0u16.to_be_bytes(),
+    ]);
+    let m = Msg::new(9, QR | RA)
+        .question(&name("key.example"), 249, 255)
+        .rr(1, &ptr(12), 249, 255, 0, &tkey);
+    let o = udp(&[(false, m.bytes())]);
+    assert!(o.weirds.is_empty(), "{:?}", o.weirds);
+    let e = o.events.iter().find(|e| e["event"] == "dns_TKEY").expect("dns_TKEY");
+    insta::assert_json_snapshot!(e["args"]["ans"]);
 }

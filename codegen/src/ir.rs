@@ -294,6 +294,10 @@ pub enum Action {
     /// `report = "why"`: a protocol violation, and parsing goes on (Zeek's analyzers
     /// call AnalyzerViolation and keep reading: SSL's unknown handshake types).
     Report(String),
+    /// `skip = "name"`: weird `name`, and the PDU is dropped unanalysed (no events,
+    /// no violation, `X` in the connection's history), as Zeek's DNS analyzer drops
+    /// a message of an opcode it does not know.
+    Skip(String),
 }
 
 #[derive(Debug)]

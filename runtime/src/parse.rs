@@ -521,6 +521,9 @@ pub struct ParseCx {
     violation: Option<&'static str>,
     recovered: Option<ParseError>,
     depth: u16,
+    /// The PDU was dropped unanalysed (`&requires(.., skip = "x")`): the
+    /// connection's history gets Zeek's `X`.
+    partial: bool,
 }
 
 impl ParseCx {
@@ -567,6 +570,15 @@ impl ParseCx {
     }
     pub fn halted(&self) -> Option<&'static str> {
         self.halted
+    }
+    /// Notes that the PDU is dropped unanalysed (see [`ParseCx::partial`]).
+    pub fn mark_partial(&mut self) {
+        self.partial = true;
+    }
+    /// Whether the analyzer should report analysis left incomplete (`X` in
+    /// the connection's history, [`crate::analyzer::AnalyzerCx::analysis_partial`]).
+    pub fn partial(&self) -> bool {
+        self.partial
     }
     /// Notes a protocol violation while keeping what was parsed
     /// (`&requires(.., halt = "name")`).

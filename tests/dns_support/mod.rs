@@ -20,6 +20,9 @@ pub struct Outcome {
     pub events: Vec<Value>,
     pub weirds: Vec<String>,
     pub verdict: String,
+    /// The analyzer left a message unanalysed (`X` in the connection's history).
+    #[serde(skip)]
+    pub partial: bool,
 }
 
 /// Feeds `(is_orig, bytes)` chunks to a DNS analyzer (UDP: one datagram each).
@@ -33,6 +36,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
     }));
     let item = if proto == Proto::Tcp { 1 } else { 0 };
     let mut analyzer = DNSAnalyzer::new(item, limits);
+    let mut partial = false;
     let mut weirds: Vec<Weird> = Vec::new();
     let mut verdict = Verdict::Undecided;
     for (i, (is_orig, data)) in chunks.iter().enumerate() {
@@ -54,6 +58,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
         };
         analyzer.deliver(&mut cx, *is_orig, data);
         verdict = cx.verdict;
+        partial |= cx.partial;
     }
     let mut out: Vec<Value> = rec.0.borrow().clone();
     // The connection record is the fake's; keep snapshots about DNS.
@@ -77,6 +82,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
             })
             .collect(),
         verdict: format!("{verdict:?}"),
+        partial,
     }
 }
 

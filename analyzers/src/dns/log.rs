@@ -143,7 +143,11 @@ impl DnsLogger {
     pub fn sink() -> Box<dyn EventSink> {
         let handlers = EventHandlers::new(DnsLogger::default())
             .on::<DnsMessage>(|log, ts, e, logs| log.set_session(ts, &e.c, &e.msg, logs))
-            .on::<DnsRequest>(|log, _, e, _| log.request(e))
+            .on::<DnsRequest>(|log, _, e, _| {
+                if tracked(&e.msg) {
+                    log.request(e)
+                }
+            })
             .on::<DnsRejected>(|log, _, e, _| {
                 if let Some(info) = log.current(&e.c) {
                     info.rejected = true;
@@ -183,6 +187,9 @@ impl DnsLogger {
 
     /// Zeek's `DNS::set_session`: find or make the row this message belongs to.
     fn set_session(&mut self, ts: Time, c: &Connection, msg: &DnsMsg, logs: &mut Logs) {
+        if !tracked(msg) {
+            return;
+        }
         let is_query = !msg.QR;
         let mut flushed = Vec::new();
         let st = self.conns.entry(c.uid.clone()).or_default();
@@ -263,7 +270,7 @@ impl DnsLogger {
         ans: &DnsAnswer,
         text: Option<Vec<u8>>,
     ) {
-        if !msg.QR || ans.answer_type != 1 {
+        if !msg.QR || ans.answer_type != 1 || !tracked(msg) {
             return; // answers inside a request, or outside the answer section
         }
         let Some(info) = self.current(c) else { return };
@@ -667,6 +674,12 @@ fn rcode_name(r: u64) -> String {
         _ => return format!("rcode-{r}"),
     };
     name.to_string()
+}
+
+/// Zeek's DNS script tracks queries, dynamic updates and notifies only
+/// (NetBIOS name service messages of its other opcodes raise events but no row).
+fn tracked(msg: &DnsMsg) -> bool {
+    matches!(msg.opcode, 0 | 4 | 5)
 }
 
 /// `DNS::netbios_opcodes` (base/protocols/dns/consts.zeek).

@@ -170,7 +170,7 @@ impl Checker<'_> {
             .filter(|x| x.name.is_some() && x.name.as_deref() != Some("addl"))
             .collect();
         if named.len() != 1 {
-            self.err(a.span, "`&requires` needs exactly one of `weird`, `net_weird`, `error`, `violation`, `halt`, `report` or `ignore` = \"name\" (and optionally `addl = value`)");
+            self.err(a.span, "`&requires` needs exactly one of `weird`, `net_weird`, `error`, `violation`, `halt`, `report`, `skip` or `ignore` = \"name\" (and optionally `addl = value`)");
             return None;
         }
         let key = named[0].name.clone().unwrap_or_default();
@@ -189,11 +189,12 @@ impl Checker<'_> {
             "halt" => Some(Action::Halt(n)),
             "ignore" => Some(Action::Ignore(n)),
             "report" => Some(Action::Report(n)),
+            "skip" => Some(Action::Skip(n)),
             other => {
                 self.err(
                     named[0].span,
                     format!(
-                        "unknown action `{other}` (use weird, net_weird, error, violation, halt, report or ignore)"
+                        "unknown action `{other}` (use weird, net_weird, error, violation, halt, report, skip or ignore)"
                     ),
                 );
                 None

@@ -854,6 +854,9 @@ fn pdu_handler(
                     for (name, addl) in pcx.take_net_weirds() {
                         cx.net_weird(name, addl);
                     }
+                    if pcx.partial() {
+                        cx.analysis_partial();
+                    }
                     match &parsed {
                         ::std::result::Result::Ok(_) => {
                             if let ::std::option::Option::Some(e) = pcx.recovered() {
@@ -882,6 +885,8 @@ fn pdu_handler(
                     };
                     match &parsed {
                         ::std::result::Result::Ok(pdu) => #bind_fn(#bound, cx.events, &ecx, limits),
+                        // A PDU dropped unanalysed (`skip`) is not one that failed to parse.
+                        ::std::result::Result::Err(_) if pcx.partial() => {}
                         ::std::result::Result::Err(_) => #bind_err(cx.events, &ecx, limits),
                     }
                     #late_feeds

@@ -107,7 +107,10 @@ impl Emitter<'_> {
             })() {
                 ::std::result::Result::Ok(v) => v,
                 ::std::result::Result::Err(e) => {
-                    cx.weird(#w, ::std::string::String::new());
+                    // A failure the field already reported (its `&requires`) is not this one.
+                    if !e.is_reported() {
+                        cx.weird(#w, ::std::string::String::new());
+                    }
                     return ::std::result::Result::Err(e.mark_reported());
                 }
             })
@@ -348,5 +351,11 @@ fn action(a: &Action, at: &str, cur: &Ident, addl: Option<TokenStream>) -> Token
                 #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Requires(#n)).mark_reported());
         },
         Action::Report(n) => quote!(cx.flag_violation(#n);),
+        Action::Skip(n) => quote! {
+            cx.weird(#n, #addl);
+            cx.mark_partial();
+            return ::std::result::Result::Err(::netpac_runtime::parse::ParseError::invalid(
+                #cur.pos(), #at, ::netpac_runtime::parse::InvalidKind::Requires(#n)).mark_reported());
+        },
     }
 }

@@ -451,3 +451,14 @@ fn tkey_records() {
     let e = o.events.iter().find(|e| e["event"] == "dns_TKEY").expect("dns_TKEY");
     insta::assert_json_snapshot!(e["args"]["ans"]);
 }
+
+/// A dynamic update (opcode 5, RFC 2136) deletes with empty records: no weird.
+#[test]
+fn empty_records_of_dynamic_updates_are_no_weird() {
+    let update = Msg::new(11, 5 << 11)
+        .question(&name("example.com"), 6, 1)
+        .rr(1, &name("host.example.com"), 28, 255, 0, &[])
+        .rr(1, &name("host.example.com"), 1, 1, 1200, &[10, 0, 0, 1]);
+    let o = udp(&[(true, update.bytes())]);
+    assert!(o.weirds.is_empty(), "{:?}", o.weirds);
+}

@@ -154,7 +154,8 @@ proptest! {
         check!(dns::TcpMessage, &all, &data);
         check!(dns::Header, &def, &data);
         check!(dns::Question, &def, &data);
-        check!(dns::RR, &all, &data, 1);
+        check!(dns::RR, &all, &data, 1, false);
+        check!(dns::RR, &all, &data, 1, true);
         let _ = dns::TcpMessage::frame_len(&data);
     }
 

@@ -45,7 +45,10 @@ enum Phase {
 /// What one inflate call (at most one output buffer) did.
 enum Call {
     /// Output made, and whether the stream ended.
-    Ok { made: usize, ended: bool },
+    Ok {
+        made: usize,
+        ended: bool,
+    },
     Error,
 }
 
@@ -81,7 +84,8 @@ fn header(h: &[u8]) -> Header {
 }
 
 impl Decoder {
-    pub(super) fn new(_coding: Coding) -> Decoder {
+    /// Zeek's ZIP analyzer finds the coding in the bytes, whatever the header said.
+    pub(super) fn new() -> Decoder {
         Decoder {
             z: Decompress::new(false),
             phase: Phase::Header,
@@ -109,16 +113,32 @@ impl Decoder {
             self.trailer.extend_from_slice(&input[..take]);
             *input = &input[take..];
             if self.trailer.len() < 8 {
-                return Call::Ok { made: 0, ended: false };
+                return Call::Ok {
+                    made: 0,
+                    ended: false,
+                };
             }
-            let crc = u32::from_le_bytes([self.trailer[0], self.trailer[1], self.trailer[2], self.trailer[3]]);
-            let len = u32::from_le_bytes([self.trailer[4], self.trailer[5], self.trailer[6], self.trailer[7]]);
+            let crc = u32::from_le_bytes([
+                self.trailer[0],
+                self.trailer[1],
+                self.trailer[2],
+                self.trailer[3],
+            ]);
+            let len = u32::from_le_bytes([
+                self.trailer[4],
+                self.trailer[5],
+                self.trailer[6],
+                self.trailer[7],
+            ]);
             let ours = std::mem::replace(&mut self.crc, crc32fast::Hasher::new()).finalize();
             if crc != ours || len != self.isize {
                 return Call::Error;
             }
             self.phase = Phase::Done;
-            return Call::Ok { made: 0, ended: true };
+            return Call::Ok {
+                made: 0,
+                ended: true,
+            };
         }
         let before_in = self.z.total_in();
         let before_out = self.z.total_out();
@@ -196,7 +216,10 @@ pub(super) fn decode(
     loop {
         let before = input.len();
         match dec.call(&mut input, &mut buf) {
-            Call::Ok { made: 0, ended: false } if input.len() == before => {
+            Call::Ok {
+                made: 0,
+                ended: false,
+            } if input.len() == before => {
                 // No progress at all: zlib's Z_BUF_ERROR, which Zeek reports.
                 dec.failed = true;
                 return;

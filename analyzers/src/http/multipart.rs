@@ -129,28 +129,17 @@ impl Multipart {
                 Some(nl) => {
                     let head = &data[..nl];
                     data = &data[nl + 1..];
+                    // Zeek counts a multipart body by lines, each with a CRLF.
                     if self.line.is_empty() {
-                        self.line_done(
-                            cx,
-                            is_orig,
-                            strip_cr(head),
-                            buf,
-                            body_length,
-                            deliver,
-                            limits,
-                        );
+                        let line = strip_cr(head);
+                        *body_length += line.len() as u64 + 2;
+                        self.line_done(cx, is_orig, line, buf, deliver, limits);
                     } else {
                         let mut line = std::mem::take(&mut self.line);
                         line.extend_from_slice(head);
-                        self.line_done(
-                            cx,
-                            is_orig,
-                            strip_cr(&line),
-                            buf,
-                            body_length,
-                            deliver,
-                            limits,
-                        );
+                        let line = strip_cr(&line);
+                        *body_length += line.len() as u64 + 2;
+                        self.line_done(cx, is_orig, line, buf, deliver, limits);
                     }
                     if !was_done && self.state == PartState::Done {
                         return Some(total - data.len());
@@ -174,18 +163,16 @@ impl Multipart {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// One line of the body (its length is counted by the caller).
     pub(super) fn line_done(
         &mut self,
         cx: &mut AnalyzerCx<'_>,
         is_orig: bool,
         line: &[u8],
         buf: &mut Vec<u8>,
-        body_length: &mut u64,
         deliver: bool,
         limits: &Limits,
     ) {
-        // Zeek counts a multipart body by lines, each with a CRLF.
-        *body_length += line.len() as u64 + 2;
         if self.state != PartState::Done && line.starts_with(&self.delimiter) {
             let rest = &line[self.delimiter.len()..];
             self.end_part(cx, is_orig, buf, limits);
@@ -358,7 +345,7 @@ impl Multipart {
         buf: &mut Vec<u8>,
         limits: &Limits,
     ) {
-        self.decoder = self.part_coding.map(Decoder::new);
+        self.decoder = self.part_coding.map(|_| Decoder::new());
         match self.part_length {
             Some(0) => {
                 self.end_part(cx, is_orig, buf, limits);
@@ -390,32 +377,22 @@ impl Multipart {
         deliver: bool,
         limits: &Limits,
     ) {
+        // A plain piece counts as it is, with no CRLF.
+        *body_length += piece.len() as u64;
         if self.state != PartState::Done && piece.starts_with(&self.delimiter) {
-            // A boundary line as the line framing would give it; it counts as such.
+            // A boundary line as the line framing would give it.
             let end = piece
                 .iter()
                 .position(|&b| b == b'\r' || b == b'\n')
                 .unwrap_or(piece.len());
-            self.line_done(
-                cx,
-                is_orig,
-                &piece[..end],
-                buf,
-                body_length,
-                deliver,
-                limits,
-            );
-            *body_length -= (end + 2) as u64;
-            *body_length += piece.len() as u64;
+            self.line_done(cx, is_orig, &piece[..end], buf, deliver, limits);
             return;
         }
         if self.state == PartState::Headers {
             cx.weird("http_no_crlf_in_header_list", String::new());
-            *body_length += piece.len() as u64;
             if piece.first() == Some(&0) {
                 // Zeek takes a line starting with NUL for the empty one.
-                self.line_done(cx, is_orig, b"", buf, body_length, deliver, limits);
-                *body_length -= 2;
+                self.line_done(cx, is_orig, b"", buf, deliver, limits);
                 return;
             }
             if matches!(piece.first(), Some(b' ' | b'\t')) {
@@ -432,7 +409,6 @@ impl Multipart {
             self.last_header = Some(piece.to_vec());
             return;
         }
-        *body_length += piece.len() as u64;
         if self.state != PartState::Body {
             return;
         }
@@ -512,15 +488,9 @@ impl Multipart {
     ) {
         if !self.line.is_empty() {
             let line = std::mem::take(&mut self.line);
-            self.line_done(
-                cx,
-                is_orig,
-                strip_cr(&line),
-                buf,
-                body_length,
-                deliver,
-                limits,
-            );
+            let line = strip_cr(&line);
+            *body_length += line.len() as u64 + 2;
+            self.line_done(cx, is_orig, line, buf, deliver, limits);
         }
         self.end_part(cx, is_orig, buf, limits);
         self.state = PartState::Done;

@@ -183,12 +183,7 @@ pub(super) fn icmp_deliver(
         nd_weird.set(weird);
         options
     };
-    let addr_at = |off: usize| -> IpAddr {
-        body.get(off..off + 16)
-            .and_then(|s| <[u8; 16]>::try_from(s).ok())
-            .map(IpAddr::from)
-            .unwrap_or(IpAddr::from([0u8; 16]))
-    };
+    let addr_at = |off: usize| ipv6_at(body, off);
     match itype {
         128 => raise!(
             ev,
@@ -344,6 +339,14 @@ pub(super) fn icmp_deliver(
     true
 }
 
+/// The IPv6 address at `at` in `bytes`, `::` where there is none.
+fn ipv6_at(bytes: &[u8], at: usize) -> IpAddr {
+    bytes
+        .get(at..at + 16)
+        .and_then(|s| <[u8; 16]>::try_from(s).ok())
+        .map_or(IpAddr::from([0u8; 16]), IpAddr::from)
+}
+
 /// ICMPv6 types Zeek's ICMP analyzer decodes as MLD (RFC 2710, RFC 3810).
 const MLD_LISTENER_REPORT: u8 = 131;
 const MLD_LISTENER_DONE: u8 = 132;
@@ -355,10 +358,7 @@ const MLDV2_LISTENER_REPORT: u8 = 143;
 /// report shorter than 20 bytes per record it announces, or a record cut
 /// short (the records before it are still reported).
 fn mld(cx: &mut Cx<'_>, conn: &mut Conn, itype: u8, header: &[u8], body: &[u8]) {
-    let addr_at = |at: usize| -> IpAddr {
-        let bytes: [u8; 16] = body[at..at + 16].try_into().unwrap_or([0; 16]);
-        IpAddr::from(bytes)
-    };
+    let addr_at = |at: usize| ipv6_at(body, at);
     let ts = cx.ts;
     if itype != MLDV2_LISTENER_REPORT {
         if body.len() < 16 {
@@ -422,10 +422,7 @@ fn mld(cx: &mut Cx<'_>, conn: &mut Conn, itype: u8, header: &[u8], body: &[u8]) 
             truncated = true;
             break;
         };
-        let addr = |at: usize| -> IpAddr {
-            let bytes: [u8; 16] = record[at..at + 16].try_into().unwrap_or([0; 16]);
-            IpAddr::from(bytes)
-        };
+        let addr = |at: usize| ipv6_at(record, at);
         groups.push(Icmp6Mldv2Mar {
             group_type: mldv2_group_type(fixed[0]),
             aux_data_len: aux_len as u64,

@@ -605,8 +605,8 @@ impl Session {
         if let (true, Some(msg)) = (line_mode, side.msg.as_mut()) {
             msg.by_lines = Some(b'\n');
         }
-        if let (Some(coding), Some(msg)) = (coding, side.msg.as_mut()) {
-            msg.decoder = Some(Decoder::new(coding));
+        if let (Some(_), Some(msg)) = (coding, side.msg.as_mut()) {
+            msg.decoder = Some(Decoder::new());
         }
     }
 }

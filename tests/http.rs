@@ -72,6 +72,7 @@ impl Run {
                 weirds: &mut weirds,
                 verdict: verdict.clone(),
                 tag: "HTTP",
+                confirmed: false,
                 flip: false,
                 detect_anew: false,
                 partial: false,

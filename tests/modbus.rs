@@ -41,6 +41,7 @@ fn run(chunks: &[(bool, Vec<u8>)]) -> Outcome {
             weirds: &mut weirds,
             verdict: verdict.clone(),
             tag: "MODBUS",
+            confirmed: false,
             flip: false,
             detect_anew: false,
             partial: false,

@@ -641,4 +641,47 @@ proptest! {
             a.end_of_data(&mut cx, false);
         }
     }
+
+    #[test]
+    fn tunnel_analyzers_never_panic(
+        // A Teredo, GTPv1 or AYIYA header start, then noise (which may be an IP packet's).
+        tunnel in 0usize..3,
+        head in prop_oneof![
+            Just(vec![0u8, 1, 3, 4]),
+            Just(vec![0u8, 0, 0x12, 0x34, 1, 2, 3, 4]),
+            Just(vec![0x60u8, 0, 0, 0, 0, 0, 59, 64]),
+            Just(vec![0x30u8, 0xff, 0, 20, 0, 0, 0, 1]),
+            Just(vec![0x34u8, 0xff, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0x85, 1, 0x10]),
+            Just(vec![0x32u8, 16, 0, 20, 0, 0, 0, 1, 0, 1, 0, 0, 2, 0x21, 0x43]),
+            Just(vec![0x11u8, 0x52, 0x11, 41, 0, 0, 0, 0]),
+            Just(vec![0x45u8, 0, 0, 28]),
+        ],
+        body in proptest::collection::vec(any::<u8>(), 0..200),
+        is_orig in any::<bool>(),
+    ) {
+        use netpac_runtime::analyzer::{AnalyzerCx, TestConn};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::udp_tunnels::Decapsulator;
+        use netpac_runtime::zeek::Time;
+        let registry = netpac_analyzers::registry();
+        let grammar: Vec<_> = registry.tunnels.iter().filter_map(|t| match t.decapsulate {
+            Decapsulator::Grammar(g) => Some((t, g)),
+            Decapsulator::Header(_) => None,
+        }).collect();
+        prop_assert_eq!(grammar.len(), 3);
+        let (spec, g) = grammar[tunnel];
+        let payload = [&head[..], &body[..]].concat();
+        if let Some(detect) = spec.detect {
+            let _ = detect(&payload);
+        }
+        let conn = TestConn::new(Proto::Udp, spec.ports[0], "Ctunnel");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, spec.tag);
+        if let Some(inner) = (g.run)(&mut cx, is_orig, &payload) {
+            prop_assert!(inner.offset + inner.len <= payload.len());
+        }
+        let _ = netpac_runtime::pkt_hdr::PktHdr::from_ip(&payload[4.min(payload.len())..]);
+    }
 }

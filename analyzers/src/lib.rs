@@ -9,6 +9,7 @@ extern crate self as netpac_analyzers;
 
 pub mod arp;
 pub mod asn1;
+pub mod ayiya;
 pub mod bittorrent;
 pub mod dhcp;
 pub mod dns;
@@ -16,6 +17,7 @@ pub mod file;
 pub mod finger;
 pub mod ftp;
 pub mod gssapi;
+pub mod gtpv1;
 pub mod http;
 pub mod ident;
 pub mod imap;
@@ -37,6 +39,7 @@ pub mod socks;
 pub mod ssh;
 pub mod ssl;
 pub mod syslog;
+pub mod teredo;
 pub mod websocket;
 pub mod x509;
 pub mod xmpp;
@@ -49,6 +52,7 @@ use netpac_runtime::event::{Events, PlacedSink};
 pub fn registry() -> Registry {
     let mut reg = Registry::default();
     arp::register(&mut reg);
+    ayiya::register(&mut reg);
     bittorrent::register(&mut reg);
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
@@ -57,11 +61,13 @@ pub fn registry() -> Registry {
     rfb::register(&mut reg);
     sip::register(&mut reg);
     syslog::register(&mut reg);
+    teredo::register(&mut reg);
     dns::register(&mut reg);
     file::register(&mut reg);
     finger::register(&mut reg);
     ftp::register(&mut reg);
     gssapi::register(&mut reg);
+    gtpv1::register(&mut reg);
     http::register(&mut reg);
     ident::register(&mut reg);
     imap::register(&mut reg);
@@ -88,6 +94,7 @@ pub fn event_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     for list in [
         arp::EVENT_NAMES,
+        ayiya::EVENT_NAMES,
         bittorrent::EVENT_NAMES,
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
@@ -96,11 +103,13 @@ pub fn event_names() -> Vec<&'static str> {
         rfb::EVENT_NAMES,
         sip::EVENT_NAMES,
         syslog::EVENT_NAMES,
+        teredo::EVENT_NAMES,
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
         finger::EVENT_NAMES,
         ftp::EVENT_NAMES,
         gssapi::EVENT_NAMES,
+        gtpv1::EVENT_NAMES,
         http::EVENT_NAMES,
         ident::EVENT_NAMES,
         imap::EVENT_NAMES,

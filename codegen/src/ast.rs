@@ -209,6 +209,9 @@ pub struct AnalyzerDecl {
     pub raws: Vec<SetDecl>,
     /// `sink handshake: Handshake(args);`: streams fed by `on r: Unit feed handshake = ...;`.
     pub sinks: Vec<SinkDecl>,
+    /// `on p: Unit decapsulate ip = expr;` (tunnel analyzers; `var` is the inner packet's
+    /// first header: `ip` or `ethernet`).
+    pub decaps: Vec<SetDecl>,
     pub span: Span,
 }
 
@@ -354,6 +357,8 @@ pub struct AnalyzerItem {
     pub extern_ctor: Option<String>,
     /// `=> lines(...)`: line framing (then `unit` is empty).
     pub lines: Option<LinesDecl>,
+    /// `=> tunnel Unit`: a tunnel analyzer, each payload one PDU of `unit`.
+    pub tunnel: bool,
     /// Attributes after the target (`&skip_empty`, ...; only `lines` items take them).
     pub attrs: Vec<Attr>,
     pub span: Span,

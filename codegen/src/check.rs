@@ -22,6 +22,7 @@ mod lines;
 mod names;
 mod state;
 mod text;
+mod tunnels;
 mod units;
 
 pub use graph::Boxed;

@@ -15,6 +15,7 @@ mod bind;
 mod exprs;
 mod fields;
 mod state;
+mod tunnels;
 mod units;
 
 /// Where generated expressions are evaluated.

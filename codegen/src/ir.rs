@@ -517,6 +517,8 @@ pub enum ExprKind {
     Pick {
         last: bool,
         iter: BinderIter,
+        /// `for i, x in ...`: the element's position among those the path selects.
+        index: Option<String>,
         var: String,
         elem: Box<ZValue>,
         default: Option<Box<ZValue>>,
@@ -581,6 +583,12 @@ pub enum ExprKind {
     /// `ip(b)` (bindings): 4 bytes as an IPv4 address, 16 as IPv6 (network order;
     /// `0.0.0.0` for any other length).
     IpBytes(Box<Expr>),
+    /// `pkt_hdr(b)` (bindings): Zeek's `pkt_hdr` of the IP packet `b` starts
+    /// (`netpac_runtime::pkt_hdr::PktHdr`).
+    PktHdr(Box<Expr>),
+    /// `ip_proto(b)` (bindings): the protocol of the IP packet's payload, after
+    /// IPv6's extension headers (Zeek's `NextProto`).
+    IpProto(Box<Expr>),
     /// `tcp_port(n)` / `udp_port(n)`: Zeek's `port` (0 when `n` is past 65535).
     Port(Box<Expr>, Transport),
     /// `endpoint(addr, n)`: an address and port for `expect ... to` (none when `n` is past 65535).
@@ -664,6 +672,8 @@ pub enum Builtin {
     Eod,
     ParseIsOrig,
     ParseRespPort,
+    /// `$confirmed`: the analyzer had confirmed its protocol before this PDU.
+    ParseConfirmed,
     L2Src,
     L2Dst,
     Conn,
@@ -849,6 +859,43 @@ pub struct Analyzer {
     pub stops: bool,
     /// `sink name: Unit(args);`: streams of their own, fed by `on r: U feed name = ..;`.
     pub sinks: Vec<Sink>,
+    /// `udp port N => tunnel Unit;`: a tunnel analyzer (no connection analyzer is generated).
+    pub tunnel: Option<Tunnel>,
+}
+
+/// A tunnel analyzer (`udp port 3544 => tunnel Packet &attrs;` and its
+/// `decapsulate` items): each payload of the outer UDP connection is one PDU
+/// of `bind.unit`, whose events are about that connection; the first
+/// `decapsulate` that selects bytes names the inner packet.
+#[derive(Debug)]
+pub struct Tunnel {
+    pub index: usize,
+    /// The unit of a payload.
+    pub unit: String,
+    pub bind: BindTarget,
+    pub ports: Vec<u16>,
+    /// `&detect(Probe)`: a payload on any other port is this tunnel's when it parses as `Probe`.
+    pub detect: Option<String>,
+    /// `&delay_confirmation`: the protocol is confirmed once both directions sent a confirming payload.
+    pub delay_confirmation: bool,
+    /// `&stop_on_violation`: after a violation no later payload of the connection is read.
+    pub stop_on_violation: bool,
+    /// `&not_nested(violation = "..")`: a payload inside this same tunnel is this violation.
+    pub nested_violation: Option<String>,
+    /// Parsed PDUs confirm (no `confirm never;`), those for which `confirm_when` holds if given.
+    pub confirm: bool,
+    pub confirm_when: Option<Expr>,
+    pub decaps: Vec<Decap>,
+}
+
+/// `on p: Unit, x: p.path decapsulate ip = bytes where cond;`.
+#[derive(Debug)]
+pub struct Decap {
+    /// The inner packet is an Ethernet frame (`ethernet`), else IP (`ip`).
+    pub ethernet: bool,
+    pub binders: Vec<(String, BinderIter)>,
+    pub value: Expr,
+    pub cond: Option<Expr>,
 }
 
 impl Analyzer {

@@ -166,8 +166,19 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut sets = Vec::new();
                 let mut raws = Vec::new();
                 let mut sinks = Vec::new();
+                let mut decaps = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
+                    if ai.as_rule() == Rule::decap_item {
+                        let mut parts = ai.into_inner().peekable();
+                        let head = on_binders(&cx, &mut parts)?;
+                        let var = parts.next().unwrap();
+                        let var = (var.as_str().to_string(), cx.span(&var));
+                        let value = expr(&cx, parts.next().unwrap())?;
+                        let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
+                        decaps.push(on_item(head, SetOp::Set, var, value, cond, span));
+                        continue;
+                    }
                     if ai.as_rule() == Rule::sink_item {
                         let mut parts = ai.into_inner();
                         let name = parts.next().unwrap().as_str().to_string();
@@ -401,10 +412,16 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     let mut bind_field = None;
                     let mut extern_ctor = None;
                     let mut lines = None;
+                    let mut tunnel = false;
                     let mut attrs = Vec::new();
                     let mut args = Vec::new();
                     for p in parts {
                         match p.as_rule() {
+                            Rule::tunnel_target => {
+                                tunnel = true;
+                                let n = p.into_inner().nth(1).unwrap();
+                                unit = Some((n.as_str().to_string(), cx.span(&n)));
+                            }
                             Rule::state_args => args = state_arg_names(&cx, p),
                             Rule::lines_target => {
                                 let lspan = cx.span(&p);
@@ -446,6 +463,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         args,
                         extern_ctor,
                         lines,
+                        tunnel,
                         attrs,
                         span,
                     });
@@ -462,6 +480,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     sets,
                     raws,
                     sinks,
+                    decaps,
                     span,
                 });
             }

@@ -78,6 +78,9 @@ pub struct AnalyzerCx<'a> {
     pub verdict: Verdict,
     /// The analyzer's tag, for weird sources.
     pub tag: &'static str,
+    /// The analyzer had confirmed its protocol on this connection before this
+    /// call (set by the engine; a grammar reads it as `$confirmed`).
+    pub confirmed: bool,
     /// Set by [`AnalyzerCx::flip_roles`]; the engine swaps the roles after the delivery.
     pub flip: bool,
     /// Set by [`AnalyzerCx::detect_anew`]; the engine restarts payload detection after the delivery.
@@ -114,6 +117,7 @@ impl<'a> AnalyzerCx<'a> {
             events,
             weirds,
             verdict: Verdict::Undecided,
+            confirmed: false,
             tag,
             flip: false,
             detect_anew: false,
@@ -446,6 +450,12 @@ impl Registry {
     }
     pub fn add(&mut self, spec: AnalyzerSpec) -> &mut Self {
         self.analyzers.push(spec);
+        self
+    }
+    /// A tunnel in UDP; it replaces a built-in one of the same tag.
+    pub fn add_tunnel(&mut self, spec: TunnelSpec) -> &mut Self {
+        self.tunnels.retain(|t| t.tag != spec.tag);
+        self.tunnels.push(spec);
         self
     }
     pub fn add_link(&mut self, spec: LinkAnalyzerSpec) -> &mut Self {

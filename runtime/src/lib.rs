@@ -6,7 +6,8 @@
 //! - [`conn`]: the connection table, TCP state and reassembly, UDP, ICMP, `conn.log`.
 //! - [`analyzer`]: the interface protocol analyzers implement.
 //! - [`dpd`]: dynamic protocol detection by payload signatures.
-//! - [`udp_tunnels`]: VXLAN, Geneve, GTPv1, AYIYA, Teredo: registered by UDP port.
+//! - [`udp_tunnels`]: tunnels in UDP, registered by port (VXLAN, Geneve; grammars add Teredo, GTPv1, AYIYA).
+//! - [`pkt_hdr`]: Zeek's `pkt_hdr` of a packet a tunnel carries.
 //! - [`event`]: typed events, subscription and dispatch.
 //! - [`log`]: Zeek TSV / JSON log writers.
 //! - [`wire`]: wire formats several layers share (the Internet checksum, GRE).
@@ -28,6 +29,7 @@ pub mod log;
 pub mod packet;
 pub mod parse;
 pub mod pieces;
+pub mod pkt_hdr;
 pub mod reorder;
 pub mod shard;
 pub mod record;

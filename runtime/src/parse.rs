@@ -515,6 +515,9 @@ pub struct ParseCx {
     pub is_orig: bool,
     /// The responder's port (some protocols change rules by port).
     pub resp_port: u16,
+    /// The analyzer had confirmed its protocol on the connection before this
+    /// PDU (`$confirmed`: Zeek's Teredo reports truncation only then).
+    pub confirmed: bool,
     weirds: Vec<(&'static str, String)>,
     net_weirds: Vec<(&'static str, String)>,
     halted: Option<&'static str>,
@@ -822,4 +825,12 @@ mod tests {
         assert_eq!(b.as_bytes(), b"world");
         assert_eq!(pdu.string(b"other").as_bytes(), b"other");
     }
+}
+
+/// Where `part` lies inside `whole`, when it is a slice of it (what a
+/// tunnel's `decapsulate` names is a zero-copy slice of its payload; a
+/// constant or a copy is not, and gives `None`). Compares addresses only.
+pub fn offset_in(whole: &[u8], part: &[u8]) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start.checked_add(part.len())? <= whole.len()).then_some(start)
 }

@@ -259,28 +259,3 @@ fn gre_carries_ip_without_an_outer_connection() {
         vec!["10.8.0.1\t53\tudp\tS0"]
     );
 }
-
-/// A GTPv1-U tunnel confirms its analyzer on the outer flow (`service`
-/// gtpv1, `protocol_confirmation`), as Zeek's GTPv1 analyzer does (VXLAN,
-/// Geneve and AYIYA too; Teredo once both directions sent a good packet).
-#[test]
-fn gtp_tunnels_confirm_their_service() {
-    let sgsn = Host::v4("192.0.2.10", 2152);
-    let ggsn = Host::v4("192.0.2.20", 2152);
-    let c = Host::v4("10.45.0.7", 40100);
-    let s = Host::v4("198.51.100.80", 80);
-    let inner = tcp(5.0, c, s, "S", 10, 0, b"");
-    let ip = &inner.data[14..];
-    // Version 1, PT=1, G-PDU (0xff), length, TEID.
-    let mut gtp = vec![0x30, 0xff];
-    gtp.extend_from_slice(&(ip.len() as u16).to_be_bytes());
-    gtp.extend_from_slice(&[0, 0, 0, 1]);
-    gtp.extend_from_slice(ip);
-    let out = run(&[udp(5.0, sgsn, ggsn, &gtp)], Config::default());
-    let rows = conn_columns(&out, &["id.resp_p", "proto", "service"]);
-    assert!(rows.contains(&"2152\tudp\tgtpv1".to_string()), "{rows:?}");
-    assert!(rows.contains(&"80\ttcp\t-".to_string()), "{rows:?}");
-    let confirmations: Vec<_> = out.events.iter().filter(|e| e["event"] == "protocol_confirmation").collect();
-    assert_eq!(confirmations.len(), 1);
-    assert_eq!(confirmations[0]["args"]["atype"], "Analyzer::ANALYZER_GTPV1");
-}

@@ -47,6 +47,7 @@ pub fn run(proto: Proto, resp_port: u16, limits: Limits, chunks: &[(bool, Vec<u8
             weirds: &mut weirds,
             verdict: verdict.clone(),
             tag: "DNS",
+            confirmed: false,
             flip: false,
             detect_anew: false,
             partial: false,

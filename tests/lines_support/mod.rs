@@ -64,6 +64,7 @@ pub fn run_on(
             weirds: &mut weirds,
             verdict: verdict.clone(),
             tag,
+            confirmed: verdict == Verdict::Confirmed,
             flip: false,
             detect_anew: false,
             partial: false,

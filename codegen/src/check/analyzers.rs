@@ -15,13 +15,19 @@ impl Checker<'_> {
             } else {
                 Vec::new()
             };
-            let has_transport = !a.items.iter().all(|i| i.transport == Transport::Link);
+            let tunnel = self.check_tunnel(a);
+            let has_transport = a.items.iter().any(|i| i.transport != Transport::Link && !i.tunnel);
             let items = if has_transport {
                 self.check_transport_items(a)
             } else {
                 Vec::new()
             };
-            let (states, sets) = self.check_states(a);
+            // A tunnel analyzer's `confirm on` is its own (`check_tunnel`).
+            let (states, sets) = if tunnel.is_some() {
+                (Vec::new(), Vec::new())
+            } else {
+                self.check_states(a)
+            };
             let raws = self.check_raws(a);
             // `&stop_after_gap` and `&stop_on_violation` stop the analyzer too.
             let stops = sets.iter().any(|s| s.op == crate::ast::SetOp::Stop)
@@ -49,13 +55,14 @@ impl Checker<'_> {
                 sets,
                 raws,
                 sinks,
+                tunnel,
             });
         }
         out
     }
 
     /// What the events of an item bind to: the PDU or `=> Unit.field`.
-    fn bind_target(&mut self, item: &AnalyzerItem) -> Option<BindTarget> {
+    pub(super) fn bind_target(&mut self, item: &AnalyzerItem) -> Option<BindTarget> {
         match &item.bind_field {
             None => Some(BindTarget {
                 unit: item.unit.clone(),
@@ -163,7 +170,7 @@ impl Checker<'_> {
         }
         let mut out = Vec::new();
         for (i, item) in a.items.iter().enumerate() {
-            if item.transport == Transport::Link {
+            if item.transport == Transport::Link || item.tunnel {
                 continue;
             }
             let signature = signature_of(a, i);

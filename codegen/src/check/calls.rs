@@ -303,6 +303,20 @@ impl Checker<'_> {
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::IpBytes(boxed(b)), ExprTy::Zeek(ZTy::Addr))
             }
+            "ip_proto" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                typed(K::IpProto(boxed(b)), ExprTy::Int)
+            }
+            "pkt_hdr" if bind => {
+                if !arity(self, 1) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                typed(K::PktHdr(boxed(b)), ExprTy::Zeek(ZTy::Record("pkt_hdr".into())))
+            }
             "ipv4" if bind => {
                 if !arity(self, 1) {
                     return invalid();
@@ -363,7 +377,7 @@ impl Checker<'_> {
     fn pick_call(&mut self, last: bool, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
         let f = if last { "last" } else { "first" };
         let comp = match args.first().map(|a| &a.kind) {
-            Some(ExprKind::ListComp { key: None, index: None, elem, var, src, filter }) if args.len() <= 2 => (elem, var, src, filter),
+            Some(ExprKind::ListComp { key: None, index, elem, var, src, filter }) if args.len() <= 2 => (index, elem, var, src, filter),
             _ => {
                 self.err(
                     span,
@@ -372,18 +386,22 @@ impl Checker<'_> {
                 return invalid();
             }
         };
-        let (elem, var, src, filter) = comp;
+        let (index, elem, var, src, filter) = comp;
         let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
             return invalid();
         };
         let mut inner = sc.clone();
         inner.vars.push(Var::named(var, elem_ty, true));
+        // `for i, x in path`: `i` counts the elements the path selects, kept or not.
+        if let Some(i) = index {
+            inner.vars.push(Var::named(i, Ty::Int { bits: 64, signed: false }, false));
+        }
         let x = self.expr(elem, &inner);
         let filter = filter.as_ref().map(|w| Box::new(self.boolean(w, &inner)));
         // Bytes picked with a bytes default stay bytes (a slice of the PDU), so they may be
         // passed on where bytes go: `KRB::Type_Value(p.data_type, first([..], b""))`.
         let is_bytes = |t: &ExprTy| matches!(t, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit);
-        if is_bytes(&x.ty) && args.len() == 2 {
+        if is_bytes(&x.ty) && args.len() == 2 && index.is_none() {
             let d = self.expr(&args[1], sc);
             if is_bytes(&d.ty) {
                 return typed(
@@ -417,6 +435,7 @@ impl Checker<'_> {
             K::Pick {
                 last,
                 iter,
+                index: index.clone(),
                 var: var.clone(),
                 elem: Box::new(ZValue { expr: x, conv }),
                 default,

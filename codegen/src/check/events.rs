@@ -184,7 +184,8 @@ impl Checker<'_> {
             for (n, t) in &sig.args {
                 let z = ZTy::parse(t);
                 if let Some(r) = z.record() {
-                    if !self.module().records.iter().any(|d| d.name == *r) {
+                    // Zeek's `pkt_hdr` is the runtime's (`pkt_hdr(b)`).
+                    if r != "pkt_hdr" && !self.module().records.iter().any(|d| d.name == *r) {
                         self.err(ev.span, format!("event `{}` needs record `{r}`; declare it with `record {r}(...) = {{ ... }}`", ev.name));
                         continue;
                     }

@@ -338,6 +338,7 @@ impl Checker<'_> {
             (Mode::Parse, "eod") => builtin(Builtin::Eod, ExprTy::Bool),
             (Mode::Parse, "is_orig") => builtin(Builtin::ParseIsOrig, ExprTy::Bool),
             (Mode::Parse, "resp_port") => builtin(Builtin::ParseRespPort, ExprTy::Int),
+            (Mode::Parse, "confirmed") => builtin(Builtin::ParseConfirmed, ExprTy::Bool),
             (Mode::Bind, "conn" | "resp_port" | "is_orig" | "orig_h" | "resp_h") if sc.link => {
                 self.err(
                     span,

@@ -396,7 +396,7 @@ impl Checker<'_> {
     }
 
     /// The scope of a value or condition that reads one parsed PDU of `unit` as `binder`.
-    fn pdu_scope(&self, binder: &str, unit: &str) -> Scope {
+    pub(super) fn pdu_scope(&self, binder: &str, unit: &str) -> Scope {
         let mut sc = Scope::new(Mode::Bind);
         sc.vars.push(Var {
             name: binder.to_string(),

@@ -57,6 +57,9 @@ impl Emitter<'_> {
             if a.has_link {
                 self.gen_link_analyzer(a, &mut out, &mut specs);
             }
+            if let Some(t) = &a.tunnel {
+                self.gen_tunnel(a, t, &mut out, &mut specs);
+            }
             if !a.has_transport {
                 continue;
             }
@@ -842,6 +845,7 @@ fn pdu_handler(
                     #stop_guard
                     let resp_port = cx.conn.id().resp_p.number;
                     let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
+                    pcx.confirmed = cx.confirmed;
                     let mut cur = ::netpac_runtime::parse::Cursor::new(data);
                     #prelude
                     let parsed = #un::parse(&mut cur, &mut pcx, limits #args);
@@ -933,7 +937,7 @@ fn confirms(a: &Analyzer, unit: &str) -> bool {
 }
 
 /// `bind_<unit>` and `bind_error_<unit>` of the unit events bind to.
-fn bind_fns(b: &BindTarget) -> (Ident, Ident) {
+pub(super) fn bind_fns(b: &BindTarget) -> (Ident, Ident) {
     (
         format_ident!("bind_{}", snake(&b.unit)),
         format_ident!("bind_error_{}", snake(&b.unit)),

@@ -103,6 +103,7 @@ impl Emitter<'_> {
             Builtin::Eod => quote!(#cur.is_empty()),
             Builtin::ParseIsOrig => quote!(cx.is_orig),
             Builtin::ParseRespPort => quote!(u64::from(cx.resp_port)),
+            Builtin::ParseConfirmed => quote!(cx.confirmed),
             Builtin::L2Src => quote!(ecx.l2_src()),
             Builtin::L2Dst => quote!(ecx.l2_dst()),
             Builtin::Conn => quote!(ecx.conn.record()),
@@ -356,6 +357,14 @@ impl Emitter<'_> {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::zeek::ip_from_bytes(#b))
             }
+            ExprKind::IpProto(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::pkt_hdr::ip_proto(#b))
+            }
+            ExprKind::PktHdr(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::pkt_hdr::PktHdr::from_ip(#b))
+            }
             ExprKind::Ipv4(n) => {
                 let n = self.int(n, cx);
                 // The low 32 bits, as Zeek's IRC analyzer builds a DCC host in a uint32_t.
@@ -499,18 +508,34 @@ impl Emitter<'_> {
             ExprKind::Pick {
                 last,
                 iter,
+                index,
                 var,
                 elem,
                 default,
                 filter,
             } => {
-                let (iter, v) = self.comp_source(iter, var, filter.as_deref(), cx);
                 let t = self.expr(&elem.expr, cx);
                 let conv = self.convert_z(t, &elem.expr.ty, &elem.conv);
-                let pick = if *last {
-                    quote!(#iter.map(|#v| #conv).last())
-                } else {
-                    quote!(#iter.map(|#v| #conv).next())
+                let end = if *last { quote!(last) } else { quote!(next) };
+                let pick = match index {
+                    None => {
+                        let (iter, v) = self.comp_source(iter, var, filter.as_deref(), cx);
+                        quote!(#iter.map(|#v| #conv).#end())
+                    }
+                    // Positions count every selected element, kept by the filter or not.
+                    Some(ix) => {
+                        let iter = self.comp_iter(iter, cx);
+                        let (v, ix) = (ident(var), ident(ix));
+                        let keep = match filter {
+                            Some(w) => self.expr(w, cx),
+                            None => quote!(true),
+                        };
+                        quote!(#iter.enumerate().filter_map(|(#ix, #v)| {
+                            let #ix = #ix as u64;
+                            if !(#keep) { return ::std::option::Option::None; }
+                            ::std::option::Option::Some(#conv)
+                        }).#end())
+                    }
                 };
                 match default {
                     Some(d) => {
@@ -723,6 +748,8 @@ impl Emitter<'_> {
                 let i = self.zty_rust(t);
                 quote!(::std::vec::Vec<#i>)
             }
+            // Zeek's `pkt_hdr` is the runtime's (the `pkt_hdr(b)` builtin).
+            ZTy::Record(r) if r == "pkt_hdr" => quote!(::netpac_runtime::pkt_hdr::PktHdr),
             ZTy::Record(r) => {
                 let n = format_ident!("{}", crate::types::record_rust_name(r));
                 quote!(#n)

@@ -11,7 +11,10 @@ pub fn compile(files: &[&str], tables: &[&str]) -> Vec<netpac_codegen::Generated
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut events = HashMap::new();
     for t in tables {
-        netpac_codegen::parse_event_table(&std::fs::read_to_string(root.join(t)).unwrap(), &mut events);
+        netpac_codegen::parse_event_table(
+            &std::fs::read_to_string(root.join(t)).unwrap(),
+            &mut events,
+        );
     }
     let sources: Vec<SourceFile> = files
         .iter()

@@ -144,6 +144,10 @@ pub struct ConnTunnels {
     /// Directions that sent a good tunnel packet (bit 0 originator, bit 1
     /// responder), for tunnels confirmed by both (Teredo).
     pub sides: u8,
+    /// A tunnel analyzer reported a violation: it reports no other and
+    /// confirms nothing more, and one with `&stop_on_violation` (Teredo)
+    /// reads none of the connection's later payloads.
+    pub violated: bool,
 }
 
 /// An analyzer attached to a connection. It is built when it is first

@@ -152,7 +152,7 @@ pub(super) fn report_confirmation(
 }
 
 /// An analyzer found a protocol violation: `protocol_violation` is raised.
-fn report_violation(
+pub(super) fn report_violation(
     core: &mut ConnCore,
     events: &mut Events,
     ts: Time,
@@ -247,6 +247,7 @@ fn drive_layer(
         let a = &mut analyzers[i];
         let mut acx = AnalyzerCx::new(cx.ts, &*core, cx.events, cx.weirds, a.tag);
         acx.registry = Some(cx.registry);
+        acx.confirmed = a.confirmed;
         match feed {
             Feed::Data(d) => a.analyzer().deliver(&mut acx, is_orig, d),
             Feed::Gap(n) => a.analyzer().undelivered(&mut acx, is_orig, *n),

@@ -4,10 +4,11 @@
 //! tunnel names (GRE's header is `wire::gre`).
 
 use super::*;
-use crate::analyzer::Decapsulated;
+use crate::analyzer::{AnalyzerCx, Decapsulated, Verdict};
 use crate::conn::events::TunnelChanged;
 use crate::record::EncapsulatingConn;
 use crate::udp_tunnels::Confirm;
+use crate::udp_tunnels::{Decapsulator, GrammarTunnel, InnerPacket};
 use crate::wire::gre::GrePacket;
 use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::ipv6::Ipv6Packet;
@@ -343,67 +344,135 @@ impl Engine {
         if !self.analyzer_depth_allows(ts, outer, HOPS, tunnel.tag, false) {
             return;
         }
-        match (tunnel.decapsulate)(payload) {
-            Decapsulated::Not => {}
-            Decapsulated::Weird {
-                name,
-                addl,
-                confirm,
-            } => {
-                self.confirm_tunnel(ts, slot, is_orig, tunnel.tag, confirm);
-                self.weirds.push(Weird {
-                    ts,
+        let (inner, confirm) = match tunnel.decapsulate {
+            Decapsulator::Header(read) => match read(payload) {
+                Decapsulated::Not => return,
+                Decapsulated::Weird {
                     name,
-                    addl: addl.to_string(),
-                    scope: WeirdScope::Flow {
-                        src: outer.src,
-                        dst: outer.dst,
-                    },
-                    source: tunnel.tag,
-                    in_tunnel: !self.tunnel_stack.is_empty(),
-                });
-            }
-            Decapsulated::Inner {
-                link,
-                offset,
-                confirm,
-                weird,
-            } => {
-                let Some(inner) = payload.get(offset..) else {
+                    addl,
+                    confirm,
+                } => {
+                    self.confirm_tunnel(ts, slot, is_orig, tunnel.tag, confirm);
+                    self.weirds.push(Weird {
+                        ts,
+                        name,
+                        addl: addl.to_string(),
+                        scope: WeirdScope::Flow {
+                            src: outer.src,
+                            dst: outer.dst,
+                        },
+                        source: tunnel.tag,
+                        in_tunnel: !self.tunnel_stack.is_empty(),
+                    });
                     return;
-                };
-                if let Some(name) = weird {
-                    if let Some(conn) = self.slots[slot as usize].conn.as_mut() {
-                        session::report_conn_weird(
-                            &mut conn.core,
-                            &mut self.events,
-                            &mut self.weirds,
-                            ts,
-                            name,
-                            String::new(),
-                            tunnel.tag,
-                        );
-                    }
                 }
-                // As Zeek's tunnel analyzers, before the inner packet's own events.
-                self.confirm_tunnel(ts, slot, is_orig, tunnel.tag, confirm);
-                let parent = if tunnel.tag == "GRE" {
-                    // GRE in UDP is Zeek's GRE analyzer, then its IPTunnel:
-                    // the tunnel is the address pair's, not the UDP connection.
-                    self.ip_tunnel_of(ts, outer, TUNNEL_GRE)
-                } else {
-                    let Some(outer_conn) = self.slots[slot as usize].conn.as_ref() else {
-                        return;
-                    };
-                    EncapsulatingConn {
-                        cid: outer_conn.core.id,
-                        tunnel_type: tunnel_type_of(tunnel.tag),
-                        uid: Some(outer_conn.core.uid.clone()),
-                    }
-                };
-                self.inner_packet(ts, link, inner, parent, outer.analyzer_depth + HOPS);
+                Decapsulated::Inner {
+                    link,
+                    offset,
+                    confirm,
+                } => {
+                    let len = payload.len().saturating_sub(offset);
+                    (InnerPacket { link, offset, len }, confirm)
+                }
+            },
+            Decapsulator::Grammar(g) => {
+                match self.grammar_tunnel(ts, slot, is_orig, tunnel.tag, &g, payload) {
+                    Some(inner) => (inner, Confirm::Never),
+                    None => return,
+                }
+            }
+        };
+        let Some(inner_bytes) = payload.get(inner.offset..inner.offset + inner.len) else {
+            return;
+        };
+        // As Zeek's tunnel analyzers, before the inner packet's own events.
+        self.confirm_tunnel(ts, slot, is_orig, tunnel.tag, confirm);
+        let parent = if tunnel.tag == "GRE" {
+            // GRE in UDP is Zeek's GRE analyzer, then its IPTunnel:
+            // the tunnel is the address pair's, not the UDP connection.
+            self.ip_tunnel_of(ts, outer, TUNNEL_GRE)
+        } else {
+            let Some(outer_conn) = self.slots[slot as usize].conn.as_ref() else {
+                return;
+            };
+            EncapsulatingConn {
+                cid: outer_conn.core.id,
+                tunnel_type: tunnel_type_of(tunnel.tag),
+                uid: Some(outer_conn.core.uid.clone()),
+            }
+        };
+        self.inner_packet(
+            ts,
+            inner.link,
+            inner_bytes,
+            parent,
+            outer.analyzer_depth + HOPS,
+        );
+    }
+
+    /// A payload of the UDP connection in `slot` read by a tunnel analyzer
+    /// generated from a grammar: its events and weirds are about that
+    /// connection, and its verdict confirms the tunnel (once, or once both
+    /// directions sent a good payload) or reports a violation, after which a
+    /// `&stop_on_violation` tunnel reads nothing more of the connection (Zeek's
+    /// Teredo). Returns the inner packet, if the payload carries one.
+    fn grammar_tunnel(
+        &mut self,
+        ts: Time,
+        slot: u32,
+        is_orig: bool,
+        tag: &'static str,
+        g: &GrammarTunnel,
+        payload: &[u8],
+    ) -> Option<InnerPacket> {
+        let conn = self.slots.get_mut(slot as usize)?.conn.as_mut()?;
+        let violated = conn.core.tunnels.as_ref().is_some_and(|t| t.violated);
+        if g.stop_on_violation && violated {
+            return None;
+        }
+        let nested = g.nested_violation.filter(|_| {
+            self.tunnel_stack
+                .last()
+                .is_some_and(|t| t.tunnel_type == tunnel_type_of(tag))
+        });
+        let (inner, verdict) = match nested {
+            Some(why) => (None, Verdict::Violation(why.to_string())),
+            None => {
+                let mut cx =
+                    AnalyzerCx::new(ts, &conn.core, &mut self.events, &mut self.weirds, tag);
+                cx.confirmed = conn.core.service.contains(&crate::zeek::service_name(tag));
+                let inner = (g.run)(&mut cx, is_orig, payload);
+                (inner, std::mem::take(&mut cx.verdict))
+            }
+        };
+        match verdict {
+            Verdict::Undecided => {}
+            // Zeek's packet analyzers confirm nothing once they violated.
+            Verdict::Confirmed if violated => {}
+            Verdict::Confirmed => self.confirm_tunnel(ts, slot, is_orig, tag, g.confirm),
+            Verdict::Violation(reason) => {
+                // Zeek reports a connection's first violation only.
+                let tunnels = conn.core.tunnels_mut();
+                let first = !tunnels.violated;
+                tunnels.violated = true;
+                if first {
+                    let aid = self.next_aid;
+                    self.next_aid += 1;
+                    session::report_violation(
+                        &mut conn.core,
+                        &mut self.events,
+                        ts,
+                        tag,
+                        aid,
+                        reason,
+                    );
+                }
+                if g.stop_on_violation {
+                    return None;
+                }
             }
         }
+        inner
     }
 }
 

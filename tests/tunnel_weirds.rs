@@ -6,9 +6,15 @@
 mod common;
 use common::*;
 
+/// A run through every analyzer netpac has: the tunnels with events of
+/// their own (Teredo, GTPv1, AYIYA) are grammars of the analyzers crate.
+fn run_all(frames: &[Frame], config: Config) -> Output {
+    run_with(frames, config, netpac_analyzers::registry(), None)
+}
+
 /// weird.log rows as `name addl source`, and the conn.log rows' service.
 fn weirds_and_services(frames: &[Frame]) -> (Vec<String>, Vec<String>) {
-    let out = run(frames, Config::default());
+    let out = run_all(frames, Config::default());
     let rows = |log: &str, pick: &dyn Fn(&[&str]) -> String| -> Vec<String> {
         log.lines()
             .filter(|l| !l.starts_with('#'))

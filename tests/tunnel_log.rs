@@ -5,6 +5,12 @@
 mod common;
 use common::*;
 
+/// A run through every analyzer netpac has: the tunnels with events of
+/// their own (Teredo, GTPv1, AYIYA) are grammars of the analyzers crate.
+fn run_all(frames: &[Frame], config: Config) -> Output {
+    run_with(frames, config, netpac_analyzers::registry(), None)
+}
+
 /// A VXLAN payload (VNI 42) carrying `inner`, an Ethernet frame.
 fn vxlan(inner: &Frame) -> Vec<u8> {
     let mut p = vec![0x08, 0, 0, 0, 0, 0, 0x2a, 0];
@@ -77,7 +83,7 @@ fn a_udp_tunnel_is_discovered_once_and_closes_with_its_connection() {
     let s = Host::v4("10.9.0.2", 80);
     let first = tcp(1.0, c, s, "S", 1, 0, b"");
     let second = tcp(1.5, c.port(5556), s, "S", 1, 0, b"");
-    let out = run(
+    let out = run_all(
         &[
             udp(1.0, vtep_a, vtep_b, &vxlan(&first)),
             udp(1.5, vtep_a, vtep_b, &vxlan(&second)),
@@ -122,7 +128,7 @@ fn an_ip_tunnel_is_one_per_address_pair_and_never_closes() {
     let y = Host::v4("203.0.113.2", 0);
     let c = Host::v4("10.8.0.1", 33000);
     let s = Host::v4("10.8.0.2", 53);
-    let out = run(
+    let out = run_all(
         &[
             // GRE both ways: one tunnel, named by its first packet.
             raw_ip4(1.0, a, b, 47, &gre(&udp(1.0, c, s, b"one"))),
@@ -160,7 +166,7 @@ fn nested_tunnels_are_each_discovered_and_the_innermost_is_the_parent() {
     let c = Host::v4("10.8.0.1", 33000);
     let s = Host::v4("10.8.0.2", 53);
     let ip_in_ip = raw_ip4(1.0, x, y, 4, ip_of(&udp(1.0, c, s, b"deep")));
-    let out = run(
+    let out = run_all(
         &[udp(1.0, vtep_a, vtep_b, &vxlan(&ip_in_ip))],
         Config::default(),
     );
@@ -201,7 +207,7 @@ fn a_connection_moving_into_a_tunnel_raises_tunnel_changed() {
     let b = Host::v4("198.51.100.1", 0);
     let c = Host::v4("10.8.0.1", 33000);
     let s = Host::v4("10.8.0.2", 7000);
-    let out = run(
+    let out = run_all(
         &[
             udp(1.0, c, s, b"direct"),
             raw_ip4(1.001, a, b, 47, &gre(&udp(1.001, c, s, b"tunnelled"))),
@@ -254,7 +260,7 @@ fn an_idle_tunnel_expires_after_an_hour() {
             &gre(&udp(ts, c.port(port), s, b"q")),
         )
     };
-    let out = run(
+    let out = run_all(
         &[
             through(1.0, (a, b), 1),
             through(1.0, (x, y), 2),
@@ -320,7 +326,7 @@ fn teredo_is_found_on_any_port_by_its_shape() {
         Host::v6("2002:c000:201::1", 1000),
         b"ho",
     );
-    let out = run(
+    let out = run_all(
         &[
             udp(1.0, relay, client, &with_origin),
             udp(
@@ -379,7 +385,7 @@ fn tunnel_changes_between_tunnels_are_bounded() {
         frames.push(raw_ip4(ts, outer, b, 47, &gre(&udp(ts, c, s, b"q"))));
     }
     frames.push(udp(1.5, c, s, b"direct"));
-    let out = run(&frames, Config::default());
+    let out = run_all(&frames, Config::default());
     let changes: Vec<usize> = out
         .events
         .iter()
@@ -427,7 +433,7 @@ fn an_ip_tunnel_idle_for_a_day_is_a_new_tunnel() {
     let s = Host::v4("10.8.0.2", 53);
     let through = |ts: f64, port: u16| raw_ip4(ts, a, b, 47, &gre(&udp(ts, c.port(port), s, b"q")));
     let day = 86_400.0;
-    let out = run(
+    let out = run_all(
         &[
             through(1.0, 1),
             through(1.0 + day - 10.0, 2),
@@ -468,7 +474,7 @@ fn teredo_bubbles_with_bytes_after_them_are_weird() {
         ip6
     };
     let inner_udp = udp(3.0, Host::v6("2001::1", 1), Host::v6("fe80::2", 2), b"");
-    let out = run(
+    let out = run_all(
         &[
             udp(1.0, client, relay, &bubble(b"EXTRA")),
             udp(2.0, relay, client, &bubble(b"")),
@@ -482,4 +488,29 @@ fn teredo_bubbles_with_bytes_after_them_are_weird() {
     assert!(weirds[0].contains("Teredo_bubble_with_payload") && weirds[0].ends_with("TEREDO"), "{weirds:?}");
     let services = conn_columns(&out, &["id.orig_p", "service"]);
     assert_eq!(services, ["40000\tteredo"]);
+}
+
+/// A GTPv1-U tunnel confirms its analyzer on the outer flow (`service`
+/// gtpv1, `protocol_confirmation`), as Zeek's GTPv1 analyzer does (VXLAN,
+/// Geneve and AYIYA too; Teredo once both directions sent a good packet).
+#[test]
+fn gtp_tunnels_confirm_their_service() {
+    let sgsn = Host::v4("192.0.2.10", 2152);
+    let ggsn = Host::v4("192.0.2.20", 2152);
+    let c = Host::v4("10.45.0.7", 40100);
+    let s = Host::v4("198.51.100.80", 80);
+    let inner = tcp(5.0, c, s, "S", 10, 0, b"");
+    let ip = &inner.data[14..];
+    // Version 1, PT=1, G-PDU (0xff), length, TEID.
+    let mut gtp = vec![0x30, 0xff];
+    gtp.extend_from_slice(&(ip.len() as u16).to_be_bytes());
+    gtp.extend_from_slice(&[0, 0, 0, 1]);
+    gtp.extend_from_slice(ip);
+    let out = run_all(&[udp(5.0, sgsn, ggsn, &gtp)], Config::default());
+    let rows = conn_columns(&out, &["id.resp_p", "proto", "service"]);
+    assert!(rows.contains(&"2152\tudp\tgtpv1".to_string()), "{rows:?}");
+    assert!(rows.contains(&"80\ttcp\t-".to_string()), "{rows:?}");
+    let confirmations: Vec<_> = out.events.iter().filter(|e| e["event"] == "protocol_confirmation").collect();
+    assert_eq!(confirmations.len(), 1);
+    assert_eq!(confirmations[0]["args"]["atype"], "Analyzer::ANALYZER_GTPV1");
 }

@@ -218,7 +218,8 @@ fn gtp_c(ts: f64, port: u16, request: bool, message: &[u8]) -> Frame {
 
 /// The six PDP context messages with the information elements Zeek reads
 /// (a second NSAPI and GSN address are the linked NSAPI and user address),
-/// one it does not know (a TLV, skipped) and an echo request.
+/// one it does not know (a TLV, skipped), a request missing the elements
+/// it must have, and an echo request.
 #[test]
 fn gtpv1_pdp_context_messages() {
     let imsi = [0x21, 0x43, 0x65, 0x87, 0x09, 0x21, 0x43, 0xf5];
@@ -339,6 +340,8 @@ fn gtpv1_pdp_context_messages() {
             false,
             &gtp(21, 0x30, 0x1122_3344, &[], &tv(1, &[0x80])),
         ),
+        // A request without its GSN addresses and QoS profile: Zeek's empty records.
+        gtp_c(6.5, 30005, true, &gtp(16, 0x30, 1, &[], &tv(2, &imsi))),
         // An echo request: the message event only.
         gtp_c(
             7.0,

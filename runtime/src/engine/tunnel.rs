@@ -440,7 +440,12 @@ impl Engine {
             None => {
                 let mut cx =
                     AnalyzerCx::new(ts, &conn.core, &mut self.events, &mut self.weirds, tag);
-                cx.confirmed = conn.core.service.contains(&crate::zeek::service_name(tag));
+                // A service is its analyzer's tag in lower case (no lookup per packet).
+                cx.confirmed = conn
+                    .core
+                    .service
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(tag));
                 let inner = (g.run)(&mut cx, is_orig, payload);
                 (inner, std::mem::take(&mut cx.verdict))
             }

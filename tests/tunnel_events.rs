@@ -440,3 +440,16 @@ fn ayiya_carries_a_whole_ip_packet() {
     assert!(rows[0].starts_with("5072\tudp\tayiya"), "{rows:?}");
     assert!(rows[1].starts_with("7001\tudp\t-\t"), "{rows:?}");
 }
+
+/// `--disable-analyzer GTPV1` (Zeek's `Analyzer::disable_analyzer`): the
+/// tunnel decapsulates nothing, its port is a plain UDP connection.
+#[test]
+fn a_disabled_tunnel_carries_nothing() {
+    let inner = ipv4_udp([192, 168, 0, 1], [192, 168, 0, 2], 5000, 53, b"abcd");
+    let frames = [gtp_u(1.0, 31001, &gtp(255, 0x30, 1, &[], &inner))];
+    let mut registry = netpac_analyzers::registry();
+    registry.disable("gtpv1").expect("GTPV1 is known");
+    let out = run_with(&frames, Config::default(), registry, None);
+    let rows = conn_columns(&out, &["id.resp_p", "service"]);
+    assert_eq!(rows, ["2152\t-"]);
+}

@@ -504,16 +504,19 @@ impl Registry {
         }
         Ok(())
     }
-    /// Turns the analyzers with this tag off (any transport, the link layer too),
-    /// as Zeek's `Analyzer::disable_analyzer`: no port, signature or expected
-    /// connection attaches them. Unknown tags are an error.
+    /// Turns the analyzers with this tag off (any transport, the link layer and
+    /// the tunnels too), as Zeek's `Analyzer::disable_analyzer`: no port,
+    /// signature or expected connection attaches them, and a disabled tunnel
+    /// decapsulates nothing. Unknown tags are an error.
     pub fn disable(&mut self, tag: &str) -> Result<(), String> {
         let off = |t: &str| t.eq_ignore_ascii_case(tag);
         let found = self.analyzers.iter().any(|a| off(a.tag))
-            || self.link_analyzers.iter().any(|a| off(a.tag));
+            || self.link_analyzers.iter().any(|a| off(a.tag))
+            || self.tunnels.iter().any(|t| off(t.tag));
         if !found {
             let mut known: Vec<&str> = self.analyzers.iter().map(|a| a.tag).collect();
             known.extend(self.link_analyzers.iter().map(|a| a.tag));
+            known.extend(self.tunnels.iter().map(|t| t.tag));
             known.sort_unstable();
             known.dedup();
             return Err(format!("no analyzer `{tag}` (known: {})", known.join(", ")));
@@ -534,6 +537,7 @@ impl Registry {
             .collect();
         self.analyzers.retain(|a| !off(a.tag));
         self.link_analyzers.retain(|a| !off(a.tag));
+        self.tunnels.retain(|t| !off(t.tag));
         Ok(())
     }
     /// Analyzers registered for a responder port.

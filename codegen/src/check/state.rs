@@ -72,20 +72,9 @@ impl Checker<'_> {
                     self.err(s.unit.1, format!("`{}` is not a unit this analyzer parses", s.unit.0));
                     continue;
                 }
-                let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
-                let mut binders = Vec::new();
-                let mut ok = true;
-                for b in &s.binders {
-                    let Some((iter, ty)) = self.binder_iter(&b.expr, &sc) else {
-                        ok = false;
-                        break;
-                    };
-                    sc.vars.push(Var::named(&b.name, ty, true));
-                    binders.push((b.name.clone(), iter));
-                }
-                if !ok {
+                let Some((sc, binders)) = self.on_scope(s) else {
                     continue;
-                }
+                };
                 self.fallible_bytes_ok = true;
                 let value = self.bytes_arg(&s.value, &sc);
                 self.fallible_bytes_ok = false;
@@ -160,19 +149,10 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
             // More binders select inside the PDU; each selection runs the update.
-            let mut binders = Vec::new();
-            for b in &s.binders {
-                let Some((iter, ty)) = self.binder_iter(&b.expr, &sc) else {
-                    break;
-                };
-                sc.vars.push(Var::named(&b.name, ty, true));
-                binders.push((b.name.clone(), iter));
-            }
-            if binders.len() != s.binders.len() {
+            let Some((sc, binders)) = self.on_scope(s) else {
                 continue;
-            }
+            };
             let value = if var.bytes.is_some() {
                 self.bytes_arg(&s.value, &sc)
             } else {
@@ -201,13 +181,7 @@ impl Checker<'_> {
             self.err(span, format!("{what} reads only the PDU: its fields, integers and `len`, `count`, `dec`, `trim`, `choose`"));
             return None;
         }
-        let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
-        let mut binders = Vec::new();
-        for b in &s.binders {
-            let (iter, ty) = self.binder_iter(&b.expr, &sc)?;
-            sc.vars.push(Var::named(&b.name, ty, true));
-            binders.push((b.name.clone(), iter));
-        }
+        let (sc, binders) = self.on_scope(s)?;
         let cond = s.cond.as_ref().map(|c| self.boolean(c, &sc));
         Some(StateSet {
             unit: s.unit.0.clone(),
@@ -308,14 +282,8 @@ impl Checker<'_> {
             self.err(span, "a `feed` value or condition reads only the PDU: its fields and slices of them");
             return None;
         }
-        let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
         // More binders select inside the PDU; each selection feeds.
-        let mut binders = Vec::new();
-        for b in &s.binders {
-            let (iter, ty) = self.binder_iter(&b.expr, &sc)?;
-            sc.vars.push(Var::named(&b.name, ty, true));
-            binders.push((b.name.clone(), iter));
-        }
+        let (sc, binders) = self.on_scope(s)?;
         self.fallible_bytes_ok = true;
         let value = self.bytes_arg(&s.value, &sc);
         self.fallible_bytes_ok = false;
@@ -405,6 +373,20 @@ impl Checker<'_> {
             is_ref: true,
         });
         sc
+    }
+
+    /// The scope of an `on p: Unit, x: p.path, ... <action>` item: the PDU's
+    /// binder and each further binder, which selects inside what came before
+    /// (the action runs once per selection). `None` when a path does not check.
+    pub(super) fn on_scope(&mut self, s: &crate::ast::SetDecl) -> Option<(Scope, Vec<(String, crate::ir::BinderIter)>)> {
+        let mut sc = self.pdu_scope(&s.binder, &s.unit.0);
+        let mut binders = Vec::new();
+        for b in &s.binders {
+            let (iter, ty) = self.binder_iter(&b.expr, &sc)?;
+            sc.vars.push(Var::named(&b.name, ty, true));
+            binders.push((b.name.clone(), iter));
+        }
+        Some((sc, binders))
     }
 
     /// `&overflow(weird = "name")` on a queue: the weird reported when a full queue is cleared.

@@ -132,20 +132,9 @@ impl Checker<'_> {
                     continue;
                 }
             };
-            let mut sc = self.pdu_scope(&d.binder, &d.unit.0);
-            let mut binders = Vec::new();
-            let mut ok = true;
-            for b in &d.binders {
-                let Some((iter, ty)) = self.binder_iter(&b.expr, &sc) else {
-                    ok = false;
-                    break;
-                };
-                sc.vars.push(Var::named(&b.name, ty, true));
-                binders.push((b.name.clone(), iter));
-            }
-            if !ok {
+            let Some((sc, binders)) = self.on_scope(d) else {
                 continue;
-            }
+            };
             let value = self.bytes_arg(&d.value, &sc);
             let cond = d.cond.as_ref().map(|c| self.boolean(c, &sc));
             decaps.push(Decap {

@@ -3,6 +3,7 @@
 //! GTPv1's `gtpv1_g_pdu_packet`). Built as Zeek's `IP_Hdr::ToPktHdrVal` builds
 //! it (src/IP.cc), only when such an event is subscribed.
 
+use crate::wire::ipv6::{ext, ExtHeaders};
 use crate::zeek::{Port, Proto, ZString};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -315,147 +316,131 @@ pub fn ip_proto(b: &[u8]) -> u64 {
 /// Zeek's IPv6 header chain after the fixed header: each extension header in
 /// order, ending after a Fragment, ESP or Mobility header, at any other next
 /// header, or where the bytes end. Returns the records, the last next-header
-/// value and where the payload starts.
+/// value and where the payload starts. The headers are those the decoder
+/// walks (`wire::ipv6::ExtHeaders`); Zeek's chain also takes the three it
+/// leaves to others: an AH too short for its fields (Zeek reads 8 bytes),
+/// ESP and Mobility.
 fn ext_chain(b: &[u8], first: u8) -> (Vec<Ip6ExtHdr>, u8, usize) {
     let mut exts = Vec::new();
     let (mut next, mut at) = (first, 40usize);
     loop {
+        let mut walk = ExtHeaders::new(b, at, next);
+        for h in walk.by_ref() {
+            exts.push(ext_record(h.kind, h.bytes));
+        }
+        (next, at) = (walk.next_header(), walk.offset());
+        if exts.last().is_some_and(|e| e.fragment.is_some()) {
+            break;
+        }
         let Some(h) = b.get(at..) else { break };
-        let (len, rec, ends) = match next {
-            0 | 60 if h.len() >= 2 => {
-                let len = (usize::from(h[1]) + 1) * 8;
-                let Some(body) = h.get(2..len) else { break };
-                let opts = Ip6Opts {
-                    nxt: u64::from(h[0]),
-                    len: u64::from(h[1]),
-                    options: options(body),
-                };
-                let rec = if next == 0 {
-                    Ip6ExtHdr {
-                        hopopts: Some(opts),
-                        ..Ip6ExtHdr::default()
-                    }
-                } else {
-                    Ip6ExtHdr {
-                        dstopts: Some(opts),
-                        ..Ip6ExtHdr::default()
-                    }
-                };
-                (len, rec, false)
+        let len = match next {
+            ext::AUTH if h.len() >= 8 && h[1] == 0 => 8,
+            ESP if h.len() >= 8 => 8,
+            MOBILITY if h.len() >= 6 => (usize::from(h[1]) + 1) * 8,
+            _ => break,
+        };
+        exts.push(ext_record(next, &h[..len.min(h.len())]));
+        at += len;
+        match next {
+            // ESP's payload is encrypted: no next header is known.
+            ESP => break,
+            MOBILITY => {
+                next = h[0];
+                break;
             }
-            43 if h.len() >= 4 => {
-                let len = (usize::from(h[1]) + 1) * 8;
-                let Some(data) = h.get(4..len) else { break };
-                let routing = Ip6Routing {
-                    nxt: u64::from(h[0]),
-                    len: u64::from(h[1]),
-                    rtype: u64::from(h[2]),
-                    segleft: u64::from(h[3]),
-                    data: ZString::copy_from(data),
-                };
-                (
-                    len,
-                    Ip6ExtHdr {
-                        routing: Some(routing),
-                        ..Ip6ExtHdr::default()
-                    },
-                    false,
-                )
+            _ => next = h[0],
+        }
+    }
+    (exts, next, at)
+}
+
+const ESP: u8 = 50;
+const MOBILITY: u8 = 135;
+
+/// The record of one extension header of type `kind`, `h` its bytes.
+fn ext_record(kind: u8, h: &[u8]) -> Ip6ExtHdr {
+    let rec = match kind {
+        ext::HOP_BY_HOP | ext::DEST_OPTS => {
+            let opts = Ip6Opts {
+                nxt: u64::from(h[0]),
+                len: u64::from(h[1]),
+                options: options(&h[2..]),
+            };
+            if kind == ext::HOP_BY_HOP {
+                Ip6ExtHdr {
+                    hopopts: Some(opts),
+                    ..Ip6ExtHdr::default()
+                }
+            } else {
+                Ip6ExtHdr {
+                    dstopts: Some(opts),
+                    ..Ip6ExtHdr::default()
+                }
             }
-            44 if h.len() >= 8 => {
-                let offlg = be(h, 2, 2);
-                let fragment = Ip6Fragment {
+        }
+        ext::ROUTING => Ip6ExtHdr {
+            routing: Some(Ip6Routing {
+                nxt: u64::from(h[0]),
+                len: u64::from(h[1]),
+                rtype: u64::from(h[2]),
+                segleft: u64::from(h[3]),
+                data: ZString::copy_from(&h[4..]),
+            }),
+            ..Ip6ExtHdr::default()
+        },
+        ext::FRAGMENT => {
+            let offlg = be(h, 2, 2);
+            Ip6ExtHdr {
+                fragment: Some(Ip6Fragment {
                     nxt: u64::from(h[0]),
                     rsv1: u64::from(h[1]),
                     offset: (offlg & 0xfff8) >> 3,
                     rsv2: (offlg & 0x0006) >> 1,
                     more: offlg & 1 != 0,
                     id: be(h, 4, 4),
-                };
-                (
-                    8,
-                    Ip6ExtHdr {
-                        fragment: Some(fragment),
-                        ..Ip6ExtHdr::default()
-                    },
-                    true,
-                )
+                }),
+                ..Ip6ExtHdr::default()
             }
-            51 if h.len() >= 8 => {
-                let len = (usize::from(h[1]) + 2) * 4;
-                let Some(whole) = h.get(..len) else { break };
-                let long = whole.len() >= 12;
-                let ah = Ip6Ah {
+        }
+        ext::AUTH => {
+            let long = h.len() >= 12;
+            Ip6ExtHdr {
+                ah: Some(Ip6Ah {
                     nxt: u64::from(h[0]),
                     len: u64::from(h[1]),
                     rsv: be(h, 2, 2),
                     spi: be(h, 4, 4),
                     seq: long.then(|| be(h, 8, 4)),
-                    data: long.then(|| ZString::copy_from(&whole[12..])),
-                };
-                (
-                    len,
-                    Ip6ExtHdr {
-                        ah: Some(ah),
-                        ..Ip6ExtHdr::default()
-                    },
-                    false,
-                )
+                    data: long.then(|| ZString::copy_from(&h[12..])),
+                }),
+                ..Ip6ExtHdr::default()
             }
-            50 if h.len() >= 8 => {
-                let esp = Ip6Esp {
-                    spi: be(h, 0, 4),
-                    seq: be(h, 4, 4),
-                };
-                (
-                    8,
-                    Ip6ExtHdr {
-                        esp: Some(esp),
-                        ..Ip6ExtHdr::default()
-                    },
-                    true,
-                )
-            }
-            135 if h.len() >= 6 => {
-                let len = (usize::from(h[1]) + 1) * 8;
-                let mobility = Ip6Mobility {
-                    nxt: u64::from(h[0]),
-                    len: u64::from(h[1]),
-                    mh_type: u64::from(h[2]),
-                    rsv: u64::from(h[3]),
-                    chksum: be(h, 4, 2),
-                    msg: Ip6MobilityMsg {
-                        id: u64::from(h[2]),
-                    },
-                };
-                (
-                    len,
-                    Ip6ExtHdr {
-                        mobility: Some(mobility),
-                        ..Ip6ExtHdr::default()
-                    },
-                    true,
-                )
-            }
-            _ => break,
-        };
-        exts.push(Ip6ExtHdr {
-            id: u64::from(next),
-            ..rec
-        });
-        let nxt = h[0];
-        at += len;
-        if ends {
-            // ESP's payload is encrypted; Zeek's chain ends there and at
-            // Fragment and Mobility headers, whose next header is the last.
-            if next != 50 {
-                next = nxt;
-            }
-            break;
         }
-        next = nxt;
+        ESP => Ip6ExtHdr {
+            esp: Some(Ip6Esp {
+                spi: be(h, 0, 4),
+                seq: be(h, 4, 4),
+            }),
+            ..Ip6ExtHdr::default()
+        },
+        _ => Ip6ExtHdr {
+            mobility: Some(Ip6Mobility {
+                nxt: u64::from(h[0]),
+                len: u64::from(h[1]),
+                mh_type: u64::from(h[2]),
+                rsv: u64::from(h[3]),
+                chksum: be(h, 4, 2),
+                msg: Ip6MobilityMsg {
+                    id: u64::from(h[2]),
+                },
+            }),
+            ..Ip6ExtHdr::default()
+        },
+    };
+    Ip6ExtHdr {
+        id: u64::from(kind),
+        ..rec
     }
-    (exts, next, at)
 }
 
 /// The options of a Hop-by-Hop or Destination Options header.
@@ -558,6 +543,22 @@ mod tests {
         let f = h.ip6.unwrap().exts[0].fragment.clone().unwrap();
         assert_eq!((f.nxt, f.offset, f.more, f.id), (17, 0, true, 0xabcd));
         assert_eq!(h.udp.unwrap().ulen, 8);
+    }
+
+    #[test]
+    fn the_headers_zeeks_chain_takes_beyond_the_decoders() {
+        // An AH of length 0 (8 bytes, no sequence number), then UDP.
+        let mut payload = vec![17, 0, 0, 0, 0, 0, 0, 7];
+        payload.extend_from_slice(&[0, 1, 0, 2, 0, 8, 0, 0]);
+        let h = PktHdr::from_ip(&ipv6(51, &payload));
+        let ah = h.ip6.unwrap().exts[0].ah.clone().unwrap();
+        assert_eq!((ah.nxt, ah.spi, ah.seq), (17, 7, None));
+        assert_eq!(h.udp.unwrap().ulen, 8);
+        // ESP ends the chain: what follows is encrypted.
+        let h = PktHdr::from_ip(&ipv6(50, &[0, 0, 0, 9, 0, 0, 0, 1, 0xde, 0xad]));
+        let esp = h.ip6.unwrap().exts[0].esp.clone().unwrap();
+        assert_eq!((esp.spi, esp.seq), (9, 1));
+        assert_eq!(ip_proto(&ipv6(50, &[0; 8])), 50);
     }
 
     #[test]

@@ -371,11 +371,7 @@ impl Emitter<'_> {
                     None => update,
                 };
                 // `on h: Unit, e: h.path set ...`: once per selection, in order.
-                s.binders.iter().rev().fold(guarded, |body, (var, iter)| {
-                    let v = ident(var);
-                    let iter = self.binder_iter(iter);
-                    quote!(for #v in #iter { #body })
-                })
+                self.for_each_selection(&s.binders, guarded)
             })
             .collect() };
         let on_parsed = |items: Vec<TokenStream>| {
@@ -405,6 +401,16 @@ impl Emitter<'_> {
             feeds,
             late_feeds,
         }
+    }
+
+    /// `body` once per selection of the binders after an `on p: Unit, x: p.path`
+    /// item's PDU (nested loops, in order); `body` itself without binders.
+    pub(super) fn for_each_selection(&self, binders: &[(String, crate::ir::BinderIter)], body: TokenStream) -> TokenStream {
+        binders.iter().rev().fold(body, |body, (var, iter)| {
+            let v = ident(var);
+            let iter = self.binder_iter(iter);
+            quote!(for #v in #iter { #body })
+        })
     }
 
     /// The call of an extern fn returning bytes: `Result<Vec<u8>, String>`.

@@ -61,11 +61,7 @@ impl Emitter<'_> {
                     }
                     None => take,
                 };
-                d.binders.iter().rev().fold(guarded, |body, (var, iter)| {
-                    let v = ident(var);
-                    let iter = self.binder_iter(iter);
-                    quote!(for #v in #iter { #body })
-                })
+                self.for_each_selection(&d.binders, guarded)
             })
             .collect();
         let doc = format!(" The `{tag}` tunnel: one payload of the outer connection.");

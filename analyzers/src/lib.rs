@@ -16,6 +16,7 @@ pub mod dns;
 pub mod file;
 pub mod finger;
 pub mod ftp;
+pub mod gnutella;
 pub mod gssapi;
 pub mod gtpv1;
 pub mod http;
@@ -54,6 +55,7 @@ pub fn registry() -> Registry {
     arp::register(&mut reg);
     ayiya::register(&mut reg);
     bittorrent::register(&mut reg);
+    gnutella::register(&mut reg);
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
     radius::register(&mut reg);
@@ -96,6 +98,7 @@ pub fn event_names() -> Vec<&'static str> {
         arp::EVENT_NAMES,
         ayiya::EVENT_NAMES,
         bittorrent::EVENT_NAMES,
+        gnutella::EVENT_NAMES,
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,
         radius::EVENT_NAMES,

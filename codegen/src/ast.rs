@@ -212,6 +212,17 @@ pub struct AnalyzerDecl {
     /// `on p: Unit decapsulate ip = expr;` (tunnel analyzers; `var` is the inner packet's
     /// first header: `ip` or `ethernet`).
     pub decaps: Vec<SetDecl>,
+    /// `at end => Ending(state, ...);`: a PDU of that unit when the connection ends.
+    pub ends: Vec<EndDecl>,
+    pub span: Span,
+}
+
+/// `at end => Unit(state, ...);`: when the connection ends, the unit is parsed from
+/// no input with the state as its arguments, and its events raised.
+#[derive(Debug, Clone)]
+pub struct EndDecl {
+    pub unit: (String, Span),
+    pub args: Vec<(String, Span)>,
     pub span: Span,
 }
 

@@ -251,8 +251,8 @@ pub struct FieldParse {
     pub weird: Option<(String, Option<Expr>)>,
     /// What leftover bytes of an exact window do.
     pub trailing: Trailing,
-    /// `&on_error(weird = "name")`, with the type the field parses to.
-    pub on_error: Option<(String, Option<Ty>)>,
+    /// `&on_error(weird = "name")` or `&on_error(skip = "name", addl = e)`.
+    pub on_error: Option<OnError>,
     /// `&at = offset`: parsed at that offset from the `&origin` (before or after the
     /// cursor, within the window); the cursor does not move.
     pub placed: Option<Expr>,
@@ -833,3 +833,16 @@ pub struct Raise {
 
 mod analyzers;
 pub use analyzers::*;
+
+/// `&on_error(...)`: what a field that cannot be parsed does.
+#[derive(Debug)]
+pub struct OnError {
+    /// The weird reported.
+    pub weird: String,
+    /// `skip = ..`: the connection's history gains `X` too (analysis partial).
+    pub skip: bool,
+    /// The weird's `addl` (an integer or bytes).
+    pub addl: Option<Expr>,
+    /// The type the field parses to.
+    pub ty: Option<Ty>,
+}

@@ -167,6 +167,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut raws = Vec::new();
                 let mut sinks = Vec::new();
                 let mut decaps = Vec::new();
+                let mut ends = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
                     if ai.as_rule() == Rule::decap_item {
@@ -177,6 +178,14 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         let value = expr(&cx, parts.next().unwrap())?;
                         let cond = parts.next().map(|c| expr(&cx, c)).transpose()?;
                         decaps.push(on_item(head, SetOp::Set, var, value, cond, span));
+                        continue;
+                    }
+                    if ai.as_rule() == Rule::end_item {
+                        let mut parts = ai.into_inner();
+                        let unit = parts.next().unwrap();
+                        let unit = (unit.as_str().to_string(), cx.span(&unit));
+                        let args = parts.next().map(|p| state_arg_names(&cx, p)).unwrap_or_default();
+                        ends.push(EndDecl { unit, args, span });
                         continue;
                     }
                     if ai.as_rule() == Rule::sink_item {
@@ -481,6 +490,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     raws,
                     sinks,
                     decaps,
+                    ends,
                     span,
                 });
             }

@@ -3,7 +3,9 @@
 //! A PDU that lies entirely inside one delivered chunk is handed out in place
 //! (no copy). Only a PDU that straddles chunks is buffered, and only up to
 //! `max_pdu` bytes. The frame length comes from a function generated from the
-//! grammar's top unit (`unit TcpMessage { len: u16; ... } &size = len + 2`).
+//! grammar's top unit (`unit TcpMessage { len: u16; ... } &size = len + 2`), or,
+//! for a unit that frames itself, from parsing what is at hand
+//! ([`FrameLen::More`] until it parses).
 
 /// What a frame-length function knows about the bytes at the start of a PDU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +16,14 @@ pub enum FrameLen {
     Pdu(usize),
     /// The length field is impossible (e.g. arithmetic overflow).
     Invalid,
+    /// More bytes are needed, how many is not known (a unit that frames itself
+    /// by parsing ran out of input): everything at hand is kept and the length
+    /// asked again when more comes.
+    More,
+    /// The bytes at hand cannot start a PDU (a unit that frames itself failed to
+    /// parse): they are handed out as one PDU, whose parse reports why, and the
+    /// stream ends.
+    Malformed,
 }
 
 /// Why framing stopped.
@@ -42,6 +52,11 @@ pub struct Framer {
     pending: Vec<u8>,
     max_pdu: usize,
     failed: bool,
+    /// A PDU longer than this is handed out cut to its first `keep` bytes once
+    /// all of it passed (a grammar's `&keep(n)`); the rest is never buffered.
+    keep: usize,
+    /// Bytes of the current PDU still to pass unbuffered after its kept prefix.
+    skip_left: usize,
 }
 
 impl Framer {
@@ -50,7 +65,26 @@ impl Framer {
             pending: Vec::new(),
             max_pdu,
             failed: false,
+            keep: usize::MAX,
+            skip_left: 0,
         }
+    }
+
+    /// PDUs longer than `keep` bytes are handed out cut to their first `keep`
+    /// bytes, when the last of their bytes has passed.
+    pub fn with_keep(mut self, keep: usize) -> Framer {
+        self.keep = keep.max(1);
+        self
+    }
+
+    /// The bytes of a PDU under way (its kept prefix, for one cut by `keep`).
+    pub fn pending(&self) -> &[u8] {
+        &self.pending
+    }
+
+    /// Whether a PDU is under way: bytes buffered, or the tail of a cut PDU still to pass.
+    pub fn in_pdu(&self) -> bool {
+        !self.pending.is_empty() || self.skip_left > 0
     }
 
     /// Bytes buffered for a PDU that straddles chunks.
@@ -66,11 +100,13 @@ impl Framer {
     /// Drops what is buffered.
     pub fn reset(&mut self) {
         self.pending.clear();
+        self.skip_left = 0;
     }
 
     /// Gives up on this direction: after a gap the PDU boundaries are lost.
     pub fn desync(&mut self) {
         self.pending.clear();
+        self.skip_left = 0;
         self.failed = true;
     }
 
@@ -101,57 +137,100 @@ impl Framer {
         if self.failed {
             return Ok(0);
         }
-        // First finish a PDU that straddles the previous chunk.
+        // The tail of a PDU cut by `keep` passes unbuffered; then its prefix goes out.
+        if self.skip_left > 0 {
+            let n = self.skip_left.min(data.len());
+            self.skip_left -= n;
+            data = &data[n..];
+            if self.skip_left > 0 {
+                return Ok(0);
+            }
+            let go_on = on_pdu(&self.pending);
+            self.pending.clear();
+            if !go_on {
+                self.desync();
+                return Ok(data.len());
+            }
+        }
         // A PDU started earlier is completed first. Its length is asked again after
         // every byte added to a short prefix, so a PDU that is only its prefix
         // (length 0) is delivered as soon as the prefix is complete.
         while !self.pending.is_empty() {
-            match self.check(frame_len(&self.pending))? {
-                FrameLen::Need(_) | FrameLen::Pdu(_) if data.is_empty() && !self.complete(&frame_len) => {
-                    return Ok(0);
-                }
+            let len = self.check(frame_len(&self.pending))?;
+            if data.is_empty() && !matches!(len, FrameLen::Pdu(n) if self.pending.len() >= n) {
+                return Ok(0);
+            }
+            match len {
                 FrameLen::Need(n) => {
                     let want = n.saturating_sub(self.pending.len()).max(1).min(data.len());
                     self.pending.extend_from_slice(&data[..want]);
                     data = &data[want..];
                 }
+                // A unit that frames itself: everything at hand, then ask again.
+                FrameLen::More => {
+                    self.pending.extend_from_slice(data);
+                    data = &[];
+                    self.check_buffered()?;
+                }
+                FrameLen::Malformed => {
+                    self.pending.extend_from_slice(data);
+                    on_pdu(&self.pending);
+                    self.desync();
+                    return Ok(0);
+                }
                 FrameLen::Pdu(n) => {
-                    let want = n.saturating_sub(self.pending.len()).min(data.len());
+                    let kept = n.min(self.keep);
+                    let want = kept.saturating_sub(self.pending.len()).min(data.len());
                     self.pending.extend_from_slice(&data[..want]);
                     data = &data[want..];
-                    if self.pending.len() >= n {
-                        let go_on = on_pdu(&self.pending);
-                        self.pending.clear();
-                        if !go_on {
-                            self.desync();
-                            return Ok(data.len());
-                        }
+                    if self.pending.len() < kept {
+                        continue;
+                    }
+                    if n > kept {
+                        self.skip_left = n - kept;
+                        return self.deliver_while(data, frame_len, on_pdu);
+                    }
+                    let go_on = on_pdu(&self.pending[..n]);
+                    self.pending.drain(..n);
+                    if !go_on {
+                        let rest = self.pending.len() + data.len();
+                        self.desync();
+                        return Ok(rest);
                     }
                 }
                 FrameLen::Invalid => return Err(FrameError::BadLength),
             }
         }
-        if !self.pending.is_empty() {
-            // Still incomplete; the loop above consumed all of `data`.
-            return Ok(0);
-        }
         // Then parse in place while whole PDUs are present.
         while !data.is_empty() {
             match self.check(frame_len(data))? {
                 FrameLen::Pdu(n) if n <= data.len() && n > 0 => {
-                    if !on_pdu(&data[..n]) {
+                    if !on_pdu(&data[..n.min(self.keep)]) {
                         self.desync();
                         return Ok(data.len() - n);
                     }
                     data = &data[n..];
                 }
                 FrameLen::Pdu(n) => {
-                    self.pending.reserve(n);
-                    self.pending.extend_from_slice(data);
+                    let kept = n.min(self.keep);
+                    if data.len() >= kept {
+                        // Cut by `keep`: the prefix waits for the rest to pass.
+                        self.pending.extend_from_slice(&data[..kept]);
+                        self.skip_left = n - data.len();
+                    } else {
+                        self.pending.reserve(kept);
+                        self.pending.extend_from_slice(data);
+                    }
                     return Ok(0);
                 }
-                FrameLen::Need(_) => {
+                FrameLen::Need(_) | FrameLen::More => {
                     self.pending.extend_from_slice(data);
+                    self.check_buffered()?;
+                    return Ok(0);
+                }
+                FrameLen::Malformed => {
+                    on_pdu(data);
+                    self.desync();
                     return Ok(0);
                 }
                 FrameLen::Invalid => return Err(FrameError::BadLength),
@@ -160,9 +239,14 @@ impl Framer {
         Ok(0)
     }
 
-    /// Whether the bytes held make a whole PDU already.
-    fn complete(&self, frame_len: &impl Fn(&[u8]) -> FrameLen) -> bool {
-        matches!(frame_len(&self.pending), FrameLen::Pdu(n) if self.pending.len() >= n)
+    /// A unit that frames itself may not buffer past the limit either.
+    fn check_buffered(&mut self) -> Result<(), FrameError> {
+        if self.pending.len() > self.max_pdu {
+            let len = self.pending.len();
+            self.desync();
+            return Err(FrameError::TooLarge { len, max: self.max_pdu });
+        }
+        Ok(())
     }
 
     fn check(&mut self, len: FrameLen) -> Result<FrameLen, FrameError> {
@@ -172,7 +256,7 @@ impl Framer {
                 self.pending.clear();
                 Err(FrameError::BadLength)
             }
-            FrameLen::Pdu(n) if n > self.max_pdu => {
+            FrameLen::Pdu(n) if n.min(self.keep) > self.max_pdu => {
                 self.failed = true;
                 self.pending.clear();
                 Err(FrameError::TooLarge {
@@ -245,5 +329,70 @@ mod tests {
         let r = f.deliver(&[0xff, 0xff, 1], u16_prefix, &mut |_| {});
         assert!(matches!(r, Err(FrameError::TooLarge { .. })));
         assert!(f.failed());
+    }
+
+    /// A line unit that frames itself: a PDU ends at `\n`.
+    fn line(b: &[u8]) -> FrameLen {
+        match b.iter().position(|&x| x == b'\n') {
+            Some(i) => FrameLen::Pdu(i + 1),
+            None if b.first() == Some(&b'!') => FrameLen::Malformed,
+            None => FrameLen::More,
+        }
+    }
+
+    #[test]
+    fn self_framed_pdus_wait_for_their_end_and_keep_what_follows() {
+        let mut f = Framer::new(100);
+        let mut out = Vec::new();
+        for c in [&b"ab"[..], b"c\nd", b"e\nf\ng", b"\n"] {
+            f.deliver(c, line, &mut |p| out.push(p.to_vec())).unwrap();
+        }
+        assert_eq!(out, vec![b"abc\n".to_vec(), b"de\n".to_vec(), b"f\n".to_vec(), b"g\n".to_vec()]);
+        assert!(!f.in_pdu());
+    }
+
+    #[test]
+    fn a_malformed_self_framed_pdu_is_handed_out_and_ends_the_stream() {
+        let mut f = Framer::new(100);
+        let mut out = Vec::new();
+        f.deliver(b"ok\n!x", line, &mut |p| out.push(p.to_vec())).unwrap();
+        f.deliver(b"y\n", line, &mut |p| out.push(p.to_vec())).unwrap();
+        assert_eq!(out, vec![b"ok\n".to_vec(), b"!x".to_vec()]);
+        assert!(f.failed());
+    }
+
+    #[test]
+    fn self_framed_pdus_stay_within_the_limit() {
+        let mut f = Framer::new(4);
+        assert!(f.deliver(b"abc", line, &mut |_| {}).is_ok());
+        let r = f.deliver(b"de", line, &mut |_| {});
+        assert!(matches!(r, Err(FrameError::TooLarge { len: 5, max: 4 })));
+        assert!(f.failed());
+    }
+
+    #[test]
+    fn long_pdus_are_cut_to_what_is_kept_and_the_rest_passes_unbuffered() {
+        // 2-byte length prefixes; PDUs are kept to 4 bytes.
+        let mut f = Framer::new(4).with_keep(4);
+        let mut out = Vec::new();
+        let mut most = 0;
+        let mut pdu = vec![0u8, 200];
+        pdu.extend(1..=200u8);
+        pdu.extend([0, 1, 9]);
+        for c in pdu.chunks(7) {
+            f.deliver(c, u16_prefix, &mut |p| out.push(p.to_vec())).unwrap();
+            most = most.max(f.buffered());
+        }
+        assert_eq!(out, vec![vec![0, 200, 1, 2], vec![0, 1, 9]]);
+        assert!(most <= 4);
+        // In one piece the same.
+        let mut out2 = Vec::new();
+        Framer::new(4).with_keep(4).deliver(&pdu, u16_prefix, &mut |p| out2.push(p.to_vec())).unwrap();
+        assert_eq!(out2, out);
+        // A cut PDU under way at the end: its prefix is what is pending.
+        let mut f = Framer::new(4).with_keep(4);
+        f.deliver(&pdu[..50], u16_prefix, &mut |_| {}).unwrap();
+        assert!(f.in_pdu());
+        assert_eq!(f.pending(), &[0, 200, 1, 2]);
     }
 }

@@ -336,7 +336,8 @@ impl<'a> Cursor<'a> {
             pos: self.pos,
             end: self.pos + len,
             origin: self.origin,
-            streaming: false,
+            // A window that ends where a stream's bytes so far end may grow with more.
+            streaming: self.streaming && n > self.remaining(),
         }
     }
     /// Moves to `pos` (from a window made by [`Cursor::sub_max`]); forward only.

@@ -40,6 +40,7 @@ impl Checker<'_> {
                 });
             let confirm_on = self.check_confirm_on(a);
             let sinks = self.check_sinks(a);
+            let end = self.check_end(a);
             out.push(Analyzer {
                 name: a.name.clone(),
                 has_link,
@@ -56,6 +57,7 @@ impl Checker<'_> {
                 raws,
                 sinks,
                 tunnel,
+                end,
             });
         }
         out

@@ -140,9 +140,18 @@ impl Checker<'_> {
         }
         let mut on_error = None;
         if let Some(a) = find(attrs, FieldAttr::OnError) {
-            match named_str(a, "weird") {
-                Some(w) => on_error = Some((w, self.w.spec_ty(self.m, owner, fname, ts))),
-                None => self.err(a.span, "`&on_error` takes `weird = \"name\"`"),
+            let known = a.args.iter().all(|x| matches!(x.name.as_deref(), Some("weird" | "skip" | "addl")));
+            match (named_str(a, "weird"), named_str(a, "skip")) {
+                (Some(w), None) | (None, Some(w)) if known => {
+                    let skip = named_str(a, "skip").is_some();
+                    let addl = a
+                        .args
+                        .iter()
+                        .find(|x| x.name.as_deref() == Some("addl"))
+                        .and_then(|x| self.addl(&x.expr, sc));
+                    on_error = Some(crate::ir::OnError { weird: w, skip, addl, ty: self.w.spec_ty(self.m, owner, fname, ts) });
+                }
+                _ => self.err(a.span, "`&on_error` takes `weird = \"name\"` or `skip = \"name\"`, and optionally `addl = value`"),
             }
         }
         // `&at = offset`: where the field lies, from the origin.

@@ -196,8 +196,8 @@ impl Checker<'_> {
         })
     }
 
-    /// `sink name: Unit(args);`: a unit with fields and a unit-level `&size` (which
-    /// frames the stream), its arguments state variables, names not taken.
+    /// `sink name: Unit(args);`: a unit with fields (framed by its unit-level `&size`,
+    /// or by parsing), its arguments state variables, names not taken.
     pub(super) fn check_sinks(&mut self, a: &AnalyzerDecl) -> Vec<Sink> {
         let mut out: Vec<Sink> = Vec::new();
         for k in &a.sinks {
@@ -210,24 +210,59 @@ impl Checker<'_> {
                 continue;
             };
             let mut per_feed = false;
+            let mut keep = None;
+            let mut leftover = None;
             for at in &k.attrs {
-                if at.name == "per_feed" && at.value.is_none() && at.args.is_empty() {
-                    per_feed = true;
-                } else {
-                    self.err(at.span, "a sink takes only `&per_feed` (each feed is one whole PDU)");
+                match (at.name.as_str(), at.value.is_none(), at.args.as_slice()) {
+                    ("per_feed", true, []) => per_feed = true,
+                    // `&keep(n)`: a constant number of bytes, at least 1.
+                    ("keep", true, [arg]) => match &arg.expr {
+                        Expr { kind: ExprKind::Int(n), .. } if *n > 0 => keep = Some(*n),
+                        _ => self.err(at.span, "`&keep(n)` takes a number of bytes (a constant, at least 1)"),
+                    },
+                    // `&leftover(Unit)`: a unit with fields of this grammar.
+                    ("leftover", true, [arg]) => match &arg.expr {
+                        Expr { kind: ExprKind::Path(p), span } if !p.contains("::") => {
+                            match self.w.unit(self.m, p) {
+                                Some(lu) if matches!(lu.body, crate::ast::UnitBody::Fields(_)) && lu.params.is_empty() => {
+                                    leftover = Some(p.clone())
+                                }
+                                Some(_) => self.err(*span, format!("`&leftover({p})`: the unit takes the bytes alone, so it has fields and no parameters")),
+                                None => self.err(*span, format!("unknown unit `{p}`")),
+                            }
+                        }
+                        _ => self.err(at.span, "`&leftover(Unit)` names the unit of the bytes left at the end"),
+                    },
+                    _ => self.err(
+                        at.span,
+                        "a sink takes `&per_feed` (each feed is one whole PDU), `&keep(n)` (longer PDUs are parsed from their first n bytes) and `&leftover(Unit)` (a PDU under way at the end)",
+                    ),
                 }
             }
             let fields = matches!(u.body, crate::ast::UnitBody::Fields(_));
             let framed = fields && super::attrs::find_unit(&u.attrs, super::attrs::UnitAttr::Size).is_some();
-            if per_feed && !fields {
+            if !fields {
                 self.err(k.unit.1, format!("a sink's PDUs are units with fields: `{}` is not", k.unit.0));
                 continue;
             }
-            if !framed && !per_feed {
-                self.err(
-                    k.unit.1,
-                    format!("a sink frames its stream like TCP, so `{}` needs fields and a unit-level `&size = ...`", k.unit.0),
-                );
+            // Without a unit-level `&size` the unit frames itself: a PDU ends where its parse
+            // does. Its parameters are then all passed to the framer: integers only.
+            let self_framed = !framed && !per_feed;
+            if self_framed {
+                if let Some(p) = u.params.iter().find(|p| p.ty != "u64") {
+                    self.err(
+                        p.span,
+                        format!("`{}` frames itself by parsing (it has no unit-level `&size`), so its parameters are `u64` state", k.unit.0),
+                    );
+                    continue;
+                }
+                if keep.is_some() {
+                    self.err(k.unit.1, format!("`&keep` cuts PDUs of known length: give `{}` a unit-level `&size`", k.unit.0));
+                    continue;
+                }
+            }
+            if per_feed && (keep.is_some() || leftover.is_some()) {
+                self.err(k.span, "a `&per_feed` sink holds nothing between feeds: no `&keep` or `&leftover`");
                 continue;
             }
             let args = if u.params.is_empty() && k.args.is_empty() {
@@ -245,9 +280,35 @@ impl Checker<'_> {
                 args,
                 per_feed,
                 by_offset,
+                self_framed,
+                keep,
+                leftover,
             });
         }
         out
+    }
+
+    /// `at end => Unit(args);`: at most one, a unit with fields, its arguments state.
+    pub(super) fn check_end(&mut self, a: &AnalyzerDecl) -> Option<crate::ir::EndUnit> {
+        if let Some(extra) = a.ends.get(1) {
+            self.err(extra.span, "an analyzer has one `at end` unit");
+        }
+        let e = a.ends.first()?;
+        let u = self.w.unit(self.m, &e.unit.0);
+        let Some(u) = u else {
+            self.err(e.unit.1, format!("unknown unit `{}`", e.unit.0));
+            return None;
+        };
+        if !matches!(u.body, crate::ast::UnitBody::Fields(_)) {
+            self.err(e.unit.1, format!("`at end` parses a unit with fields: `{}` is not", e.unit.0));
+            return None;
+        }
+        let args = if u.params.is_empty() && e.args.is_empty() {
+            Vec::new()
+        } else {
+            self.state_args(a, &e.unit, &e.args)?
+        };
+        Some(crate::ir::EndUnit { unit: e.unit.0.clone(), args })
     }
 
     /// The sink a `feed` or `close` names, if the analyzer declares it.
@@ -487,7 +548,13 @@ impl Checker<'_> {
 
     /// Whether an item of `a` parses PDUs of `unit` (directly, as a line unit or from a sink).
     fn parses(&self, a: &AnalyzerDecl, unit: &str) -> bool {
-        a.sinks.iter().any(|k| k.unit.0 == unit) || a.items.iter().any(|it| {
+        let leftover = |k: &crate::ast::SinkDecl| {
+            k.attrs.iter().any(|at| {
+                at.name == "leftover"
+                    && at.args.iter().any(|x| matches!(&x.expr, Expr { kind: ExprKind::Path(p), .. } if p == unit))
+            })
+        };
+        a.sinks.iter().any(|k| k.unit.0 == unit || leftover(k)) || a.ends.iter().any(|e| e.unit.0 == unit) || a.items.iter().any(|it| {
             it.unit == unit
                 || it.lines.as_ref().is_some_and(|l| {
                     [&l.orig, &l.resp, &l.orig_raw, &l.resp_raw]

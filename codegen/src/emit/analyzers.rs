@@ -50,6 +50,45 @@ impl Emitter<'_> {
         }
     }
 
+    /// Framing of a sink whose unit has no unit-level `&size`: the bytes at hand are
+    /// parsed (a streaming cursor, the state as it stands before each PDU); a PDU
+    /// ends where the parse does, running out of input waits for more, and a
+    /// failed parse is handed out whole (its handler reports why) and ends the sink.
+    pub(super) fn self_framing(&self, a: &Analyzer, unit: &str, args: &[String]) -> Framing {
+        let un = format_ident!("{}", unit);
+        let values: Vec<TokenStream> = args
+            .iter()
+            .map(|n| {
+                let id = ident(n);
+                let var = a.states.iter().find(|s| s.name == *n);
+                if var.is_some_and(|s| s.queue.is_some()) {
+                    quote!(state.#id.front().copied().unwrap_or(0))
+                } else {
+                    quote!(state.#id)
+                }
+            })
+            .collect();
+        let picks: Vec<syn::Index> = (0..values.len()).map(syn::Index::from).collect();
+        Framing {
+            setup: quote! {
+                let frame_state = ::std::cell::Cell::new((#(#values,)*));
+                let frame_port = cx.conn.id().resp_p.number;
+            },
+            frame_len: quote!(|p: &[u8]| {
+                let mut c = ::netpac_runtime::parse::Cursor::streaming(p);
+                let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, frame_port);
+                let args = frame_state.get();
+                let _ = &args;
+                match #un::parse(&mut c, &mut pcx, limits #(, args.#picks)*) {
+                    ::std::result::Result::Ok(_) => ::netpac_runtime::framer::FrameLen::Pdu(c.pos()),
+                    ::std::result::Result::Err(e) if e.is_incomplete() => ::netpac_runtime::framer::FrameLen::More,
+                    ::std::result::Result::Err(_) => ::netpac_runtime::framer::FrameLen::Malformed,
+                }
+            }),
+            refresh: quote!(frame_state.set((#(#values,)*));),
+        }
+    }
+
     pub(super) fn gen_analyzers(&mut self) -> TokenStream {
         let mut out = TokenStream::new();
         let mut specs = Vec::new();
@@ -216,7 +255,9 @@ impl Emitter<'_> {
                                         let n = match frame_len(rest) {
                                             ::netpac_runtime::framer::FrameLen::Pdu(n) if n > 0 => n.min(rest.len()),
                                             ::netpac_runtime::framer::FrameLen::Pdu(_)
-                                            | ::netpac_runtime::framer::FrameLen::Need(_) => rest.len(),
+                                            | ::netpac_runtime::framer::FrameLen::Need(_)
+                                            | ::netpac_runtime::framer::FrameLen::More
+                                            | ::netpac_runtime::framer::FrameLen::Malformed => rest.len(),
                                             ::netpac_runtime::framer::FrameLen::Invalid => {
                                                 cx.violation(::netpac_runtime::framer::FrameError::BadLength.to_string());
                                                 break;
@@ -354,6 +395,40 @@ impl Emitter<'_> {
                 Returns::Nothing,
             ));
         }
+        // `at end => Unit(args);` and `&leftover(Unit)`: PDUs made when the connection
+        // ends. They are parsed even after a `stop` (Zeek's `Done()` runs regardless)
+        // and confirm nothing.
+        let mut at_end = Vec::new();
+        if let Some(e) = &a.end {
+            let h = format_ident!("handle_{}_end", snake(&a.name));
+            let un = format_ident!("{}", e.unit);
+            let bind = BindTarget { unit: e.unit.clone(), field: None };
+            let mut state = self.state_tokens(a, &e.unit, &e.args);
+            state.stops = false;
+            let flip = self.flip_check(None);
+            handlers.push(pdu_handler(&h, &un, &bind, &quote!(pdu), &quote!(data.len()), &flip, false, &state, Returns::Nothing));
+            at_end.push(quote!(#h(limits, cx, true, &[], first, state);));
+        }
+        for sink in a.sinks.iter().filter(|k| k.leftover.is_some()) {
+            let unit = sink.leftover.as_deref().unwrap_or_default();
+            let h = format_ident!("handle_{}_leftover_{}", snake(&a.name), sink.name);
+            let un = format_ident!("{}", unit);
+            let bind = BindTarget { unit: unit.to_string(), field: None };
+            let mut state = self.state_tokens(a, unit, &[]);
+            state.stops = false;
+            let flip = self.flip_check(None);
+            handlers.push(pdu_handler(&h, &un, &bind, &quote!(pdu), &quote!(data.len()), &flip, false, &state, Returns::Nothing));
+            let var = format_ident!("sink_{}", sink.name);
+            at_end.push(quote! {
+                for ix in 0..2 {
+                    if state.#var[ix].in_pdu() {
+                        let left = state.#var[ix].pending().to_vec();
+                        state.#var[ix].reset();
+                        #h(limits, cx, ix == 0, &left, first, state);
+                    }
+                }
+            });
+        }
         let doc = format!(
             " The `{}` analyzer (generated from its `analyzer` declaration).",
             a.name
@@ -398,13 +473,21 @@ impl Emitter<'_> {
         let (state_def, state_field, state_init) = self.state_struct(a, &state_ty);
         // Child analyzers (`forward TAG = ..`) end with the connection.
         let children_done = if super::state::has_children(a) {
-            quote! {
-                fn done(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>) {
-                    self.state.children.done(cx);
-                }
-            }
+            quote!(state.children.done(cx);)
         } else {
             quote!()
+        };
+        let children_done = if at_end.is_empty() && children_done.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                #[allow(unused_variables)]
+                fn done(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>) {
+                    let #an { limits, first, state, .. } = self;
+                    #(#at_end)*
+                    #children_done
+                }
+            }
         };
         let gap_state = if a.stops || !a.sinks.is_empty() { quote!(, state) } else { quote!() };
         // A gap in a direction leaves its sinks without the bytes that were to follow.

@@ -97,8 +97,15 @@ impl Emitter<'_> {
                 #out
             });
         }
-        if let Some((w, ty)) = &fp.on_error {
-            let ty = match ty {
+        if let Some(oe) = &fp.on_error {
+            let w = &oe.weird;
+            let addl = match &oe.addl {
+                Some(e) => self.addl(e, cx),
+                None => quote!(::std::string::String::new()),
+            };
+            // `skip = ..`: part of the connection goes unanalysed (`X` in its history).
+            let partial = if oe.skip { quote!(cx.mark_partial();) } else { quote!() };
+            let ty = match &oe.ty {
                 Some(t) => self.rust_ty(t),
                 None => quote!(_),
             };
@@ -107,9 +114,11 @@ impl Emitter<'_> {
             })() {
                 ::std::result::Result::Ok(v) => v,
                 ::std::result::Result::Err(e) => {
-                    // A failure the field already reported (its `&requires`) is not this one.
-                    if !e.is_reported() {
-                        cx.weird(#w, ::std::string::String::new());
+                    // A failure the field already reported (its `&requires`) is not this one,
+                    // nor is running out of a stream still coming (a unit framing itself).
+                    if !e.is_reported() && !e.is_incomplete() {
+                        cx.weird(#w, #addl);
+                        #partial
                     }
                     return ::std::result::Result::Err(e.mark_reported());
                 }

@@ -61,9 +61,17 @@ impl Emitter<'_> {
             types.push(quote!([::netpac_runtime::framer::Framer; 2]));
             // A `&per_feed` sink frames nothing: its framers stay empty.
             let cap = if k.per_feed { quote!(0) } else { quote!(MAX_PDU) };
+            // `&keep(n)`: longer PDUs are cut to their first n bytes.
+            let keep = match k.keep {
+                Some(n) => {
+                    let n = Literal::usize_unsuffixed(usize::try_from(n).unwrap_or(usize::MAX));
+                    quote!(.with_keep(#n))
+                }
+                None => quote!(),
+            };
             inits.push(quote!([
-                ::netpac_runtime::framer::Framer::new(#cap),
-                ::netpac_runtime::framer::Framer::new(#cap),
+                ::netpac_runtime::framer::Framer::new(#cap)#keep,
+                ::netpac_runtime::framer::Framer::new(#cap)#keep,
             ]));
             // `feed .. at offset`: per direction, the stream put in order.
             if k.by_offset {
@@ -268,7 +276,11 @@ impl Emitter<'_> {
                             }
                             None => fed,
                         };
-                        let super::analyzers::Framing { setup, frame_len, refresh } = self.framing(&sink.unit, &sink.args);
+                        let super::analyzers::Framing { setup, frame_len, refresh } = if sink.self_framed {
+                            self.self_framing(a, &sink.unit, &sink.args)
+                        } else {
+                            self.framing(&sink.unit, &sink.args)
+                        };
                         let body = if sink.per_feed {
                             // `&per_feed`: the bytes are one whole PDU.
                             quote! {

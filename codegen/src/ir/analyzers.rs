@@ -34,6 +34,16 @@ pub struct Analyzer {
     pub sinks: Vec<Sink>,
     /// `udp port N => tunnel Unit;`: a tunnel analyzer (no connection analyzer is generated).
     pub tunnel: Option<Tunnel>,
+    /// `at end => Unit(args);`: a PDU of `Unit` when the connection ends.
+    pub end: Option<EndUnit>,
+}
+
+/// `at end => Unit(args);`: parsed from no input when the connection ends (Zeek's
+/// `Done()`), its arguments state variables.
+#[derive(Debug)]
+pub struct EndUnit {
+    pub unit: String,
+    pub args: Vec<String>,
 }
 
 /// A tunnel analyzer (`udp port 3544 => tunnel Packet &attrs;` and its
@@ -74,7 +84,7 @@ pub struct Decap {
 impl Analyzer {
     /// Whether the analyzer keeps a state struct (variables, updates, stops, sinks).
     pub fn keeps_state(&self) -> bool {
-        !self.states.is_empty() || !self.sets.is_empty() || self.stops || !self.sinks.is_empty()
+        !self.states.is_empty() || !self.sets.is_empty() || self.stops || !self.sinks.is_empty() || self.end.is_some()
     }
 }
 
@@ -90,6 +100,14 @@ pub struct Sink {
     pub per_feed: bool,
     /// Some feed places its bytes by offset (`at`): the stream is put together in order.
     pub by_offset: bool,
+    /// The unit has no unit-level `&size`: a PDU ends where its parse ends (the
+    /// framer parses what is at hand until it parses).
+    pub self_framed: bool,
+    /// `&keep(n)`: a longer PDU is parsed from its first `n` bytes, once all of it passed.
+    pub keep: Option<u64>,
+    /// `&leftover(Unit)`: the bytes of a PDU under way when the connection ends are
+    /// one PDU of this unit (per direction, the originator's first).
+    pub leftover: Option<String>,
 }
 
 /// After a line of `unit` parses, the next `value` bytes of its direction are

@@ -431,6 +431,40 @@ proptest! {
         }
     }
 
+    /// Gnutella: text blocks framed by parsing, then messages kept to 1024 payload
+    /// bytes, with what is left raised at the end; the handshake words are likely
+    /// so that both phases are reached.
+    #[test]
+    fn gnutella_analyzer_never_panics(
+        words in proptest::collection::vec(prop_oneof![
+            Just(b"GNUTELLA/0.6 200 OK\r\n".to_vec()), Just(b"\r\n".to_vec()), Just(b"\r".to_vec()),
+            Just(b"\n".to_vec()), Just(b" HTTP/1.".to_vec()), Just(vec![0u8; 23]),
+            Just(vec![1, 2, 3, 0xff, 0xff, 0xff, 0x7f]), proptest::collection::vec(any::<u8>(), 0..40)
+        ], 0..60),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let data = words.concat();
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 6346, "CGNU");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let mut limits = netpac_analyzers::gnutella::Limits::default();
+        limits.set("max_line_length", 64);
+        limits.set("max_header_length", 256);
+        let mut a = netpac_analyzers::gnutella::GNUTELLAAnalyzer::new(0, limits);
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "GNUTELLA");
+        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..]), (false, &data[..at])] {
+            for piece in d.chunks(7) {
+                a.deliver(&mut cx, is_orig, piece);
+            }
+        }
+        a.done(&mut cx);
+    }
+
     #[test]
     fn rdp_analyzer_never_panics(
         data in proptest::collection::vec(prop_oneof![Just(3u8), Just(0), Just(0xe0), Just(0xd0), Just(0xf0), Just(0x7f), Just(0x65), any::<u8>()], 0..3000),

@@ -13,6 +13,9 @@
 //! tcp_inactivity_timeout = "10min"
 //! udp_inactivity_timeout = 30
 //!
+//! [limits]                       # grammar limits, Zeek's redefs (`--limit`)
+//! "Gnutella::max_line_length" = 100
+//!
 //! [analyzers]
 //! disable = ["FTP", "SMTP"]      # Analyzer::disable_analyzer
 //! ports = { IDENT = "113", HTTP = "8001,8002/tcp" }   # Analyzer::register_for_ports
@@ -61,6 +64,9 @@ pub struct ConfigFile {
     pub threads: Option<u32>,
     #[serde(default)]
     pub timeouts: TimeoutsFile,
+    /// Grammar limits by `grammar.name` or Zeek's `Module::name` (`--limit`).
+    #[serde(default)]
+    pub limits: BTreeMap<String, u64>,
     #[serde(default)]
     pub analyzers: AnalyzersFile,
     #[serde(default)]

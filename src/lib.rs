@@ -223,6 +223,15 @@ impl Builder {
         Ok(self)
     }
 
+    /// Changes a grammar's limit, as a Zeek script's `redef` does
+    /// (`"gnutella.max_line_length"` or `"Gnutella::max_line_length"`; booleans 0 or
+    /// 1); an unknown grammar or limit is an error. Limits are process-wide: they
+    /// hold for every analysis made afterwards in this process.
+    pub fn limit(self, key: &str, value: u64) -> Result<Self, String> {
+        self.registry.set_limit(key, value)?;
+        Ok(self)
+    }
+
     /// Attaches an analyzer to one more responder port, as Zeek's
     /// `Analyzer::register_for_ports` does.
     pub fn analyzer_port(mut self, tag: &str, proto: Proto, port: u16) -> Result<Self, String> {

@@ -104,6 +104,11 @@ struct Args {
     /// IDENT=113 (Zeek registers no port for Ident) or HTTP=8888. Repeatable.
     #[arg(long = "analyzer-port", value_name = "TAG=PORTS")]
     analyzer_ports: Vec<String>,
+    /// Change a grammar's limit, as a Zeek script's redef does: GRAMMAR.NAME=VALUE
+    /// (or Zeek's Module::name), e.g. gnutella.max_line_length=100; booleans 0 or 1.
+    /// Repeatable.
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    limits: Vec<String>,
     /// Turn analyzers off, as Zeek's Analyzer::disable_analyzer does: no port,
     /// signature or expected connection attaches them (TAG[,TAG...], e.g. FTP,SMTP).
     /// Repeatable.
@@ -181,6 +186,9 @@ impl Args {
         if !given("buffer_mb") {
             self.buffer_mb = file.capture.buffer_mb.unwrap_or(self.buffer_mb);
         }
+        let mut limits: Vec<String> = file.limits.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        limits.append(&mut self.limits);
+        self.limits = limits;
         let mut disable = file.analyzers.disable.clone();
         disable.append(&mut self.disable_analyzers);
         self.disable_analyzers = disable;
@@ -318,6 +326,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     }
     for spec in &args.analyzer_ports {
         builder = register_ports(builder, spec)?;
+    }
+    for spec in &args.limits {
+        let bad = || format!("bad --limit {spec:?}: expected GRAMMAR.NAME=VALUE, e.g. gnutella.max_line_length=100");
+        let (key, value) = spec.split_once('=').ok_or_else(bad)?;
+        let value: u64 = value.trim().parse().map_err(|_| bad())?;
+        builder = builder.limit(key.trim(), value).map_err(|e| format!("--limit: {e}"))?;
     }
     if let Some(brokers) = &args.kafka {
         let defaults = KafkaOptions::default();

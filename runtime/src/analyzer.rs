@@ -426,6 +426,9 @@ pub struct Registry {
     pub extra_ports: Vec<(usize, u16)>,
     /// File analyzers (X.509), which protocol analyzers hand files to.
     pub file_analyzers: Vec<crate::files::FileAnalyzerSpec>,
+    /// Each grammar's limits by name (`limits { ... }`), which
+    /// [`Registry::set_limit`] changes at run time.
+    pub limits: Vec<(&'static str, &'static [&'static str])>,
 }
 
 /// No protocol analyzers, and the runtime's own UDP tunnels
@@ -438,6 +441,7 @@ impl Default for Registry {
             tunnels: crate::udp_tunnels::builtin(),
             extra_ports: Vec::new(),
             file_analyzers: Vec::new(),
+            limits: Vec::new(),
         }
     }
 }
@@ -453,6 +457,29 @@ impl Registry {
         self
     }
     /// A tunnel in UDP; it replaces a built-in one of the same tag.
+    /// Declares the limits grammar `module` has.
+    pub fn add_limits(&mut self, module: &'static str, names: &'static [&'static str]) -> &mut Self {
+        if !names.is_empty() {
+            self.limits.push((module, names));
+        }
+        self
+    }
+    /// Changes a grammar's limit for every analyzer made from now on, in this
+    /// process (Zeek's `redef Gnutella::max_line_length = 100`): `key` is
+    /// `gnutella.max_line_length` or `Gnutella::max_line_length`; booleans are 0 or 1.
+    pub fn set_limit(&self, key: &str, value: u64) -> Result<(), String> {
+        let (module, name) =
+            crate::limits::split_key(key).ok_or_else(|| format!("`{key}`: a limit is named grammar.name, e.g. gnutella.max_line_length"))?;
+        let Some((m, names)) = self.limits.iter().find(|(m, _)| *m == module) else {
+            let known: Vec<&str> = self.limits.iter().map(|(m, _)| *m).collect();
+            return Err(format!("`{key}`: no grammar `{module}` has limits (those that do: {})", known.join(", ")));
+        };
+        if !names.contains(&name) {
+            return Err(format!("`{key}`: `{m}` has no limit `{name}` (it has {})", names.join(", ")));
+        }
+        crate::limits::set(m, name, value);
+        Ok(())
+    }
     pub fn add_tunnel(&mut self, spec: TunnelSpec) -> &mut Self {
         self.tunnels.retain(|t| t.tag != spec.tag);
         self.tunnels.push(spec);

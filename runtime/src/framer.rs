@@ -157,7 +157,8 @@ impl Framer {
         // (length 0) is delivered as soon as the prefix is complete.
         while !self.pending.is_empty() {
             let len = self.check(frame_len(&self.pending))?;
-            if data.is_empty() && !matches!(len, FrameLen::Pdu(n) if self.pending.len() >= n) {
+            let ready = matches!(len, FrameLen::Malformed) || matches!(len, FrameLen::Pdu(n) if self.pending.len() >= n);
+            if data.is_empty() && !ready {
                 return Ok(0);
             }
             match len {
@@ -358,6 +359,22 @@ mod tests {
         f.deliver(b"ok\n!x", line, &mut |p| out.push(p.to_vec())).unwrap();
         f.deliver(b"y\n", line, &mut |p| out.push(p.to_vec())).unwrap();
         assert_eq!(out, vec![b"ok\n".to_vec(), b"!x".to_vec()]);
+        assert!(f.failed());
+    }
+
+    #[test]
+    fn a_pdu_found_malformed_once_its_pieces_are_joined_is_handed_out() {
+        // Malformed once 4 bytes are there without an end.
+        let capped = |b: &[u8]| match b.iter().position(|&x| x == b'\n') {
+            Some(i) if i < 4 => FrameLen::Pdu(i + 1),
+            _ if b.len() >= 4 => FrameLen::Malformed,
+            _ => FrameLen::More,
+        };
+        let mut f = Framer::new(100);
+        let mut out = Vec::new();
+        f.deliver(b"ab", capped, &mut |p| out.push(p.to_vec())).unwrap();
+        f.deliver(b"cd", capped, &mut |p| out.push(p.to_vec())).unwrap();
+        assert_eq!(out, vec![b"abcd".to_vec()]);
         assert!(f.failed());
     }
 

@@ -24,6 +24,7 @@ pub mod event;
 pub mod expected;
 pub mod files;
 pub mod framer;
+pub mod limits;
 pub mod lines;
 pub mod log;
 pub mod packet;

@@ -47,5 +47,5 @@ pub use uri::unescape_uri;
 
 /// Constructor named by `grammars/http.evt`.
 pub fn new_analyzer() -> Box<dyn netpac_runtime::analyzer::Analyzer> {
-    Box::new(HttpAnalyzer::new(Limits::default()))
+    Box::new(HttpAnalyzer::new(Limits::configured()))
 }

@@ -25,7 +25,7 @@ use text::{decode_base64, parse_cmd, tokenize, trim_whitespace, COMMANDS};
 
 /// Constructor named by `grammars/pop3.evt`.
 pub fn new_analyzer() -> Box<dyn Analyzer> {
-    Box::new(Pop3Analyzer::new(Limits::default()))
+    Box::new(Pop3Analyzer::new(Limits::configured()))
 }
 
 /// POP3.cc's `masterState`.

@@ -32,5 +32,5 @@ pub const EVENT_NAMES: &[&str] = &[
 
 /// Constructor named by `grammars/sip.evt`.
 pub fn new_analyzer() -> Box<dyn netpac_runtime::analyzer::Analyzer> {
-    Box::new(SipAnalyzer::new(Limits::default()))
+    Box::new(SipAnalyzer::new(Limits::configured()))
 }

@@ -45,7 +45,7 @@ pub const EVENT_NAMES: &[&str] = &[
 
 /// Constructor named by `grammars/smtp.evt`.
 pub fn new_analyzer() -> Box<dyn netpac_runtime::analyzer::Analyzer> {
-    Box::new(SmtpAnalyzer::new(Limits::default()))
+    Box::new(SmtpAnalyzer::new(Limits::configured()))
 }
 
 /// Zeek's `skip_smtp_data(c)`: the SMTP analyzer of connection `cid` skips the

@@ -111,6 +111,7 @@ impl Emitter<'_> {
             /// Adds this grammar's analyzers to `reg`.
             #[allow(unused_variables)]
             pub fn register(reg: &mut ::netpac_runtime::analyzer::Registry) {
+                reg.add_limits(MODULE, LIMIT_NAMES);
                 #(#specs)*
             }
         });
@@ -356,7 +357,7 @@ impl Emitter<'_> {
             let ctor = format_ident!("new_{}_{}", snake(&a.name), i);
             out.extend(quote! {
                 fn #ctor() -> ::std::boxed::Box<dyn ::netpac_runtime::analyzer::Analyzer> {
-                    ::std::boxed::Box::new(#an::new(#idx, Limits::default()))
+                    ::std::boxed::Box::new(#an::new(#idx, Limits::configured()))
                 }
             });
             specs.push(quote! {
@@ -779,7 +780,7 @@ impl Emitter<'_> {
             let ctor = format_ident!("new_link_{}_{}", snake(&a.name), i);
             out.extend(quote! {
                 fn #ctor() -> ::std::boxed::Box<dyn ::netpac_runtime::analyzer::LinkAnalyzer> {
-                    ::std::boxed::Box::new(#an::new(#idx, Limits::default()))
+                    ::std::boxed::Box::new(#an::new(#idx, Limits::configured()))
                 }
             });
             for et in &item.ethertypes {

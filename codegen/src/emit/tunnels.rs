@@ -70,7 +70,7 @@ impl Emitter<'_> {
             #[allow(unused_mut, unused_variables, unused_labels)]
             fn #run(cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool, data: &[u8])
                 -> ::std::option::Option<::netpac_runtime::udp_tunnels::InnerPacket> {
-                let limits = &Limits::default();
+                let limits = &Limits::configured();
                 let resp_port = cx.conn.id().resp_p.number;
                 let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
                 pcx.confirmed = cx.confirmed;

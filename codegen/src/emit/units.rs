@@ -59,6 +59,8 @@ impl Emitter<'_> {
         let mut fields = Vec::new();
         let mut inits = Vec::new();
         let mut sets = Vec::new();
+        let module = self.module.name.clone();
+        let names: Vec<&str> = self.module.limits.iter().map(|l| l.name.as_str()).collect();
         for l in &self.module.limits {
             let n = ident(&l.name);
             let ns = &l.name;
@@ -89,7 +91,20 @@ impl Emitter<'_> {
                     let _ = value;
                     match name { #(#sets)* _ => false }
                 }
+                /// The defaults with the limits changed at run time (`--limit`,
+                /// `netpac_runtime::limits`): what each new analyzer starts with.
+                pub fn configured() -> Self {
+                    let mut l = Limits::default();
+                    ::netpac_runtime::limits::apply(MODULE, |name, value| {
+                        l.set(name, value);
+                    });
+                    l
+                }
             }
+            /// The grammar's module name (its limits' prefix: `module.limit`).
+            pub const MODULE: &str = #module;
+            /// The names of the grammar's limits.
+            pub const LIMIT_NAMES: &[&str] = &[#(#names),*];
         }
     }
 

@@ -11,6 +11,7 @@ pub mod arp;
 pub mod asn1;
 pub mod ayiya;
 pub mod bittorrent;
+pub mod bittorrent_tracker;
 pub mod dhcp;
 pub mod dns;
 pub mod file;
@@ -55,6 +56,7 @@ pub fn registry() -> Registry {
     arp::register(&mut reg);
     ayiya::register(&mut reg);
     bittorrent::register(&mut reg);
+    bittorrent_tracker::register(&mut reg);
     gnutella::register(&mut reg);
     dhcp::register(&mut reg);
     ntp::register(&mut reg);
@@ -98,6 +100,7 @@ pub fn event_names() -> Vec<&'static str> {
         arp::EVENT_NAMES,
         ayiya::EVENT_NAMES,
         bittorrent::EVENT_NAMES,
+        bittorrent_tracker::EVENT_NAMES,
         gnutella::EVENT_NAMES,
         dhcp::EVENT_NAMES,
         ntp::EVENT_NAMES,

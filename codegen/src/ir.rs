@@ -501,14 +501,16 @@ pub enum ExprKind {
         /// `where cond`: only the elements for which it holds (positions count them all).
         filter: Option<Box<Expr>>,
     },
-    /// `[k => e for x in path]`: the values grouped by key, in order (Zeek's
-    /// `table[count] of vector of T`).
+    /// `[k => e for x in path]`: with integer keys the values grouped by key, in
+    /// order (Zeek's `table[count] of vector of T`); with string keys one value per
+    /// key, the last one winning (`table[string] of T`).
     TableComp {
         iter: BinderIter,
         var: String,
         key: Box<ZValue>,
         elem: Box<ZValue>,
         filter: Option<Box<Expr>>,
+        grouped: bool,
     },
     /// `nonempty(list)`: unset when the list or table is empty.
     NonEmpty(Box<Expr>),
@@ -554,6 +556,8 @@ pub enum ExprKind {
     /// `be_uint(b)`: `b` as a big-endian unsigned number, 0 past 8 bytes (BER integers and
     /// long-form lengths, as Zeek's `binary_to_int64`).
     BeUint(Box<Expr>),
+    /// `le_uint(b)`: `b` as a little-endian number (0 past 8 bytes).
+    LeUint(Box<Expr>),
     /// `oid_longest(b)`: the width in bytes of the longest subidentifier of an OID's content.
     OidLongest(Box<Expr>),
     /// `base128(b)` / `base128_len(b)` (the bool): the base-128 number `b` starts with / how
@@ -606,6 +610,7 @@ pub enum TextFn {
     SkipWords,
     JoinWords,
     Before,
+    BeforeLast,
     After,
     Contains,
     StartsWith,
@@ -662,6 +667,8 @@ pub enum ExternArg {
 #[derive(Debug, Clone, Copy)]
 pub enum Builtin {
     Offset,
+    /// `$span`: the bytes read since the unit's start (`&origin`) or the PDU's.
+    Span,
     /// `$index`: the position of the array element being parsed (in its arguments).
     ArrayIndex,
     /// `$pdu` while parsing: the whole PDU (a line of a line protocol).
@@ -725,6 +732,9 @@ pub enum BinderIter {
     Chain(Box<BinderIter>, Box<BinderIter>),
     /// `split(b, b",")` in a list comprehension: the words of `b` (byte slices).
     Split(Box<Expr>, u8),
+    /// `chunks(b, n)` in a list comprehension: `b` cut into pieces of `n` bytes, a
+    /// shorter last piece left out (byte slices).
+    Chunks(Box<Expr>, u64),
     Path {
         root: VarRef,
         root_is_ref: bool,

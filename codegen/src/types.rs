@@ -440,6 +440,10 @@ impl ZTy {
             // Zeek's set type aliases (init-bare.zeek).
             "string_set" => ZTy::Set(Box::new(ZTy::Str)),
             "irc_join_list" => ZTy::Set(Box::new(ZTy::Record("irc_join_info".into()))),
+            // The BitTorrent tracker's (init-bare.zeek).
+            "bittorrent_peer_set" => ZTy::Set(Box::new(ZTy::Record("bittorrent_peer".into()))),
+            "bittorrent_benc_dir" => ZTy::Table(Box::new(ZTy::Str), Box::new(ZTy::Record("bittorrent_benc_value".into()))),
+            "bt_tracker_headers" => ZTy::Table(Box::new(ZTy::Str), Box::new(ZTy::Str)),
             _ => {
                 if let Some(inner) = s.strip_prefix("vector of ") {
                     ZTy::Vec(Box::new(ZTy::parse(inner)))
@@ -478,7 +482,7 @@ impl ZTy {
     pub fn record(&self) -> Option<&str> {
         match self {
             ZTy::Record(r) => Some(r),
-            ZTy::Vec(t) | ZTy::Set(t) => t.record(),
+            ZTy::Vec(t) | ZTy::Set(t) | ZTy::Table(_, t) => t.record(),
             _ => None,
         }
     }

@@ -340,6 +340,11 @@ impl<'a> Cursor<'a> {
             streaming: self.streaming && n > self.remaining(),
         }
     }
+    /// The bytes from the origin (a `&origin` unit's start, else the input's) to the
+    /// cursor (grammar `$span`: what the unit has read so far).
+    pub fn since_origin(&self) -> &'a [u8] {
+        &self.buf[self.origin.min(self.pos)..self.pos]
+    }
     /// Moves to `pos` (from a window made by [`Cursor::sub_max`]); forward only.
     pub fn advance_to(&mut self, pos: usize) {
         if pos > self.pos && pos <= self.end {
@@ -376,7 +381,8 @@ impl<'a> Cursor<'a> {
             pos: target,
             end: self.end,
             origin: self.origin,
-            streaming: false,
+            // The same end: a stream's bytes so far, if this cursor reads a stream.
+            streaming: self.streaming,
         })
     }
     /// Makes the current position the origin that extern units (e.g. DNS

@@ -255,6 +255,23 @@ impl<const N: usize> std::fmt::Debug for ShortBytes<N> {
     }
 }
 
+/// `b` up to the last `lit` (all of `b` without one): Zeek's BitTorrent tracker cuts
+/// a line at its last CR.
+pub fn before_last<'a>(b: &'a [u8], lit: &[u8]) -> &'a [u8] {
+    if lit.is_empty() || lit.len() > b.len() {
+        return b;
+    }
+    (0..=b.len() - lit.len()).rev().find(|&i| &b[i..i + lit.len()] == lit).map_or(b, |i| &b[..i])
+}
+
+/// `b` as a little-endian unsigned number, 0 past 8 bytes.
+pub fn le_uint(b: &[u8]) -> u64 {
+    if b.len() > 8 {
+        return 0;
+    }
+    b.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x))
+}
+
 /// `data` XORed byte by byte with `key` repeated (WebSocket's masking; an empty
 /// key leaves `data` as it is).
 pub fn unmask(data: &[u8], key: &[u8]) -> Vec<u8> {
@@ -277,5 +294,9 @@ mod unmask_tests {
         assert_eq!(tail(b"\x03\xe8bye", 2), b"bye");
         assert_eq!(tail(b"x", 2), b"");
         assert_eq!(tail(b"abc", u64::MAX), b"");
+        assert_eq!(before_last(b"GET /a\rb HTTP/1.0\r", b"\r"), b"GET /a\rb HTTP/1.0");
+        assert_eq!(before_last(b"no cr", b"\r"), b"no cr");
+        assert_eq!(le_uint(&[0x1a, 0xe1]), 0xe11a);
+        assert_eq!(le_uint(&[1; 9]), 0);
     }
 }

@@ -204,6 +204,13 @@ impl Checker<'_> {
 
     /// A weird's `addl`: an integer (printed in decimal) or bytes (the text).
     pub(super) fn addl(&mut self, e: &Expr, sc: &Scope) -> Option<crate::ir::Expr> {
+        // `format("..: {}\n", x)`: a text made of the PDU's values (while parsing too).
+        if let ExprKind::Call(f, args) = &e.kind {
+            if f == "format" {
+                let x = self.format_call(args, e.span, sc);
+                return (!matches!(x.ty, ExprTy::Unknown)).then_some(x);
+            }
+        }
         let x = self.expr(e, sc);
         match x.ty {
             ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit => Some(x),

@@ -212,13 +212,14 @@ impl Checker<'_> {
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::Dec(boxed(b)), ExprTy::Int)
             }
-            "be_uint" | "oid_longest" | "base128" | "base128_len" => {
+            "be_uint" | "le_uint" | "oid_longest" | "base128" | "base128_len" => {
                 if !arity(self, 1) {
                     return invalid();
                 }
                 let b = self.bytes_arg(&args[0], sc);
                 let k = match f {
                     "be_uint" => K::BeUint(boxed(b)),
+                    "le_uint" => K::LeUint(boxed(b)),
                     "oid_longest" => K::OidLongest(boxed(b)),
                     "base128" => K::Base128(boxed(b), false),
                     _ => K::Base128(boxed(b), true),
@@ -265,7 +266,7 @@ impl Checker<'_> {
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::Trim(boxed(b)), ExprTy::Node(Ty::Bytes, false))
             }
-            "eq_ci" | "word" | "words" | "skip_words" | "before" | "after" | "contains"
+            "eq_ci" | "word" | "words" | "skip_words" | "before" | "before_last" | "after" | "contains"
             | "starts_with" | "lstrip" | "drop_prefix" | "drop_suffix" | "digits"
             | "dec_before"
             | "head" | "tail" | "first_common" => self.text_call(f, args, span, sc),
@@ -446,7 +447,7 @@ impl Checker<'_> {
     }
 
     /// `format("text {} more {}", a, b)`: a Zeek string; `{}` takes integers (decimal) or strings.
-    fn format_call(&mut self, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
+    pub(super) fn format_call(&mut self, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
         let Some(ExprKind::Str(text)) = args.first().map(|a| &a.kind) else {
             self.err(
                 span,

@@ -174,10 +174,19 @@ impl Checker<'_> {
                     ));
                 }
                 let iter = if let ExprKind::Call(f, args) = &src.kind {
+                    if f == "chunks" && args.len() == 2 {
+                        let b = self.bytes_arg(&args[0], sc);
+                        let ExprKind::Int(n @ 1..) = args[1].kind else {
+                            self.err(args[1].span, "`chunks` takes a number of bytes here (a constant, at least 1)");
+                            return invalid();
+                        };
+                        inner.vars.push(Var::named(var, Ty::Bytes, false));
+                        crate::ir::BinderIter::Chunks(Box::new(b), n)
+                    } else {
                     if f != "split" || args.len() != 2 {
                         self.err(
                             src.span,
-                            "a comprehension iterates a path (`m.answer`) or `split(bytes, b\",\")`",
+                            "a comprehension iterates a path (`m.answer`), `split(bytes, b\",\")` or `chunks(bytes, n)`",
                         );
                         return invalid();
                     }
@@ -199,6 +208,7 @@ impl Checker<'_> {
                     // The words are byte slices, not references into the tree.
                     inner.vars.push(Var::named(var, Ty::Bytes, false));
                     crate::ir::BinderIter::Split(Box::new(b), sep[0])
+                    }
                 } else {
                     let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
                         return invalid();
@@ -218,7 +228,11 @@ impl Checker<'_> {
                 }
                 if let Some(k) = key {
                     let kx = self.expr(k, &inner);
-                    let kconv = self.convert_z(&kx.ty, &ZTy::Count, k.span);
+                    // String keys: one value per key (the last); integer keys group them.
+                    let by_string = matches!(kx.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Zeek(ZTy::Str));
+                    let key_ty = if by_string { ZTy::Str } else { ZTy::Count };
+                    let kconv = self.convert_z(&kx.ty, &key_ty, k.span);
+                    let value_ty = if by_string { zt } else { ZTy::Vec(Box::new(zt)) };
                     return typed(
                         K::TableComp {
                             iter,
@@ -226,8 +240,9 @@ impl Checker<'_> {
                             key: Box::new(ZValue { expr: kx, conv: kconv }),
                             elem: Box::new(ZValue { expr: x, conv }),
                             filter,
+                            grouped: !by_string,
                         },
-                        ExprTy::Zeek(ZTy::Table(Box::new(ZTy::Count), Box::new(ZTy::Vec(Box::new(zt))))),
+                        ExprTy::Zeek(ZTy::Table(Box::new(key_ty), Box::new(value_ty))),
                     );
                 }
                 typed(
@@ -329,6 +344,7 @@ impl Checker<'_> {
             (Mode::Parse, "offset") => builtin(Builtin::Offset, ExprTy::Int),
             (Mode::Parse, "pdu") => builtin(Builtin::ParsePdu, bytes()),
             (Mode::Parse, "rest") => builtin(Builtin::Rest, bytes()),
+            (Mode::Parse, "span") => builtin(Builtin::Span, bytes()),
             (Mode::Parse, "remaining") => builtin(Builtin::Remaining, ExprTy::Int),
             (Mode::Parse, "index") if sc.array_element => builtin(Builtin::ArrayIndex, ExprTy::Int),
             (Mode::Parse, "index") => {

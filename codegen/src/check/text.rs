@@ -19,6 +19,7 @@ impl Checker<'_> {
             "join_words" => (TextFn::JoinWords, "BS", ExprTy::Zeek(ZTy::Str)),
             "before" => (TextFn::Before, "BL", ExprTy::Node(Ty::Bytes, false)),
             "after" => (TextFn::After, "BL", ExprTy::Node(Ty::Bytes, false)),
+            "before_last" => (TextFn::BeforeLast, "BL", ExprTy::Node(Ty::Bytes, false)),
             "contains" => (TextFn::Contains, "BL", ExprTy::Bool),
             "starts_with" => (TextFn::StartsWith, "BL", ExprTy::Bool),
             "lstrip" => (TextFn::Lstrip, "BL", ExprTy::Node(Ty::Bytes, false)),

@@ -97,6 +97,7 @@ impl Emitter<'_> {
             Builtin::Offset => quote!((#cur.pos() as u64)),
             Builtin::ParsePdu => quote!(#cur.input()),
             Builtin::Rest => quote!(#cur.peek_rest()),
+            Builtin::Span => quote!(#cur.since_origin()),
             Builtin::Remaining => quote!((#cur.remaining() as u64)),
             // The elements parsed so far (see `lower_array`).
             Builtin::ArrayIndex => quote!((npac_v.len() as u64)),
@@ -253,6 +254,10 @@ impl Emitter<'_> {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::asn1::be_uint(#b))
             }
+            ExprKind::LeUint(b) => {
+                let b = self.bytes_arg(b, cx);
+                quote!(::netpac_runtime::text::le_uint(#b))
+            }
             ExprKind::Base128(b, len) => {
                 let b = self.bytes_arg(b, cx);
                 if *len {
@@ -315,6 +320,7 @@ impl Emitter<'_> {
                     TextFn::SkipWords => "skip_words",
                     TextFn::JoinWords => "join_words",
                     TextFn::Before => "before",
+                    TextFn::BeforeLast => "before_last",
                     TextFn::After => "after",
                     TextFn::Contains => "contains",
                     TextFn::StartsWith => {
@@ -569,16 +575,22 @@ impl Emitter<'_> {
                 key,
                 elem,
                 filter,
+                grouped,
             } => {
                 let (iter, v) = self.comp_source(iter, var, filter.as_deref(), cx);
                 let t = self.expr(&key.expr, cx);
                 let k = self.convert_z(t, &key.expr.ty, &key.conv);
                 let t = self.expr(&elem.expr, cx);
                 let e = self.convert_z(t, &elem.expr.ty, &elem.conv);
+                let put = if *grouped {
+                    quote!(table.entry(#k).or_insert_with(::std::vec::Vec::new).push(#e);)
+                } else {
+                    quote!(table.insert(#k, #e);)
+                };
                 quote!({
                     let mut table = ::std::collections::BTreeMap::new();
                     for #v in #iter {
-                        table.entry(#k).or_insert_with(::std::vec::Vec::new).push(#e);
+                        #put
                     }
                     table
                 })
@@ -661,6 +673,11 @@ impl Emitter<'_> {
                 let l = proc_macro2::Literal::u8_suffixed(*sep);
                 quote!(::netpac_runtime::text::split_words(#b, #l))
             }
+            BinderIter::Chunks(bytes, n) => {
+                let b = self.bytes_arg(bytes, cx);
+                let n = proc_macro2::Literal::usize_unsuffixed(usize::try_from(*n).unwrap_or(usize::MAX));
+                quote!((#b).chunks_exact(#n))
+            }
             other => self.binder_iter(other),
         }
     }
@@ -671,6 +688,9 @@ impl Emitter<'_> {
         if matches!(e.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit) {
             let b = self.bytes_arg(e, cx);
             quote!(::std::string::String::from_utf8_lossy(#b).into_owned())
+        } else if matches!(e.ty, ExprTy::Zeek(crate::types::ZTy::Str)) {
+            let t = self.expr(e, cx);
+            quote!(::std::string::String::from_utf8_lossy((#t).as_bytes()).into_owned())
         } else {
             let v = self.int(e, cx);
             quote!(::std::format!("{}", #v))
@@ -769,8 +789,8 @@ impl Emitter<'_> {
     /// An iterator over the values a binder path selects.
     pub(super) fn binder_iter(&self, b: &BinderIter) -> TokenStream {
         let (root, root_is_ref, steps) = match b {
-            BinderIter::Split(..) => {
-                unreachable!("`split` is checked to appear in comprehensions only")
+            BinderIter::Split(..) | BinderIter::Chunks(..) => {
+                unreachable!("`split` and `chunks` are checked to appear in comprehensions only")
             }
             BinderIter::Chain(a, b) => {
                 let ia = self.binder_iter(a);

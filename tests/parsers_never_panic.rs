@@ -431,6 +431,39 @@ proptest! {
         }
     }
 
+    /// The BitTorrent tracker: requests and responses framed by parsing, with deep and
+    /// broken bencoding likely.
+    #[test]
+    fn bittorrent_tracker_analyzer_never_panics(
+        words in proptest::collection::vec(prop_oneof![
+            Just(b"GET /announce HTTP/1.1\r\n".to_vec()), Just(b"HTTP/1.1 200 OK\r\n".to_vec()),
+            Just(b"Connection: keep-alive\r\n".to_vec()), Just(b"\r\n".to_vec()), Just(b"d".to_vec()),
+            Just(b"l".to_vec()), Just(b"e".to_vec()), Just(b"i-12e".to_vec()), Just(b"5:peers".to_vec()),
+            Just(b"6:abcdef".to_vec()), Just(b"99999999999999999999:".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..20)
+        ], 0..80),
+        split in 0usize..3000,
+    ) {
+        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
+        use netpac_runtime::event::{Events, Recorded, RecordingSink};
+        use netpac_runtime::zeek::Time;
+        let data = words.concat();
+        let at = split.min(data.len());
+        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 6969, "CBTT");
+        let mut events = Events::new();
+        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+        let mut weirds = Vec::new();
+        let limits = netpac_analyzers::bittorrent_tracker::Limits::default();
+        let mut a = netpac_analyzers::bittorrent_tracker::BITTORRENTTRACKERAnalyzer::new(0, limits);
+        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "BITTORRENTTRACKER");
+        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (false, &data[..at])] {
+            for piece in d.chunks(5) {
+                a.deliver(&mut cx, is_orig, piece);
+            }
+        }
+        a.done(&mut cx);
+    }
+
     /// Gnutella: text blocks framed by parsing, then messages kept to 1024 payload
     /// bytes, with what is left raised at the end; the handshake words are likely
     /// so that both phases are reached.

@@ -8,9 +8,8 @@
 mod common;
 mod lines_support;
 
-use common::{conn_columns, run_with, Config, Frame, Host};
-use lines_support::{orig, resp, session, Piece};
-use netpac_runtime::zeek::Proto;
+use common::{run_with, Config, Frame, Host};
+use lines_support::{events_with_port, orig, resp, session, Piece};
 
 fn handshake(peer: u8) -> Vec<u8> {
     let mut h = b"\x13BitTorrent protocol".to_vec();
@@ -51,23 +50,8 @@ fn peers() -> Vec<Piece> {
 
 /// The events of `frames` with the analyzer on port 6881, one line each.
 fn events(frames: &[Frame]) -> (Vec<String>, Vec<String>) {
-    let mut registry = netpac_analyzers::registry();
-    registry.register_port("BITTORRENT", Proto::Tcp, 6881).unwrap();
-    let out = run_with(frames, Config::default(), registry, None);
-    let lines = out
-        .events
-        .iter()
-        .filter(|e| {
-            let name = e["event"].as_str().unwrap();
-            name.starts_with("bittorrent") || name.starts_with("protocol_")
-        })
-        .map(|e| {
-            let mut args = e["args"].as_object().unwrap().clone();
-            args.remove("c");
-            format!("{} {}", e["event"].as_str().unwrap(), serde_json::Value::Object(args))
-        })
-        .collect();
-    (lines, conn_columns(&out, &["service", "history"]))
+    let keep = |name: &str, _: &serde_json::Value| name.starts_with("bittorrent") || name.starts_with("protocol_");
+    events_with_port(frames, "BITTORRENT", 6881, keep, &["service", "history"])
 }
 
 fn client() -> Host {

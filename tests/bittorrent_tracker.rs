@@ -8,9 +8,8 @@
 mod common;
 mod lines_support;
 
-use common::{conn_columns, run_with, Config, Frame, Host};
-use lines_support::{orig, resp, session, Piece};
-use netpac_runtime::zeek::Proto;
+use common::{run_with, Config, Frame, Host};
+use lines_support::{events_with_port, orig, resp, session, Piece};
 
 const ANNOUNCE: &[u8] = b"GET /announce?info_hash=%12%34%56%78%9a%bc%de%f1%23%45%67%89%ab%cd%ef%12%34%56%78%9a&peer_id=-TR2940-abcdefghijkl&port=6881&compact=1&event=started HTTP/1.1\r\nHost: tracker.example:6969\r\nUser-Agent: Transmission/2.94\r\nConnection: close\r\n\r\n";
 
@@ -23,25 +22,12 @@ fn ok(body: &[u8]) -> Vec<u8> {
 /// port 6969, one line each (HTTP's, which its signature attaches too, left out),
 /// and conn.log's service.
 fn events(frames: &[Frame]) -> (Vec<String>, Vec<String>) {
-    let mut registry = netpac_analyzers::registry();
-    registry.register_port("BITTORRENTTRACKER", Proto::Tcp, 6969).unwrap();
-    let out = run_with(frames, Config::default(), registry, None);
-    let lines = out
-        .events
-        .iter()
-        .filter(|e| {
-            let name = e["event"].as_str().unwrap();
-            let tracker = e["args"]["atype"].as_str().is_some_and(|t| t.contains("BITTORRENT"))
-                || e["args"]["name"].as_str().is_some_and(|n| n.starts_with("bittorrent"));
-            name.starts_with("bt_tracker") || tracker
-        })
-        .map(|e| {
-            let mut args = e["args"].as_object().unwrap().clone();
-            args.remove("c");
-            format!("{} {}", e["event"].as_str().unwrap(), serde_json::Value::Object(args))
-        })
-        .collect();
-    (lines, conn_columns(&out, &["service"]))
+    let keep = |name: &str, args: &serde_json::Value| {
+        name.starts_with("bt_tracker")
+            || args["atype"].as_str().is_some_and(|t| t.contains("BITTORRENT"))
+            || args["name"].as_str().is_some_and(|n| n.starts_with("bittorrent"))
+    };
+    events_with_port(frames, "BITTORRENTTRACKER", 6969, keep, &["service"])
 }
 
 fn client() -> Host {

@@ -10,9 +10,8 @@
 mod common;
 mod lines_support;
 
-use common::{conn_columns, run_with, Config, Frame, Host};
-use lines_support::{orig, resp, session, Piece};
-use netpac_runtime::zeek::Proto;
+use common::{run_with, Config, Frame, Host};
+use lines_support::{events_with_port, orig, resp, session, Piece};
 
 /// A binary message: a 16-byte id, type, TTL, hops, the payload's length
 /// (little-endian) and as much of the payload as given.
@@ -27,23 +26,10 @@ fn msg(kind: u8, ttl: u8, hops: u8, len: u32, payload: &[u8]) -> Vec<u8> {
 /// The Gnutella events and weirds of `frames` with the analyzer on port 6346, one
 /// line each, and conn.log's service and history.
 fn events(frames: &[Frame]) -> (Vec<String>, Vec<String>) {
-    let mut registry = netpac_analyzers::registry();
-    registry.register_port("GNUTELLA", Proto::Tcp, 6346).unwrap();
-    let out = run_with(frames, Config::default(), registry, None);
-    let lines = out
-        .events
-        .iter()
-        .filter(|e| {
-            let name = e["event"].as_str().unwrap();
-            name.starts_with("gnutella") || name.starts_with("protocol_") || name == "conn_weird"
-        })
-        .map(|e| {
-            let mut args = e["args"].as_object().unwrap().clone();
-            args.remove("c");
-            format!("{} {}", e["event"].as_str().unwrap(), serde_json::Value::Object(args))
-        })
-        .collect();
-    (lines, conn_columns(&out, &["service", "history"]))
+    let keep = |name: &str, _: &serde_json::Value| {
+        name.starts_with("gnutella") || name.starts_with("protocol_") || name == "conn_weird"
+    };
+    events_with_port(frames, "GNUTELLA", 6346, keep, &["service", "history"])
 }
 
 fn client() -> Host {

@@ -444,24 +444,11 @@ proptest! {
         ], 0..80),
         split in 0usize..3000,
     ) {
-        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
-        use netpac_runtime::event::{Events, Recorded, RecordingSink};
-        use netpac_runtime::zeek::Time;
+        use netpac_analyzers::bittorrent_tracker::{BITTORRENTTRACKERAnalyzer, Limits};
         let data = words.concat();
         let at = split.min(data.len());
-        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 6969, "CBTT");
-        let mut events = Events::new();
-        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
-        let mut weirds = Vec::new();
-        let limits = netpac_analyzers::bittorrent_tracker::Limits::default();
-        let mut a = netpac_analyzers::bittorrent_tracker::BITTORRENTTRACKERAnalyzer::new(0, limits);
-        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "BITTORRENTTRACKER");
-        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (false, &data[..at])] {
-            for piece in d.chunks(5) {
-                a.deliver(&mut cx, is_orig, piece);
-            }
-        }
-        a.done(&mut cx);
+        let mut a = BITTORRENTTRACKERAnalyzer::new(0, Limits::default());
+        drive_in_pieces(&mut a, "BITTORRENTTRACKER", 6969, &[(true, &data[..at]), (false, &data[at..]), (false, &data[..at])], 5);
     }
 
     /// Gnutella: text blocks framed by parsing, then messages kept to 1024 payload
@@ -476,26 +463,15 @@ proptest! {
         ], 0..60),
         split in 0usize..3000,
     ) {
-        use netpac_runtime::analyzer::{Analyzer, AnalyzerCx};
-        use netpac_runtime::event::{Events, Recorded, RecordingSink};
-        use netpac_runtime::zeek::Time;
+        use netpac_analyzers::gnutella::{GNUTELLAAnalyzer, Limits};
         let data = words.concat();
         let at = split.min(data.len());
-        let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, 6346, "CGNU");
-        let mut events = Events::new();
-        events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
-        let mut weirds = Vec::new();
-        let mut limits = netpac_analyzers::gnutella::Limits::default();
+        let mut limits = Limits::default();
         limits.set("max_line_length", 64);
         limits.set("max_header_length", 256);
-        let mut a = netpac_analyzers::gnutella::GNUTELLAAnalyzer::new(0, limits);
-        let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, "GNUTELLA");
-        for (is_orig, d) in [(true, &data[..at]), (false, &data[at..]), (true, &data[at..]), (false, &data[..at])] {
-            for piece in d.chunks(7) {
-                a.deliver(&mut cx, is_orig, piece);
-            }
-        }
-        a.done(&mut cx);
+        let mut a = GNUTELLAAnalyzer::new(0, limits);
+        let pieces = [(true, &data[..at]), (false, &data[at..]), (true, &data[at..]), (false, &data[..at])];
+        drive_in_pieces(&mut a, "GNUTELLA", 6346, &pieces, 7);
     }
 
     #[test]
@@ -751,4 +727,23 @@ proptest! {
         }
         let _ = netpac_runtime::pkt_hdr::PktHdr::from_ip(&payload[4.min(payload.len())..]);
     }
+}
+
+/// Feeds `pieces` (direction, bytes) to `a`, each cut into deliveries of `size`
+/// bytes, with every event subscribed, then ends the connection.
+fn drive_in_pieces(a: &mut dyn netpac_runtime::analyzer::Analyzer, tag: &'static str, port: u16, pieces: &[(bool, &[u8])], size: usize) {
+    use netpac_runtime::analyzer::AnalyzerCx;
+    use netpac_runtime::event::{Events, Recorded, RecordingSink};
+    use netpac_runtime::zeek::Time;
+    let conn = netpac_runtime::analyzer::TestConn::new(Proto::Tcp, port, "CPIECES");
+    let mut events = Events::new();
+    events.subscribe(Box::new(RecordingSink { into: Recorded::default(), filter: None }));
+    let mut weirds = Vec::new();
+    let mut cx = AnalyzerCx::new(Time(0), &conn, &mut events, &mut weirds, tag);
+    for (is_orig, d) in pieces {
+        for piece in d.chunks(size) {
+            a.deliver(&mut cx, *is_orig, piece);
+        }
+    }
+    a.done(&mut cx);
 }

@@ -166,3 +166,30 @@ pub fn log_rows(
         .collect();
     (rows, services)
 }
+
+/// `frames` run with every analyzer and `tag` attached to TCP `port` as well (as
+/// `--analyzer-port` does, where Zeek needs a script): the events `keep` selects,
+/// one line each (name and arguments, the connection left out), and conn.log's
+/// `columns` of each connection.
+pub fn events_with_port(
+    frames: &[Frame],
+    tag: &str,
+    port: u16,
+    keep: impl Fn(&str, &Value) -> bool,
+    columns: &[&str],
+) -> (Vec<String>, Vec<String>) {
+    let mut registry = netpac_analyzers::registry();
+    registry.register_port(tag, Proto::Tcp, port).unwrap();
+    let out = crate::common::run_with(frames, Config::default(), registry, None);
+    let lines = out
+        .events
+        .iter()
+        .filter(|e| keep(e["event"].as_str().unwrap_or(""), &e["args"]))
+        .map(|e| {
+            let mut args = e["args"].as_object().cloned().unwrap_or_default();
+            args.remove("c");
+            format!("{} {}", e["event"].as_str().unwrap_or(""), Value::Object(args))
+        })
+        .collect();
+    (lines, crate::common::conn_columns(&out, columns))
+}

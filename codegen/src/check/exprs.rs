@@ -230,6 +230,10 @@ impl Checker<'_> {
                     let kx = self.expr(k, &inner);
                     // String keys: one value per key (the last); integer keys group them.
                     let by_string = matches!(kx.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Zeek(ZTy::Str));
+                    if matches!(kx.ty, ExprTy::Bool) {
+                        self.err(k.span, "a table's key is an integer (`table[count] of vector of T`) or bytes (`table[string] of T`), not a boolean");
+                        return invalid();
+                    }
                     let key_ty = if by_string { ZTy::Str } else { ZTy::Count };
                     let kconv = self.convert_z(&kx.ty, &key_ty, k.span);
                     let value_ty = if by_string { zt } else { ZTy::Vec(Box::new(zt)) };

@@ -17,7 +17,23 @@ pub mod filter {
                 _ => false,
             }
         }
+        /// The defaults with the limits changed at run time (`--limit`,
+        /// `netpac_runtime::limits`): what each new analyzer starts with.
+        pub fn configured() -> Self {
+            let mut l = Limits::default();
+            ::netpac_runtime::limits::apply(
+                MODULE,
+                |name, value| {
+                    l.set(name, value);
+                },
+            );
+            l
+        }
     }
+    /// The grammar's module name (its limits' prefix: `module.limit`).
+    pub const MODULE: &str = "filter";
+    /// The names of the grammar's limits.
+    pub const LIMIT_NAMES: &[&str] = &[];
     #[derive(Debug, Clone)]
     pub struct Filter<'a> {
         pub tag: u8,
@@ -409,7 +425,9 @@ pub mod filter {
     pub const MAX_PDU: usize = 16777216;
     /// Adds this grammar's analyzers to `reg`.
     #[allow(unused_variables)]
-    pub fn register(reg: &mut ::netpac_runtime::analyzer::Registry) {}
+    pub fn register(reg: &mut ::netpac_runtime::analyzer::Registry) {
+        reg.add_limits(MODULE, LIMIT_NAMES);
+    }
     /// Events this grammar raises.
     pub const EVENT_NAMES: &[&str] = &["stp_remove_pair", "stp_remove_endp"];
 }

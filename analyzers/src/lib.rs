@@ -25,6 +25,7 @@ pub mod ident;
 pub mod imap;
 pub mod irc;
 pub mod krb;
+pub mod login;
 pub mod mime;
 pub mod modbus;
 pub mod mysql;
@@ -34,6 +35,7 @@ pub mod quic;
 pub mod radius;
 pub mod rdp;
 pub mod rfb;
+pub mod rsh;
 pub mod sip;
 pub mod smtp;
 pub mod snmp;
@@ -69,6 +71,7 @@ pub fn registry() -> Registry {
     dns::register(&mut reg);
     file::register(&mut reg);
     finger::register(&mut reg);
+    rsh::register(&mut reg);
     ftp::register(&mut reg);
     gssapi::register(&mut reg);
     gtpv1::register(&mut reg);
@@ -113,6 +116,7 @@ pub fn event_names() -> Vec<&'static str> {
         dns::EVENT_NAMES,
         file::EVENT_NAMES,
         finger::EVENT_NAMES,
+        rsh::EVENT_NAMES,
         ftp::EVENT_NAMES,
         gssapi::EVENT_NAMES,
         gtpv1::EVENT_NAMES,

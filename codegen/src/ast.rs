@@ -214,6 +214,9 @@ pub struct AnalyzerDecl {
     pub decaps: Vec<SetDecl>,
     /// `at end => Ending(state, ...);`: a PDU of that unit when the connection ends.
     pub ends: Vec<EndDecl>,
+    /// `weird "name", ... from "SOURCE";`: the component those weirds come from
+    /// (weird.log's `source`; default the analyzer's tag).
+    pub weird_sources: Vec<(String, String, Span)>,
     pub span: Span,
 }
 
@@ -221,6 +224,8 @@ pub struct AnalyzerDecl {
 /// no input with the state as its arguments, and its events raised.
 #[derive(Debug, Clone)]
 pub struct EndDecl {
+    /// `at eof` (a direction ends) rather than `at end` (the connection does).
+    pub eof: bool,
     pub unit: (String, Span),
     pub args: Vec<(String, Span)>,
     pub span: Span,

@@ -681,6 +681,8 @@ pub enum Builtin {
     ParseRespPort,
     /// `$confirmed`: the analyzer had confirmed its protocol before this PDU.
     ParseConfirmed,
+    /// `$partial`: the connection's start (its SYN) was not seen.
+    ParsePartial,
     L2Src,
     L2Dst,
     Conn,

@@ -168,8 +168,24 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                 let mut sinks = Vec::new();
                 let mut decaps = Vec::new();
                 let mut ends = Vec::new();
+                let mut weird_sources = Vec::new();
                 for ai in it {
                     let span = cx.span(&ai);
+                    if ai.as_rule() == Rule::weird_from_item {
+                        let lits: Vec<String> = ai
+                            .into_inner()
+                            .map(|p| {
+                                let s = p.as_str();
+                                s[1..s.len() - 1].to_string()
+                            })
+                            .collect();
+                        if let Some((source, names)) = lits.split_last() {
+                            for n in names {
+                                weird_sources.push((n.clone(), source.clone(), span));
+                            }
+                        }
+                        continue;
+                    }
                     if ai.as_rule() == Rule::decap_item {
                         let mut parts = ai.into_inner().peekable();
                         let head = on_binders(&cx, &mut parts)?;
@@ -182,10 +198,11 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     }
                     if ai.as_rule() == Rule::end_item {
                         let mut parts = ai.into_inner();
+                        let eof = parts.next().unwrap().as_str() == "eof";
                         let unit = parts.next().unwrap();
                         let unit = (unit.as_str().to_string(), cx.span(&unit));
                         let args = parts.next().map(|p| state_arg_names(&cx, p)).unwrap_or_default();
-                        ends.push(EndDecl { unit, args, span });
+                        ends.push(EndDecl { eof, unit, args, span });
                         continue;
                     }
                     if ai.as_rule() == Rule::sink_item {
@@ -491,6 +508,7 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                     sinks,
                     decaps,
                     ends,
+                    weird_sources,
                     span,
                 });
             }

@@ -525,6 +525,9 @@ pub struct ParseCx {
     /// The analyzer had confirmed its protocol on the connection before this
     /// PDU (`$confirmed`: Zeek's Teredo reports truncation only then).
     pub confirmed: bool,
+    /// The connection's start (SYN) was not seen (`$partial`: Zeek's Login analyzers
+    /// take such a dialog as confused).
+    pub conn_partial: bool,
     weirds: Vec<(&'static str, String)>,
     net_weirds: Vec<(&'static str, String)>,
     halted: Option<&'static str>,

@@ -40,7 +40,27 @@ impl Checker<'_> {
                 });
             let confirm_on = self.check_confirm_on(a);
             let sinks = self.check_sinks(a);
-            let end = self.check_end(a);
+            let end = self.check_end(a, false);
+            let eof = self.check_end(a, true);
+            let mut weird_sources: Vec<(String, String)> = Vec::new();
+            for (name, source, span) in &a.weird_sources {
+                if source.is_empty() || !source.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+                    self.err(*span, format!("a weird's source names a component in upper case (`\"CONTENTLINE\"`), not `\"{source}\"`"));
+                } else if weird_sources.iter().any(|(n, _)| n == name) {
+                    self.err(*span, format!("weird `{name}` is given a source twice"));
+                } else {
+                    weird_sources.push((name.clone(), source.clone()));
+                }
+            }
+            // A line analyzer's framer finishes its lines at a FIN itself.
+            if a.items.iter().any(|i| i.lines.is_some()) {
+                if let Some(e) = a.ends.iter().find(|e| e.eof) {
+                    self.err(e.span, "`at eof` is for analyzers without `lines(...)` framing, which ends its last line at a FIN itself");
+                }
+                if let Some(k) = a.sinks.iter().find(|k| k.attrs.iter().any(|at| at.name == "eof")) {
+                    self.err(k.span, "`&eof` is for analyzers without `lines(...)` framing, which ends its last line at a FIN itself");
+                }
+            }
             out.push(Analyzer {
                 name: a.name.clone(),
                 has_link,
@@ -58,6 +78,8 @@ impl Checker<'_> {
                 sinks,
                 tunnel,
                 end,
+                eof,
+                weird_sources,
             });
         }
         out

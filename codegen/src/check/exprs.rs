@@ -359,6 +359,7 @@ impl Checker<'_> {
             (Mode::Parse, "is_orig") => builtin(Builtin::ParseIsOrig, ExprTy::Bool),
             (Mode::Parse, "resp_port") => builtin(Builtin::ParseRespPort, ExprTy::Int),
             (Mode::Parse, "confirmed") => builtin(Builtin::ParseConfirmed, ExprTy::Bool),
+            (Mode::Parse, "partial") => builtin(Builtin::ParsePartial, ExprTy::Bool),
             (Mode::Bind, "conn" | "resp_port" | "is_orig" | "orig_h" | "resp_h") if sc.link => {
                 self.err(
                     span,

@@ -212,6 +212,8 @@ impl Checker<'_> {
             let mut per_feed = false;
             let mut keep = None;
             let mut leftover = None;
+            let mut eof = None;
+            let mut join_gaps = false;
             for at in &k.attrs {
                 match (at.name.as_str(), at.value.is_none(), at.args.as_slice()) {
                     ("per_feed", true, []) => per_feed = true,
@@ -233,9 +235,15 @@ impl Checker<'_> {
                         }
                         _ => self.err(at.span, "`&leftover(Unit)` names the unit of the bytes left at the end"),
                     },
+                    ("join_gaps", true, []) => join_gaps = true,
+                    // `&eof(b"\n")`: bytes that end a PDU cut short by the end of its direction.
+                    ("eof", true, [arg]) => match &arg.expr {
+                        Expr { kind: ExprKind::Bytes(b), .. } if !b.is_empty() => eof = Some(b.clone()),
+                        _ => self.err(at.span, "`&eof(b\"..\")` takes the bytes (a literal, not empty) that end a PDU cut short by the end of its direction"),
+                    },
                     _ => self.err(
                         at.span,
-                        "a sink takes `&per_feed` (each feed is one whole PDU), `&keep(n)` (longer PDUs are parsed from their first n bytes) and `&leftover(Unit)` (a PDU under way at the end)",
+                        "a sink takes `&per_feed` (each feed is one whole PDU), `&keep(n)` (longer PDUs are parsed from their first n bytes), `&leftover(Unit)` (a PDU under way at the end), `&eof(b\"..\")` (bytes ending a PDU cut short by a FIN) and `&join_gaps` (a gap leaves a PDU under way as it is)",
                     ),
                 }
             }
@@ -246,23 +254,16 @@ impl Checker<'_> {
                 continue;
             }
             // Without a unit-level `&size` the unit frames itself: a PDU ends where its parse
-            // does. Its parameters are then all passed to the framer: integers only.
+            // does, the framer passing it the state.
             let self_framed = !framed && !per_feed;
             if self_framed {
-                if let Some(p) = u.params.iter().find(|p| p.ty != "u64") {
-                    self.err(
-                        p.span,
-                        format!("`{}` frames itself by parsing (it has no unit-level `&size`), so its parameters are `u64` state", k.unit.0),
-                    );
-                    continue;
-                }
                 if keep.is_some() {
                     self.err(k.unit.1, format!("`&keep` cuts PDUs of known length: give `{}` a unit-level `&size`", k.unit.0));
                     continue;
                 }
             }
-            if per_feed && (keep.is_some() || leftover.is_some()) {
-                self.err(k.span, "a `&per_feed` sink holds nothing between feeds: no `&keep` or `&leftover`");
+            if per_feed && (keep.is_some() || leftover.is_some() || eof.is_some()) {
+                self.err(k.span, "a `&per_feed` sink holds nothing between feeds: no `&keep`, `&leftover` or `&eof`");
                 continue;
             }
             let args = if u.params.is_empty() && k.args.is_empty() {
@@ -283,24 +284,29 @@ impl Checker<'_> {
                 self_framed,
                 keep,
                 leftover,
+                eof,
+                join_gaps,
             });
         }
         out
     }
 
-    /// `at end => Unit(args);`: at most one, a unit with fields, its arguments state.
-    pub(super) fn check_end(&mut self, a: &AnalyzerDecl) -> Option<crate::ir::EndUnit> {
-        if let Some(extra) = a.ends.get(1) {
-            self.err(extra.span, "an analyzer has one `at end` unit");
+    /// `at end => Unit(args);` (or `at eof`): at most one of each, a unit with fields,
+    /// its arguments state.
+    pub(super) fn check_end(&mut self, a: &AnalyzerDecl, eof: bool) -> Option<crate::ir::EndUnit> {
+        let what = if eof { "at eof" } else { "at end" };
+        let mut ends = a.ends.iter().filter(|e| e.eof == eof);
+        let e = ends.next()?;
+        if let Some(extra) = ends.next() {
+            self.err(extra.span, format!("an analyzer has one `{what}` unit"));
         }
-        let e = a.ends.first()?;
         let u = self.w.unit(self.m, &e.unit.0);
         let Some(u) = u else {
             self.err(e.unit.1, format!("unknown unit `{}`", e.unit.0));
             return None;
         };
         if !matches!(u.body, crate::ast::UnitBody::Fields(_)) {
-            self.err(e.unit.1, format!("`at end` parses a unit with fields: `{}` is not", e.unit.0));
+            self.err(e.unit.1, format!("`{what}` parses a unit with fields: `{}` is not", e.unit.0));
             return None;
         }
         let args = if u.params.is_empty() && e.args.is_empty() {

@@ -43,7 +43,8 @@ impl Emitter<'_> {
         Framing {
             setup: quote! {
                 let frame_state = ::std::cell::Cell::new((#(#values,)*));
-                let frame_cx = ::netpac_runtime::parse::ParseCx::new(is_orig, cx.conn.id().resp_p.number);
+                let mut frame_cx = ::netpac_runtime::parse::ParseCx::new(is_orig, cx.conn.id().resp_p.number);
+                frame_cx.conn_partial = cx.conn.is_partial();
             },
             frame_len: quote!(|p: &[u8]| #un::frame_len_in(p, &frame_cx #(, frame_state.get().#picks)*)),
             refresh: quote!(frame_state.set((#(#values,)*));),
@@ -68,18 +69,32 @@ impl Emitter<'_> {
                 }
             })
             .collect();
-        let picks: Vec<syn::Index> = (0..values.len()).map(syn::Index::from).collect();
+        // A bytes variable is kept in place (`ShortBytes`, copied with the rest) and read as a slice.
+        let picks: Vec<TokenStream> = args
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let ix = syn::Index::from(i);
+                if a.states.iter().any(|s| s.name == *n && s.bytes.is_some()) {
+                    quote!(args.#ix.as_slice())
+                } else {
+                    quote!(args.#ix)
+                }
+            })
+            .collect();
         Framing {
             setup: quote! {
                 let frame_state = ::std::cell::Cell::new((#(#values,)*));
                 let frame_port = cx.conn.id().resp_p.number;
+                let frame_partial = cx.conn.is_partial();
             },
             frame_len: quote!(|p: &[u8]| {
                 let mut c = ::netpac_runtime::parse::Cursor::streaming(p);
                 let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, frame_port);
+                pcx.conn_partial = frame_partial;
                 let args = frame_state.get();
                 let _ = &args;
-                match #un::parse(&mut c, &mut pcx, limits #(, args.#picks)*) {
+                match #un::parse(&mut c, &mut pcx, limits #(, #picks)*) {
                     ::std::result::Result::Ok(_) => ::netpac_runtime::framer::FrameLen::Pdu(c.pos()),
                     ::std::result::Result::Err(e) if e.is_incomplete() => ::netpac_runtime::framer::FrameLen::More,
                     ::std::result::Result::Err(_) => ::netpac_runtime::framer::FrameLen::Malformed,
@@ -430,6 +445,45 @@ impl Emitter<'_> {
                 }
             });
         }
+        // When a direction ends (FIN): `&eof(bytes)` finishes a sink's PDU cut short,
+        // then `at eof => Unit(args);` runs for that direction.
+        let mut at_eof = Vec::new();
+        for sink in a.sinks.iter().filter(|k| k.eof.is_some()) {
+            let bytes = Literal::byte_string(sink.eof.as_deref().unwrap_or_default());
+            let var = format_ident!("sink_{}", sink.name);
+            let closed = format_ident!("sink_{}_closed", sink.name);
+            let h = super::state::sink_handler(a, sink);
+            let Framing { setup, frame_len, refresh } = if sink.self_framed {
+                self.self_framing(a, &sink.unit, &sink.args)
+            } else {
+                self.framing(&sink.unit, &sink.args)
+            };
+            at_eof.push(quote! {
+                if state.#var[ix].in_pdu() && !state.#closed[ix] {
+                    let fed: &[u8] = #bytes;
+                    let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
+                    #setup
+                    let r = framer.deliver_while(fed, #frame_len, &mut |bytes| {
+                        #h(limits, cx, is_orig, bytes, first, state);
+                        #refresh
+                        !state.#closed[ix]
+                    });
+                    state.#var[ix] = framer;
+                    if let ::std::result::Result::Err(e) = r {
+                        cx.violation(e.to_string());
+                    }
+                }
+            });
+        }
+        if let Some(e) = &a.eof {
+            let h = format_ident!("handle_{}_eof", snake(&a.name));
+            let un = format_ident!("{}", e.unit);
+            let bind = BindTarget { unit: e.unit.clone(), field: None };
+            let state = self.state_tokens(a, &e.unit, &e.args);
+            let flip = self.flip_check(None);
+            handlers.push(pdu_handler(&h, &un, &bind, &quote!(pdu), &quote!(data.len()), &flip, false, &state, Returns::Nothing));
+            at_eof.push(quote!(#h(limits, cx, is_orig, &[], first, state);));
+        }
         let doc = format!(
             " The `{}` analyzer (generated from its `analyzer` declaration).",
             a.name
@@ -468,6 +522,21 @@ impl Emitter<'_> {
                     }
                 },
             )
+        } else if !at_eof.is_empty() {
+            (
+                quote!(),
+                quote!(),
+                quote!(),
+                quote! {
+                    #[allow(unused_variables)]
+                    fn end_of_data(&mut self, cx: &mut ::netpac_runtime::analyzer::AnalyzerCx<'_>, is_orig: bool) {
+                        let #an { limits, first, state, .. } = self;
+                        #stop_check
+                        let ix = usize::from(!is_orig);
+                        #(#at_eof)*
+                    }
+                },
+            )
         } else {
             (quote!(), quote!(), quote!(), quote!())
         };
@@ -492,7 +561,7 @@ impl Emitter<'_> {
         };
         let gap_state = if a.stops || !a.sinks.is_empty() { quote!(, state) } else { quote!() };
         // A gap in a direction leaves its sinks without the bytes that were to follow.
-        let sink_gaps = a.sinks.iter().map(|k| {
+        let sink_gaps = a.sinks.iter().filter(|k| !k.join_gaps).map(|k| {
             let f = format_ident!("sink_{}", k.name);
             quote!(state.#f[usize::from(!is_orig)].desync();)
         });
@@ -907,6 +976,7 @@ fn pdu_handler(
         update,
         feeds,
         late_feeds,
+        report_weird,
         ..
     } = state;
     // A feed hands the bytes after a sink's `close` back to this handler.
@@ -930,6 +1000,7 @@ fn pdu_handler(
                     let resp_port = cx.conn.id().resp_p.number;
                     let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, resp_port);
                     pcx.confirmed = cx.confirmed;
+                    pcx.conn_partial = cx.conn.is_partial();
                     let mut cur = ::netpac_runtime::parse::Cursor::new(data);
                     #prelude
                     let parsed = #un::parse(&mut cur, &mut pcx, limits #args);
@@ -937,7 +1008,7 @@ fn pdu_handler(
                     #update
                     #raw_let
                     for (name, addl) in pcx.take_weirds() {
-                        cx.weird(name, addl);
+                        #report_weird
                     }
                     for (name, addl) in pcx.take_net_weirds() {
                         cx.net_weird(name, addl);
@@ -1010,6 +1081,9 @@ pub(super) struct StateTokens {
     /// `feed .. after events` updates: after the PDU's events (QUIC decrypts an Initial
     /// after raising the event of its header).
     pub(super) late_feeds: TokenStream,
+    /// How a weird of the parse is reported: `cx.weird`, or from the component a
+    /// `weird "x" from "SOURCE";` names.
+    pub(super) report_weird: TokenStream,
 }
 
 /// Whether parsed PDUs of `unit` confirm the protocol (`confirm never;`, `confirm on U;`;

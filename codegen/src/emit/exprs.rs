@@ -105,6 +105,7 @@ impl Emitter<'_> {
             Builtin::ParseIsOrig => quote!(cx.is_orig),
             Builtin::ParseRespPort => quote!(u64::from(cx.resp_port)),
             Builtin::ParseConfirmed => quote!(cx.confirmed),
+            Builtin::ParsePartial => quote!(cx.conn_partial),
             Builtin::L2Src => quote!(ecx.l2_src()),
             Builtin::L2Dst => quote!(ecx.l2_dst()),
             Builtin::Conn => quote!(ecx.conn.record()),

@@ -131,8 +131,20 @@ impl Emitter<'_> {
     /// variables) as the unit's arguments, and the `on x: unit set ..` updates,
     /// applied in declaration order after a parse that succeeded.
     pub(super) fn state_tokens(&self, a: &Analyzer, unit: &str, args: &[String]) -> StateTokens {
+        let report_weird = if a.weird_sources.is_empty() {
+            quote!(cx.weird(name, addl);)
+        } else {
+            let arms = a.weird_sources.iter().map(|(n, s)| quote!(#n => #s,));
+            quote! {
+                let source = match name {
+                    #(#arms)*
+                    _ => cx.tag,
+                };
+                cx.weird_from(source, name, addl);
+            }
+        };
         if !a.keeps_state() {
-            return StateTokens::default();
+            return StateTokens { report_weird, ..StateTokens::default() };
         }
         let ty = format_ident!("{}State", crate::ident::camel(&a.name));
         // A queue passed to a line unit is its oldest value (0 when empty). A bytes
@@ -412,6 +424,7 @@ impl Emitter<'_> {
             update,
             feeds,
             late_feeds,
+            report_weird,
         }
     }
 

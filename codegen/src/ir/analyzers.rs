@@ -36,6 +36,10 @@ pub struct Analyzer {
     pub tunnel: Option<Tunnel>,
     /// `at end => Unit(args);`: a PDU of `Unit` when the connection ends.
     pub end: Option<EndUnit>,
+    /// `at eof => Unit(args);`: a PDU of `Unit` when a direction ends (FIN).
+    pub eof: Option<EndUnit>,
+    /// `weird "name" from "SOURCE";`: (name, source) pairs for weird.log's `source`.
+    pub weird_sources: Vec<(String, String)>,
 }
 
 /// `at end => Unit(args);`: parsed from no input when the connection ends (Zeek's
@@ -84,7 +88,7 @@ pub struct Decap {
 impl Analyzer {
     /// Whether the analyzer keeps a state struct (variables, updates, stops, sinks).
     pub fn keeps_state(&self) -> bool {
-        !self.states.is_empty() || !self.sets.is_empty() || self.stops || !self.sinks.is_empty() || self.end.is_some()
+        !self.states.is_empty() || !self.sets.is_empty() || self.stops || !self.sinks.is_empty() || self.end.is_some() || self.eof.is_some()
     }
 }
 
@@ -108,6 +112,12 @@ pub struct Sink {
     /// `&leftover(Unit)`: the bytes of a PDU under way when the connection ends are
     /// one PDU of this unit (per direction, the originator's first).
     pub leftover: Option<String>,
+    /// `&eof(b"\n")`: when a direction ends with a PDU under way in its sink, these
+    /// bytes are fed to it (Zeek's ContentLine analyzers end a line cut short so).
+    pub eof: Option<Vec<u8>>,
+    /// `&join_gaps`: a content gap leaves a PDU under way as it is (what follows is
+    /// appended), instead of giving the direction up.
+    pub join_gaps: bool,
 }
 
 /// After a line of `unit` parses, the next `value` bytes of its direction are

@@ -79,6 +79,8 @@ pub struct Builder {
     mirror: Option<Box<dyn RowSink>>,
     sinks: Vec<Box<dyn EventSink>>,
     threads: usize,
+    /// Ports given with [`Builder::analyzer_port`]: likely server ports too.
+    server_ports: Vec<(Proto, u16)>,
 }
 
 impl Analysis {
@@ -93,6 +95,7 @@ impl Analysis {
             rotate: None,
             disabled_logs: Vec::new(),
             mirror: None,
+            server_ports: Vec::new(),
             sinks: Vec::new(),
             threads: 1,
         }
@@ -233,9 +236,11 @@ impl Builder {
     }
 
     /// Attaches an analyzer to one more responder port, as Zeek's
-    /// `Analyzer::register_for_ports` does.
+    /// `Analyzer::register_for_ports` does; the port becomes a likely server
+    /// port as well (a connection seen first from it is flipped), as there.
     pub fn analyzer_port(mut self, tag: &str, proto: Proto, port: u16) -> Result<Self, String> {
         self.registry.register_port(tag, proto, port)?;
+        self.server_ports.push((proto, port));
         Ok(self)
     }
 
@@ -251,7 +256,16 @@ impl Builder {
     }
 
     /// The analysis; an error if the log directory cannot be created.
-    pub fn build(self) -> std::io::Result<Analysis> {
+    pub fn build(mut self) -> std::io::Result<Analysis> {
+        for (proto, port) in std::mem::take(&mut self.server_ports) {
+            let likely = match proto {
+                Proto::Udp => &mut self.config.likely_server_udp,
+                _ => &mut self.config.likely_server_tcp,
+            };
+            if !likely.contains(&port) {
+                likely.push(port);
+            }
+        }
         let mut logs = match &self.logs {
             Some((dir, format)) => {
                 std::fs::create_dir_all(dir).map_err(|e| {

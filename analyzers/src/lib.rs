@@ -35,6 +35,7 @@ pub mod quic;
 pub mod radius;
 pub mod rdp;
 pub mod rfb;
+pub mod rlogin;
 pub mod rsh;
 pub mod sip;
 pub mod smtp;
@@ -72,6 +73,7 @@ pub fn registry() -> Registry {
     file::register(&mut reg);
     finger::register(&mut reg);
     rsh::register(&mut reg);
+    rlogin::register(&mut reg);
     ftp::register(&mut reg);
     gssapi::register(&mut reg);
     gtpv1::register(&mut reg);
@@ -117,6 +119,7 @@ pub fn event_names() -> Vec<&'static str> {
         file::EVENT_NAMES,
         finger::EVENT_NAMES,
         rsh::EVENT_NAMES,
+        rlogin::EVENT_NAMES,
         ftp::EVENT_NAMES,
         gssapi::EVENT_NAMES,
         gtpv1::EVENT_NAMES,

@@ -528,6 +528,13 @@ pub enum ExprKind {
     },
     /// `first([b for x in path], b"")` / `last(...)` over bytes with a bytes default: the
     /// bytes themselves (a slice), not a Zeek string.
+    /// `join([e for x in path])`: the texts (bytes or strings) one after the other, a string.
+    Join {
+        iter: BinderIter,
+        var: String,
+        elem: Box<Expr>,
+        filter: Option<Box<Expr>>,
+    },
     PickBytes {
         last: bool,
         iter: BinderIter,
@@ -572,6 +579,8 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `upper(b)`: `b` as a Zeek string, ASCII letters uppercased.
     Upper(Box<Expr>),
+    /// `without(b, set)`: `b` without the bytes in `set` (a string).
+    Without(Box<Expr>, Vec<u8>),
     /// `concat(a, b)` (bindings): the two byte strings one after the other, as a Zeek string.
     Concat(Box<Expr>, Box<Expr>),
     /// `trim(b)`: `b` without leading and trailing spaces and tabs.

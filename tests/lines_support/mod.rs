@@ -180,7 +180,10 @@ pub fn events_with_port(
 ) -> (Vec<String>, Vec<String>) {
     let mut registry = netpac_analyzers::registry();
     registry.register_port(tag, Proto::Tcp, port).unwrap();
-    let out = crate::common::run_with(frames, Config::default(), registry, None);
+    // As `Analyzer::register_for_ports`, the port is a likely server port too.
+    let mut config = Config::default();
+    config.likely_server_tcp.push(port);
+    let out = crate::common::run_with(frames, config, registry, None);
     let lines = out
         .events
         .iter()

@@ -140,6 +140,7 @@ impl Checker<'_> {
             }
             "format" if bind => self.format_call(args, span, sc),
             "first" | "last" if bind => self.pick_call(f == "last", args, span, sc),
+            "join" if bind => self.join_call(args, span, sc),
             "nonempty" if bind => {
                 if !arity(self, 1) {
                     return invalid();
@@ -259,6 +260,22 @@ impl Checker<'_> {
                 let b = self.bytes_arg(&args[0], sc);
                 typed(K::Upper(boxed(b)), ExprTy::Zeek(ZTy::Str))
             }
+            // `without(b, b"\0")`: `b` with every byte of the set left out (Zeek's Login
+            // drops a line's NULs).
+            "without" if bind => {
+                if !arity(self, 2) {
+                    return invalid();
+                }
+                let b = self.bytes_arg(&args[0], sc);
+                let set = match &args[1].kind {
+                    ExprKind::Bytes(b) if !b.is_empty() => b.clone(),
+                    _ => {
+                        self.err(args[1].span, "`without(b, set)` takes the bytes to leave out as a literal (`b\"\\0\"`)");
+                        return invalid();
+                    }
+                };
+                typed(K::Without(boxed(b), set), ExprTy::Zeek(ZTy::Str))
+            }
             "trim" => {
                 if !arity(self, 1) {
                     return invalid();
@@ -369,6 +386,29 @@ impl Checker<'_> {
                 invalid()
             }
         }
+    }
+
+    /// `join([e for x in path])`: the texts the path selects, bytes or strings, one
+    /// string (a line whose pieces were cut apart: Rlogin's around a window change).
+    fn join_call(&mut self, args: &[Expr], span: Span, sc: &Scope) -> IrExpr {
+        let Some(ExprKind::ListComp { key: None, index: None, elem, var, src, filter }) = args.first().map(|a| &a.kind).filter(|_| args.len() == 1)
+        else {
+            self.err(span, "`join` takes a list comprehension of texts: `join([x.text for x in l.pieces])`");
+            return invalid();
+        };
+        let Some((iter, elem_ty)) = self.binder_iter(src, sc) else {
+            return invalid();
+        };
+        let mut inner = sc.clone();
+        inner.vars.push(Var::named(var, elem_ty, true));
+        let x = self.expr(elem, &inner);
+        let text = matches!(x.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Zeek(ZTy::Str));
+        if !text {
+            self.err(elem.span, "`join` joins texts: each element is bytes or a string");
+            return invalid();
+        }
+        let filter = filter.as_ref().map(|w| Box::new(self.boolean(w, &inner)));
+        typed(K::Join { iter, var: var.clone(), elem: boxed(x), filter }, ExprTy::Zeek(ZTy::Str))
     }
 
     /// `first([e for x in path])`, `last(...)`, optionally with a default value: the

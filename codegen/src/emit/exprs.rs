@@ -293,6 +293,11 @@ impl Emitter<'_> {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::zeek::ZString::new((#b).to_ascii_uppercase()))
             }
+            ExprKind::Without(b, set) => {
+                let b = self.bytes_arg(b, cx);
+                let set = proc_macro2::Literal::byte_string(set);
+                quote!(::netpac_runtime::zeek::ZString::new((#b).iter().copied().filter(|x| !#set.contains(x)).collect::<::std::vec::Vec<u8>>()))
+            }
             ExprKind::Trim(b) => {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::text::trim_blanks(#b))
@@ -552,6 +557,23 @@ impl Emitter<'_> {
                     }
                     None => pick,
                 }
+            }
+            ExprKind::Join { iter, var, elem, filter } => {
+                let (iter, v) = self.comp_source(iter, var, filter.as_deref(), cx);
+                let add = if matches!(elem.ty, crate::ir::ExprTy::Zeek(_)) {
+                    let t = self.expr(elem, cx);
+                    quote!(let s = #t; joined.extend_from_slice(s.as_bytes());)
+                } else {
+                    let b = self.bytes_arg(elem, cx);
+                    quote!(joined.extend_from_slice(#b);)
+                };
+                quote!({
+                    let mut joined: ::std::vec::Vec<u8> = ::std::vec::Vec::new();
+                    for #v in #iter {
+                        #add
+                    }
+                    ::netpac_runtime::zeek::ZString::new(joined)
+                })
             }
             ExprKind::PickBytes {
                 last,

@@ -44,6 +44,7 @@ pub mod socks;
 pub mod ssh;
 pub mod ssl;
 pub mod syslog;
+pub mod telnet;
 pub mod teredo;
 pub mod websocket;
 pub mod x509;
@@ -74,6 +75,7 @@ pub fn registry() -> Registry {
     finger::register(&mut reg);
     rsh::register(&mut reg);
     rlogin::register(&mut reg);
+    telnet::register(&mut reg);
     ftp::register(&mut reg);
     gssapi::register(&mut reg);
     gtpv1::register(&mut reg);
@@ -120,6 +122,7 @@ pub fn event_names() -> Vec<&'static str> {
         finger::EVENT_NAMES,
         rsh::EVENT_NAMES,
         rlogin::EVENT_NAMES,
+        telnet::EVENT_NAMES,
         ftp::EVENT_NAMES,
         gssapi::EVENT_NAMES,
         gtpv1::EVENT_NAMES,

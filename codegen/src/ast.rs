@@ -261,6 +261,8 @@ pub struct StateDecl {
 pub enum SetOp {
     /// `set x = e`
     Set,
+    /// `append x = e`: the bytes go after what a bytes state holds (up to its size).
+    Append,
     /// `push q = e`
     Push,
     /// `pop q`

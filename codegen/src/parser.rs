@@ -337,6 +337,10 @@ pub fn parse_file(text: &str, file: u32, module: &mut Module) -> Result<(), Diag
                         sets.push(update_item(&cx, ai, SetOp::Set, span)?);
                         continue;
                     }
+                    if ai.as_rule() == Rule::append_item {
+                        sets.push(update_item(&cx, ai, SetOp::Append, span)?);
+                        continue;
+                    }
                     if ai.as_rule() == Rule::stop_item {
                         let mut parts = ai.into_inner().peekable();
                         let head = on_binders(&cx, &mut parts)?;

@@ -244,6 +244,12 @@ impl<const N: usize> ShortBytes<N> {
         self.buf[..n].copy_from_slice(&b[..n]);
         self.len = n;
     }
+    /// `b` after what is held, as much of it as fits.
+    pub fn append(&mut self, b: &[u8]) {
+        let n = b.len().min(N - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&b[..n]);
+        self.len += n;
+    }
     pub fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
     }

@@ -266,7 +266,11 @@ impl Checker<'_> {
                 if !arity(self, 2) {
                     return invalid();
                 }
-                let b = self.bytes_arg(&args[0], sc);
+                let b = self.expr(&args[0], sc);
+                if !matches!(b.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Zeek(ZTy::Str)) {
+                    self.err(args[0].span, "`without(b, set)` takes bytes or a string");
+                    return invalid();
+                }
                 let set = match &args[1].kind {
                     ExprKind::Bytes(b) if !b.is_empty() => b.clone(),
                     _ => {

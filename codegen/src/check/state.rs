@@ -122,6 +122,10 @@ impl Checker<'_> {
                     self.err(s.var.1, format!("`{}` is a queue: `push` to it or `pop` it", s.var.0));
                     continue;
                 }
+                (SetOp::Append, _) if var.bytes.is_none() => {
+                    self.err(s.var.1, format!("`append` adds bytes to a bytes state: `{}` is not one (`state {}: bytes(N);`)", s.var.0, s.var.0));
+                    continue;
+                }
                 (SetOp::Push | SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close | SetOp::Forward | SetOp::Reset, false) => {
                     self.err(s.var.1, format!("`{}` is not a queue: `set` it", s.var.0));
                     continue;
@@ -139,7 +143,7 @@ impl Checker<'_> {
                 .or_else(|| s.cond.as_ref().and_then(outside_the_pdu))
             {
                 let what = match s.op {
-                    SetOp::Set => "a `set` value",
+                    SetOp::Set | SetOp::Append => "a `set` value",
                     SetOp::Push => "a `push` value or condition",
                     SetOp::Pop | SetOp::Stop | SetOp::Confirm | SetOp::Feed | SetOp::Close | SetOp::Forward | SetOp::Reset => "a `pop` condition",
                 };

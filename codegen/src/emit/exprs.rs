@@ -294,9 +294,18 @@ impl Emitter<'_> {
                 quote!(::netpac_runtime::zeek::ZString::new((#b).to_ascii_uppercase()))
             }
             ExprKind::Without(b, set) => {
-                let b = self.bytes_arg(b, cx);
                 let set = proc_macro2::Literal::byte_string(set);
-                quote!(::netpac_runtime::zeek::ZString::new((#b).iter().copied().filter(|x| !#set.contains(x)).collect::<::std::vec::Vec<u8>>()))
+                let text = if matches!(b.ty, crate::ir::ExprTy::Zeek(_)) {
+                    let t = self.expr(b, cx);
+                    quote!(let npac_owned = #t; let npac_text = npac_owned.as_bytes();)
+                } else {
+                    let b = self.bytes_arg(b, cx);
+                    quote!(let npac_text = #b;)
+                };
+                quote!({
+                    #text
+                    ::netpac_runtime::zeek::ZString::new(npac_text.iter().copied().filter(|x| !#set.contains(x)).collect::<::std::vec::Vec<u8>>())
+                })
             }
             ExprKind::Trim(b) => {
                 let b = self.bytes_arg(b, cx);

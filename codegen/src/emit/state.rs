@@ -356,6 +356,7 @@ impl Emitter<'_> {
                         }
                     }
                     SetOp::Set if is_bytes => quote!(state.#var.set(#value);),
+                    SetOp::Append => quote!(state.#var.append(#value);),
                     SetOp::Set => quote!(state.#var = #value;),
                     SetOp::Pop => quote!(state.#var.pop_front();),
                     SetOp::Push => {

@@ -119,3 +119,45 @@ fn endless_openings_and_lines_stay_bounded() {
         assert!(events.iter().any(|e| e.contains("still read")), "{events:?}");
     }
 }
+
+/// `get_login_state` and `set_login_state` between packets: the dialog is
+/// authenticating after the opening, confused after the command (a ploy), and a
+/// dialog set to 2 (skipped) reports no more login lines, while Rsh's own requests go
+/// on. A connection without a login analyzer has no state. (Zeek 8.2.2's own
+/// functions look for an analyzer named "Login", which never runs, and answer false.)
+#[test]
+fn login_state_functions() {
+    use common::{Config, Harness};
+    use netpac_analyzers::login::{get_login_state, set_login_state};
+    use netpac_runtime::zeek::{ConnId, Port, Proto};
+    let pieces = vec![orig(b"1021\0alice\0bob\0"), orig(b"ls\0"), orig(b"more\n")];
+    let frames = session(1.0, client(), server(), &pieces);
+    let mut registry = netpac_analyzers::registry();
+    registry.register_port("RSH", Proto::Tcp, 514).unwrap();
+    let names = vec!["login_input_line", "rsh_request"];
+    let mut h = Harness::new(Config::default(), registry, Some(names));
+    let cid = ConnId {
+        orig_h: "10.0.0.1".parse().unwrap(),
+        orig_p: Port::new(1022, Proto::Tcp),
+        resp_h: "10.0.0.2".parse().unwrap(),
+        resp_p: Port::new(514, Proto::Tcp),
+    };
+    // Handshake, then the opening.
+    h.play(&frames[..4]);
+    assert_eq!(get_login_state(&mut h.engine, &cid), Some(0));
+    h.play(&frames[4..5]);
+    assert_eq!(get_login_state(&mut h.engine, &cid), Some(3));
+    assert!(set_login_state(&mut h.engine, &cid, 2));
+    assert!(!set_login_state(&mut h.engine, &cid, 4));
+    let other = ConnId { orig_p: Port::new(1, Proto::Tcp), ..cid };
+    assert_eq!(get_login_state(&mut h.engine, &other), None);
+    assert!(!set_login_state(&mut h.engine, &other, 1));
+    h.play(&frames[5..]);
+    let out = h.finish();
+    let seen: Vec<String> = out
+        .events
+        .iter()
+        .map(|e| format!("{} {}", e["event"].as_str().unwrap(), e["args"]["line"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seen, ["login_input_line ls", "rsh_request ls", "rsh_request more"]);
+}

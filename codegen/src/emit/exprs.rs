@@ -24,7 +24,7 @@ fn var_tokens(v: &VarRef) -> TokenStream {
             let i = ident(n);
             quote!(#i)
         }
-        VarRef::Value => quote!(value),
+        VarRef::Value => quote!(npac_value),
         VarRef::Element => quote!(npac_e),
         VarRef::Pdu => quote!(pdu),
     }

@@ -44,7 +44,7 @@ impl Emitter<'_> {
                     quote!(if !#c { #act })
                 })
                 .collect();
-            value = quote!({ let value = #value; #(#checks)* value });
+            value = quote!({ let npac_value = #value; #(#checks)* npac_value });
         }
         if let Some((w, addl)) = &fp.weird {
             let addl = match addl {

@@ -474,6 +474,39 @@ proptest! {
         drive_in_pieces(&mut a, "GNUTELLA", 6346, &pieces, 7);
     }
 
+    /// Telnet, Rlogin and Rsh: tokens, openings and lines cut anywhere, commands and
+    /// subnegotiations of every kind, window-size changes, NULs, each line through the
+    /// login dialog; the words that matter are likely.
+    #[test]
+    fn login_analyzers_never_panic(
+        words in proptest::collection::vec(prop_oneof![
+            Just(vec![0xff]), Just(vec![0xff, 0xfa]), Just(vec![0xff, 0xf0]), Just(vec![0xff, 0xfb, 38]),
+            Just(vec![0xff, 0xfd, 0]), Just(vec![0xff, 0xfa, 39, 0, 0]), Just(vec![0xff, 0xfa, 37, 2, 2]),
+            Just(b"\xff\xffss".to_vec()), Just(b"\r".to_vec()), Just(b"\n".to_vec()), Just(vec![0]),
+            Just(vec![1, 2, 3]), Just(b"USER".to_vec()), proptest::collection::vec(any::<u8>(), 0..30)
+        ], 0..60),
+        split in 0usize..2000,
+        which in 0usize..3,
+    ) {
+        let data = words.concat();
+        let at = split.min(data.len());
+        let pieces = [(true, &data[..at]), (false, &data[at..]), (true, &data[at..]), (false, &data[..at])];
+        match which {
+            0 => {
+                use netpac_analyzers::telnet::{TELNETAnalyzer, Limits};
+                drive_in_pieces(&mut TELNETAnalyzer::new(0, Limits::default()), "TELNET", 23, &pieces, 5);
+            }
+            1 => {
+                use netpac_analyzers::rlogin::{RLOGINAnalyzer, Limits};
+                drive_in_pieces(&mut RLOGINAnalyzer::new(0, Limits::default()), "RLOGIN", 513, &pieces, 5);
+            }
+            _ => {
+                use netpac_analyzers::rsh::{RSHAnalyzer, Limits};
+                drive_in_pieces(&mut RSHAnalyzer::new(0, Limits::default()), "RSH", 514, &pieces, 5);
+            }
+        }
+    }
+
     #[test]
     fn rdp_analyzer_never_panics(
         data in proptest::collection::vec(prop_oneof![Just(3u8), Just(0), Just(0xe0), Just(0xd0), Just(0xf0), Just(0x7f), Just(0x65), any::<u8>()], 0..3000),
@@ -745,5 +778,7 @@ fn drive_in_pieces(a: &mut dyn netpac_runtime::analyzer::Analyzer, tag: &'static
             a.deliver(&mut cx, *is_orig, piece);
         }
     }
+    a.end_of_data(&mut cx, true);
+    a.end_of_data(&mut cx, false);
     a.done(&mut cx);
 }

@@ -50,6 +50,11 @@ impl std::fmt::Display for FrameError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Framer {
     pending: Vec<u8>,
+    /// Where the scans of the last try at `pending` ran out (a unit that frames
+    /// itself): kept while `pending` only grows, so trying again costs the new bytes.
+    memo: std::cell::Cell<crate::parse::ScanMemo>,
+    /// `pending.len()` when that try asked for more (0: none): the same bytes are not tried again.
+    more_at: usize,
     max_pdu: usize,
     failed: bool,
     /// A PDU longer than this is handed out cut to its first `keep` bytes once
@@ -63,6 +68,8 @@ impl Framer {
     pub fn new(max_pdu: usize) -> Framer {
         Framer {
             pending: Vec::new(),
+            memo: Default::default(),
+            more_at: 0,
             max_pdu,
             failed: false,
             keep: usize::MAX,
@@ -101,6 +108,7 @@ impl Framer {
     pub fn reset(&mut self) {
         self.pending.clear();
         self.skip_left = 0;
+        self.forget_tries();
     }
 
     /// Gives up on this direction: after a gap the PDU boundaries are lost.
@@ -108,6 +116,7 @@ impl Framer {
         self.pending.clear();
         self.skip_left = 0;
         self.failed = true;
+        self.forget_tries();
     }
 
     /// Feeds in-order stream bytes; calls `on_pdu` for every complete PDU.
@@ -130,8 +139,37 @@ impl Framer {
     /// `data` came after that PDU (0 otherwise).
     pub fn deliver_while(
         &mut self,
-        mut data: &[u8],
+        data: &[u8],
         frame_len: impl Fn(&[u8]) -> FrameLen,
+        on_pdu: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize, FrameError> {
+        self.deliver_framed(data, &|p, _| frame_len(p), on_pdu)
+    }
+
+    /// As [`Framer::deliver_while`], for a unit that frames itself by parsing:
+    /// `frame_len` gets a memo for its cursor ([`crate::parse::Cursor::streaming_with_memo`]),
+    /// kept while the bytes of a PDU under way only grow, so that parsing them again
+    /// as more come costs what came, not all of them (a 16 MiB line in 1-KiB
+    /// segments is read once, not 16,000 times).
+    pub fn deliver_while_memo(
+        &mut self,
+        data: &[u8],
+        frame_len: impl Fn(&[u8], &std::cell::Cell<crate::parse::ScanMemo>) -> FrameLen,
+        on_pdu: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<usize, FrameError> {
+        self.deliver_framed(data, &frame_len, on_pdu)
+    }
+
+    /// The bytes of `pending` changed other than by growing: forget what tries found.
+    fn forget_tries(&mut self) {
+        self.memo.set(Default::default());
+        self.more_at = 0;
+    }
+
+    fn deliver_framed(
+        &mut self,
+        mut data: &[u8],
+        frame_len: &dyn Fn(&[u8], &std::cell::Cell<crate::parse::ScanMemo>) -> FrameLen,
         on_pdu: &mut dyn FnMut(&[u8]) -> bool,
     ) -> Result<usize, FrameError> {
         if self.failed {
@@ -147,6 +185,7 @@ impl Framer {
             }
             let go_on = on_pdu(&self.pending);
             self.pending.clear();
+            self.forget_tries();
             if !go_on {
                 self.desync();
                 return Ok(data.len());
@@ -156,7 +195,14 @@ impl Framer {
         // every byte added to a short prefix, so a PDU that is only its prefix
         // (length 0) is delivered as soon as the prefix is complete.
         while !self.pending.is_empty() {
-            let len = self.check(frame_len(&self.pending))?;
+            // The same bytes asked for more before: they still do.
+            let len = if self.more_at == self.pending.len() {
+                FrameLen::More
+            } else {
+                let len = frame_len(&self.pending, &self.memo);
+                self.more_at = if len == FrameLen::More { self.pending.len() } else { 0 };
+                self.check(len)?
+            };
             let ready = matches!(len, FrameLen::Malformed) || matches!(len, FrameLen::Pdu(n) if self.pending.len() >= n);
             if data.is_empty() && !ready {
                 return Ok(0);
@@ -189,10 +235,11 @@ impl Framer {
                     }
                     if n > kept {
                         self.skip_left = n - kept;
-                        return self.deliver_while(data, frame_len, on_pdu);
+                        return self.deliver_framed(data, frame_len, on_pdu);
                     }
                     let go_on = on_pdu(&self.pending[..n]);
                     self.pending.drain(..n);
+                    self.forget_tries();
                     if !go_on {
                         let rest = self.pending.len() + data.len();
                         self.desync();
@@ -204,7 +251,10 @@ impl Framer {
         }
         // Then parse in place while whole PDUs are present.
         while !data.is_empty() {
-            match self.check(frame_len(data))? {
+            // A try in place leaves what its scans found for the bytes to be kept.
+            self.forget_tries();
+            let len = frame_len(data, &self.memo);
+            match self.check(len)? {
                 FrameLen::Pdu(n) if n <= data.len() && n > 0 => {
                     if !on_pdu(&data[..n.min(self.keep)]) {
                         self.desync();
@@ -226,6 +276,9 @@ impl Framer {
                 }
                 FrameLen::Need(_) | FrameLen::More => {
                     self.pending.extend_from_slice(data);
+                    if len == FrameLen::More {
+                        self.more_at = self.pending.len();
+                    }
                     self.check_buffered()?;
                     return Ok(0);
                 }
@@ -376,6 +429,34 @@ mod tests {
         f.deliver(b"cd", capped, &mut |p| out.push(p.to_vec())).unwrap();
         assert_eq!(out, vec![b"abcd".to_vec()]);
         assert!(f.failed());
+    }
+
+    #[test]
+    fn a_memo_gives_the_same_pdus_and_is_forgotten_when_the_buffer_moves_on() {
+        use crate::parse::{Cursor, ScanMemo};
+        use std::cell::Cell;
+        // A line unit that scans for its end, remembering where it ran out.
+        let line_memo = |b: &[u8], memo: &Cell<ScanMemo>| {
+            let mut c = Cursor::streaming_with_memo(b, memo);
+            match c.until(b"\n", "line") {
+                Ok(_) => FrameLen::Pdu(c.pos()),
+                Err(e) if e.is_incomplete() => FrameLen::More,
+                Err(_) => FrameLen::Malformed,
+            }
+        };
+        let long: Vec<u8> = (0..5000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        let stream = [&long[..], b"\nxy\n", &long[..300], b"\n", b"zz"].concat();
+        for size in [1, 7, 100, 999, 5001] {
+            let (mut with, mut without) = (Framer::new(10_000), Framer::new(10_000));
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            for chunk in stream.chunks(size) {
+                with.deliver_while_memo(chunk, line_memo, &mut |p| { a.push(p.to_vec()); true }).unwrap();
+                without.deliver(chunk, line, &mut |p| b.push(p.to_vec())).unwrap();
+            }
+            assert_eq!(a, b, "pieces of {size}");
+            assert_eq!(a.len(), 3);
+            assert_eq!(with.pending(), b"zz");
+        }
     }
 
     #[test]

@@ -113,6 +113,20 @@ pub struct Cursor<'a> {
     end: usize,
     origin: usize,
     streaming: bool,
+    /// Where a scan of the same stream ran out the last time (a unit that frames
+    /// itself is parsed again from its start as its bytes come): that scan goes
+    /// on from there instead of reading its bytes again.
+    memo: Option<&'a std::cell::Cell<ScanMemo>>,
+}
+
+/// A scan (`&while_in`, `&while_not_in`, `&until`) that ran out of a stream's bytes:
+/// from `start` of the buffer at `base`, nothing ending it lies before `end`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanMemo {
+    base: usize,
+    start: usize,
+    key: usize,
+    end: usize,
 }
 
 macro_rules! read_int {
@@ -136,6 +150,7 @@ impl<'a> Cursor<'a> {
             end: buf.len(),
             origin: 0,
             streaming: false,
+            memo: None,
         }
     }
     /// A cursor over the start of a stream: running out is `Incomplete`.
@@ -143,6 +158,32 @@ impl<'a> Cursor<'a> {
         Cursor {
             streaming: true,
             ..Cursor::new(buf)
+        }
+    }
+    /// As [`Cursor::streaming`], remembering in `memo` where scans ran out, so that
+    /// parsing the same buffer again, longer, does not read those bytes again (the
+    /// framer of a unit that frames itself keeps `memo` while its buffer only grows).
+    pub fn streaming_with_memo(buf: &'a [u8], memo: &'a std::cell::Cell<ScanMemo>) -> Cursor<'a> {
+        Cursor {
+            memo: Some(memo),
+            ..Cursor::streaming(buf)
+        }
+    }
+    /// Where a scan from the cursor with `key` may start: past what an earlier try
+    /// over the same buffer already read (less `back` bytes, for a delimiter that
+    /// may straddle).
+    fn scan_from(&self, key: usize, back: usize) -> usize {
+        match self.memo.map(|m| m.get()) {
+            Some(m) if self.streaming && m.base == self.buf.as_ptr() as usize && m.start == self.pos && m.key == key && m.end <= self.end => {
+                m.end.saturating_sub(back).max(self.pos)
+            }
+            _ => self.pos,
+        }
+    }
+    /// A scan from the cursor with `key` ran out of input.
+    fn scan_ran_out(&self, key: usize) {
+        if let (true, Some(m)) = (self.streaming, self.memo) {
+            m.set(ScanMemo { base: self.buf.as_ptr() as usize, start: self.pos, key, end: self.end });
         }
     }
     /// Offset from the start of the input.
@@ -190,14 +231,16 @@ impl<'a> Cursor<'a> {
     }
     /// Bytes up to (not including) `delim`; the delimiter is consumed.
     pub fn until(&mut self, delim: &[u8], at: &'static str) -> Result<&'a [u8], ParseError> {
+        let key = (delim.as_ptr() as usize) ^ (delim.len() << 1) ^ 1;
+        let from = self.scan_from(key, delim.len().saturating_sub(1)) - self.pos;
         let hay = &self.buf[self.pos..self.end];
         let found = if delim.is_empty() {
             Some(0)
         } else if delim.len() == 1 {
-            hay.iter().position(|&b| b == delim[0])
+            hay[from..].iter().position(|&b| b == delim[0]).map(|n| n + from)
         } else {
             // Scan for the first delimiter byte, then compare the rest.
-            let mut i = 0;
+            let mut i = from;
             let mut hit = None;
             while let Some(p) = hay[i..].iter().position(|&b| b == delim[0]) {
                 let s = i + p;
@@ -218,7 +261,10 @@ impl<'a> Cursor<'a> {
                 self.pos += n + delim.len();
                 Ok(s)
             }
-            None if self.streaming => Err(ParseError::Incomplete { needed: 1 }),
+            None if self.streaming => {
+                self.scan_ran_out(key);
+                Err(ParseError::Incomplete { needed: 1 })
+            }
             None => Err(ParseError::invalid(self.end, at, InvalidKind::Truncated)),
         }
     }
@@ -236,11 +282,17 @@ impl<'a> Cursor<'a> {
     }
     /// The longest run of bytes that are in `set` (`inside`) or not in it; may be empty.
     pub fn take_while_in(&mut self, set: &[u8], inside: bool) -> &'a [u8] {
+        let key = (set.as_ptr() as usize) ^ (set.len() << 1) ^ usize::from(inside) << 2;
+        let from = self.scan_from(key, 0) - self.pos;
         let hay = &self.buf[self.pos..self.end];
-        let n = hay
-            .iter()
-            .position(|b| set.contains(b) != inside)
-            .unwrap_or(hay.len());
+        let n = match hay[from..].iter().position(|b| set.contains(b) != inside) {
+            Some(n) => n + from,
+            None => {
+                // The run may go on in bytes still to come.
+                self.scan_ran_out(key);
+                hay.len()
+            }
+        };
         self.pos += n;
         &hay[..n]
     }
@@ -323,6 +375,7 @@ impl<'a> Cursor<'a> {
             end: self.pos + n,
             origin: self.origin,
             streaming: false,
+            memo: self.memo,
         };
         self.pos += n;
         Ok(w)
@@ -338,6 +391,7 @@ impl<'a> Cursor<'a> {
             origin: self.origin,
             // A window that ends where a stream's bytes so far end may grow with more.
             streaming: self.streaming && n > self.remaining(),
+            memo: self.memo,
         }
     }
     /// The bytes from the origin (a `&origin` unit's start, else the input's) to the
@@ -383,6 +437,7 @@ impl<'a> Cursor<'a> {
             origin: self.origin,
             // The same end: a stream's bytes so far, if this cursor reads a stream.
             streaming: self.streaming,
+            memo: self.memo,
         })
     }
     /// Makes the current position the origin that extern units (e.g. DNS
@@ -733,6 +788,32 @@ impl<'p> Pdu<'p> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scan_that_ran_out_goes_on_where_it_stopped() {
+        let memo = std::cell::Cell::new(ScanMemo::default());
+        let mut buf = Vec::with_capacity(64);
+        buf.extend_from_slice(b"xabcdef");
+        // From 1, no end in sight: remembered up to the end of the bytes at hand.
+        let mut c = Cursor::streaming_with_memo(&buf, &memo);
+        c.skip(1, "x").unwrap();
+        assert!(c.until(b"\r\n", "line").unwrap_err().is_incomplete());
+        assert_eq!((memo.get().start, memo.get().end), (1, 7));
+        // More bytes in the same buffer: the scan resumes (a delimiter straddling
+        // the old end is still found) and finds the same line it would from the start.
+        buf.extend_from_slice(b"\r\nrest");
+        let mut c = Cursor::streaming_with_memo(&buf, &memo);
+        c.skip(1, "x").unwrap();
+        assert_eq!(c.until(b"\r\n", "line").unwrap(), b"abcdef");
+        // A run of bytes in a set, too; a scan from elsewhere ignores the memo.
+        let memo = std::cell::Cell::new(ScanMemo::default());
+        let mut c = Cursor::streaming_with_memo(b"aaaa", &memo);
+        assert_eq!(c.take_while_in(b"a", true), b"aaaa");
+        assert_eq!(memo.get().end, 4);
+        let mut c = Cursor::streaming_with_memo(b"aaaa", &memo);
+        c.skip(2, "x").unwrap();
+        assert_eq!(c.take_while_in(b"a", true), b"aa");
+    }
 
     #[test]
     fn a_flood_of_one_weird_does_not_hide_another() {

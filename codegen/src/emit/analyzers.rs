@@ -15,6 +15,9 @@ pub(super) struct Framing {
     pub frame_len: TokenStream,
     /// After each PDU's handler: the state's values again.
     pub refresh: TokenStream,
+    /// The framer's method: `deliver_while`, or `deliver_while_memo` for a unit that
+    /// frames itself (its scans remember where they ran out).
+    pub deliver: TokenStream,
 }
 
 impl Emitter<'_> {
@@ -23,7 +26,7 @@ impl Emitter<'_> {
         let un = format_ident!("{}", unit);
         let u = self.module.units.iter().find(|u| u.name == unit);
         let Some(u) = u.filter(|u| u.frame.as_ref().is_some_and(|f| f.contextual)) else {
-            return Framing { setup: quote!(), frame_len: quote!(#un::frame_len), refresh: quote!() };
+            return Framing { setup: quote!(), frame_len: quote!(#un::frame_len), refresh: quote!(), deliver: quote!(deliver_while) };
         };
         let values: Vec<TokenStream> = u
             .params
@@ -48,6 +51,7 @@ impl Emitter<'_> {
             },
             frame_len: quote!(|p: &[u8]| #un::frame_len_in(p, &frame_cx #(, frame_state.get().#picks)*)),
             refresh: quote!(frame_state.set((#(#values,)*));),
+            deliver: quote!(deliver_while),
         }
     }
 
@@ -88,8 +92,8 @@ impl Emitter<'_> {
                 let frame_port = cx.conn.id().resp_p.number;
                 let frame_partial = cx.conn.is_partial();
             },
-            frame_len: quote!(|p: &[u8]| {
-                let mut c = ::netpac_runtime::parse::Cursor::streaming(p);
+            frame_len: quote!(|p: &[u8], memo: &::std::cell::Cell<::netpac_runtime::parse::ScanMemo>| {
+                let mut c = ::netpac_runtime::parse::Cursor::streaming_with_memo(p, memo);
                 let mut pcx = ::netpac_runtime::parse::ParseCx::new(is_orig, frame_port);
                 pcx.conn_partial = frame_partial;
                 let args = frame_state.get();
@@ -101,6 +105,7 @@ impl Emitter<'_> {
                 }
             }),
             refresh: quote!(frame_state.set((#(#values,)*));),
+            deliver: quote!(deliver_while_memo),
         }
     }
 
@@ -261,7 +266,7 @@ impl Emitter<'_> {
                                 });
                                 (arm, quote!())
                             } else {
-                            let Framing { setup, frame_len, refresh } = self.framing(unit, args);
+                            let Framing { setup, frame_len, refresh, .. } = self.framing(unit, args);
                             (
                                 quote!(#idx => {
                                     #setup
@@ -334,7 +339,7 @@ impl Emitter<'_> {
                             } else {
                                 quote!(#idx => framers[usize::from(!is_orig)].desync(),)
                             };
-                            let Framing { setup, frame_len, refresh } = self.framing(unit, args);
+                            let Framing { setup, frame_len, refresh, .. } = self.framing(unit, args);
                             (
                             quote!(#idx => {
                                 #partial
@@ -453,7 +458,7 @@ impl Emitter<'_> {
             let var = format_ident!("sink_{}", sink.name);
             let closed = format_ident!("sink_{}_closed", sink.name);
             let h = super::state::sink_handler(a, sink);
-            let Framing { setup, frame_len, refresh } = if sink.self_framed {
+            let Framing { setup, frame_len, refresh, deliver } = if sink.self_framed {
                 self.self_framing(a, &sink.unit, &sink.args)
             } else {
                 self.framing(&sink.unit, &sink.args)
@@ -463,7 +468,7 @@ impl Emitter<'_> {
                     let fed: &[u8] = #bytes;
                     let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
                     #setup
-                    let r = framer.deliver_while(fed, #frame_len, &mut |bytes| {
+                    let r = framer.#deliver(fed, #frame_len, &mut |bytes| {
                         #h(limits, cx, is_orig, bytes, first, state);
                         #refresh
                         !state.#closed[ix]

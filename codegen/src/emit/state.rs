@@ -288,7 +288,7 @@ impl Emitter<'_> {
                             }
                             None => fed,
                         };
-                        let super::analyzers::Framing { setup, frame_len, refresh } = if sink.self_framed {
+                        let super::analyzers::Framing { setup, frame_len, refresh, deliver } = if sink.self_framed {
                             self.self_framing(a, &sink.unit, &sink.args)
                         } else {
                             self.framing(&sink.unit, &sink.args)
@@ -306,7 +306,7 @@ impl Emitter<'_> {
                             #fed
                             let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
                             #setup
-                            let r = framer.deliver_while(fed, #frame_len, &mut |bytes| {
+                            let r = framer.#deliver(fed, #frame_len, &mut |bytes| {
                                 #h(limits, cx, is_orig, bytes, first, state);
                                 #refresh
                                 !state.#closed[ix]

@@ -177,3 +177,19 @@ fn endless_subnegotiations_and_lines_stay_bounded() {
         assert!(events.iter().any(|e| e.contains("still read")), "{:?}", &events[..events.len().min(5)]);
     }
 }
+
+/// Binary mode: once the client said WILL BINARY and the server DO BINARY, BINARY is
+/// active in the server's side, whose bytes are read as their low 7 bits (0x8D ends a
+/// line as CR does, 0x80 is a NUL the dialog leaves out); the client's bytes are
+/// not, and outside binary mode 0x8D and 0x8A are text.
+#[test]
+fn binary_mode_reads_seven_bits() {
+    let pieces = vec![
+        orig(&[IAC, WILL, 0]),
+        resp(&[IAC, DO, 0]),
+        resp(b"caf\xe9 \xc1\x8d\x8ax\x80y\r\n"),
+        orig(b"caf\xe9 \x8dz\r\n"),
+    ];
+    let (events, _) = events(&session(1.0, client(), server(), &pieces));
+    insta::assert_snapshot!(events.join("\n"));
+}

@@ -581,6 +581,8 @@ pub enum ExprKind {
     Upper(Box<Expr>),
     /// `without(b, set)`: `b` without the bytes in `set` (a string).
     Without(Box<Expr>, Vec<u8>),
+    /// `seven_bit(b, on)`: with `on`, every byte of `b` but 0xFF cut to 7 bits (a string).
+    SevenBit(Box<Expr>, Box<Expr>),
     /// `concat(a, b)` (bindings): the two byte strings one after the other, as a Zeek string.
     Concat(Box<Expr>, Box<Expr>),
     /// `trim(b)`: `b` without leading and trailing spaces and tabs.

@@ -280,6 +280,20 @@ impl Checker<'_> {
                 };
                 typed(K::Without(boxed(b), set), ExprTy::Zeek(ZTy::Str))
             }
+            // `seven_bit(b, on)`: with `on`, every byte but 0xFF cut to its low 7 bits
+            // (Telnet's binary mode, as Zeek's NVT reads it).
+            "seven_bit" if bind => {
+                if !arity(self, 2) {
+                    return invalid();
+                }
+                let b = self.expr(&args[0], sc);
+                if !matches!(b.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Zeek(ZTy::Str)) {
+                    self.err(args[0].span, "`seven_bit(b, on)` takes bytes or a string");
+                    return invalid();
+                }
+                let on = self.boolean(&args[1], sc);
+                typed(K::SevenBit(boxed(b), boxed(on)), ExprTy::Zeek(ZTy::Str))
+            }
             "trim" => {
                 if !arity(self, 1) {
                     return invalid();

@@ -307,6 +307,21 @@ impl Emitter<'_> {
                     ::netpac_runtime::zeek::ZString::new(npac_text.iter().copied().filter(|x| !#set.contains(x)).collect::<::std::vec::Vec<u8>>())
                 })
             }
+            ExprKind::SevenBit(b, on) => {
+                let text = if matches!(b.ty, crate::ir::ExprTy::Zeek(_)) {
+                    let t = self.expr(b, cx);
+                    quote!(let npac_owned = #t; let npac_text = npac_owned.as_bytes();)
+                } else {
+                    let b = self.bytes_arg(b, cx);
+                    quote!(let npac_text = #b;)
+                };
+                let on = self.boolean(on, cx);
+                quote!({
+                    #text
+                    let npac_on = #on;
+                    ::netpac_runtime::zeek::ZString::new(npac_text.iter().map(|&x| if npac_on && x != 0xff { x & 0x7f } else { x }).collect::<::std::vec::Vec<u8>>())
+                })
+            }
             ExprKind::Trim(b) => {
                 let b = self.bytes_arg(b, cx);
                 quote!(::netpac_runtime::text::trim_blanks(#b))

@@ -457,23 +457,11 @@ impl Emitter<'_> {
             let bytes = Literal::byte_string(sink.eof.as_deref().unwrap_or_default());
             let var = format_ident!("sink_{}", sink.name);
             let closed = format_ident!("sink_{}_closed", sink.name);
-            let h = super::state::sink_handler(a, sink);
-            let Framing { setup, frame_len, refresh, deliver } = if sink.self_framed {
-                self.self_framing(a, &sink.unit, &sink.args)
-            } else {
-                self.framing(&sink.unit, &sink.args)
-            };
+            let delivery = self.sink_delivery(a, sink);
             at_eof.push(quote! {
                 if state.#var[ix].in_pdu() && !state.#closed[ix] {
                     let fed: &[u8] = #bytes;
-                    let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
-                    #setup
-                    let r = framer.#deliver(fed, #frame_len, &mut |bytes| {
-                        #h(limits, cx, is_orig, bytes, first, state);
-                        #refresh
-                        !state.#closed[ix]
-                    });
-                    state.#var[ix] = framer;
+                    #delivery
                     if let ::std::result::Result::Err(e) = r {
                         cx.violation(e.to_string());
                     }

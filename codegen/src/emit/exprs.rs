@@ -295,26 +295,14 @@ impl Emitter<'_> {
             }
             ExprKind::Without(b, set) => {
                 let set = proc_macro2::Literal::byte_string(set);
-                let text = if matches!(b.ty, crate::ir::ExprTy::Zeek(_)) {
-                    let t = self.expr(b, cx);
-                    quote!(let npac_owned = #t; let npac_text = npac_owned.as_bytes();)
-                } else {
-                    let b = self.bytes_arg(b, cx);
-                    quote!(let npac_text = #b;)
-                };
+                let text = self.text_bytes(b, cx);
                 quote!({
                     #text
                     ::netpac_runtime::zeek::ZString::new(npac_text.iter().copied().filter(|x| !#set.contains(x)).collect::<::std::vec::Vec<u8>>())
                 })
             }
             ExprKind::SevenBit(b, on) => {
-                let text = if matches!(b.ty, crate::ir::ExprTy::Zeek(_)) {
-                    let t = self.expr(b, cx);
-                    quote!(let npac_owned = #t; let npac_text = npac_owned.as_bytes();)
-                } else {
-                    let b = self.bytes_arg(b, cx);
-                    quote!(let npac_text = #b;)
-                };
+                let text = self.text_bytes(b, cx);
                 let on = self.boolean(on, cx);
                 quote!({
                     #text
@@ -688,6 +676,18 @@ impl Emitter<'_> {
             ExprKind::Invalid => {
                 unreachable!("an invalid expression was reported by the check pass")
             }
+        }
+    }
+
+    /// Statements binding `npac_text: &[u8]` to a text, bytes or a string (`without`,
+    /// `seven_bit`).
+    fn text_bytes(&self, b: &Expr, cx: &Cx) -> TokenStream {
+        if matches!(b.ty, crate::ir::ExprTy::Zeek(_)) {
+            let t = self.expr(b, cx);
+            quote!(let npac_owned = #t; let npac_text = npac_owned.as_bytes();)
+        } else {
+            let b = self.bytes_arg(b, cx);
+            quote!(let npac_text = #b;)
         }
     }
 

@@ -236,7 +236,6 @@ impl Emitter<'_> {
                     SetOp::Close => quote!(state.#var[usize::from(!is_orig)] = true;),
                     SetOp::Feed => {
                         let sink = a.sinks.iter().find(|k| k.name == s.var).expect("checked sink");
-                        let closed = format_ident!("sink_{}_closed", s.var);
                         let h = sink_handler(a, sink);
                         // `pieces(...)`: the piece joins its message; only a whole message is fed.
                         let (fed, put_back) = match &s.pieces {
@@ -288,11 +287,6 @@ impl Emitter<'_> {
                             }
                             None => fed,
                         };
-                        let super::analyzers::Framing { setup, frame_len, refresh, deliver } = if sink.self_framed {
-                            self.self_framing(a, &sink.unit, &sink.args)
-                        } else {
-                            self.framing(&sink.unit, &sink.args)
-                        };
                         let body = if sink.per_feed {
                             // `&per_feed`: the bytes are one whole PDU.
                             quote! {
@@ -300,18 +294,10 @@ impl Emitter<'_> {
                                 #h(limits, cx, is_orig, fed, first, state);
                             }
                         } else {
+                            let delivery = self.sink_delivery(a, sink);
                             quote! {
-                            // The sink's framer is taken out while its PDUs are handled:
-                            // their handler updates the same state.
                             #fed
-                            let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
-                            #setup
-                            let r = framer.#deliver(fed, #frame_len, &mut |bytes| {
-                                #h(limits, cx, is_orig, bytes, first, state);
-                                #refresh
-                                !state.#closed[ix]
-                            });
-                            state.#var[ix] = framer;
+                            #delivery
                             match r {
                                 // The sink closed inside these bytes: what follows it is
                                 // one more PDU of the feeding unit (SSH's ciphertext after NEWKEYS).
@@ -426,6 +412,30 @@ impl Emitter<'_> {
             feeds,
             late_feeds,
             report_weird,
+        }
+    }
+
+    /// `fed` (bytes of direction `ix`) through `sink`'s framer, each PDU to its
+    /// handler; `r` is what the framer said. The framer is taken out while its PDUs
+    /// are handled: their handler updates the same state.
+    pub(super) fn sink_delivery(&self, a: &Analyzer, sink: &crate::ir::Sink) -> TokenStream {
+        let var = format_ident!("sink_{}", sink.name);
+        let closed = format_ident!("sink_{}_closed", sink.name);
+        let h = sink_handler(a, sink);
+        let super::analyzers::Framing { setup, frame_len, refresh, deliver } = if sink.self_framed {
+            self.self_framing(a, &sink.unit, &sink.args)
+        } else {
+            self.framing(&sink.unit, &sink.args)
+        };
+        quote! {
+            let mut framer = ::std::mem::replace(&mut state.#var[ix], ::netpac_runtime::framer::Framer::new(0));
+            #setup
+            let r = framer.#deliver(fed, #frame_len, &mut |bytes| {
+                #h(limits, cx, is_orig, bytes, first, state);
+                #refresh
+                !state.#closed[ix]
+            });
+            state.#var[ix] = framer;
         }
     }
 

@@ -266,11 +266,9 @@ impl Checker<'_> {
                 if !arity(self, 2) {
                     return invalid();
                 }
-                let b = self.expr(&args[0], sc);
-                if !matches!(b.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Zeek(ZTy::Str)) {
-                    self.err(args[0].span, "`without(b, set)` takes bytes or a string");
+                let Some(b) = self.text_arg(&args[0], "without(b, set)", sc) else {
                     return invalid();
-                }
+                };
                 let set = match &args[1].kind {
                     ExprKind::Bytes(b) if !b.is_empty() => b.clone(),
                     _ => {
@@ -286,11 +284,9 @@ impl Checker<'_> {
                 if !arity(self, 2) {
                     return invalid();
                 }
-                let b = self.expr(&args[0], sc);
-                if !matches!(b.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Zeek(ZTy::Str)) {
-                    self.err(args[0].span, "`seven_bit(b, on)` takes bytes or a string");
+                let Some(b) = self.text_arg(&args[0], "seven_bit(b, on)", sc) else {
                     return invalid();
-                }
+                };
                 let on = self.boolean(&args[1], sc);
                 typed(K::SevenBit(boxed(b), boxed(on)), ExprTy::Zeek(ZTy::Str))
             }
@@ -403,6 +399,17 @@ impl Checker<'_> {
                 self.err(span, format!("unknown function `{f}`"));
                 invalid()
             }
+        }
+    }
+
+    /// A text argument, bytes or a string, of the builtin `call` (`without(b, set)`).
+    fn text_arg(&mut self, arg: &Expr, call: &str, sc: &Scope) -> Option<IrExpr> {
+        let b = self.expr(arg, sc);
+        if matches!(b.ty, ExprTy::Node(Ty::Bytes, _) | ExprTy::BytesLit | ExprTy::Zeek(ZTy::Str)) {
+            Some(b)
+        } else {
+            self.err(arg.span, format!("`{call}` takes bytes or a string"));
+            None
         }
     }
 
